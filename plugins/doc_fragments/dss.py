@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Connection options, attributes and action group shared by every module of the collection."""
+
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - Base URL of the DSS node, for example V(https://dss-design.example.com:11200).
+      - A trailing V(/) is removed. The scheme (V(http://) or V(https://)) is required.
+      - If not set, the value of the E(DATAIKU_URL) environment variable is used.
+    type: str
+    required: true
+  api_key:
+    description:
+      - DSS API key used to authenticate (sent as HTTP Basic user, as the official client does).
+      - Never returned, logged or shown in a diff.
+      - If not set, the value of the E(DATAIKU_API_KEY) environment variable is used.
+    type: str
+    required: true
+  validate_certs:
+    description:
+      - Verify the TLS certificate of the DSS node.
+      - Only set to V(false) for throw-away test nodes with self-signed certificates.
+      - If not set, the value of the E(DATAIKU_VALIDATE_CERTS) environment variable is used, else V(true).
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - Path to a PEM file of certificate authorities used to verify the DSS node's certificate.
+      - Ignored when O(validate_certs=false).
+    type: path
+  client_cert:
+    description:
+      - Path to a PEM client certificate for mutual TLS (DSS 13.5 and later).
+      - If it does not contain the private key, set O(client_key) too.
+    type: path
+  client_key:
+    description:
+      - Path to the PEM private key matching O(client_cert).
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for DSS to answer one HTTP request (connect and read).
+      - Long operations such as bundle uploads are not bounded by this as a whole, only each read is.
+    type: int
+    default: 60
+"""
+
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Can run in check mode and return the changed status prediction without modifying DSS.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: full
+"""
+
+    INFO_ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: This module only reads from DSS, so it runs normally in check mode.
+    support: full
+  diff_mode:
+    description: This module reads only and returns no diff.
+    support: N/A
+"""
+
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    description: Use C(group/dataiku_gitops.dss.dss) in C(module_defaults) to set connection options once for all modules.
+    support: full
+    membership:
+      - dataiku_gitops.dss.dss
+"""

@@ -1,0 +1,59 @@
+"""Run one emulated DSS node:
+
+    python tests/dss_emulator --node-type design|automation --port PORT --data-dir DIR --api-key KEY
+
+Prints `listening on http://127.0.0.1:PORT` once it accepts connections; stops cleanly on SIGTERM/SIGINT.
+"""
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from werkzeug.serving import make_server  # noqa: E402
+
+from app import create_app  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="dss_emulator", description="Local emulator of the Dataiku DSS public API")
+    parser.add_argument("--node-type", choices=["design", "automation"], default="design")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--data-dir", required=True, help="where the node keeps its state (SQLite + files)")
+    parser.add_argument("--api-key", action="append", dest="api_keys", default=None,
+                        help="accepted API key (repeatable); default: the DSS_EMULATOR_API_KEY env var")
+    parser.add_argument("--node-id", default=None)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    keys = args.api_keys or [k for k in [os.environ.get("DSS_EMULATOR_API_KEY")] if k]
+    if not keys:
+        sys.exit("dss_emulator: give at least one --api-key (or set DSS_EMULATOR_API_KEY)")
+    os.makedirs(args.data_dir, exist_ok=True)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = create_app(args.data_dir, node_type=args.node_type, api_keys=keys, node_id=args.node_id)
+    server = make_server(args.host, args.port, app, threaded=True)
+
+    def _stop(_signum, _frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print("listening on http://%s:%d" % (args.host, server.server_port), flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        app.config["STORE"].close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
