@@ -51,6 +51,13 @@ options:
       - Long operations such as bundle uploads are not bounded by this as a whole, only each read is.
     type: int
     default: 60
+  node_type:
+    description:
+      - Fail before changing anything unless the node at O(url) is of this type (read from C(GET /instance-info)).
+      - Guards against an inventory that points a task at the wrong DSS node. The message names both node types.
+      - Modules whose operation only exists on one node type check it in any case.
+    type: str
+    choices: [design, automation]
 """
 
     ATTRIBUTES = r"""

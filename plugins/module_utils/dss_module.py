@@ -41,6 +41,7 @@ def dss_argument_spec():
         client_cert=dict(type="path"),
         client_key=dict(type="path", no_log=False),
         timeout=dict(type="int", default=60),
+        node_type=dict(type="str", choices=["design", "automation"]),
     )
 
 
@@ -154,6 +155,11 @@ class DssModule(AnsibleModule):
             with self.dss_errors("read the instance info"):
                 self._node_info = self.client.get_instance_info().raw
         return self._node_info
+
+    def check_node_type_option(self):
+        """Honour the ``node_type`` option: modules call this after validating their input, before any other call."""
+        if self.params.get("node_type"):
+            self.require_node_type(self.params["node_type"].upper(), "This task (node_type=%s)" % self.params["node_type"])
 
     def require_node_type(self, expected, purpose):
         """Fail unless the node is of type ``expected`` (DESIGN or AUTOMATION), naming both types."""

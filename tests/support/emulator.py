@@ -17,6 +17,8 @@ WRITE_METHODS = ("POST", "PUT", "DELETE", "PATCH")
 class EmulatorNode:
     """One emulator process. ``with EmulatorNode("automation") as node: node.url, node.api_key, node.stats()``."""
 
+    is_emulator = True
+
     def __init__(self, node_type="design", data_dir=None, api_key=None, port=0, extra_keys=()):
         self.node_type = node_type
         self._tmp = None

@@ -1,0 +1,56 @@
+"""Shared pytest fixtures: the collection on sys.path, emulator nodes as processes, and a playbook runner.
+
+Integration tests run against local emulator nodes. Set DATAIKU_TEST_DESIGN_URL / DATAIKU_TEST_AUTOMATION_URL
+and DATAIKU_TEST_API_KEY to run the same tests against a real DSS instead (emulator-only checks such as the
+state digest are then skipped, and say so)."""
+
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from tests.support.collection import ensure_collection_link  # noqa: E402
+from tests.support.emulator import EmulatorNode  # noqa: E402
+from tests.support.playbook import run_playbook  # noqa: E402
+from tests.support.real_node import real_node_or_none  # noqa: E402
+
+ensure_collection_link()
+
+
+def _node(node_type):
+    real = real_node_or_none(node_type)
+    if real is not None:
+        yield real
+        return
+    node = EmulatorNode(node_type)
+    node.start()
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+@pytest.fixture
+def design_node():
+    """A fresh design node (emulator process, or the real DSS named by DATAIKU_TEST_DESIGN_URL)."""
+    yield from _node("design")
+
+
+@pytest.fixture
+def automation_node():
+    """A fresh automation node (emulator process, or the real DSS named by DATAIKU_TEST_AUTOMATION_URL)."""
+    yield from _node("automation")
+
+
+@pytest.fixture
+def playbook(tmp_path):
+    """``playbook(tasks=[...], check=..., diff=...)`` runs ansible-playbook in a temporary directory."""
+
+    def _run(**kwargs):
+        return run_playbook(tmp_path, **kwargs)
+
+    return _run

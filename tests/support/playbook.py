@@ -1,0 +1,97 @@
+"""Run real `ansible-playbook` against emulator nodes and collect per-task results.
+
+    result = run_playbook(tmp_path, tasks=[{...}], check=True, diff=True, extra_vars={...})
+    result.rc, result.output (stdout+stderr), result.tasks (list of dicts), result.task("name")
+
+Each task record: task, action, host, status (ok|changed|failed|ignored|skipped|unreachable), changed, result.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+from tests.support.collection import ROOT, ensure_collection_link
+
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+CALLBACKS = os.path.join(ROOT, "tests", "support", "callback_plugins")
+
+
+class PlaybookResult:
+    def __init__(self, rc, output, tasks, playbook_path):
+        self.rc = rc
+        self.output = output
+        self.tasks = tasks
+        self.playbook_path = playbook_path
+
+    def task(self, name, host=None):
+        """The (last) record of the task named ``name``."""
+        found = [t for t in self.tasks if t["task"] == name and (host is None or t["host"] == host)]
+        if not found:
+            raise AssertionError("no task %r in results; tasks were %s\n%s" % (
+                name, [t["task"] for t in self.tasks], self.output[-4000:]))
+        return found[-1]
+
+    def changed_count(self):
+        return sum(1 for t in self.tasks if t["status"] == "changed")
+
+    def __repr__(self):
+        return "<PlaybookResult rc=%s tasks=%d>\n%s" % (self.rc, len(self.tasks), self.output[-6000:])
+
+
+def ansible_env(extra_env=None, results_file=None):
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": ensure_collection_link(),
+        "ANSIBLE_CALLBACK_PLUGINS": CALLBACKS,
+        "ANSIBLE_CALLBACKS_ENABLED": "record_results",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_HOST_KEY_CHECKING": "0",
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
+    })
+    for var in ("DATAIKU_URL", "DATAIKU_API_KEY", "DATAIKU_VALIDATE_CERTS"):
+        env.pop(var, None)  # tests pass connection options explicitly unless they set these on purpose
+    if results_file:
+        env["DSS_TEST_RESULTS"] = results_file
+    env.update(extra_env or {})
+    return env
+
+
+def run_playbook(workdir, tasks=None, playbook=None, check=False, diff=False, extra_vars=None, env=None,
+                 inventory=None, args=(), name="play", timeout=600):
+    """Write ``tasks`` (a list of task dicts, run on localhost) or ``playbook`` (YAML text or a list of plays) into
+    ``workdir`` and run ansible-playbook on it."""
+    workdir = str(workdir)
+    os.makedirs(workdir, exist_ok=True)
+    if playbook is None:
+        playbook = [{"name": name, "hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+    if not isinstance(playbook, str):
+        playbook = yaml.safe_dump(playbook, sort_keys=False)
+    existing = [f for f in os.listdir(workdir) if f.startswith(name) and f.endswith(".yml")]
+    path = os.path.join(workdir, "%s-%d.yml" % (name, len(existing)))
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(playbook)
+    results_file = path + ".results.jsonl"
+    cmd = [ANSIBLE_PLAYBOOK, path]
+    cmd += ["-i", inventory] if inventory else ["-i", "localhost,", "-c", "local"]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    cmd += list(args)
+    proc = subprocess.run(cmd, cwd=workdir, env=ansible_env(env, results_file), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    tasks_done = []
+    if os.path.exists(results_file):
+        with open(results_file, encoding="utf-8") as fh:
+            tasks_done = [json.loads(line) for line in fh if line.strip()]
+    return PlaybookResult(proc.returncode, proc.stdout + proc.stderr, tasks_done, path)
