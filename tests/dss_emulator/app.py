@@ -86,7 +86,7 @@ def _presented_key():
         return header[7:].strip()
     if header.startswith("Basic "):
         try:
-            user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
+            user, _sep, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
         except (ValueError, UnicodeDecodeError):
             return None
         return user or password

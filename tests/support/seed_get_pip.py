@@ -1,0 +1,47 @@
+"""Seed ansible-test's get-pip cache so `ansible-test sanity --venv` works without reaching
+ci-files.testing.ansible.com (unreachable here).
+
+ansible-test runs ~/.ansible/test/cache/get_pip_<ver>.py with pip-install style arguments. The stand-in written
+here installs pip from a pip wheel downloaded from the package index into .cache/pip-wheel. An existing cache file
+(for example a real get-pip script) is left alone."""
+
+import glob
+import os
+import subprocess
+import sys
+
+PIP_VERSION = "24.2"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WHEEL_DIR = os.path.join(ROOT, ".cache", "pip-wheel")
+CACHE = os.path.expanduser("~/.ansible/test/cache/get_pip_%s.py" % PIP_VERSION.replace(".", "_"))
+
+STAND_IN = '''"""Offline stand-in for get-pip-{version}.py, written by dataiku_gitops.dss tests/support/seed_get_pip.py."""
+import os
+import subprocess
+import sys
+
+WHEEL_DIR = {wheel_dir!r}
+WHEEL = {wheel!r}
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+sys.exit(subprocess.call([sys.executable, os.path.join(WHEEL, "pip"), "install", "--find-links", WHEEL_DIR] + args))
+'''
+
+
+def main():
+    if os.path.exists(CACHE):
+        print("ansible-test get-pip cache present: %s" % CACHE)
+        return 0
+    wheels = glob.glob(os.path.join(WHEEL_DIR, "pip-%s-*.whl" % PIP_VERSION))
+    if not wheels:
+        subprocess.check_call([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                               "-d", WHEEL_DIR, "pip==%s" % PIP_VERSION])
+        wheels = glob.glob(os.path.join(WHEEL_DIR, "pip-%s-*.whl" % PIP_VERSION))
+    os.makedirs(os.path.dirname(CACHE), exist_ok=True)
+    with open(CACHE, "w", encoding="utf-8") as out:
+        out.write(STAND_IN.format(version=PIP_VERSION, wheel_dir=WHEEL_DIR, wheel=wheels[0]))
+    print("seeded ansible-test get-pip cache: %s -> %s" % (CACHE, wheels[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
