@@ -1,8 +1,8 @@
 """Shared pytest fixtures: the collection on sys.path, emulator nodes as processes, and a playbook runner.
 
-Integration tests run against local emulator nodes. Set DATAIKU_TEST_DESIGN_URL / DATAIKU_TEST_AUTOMATION_URL
-and DATAIKU_TEST_API_KEY to run the same tests against a real DSS instead (emulator-only checks such as the
-state digest are then skipped, and say so)."""
+Integration tests run against local emulator nodes. Set DATAIKU_URL and DATAIKU_API_KEY (or
+DATAIKU_TEST_DESIGN_URL / DATAIKU_TEST_AUTOMATION_URL with DATAIKU_TEST_API_KEY) to run them against a real DSS
+instead: see tests/support/real_node.py; emulator-only checks such as the state digest are then skipped, and say so."""
 
 import os
 import sys
@@ -16,9 +16,13 @@ if ROOT not in sys.path:
 from tests.support.collection import ensure_collection_link  # noqa: E402
 from tests.support.emulator import EmulatorNode  # noqa: E402
 from tests.support.playbook import run_playbook  # noqa: E402
-from tests.support.real_node import real_node_or_none  # noqa: E402
+from tests.support.real_node import describe_mode, real_node_or_none  # noqa: E402
 
 ensure_collection_link()
+
+
+def pytest_report_header(config):  # pylint: disable=unused-argument
+    return describe_mode()
 
 
 def _node(node_type):
