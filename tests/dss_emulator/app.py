@@ -10,6 +10,7 @@ import re
 import threading
 
 from flask import Flask, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from errors import UNAUTHORIZED, DSSError
 from store import Store
@@ -135,6 +136,15 @@ def create_app(data_dir, node_type="DESIGN", api_keys=("secret",), node_id=None)
     def _bad_method(_exc):
         return DSSError("Method %s not supported on %s" % (request.method, request.path),
                         "org.springframework.web.HttpRequestMethodNotSupportedException", 405).response()
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        # Any other failure still answers a DSS-shaped JSON error, as dataikuapi and the modules expect.
+        if isinstance(exc, HTTPException):
+            return DSSError(exc.description or exc.name, "com.dataiku.dip.exceptions.HttpException",
+                            exc.code or 500).response()
+        current_app.logger.exception("emulator failure")
+        return DSSError("%s: %s" % (type(exc).__name__, exc), "java.lang.RuntimeException", 500).response()
 
     @app.get("/__emulator__/stats")
     def _stats():

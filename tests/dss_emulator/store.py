@@ -117,6 +117,15 @@ class Store:
             self._db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, str(value)))
         return value
 
+    def first_time(self, name):
+        """True exactly once per data dir for `name` (one-off initialisation such as seeding a fresh node);
+        later calls write nothing, so restarts leave the state digest unchanged."""
+        with self.transaction():
+            if self._db.execute("SELECT 1 FROM meta WHERE name=?", (name,)).fetchone():
+                return False
+            self._db.execute("INSERT INTO meta (name, value) VALUES (?, ?)", (name, "done"))
+        return True
+
     # -- blobs ------------------------------------------------------------------------------------------------
 
     def save_blob(self, stream):

@@ -1,0 +1,138 @@
+"""Bundle archives: build the zip a Design node exports, and read/validate one an Automation node receives.
+
+Layout (see docs/emulator.md, "Bundles and activation"):
+    export-manifest.json
+    project_config/params.json
+    project_config/variables.json            {"standard": {...}}
+    project_config/datasets/<name>.json
+    project_config/recipes/<name>.json
+    project_config/scenarios/<id>.json
+
+Archives are deterministic: entries sorted by name, fixed timestamps and attributes, canonical JSON. The same
+manifest and content always give the same bytes.
+"""
+
+import json
+import struct
+import zipfile
+import zlib
+
+MANIFEST = "export-manifest.json"
+CONFIG = "project_config/"
+PARAMS = CONFIG + "params.json"
+VARIABLES = CONFIG + "variables.json"
+FOLDERS = {"datasets": "dataset", "recipes": "recipe", "scenarios": "scenario"}  # archive folder -> store kind
+CONTENT_KINDS = tuple(FOLDERS.values())
+
+MANIFEST_VERSION = 3
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+_MAX_JSON_ENTRY = 64 * 1024 * 1024  # config entries are small; refuse to inflate a huge one into memory
+
+
+class BundleArchiveError(Exception):
+    """The file is not a usable bundle archive (corrupt zip, no or invalid manifest...)."""
+
+
+def _json_bytes(obj):
+    return (json.dumps(obj, sort_keys=True, indent=2, separators=(",", ": ")) + "\n").encode("utf-8")
+
+
+def object_name(kind, obj):
+    """The identifying name of a content object (recipes may be stored as GET returns them: {recipe, payload})."""
+    field = "id" if kind == "scenario" else "name"
+    inner = obj.get("recipe") if kind == "recipe" and isinstance(obj.get("recipe"), dict) else obj
+    return inner.get(field) or obj.get(field)
+
+
+def write_archive(fileobj, manifest, content):
+    """Write a bundle zip to a binary file object.
+
+    content: {"params": {...}, "variables": {"standard": {...}}, "dataset": [..], "recipe": [..], "scenario": [..]}
+    """
+    entries = {MANIFEST: _json_bytes(manifest), PARAMS: _json_bytes(content.get("params") or {}),
+               VARIABLES: _json_bytes({"standard": (content.get("variables") or {}).get("standard") or {}})}
+    for folder, kind in FOLDERS.items():
+        for obj in content.get(kind) or []:
+            entries["%s%s/%s.json" % (CONFIG, folder, object_name(kind, obj))] = _json_bytes(obj)
+    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, entries[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+
+
+def _read_json(zf, name):
+    info = zf.getinfo(name)
+    if info.file_size > _MAX_JSON_ENTRY:
+        raise BundleArchiveError("Invalid bundle archive: entry %s is too large" % name)
+    try:
+        return json.loads(zf.read(name).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BundleArchiveError("Invalid bundle archive: entry %s is not valid JSON: %s" % (name, exc)) from exc
+
+
+def _open(path):
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise BundleArchiveError("Invalid bundle archive, not a readable zip file: %s" % exc) from exc
+
+
+def _check_manifest(manifest):
+    if not isinstance(manifest, dict):
+        raise BundleArchiveError("Invalid bundle archive: %s is not a JSON object" % MANIFEST)
+    for field in ("originalProjectKey", "bundleId"):
+        value = manifest.get(field)
+        if not isinstance(value, str) or not value:
+            raise BundleArchiveError("Invalid bundle archive: %s has no %s (not a bundle export?)" % (MANIFEST, field))
+    if not isinstance(manifest.get("requiredConnections", {}), dict):
+        raise BundleArchiveError("Invalid bundle archive: requiredConnections must be an object")
+    if not isinstance(manifest.get("usedCodeEnvRefs", []), list):
+        raise BundleArchiveError("Invalid bundle archive: usedCodeEnvRefs must be a list")
+
+
+def read_archive(path, verify=True):
+    """Validate a bundle zip on disk and return (manifest, content). verify=True also checks every entry's CRC,
+    streaming (memory stays bounded whatever the archive size)."""
+    try:
+        return _read_archive(path, verify)
+    except (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, RuntimeError, NotImplementedError,
+            ValueError) as exc:  # whatever a damaged or exotic zip raises while being read
+        raise BundleArchiveError("Invalid bundle archive, corrupt zip: %s" % exc) from exc
+
+
+def _read_archive(path, verify):
+    with _open(path) as zf:
+        if verify:
+            bad = zf.testzip()
+            if bad is not None:
+                raise BundleArchiveError("Invalid bundle archive, corrupt entry %s" % bad)
+        names = set(zf.namelist())
+        if MANIFEST not in names:
+            raise BundleArchiveError("Invalid bundle archive: no %s at the archive root" % MANIFEST)
+        manifest = _read_json(zf, MANIFEST)
+        _check_manifest(manifest)
+        content = {"params": _read_json(zf, PARAMS) if PARAMS in names else {},
+                   "variables": _read_json(zf, VARIABLES) if VARIABLES in names else {"standard": {}}}
+        for folder, kind in FOLDERS.items():
+            prefix = "%s%s/" % (CONFIG, folder)
+            objs = [_read_json(zf, n) for n in sorted(names) if n.startswith(prefix) and n.endswith(".json")]
+            if any(not isinstance(o, dict) or not object_name(kind, o) for o in objs):
+                raise BundleArchiveError("Invalid bundle archive: an entry under %s has no name or id" % prefix)
+            content[kind] = objs
+    if not isinstance(content["params"], dict) or not isinstance(content["variables"], dict):
+        raise BundleArchiveError("Invalid bundle archive: params.json and variables.json must be JSON objects")
+    return manifest, content
+
+
+def content_summary(content):
+    """The `contentSummary` of bundle list entries [INF: item-type keys]."""
+    return {
+        "configContent": {kind.upper(): len(content.get(kind) or []) for kind in CONTENT_KINDS},
+        "includedDatasets": [],
+        "includedSavedModels": [],
+        "includedManagedFolders": [],
+        "includedModelEvaluationStores": [],
+    }

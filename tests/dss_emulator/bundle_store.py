@@ -1,0 +1,178 @@
+"""Bundle archives as blobs of the store, and bundle documents as the API shows them.
+
+Uploads never sit in memory: the multipart body is parsed from the request stream and the file part is written
+chunk by chunk into a hidden temp file of the blob directory while its sha256 is computed. A temp file becomes a
+blob (renamed to its sha256) only once the archive has been validated, and is removed on any failure, so a refused
+upload leaves nothing behind (hidden temp names are not part of the state digest).
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+
+from flask import request
+from werkzeug.exceptions import HTTPException
+from werkzeug.formparser import MultiPartParser
+from werkzeug.http import parse_options_header
+
+from errors import ILLEGAL_STATE, DSSError, bad_request
+from web import node_type, store
+
+CHUNK = 1024 * 1024
+BUNDLE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+_INTERNAL = ("archive",)  # document fields that are ours, not DSS's
+
+
+class Spool:
+    """A writable temp file in the blob dir that hashes what is written (also a werkzeug stream_factory result)."""
+
+    def __init__(self, blob_dir):
+        fd, self.path = tempfile.mkstemp(dir=blob_dir, prefix=".upload-")
+        self._fp = os.fdopen(fd, "w+b")
+        self._sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data):
+        self._sha.update(data)
+        self.size += len(data)
+        return self._fp.write(data)
+
+    def seek(self, *args):
+        return self._fp.seek(*args)
+
+    def read(self, *args):
+        return self._fp.read(*args)
+
+    def tell(self):
+        return self._fp.tell()
+
+    def flush(self):
+        return self._fp.flush()
+
+    def close(self):
+        if not self._fp.closed:
+            self._fp.flush()
+            os.fsync(self._fp.fileno())
+            self._fp.close()
+
+    @property
+    def sha256(self):
+        return self._sha.hexdigest()
+
+    def discard(self):
+        self.close()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+
+def _new_spool():
+    return Spool(store().blob_dir)
+
+
+def spool_upload(field="file"):
+    """Parse a multipart request body (Content-Length or chunked) and spool its `field` file part to disk."""
+    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    boundary = options.get("boundary", "").encode("latin-1")
+    if mimetype != "multipart/form-data" or not boundary:
+        drain()
+        raise bad_request("Expected a multipart/form-data upload with a '%s' file part" % field)
+    spools = []
+
+    def factory(**_kwargs):
+        spool = _new_spool()
+        spools.append(spool)
+        return spool
+
+    # The memory limit also caps the decoder's buffer (leftover + one read), so it must exceed buffer_size.
+    parser = MultiPartParser(stream_factory=factory, max_form_memory_size=8 * CHUNK, buffer_size=CHUNK // 2)
+    try:
+        _form, files = parser.parse(request.stream, boundary, request.content_length)
+    except BaseException as exc:  # a failed upload (disconnect, bad body, full disk...) leaves no temp file
+        for spool in spools:
+            spool.discard()
+        if isinstance(exc, (ValueError, OSError, HTTPException)):
+            raise bad_request("Invalid multipart upload: %s" % exc) from exc
+        raise
+    wanted = files.get(field)
+    for spool in spools:
+        if wanted is None or spool is not wanted.stream:
+            spool.discard()
+    if wanted is None:
+        raise bad_request("No file uploaded: expected a multipart part named '%s'" % field)
+    wanted.stream.close()
+    return wanted.stream
+
+
+def spool_file(path):
+    """Copy a server-side archive into a spool (importFromArchive / fromArchive)."""
+    spool = _new_spool()
+    try:
+        with open(path, "rb") as src:
+            shutil.copyfileobj(src, spool, CHUNK)
+    except OSError as exc:
+        spool.discard()
+        raise DSSError("Cannot read archive %s: %s" % (path, exc.strerror or exc),
+                       "com.dataiku.dip.exceptions.CodedIOException", 400) from exc
+    spool.close()
+    return spool
+
+
+def drain():
+    """Consume an unread request body so the client gets our error answer, not a reset connection."""
+    stream = request.stream
+    while stream.read(CHUNK):
+        pass
+
+
+def keep_spool(spool):
+    """Turn a validated spool into the blob named by its sha256; returns True when the blob is new."""
+    target = store().blob_path(spool.sha256)
+    if os.path.exists(target):
+        spool.discard()
+        return False
+    os.replace(spool.path, target)
+    return True
+
+
+def blob_in_use(sha, ignore=None):
+    """Whether any bundle document of this node still names the blob (blobs are shared by equal archives)."""
+    st = store()
+    for key in st.ids("project", ""):
+        for kind in ("exported_bundle", "imported_bundle"):
+            for doc in st.list(kind, key):
+                if (kind, key, doc.get("bundleId")) != ignore and (doc.get("archive") or {}).get("sha256") == sha:
+                    return True
+    return False
+
+
+def archive_shas(key):
+    """Blobs named by a project's bundles: read them before deleting a project, then drop_blob each after."""
+    st = store()
+    return {(d.get("archive") or {}).get("sha256") for kind in ("exported_bundle", "imported_bundle")
+            for d in st.list(kind, key)} - {None}
+
+
+def drop_blob(sha, ignore=None):
+    if sha and not blob_in_use(sha, ignore):
+        path = store().blob_path(sha)
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def public_view(doc):
+    """A bundle document as the API lists it (without the emulator's bookkeeping)."""
+    return {k: v for k, v in doc.items() if k not in _INTERNAL}
+
+
+def require_node(expected, what):
+    """DSS serves design-side bundle calls only on design nodes and vice versa [INF: exact error]."""
+    if node_type() != expected:
+        raise DSSError("%s is not available on a%s %s node" % (what, "n" if node_type() == "AUTOMATION" else "",
+                                                               node_type().title()), ILLEGAL_STATE, 400)
+
+
+def check_bundle_id(bundle_id):
+    if not isinstance(bundle_id, str) or not BUNDLE_ID_RE.match(bundle_id):
+        raise bad_request("Invalid bundle id '%s': use letters, digits, '_', '.' and '-'" % bundle_id)

@@ -1,0 +1,116 @@
+"""Code envs: list, get, create, save, delete under /admin/code-envs (dss-api.md §13).
+
+Nothing is installed: an env is its definition. The shape follows the node type because dataikuapi picks its
+settings class from it: on an automation node a definition always has a non-null `versions`.
+"""
+
+import copy
+
+from flask import Blueprint, jsonify
+
+from errors import CODED_IO, ILLEGAL_ARGUMENT, DSSError
+from future_store import record_done
+from web import body_json, current_user, node_type, qbool, store
+
+bp = Blueprint("code_envs", __name__)
+
+SPEC_KEYS = ("specPackageList", "specCondaEnvironment")
+
+
+def no_messages():
+    return {"anyMessage": False, "success": False, "warning": False, "error": False, "fatal": False, "messages": []}
+
+
+def env_id(lang, name):
+    return "%s/%s" % (lang.upper(), name)
+
+
+def get_env(lang, name):
+    env = store().get("code_env", "", env_id(lang, name))
+    if env is None:
+        # Real DSS answer for a missing env (dss-api.md §2.2, seen on a live DSS by a third party).
+        raise DSSError("%s env %s doesn't exist" % (lang.upper(), name), CODED_IO, 500)
+    return env
+
+
+def new_env(lang, name, params):
+    automation = node_type() == "AUTOMATION"
+    mode = params.get("deploymentMode") or ("AUTOMATION_SINGLE" if automation else "DESIGN_MANAGED")
+    specs = {k: params.get(k, "") for k in SPEC_KEYS}
+    desc = {k: v for k, v in params.items() if k not in SPEC_KEYS}
+    desc.update({"deploymentMode": mode, "owner": current_user()})
+    desc.setdefault("installCorePackages", True)
+    desc.setdefault("installJupyterSupport", False)
+    env = {"envLang": lang.upper(), "envName": name, "deploymentMode": mode, "owner": current_user(),
+           "usableByAll": True, "permissions": [], "desc": desc}
+    if not automation:
+        env.update(specs)
+        return env
+    # Automation node: packages live in versions; `versions` must be non-null for dataikuapi.
+    version = dict(specs, versionId="v1", desc=copy.deepcopy(desc))
+    env["versions"] = [version] if mode == "AUTOMATION_VERSIONED" else []
+    if mode != "AUTOMATION_VERSIONED":
+        env["currentVersion"] = version
+    return env
+
+
+@bp.get("/admin/code-envs")
+def list_envs():
+    return jsonify([{"envLang": e["envLang"], "envName": e["envName"], "deploymentMode": e["deploymentMode"],
+                     "owner": e.get("owner")} for e in store().list("code_env")])
+
+
+@bp.get("/admin/code-envs/<lang>/<name>")
+def get_definition(lang, name):
+    return jsonify(get_env(lang, name))
+
+
+def _answer(payload, result):
+    """Synchronous answer, or with wait=False a finished future (its jobId can be polled)."""
+    if qbool("wait", True):
+        return jsonify(result)
+    return jsonify(record_done(payload, result))
+
+
+@bp.post("/admin/code-envs/<lang>/<name>")
+def create_env(lang, name):
+    params = body_json({})
+    if not isinstance(params, dict):
+        raise DSSError("Code env parameters must be a JSON object", ILLEGAL_ARGUMENT, 400)
+    if lang.upper() not in ("PYTHON", "R"):
+        raise DSSError("Unknown code env language %s (PYTHON or R)" % lang, ILLEGAL_ARGUMENT, 400)
+    st = store()
+    with st.transaction():
+        if st.get("code_env", "", env_id(lang, name)) is not None:
+            raise DSSError("%s env %s already exists" % (lang.upper(), name), CODED_IO, 500)
+        env = new_env(lang, name, params)
+        st.put("code_env", "", env_id(lang, name), env)
+        return _answer({"type": "code_env_creation", "envLang": env["envLang"], "envName": name},
+                       {"envLang": env["envLang"], "envName": name, "messages": no_messages()})
+
+
+@bp.put("/admin/code-envs/<lang>/<name>")
+def save_definition(lang, name):
+    body = body_json({})
+    if not isinstance(body, dict):
+        raise DSSError("A code env definition must be a JSON object", ILLEGAL_ARGUMENT, 400)
+    st = store()
+    with st.transaction():
+        old = get_env(lang, name)
+        new = copy.deepcopy(body)
+        new["envLang"], new["envName"] = old["envLang"], old["envName"]
+        if node_type() == "AUTOMATION" and new.get("versions") is None:
+            new["versions"] = old.get("versions") or []
+        if new != old:
+            st.put("code_env", "", env_id(lang, name), new)
+    return jsonify(new)
+
+
+@bp.delete("/admin/code-envs/<lang>/<name>")
+def delete_env(lang, name):
+    st = store()
+    with st.transaction():
+        env = get_env(lang, name)
+        st.delete("code_env", "", env_id(lang, name))
+        return _answer({"type": "code_env_deletion", "envLang": env["envLang"], "envName": name},
+                       {"messages": no_messages()})

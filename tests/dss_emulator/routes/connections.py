@@ -1,0 +1,118 @@
+"""Connections: /admin/connections CRUD and /connections/get-names (dss-api.md §9).
+
+A fresh node gets the connection every DSS has, `filesystem_managed` (type Filesystem), once: deleting it later
+is remembered across restarts.
+"""
+
+import copy
+
+from flask import Blueprint, jsonify, request
+
+from errors import ILLEGAL_ARGUMENT, DSSError
+from web import body_json, store
+
+bp = Blueprint("connections", __name__)
+
+
+def missing(name):
+    # Exact string Dataiku's own Ansible modules match on (dss-api.md §2.2).
+    return DSSError("Connection '%s' does not exist" % name, ILLEGAL_ARGUMENT, 500)
+
+
+def new_connection(name, type_, params=None, description=None, usable_by="ALL", allowed_groups=None):
+    return {
+        "name": name,
+        "type": type_,
+        "description": description,
+        "params": params or {},
+        "allowWrite": True,
+        "allowManagedDatasets": True,
+        "allowManagedFolders": True,
+        "allowKnowledgeBanks": True,
+        "usableBy": usable_by or "ALL",
+        "allowedGroups": list(allowed_groups or []),
+        "detailsReadability": {"readableBy": "NONE", "allowedGroups": []},
+        "credentialsMode": "GLOBAL",
+        "owner": "admin",
+        "maxActivities": 0,
+    }
+
+
+def _seed(state):
+    st = state.app.config["STORE"]
+    # Only on the node's first start: a connection deleted later stays deleted.
+    if st.first_time("seed.connections"):
+        st.put("connection", "", "filesystem_managed",
+               new_connection("filesystem_managed", "Filesystem", {"root": "${dip.home}/managed_datasets"}))
+
+
+bp.record_once(_seed)
+
+
+def get_connection(name):
+    conn = store().get("connection", "", name)
+    if conn is None:
+        raise missing(name)
+    return conn
+
+
+@bp.get("/admin/connections")
+def list_connections():
+    return jsonify({c["name"]: c for c in store().list("connection")})
+
+
+@bp.post("/admin/connections")
+def create_connection():
+    body = body_json({})
+    if not isinstance(body, dict) or not body.get("name") or not body.get("type"):
+        raise DSSError("A connection needs a name and a type", ILLEGAL_ARGUMENT, 400)
+    name = body["name"]
+    st = store()
+    with st.transaction():
+        if st.get("connection", "", name) is not None:
+            raise DSSError("Connection '%s' already exists" % name, ILLEGAL_ARGUMENT, 400)
+        conn = new_connection(name, body["type"], body.get("params"), body.get("description"),
+                              body.get("usableBy"), body.get("allowedGroups"))
+        for key, value in body.items():  # anything else the caller set round-trips
+            if key not in conn:
+                conn[key] = value
+        st.put("connection", "", name, conn)
+    return jsonify(conn)
+
+
+@bp.get("/admin/connections/<name>")
+def get_definition(name):
+    return jsonify(get_connection(name))
+
+
+@bp.put("/admin/connections/<name>")
+def save_definition(name):
+    body = body_json({})
+    if not isinstance(body, dict):
+        raise DSSError("A connection definition must be a JSON object", ILLEGAL_ARGUMENT, 400)
+    st = store()
+    with st.transaction():
+        old = get_connection(name)
+        new = copy.deepcopy(body)
+        new["name"] = name  # the path names the connection; renaming is not a save
+        new.setdefault("type", old["type"])
+        if new != old:
+            st.put("connection", "", name, new)
+    # dataikuapi parses this answer as JSON (an empty 200 crashes settings.save()).
+    return jsonify(new)
+
+
+@bp.delete("/admin/connections/<name>")
+def delete_connection(name):
+    st = store()
+    with st.transaction():
+        get_connection(name)
+        st.delete("connection", "", name)
+    return jsonify({})
+
+
+@bp.get("/connections/get-names")
+def connection_names():
+    wanted = request.args.get("type") or "all"
+    return jsonify([c["name"] for c in store().list("connection")
+                    if wanted.lower() == "all" or c.get("type") == wanted])
