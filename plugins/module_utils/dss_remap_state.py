@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reads shared by dataiku_connection_remap and dataiku_connection_remap_info (no writes here).
+
+Every read goes through ``module.dss_errors`` so a failure is one short message naming the operation.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap import (
+    allowed_missing,
+    pick_bundle,
+    required_connections,
+    resolve_code_envs,
+    resolve_connections,
+    used_code_envs,
+)
+
+
+def remapping_of(raw_settings):
+    """The remapping lists and codeEnvsBehavior stored in the raw project settings (absent keys -> empty)."""
+    container = raw_settings.get("bundleContainerSettings") or {}
+    remapping = container.get("remapping") or {}
+    return dict(connections=list(remapping.get("connections") or []),
+                code_envs=list(remapping.get("codeEnvs") or []),
+                behavior=dict(container.get("codeEnvsBehavior") or {}))
+
+
+class RemapState:
+    """What a remapping decision needs from one automation project, read lazily and once."""
+
+    def __init__(self, module, project_key):
+        self.module = module
+        self.project_key = project_key
+        self.project = module.client.get_project(project_key)
+        self._connections = None
+        self._envs = None
+        self._bundles = None
+
+    def settings(self):
+        """A fresh ``DSSProjectSettings`` handle (its raw dict is what save() PUTs back, every key kept)."""
+        with self.module.dss_errors("read the settings of project %s" % self.project_key):
+            return self.project.get_settings()
+
+    def bundles(self):
+        if self._bundles is None:
+            with self.module.dss_errors("list the imported bundles of project %s" % self.project_key):
+                answer = self.project.list_imported_bundles()
+            self._bundles = [b for b in (answer or {}).get("bundles") or [] if isinstance(b, dict)]
+        return self._bundles
+
+    def bundle(self, bundle_id):
+        """The imported bundle ``bundle_id`` (fails listing the imported ids when unknown), or the latest one."""
+        found = pick_bundle(self.bundles(), bundle_id)
+        if bundle_id is not None and found is None:
+            ids = [b.get("bundleId") for b in self.bundles()]
+            self.module.fail_json(msg="Bundle %r is not imported in project %s on %s. Imported bundles: %s." % (
+                bundle_id, self.project_key, self.module.url, ", ".join(ids) if ids else "none"))
+        return found
+
+    def connections(self):
+        """name -> type of every connection on the node (GET /admin/connections, needs an admin key)."""
+        if self._connections is None:
+            with self.module.dss_errors("list the connections"):
+                items = self.module.client.list_connections()
+            self._connections = {name: item.get("type") for name, item in items.items()}
+        return self._connections
+
+    def code_envs(self):
+        """Set of (language, name) of the code envs on the node."""
+        if self._envs is None:
+            with self.module.dss_errors("list the code envs"):
+                items = self.module.client.list_code_envs()
+            self._envs = set((str(e.get("envLang") or "?"), e["envName"])
+                             for e in items or [] if isinstance(e, dict) and e.get("envName"))
+        return self._envs
+
+
+def resolution(state, bundle, whole_bundle, conn_mapping, env_mapping, import_time_mode):
+    """(connection rows, code env rows): the mapping entries, plus with ``whole_bundle`` (an explicit bundle_id)
+    everything ``bundle`` requires. Rows get ``required`` (the bundle checked needs that source).
+
+    Source types and languages come from ``bundle`` (the explicit one, or the latest import) when it names the
+    source; otherwise only the target's existence is checked.
+    """
+    bundle_conns = required_connections(bundle)
+    types = dict((c["name"], c["type"]) for c in bundle_conns)
+    conn_sources = list(bundle_conns) if whole_bundle else []
+    conn_sources += [dict(name=s, type=types.get(s)) for s in conn_mapping if not (whole_bundle and s in types)]
+
+    bundle_envs = used_code_envs(bundle)
+    langs = {}
+    for env in bundle_envs:
+        langs.setdefault(env["name"], []).append(env["language"])
+    env_sources = list(bundle_envs) if whole_bundle else []
+    env_sources += [dict(name=s, language=lang) for s in env_mapping if not (whole_bundle and s in langs)
+                    for lang in langs.get(s, [None])]
+
+    conn_rows = resolve_connections(conn_sources, conn_mapping, state.connections() if conn_sources else {},
+                                    allowed_missing(bundle, "allowedMissingConnections"))
+    env_rows = resolve_code_envs(env_sources, env_mapping, state.code_envs() if env_sources else set(),
+                                 import_time_mode, allowed_missing(bundle, "allowedMissingCodeEnvs"))
+    for row in conn_rows:
+        row["required"] = whole_bundle and row["source"] in types
+    for row in env_rows:
+        row["required"] = whole_bundle and row["source"] in langs
+    return conn_rows, env_rows

@@ -1,0 +1,312 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dataiku_connection_remap
+short_description: Map design-node connections and code envs to automation-node ones before bundle activation
+version_added: 0.1.0
+description:
+  - Manages the bundle activation remapping of a project on a DSS B(automation) node, that is
+    C(bundleContainerSettings.remapping.connections) and C(.codeEnvs) (lists of C({source, target})) and
+    C(bundleContainerSettings.codeEnvsBehavior) in the project settings. This is what the "Activation settings"
+    page of the DSS bundles screen edits.
+  - Run it B(before) M(dataiku_gitops.dss.dataiku_bundle) activates a bundle. DSS resolves every connection the
+    bundle requires through this mapping, else by the same name, and refuses the activation when the target is
+    missing or of another type.
+  - B(Preflight, before any write.) Every target connection must exist on the node and, when the source type is
+    known, have the same type. The source type comes from the C(exportManifest.requiredConnections) of the bundle
+    O(bundle_id); without O(bundle_id), from the most recently imported bundle of the project; when the project
+    has no imported bundle (or the bundle does not use that source), only the target's existence is checked.
+    With O(bundle_id), every connection and code env the bundle requires must also resolve (mapped or same name).
+    On failure the module fails with ONE message listing each unresolved entry and why (missing, or
+    C(type X vs Y)) and the connections that exist on the node, and writes nothing (also in check mode).
+  - The settings are read and saved back whole, so every other key (permissions, exporter settings,
+    C(remapping.containerExecs), ...) is kept. The settings are only saved when the mapping changes; lists are
+    compared ignoring order, so a re-run makes no write and reports no change.
+  - Needs an API key allowed to read the connections and code envs of the node (C(GET /admin/connections)).
+author:
+  - dataiku_gitops.dss contributors
+extends_documentation_fragment:
+  - dataiku_gitops.dss.dss
+  - dataiku_gitops.dss.dss.attributes
+  - dataiku_gitops.dss.dss.action_group
+options:
+  project_key:
+    description:
+      - Key of the project on the automation node.
+    type: str
+    required: true
+  connections:
+    description:
+      - Connection remapping, as a dictionary mapping a source connection name to a target connection name. The source is the
+        connection name on the design node (as in the bundle), the target the connection on this node.
+      - Not set means the connection mapping is not managed (but it is still checked when O(bundle_id) is set).
+      - See O(exclusive) for what happens to mapped sources not listed here.
+    type: dict
+  code_envs:
+    description:
+      - Code env remapping, as a dictionary mapping a source env name to a target env name.
+      - DSS identifies code envs by language and name, but its remapping entries are C({source, target}) names
+        only, so an entry applies to the envs of that name in every language. The preflight takes the language
+        from the bundle (C(usedCodeEnvRefs)) and requires the target env to exist in that same language; when no
+        bundle names the source, an env of that name in any language is enough.
+      - A missing target env is accepted when the effective C(importTimeMode) is V(INSTALL_IF_MISS) (preload will
+        install it); otherwise it fails the preflight.
+      - Not set means the code env mapping is not managed. See O(exclusive).
+    type: dict
+  code_envs_behavior:
+    description:
+      - What preload does with the code envs of a bundle (C(bundleContainerSettings.codeEnvsBehavior)).
+      - Only the sub-options given are set; the others keep their current value.
+    type: dict
+    suboptions:
+      import_time_mode:
+        description:
+          - V(INSTALL_IF_MISS) creates missing envs at preload, V(FAIL_IF_MISS) fails the preload, V(DO_NOTHING)
+            leaves envs alone.
+        type: str
+        choices: [INSTALL_IF_MISS, FAIL_IF_MISS, DO_NOTHING]
+      env_import_specification_mode:
+        description:
+          - Whether envs are created from the package list the design env declares (V(SPECIFIED)) or from what
+            is actually installed there (V(ACTUAL)).
+        type: str
+        choices: [SPECIFIED, ACTUAL]
+  exclusive:
+    description:
+      - V(false) (the default) merges. The sources given in O(connections) / O(code_envs) get the target given,
+        other existing entries are kept.
+      - V(true) replaces the whole list with exactly what is given (O(connections={}) clears the connection
+        mapping). Applies only to the lists that are set.
+    type: bool
+    default: false
+  bundle_id:
+    description:
+      - An imported bundle of the project to check the mapping against. Every connection in its
+        C(exportManifest.requiredConnections) and every env in C(usedCodeEnvRefs) must resolve.
+      - Fails, listing the imported bundle ids, when the bundle is not imported in the project.
+    type: str
+notes:
+  - Duplicated sources in an existing list are read as "first entry wins"; a managed source is rewritten as one
+    entry. Entries that do not change keep any extra keys DSS stored in them.
+  - Connections whose name starts with C(@virtual) are resolved by DSS itself and are not checked.
+seealso:
+  - module: dataiku_gitops.dss.dataiku_connection_remap_info
+  - module: dataiku_gitops.dss.dataiku_bundle
+"""
+
+EXAMPLES = r"""
+- name: Map the dev connection names to the prod ones, checking the bundle about to be activated
+  dataiku_gitops.dss.dataiku_connection_remap:
+    url: https://dss-prod.example.com:11200
+    api_key: "{{ dss_prod_api_key }}"
+    project_key: CHURN
+    bundle_id: v1.4.0
+    connections:
+      pg_dev: pg_prod
+      s3_dev: s3_prod
+    code_envs:
+      py311_dev: py311
+    code_envs_behavior:
+      import_time_mode: FAIL_IF_MISS
+
+- name: Own the whole connection mapping (drops entries not listed)
+  dataiku_gitops.dss.dataiku_connection_remap:
+    project_key: CHURN
+    connections: "{{ dss_connection_map }}"
+    exclusive: true
+
+- name: Only check that bundle v1.4.0 can be activated with the current mapping
+  dataiku_gitops.dss.dataiku_connection_remap:
+    project_key: CHURN
+    bundle_id: v1.4.0
+"""
+
+RETURN = r"""
+connections:
+  description: The connection mapping after the task (in check mode, what it would be), C(source -> target).
+  returned: success
+  type: dict
+  sample: {"pg_dev": "pg_prod"}
+code_envs:
+  description: The code env mapping after the task, C(source -> target).
+  returned: success
+  type: dict
+  sample: {"py311_dev": "py311"}
+code_envs_behavior:
+  description: C(bundleContainerSettings.codeEnvsBehavior) after the task (DSS key names).
+  returned: success
+  type: dict
+  sample: {"importTimeMode": "FAIL_IF_MISS"}
+bundle_id:
+  description:
+    - The imported bundle the mapping was checked against (O(bundle_id), else the latest import), or null.
+  returned: success
+  type: str
+  sample: v1.4.0
+resolution:
+  description:
+    - How each connection resolves with the mapping after the task. With O(bundle_id), one row per connection
+      the bundle requires plus one per other mapping entry; without it, one row per mapping entry.
+    - Also returned when the preflight fails.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    source:
+      description: Connection name in the bundle (design node).
+      type: str
+    target:
+      description: Connection it resolves to on this node.
+      type: str
+    type:
+      description: Connection type the bundle requires, null when no bundle names this source.
+      type: str
+    target_type:
+      description: Type of the target on this node, null when it does not exist.
+      type: str
+    resolved_by:
+      description: V(mapping) (an entry of the mapping) or V(same_name) (no entry, DSS uses the same name).
+      type: str
+    required:
+      description: Whether the bundle O(bundle_id) requires this source.
+      type: bool
+    ok:
+      description: Whether activation can use this resolution.
+      type: bool
+    problem:
+      description: Why not (or a note such as an allowed missing connection), else null.
+      type: str
+  sample:
+    - {source: pg_dev, target: pg_prod, type: PostgreSQL, target_type: PostgreSQL, resolved_by: mapping,
+       required: true, ok: true, problem: null}
+code_env_resolution:
+  description: Like RV(resolution), for code envs (C(language) instead of the types).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {source: py311_dev, target: py311, language: PYTHON, resolved_by: mapping, required: true, ok: true,
+       problem: null}
+"""
+
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import (
+    bundle_id_error,
+    name_error,
+    project_key_error,
+)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap import (
+    ENV_SPEC_MODES,
+    IMPORT_TIME_MODES,
+    as_mapping,
+    failure_message,
+    merged_behavior,
+    merged_entries,
+    same_entries,
+)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import (
+    RemapState,
+    remapping_of,
+    resolution,
+)
+
+
+def argument_spec():
+    return dict(
+        project_key=dict(type="str", required=True),
+        connections=dict(type="dict"),
+        code_envs=dict(type="dict"),
+        code_envs_behavior=dict(type="dict", options=dict(
+            import_time_mode=dict(type="str", choices=IMPORT_TIME_MODES),
+            env_import_specification_mode=dict(type="str", choices=ENV_SPEC_MODES),
+        )),
+        exclusive=dict(type="bool", default=False),
+        bundle_id=dict(type="str"),
+    )
+
+
+def input_errors(params):
+    """Every problem with the options, found before any request."""
+    errors = [project_key_error(params["project_key"])]
+    if params["bundle_id"] is not None:
+        errors.append(bundle_id_error(params["bundle_id"]))
+    for option in ("connections", "code_envs"):
+        for source, target in (params[option] or {}).items():
+            errors.append(name_error(source, "%s source" % option))
+            errors.append(name_error(target, "%s[%r] target" % (option, source)))
+    return [e for e in errors if e]
+
+
+def view(state):
+    """The managed part of the settings as the diff and the return values show it."""
+    return dict(connections=as_mapping(state["connections"]), code_envs=as_mapping(state["code_envs"]),
+                code_envs_behavior=state["behavior"])
+
+
+def write(raw, after, params):
+    """Put the managed keys into the raw settings, creating the containers only when something is set."""
+    container = raw.get("bundleContainerSettings")
+    if not isinstance(container, dict):
+        container = raw["bundleContainerSettings"] = {}
+    remapping = container.get("remapping")
+    if not isinstance(remapping, dict):
+        remapping = container["remapping"] = {}
+    if params["connections"] is not None:
+        remapping["connections"] = after["connections"]
+    if params["code_envs"] is not None:
+        remapping["codeEnvs"] = after["code_envs"]
+    if params["code_envs_behavior"] is not None:
+        container["codeEnvsBehavior"] = after["behavior"]
+
+
+def main():
+    module = DssModule(argument_spec=argument_spec(), supports_check_mode=True)
+    p = module.params
+    errors = input_errors(p)
+    if errors:
+        module.fail_json(msg=" ".join(errors))
+    module.check_node_type_option()
+    module.require_node_type("AUTOMATION", "Bundle activation remapping (dataiku_connection_remap)")
+
+    state = RemapState(module, p["project_key"])
+    settings = state.settings()
+    before = remapping_of(settings.get_raw())
+    after = dict(before)
+    if p["connections"] is not None:
+        after["connections"] = merged_entries(before["connections"], p["connections"], p["exclusive"])
+    if p["code_envs"] is not None:
+        after["code_envs"] = merged_entries(before["code_envs"], p["code_envs"], p["exclusive"])
+    if p["code_envs_behavior"] is not None:
+        after["behavior"] = merged_behavior(before["behavior"], p["code_envs_behavior"])
+
+    conn_map, env_map = as_mapping(after["connections"]), as_mapping(after["code_envs"])
+    bundle = state.bundle(p["bundle_id"]) if (p["bundle_id"] or conn_map or env_map) else None
+    conn_rows, env_rows = resolution(state, bundle, p["bundle_id"] is not None, conn_map, env_map,
+                                     after["behavior"].get("importTimeMode"))
+    if not all(r["ok"] for r in conn_rows + env_rows):
+        module.fail_json(msg=failure_message(p["project_key"], p["bundle_id"], conn_rows, env_rows,
+                                             state.connections() if conn_rows else {},
+                                             state.code_envs() if env_rows else set(),
+                                             module.url),
+                         resolution=conn_rows, code_env_resolution=env_rows)
+
+    changed = not (same_entries(before["connections"], after["connections"])
+                   and same_entries(before["code_envs"], after["code_envs"])
+                   and before["behavior"] == after["behavior"])
+    if changed and not module.check_mode:
+        write(settings.get_raw(), after, p)
+        with module.dss_errors("save the settings of project %s" % p["project_key"]):
+            settings.save()
+
+    shown = view(after)
+    module.exit_with(changed, before=view(before), after=shown, resolution=conn_rows, code_env_resolution=env_rows,
+                     bundle_id=(bundle or {}).get("bundleId"), **shown)
+
+
+if __name__ == "__main__":
+    main()

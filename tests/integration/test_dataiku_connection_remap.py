@@ -1,0 +1,228 @@
+"""dataiku_connection_remap(_info) through real ansible-playbook against a design and an automation node.
+
+Setup with the official client: pg_dev (PostgreSQL) on design; pg_prod (PostgreSQL) and snow_prod (Snowflake) on
+automation. Project SALES is exported as v0 (only a filesystem_managed dataset, activatable anywhere) and v1 (plus
+a dataset on pg_dev); automation imports both and activates v0, so v1 needs the remapping.
+"""
+
+# pylint: disable=redefined-outer-name
+
+import io
+
+import pytest
+
+from tests.support.real_node import require_emulator
+
+KEY = "SALES"
+REMAP = "dataiku_gitops.dss.dataiku_connection_remap"
+REMAP_INFO = "dataiku_gitops.dss.dataiku_connection_remap_info"
+BUNDLE = "dataiku_gitops.dss.dataiku_bundle"
+
+
+def _archive(design_project, bundle_id):
+    buf = io.BytesIO()
+    with design_project.get_exported_bundle_archive_stream(bundle_id) as stream:
+        for chunk in stream.iter_content(chunk_size=65536):
+            buf.write(chunk)
+    buf.seek(0)
+    return buf
+
+
+@pytest.fixture
+def promoted(design_node, automation_node):
+    """The automation project on v0 with v1 imported, not activated."""
+    design, auto = design_node.client(), automation_node.client()
+    design.create_connection("pg_dev", "PostgreSQL", params={"host": "pg.dev.internal"})
+    auto.create_connection("pg_prod", "PostgreSQL", params={"host": "pg.prod.internal"})
+    auto.create_connection("snow_prod", "Snowflake", params={"account": "acme"})
+    project = design.create_project(KEY, "Sales", "admin")
+    project.create_dataset("base", "Filesystem", params={"connection": "filesystem_managed", "path": "base"})
+    project.export_bundle("v0")
+    project.create_dataset("orders", "PostgreSQL", params={"connection": "pg_dev", "table": "orders"})
+    project.export_bundle("v1")
+    auto.create_project_from_bundle_archive(_archive(project, "v0"))
+    target = auto.get_project(KEY)
+    target.preload_bundle("v0")
+    target.activate_bundle("v0")
+    target.import_bundle_from_stream(_archive(project, "v1"))
+    return automation_node
+
+
+def _conn(node):
+    # A variable, as in real playbooks: on a failed task ansible-core 2.19 prints the task's source lines, which
+    # would show a literal key (that is the playbook's text, not module output).
+    return dict(url=node.url, api_key="{{ dss_api_key }}")
+
+
+def _active(node):
+    return node.client().get_project(KEY).get_summary().get("activeBundleState", {}).get("bundleId")
+
+
+def _remapping(node):
+    raw = node.client().get_project(KEY).get_settings().get_raw()
+    return (raw.get("bundleContainerSettings") or {}).get("remapping") or {}
+
+
+def run(playbook, node, **kwargs):
+    return playbook(extra_vars={"dss_api_key": node.api_key}, **kwargs)
+
+
+def _no_secret(result, *nodes):
+    for node in nodes:
+        assert node.api_key not in result.output
+
+
+def test_activation_fails_without_remap_and_succeeds_with_it(promoted, design_node, playbook):
+    auto = promoted
+    activate = {"name": "activate v1", "ignore_errors": True,
+                BUNDLE: dict(project_key=KEY, bundle_id="v1", state="active", **_conn(auto))}
+    refused = run(playbook, auto, tasks=[activate])
+    assert refused.task("activate v1")["status"] == "ignored", refused
+    assert "pg_dev" in refused.task("activate v1")["result"]["msg"]
+    assert _active(auto) == "v0"
+
+    done = run(playbook, auto, tasks=[
+        {"name": "remap", REMAP: dict(project_key=KEY, bundle_id="v1", connections={"pg_dev": "pg_prod"},
+                                      **_conn(auto))},
+        {"name": "activate v1", BUNDLE: dict(project_key=KEY, bundle_id="v1", state="active", **_conn(auto))},
+        {"name": "info", REMAP_INFO: dict(project_key=KEY, bundle_id="v1", **_conn(auto))},
+    ])
+    assert done.rc == 0, done
+    remap = done.task("remap")
+    assert remap["status"] == "changed"
+    assert remap["result"]["connections"] == {"pg_dev": "pg_prod"}
+    rows = {row["source"]: row for row in remap["result"]["resolution"]}
+    assert rows["pg_dev"]["target"] == "pg_prod" and rows["pg_dev"]["resolved_by"] == "mapping"
+    assert rows["pg_dev"]["type"] == rows["pg_dev"]["target_type"] == "PostgreSQL" and rows["pg_dev"]["ok"]
+    assert rows["filesystem_managed"]["resolved_by"] == "same_name" and rows["filesystem_managed"]["ok"]
+    info = done.task("info")["result"]
+    assert info["ok"] is True and info["connections"] == {"pg_dev": "pg_prod"} and not info["changed"]
+    assert _active(auto) == "v1"
+    dataset = auto.client().get_project(KEY).get_dataset("orders").get_settings().get_raw()
+    assert dataset["params"]["connection"] == "pg_prod"
+    _no_secret(refused, auto, design_node)
+    _no_secret(done, auto, design_node)
+
+
+def test_preflight_refuses_bad_targets_writing_nothing(promoted, design_node, playbook):
+    auto = promoted
+    require_emulator(auto)
+    before = auto.stats()
+    result = playbook(tasks=[
+        {"name": "type mismatch", "ignore_errors": True,
+         REMAP: dict(project_key=KEY, bundle_id="v1", connections={"pg_dev": "snow_prod"}, **_conn(auto))},
+        # Without bundle_id the source type comes from the latest import (v1).
+        {"name": "type mismatch, latest bundle", "ignore_errors": True,
+         REMAP: dict(project_key=KEY, connections={"pg_dev": "snow_prod"}, **_conn(auto))},
+        {"name": "unknown target", "ignore_errors": True, "check_mode": True,
+         REMAP: dict(project_key=KEY, connections={"pg_dev": "pg_nope"}, **_conn(auto))},
+        {"name": "unknown bundle", "ignore_errors": True,
+         REMAP: dict(project_key=KEY, bundle_id="v7", connections={"pg_dev": "pg_prod"}, **_conn(auto))},
+        {"name": "design node", "ignore_errors": True,
+         REMAP: dict(project_key=KEY, connections={"pg_dev": "pg_prod"}, url=design_node.url,
+                     api_key="{{ design_api_key }}")},
+    ], extra_vars={"dss_api_key": auto.api_key, "design_api_key": design_node.api_key})
+    existing = "filesystem_managed (Filesystem), pg_prod (PostgreSQL), snow_prod (Snowflake)"
+    for name in ("type mismatch", "type mismatch, latest bundle"):
+        task = result.task(name)
+        assert task["status"] == "ignored", result
+        msg = task["result"]["msg"]
+        assert "connection 'pg_dev' -> 'snow_prod' (by mapping): wrong type" in msg
+        assert "Snowflake vs PostgreSQL" in msg and existing in msg and "nothing was changed" in msg
+    msg = result.task("unknown target")["result"]["msg"]
+    assert "connection 'pg_dev' -> 'pg_nope' (by mapping): missing" in msg and existing in msg
+    msg = result.task("unknown bundle")["result"]["msg"]
+    assert "Bundle 'v7' is not imported" in msg and "Imported bundles: v0, v1." in msg
+    msg = result.task("design node")["result"]["msg"]
+    assert "needs a AUTOMATION node" in msg and "is a DESIGN node" in msg
+    after = auto.stats()
+    assert after["state_digest"] == before["state_digest"]
+    assert auto.writes(after) == auto.writes(before)
+    assert _remapping(auto) == {}
+    _no_secret(result, auto, design_node)
+
+
+def test_merge_exclusive_check_diff_and_idempotency(promoted, playbook):
+    auto = promoted
+    require_emulator(auto)
+    settings = auto.client().get_project(KEY).get_settings()
+    settings.get_raw()["bundleContainerSettings"] = {
+        "remapping": {"connections": [{"source": "legacy_dev", "target": "pg_prod"}],
+                      "containerExecs": [{"source": "k8s-dev", "target": "eks"}]},
+        "codeEnvsBehavior": {"envImportSpecificationMode": "SPECIFIED"}}
+    settings.save()
+    task = {"name": "remap", REMAP: dict(project_key=KEY, connections={"pg_dev": "pg_prod"},
+                                         code_envs_behavior={"import_time_mode": "INSTALL_IF_MISS"}, **_conn(auto))}
+    before = auto.stats()
+
+    checked = run(playbook, auto, tasks=[task], check=True, diff=True)
+    assert auto.digest() == before["state_digest"] and auto.writes() == auto.writes(before)
+    applied = run(playbook, auto, tasks=[task], diff=True)
+    assert checked.task("remap")["status"] == applied.task("remap")["status"] == "changed", applied
+    assert checked.task("remap")["result"]["diff"] == applied.task("remap")["result"]["diff"]
+    assert applied.task("remap")["result"]["diff"] == {
+        "before": {"connections": {"legacy_dev": "pg_prod"}, "code_envs": {},
+                   "code_envs_behavior": {"envImportSpecificationMode": "SPECIFIED"}},
+        "after": {"connections": {"legacy_dev": "pg_prod", "pg_dev": "pg_prod"}, "code_envs": {},
+                  "code_envs_behavior": {"envImportSpecificationMode": "SPECIFIED", "importTimeMode": "INSTALL_IF_MISS"}}}
+    assert "+        \"pg_dev\": \"pg_prod\"" in applied.output  # the diff callback shows the added entry
+    raw = auto.client().get_project(KEY).get_settings().get_raw()
+    assert raw["bundleContainerSettings"]["remapping"] == {
+        "connections": [{"source": "legacy_dev", "target": "pg_prod"}, {"source": "pg_dev", "target": "pg_prod"}],
+        "containerExecs": [{"source": "k8s-dev", "target": "eks"}]}
+    assert raw["name"] == "Sales"
+
+    writes = auto.writes()
+    again = run(playbook, auto, tasks=[task])
+    assert again.task("remap")["status"] == "ok" and not again.task("remap")["changed"], again
+    assert auto.writes() == writes
+
+    exclusive = dict(task, name="exclusive")
+    exclusive[REMAP] = dict(project_key=KEY, connections={"pg_dev": "pg_prod"}, exclusive=True, **_conn(auto))
+    replaced = run(playbook, auto, tasks=[exclusive, dict(exclusive, name="exclusive again")])
+    assert replaced.task("exclusive")["status"] == "changed", replaced
+    assert replaced.task("exclusive again")["status"] == "ok"
+    assert _remapping(auto)["connections"] == [{"source": "pg_dev", "target": "pg_prod"}]
+    assert _remapping(auto)["containerExecs"] == [{"source": "k8s-dev", "target": "eks"}]
+    for result in (checked, applied, again, replaced):
+        _no_secret(result, auto)
+
+
+def test_code_env_remap_checked_by_language_then_applied(promoted, design_node, playbook):
+    auto = promoted
+    design = design_node.client()
+    design.create_code_env("PYTHON", "py_dev", "DESIGN_MANAGED")
+    auto.client().create_code_env("PYTHON", "py311", "AUTOMATION_SINGLE")
+    auto.client().create_code_env("R", "r_only", "AUTOMATION_SINGLE")
+    project = design.get_project(KEY)
+    settings = project.get_settings()
+    settings.get_raw()["settings"].setdefault("codeEnvs", {})["python"] = {
+        "mode": "EXPLICIT_ENV", "envName": "py_dev", "useBuiltinEnv": False}
+    settings.save()
+    project.export_bundle("v2")
+    auto.client().get_project(KEY).import_bundle_from_stream(_archive(project, "v2"))
+
+    def remap(name, envs, **extra):
+        args = dict(project_key=KEY, bundle_id="v2", connections={"pg_dev": "pg_prod"}, code_envs=envs,
+                    code_envs_behavior={"import_time_mode": "FAIL_IF_MISS"}, **_conn(auto))
+        return dict({"name": name, REMAP: args}, **extra)
+
+    result = run(playbook, auto, tasks=[
+        remap("wrong language", {"py_dev": "r_only"}, ignore_errors=True),
+        remap("good", {"py_dev": "py311"}),
+        {"name": "activate v2", BUNDLE: dict(project_key=KEY, bundle_id="v2", state="active", **_conn(auto))},
+    ])
+    msg = result.task("wrong language")["result"]["msg"]
+    assert "code env 'py_dev' -> 'r_only' (by mapping): missing: no PYTHON code env 'r_only'" in msg, result
+    assert "Code envs on %s: py311 (PYTHON), r_only (R)." % auto.url in msg
+    good = result.task("good")
+    assert good["status"] == "changed", result
+    assert good["result"]["code_env_resolution"] == [
+        {"source": "py_dev", "target": "py311", "language": "PYTHON", "resolved_by": "mapping", "required": True,
+         "ok": True, "problem": None}]
+    assert _remapping(auto)["codeEnvs"] == [{"source": "py_dev", "target": "py311"}]
+    assert result.task("activate v2")["status"] == "changed", result
+    raw = auto.client().get_project(KEY).get_settings().get_raw()
+    assert raw["settings"]["codeEnvs"]["python"]["envName"] == "py311"
+    assert raw["bundleContainerSettings"]["codeEnvsBehavior"] == {"importTimeMode": "FAIL_IF_MISS"}
+    _no_secret(result, auto, design_node)

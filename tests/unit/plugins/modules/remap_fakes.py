@@ -1,0 +1,102 @@
+"""In-memory stand-in for the dataikuapi client, at the boundary the remap modules use (shared by their tests)."""
+
+import copy
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module
+
+API_KEY = "unit-secret-key-8c1f0e2d9b7a"
+
+
+class FakeInfo:
+    def __init__(self, node_type):
+        self.raw = {"nodeType": node_type, "dssVersion": "15.2.0"}
+
+
+class FakeSettings:
+    def __init__(self, client, raw):
+        self.client = client
+        self.raw = raw
+
+    def get_raw(self):
+        return self.raw
+
+    def save(self):
+        self.client.calls.append("PUT settings")
+        self.client.settings = copy.deepcopy(self.raw)
+
+
+class FakeProject:
+    def __init__(self, client):
+        self.client = client
+
+    def get_settings(self):
+        self.client.calls.append("GET settings")
+        return FakeSettings(self.client, copy.deepcopy(self.client.settings))
+
+    def list_imported_bundles(self):
+        self.client.calls.append("GET bundles")
+        return {"bundles": copy.deepcopy(self.client.bundles)}
+
+
+class FakeClient:
+    """State: settings (raw project settings), bundles, connections {name: type}, envs [(lang, name)]."""
+
+    def __init__(self, node_type="AUTOMATION"):
+        self.node_type = node_type
+        self.settings = {"projectKey": "P", "owner": "admin", "permissions": [{"group": "ops"}],
+                         "bundleExporterSettings": {"exportOptions": {"exportUploads": True}}}
+        self.bundles = []
+        self.connections = {}
+        self.envs = []
+        self.calls = []
+
+    def get_instance_info(self):
+        self.calls.append("GET instance-info")
+        return FakeInfo(self.node_type)
+
+    def get_project(self, key):
+        assert key == "P"
+        return FakeProject(self)
+
+    def list_connections(self):
+        self.calls.append("GET connections")
+        return {name: {"name": name, "type": ctype, "params": {}} for name, ctype in self.connections.items()}
+
+    def list_code_envs(self):
+        self.calls.append("GET code-envs")
+        return [{"envLang": lang, "envName": name, "deploymentMode": "AUTOMATION_SINGLE"} for lang, name in self.envs]
+
+    def writes(self):
+        return [c for c in self.calls if not c.startswith("GET")]
+
+
+def bundle(bundle_id, connections=None, envs=None, imported_on="2025-03-31T10:15:30.123+0000"):
+    return {"bundleId": bundle_id, "importState": {"importedOn": imported_on, "importedBy": "admin"},
+            "exportManifest": {"requiredConnections": {n: {"name": n, "type": t, "isMissing": False}
+                                                       for n, t in (connections or {}).items()},
+                               "usedCodeEnvRefs": [{"envLang": lang, "envName": n} for lang, n in envs or []]}}
+
+
+@pytest.fixture
+def fake_client(monkeypatch):
+    client = FakeClient()
+    monkeypatch.setattr(dss_module.DssModule, "make_client", lambda self, *args, **kwargs: client)
+    return client
+
+
+def run(module, capsys, check_mode=False, diff=False, **params):
+    """Run ``module.main()`` with these options; returns (failed, result dict)."""
+    args = dict(url="https://dss-auto.example.com", api_key=API_KEY, **params)
+    args["_ansible_check_mode"] = check_mode
+    args["_ansible_diff"] = diff
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            module.main()
+    out = capsys.readouterr().out
+    assert API_KEY not in out
+    result = json.loads(out)
+    return exc.value.code != 0 or bool(result.get("failed")), result
