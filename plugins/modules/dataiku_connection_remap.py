@@ -29,7 +29,7 @@ description:
     compared ignoring order, so a re-run makes no write and reports no change.
   - Needs an API key allowed to read the connections and code envs of the node (C(GET /admin/connections)).
 author:
-  - dataiku_gitops.dss contributors
+  - dataiku_gitops.dss maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - dataiku_gitops.dss.dss
   - dataiku_gitops.dss.dss.attributes
@@ -218,7 +218,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state
 
 def argument_spec():
     return dict(
-        project_key=dict(type="str", required=True),
+        project_key=dict(type="str", required=True, no_log=False),
         connections=dict(type="dict"),
         code_envs=dict(type="dict"),
         code_envs_behavior=dict(type="dict", options=dict(

@@ -18,7 +18,7 @@ description:
     module; RV(ok) is V(false) and each row says why.
   - Never writes anything.
 author:
-  - dataiku_gitops.dss contributors
+  - dataiku_gitops.dss maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - dataiku_gitops.dss.dss
   - dataiku_gitops.dss.dss.info_attributes
@@ -108,7 +108,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state
 
 
 def main():
-    module = DssModule(argument_spec=dict(project_key=dict(type="str", required=True), bundle_id=dict(type="str")),
+    module = DssModule(argument_spec=dict(project_key=dict(type="str", required=True, no_log=False), bundle_id=dict(type="str")),
                        supports_check_mode=True)
     p = module.params
     errors = [project_key_error(p["project_key"])]

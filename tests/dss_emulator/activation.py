@@ -7,7 +7,7 @@ transaction, so a refused activation leaves the state digest unchanged.
 
 import copy
 
-from bundle_archive import CONTENT_KINDS, object_name
+from bundle_archive import CONTENT_KINDS, PAYLOAD_KIND, object_name
 from errors import CODED, CODED_IO, DSSError, bad_request
 from routes.code_envs import env_id, new_env
 from web import current_user, now_iso
@@ -221,6 +221,8 @@ def activate(st, key, bundle, content, body):
                for kind in CONTENT_KINDS}
     for scenario in objects["scenario"]:
         scenario["active"] = bool(current_active.get(scenario["id"], scenario.get("active", False)))
+    bundle_sids = [s["id"] for s in objects["scenario"]]
+    payloads = content.get(PAYLOAD_KIND) or {}  # {scenario id: {"script"}}, scenarios of this bundle only
     surviving_local = set(current_active) - set(previous)
     for sid in sorted(set(overrides) - {s["id"] for s in objects["scenario"]} - surviving_local):
         messages.append(message("WARNING", "Unknown scenario", "scenariosActiveOnActivation names %s, which is not a"
@@ -237,9 +239,14 @@ def activate(st, key, bundle, content, body):
                 st.delete(kind, key, oid)
         for sid in previous:
             st.delete("scenario", key, sid)
+        for sid in sorted(set(previous) | set(bundle_sids)):  # a bundle scenario replaces a local one's script too
+            st.delete(PAYLOAD_KIND, key, sid)
         for kind in CONTENT_KINDS:
             for obj in objects[kind]:
                 st.put(kind, key, object_name(kind, obj), obj)
+        for sid in bundle_sids:
+            if sid in payloads:
+                st.put(PAYLOAD_KIND, key, sid, payloads[sid])
         for sid, active in overrides.items():
             scenario = st.get("scenario", key, sid)
             if scenario is not None:
@@ -251,7 +258,7 @@ def activate(st, key, bundle, content, body):
         if new_settings is not None:
             project["settings"] = new_settings
             st.put("project", "", key, project)
-        st.put(BUNDLE_OBJECTS, key, "scenarios", {"ids": [s["id"] for s in objects["scenario"]]})
+        st.put(BUNDLE_OBJECTS, key, "scenarios", {"ids": bundle_sids})
         st.put("active_bundle", key, "state", {"bundleId": bundle["bundleId"], "activatedOn": now_iso(),
                                                "activatedBy": current_user()})
     return completed_future(info_messages(messages))

@@ -7,6 +7,7 @@ Layout (see docs/emulator.md, "Bundles and activation"):
     project_config/datasets/<name>.json
     project_config/recipes/<name>.json
     project_config/scenarios/<id>.json
+    project_config/scenarios/<id>.py         script of a custom_python scenario (store kind `scenario_payload`)
 
 Archives are deterministic: entries sorted by name, fixed timestamps and attributes, canonical JSON. The same
 manifest and content always give the same bytes.
@@ -23,6 +24,8 @@ PARAMS = CONFIG + "params.json"
 VARIABLES = CONFIG + "variables.json"
 FOLDERS = {"datasets": "dataset", "recipes": "recipe", "scenarios": "scenario"}  # archive folder -> store kind
 CONTENT_KINDS = tuple(FOLDERS.values())
+SCENARIO_SCRIPTS = CONFIG + "scenarios/"
+PAYLOAD_KIND = "scenario_payload"  # content[PAYLOAD_KIND] = {scenario id: {"script": text}}
 
 MANIFEST_VERSION = 3
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -47,13 +50,16 @@ def object_name(kind, obj):
 def write_archive(fileobj, manifest, content):
     """Write a bundle zip to a binary file object.
 
-    content: {"params": {...}, "variables": {"standard": {...}}, "dataset": [..], "recipe": [..], "scenario": [..]}
+    content: {"params": {...}, "variables": {"standard": {...}}, "dataset": [..], "recipe": [..], "scenario": [..],
+              "scenario_payload": {scenario id: {"script": text}}}
     """
     entries = {MANIFEST: _json_bytes(manifest), PARAMS: _json_bytes(content.get("params") or {}),
                VARIABLES: _json_bytes({"standard": (content.get("variables") or {}).get("standard") or {}})}
     for folder, kind in FOLDERS.items():
         for obj in content.get(kind) or []:
             entries["%s%s/%s.json" % (CONFIG, folder, object_name(kind, obj))] = _json_bytes(obj)
+    for sid, payload in (content.get(PAYLOAD_KIND) or {}).items():
+        entries["%s%s.py" % (SCENARIO_SCRIPTS, sid)] = (payload.get("script") or "").encode("utf-8")
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
@@ -63,13 +69,20 @@ def write_archive(fileobj, manifest, content):
             zf.writestr(info, entries[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
 
 
-def _read_json(zf, name):
-    info = zf.getinfo(name)
-    if info.file_size > _MAX_JSON_ENTRY:
+def _read_text(zf, name):
+    if zf.getinfo(name).file_size > _MAX_JSON_ENTRY:
         raise BundleArchiveError("Invalid bundle archive: entry %s is too large" % name)
     try:
-        return json.loads(zf.read(name).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        return zf.read(name).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleArchiveError("Invalid bundle archive: entry %s is not UTF-8 text: %s" % (name, exc)) from exc
+
+
+def _read_json(zf, name):
+    text = _read_text(zf, name)
+    try:
+        return json.loads(text)
+    except ValueError as exc:
         raise BundleArchiveError("Invalid bundle archive: entry %s is not valid JSON: %s" % (name, exc)) from exc
 
 
@@ -122,6 +135,12 @@ def _read_archive(path, verify):
             if any(not isinstance(o, dict) or not object_name(kind, o) for o in objs):
                 raise BundleArchiveError("Invalid bundle archive: an entry under %s has no name or id" % prefix)
             content[kind] = objs
+        # [INF] only scripts of the archive's scenarios are read: another one could never be read back.
+        content[PAYLOAD_KIND] = {}
+        for sid in sorted(object_name("scenario", o) for o in content["scenario"]):
+            script = "%s%s.py" % (SCENARIO_SCRIPTS, sid)
+            if script in names:
+                content[PAYLOAD_KIND][sid] = {"script": _read_text(zf, script)}
     if not isinstance(content["params"], dict) or not isinstance(content["variables"], dict):
         raise BundleArchiveError("Invalid bundle archive: params.json and variables.json must be JSON objects")
     return manifest, content

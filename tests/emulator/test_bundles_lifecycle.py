@@ -1,6 +1,8 @@
 """Bundle lifecycle through the official client: export -> download -> first deployment -> new export -> import ->
 activate -> rollback, with connection and code-env remapping (dss-api.md §6, §7, §8)."""
 
+import zipfile
+
 from tests.emulator.bundles_helpers import (DSS_DATE, automation_remapping, contents, expect_dss_error,
                                             seed_design_project)
 
@@ -145,3 +147,53 @@ def test_local_scenarios_survive_activation(design, automation, tmp_path):
     assert "py_dev" in report["result"]["messages"][0]["message"]
     assert contents(aproject)["scenarios"] == {"OPS_WATCHDOG": True, "TEST_SMOKE": True}
     assert contents(aproject)["datasets"]["customers"] == "pg_dev"
+
+
+def _script(project, scenario_id):
+    return project.get_scenario(scenario_id).get_settings().code
+
+
+def _set_script(project, scenario_id, code):
+    settings = project.get_scenario(scenario_id).get_settings()
+    settings.code = code
+    settings.save()
+
+
+def test_python_scenario_scripts_travel_with_the_bundle(design, automation, tmp_path):
+    dproject = seed_design_project(design.client(), "PYSCEN")
+    dproject.create_scenario("Py check", "custom_python", definition={"id": "TEST_PY", "params": {}})
+    _set_script(dproject, "TEST_PY", "print('v1')\n")
+    dproject.create_scenario("Shared", "custom_python", definition={"id": "SHARED_PY", "params": {}})  # no script
+    dproject.export_bundle("v1")
+    _set_script(dproject, "TEST_PY", "print('v2')\n")
+    dproject.export_bundle("v2")
+    paths = {}
+    for bundle_id in ("v1", "v2"):
+        paths[bundle_id] = tmp_path / ("%s.zip" % bundle_id)
+        dproject.download_exported_bundle_archive_to_file(bundle_id, str(paths[bundle_id]))
+    with zipfile.ZipFile(paths["v1"]) as zf:
+        assert zf.read("project_config/scenarios/TEST_PY.py") == b"print('v1')\n"
+        assert "project_config/scenarios/TEST_SMOKE.py" not in zf.namelist()  # step-based: no script
+
+    aclient = automation.client()
+    if "pg_dev" not in aclient.list_connections():
+        aclient.create_connection("pg_dev", "PostgreSQL", {"host": "same-name"})
+    with open(paths["v1"], "rb") as fp:
+        aclient.create_project_from_bundle_archive(fp)
+    aproject = aclient.get_project("PYSCEN")
+    aproject.create_scenario("Ops", "custom_python", definition={"id": "OPS_PY", "params": {}})
+    _set_script(aproject, "OPS_PY", "print('local')\n")
+    aproject.create_scenario("Shared", "custom_python", definition={"id": "SHARED_PY", "params": {}})
+    _set_script(aproject, "SHARED_PY", "print('replaced by the bundle')\n")
+    aproject.activate_bundle("v1")
+    assert _script(aproject, "TEST_PY") == "print('v1')\n"
+    assert aproject.get_scenario("TEST_PY").get_settings().get_raw()["type"] == "custom_python"
+    assert _script(aproject, "SHARED_PY") == ""  # same id as a bundle scenario: the bundle's (empty) script wins
+
+    with open(paths["v2"], "rb") as fp:
+        aproject.import_bundle_from_stream(fp)
+    aproject.activate_bundle("v2")
+    assert _script(aproject, "TEST_PY") == "print('v2')\n"
+    aproject.activate_bundle("v1")  # rollback brings the old script back
+    assert _script(aproject, "TEST_PY") == "print('v1')\n"
+    assert _script(aproject, "OPS_PY") == "print('local')\n"  # a local scenario keeps its script

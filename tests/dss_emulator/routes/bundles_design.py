@@ -1,8 +1,8 @@
 """Bundles on a Design node (dss-api.md §6): export, list, details, archive download, delete.
 
-An export snapshots the project content (datasets, recipes, scenarios, standard variables, params.json) into a
-deterministic zip stored as a blob; the document (kind `exported_bundle`, scope K, id = bundle id) holds the
-list entry plus `archive: {sha256, size}`.
+An export snapshots the project content (datasets, recipes, scenarios and their Python scripts, standard variables,
+params.json) into a deterministic zip stored as a blob; the document (kind `exported_bundle`, scope K, id = bundle
+id) holds the list entry plus `archive: {sha256, size}`.
 """
 
 import copy
@@ -12,7 +12,7 @@ from flask import Blueprint, jsonify, request, send_file
 
 from activation import required_connections, used_code_env_refs
 from app import DSS_VERSION
-from bundle_archive import CONTENT_KINDS, MANIFEST_VERSION, content_summary, write_archive
+from bundle_archive import CONTENT_KINDS, MANIFEST_VERSION, PAYLOAD_KIND, content_summary, write_archive
 from bundle_store import check_bundle_id, drop_blob, public_view, require_node
 from errors import ILLEGAL_ARGUMENT, DSSError, not_found
 from web import current_user, now_iso, require_project, store
@@ -36,6 +36,8 @@ def project_content(key, project):
                "variables": {"standard": (st.get("variables", key, "variables") or {}).get("standard") or {}}}
     for kind in CONTENT_KINDS:
         content[kind] = st.list(kind, key)
+    payloads = {sid: st.get(PAYLOAD_KIND, key, sid) for sid in st.ids("scenario", key)}
+    content[PAYLOAD_KIND] = {sid: payload for sid, payload in payloads.items() if payload is not None}
     return content
 
 

@@ -11,6 +11,7 @@ from flask import Blueprint, jsonify, request
 
 from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
 from routes.connections import get_connection
+from routes.scenario_runs import is_running
 from versioning import save_if_changed, stamp_new
 from web import body_json, require_project, store
 
@@ -270,7 +271,8 @@ def _scenario_id(key, definition):
 
 def _list_item(scenario):
     return {"id": scenario["id"], "name": scenario.get("name"), "projectKey": scenario["projectKey"],
-            "type": scenario.get("type"), "active": scenario.get("active", False), "running": False,
+            "type": scenario.get("type"), "active": scenario.get("active", False),
+            "running": is_running(scenario["projectKey"], scenario["id"]),
             "tags": scenario.get("tags") or [], "markedAsTest": scenario.get("markedAsTest", False)}
 
 

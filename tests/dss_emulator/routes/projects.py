@@ -10,6 +10,7 @@ import json
 
 from flask import Blueprint, jsonify, request
 
+from bundle_store import archive_shas, drop_blob
 from errors import ILLEGAL_ARGUMENT, DSSError
 from future_store import record_done
 from project_model import (apply_metadata, apply_permissions, apply_settings, check_key, metadata,
@@ -75,6 +76,7 @@ def delete_project(key):
         ("clearManagedKnowledgeBanks", False))}
     st = store()
     with st.transaction():
+        shas = archive_shas(key)
         st.delete("project", "", key)
         st.delete_scope(key)
         # dataikuapi wraps the answer with DSSFuture.from_resp: a finished future with its jobId works both for
@@ -82,6 +84,12 @@ def delete_project(key):
         state = record_done({"type": "project_deletion", "projectKey": key, "options": flags},
                             {"anyMessage": False, "success": False, "warning": False, "error": False,
                              "fatal": False, "messages": []})
+    # Archive blobs go once the deletion is committed (a crash leaves an orphan, never a dangling reference),
+    # each under the store lock so that a concurrent import of the same archive cannot slip in between the
+    # "still named by another bundle?" check and the unlink.
+    for sha in sorted(shas):
+        with st.transaction():
+            drop_blob(sha)
     return jsonify(state)
 
 

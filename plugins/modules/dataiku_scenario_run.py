@@ -1,0 +1,413 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dataiku_scenario_run
+short_description: Run the test scenarios of a DSS project and fail when one does not pass
+version_added: 0.1.0
+description:
+  - Runs scenarios of a project on a DSS design or automation node, waits for each run to end and reports its
+    outcome (V(SUCCESS), V(WARNING), V(FAILED) or V(ABORTED)), the outcome and error message of each step, and
+    a summary. Typical use is the smoke test after a bundle activation, before deciding on a rollback.
+  - Select the scenarios by id with O(scenarios), or by id prefix with O(prefix) (V(TEST_) when neither is
+    given), optionally only those DSS marks as test scenarios (O(only_marked_as_test)).
+  - B(Runs are sequential), in the order of O(scenarios) (or sorted by id for a prefix). DSS would run scenarios
+    of a project concurrently, but test scenarios usually build and check the same datasets, so concurrent runs
+    would make their outcomes depend on timing.
+  - All selected scenarios run even when one fails (unless O(stop_on_failure=true)); then the task fails if any
+    outcome is not acceptable. V(FAILED) and V(ABORTED) never are; V(WARNING) is acceptable unless
+    O(warning_is_failure=true). The failure message names each scenario that did not pass, its outcome and the
+    error message of its first failing step. RV(results) and RV(summary) are returned in both cases.
+  - Each run has a deadline (O(scenario_timeout), and O(total_timeout) for the whole task). At the deadline the
+    module aborts the run in DSS and reports it as V(ABORTED) with RV(results[].timed_out=true).
+  - B(changed.) A run changes the DSS node (it adds a run to the scenario's history, and the scenario usually
+    rebuilds datasets), so the task reports C(changed) whenever at least one scenario ran, whatever the outcome.
+    A deployment play that wants its recap to reflect configuration changes only can set C(changed_when: false)
+    on this task, at the cost of hiding that scenarios ran.
+  - Polls the run status with one C(GET) per poll, after 0.2 s and then 1.5 times longer each time, up to
+    O(poll_interval). The official client's C(run_and_wait()) is not used, because it fails on V(WARNING), has no
+    timeout and waits up to 15 s between polls.
+author:
+  - dataiku_gitops.dss contributors
+extends_documentation_fragment:
+  - dataiku_gitops.dss.dss
+  - dataiku_gitops.dss.dss.attributes
+  - dataiku_gitops.dss.dss.action_group
+attributes:
+  check_mode:
+    description: Runs nothing and predicts which scenarios would run.
+    support: full
+    details:
+      - In check mode the module only lists (and, for O(only_marked_as_test), reads) scenarios. It makes no
+        write request and returns the scenarios that would run in RV(results) with RV(results[].would_run=true)
+        and a null outcome, and C(changed=true) when at least one would run.
+      - It predicts which scenarios run, not their outcome. The same selection errors as a real run fail the
+        task (unknown id in O(scenarios), no match when O(if_no_scenarios=fail)). No JUnit report is written.
+  diff_mode:
+    description: Returns no diff.
+    support: none
+    details:
+      - Running scenarios changes no configuration that a before/after diff could show; what ran and how it
+        ended is in RV(results).
+options:
+  project_key:
+    description:
+      - Key of the project whose scenarios run.
+    type: str
+    required: true
+  scenarios:
+    description:
+      - Ids of the scenarios to run, in this order (duplicates run once). An id is what appears in the scenario's
+        URL, not its display name.
+      - When one of them does not exist, the task fails before running anything and lists the scenario ids of
+        the project.
+      - Mutually exclusive with O(prefix).
+    type: list
+    elements: str
+  prefix:
+    description:
+      - Run every scenario whose id starts with this prefix, sorted by id (name them C(TEST_010_...),
+        C(TEST_020_...) to choose an order). The comparison is case-sensitive.
+      - Defaults to V(TEST_), the convention of Dataiku's CI/CD samples, when O(scenarios) is not given.
+      - Mutually exclusive with O(scenarios).
+    type: str
+  only_marked_as_test:
+    description:
+      - With a prefix selection, also require the scenario to be marked as a test scenario in DSS
+        (C(markedAsTest)). When the scenario list does not say, the module reads the scenario's settings.
+      - Ignored with O(scenarios): listed scenarios always run.
+    type: bool
+    default: false
+  if_no_scenarios:
+    description:
+      - What to do when the prefix selection matches no scenario.
+      - V(fail) fails the task and lists the scenario ids that exist, since a smoke test that tests nothing is
+        usually a mistake (wrong project, renamed scenarios).
+      - V(ok) succeeds with empty RV(results) and C(changed=false).
+    type: str
+    choices: [fail, ok]
+    default: fail
+  warning_is_failure:
+    description:
+      - Whether a V(WARNING) outcome fails the task.
+      - Defaults to V(false), as DSS itself counts WARNING runs as passed (for example in the run duration
+        statistics of a scenario). Set it to V(true) for a strict gate, where a check step that only warns
+        (for example a data quality rule set to warn) must also stop the promotion.
+    type: bool
+    default: false
+  stop_on_failure:
+    description:
+      - Stop after the first scenario whose outcome is not acceptable. The scenarios after it do not run and are
+        reported with RV(results[].skipped) set (and as skipped test cases in the JUnit report).
+    type: bool
+    default: false
+  scenario_timeout:
+    description:
+      - Seconds to wait for one scenario run to end (from the run request). At the deadline the run is aborted
+        and reported as V(ABORTED).
+      - Not to be confused with O(timeout), which bounds each HTTP request to DSS.
+    type: int
+    default: 3600
+  total_timeout:
+    description:
+      - Seconds for all the runs of the task together. A run that reaches it is aborted like at
+        O(scenario_timeout); scenarios not started by then are reported as V(ABORTED) without running.
+      - Not set means no overall limit (each run still has O(scenario_timeout)).
+    type: int
+  poll_interval:
+    description:
+      - Longest wait, in seconds, between two status reads of a running scenario. Polling starts at 0.2 s and
+        grows up to this value.
+    type: float
+    default: 5.0
+  trigger_params:
+    description:
+      - Parameters passed to each run, as the parameters of its manual trigger (what C(scenario.run(params))
+        sends).
+    type: dict
+    default: {}
+  junit_xml:
+    description:
+      - Path of a JUnit XML report to write, with one C(testsuite) for the project and one C(testcase) per
+        selected scenario (C(failure) for V(FAILED) and failing V(WARNING), C(error) for V(ABORTED), C(skipped)
+        for scenarios not run, durations in seconds).
+      - The file is written by the module, that is on the host that runs the task; run the task on the
+        controller (C(hosts: localhost) or C(delegate_to: localhost), as usual for this collection) to get it
+        there. Missing directories are created.
+      - Written after the runs, also when the task then fails. Not written in check mode.
+    type: path
+notes:
+  - Works on design and automation nodes.
+  - An error talking to DSS (not a scenario failure) stops the task at once; a run already started keeps
+    running in DSS.
+  - When DSS cancels the run request (it can do so when the scenario is already running), the scenario is
+    reported as V(ABORTED).
+seealso:
+  - module: dataiku_gitops.dss.dataiku_bundle
+  - name: Dataiku documentation on test scenarios
+    description: Marking scenarios as tests and the test reports of DSS.
+    link: https://doc.dataiku.com/dss/latest/scenarios/test_scenarios.html
+"""
+
+EXAMPLES = r"""
+- name: Smoke-test the project after activating the bundle (all TEST_* scenarios)
+  dataiku_gitops.dss.dataiku_scenario_run:
+    url: https://dss-prod.example.com:11200
+    api_key: "{{ dss_prod_api_key }}"
+    project_key: CHURN
+    scenario_timeout: 1800
+    junit_xml: "{{ playbook_dir }}/reports/churn-smoke.xml"
+  delegate_to: localhost
+  register: smoke
+
+- name: Run two scenarios in this order, warnings fail too, stop at the first failure
+  dataiku_gitops.dss.dataiku_scenario_run:
+    project_key: CHURN
+    scenarios: [TEST_BUILD, TEST_CHECKS]
+    warning_is_failure: true
+    stop_on_failure: true
+
+- name: Run the test scenarios, if any, without counting the runs as changes
+  dataiku_gitops.dss.dataiku_scenario_run:
+    project_key: CHURN
+    only_marked_as_test: true
+    if_no_scenarios: ok
+  changed_when: false
+
+- name: Roll back when the smoke test fails
+  block:
+    - name: Smoke test
+      dataiku_gitops.dss.dataiku_scenario_run:
+        project_key: CHURN
+  rescue:
+    - name: Show what failed
+      ansible.builtin.debug:
+        msg: "{{ ansible_failed_result.failed }} did not pass"
+"""
+
+RETURN = r"""
+results:
+  description:
+    - One entry per selected scenario, in run order. Also returned when the task fails because of an outcome.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    scenario_id:
+      description: Scenario id.
+      type: str
+    name:
+      description: Scenario display name.
+      type: str
+    outcome:
+      description:
+        - V(SUCCESS), V(WARNING), V(FAILED) or V(ABORTED) (also for a timeout).
+        - Null in check mode and for scenarios skipped by O(stop_on_failure).
+      type: str
+    run_id:
+      description: Id of the DSS run, null when no run was created.
+      type: str
+    duration_seconds:
+      description: Run duration from DSS's start and end times (else the time waited), null when not run.
+      type: float
+    failure_message:
+      description:
+        - For an outcome other than V(SUCCESS), the error message (else title) of the first step with that
+          outcome, else of any unsuccessful step, else of the run. For a timeout, says so first. Else null.
+      type: str
+    steps:
+      description: The steps that ran, in order.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Step name (its id when it has no name).
+          type: str
+        type:
+          description: Step type, such as C(build_flowitem) or C(custom_python).
+          type: str
+        outcome:
+          description: Step outcome.
+          type: str
+        message:
+          description: Error or warning message of the step, null when none.
+          type: str
+    would_run:
+      description: True in check mode (the scenario would run), false otherwise.
+      type: bool
+    timed_out:
+      description: Whether the module aborted the run at O(scenario_timeout) or O(total_timeout).
+      type: bool
+    skipped:
+      description: Why the scenario did not run (O(stop_on_failure)), else null.
+      type: str
+  sample:
+    - scenario_id: TEST_SMOKE
+      name: Smoke test
+      outcome: FAILED
+      run_id: "2025-04-01-10-15-30-123"
+      duration_seconds: 12.4
+      failure_message: "Input dataset customers_raw does not exist"
+      steps:
+        - {name: Build scored, type: build_flowitem, outcome: FAILED,
+           message: "Input dataset customers_raw does not exist"}
+      would_run: false
+      timed_out: false
+      skipped: null
+summary:
+  description: Counts of RV(results) by outcome; V(not_run) counts check-mode predictions and skipped scenarios.
+  returned: always
+  type: dict
+  sample: {total: 3, success: 2, warning: 0, failed: 1, aborted: 0, not_run: 0}
+failed:
+  description: Ids of the scenarios whose outcome is not acceptable (see O(warning_is_failure)).
+  returned: always
+  type: list
+  elements: str
+  sample: [TEST_SMOKE]
+junit_xml:
+  description: Absolute path of the JUnit report written, null when none was written.
+  returned: always
+  type: str
+  sample: /home/ci/reports/churn-smoke.xml
+"""
+
+import time
+from datetime import datetime, timezone
+
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import name_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_junit import junit_document, write_junit
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_report import (
+    acceptable,
+    base_row,
+    failed_ids,
+    failure_text,
+    skipped_row,
+    summary,
+)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_runner import ScenarioRunner
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_select import select
+
+
+def argument_spec():
+    return dict(
+        project_key=dict(type="str", required=True),
+        scenarios=dict(type="list", elements="str"),
+        prefix=dict(type="str"),
+        only_marked_as_test=dict(type="bool", default=False),
+        if_no_scenarios=dict(type="str", choices=["fail", "ok"], default="fail"),
+        warning_is_failure=dict(type="bool", default=False),
+        stop_on_failure=dict(type="bool", default=False),
+        scenario_timeout=dict(type="int", default=3600),
+        total_timeout=dict(type="int"),
+        poll_interval=dict(type="float", default=5.0),
+        trigger_params=dict(type="dict", default={}),
+        junit_xml=dict(type="path"),
+    )
+
+
+def input_errors(params):
+    """Every problem with the options, found before any request."""
+    errors = [project_key_error(params["project_key"])]
+    for index, scenario_id in enumerate(params["scenarios"] or []):
+        errors.append(name_error(scenario_id, "scenarios[%d]" % index))
+    if params["scenarios"] is not None and not params["scenarios"]:
+        errors.append("scenarios must list at least one scenario id (omit it to select by prefix).")
+    if params["prefix"] is not None and name_error(params["prefix"] or "x", "prefix"):
+        errors.append(name_error(params["prefix"], "prefix"))
+    for option in ("scenario_timeout", "total_timeout", "poll_interval"):
+        if params[option] is not None and params[option] <= 0:
+            errors.append("%s must be a positive number of seconds, got %s." % (option, params[option]))
+    return [e for e in errors if e]
+
+
+def list_scenarios(module, project):
+    with module.dss_errors("list the scenarios of project %s" % project.project_key):
+        return [dict(item) for item in project.list_scenarios()]
+
+
+def marked_as_test_reader(module, project):
+    def read(item):
+        with module.dss_errors("read the settings of scenario %s of project %s" % (item["id"], project.project_key)):
+            return project.get_scenario(item["id"]).get_settings().get_raw().get("markedAsTest")
+    return read
+
+
+def selection_error(module, p, selection):
+    existing = ", ".join(selection.existing) or "none"
+    if selection.missing:
+        return ("Scenario(s) %s not found in project %s on %s; nothing was run. Existing scenario ids: %s."
+                % (", ".join(selection.missing), p["project_key"], module.url, existing))
+    if not selection.items and p["if_no_scenarios"] == "fail":
+        return ("No scenario of project %s on %s matches (%s); nothing was run. Existing scenario ids: %s. Set "
+                "if_no_scenarios=ok to accept this." % (p["project_key"], module.url, selection.description, existing))
+    return None
+
+
+def run_all(module, project, items, p):
+    """Run ``items`` one after the other; returns (result rows, whether any run request was sent)."""
+    runner = ScenarioRunner(module, project, p["trigger_params"], p["poll_interval"])
+    task_deadline = time.monotonic() + p["total_timeout"] if p["total_timeout"] else None
+    rows, stop_reason, triggered = [], None, False
+    for item in items:
+        if stop_reason:
+            rows.append(skipped_row(item, stop_reason))
+            continue
+        deadline, label = time.monotonic() + p["scenario_timeout"], "scenario_timeout=%d" % p["scenario_timeout"]
+        if task_deadline is not None and task_deadline <= deadline:
+            deadline, label = task_deadline, "total_timeout=%d" % p["total_timeout"]
+        if deadline <= time.monotonic():
+            row = base_row(item)
+            row.update(outcome="ABORTED", timed_out=True, failure_message="Not started: %s reached." % label)
+        else:
+            row = runner.run(item, deadline, label)
+            triggered = True
+        rows.append(row)
+        if p["stop_on_failure"] and not acceptable(row["outcome"], p["warning_is_failure"]):
+            stop_reason = "stop_on_failure: %s did not pass" % row["scenario_id"]
+    return rows, triggered
+
+
+def main():
+    module = DssModule(argument_spec=argument_spec(), mutually_exclusive=[("scenarios", "prefix")],
+                       supports_check_mode=True)
+    p = module.params
+    errors = input_errors(p)
+    if errors:
+        module.fail_json(msg=" ".join(errors))
+    module.check_node_type_option()
+
+    project = module.client.get_project(p["project_key"])
+    selection = select(list_scenarios(module, project), p["scenarios"], p["prefix"], p["only_marked_as_test"],
+                       marked_as_test_reader(module, project))
+    error = selection_error(module, p, selection)
+    if error:
+        module.fail_json(msg=error, existing_scenarios=selection.existing, results=[], summary=summary([]), failed=[])
+    if module.check_mode or not selection.items:
+        rows = [base_row(item, would_run=True) for item in selection.items]
+        module.exit_json(changed=bool(rows), results=rows, summary=summary(rows), failed=[], junit_xml=None)
+
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    rows, triggered = run_all(module, project, selection.items, p)
+    result = dict(changed=triggered, results=rows,
+                  summary=summary(rows), failed=failed_ids(rows, p["warning_is_failure"]), junit_xml=None)
+    if p["junit_xml"]:
+        try:
+            result["junit_xml"] = write_junit(p["junit_xml"], junit_document(p["project_key"], module.url, rows,
+                                                                               p["warning_is_failure"], started))
+        except OSError as exc:
+            module.fail_json(msg="The scenarios ran but the JUnit report could not be written to %s: %s"
+                             % (p["junit_xml"], exc), **result)
+    if result["failed"]:
+        module.fail_json(msg=module.scrub(failure_text(p["project_key"], module.url, rows, p["warning_is_failure"])),
+                         **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

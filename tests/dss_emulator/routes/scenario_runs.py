@@ -1,0 +1,251 @@
+"""Scenario runs (dss-api.md §11): fire the manual trigger, find the run it started, poll it, list, abort, log.
+
+`POST .../run` decides the whole run at once from the project's current content (scenario_engine), records it with
+its step runs and build jobs, and answers the trigger fire. The run then reads as running (no `result`, end 0,
+only the steps already over) until scenario_engine.RUNNING_MS after its start, so `run_and_wait()` really polls;
+reads compute that view from the clock and never write. Stored doc (kind `scenario_run`, scope = project key,
+id = "<scenario id>/<run id>"): {"scenarioRun": {... with result}, "stepRuns": [... with results]}.
+"""
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, jsonify, request
+
+from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
+from flow_lookup import StoreLookup
+from routes.jobs import log_time, record_job
+from scenario_engine import RUNNING_MS, run_scenario, thrown
+from web import body_json, current_user, now_ms, qbool, require_project, store
+
+bp = Blueprint("scenario_runs", __name__)
+
+MANUAL_TRIGGER = {"id": "manual", "type": "manual", "name": "Manual trigger"}  # [INF] what DSS names it
+
+
+def _scenario(key, scenario_id):
+    require_project(key)
+    scenario = store().get("scenario", key, scenario_id)
+    if scenario is None:
+        raise DSSError("Scenario %s.%s does not exist" % (key, scenario_id), NOT_FOUND, 404)
+    return scenario
+
+
+def _runs(key, scenario_id):
+    """Stored runs of a scenario, newest first."""
+    prefix = scenario_id + "/"
+    ids = [i for i in store().ids("scenario_run", key) if i.startswith(prefix)]
+    return [store().get("scenario_run", key, i) for i in reversed(ids)]
+
+
+def _is_over(doc, now):
+    return now >= doc["scenarioRun"]["end"]
+
+
+def _view(doc, now):
+    """(scenarioRun, stepRuns) as a client sees them at `now`: while running, no result and only finished steps."""
+    run, steps = doc["scenarioRun"], doc["stepRuns"]
+    if _is_over(doc, now):
+        return run, steps
+    run = {k: v for k, v in run.items() if k != "result"}
+    run["end"] = 0
+    return run, [s for s in steps if s["end"] <= now]
+
+
+def is_running(key, scenario_id):
+    """Whether a run of the scenario is under way (for the scenario list and light status)."""
+    now = now_ms()
+    return any(not _is_over(doc, now) for doc in _runs(key, scenario_id))
+
+
+def _run_id(key, scenario_id, start):
+    """DSS run ids are the start time, yyyy-MM-dd-HH-mm-ss-SSS; a later millisecond keeps them unique."""
+    while True:
+        stamp = datetime.fromtimestamp(start / 1000.0, timezone.utc)
+        run_id = stamp.strftime("%Y-%m-%d-%H-%M-%S-") + "%03d" % (start % 1000)
+        if store().get("scenario_run", key, "%s/%s" % (scenario_id, run_id)) is None:
+            return run_id
+        start += 1
+
+
+def _step_run(key, run_id, index, step, result, start, end):
+    step_run = {"runId": "%s_%d" % (run_id, index), "stepIndex": index,
+                "step": {"id": step["id"], "name": step["name"], "type": step.get("type")},
+                "start": start, "end": end,
+                "result": {"type": "STEP_DONE", "outcome": result["outcome"], "start": start, "end": end},
+                "additionalReportItems": []}
+    if result["thrown"]:
+        step_run["result"]["thrown"] = result["thrown"]
+    build = result["build"]
+    if build:
+        job_id = record_job(key, build["jobType"], build["outputs"], build["outcome"], build["thrown"], start, end,
+                            triggered_from="SCENARIO")
+        item = {"type": "JOB_EXECUTED", "jobId": job_id, "outcome": build["outcome"], "start": start, "end": end,
+                "target": {"type": "DATASET", "projectKey": build["outputs"][0][0], "id": build["outputs"][0][1]}}
+        if build["thrown"]:
+            item["thrown"] = build["thrown"]
+        step_run["additionalReportItems"].append(item)
+    return step_run
+
+
+def _new_run(key, scenario, params, trigger_run_id):
+    payload = (store().get("scenario_payload", key, scenario["id"]) or {}).get("script")
+    executed, outcome, failure = run_scenario(StoreLookup(), scenario, payload)
+    start = now_ms()
+    end = start + RUNNING_MS
+    run_id = _run_id(key, scenario["id"], start)
+    slot = RUNNING_MS // max(1, len(executed))
+    step_runs = [_step_run(key, run_id, i, step, result, start + i * slot,
+                           end if i == len(executed) - 1 else start + (i + 1) * slot)
+                 for i, (step, result) in enumerate(executed)]
+    result = {"type": "SCENARIO_DONE", "outcome": outcome, "start": start, "end": end}
+    if failure:
+        result["thrown"] = failure
+    run = {"runId": run_id, "start": start, "end": end,
+           "scenario": {"projectKey": key, "id": scenario["id"], "name": scenario.get("name"),
+                        "type": scenario.get("type"), "markedAsTest": bool(scenario.get("markedAsTest"))},
+           "trigger": {"trigger": dict(MANUAL_TRIGGER), "runId": trigger_run_id, "timestamp": start,
+                       "params": params},
+           "runAsUser": {"login": current_user(), "realUserLogin": current_user()},
+           "variables": {}, "result": result}
+    return {"scenarioRun": run, "stepRuns": step_runs}
+
+
+def _trigger_fire(key, scenario_id, run):
+    trigger = run["trigger"]
+    return {"trigger": trigger["trigger"], "runId": trigger["runId"], "cancelled": False,
+            "timestamp": trigger["timestamp"], "params": trigger["params"], "projectKey": key,
+            "scenarioId": scenario_id}
+
+
+@bp.post("/projects/<key>/scenarios/<scenario_id>/run")
+def run(key, scenario_id):
+    params = body_json({})
+    if not isinstance(params, dict):
+        raise DSSError("Scenario run parameters must be a JSON object", ILLEGAL_ARGUMENT, 400)
+    st = store()
+    with st.transaction():
+        scenario = _scenario(key, scenario_id)
+        trigger_run_id = "manual-%06d" % st.next_number("scenario_trigger_fire")
+        doc = _new_run(key, scenario, params, trigger_run_id)
+        st.put("scenario_run", key, "%s/%s" % (scenario_id, doc["scenarioRun"]["runId"]), doc)
+    return jsonify(_trigger_fire(key, scenario_id, doc["scenarioRun"]))
+
+
+def _run_for_trigger(key, scenario_id, trigger_id, trigger_run_id):
+    for doc in _runs(key, scenario_id):
+        trigger = doc["scenarioRun"]["trigger"]
+        if trigger["runId"] == trigger_run_id and (not trigger_id or trigger["trigger"]["id"] == trigger_id):
+            return doc
+    return None
+
+
+@bp.get("/projects/<key>/scenarios/<scenario_id>/get-run-for-trigger")
+def run_for_trigger(key, scenario_id):
+    """{} (no scenarioRun key) for a trigger fire that started no run, as DSS answers before a run starts."""
+    _scenario(key, scenario_id)
+    doc = _run_for_trigger(key, scenario_id, request.args.get("triggerId"), request.args.get("triggerRunId"))
+    if doc is None:
+        return jsonify({})
+    return jsonify({"scenarioRun": _view(doc, now_ms())[0]})
+
+
+@bp.get("/projects/<key>/scenarios/trigger/<scenario_id>/<trigger_id>")
+def trigger_fire(key, scenario_id, trigger_id):
+    _scenario(key, scenario_id)
+    trigger_run_id = request.args.get("triggerRunId")
+    doc = _run_for_trigger(key, scenario_id, trigger_id, trigger_run_id)
+    if doc is None:
+        raise DSSError("Trigger fire %s/%s of scenario %s.%s does not exist"
+                       % (trigger_id, trigger_run_id, key, scenario_id), NOT_FOUND, 404)
+    return jsonify(_trigger_fire(key, scenario_id, doc["scenarioRun"]))
+
+
+@bp.get("/projects/<key>/scenarios/<scenario_id>/get-last-runs")
+def last_runs(key, scenario_id):
+    _scenario(key, scenario_id)
+    try:
+        limit = int(request.args.get("limit", 10))
+    except ValueError as exc:
+        raise DSSError("limit must be an integer", ILLEGAL_ARGUMENT, 400) from exc
+    only_finished = qbool("onlyFinishedRuns")
+    now = now_ms()
+    runs = [_view(doc, now)[0] for doc in _runs(key, scenario_id) if not only_finished or _is_over(doc, now)]
+    return jsonify(runs[:max(0, limit)])
+
+
+def _day_start(text, name):
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError) as exc:
+        raise DSSError("%s must be a date yyyy-MM-dd" % name, ILLEGAL_ARGUMENT, 400) from exc
+    return int(day.timestamp() * 1000)
+
+
+@bp.get("/projects/<key>/scenarios/<scenario_id>/get-runs-by-date")
+def runs_by_date(key, scenario_id):
+    """Runs started in [fromDate, toDate) (UTC days), newest first."""
+    _scenario(key, scenario_id)
+    low = _day_start(request.args.get("fromDate"), "fromDate")
+    high = _day_start(request.args.get("toDate"), "toDate")
+    now = now_ms()
+    return jsonify([_view(doc, now)[0] for doc in _runs(key, scenario_id)
+                    if low <= doc["scenarioRun"]["start"] < high])
+
+
+def _get_run(key, scenario_id, run_id):
+    _scenario(key, scenario_id)
+    doc = store().get("scenario_run", key, "%s/%s" % (scenario_id, run_id))
+    if doc is None:
+        raise DSSError("Scenario run %s.%s/%s does not exist" % (key, scenario_id, run_id), NOT_FOUND, 404)
+    return doc
+
+
+@bp.get("/projects/<key>/scenarios/<scenario_id>/<run_id>")
+def run_details(key, scenario_id, run_id):
+    """Static siblings (/light, /payload, /get-last-runs...) win over <run_id>: werkzeug ranks static parts first."""
+    run_, steps = _view(_get_run(key, scenario_id, run_id), now_ms())
+    return jsonify({"scenarioRun": run_, "stepRuns": steps})
+
+
+@bp.get("/projects/<key>/scenarios/<scenario_id>/<run_id>/log")
+def run_log(key, scenario_id, run_id):
+    run_, steps = _view(_get_run(key, scenario_id, run_id), now_ms())
+    step_id = request.args.get("stepId")
+    lines = [] if step_id else ["[%s] [INFO] [dku.scenario] - Run %s of scenario %s.%s started by trigger %s"
+                                % (log_time(run_["start"]), run_id, key, scenario_id, run_["trigger"]["trigger"]["id"])]
+    for step in steps:
+        if step_id and step["step"]["id"] != step_id:
+            continue
+        outcome = step["result"]["outcome"]
+        lines.append("[%s] [INFO] [dku.scenario.step] - Step '%s' (%s) started"
+                     % (log_time(step["start"]), step["step"]["name"], step["step"]["type"]))
+        lines += ["[%s] [INFO] [dku.scenario.step] - Job %s ended: %s" % (log_time(step["end"]), i["jobId"], i["outcome"])
+                  for i in step["additionalReportItems"] if i["type"] == "JOB_EXECUTED"]
+        if step["result"].get("thrown"):
+            lines.append("[%s] [ERROR] [dku.scenario.step] - %s: %s" % (log_time(step["end"]), step["result"]["thrown"]["clazz"],
+                                                                         step["result"]["thrown"]["message"]))
+        lines.append("[%s] [%s] [dku.scenario.step] - Step '%s' ended with %s"
+                     % (log_time(step["end"]), "INFO" if outcome == "SUCCESS" else outcome, step["step"]["name"], outcome))
+    if not step_id and "result" in run_:
+        lines.append("[%s] [INFO] [dku.scenario] - Scenario run ended with %s" % (log_time(run_["end"]), run_["result"]["outcome"]))
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+@bp.post("/projects/<key>/scenarios/<scenario_id>/abort")
+def abort(key, scenario_id):
+    """Ends the runs under way with ABORTED, keeping the steps already over; does nothing (no write) otherwise."""
+    st = store()
+    with st.transaction():
+        _scenario(key, scenario_id)
+        now = now_ms()
+        for doc in _runs(key, scenario_id):
+            if _is_over(doc, now):
+                continue
+            run_ = doc["scenarioRun"]
+            run_["end"] = now
+            run_["result"] = {"type": "SCENARIO_DONE", "outcome": "ABORTED", "start": run_["start"], "end": now,
+                              "thrown": thrown("com.dataiku.dip.exceptions.AbortedException",
+                                               "Scenario run aborted by %s" % current_user())}
+            doc["stepRuns"] = [s for s in doc["stepRuns"] if s["end"] <= now]
+            st.put("scenario_run", key, "%s/%s" % (scenario_id, run_["runId"]), doc)
+    return jsonify({})

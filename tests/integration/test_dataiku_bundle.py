@@ -1,0 +1,304 @@
+"""dataiku_bundle and dataiku_bundle_info through real ansible-playbook against a design and an automation node.
+
+Every step that changes something is first run with --check --diff: it must write nothing on either node (write
+count and state digest unchanged) and predict exactly the `changed` and `diff` of the real run that follows.
+"""
+
+import hashlib
+import os
+
+import pytest
+
+from tests.support.real_node import require_emulator
+
+KEY = "CHURN"
+BUNDLE = "dataiku_gitops.dss.dataiku_bundle"
+INFO = "dataiku_gitops.dss.dataiku_bundle_info"
+
+
+def _conn(node):
+    return dict(url=node.url, api_key=node.api_key)
+
+
+def _task(name, node, module=BUNDLE, ignore_errors=False, key=KEY, **args):
+    task = {"name": name, module: dict(project_key=key, **_conn(node), **args)}
+    if ignore_errors:
+        task["ignore_errors"] = True
+    return task
+
+
+def _seed_design(design_node, key=KEY):
+    client = design_node.client()
+    project = client.create_project(key, key.title(), "admin")
+    project.create_dataset("customers", "Filesystem", params={"connection": "filesystem_managed", "path": "c"})
+    return project
+
+
+def _snapshot(*nodes):
+    return [(node.digest(), node.writes()) for node in nodes]
+
+
+def _assert_clean(result, *nodes):
+    assert "Traceback" not in result.output, result
+    for node in nodes:
+        assert node.api_key not in result.output, "API key leaked in output"
+
+
+def _apply(playbook, tasks, *nodes):
+    """--check --diff, assert it wrote nothing, then the real run with --diff; both must agree task by task."""
+    require_emulator(nodes[0])
+    before = _snapshot(*nodes)
+    checked = playbook(tasks=tasks, check=True, diff=True)
+    assert checked.rc == 0, checked
+    assert _snapshot(*nodes) == before, "check mode wrote to a node"
+    real = playbook(tasks=tasks, diff=True)
+    assert real.rc == 0, real
+    for task in tasks:
+        predicted, done = checked.task(task["name"]), real.task(task["name"])
+        assert predicted["changed"] == done["changed"], (task["name"], predicted, done)
+        assert predicted["result"].get("diff") == done["result"].get("diff"), (task["name"], predicted, done)
+    _assert_clean(checked, *nodes)
+    _assert_clean(real, *nodes)
+    return real
+
+
+def _imported_ids(node, key=KEY):
+    return [b["bundleId"] for b in node.client().get_project(key).list_imported_bundles()["bundles"]]
+
+
+def _active(node, key=KEY):
+    return (node.client().get_project(key).get_summary().get("activeBundleState") or {}).get("bundleId")
+
+
+def test_export_import_activate_rerun_upgrade_rollback(design_node, automation_node, playbook, tmp_path):
+    _seed_design(design_node)
+    dest_v1, dest_v2 = str(tmp_path / "v1.zip"), str(tmp_path / "v2.zip")
+
+    done = _apply(playbook, [_task("export v1", design_node, bundle_id="git-aaa111", state="exported",
+                                   release_notes="first", dest=dest_v1)], design_node, automation_node)
+    exported = done.task("export v1")["result"]
+    assert exported["changed"] and exported["exported"] and exported["downloaded"]
+    with open(dest_v1, "rb") as fh:
+        assert exported["sha256"] == hashlib.sha256(fh.read()).hexdigest()
+    assert exported["diff"]["before"]["bundle_ids"] == [] and exported["diff"]["after"]["bundle_ids"] == ["git-aaa111"]
+
+    deploy_v1 = _task("deploy v1", automation_node, bundle_id="git-aaa111", state="active", src=dest_v1)
+    done = _apply(playbook, [deploy_v1], design_node, automation_node)
+    deployed = done.task("deploy v1")["result"]
+    assert deployed["changed"] and deployed["project_created"]
+    assert deployed["previous_bundle_id"] is None and deployed["active_bundle_id"] == "git-aaa111"
+    assert deployed["report"]["error"] is False and deployed["report"]["fatal"] is False
+    assert deployed["uploaded_bytes"] == os.path.getsize(dest_v1)
+    assert deployed["diff"] == {
+        "before": {"project_exists": False, "active_bundle_id": None, "bundle_ids": []},
+        "after": {"project_exists": True, "active_bundle_id": "git-aaa111", "bundle_ids": ["git-aaa111"]}}
+    assert _active(automation_node) == "git-aaa111"
+
+    # Re-run of both steps: nothing changes, nothing is written or uploaded on either node.
+    stats = (design_node.stats(), automation_node.stats())
+    rerun = playbook(tasks=[_task("export v1", design_node, bundle_id="git-aaa111", state="exported", dest=dest_v1),
+                            deploy_v1], diff=True)
+    assert rerun.rc == 0, rerun
+    assert rerun.changed_count() == 0, rerun
+    assert design_node.writes() == design_node.writes(stats[0])
+    assert automation_node.writes() == automation_node.writes(stats[1])
+    assert automation_node.stats()["bytes_received"] == stats[1]["bytes_received"]
+    assert rerun.task("export v1")["result"]["downloaded"] is False
+    assert rerun.task("export v1")["result"]["sha256"] == exported["sha256"]
+
+    # A new commit: new bundle id, exported then activated.
+    design_node.client().get_project(KEY).set_variables({"standard": {"release": "2"}, "local": {}})
+    _apply(playbook, [_task("export v2", design_node, bundle_id="git-bbb222", state="exported", dest=dest_v2)],
+           design_node, automation_node)
+    done = _apply(playbook, [_task("deploy v2", automation_node, bundle_id="git-bbb222", state="active", src=dest_v2)],
+                  design_node, automation_node)
+    upgraded = done.task("deploy v2")["result"]
+    assert upgraded["changed"] and not upgraded["project_created"]
+    assert upgraded["previous_bundle_id"] == "git-aaa111" and upgraded["active_bundle_id"] == "git-bbb222"
+    assert upgraded["diff"]["before"]["active_bundle_id"] == "git-aaa111"
+    assert upgraded["diff"]["after"] == {"project_exists": True, "active_bundle_id": "git-bbb222",
+                                         "bundle_ids": ["git-aaa111", "git-bbb222"]}
+    assert automation_node.client().get_project(KEY).get_variables()["standard"] == {"release": "2"}
+
+    # Roll back to the previous bundle: no archive needed, nothing uploaded.
+    received = automation_node.stats()["bytes_received"]
+    done = _apply(playbook, [_task("rollback", automation_node, bundle_id=upgraded["previous_bundle_id"],
+                                   state="active")], design_node, automation_node)
+    rolled = done.task("rollback")["result"]
+    assert rolled["changed"] and rolled["previous_bundle_id"] == "git-bbb222"
+    assert rolled["active_bundle_id"] == "git-aaa111" and rolled["uploaded_bytes"] == 0
+    assert _active(automation_node) == "git-aaa111"
+    assert automation_node.client().get_project(KEY).get_variables()["standard"] == {}
+    # Only the activation body ({}) was received: no archive was uploaded.
+    assert automation_node.stats()["bytes_received"] - received < 16
+
+    # Activating the active bundle again is a no-op with zero writes.
+    writes = automation_node.writes()
+    again = playbook(tasks=[_task("rollback", automation_node, bundle_id="git-aaa111", state="active")], diff=True)
+    assert again.rc == 0 and not again.task("rollback")["changed"], again
+    assert automation_node.writes() == writes
+
+    info = playbook(tasks=[_task("design info", design_node, module=INFO),
+                           _task("auto info", automation_node, module=INFO)])
+    assert info.rc == 0, info
+    design_info, auto_info = info.task("design info")["result"], info.task("auto info")["result"]
+    assert not design_info["changed"] and not auto_info["changed"]
+    assert design_info["bundle_ids"] == ["git-aaa111", "git-bbb222"] and design_info["active_bundle_id"] is None
+    assert design_info["bundles"][0]["release_notes"] == "first" and design_info["bundles"][0]["exported_on"]
+    assert auto_info["active_bundle_id"] == "git-aaa111"
+    assert [b["active"] for b in auto_info["bundles"]] == [True, False]
+    assert all(b["imported_on"] and b["exported_on"] for b in auto_info["bundles"])
+
+
+def test_first_deployment_streamed_from_design_node(design_node, automation_node, playbook, tmp_path):
+    project = _seed_design(design_node)
+    project.export_bundle("b1")
+    with project.get_exported_bundle_archive_stream("b1") as stream:
+        archive = stream.content
+    source = dict(_conn(design_node))
+    received = automation_node.stats()["bytes_received"]
+    done = _apply(playbook, [_task("deploy", automation_node, bundle_id="b1", state="active", source=source)],
+                  design_node, automation_node)
+    result = done.task("deploy")["result"]
+    assert result["changed"] and result["project_created"] and result["active_bundle_id"] == "b1"
+    assert result["uploaded_bytes"] == len(archive)
+    assert automation_node.stats()["bytes_received"] - received >= len(archive)
+    assert os.listdir(tmp_path) == [f for f in os.listdir(tmp_path) if f.startswith("play")], "no local copy"
+    assert _imported_ids(automation_node) == ["b1"]
+
+    # Second bundle through the existing project; re-run uploads nothing.
+    project.export_bundle("b2")
+    _apply(playbook, [_task("deploy", automation_node, bundle_id="b2", state="imported", source=source)],
+           design_node, automation_node)
+    assert _imported_ids(automation_node) == ["b1", "b2"] and _active(automation_node) == "b1"
+    received = automation_node.stats()["bytes_received"]
+    again = playbook(tasks=[_task("deploy", automation_node, bundle_id="b2", state="imported", source=source)])
+    assert again.rc == 0 and not again.task("deploy")["changed"], again
+    assert automation_node.stats()["bytes_received"] == received
+    _assert_clean(again, design_node, automation_node)
+
+
+def test_dest_is_not_downloaded_again_unless_it_is_another_export(design_node, playbook, tmp_path):
+    project = _seed_design(design_node)
+    project.export_bundle("b1")
+    dest = str(tmp_path / "b1.zip")
+    export = _task("export", design_node, bundle_id="b1", state="exported", dest=dest)
+    done = _apply(playbook, [export], design_node)
+    first = done.task("export")["result"]
+    assert first["changed"] and first["downloaded"] and not first["exported"]
+
+    def archive_gets():
+        return sum(1 for call in design_node.stats()["calls"] if call.endswith("/bundles/exported/b1/archive"))
+
+    gets = archive_gets()
+    again = playbook(tasks=[export])
+    result = again.task("export")["result"]
+    assert not result["changed"] and not result["downloaded"] and result["sha256"] == first["sha256"]
+    assert archive_gets() == gets
+
+    # Same id deleted and exported again on DSS: another export, so the local copy is replaced.
+    project.delete_exported_bundle("b1")
+    project.export_bundle("b1")
+    replaced = playbook(tasks=[export])
+    assert replaced.task("export")["changed"] and replaced.task("export")["result"]["downloaded"], replaced
+    assert archive_gets() == gets + 1
+
+
+def test_keep_last_on_both_nodes(design_node, automation_node, playbook):
+    project = _seed_design(design_node)
+    for bundle_id in ("k1", "k2", "k3"):
+        project.export_bundle(bundle_id)
+    source = _conn(design_node)
+    playbook_tasks = [_task("import %s" % b, automation_node, bundle_id=b, state="imported", source=source)
+                      for b in ("k1", "k2", "k3")]
+    assert playbook(tasks=playbook_tasks).rc == 0
+    automation_node.client().get_project(KEY).preload_bundle("k1")
+    automation_node.client().get_project(KEY).activate_bundle("k1")
+    project.export_bundle("k4")
+
+    done = _apply(playbook, [_task("deploy k4", automation_node, bundle_id="k4", state="imported", source=source,
+                                   keep_last=2)], design_node, automation_node)
+    result = done.task("deploy k4")["result"]
+    assert result["deleted_bundle_ids"] == ["k2", "k3"]  # k1 is active and k4 was just imported
+    assert _imported_ids(automation_node) == ["k1", "k4"]
+
+    done = _apply(playbook, [_task("trim design", design_node, state="absent", keep_last=1)], design_node)
+    assert done.task("trim design")["result"]["deleted_bundle_ids"] == ["k1", "k2", "k3"]
+    assert [b["bundleId"] for b in project.list_exported_bundles()["bundles"]] == ["k4"]
+
+    done = _apply(playbook, [_task("delete k4", automation_node, bundle_id="k4", state="absent")],
+                  design_node, automation_node)
+    assert done.task("delete k4")["changed"]
+    twice = playbook(tasks=[_task("delete k4", automation_node, bundle_id="k4", state="absent")])
+    assert twice.rc == 0 and not twice.task("delete k4")["changed"]
+
+
+@pytest.fixture
+def deployed(design_node, automation_node):
+    """CHURN exported as d1, d2 (d2 with a dataset on pg_dev, a connection automation lacks); automation runs d1."""
+    client = design_node.client()
+    client.create_connection("pg_dev", "PostgreSQL", params={"host": "pg.dev.internal"})
+    project = _seed_design(design_node)
+    project.export_bundle("d1")
+    project.create_dataset("orders", "PostgreSQL", params={"connection": "pg_dev", "table": "orders"})
+    project.export_bundle("d2")
+    auto = automation_node.client()
+    with project.get_exported_bundle_archive_stream("d1") as stream:
+        auto.create_project_from_bundle_archive(stream.raw)
+    auto.get_project(KEY).preload_bundle("d1")
+    auto.get_project(KEY).activate_bundle("d1")
+    with project.get_exported_bundle_archive_stream("d2") as stream:
+        auto.get_project(KEY).import_bundle_from_stream(stream.raw)
+    return design_node, automation_node
+
+
+def test_bad_inputs_fail_clearly_and_change_nothing(deployed, playbook, tmp_path):
+    design, auto = deployed
+    require_emulator(design)
+    corrupt = tmp_path / "corrupt.zip"
+    corrupt.write_bytes(b"PK\x03\x04 this is not really a zip archive")
+    with design.client().get_project(KEY).get_exported_bundle_archive_stream("d1") as stream:
+        good = tmp_path / "d1.zip"
+        good.write_bytes(stream.content)
+    cases = [
+        ("hash in id", _task("hash in id", design, bundle_id="v1#x", state="exported"), "not a valid bundle id"),
+        ("slash in id", _task("slash in id", auto, bundle_id="v1/x", state="active"), "not a valid bundle id"),
+        ("missing archive", _task("missing archive", auto, bundle_id="d9", state="active",
+                                  src=str(tmp_path / "nope.zip")), "does not exist"),
+        ("corrupt archive", _task("corrupt archive", auto, bundle_id="d9", state="active", src=str(corrupt)),
+         "not a valid zip"),
+        ("unknown rollback", _task("unknown rollback", auto, bundle_id="d0", state="active"), "d1, d2"),
+        ("export on automation", _task("export on automation", auto, bundle_id="d3", state="exported"),
+         "needs a DESIGN node"),
+        ("import on design", _task("import on design", design, bundle_id="d1", state="imported", src=str(good)),
+         "needs a AUTOMATION node"),
+        ("wrong key", _task("wrong key", auto, key="CHURN_PROD", bundle_id="d1", state="active", src=str(good)),
+         "exported from project CHURN"),
+        ("delete active", _task("delete active", auto, bundle_id="d1", state="absent"), "active bundle"),
+    ]
+    tasks = []
+    for name, task, _fragment in cases:
+        task["ignore_errors"] = True
+        tasks.append(task)
+    before = _snapshot(design, auto)
+    for check in (True, False):
+        result = playbook(tasks=tasks, check=check)
+        _assert_clean(result, design, auto)
+        assert _snapshot(design, auto)[0][0] == before[0][0] and _snapshot(design, auto)[1][0] == before[1][0]
+        for name, _task_dict, fragment in cases:
+            record = result.task(name)
+            assert record["status"] == "ignored", (name, record)
+            assert fragment in record["result"]["msg"], (name, record["result"]["msg"])
+            assert "Traceback" not in record["result"]["msg"]
+    assert _snapshot(design, auto) == before, "a refused task wrote something"
+
+
+def test_fatal_activation_keeps_previous_bundle(deployed, playbook):
+    design, auto = deployed
+    result = playbook(tasks=[_task("activate d2", auto, bundle_id="d2", state="active", ignore_errors=True)])
+    record = result.task("activate d2")
+    assert record["status"] == "ignored", record
+    assert "pg_dev" in record["result"]["msg"] and "active bundle is d1" in record["result"]["msg"]
+    assert record["result"]["active_bundle_id"] == "d1"
+    assert _active(auto) == "d1"
+    _assert_clean(result, design, auto)

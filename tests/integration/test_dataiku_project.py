@@ -1,0 +1,313 @@
+"""dataiku_project and dataiku_project_info through real ansible-playbook runs against emulator processes.
+
+Every "nothing was written" claim is checked with the emulator's request counters (writes()) and state digest.
+"""
+
+# pylint: disable=redefined-outer-name
+import socket
+
+import pytest
+
+from tests.support.real_node import require_emulator
+
+MODULE = "dataiku_gitops.dss.dataiku_project"
+INFO = "dataiku_gitops.dss.dataiku_project_info"
+
+
+def conn(node):
+    return {"url": node.url, "api_key": node.api_key}
+
+
+def project_task(node, title="project", **args):
+    return {"name": title, MODULE: dict(conn(node), **args)}
+
+
+def info_task(node, title="info", **args):
+    return {"name": title, INFO: dict(conn(node), **args)}
+
+
+def diff_lines(output):
+    """The changed lines of the unified diffs ansible-playbook printed (without the ---/+++ headers)."""
+    return [line for line in output.splitlines()
+            if line[:1] in ("+", "-") and not line.startswith(("---", "+++")) and line.strip() not in ("-", "+")]
+
+
+def assert_clean_failure(result, node, *fragments):
+    """A failed task with a short message: the fragments present, no traceback, the API key nowhere."""
+    assert result.rc != 0, result
+    task = result.tasks[-1]
+    assert task["status"] == "failed", result
+    msg = task["result"]["msg"]
+    for fragment in fragments:
+        assert fragment in msg, msg
+    assert "Traceback" not in msg and "File \"/" not in msg, msg
+    assert node.api_key not in result.output
+    return msg
+
+
+@pytest.fixture
+def emulated_design(design_node):
+    require_emulator(design_node)
+    return design_node
+
+
+def closed_port_url():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return "http://127.0.0.1:%d" % port
+
+
+FULL = dict(project_key="CHURN", name="Churn model", description="Long text", short_description="Weekly churn",
+            tags=["ml", "churn"], variables={"standard": {"threshold": 0.7}, "local": {"schema": "dev"}},
+            permissions=[{"group": "readers", "read_project_content": True, "read_dashboards": True}])
+
+
+def test_create_check_then_real_then_idempotent(emulated_design, playbook):
+    node = emulated_design
+    digest = node.digest()
+    check = playbook(tasks=[project_task(node, **FULL)], check=True, diff=True)
+    assert check.rc == 0, check
+    task = check.task("project")
+    assert task["status"] == "changed"
+    assert node.writes() == 0 and node.digest() == digest
+    assert task["result"]["diff"]["before"] == {}
+    after = task["result"]["diff"]["after"]
+    assert after["project_key"] == "CHURN" and after["name"] == "Churn model" and after["tags"] == ["churn", "ml"]
+    assert '"project_key": "CHURN"' in check.output  # the diff is printed
+    assert task["result"]["project"]["projectKey"] == "CHURN"
+
+    real = playbook(tasks=[project_task(node, **FULL)], diff=True)
+    assert real.rc == 0, real
+    created = real.task("project")
+    assert created["changed"] is True
+    assert created["result"]["diff"] == task["result"]["diff"]
+    assert created["result"]["project"]["name"] == "Churn model"
+    assert created["result"]["project"]["active_bundle_id"] is None
+    project = node.client().get_project("CHURN")
+    assert project.get_variables() == {"standard": {"threshold": 0.7}, "local": {"schema": "dev"}}
+    assert project.get_metadata()["shortDesc"] == "Weekly churn"
+    assert sorted(project.get_metadata()["tags"]) == ["churn", "ml"]
+    perms = project.get_permissions()["permissions"]
+    assert perms == [{"group": "readers", "readProjectContent": True, "readDashboards": True}]
+
+    writes, digest = node.writes(), node.digest()
+    again = playbook(tasks=[project_task(node, **FULL)], diff=True)
+    assert again.rc == 0, again
+    assert again.task("project")["status"] == "ok"
+    assert node.writes() == writes and node.digest() == digest
+    assert diff_lines(again.output) == []
+
+
+def test_update_one_field_check_diff_then_real(emulated_design, playbook):
+    node = emulated_design
+    assert playbook(tasks=[project_task(node, **FULL)]).rc == 0
+    writes, digest = node.writes(), node.digest()
+    changed = {**FULL, "short_description": "Daily churn"}
+    check = playbook(tasks=[project_task(node, **changed)], check=True, diff=True)
+    assert check.rc == 0, check
+    assert node.writes() == writes and node.digest() == digest
+    assert diff_lines(check.output) == ['-    "short_description": "Weekly churn",',
+                                        '+    "short_description": "Daily churn",']
+    predicted = check.task("project")["result"]
+
+    real = playbook(tasks=[project_task(node, **changed)], diff=True)
+    assert real.rc == 0, real
+    done = real.task("project")["result"]
+    assert (done["changed"], done["diff"]) == (predicted["changed"], predicted["diff"]) == (True, predicted["diff"])
+    assert diff_lines(real.output) == diff_lines(check.output)
+    assert node.writes() == writes + 1  # one PUT of the metadata, nothing else
+    assert done["project"]["shortDesc"] == predicted["project"]["shortDesc"] == "Daily churn"
+
+
+def test_tags_order_purge_and_add(emulated_design, playbook):
+    node = emulated_design
+    assert playbook(tasks=[project_task(node, project_key="TAGS", tags=["b", "a"])]).rc == 0
+    writes = node.writes()
+    same = playbook(tasks=[project_task(node, project_key="TAGS", tags=["a", "b", "a"])])
+    assert same.task("project")["status"] == "ok" and node.writes() == writes  # order and duplicates ignored
+    added = playbook(tasks=[project_task(node, project_key="TAGS", tags=["c"], purge_tags=False)], diff=True)
+    assert added.task("project")["changed"] is True
+    assert node.client().get_project("TAGS").get_metadata()["tags"] == ["b", "a", "c"]
+    purged = playbook(tasks=[project_task(node, project_key="TAGS", tags=["c", "z"])], diff=True)
+    assert purged.task("project")["result"]["diff"]["after"]["tags"] == ["c", "z"]
+    assert node.client().get_project("TAGS").get_metadata()["tags"] == ["c", "z"]
+
+
+def test_variables_merge_then_replace(emulated_design, playbook):
+    node = emulated_design
+    start = {"standard": {"a": 1, "b": "x"}, "local": {"env": "dev"}}
+    assert playbook(tasks=[project_task(node, project_key="VARS", variables=start)]).rc == 0
+    merge = playbook(tasks=[project_task(node, project_key="VARS", variables={"standard": {"b": "y", "c": [1]}})],
+                     diff=True)
+    assert merge.task("project")["result"]["diff"] == {
+        "before": {"project_key": "VARS", "variables": {"standard": {"b": "x"}}},
+        "after": {"project_key": "VARS", "variables": {"standard": {"b": "y", "c": [1]}}}}
+    project = node.client().get_project("VARS")
+    assert project.get_variables() == {"standard": {"a": 1, "b": "y", "c": [1]}, "local": {"env": "dev"}}
+
+    writes = node.writes()
+    replace_args = dict(project_key="VARS", variables={"standard": {"only": True}}, variables_mode="replace")
+    check = playbook(tasks=[project_task(node, **replace_args)], check=True, diff=True)
+    assert check.task("project")["changed"] is True and node.writes() == writes
+    replace = playbook(tasks=[project_task(node, **replace_args)], diff=True)
+    assert replace.task("project")["result"]["diff"] == check.task("project")["result"]["diff"]
+    assert project.get_variables() == {"standard": {"only": True}, "local": {"env": "dev"}}
+    writes = node.writes()
+    again = playbook(tasks=[project_task(node, **replace_args)])
+    assert again.task("project")["status"] == "ok" and node.writes() == writes
+
+
+def test_permissions_merge_then_exclusive_and_owner(emulated_design, playbook):
+    node = emulated_design
+    assert playbook(tasks=[project_task(node, project_key="PERMS", permissions=[
+        {"group": "readers", "read_project_content": True},
+        {"group": "ops", "run_scenarios": True, "read_project_content": True}])]).rc == 0
+    merge = playbook(tasks=[project_task(node, project_key="PERMS", permissions=[
+        {"group": "readers", "write_project_content": True}])], diff=True)
+    assert merge.task("project")["changed"] is True
+    perms = node.client().get_project("PERMS").get_permissions()["permissions"]
+    assert perms == [{"group": "readers", "readProjectContent": True, "writeProjectContent": True},
+                     {"group": "ops", "runScenarios": True, "readProjectContent": True}]
+
+    exclusive = dict(project_key="PERMS", permissions_exclusive=True,
+                     permissions=[{"group": "readers", "read_project_content": True}])
+    writes, digest = node.writes(), node.digest()
+    check = playbook(tasks=[project_task(node, **exclusive)], check=True, diff=True)
+    assert node.writes() == writes and node.digest() == digest
+    diff = check.task("project")["result"]["diff"]
+    assert {"group": "ops", "read_project_content": True, "run_scenarios": True} in diff["before"]["permissions"]
+    assert diff["after"]["permissions"] == [{"group": "readers", "read_project_content": True}]
+    real = playbook(tasks=[project_task(node, **exclusive)], diff=True)
+    assert real.task("project")["result"]["diff"] == diff
+    perms = node.client().get_project("PERMS").get_permissions()
+    assert perms["permissions"] == [{"group": "readers", "readProjectContent": True, "writeProjectContent": True}]
+
+    owner = playbook(tasks=[project_task(node, project_key="PERMS", owner="carol")], diff=True)
+    assert owner.task("project")["result"]["diff"]["after"] == {"project_key": "PERMS", "owner": "carol"}
+    assert owner.task("project")["result"]["project"]["ownerLogin"] == "carol"
+    assert node.client().get_project("PERMS").get_permissions()["permissions"] == perms["permissions"]
+
+
+def test_delete_check_real_and_again(emulated_design, playbook):
+    node = emulated_design
+    assert playbook(tasks=[project_task(node, **FULL)]).rc == 0
+    absent = dict(project_key="CHURN", state="absent", clear_managed_datasets=True)
+    writes, digest = node.writes(), node.digest()
+    check = playbook(tasks=[project_task(node, **absent)], check=True, diff=True)
+    assert check.task("project")["changed"] is True
+    assert node.writes() == writes and node.digest() == digest
+    assert check.task("project")["result"]["diff"]["after"] == {}
+    real = playbook(tasks=[project_task(node, **absent)], diff=True)
+    assert real.task("project")["result"]["diff"] == check.task("project")["result"]["diff"]
+    assert real.task("project")["result"]["project"] == {}
+    assert "CHURN" not in node.client().list_project_keys()
+    assert "DELETE /projects/CHURN" in node.stats()["calls"]
+    # The emulator records the deletion options in the (finished) future's payload.
+    deletions = [f["payload"] for f in node.client().list_futures() if f.get("payload", {}).get("projectKey") == "CHURN"]
+    assert deletions[-1]["options"] == {"clearManagedDatasets": True, "clearOutputManagedFolders": False,
+                                        "clearJobAndScenarioLogs": True, "clearManagedKnowledgeBanks": False}
+    writes, digest = node.writes(), node.digest()
+    again = playbook(tasks=[project_task(node, **absent)])
+    assert again.task("project")["status"] == "ok"
+    assert node.writes() == writes and node.digest() == digest
+
+
+@pytest.mark.parametrize("key", ["my-project", "A#B"])
+def test_invalid_project_key(emulated_design, playbook, key):
+    node = emulated_design
+    digest = node.digest()
+    result = playbook(tasks=[project_task(node, project_key=key)])
+    assert_clean_failure(result, node, "not a valid DSS project key", repr(key))
+    assert node.stats()["requests"].get("GET", 0) == 0  # rejected before any request
+    assert node.digest() == digest
+
+
+def test_wrong_api_key(emulated_design, playbook):
+    node = emulated_design
+    digest = node.digest()
+    wrong = "wrong-key-0f3c9a7d51e24b68"
+    result = playbook(tasks=[{"name": "project", MODULE: dict(url=node.url, api_key=wrong, project_key="P")}])
+    assert_clean_failure(result, node, "list projects", node.url)
+    assert wrong not in result.output
+    assert node.digest() == digest
+
+
+def test_unreachable_url(emulated_design, playbook):
+    node = emulated_design
+    url = closed_port_url()
+    result = playbook(tasks=[{"name": "project", MODULE: dict(url=url, api_key=node.api_key, project_key="P")}])
+    assert_clean_failure(result, node, "Could not connect to DSS at %s" % url, "refused")
+
+
+def test_url_without_scheme(emulated_design, playbook):
+    node = emulated_design
+    bare = node.url.split("://", 1)[1]
+    result = playbook(tasks=[{"name": "project", MODULE: dict(url=bare, api_key=node.api_key, project_key="P")}])
+    assert_clean_failure(result, node, "http:// or https://", bare)
+    assert node.stats()["requests"].get("GET", 0) == 0
+
+
+def test_wrong_node_type(emulated_design, playbook):
+    node = emulated_design
+    digest = node.digest()
+    result = playbook(tasks=[project_task(node, project_key="P", node_type="automation")])
+    assert_clean_failure(result, node, "AUTOMATION", "DESIGN")
+    assert node.writes() == 0 and node.digest() == digest
+    info = playbook(tasks=[info_task(node, node_type="automation")])
+    assert_clean_failure(info, node, "AUTOMATION", "DESIGN")
+
+
+def test_env_var_fallbacks(emulated_design, playbook):
+    node = emulated_design
+    env = {"DATAIKU_URL": node.url, "DATAIKU_API_KEY": node.api_key}
+    result = playbook(tasks=[{"name": "project", MODULE: {"project_key": "ENVP", "tags": ["from_env"]}},
+                             {"name": "info", INFO: {"project_key": "ENVP"}}], env=env)
+    assert result.rc == 0, result
+    assert result.task("project")["changed"] is True
+    assert result.task("info")["result"]["projects"][0]["tags"] == ["from_env"]
+    assert node.api_key not in result.output
+
+
+def test_module_defaults_action_group(emulated_design, playbook):
+    node = emulated_design
+    play = [{"name": "defaults", "hosts": "localhost", "gather_facts": False,
+             "module_defaults": {"group/dataiku_gitops.dss.dss": conn(node)},
+             "tasks": [{"name": "project", MODULE: {"project_key": "GRP", "name": "Grouped"}},
+                       {"name": "info", INFO: {"project_key": "GRP"}},
+                       {"name": "missing", INFO: {"project_key": "NOPE"}},
+                       {"name": "all", INFO: {}}]}]
+    result = playbook(playbook=play)
+    assert result.rc == 0, result
+    assert result.task("project")["changed"] is True
+    info = result.task("info")["result"]
+    assert info["changed"] is False and info["exists"] is True
+    assert info["projects"][0]["name"] == "Grouped" and info["projects"][0]["active_bundle_id"] is None
+    missing = result.task("missing")["result"]
+    assert (missing["exists"], missing["projects"]) == (False, [])
+    assert [p["projectKey"] for p in result.task("all")["result"]["projects"]] == ["GRP"]
+    assert node.api_key not in result.output
+
+
+def test_info_shows_the_active_bundle_on_automation(design_node, automation_node, playbook, tmp_path):
+    require_emulator(automation_node)
+    design = design_node.client()
+    design.create_project("SHIP", "Ship", "admin")
+    design.get_project("SHIP").export_bundle("v1")
+    archive = str(tmp_path / "v1.zip")
+    design.get_project("SHIP").download_exported_bundle_archive_to_file("v1", archive)
+    auto = automation_node.client()
+    with open(archive, "rb") as fp:
+        auto.create_project_from_bundle_archive(fp)
+    auto.get_project("SHIP").activate_bundle("v1")
+
+    result = playbook(tasks=[info_task(automation_node, project_key="SHIP"),
+                             project_task(automation_node, title="local vars", project_key="SHIP",
+                                          variables={"local": {"schema": "prod"}})])
+    assert result.rc == 0, result
+    item = result.task("info")["result"]["projects"][0]
+    assert item["active_bundle_id"] == "v1"
+    assert item["activeBundleState"]["bundleId"] == "v1"
+    assert result.task("local vars")["result"]["project"]["active_bundle_id"] == "v1"
+    assert auto.get_project("SHIP").get_variables()["local"] == {"schema": "prod"}
