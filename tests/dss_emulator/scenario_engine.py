@@ -67,7 +67,8 @@ def _connection_failure(lookup, project_key, dataset):
     label = "%s.%s" % (project_key, dataset.get("name"))
     connection = lookup.connection(name)
     if connection is None:
-        return thrown(ILLEGAL_ARGUMENT, "Connection '%s' used by dataset %s does not exist on this node" % (name, label))
+        return thrown(ILLEGAL_ARGUMENT,
+                      "Connection '%s' used by dataset %s does not exist on this node" % (name, label))
     host = unresolvable_host(connection)
     if host:
         return thrown(UNKNOWN_HOST, "Cannot connect to connection '%s' used by dataset %s: host '%s' does not resolve"
@@ -116,7 +117,8 @@ def script_failure(script):
         return None
     node = raises[0]
     clazz, message = _raised(node.exc)
-    return thrown(PYTHON_FAILED, "Error in Python process: At line %d: <class '%s'>: %s" % (node.lineno, clazz, message))
+    return thrown(PYTHON_FAILED,
+                  "Error in Python process: At line %d: <class '%s'>: %s" % (node.lineno, clazz, message))
 
 
 def _raised(exc):
@@ -156,7 +158,7 @@ def is_recursive(job_type):
     return str(job_type or "").startswith("RECURSIVE")
 
 
-def build_result(lookup, project_key, outputs, job_type):
+def build_result(lookup, outputs, job_type):
     """Outcome of one build job over `outputs` [(project, dataset)]: (outcome, thrown or None)."""
     for owner, name in outputs:
         failure = dataset_build_failure(lookup, owner, name, is_recursive(job_type))
@@ -173,7 +175,7 @@ def run_step(lookup, project_key, step):
         outputs = _builds(step, project_key)
         if outputs:
             job_type = params.get("jobType") or "RECURSIVE_BUILD"
-            outcome, failure = build_result(lookup, project_key, outputs, job_type)
+            outcome, failure = build_result(lookup, outputs, job_type)
             result["build"] = {"outputs": outputs, "jobType": job_type, "outcome": outcome, "thrown": failure}
             if failure:
                 failure = dict(failure, title="Job failed: " + failure["title"])
@@ -191,8 +193,8 @@ def run_step(lookup, project_key, step):
 def _declared(value):
     outcome = str(value).upper()
     if outcome not in ("SUCCESS", "WARNING", "FAILED"):
-        return {"outcome": "FAILED", "thrown": thrown(ILLEGAL_ARGUMENT, "Invalid %s '%s': use SUCCESS, WARNING or FAILED"
-                                                        % (DECLARED_OUTCOME, value))}
+        message = "Invalid %s '%s': use SUCCESS, WARNING or FAILED" % (DECLARED_OUTCOME, value)
+        return {"outcome": "FAILED", "thrown": thrown(ILLEGAL_ARGUMENT, message)}
     failure = thrown(DECLARED_FAILURE, "Step declared to end with FAILED (%s)" % DECLARED_OUTCOME)
     return {"outcome": outcome, "thrown": failure if outcome == "FAILED" else None}
 

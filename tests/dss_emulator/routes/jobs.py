@@ -106,7 +106,7 @@ def start_job(key):
         require_project(key)
         outputs = _outputs(key, definition)
         job_type = definition.get("type") or DEFAULT_JOB_TYPE
-        outcome, failure = build_result(StoreLookup(), key, outputs, job_type)
+        outcome, failure = build_result(StoreLookup(), outputs, job_type)
         start = now_ms()
         job_id = record_job(key, job_type, outputs, outcome, failure, start, start + RUNNING_MS)
     return jsonify({"id": job_id, "projectKey": key})
@@ -140,8 +140,8 @@ def job_log(key, job_id):
               for o in doc["def"]["outputs"]]
     if state != "RUNNING":
         if doc.get("thrown"):
-            lines.append("[%s] [ERROR] [dku.job] - %s: %s" % (log_time(doc["endTime"]), doc["thrown"]["clazz"],
-                                                             doc["thrown"]["message"]))
+            failure = (log_time(doc["endTime"]), doc["thrown"]["clazz"], doc["thrown"]["message"])
+            lines.append("[%s] [ERROR] [dku.job] - %s: %s" % failure)
         lines.append("[%s] [INFO] [dku.job] - Job %s ended: %s" % (log_time(doc["endTime"]), job_id, state))
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
@@ -154,7 +154,7 @@ def abort_job(key, job_id):
         doc = _get(key, job_id)
         now = now_ms()
         if _state(doc, now) == "RUNNING":
-            doc.update(outcome="ABORTED", endTime=now, thrown=thrown("com.dataiku.dip.exceptions.AbortedException",
-                                                                    "Job aborted by %s" % current_user()))
+            aborted = thrown("com.dataiku.dip.exceptions.AbortedException", "Job aborted by %s" % current_user())
+            doc.update(outcome="ABORTED", endTime=now, thrown=aborted)
             st.put("job", key, job_id, doc)
     return jsonify({})

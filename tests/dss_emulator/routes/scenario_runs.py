@@ -118,7 +118,7 @@ def _trigger_fire(key, scenario_id, run):
 
 
 @bp.post("/projects/<key>/scenarios/<scenario_id>/run")
-def run(key, scenario_id):
+def fire_manual_trigger(key, scenario_id):
     params = body_json({})
     if not isinstance(params, dict):
         raise DSSError("Scenario run parameters must be a JSON object", ILLEGAL_ARGUMENT, 400)
@@ -207,27 +207,36 @@ def run_details(key, scenario_id, run_id):
     return jsonify({"scenarioRun": run_, "stepRuns": steps})
 
 
+def _log_line(ms, level, logger, text):
+    return "[%s] [%s] [dku.scenario%s] - %s" % (log_time(ms), level, logger, text)
+
+
+def _step_log(step):
+    name, outcome = step["step"]["name"], step["result"]["outcome"]
+    lines = [_log_line(step["start"], "INFO", ".step", "Step '%s' (%s) started" % (name, step["step"]["type"]))]
+    lines += [_log_line(step["end"], "INFO", ".step", "Job %s ended: %s" % (item["jobId"], item["outcome"]))
+              for item in step["additionalReportItems"] if item["type"] == "JOB_EXECUTED"]
+    failure = step["result"].get("thrown")
+    if failure:
+        lines.append(_log_line(step["end"], "ERROR", ".step", "%s: %s" % (failure["clazz"], failure["message"])))
+    level = "INFO" if outcome == "SUCCESS" else outcome
+    lines.append(_log_line(step["end"], level, ".step", "Step '%s' ended with %s" % (name, outcome)))
+    return lines
+
+
 @bp.get("/projects/<key>/scenarios/<scenario_id>/<run_id>/log")
 def run_log(key, scenario_id, run_id):
+    """The whole run's log, or one step's (stepId); only what already happened while the run is under way."""
     run_, steps = _view(_get_run(key, scenario_id, run_id), now_ms())
     step_id = request.args.get("stepId")
-    lines = [] if step_id else ["[%s] [INFO] [dku.scenario] - Run %s of scenario %s.%s started by trigger %s"
-                                % (log_time(run_["start"]), run_id, key, scenario_id, run_["trigger"]["trigger"]["id"])]
-    for step in steps:
-        if step_id and step["step"]["id"] != step_id:
-            continue
-        outcome = step["result"]["outcome"]
-        lines.append("[%s] [INFO] [dku.scenario.step] - Step '%s' (%s) started"
-                     % (log_time(step["start"]), step["step"]["name"], step["step"]["type"]))
-        lines += ["[%s] [INFO] [dku.scenario.step] - Job %s ended: %s" % (log_time(step["end"]), i["jobId"], i["outcome"])
-                  for i in step["additionalReportItems"] if i["type"] == "JOB_EXECUTED"]
-        if step["result"].get("thrown"):
-            lines.append("[%s] [ERROR] [dku.scenario.step] - %s: %s" % (log_time(step["end"]), step["result"]["thrown"]["clazz"],
-                                                                         step["result"]["thrown"]["message"]))
-        lines.append("[%s] [%s] [dku.scenario.step] - Step '%s' ended with %s"
-                     % (log_time(step["end"]), "INFO" if outcome == "SUCCESS" else outcome, step["step"]["name"], outcome))
-    if not step_id and "result" in run_:
-        lines.append("[%s] [INFO] [dku.scenario] - Scenario run ended with %s" % (log_time(run_["end"]), run_["result"]["outcome"]))
+    if step_id:
+        lines = [line for step in steps if step["step"]["id"] == step_id for line in _step_log(step)]
+    else:
+        lines = [_log_line(run_["start"], "INFO", "", "Run %s of scenario %s.%s started by trigger %s"
+                           % (run_id, key, scenario_id, run_["trigger"]["trigger"]["id"]))]
+        lines += [line for step in steps for line in _step_log(step)]
+        if "result" in run_:
+            lines.append(_log_line(run_["end"], "INFO", "", "Scenario run ended with %s" % run_["result"]["outcome"]))
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
 
