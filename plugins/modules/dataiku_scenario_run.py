@@ -26,13 +26,13 @@ description:
     module aborts the run in DSS and reports it as V(ABORTED) with RV(results[].timed_out=true).
   - B(changed.) A run changes the DSS node (it adds a run to the scenario's history, and the scenario usually
     rebuilds datasets), so the task reports C(changed) whenever at least one scenario ran, whatever the outcome.
-    A deployment play that wants its recap to reflect configuration changes only can set C(changed_when: false)
+    A deployment play that wants its recap to reflect configuration changes only can set C(changed_when) to V(false)
     on this task, at the cost of hiding that scenarios ran.
   - Polls the run status with one C(GET) per poll, after 0.2 s and then 1.5 times longer each time, up to
-    O(poll_interval). The official client's C(run_and_wait()) is not used, because it fails on V(WARNING), has no
+    O(poll_interval). The official client's C(run_and_wait) is not used, because it fails on V(WARNING), has no
     timeout and waits up to 15 s between polls.
 author:
-  - dataiku_gitops.dss contributors
+  - dataiku_gitops.dss contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dataiku_gitops.dss.dss
   - dataiku_gitops.dss.dss.attributes
@@ -79,7 +79,7 @@ options:
     description:
       - With a prefix selection, also require the scenario to be marked as a test scenario in DSS
         (C(markedAsTest)). When the scenario list does not say, the module reads the scenario's settings.
-      - Ignored with O(scenarios): listed scenarios always run.
+      - Ignored with O(scenarios), whose scenarios always run.
     type: bool
     default: false
   if_no_scenarios:
@@ -126,8 +126,8 @@ options:
     default: 5.0
   trigger_params:
     description:
-      - Parameters passed to each run, as the parameters of its manual trigger (what C(scenario.run(params))
-        sends).
+      - Parameters passed to each run, as the parameters of its manual trigger (the body of the C(POST .../run) request
+        that starts it).
     type: dict
     default: {}
   junit_xml:
@@ -136,7 +136,7 @@ options:
         selected scenario (C(failure) for V(FAILED) and failing V(WARNING), C(error) for V(ABORTED), C(skipped)
         for scenarios not run, durations in seconds).
       - The file is written by the module, that is on the host that runs the task; run the task on the
-        controller (C(hosts: localhost) or C(delegate_to: localhost), as usual for this collection) to get it
+        controller (a play on C(localhost), or C(delegate_to) V(localhost), as usual for this collection) to get it
         there. Missing directories are created.
       - Written after the runs, also when the task then fails. Not written in check mode.
     type: path
@@ -144,6 +144,8 @@ notes:
   - Works on design and automation nodes.
   - An error talking to DSS (not a scenario failure) stops the task at once; a run already started keeps
     running in DSS.
+  - A timeout aborts through C(POST .../scenarios/ID/abort), which the public API offers per scenario, not per
+    run; a run of the same scenario started elsewhere at that moment would be aborted too.
   - When DSS cancels the run request (it can do so when the scenario is already running), the scenario is
     reported as V(ABORTED).
 seealso:
@@ -186,7 +188,7 @@ EXAMPLES = r"""
   rescue:
     - name: Show what failed
       ansible.builtin.debug:
-        msg: "{{ ansible_failed_result.failed }} did not pass"
+        msg: "{{ ansible_failed_result.failed_scenarios }} did not pass"
 """
 
 RETURN = r"""
@@ -263,12 +265,20 @@ summary:
   returned: always
   type: dict
   sample: {total: 3, success: 2, warning: 0, failed: 1, aborted: 0, not_run: 0}
-failed:
-  description: Ids of the scenarios whose outcome is not acceptable (see O(warning_is_failure)).
+failed_scenarios:
+  description:
+    - Ids of the scenarios whose outcome is not acceptable (see O(warning_is_failure)).
+    - Not called C(failed), which Ansible reserves for the task status.
   returned: always
   type: list
   elements: str
   sample: [TEST_SMOKE]
+existing_scenarios:
+  description: When the selection fails (unknown id, or no match), the scenario ids of the project, sorted.
+  returned: on selection failure
+  type: list
+  elements: str
+  sample: [TEST_SMOKE, TEST_BUILD]
 junit_xml:
   description: Absolute path of the JUnit report written, null when none was written.
   returned: always
@@ -296,7 +306,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_se
 
 def argument_spec():
     return dict(
-        project_key=dict(type="str", required=True),
+        project_key=dict(type="str", required=True, no_log=False),
         scenarios=dict(type="list", elements="str"),
         prefix=dict(type="str"),
         only_marked_as_test=dict(type="bool", default=False),
@@ -387,25 +397,26 @@ def main():
                        marked_as_test_reader(module, project))
     error = selection_error(module, p, selection)
     if error:
-        module.fail_json(msg=error, existing_scenarios=selection.existing, results=[], summary=summary([]), failed=[])
+        module.fail_json(msg=error, existing_scenarios=selection.existing, results=[], summary=summary([]), failed_scenarios=[])
     if module.check_mode or not selection.items:
         rows = [base_row(item, would_run=True) for item in selection.items]
-        module.exit_json(changed=bool(rows), results=rows, summary=summary(rows), failed=[], junit_xml=None)
+        module.exit_json(changed=bool(rows), results=rows, summary=summary(rows), failed_scenarios=[], junit_xml=None)
 
     started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     rows, triggered = run_all(module, project, selection.items, p)
-    result = dict(changed=triggered, results=rows,
-                  summary=summary(rows), failed=failed_ids(rows, p["warning_is_failure"]), junit_xml=None)
+    result = dict(changed=triggered, results=rows, summary=summary(rows),
+                  failed_scenarios=failed_ids(rows, p["warning_is_failure"]), junit_xml=None)
+    problems = []
+    if result["failed_scenarios"]:
+        problems.append(failure_text(p["project_key"], module.url, rows, p["warning_is_failure"]))
     if p["junit_xml"]:
+        report = junit_document(p["project_key"], module.url, rows, p["warning_is_failure"], started)
         try:
-            result["junit_xml"] = write_junit(p["junit_xml"], junit_document(p["project_key"], module.url, rows,
-                                                                               p["warning_is_failure"], started))
+            result["junit_xml"] = write_junit(p["junit_xml"], report)
         except OSError as exc:
-            module.fail_json(msg="The scenarios ran but the JUnit report could not be written to %s: %s"
-                             % (p["junit_xml"], exc), **result)
-    if result["failed"]:
-        module.fail_json(msg=module.scrub(failure_text(p["project_key"], module.url, rows, p["warning_is_failure"])),
-                         **result)
+            problems.append("The JUnit report could not be written to %s: %s." % (p["junit_xml"], exc))
+    if problems:
+        module.fail_json(msg=module.scrub(" ".join(problems)), **result)
     module.exit_json(**result)
 
 

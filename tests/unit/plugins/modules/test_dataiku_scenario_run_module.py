@@ -31,7 +31,7 @@ def test_prefix_selection_runs_matching_scenarios_sorted_and_sequentially(fake_c
                    "skipped": None, "steps": [{"name": "build", "type": "build_flowitem", "outcome": "SUCCESS",
                                                "message": None}]}
     assert result["summary"] == {"total": 2, "success": 2, "warning": 0, "failed": 0, "aborted": 0, "not_run": 0}
-    assert result["failed"] == [] and result["junit_xml"] is None
+    assert result["failed_scenarios"] == [] and result["junit_xml"] is None
     assert "diff" not in result
 
 
@@ -46,13 +46,13 @@ def test_explicit_list_keeps_order_dedupes_and_passes_trigger_params(fake_client
 
 def test_one_failure_fails_the_task_after_running_all_with_the_first_failing_step_message(fake_client, capsys):
     fake_client.add("TEST_1")
-    fake_client.add("TEST_2", Script("FAILED", [step("ok"), step("build scored", "FAILED", "Dataset raw is missing"),
-                                                 step("later", "FAILED", "second error")]))
+    steps = [step("ok"), step("build scored", "FAILED", "Dataset raw is missing"), step("later", "FAILED", "second")]
+    fake_client.add("TEST_2", Script("FAILED", steps))
     fake_client.add("TEST_3")
     failed, result = run(capsys, project_key="P")
     assert failed
     assert [r["outcome"] for r in result["results"]] == ["SUCCESS", "FAILED", "SUCCESS"]
-    assert result["failed"] == ["TEST_2"]
+    assert result["failed_scenarios"] == ["TEST_2"]
     assert result["changed"] is True
     assert result["results"][1]["failure_message"] == "Dataset raw is missing"
     assert result["msg"] == ("1 of 3 scenario(s) of project P on https://dss-auto.example.com did not pass: "
@@ -65,7 +65,7 @@ def test_message_falls_back_to_title_then_report_items(fake_client, capsys):
     fake_client.add("TEST_R", Script("FAILED", [step("s", "FAILED", "in the job", in_report_item=True)]))
     failed, result = run(capsys, project_key="P")
     assert failed
-    assert [r["failure_message"] for r in result["results"]] == ["Job failed", "in the job"]
+    assert [r["failure_message"] for r in result["results"]] == ["in the job", "Job failed"]
     assert "TEST_R FAILED: in the job; TEST_T FAILED: Job failed" in result["msg"]
 
 
@@ -74,10 +74,10 @@ def test_warning_is_acceptable_by_default_and_fails_when_asked(fake_client, caps
     failed, result = run(capsys, project_key="P")
     assert not failed, result
     assert result["results"][0]["failure_message"] == "3 rows failed the rule"
-    assert result["summary"]["warning"] == 1 and result["failed"] == []
+    assert result["summary"]["warning"] == 1 and result["failed_scenarios"] == []
     failed, result = run(capsys, project_key="P", warning_is_failure=True)
     assert failed
-    assert result["failed"] == ["TEST_W"]
+    assert result["failed_scenarios"] == ["TEST_W"]
     assert "TEST_W WARNING: 3 rows failed the rule (warning_is_failure=true)" in result["msg"]
 
 
@@ -141,18 +141,18 @@ def test_check_mode_predicts_without_running(fake_client, capsys):
 
 
 def test_timeout_aborts_the_run_and_reports_aborted(fake_client, fake_time, capsys):
-    fake_client.add("TEST_SLOW", Script(never_ends=True, steps=[step("wait", "SUCCESS")]))
-    fake_client.add("TEST_FAST")
+    fake_client.add("TEST_1_SLOW", Script(never_ends=True, steps=[step("wait", "SUCCESS")]))
+    fake_client.add("TEST_2_FAST")
     failed, result = run(capsys, project_key="P", scenario_timeout=30, poll_interval=2)
     assert failed
     slow = result["results"][0]
     assert slow["outcome"] == "ABORTED" and slow["timed_out"] is True
     assert slow["failure_message"].startswith("Timed out after 30 s (scenario_timeout=30); the run was aborted.")
-    assert "POST abort TEST_SLOW" in fake_client.calls
+    assert "POST abort TEST_1_SLOW" in fake_client.calls
     assert result["results"][1]["outcome"] == "SUCCESS"
     # polling is bounded: first wait 0.2 s, never more than poll_interval, and no sleep past the deadline
     assert fake_time.sleeps[0] == 0.2 and max(fake_time.sleeps) <= 2
-    assert "TEST_SLOW ABORTED: Timed out after 30 s" in result["msg"]
+    assert "TEST_1_SLOW ABORTED: Timed out after 30 s" in result["msg"]
 
 
 def test_total_timeout_stops_starting_scenarios(fake_client, fake_time, capsys):
@@ -176,9 +176,9 @@ def test_cancelled_trigger_is_aborted(fake_client, capsys):
 
 
 def test_junit_report_written_even_when_failing(fake_client, capsys, tmp_path):
-    fake_client.add("TEST_OK", Script(steps=[step("w", "WARNING", "just a warning")], outcome="WARNING"))
-    fake_client.add("TEST_KO", Script("FAILED", [step("build", "FAILED", "Dataset <raw> & co missing")]))
-    fake_client.add("TEST_SKIP")
+    fake_client.add("TEST_1_OK", Script(steps=[step("w", "WARNING", "just a warning")], outcome="WARNING"))
+    fake_client.add("TEST_2_KO", Script("FAILED", [step("build", "FAILED", "Dataset <raw> & co missing")]))
+    fake_client.add("TEST_3_SKIP")
     path = tmp_path / "reports" / "sub" / "junit.xml"
     failed, result = run(capsys, project_key="P", junit_xml=str(path), stop_on_failure=True)
     assert failed
@@ -189,12 +189,24 @@ def test_junit_report_written_even_when_failing(fake_client, capsys, tmp_path):
     assert suite.get("name") == "P"
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("3", "1", "0", "1")
     cases = {case.get("name"): case for case in suite.findall("testcase")}
-    assert list(cases) == ["TEST_KO", "TEST_OK", "TEST_SKIP"]
-    assert cases["TEST_KO"].get("classname") == "P" and cases["TEST_KO"].get("time") == "1.500"
-    assert cases["TEST_KO"].find("failure").get("message") == "Dataset <raw> & co missing"
-    assert cases["TEST_OK"].find("failure") is None
-    assert "just a warning" in cases["TEST_OK"].find("system-out").text
-    assert cases["TEST_SKIP"].find("skipped") is not None
+    assert list(cases) == ["TEST_1_OK", "TEST_2_KO", "TEST_3_SKIP"]
+    assert cases["TEST_2_KO"].get("classname") == "P" and cases["TEST_2_KO"].get("time") == "1.500"
+    assert cases["TEST_2_KO"].find("failure").get("message") == "Dataset <raw> & co missing"
+    assert cases["TEST_1_OK"].find("failure") is None
+    assert "just a warning" in cases["TEST_1_OK"].find("system-out").text
+    assert cases["TEST_3_SKIP"].find("skipped") is not None
+
+
+def test_junit_write_error_fails_after_the_runs_with_both_messages(fake_client, capsys, tmp_path):
+    fake_client.add("TEST_KO", Script("FAILED", [step("build", "FAILED", "boom")]))
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    failed, result = run(capsys, project_key="P", junit_xml=str(blocker / "report.xml"))
+    assert failed
+    assert fake_client.runs and result["results"][0]["outcome"] == "FAILED"
+    assert result["msg"].startswith("1 of 1 scenario(s) of project P")
+    assert "The JUnit report could not be written to %s" % (blocker / "report.xml") in result["msg"]
+    assert result["junit_xml"] is None
 
 
 def test_invalid_input_fails_before_any_request(fake_client, capsys):
