@@ -35,6 +35,8 @@ options:
     description:
       - Path to a PEM file of certificate authorities used to verify the DSS node's certificate.
       - Ignored when O(validate_certs=false).
+      - If not set, the value of the E(DATAIKU_CA_PATH) environment variable is used (the AWX credential type of this
+        collection injects it); an empty value means the system CA store.
     type: path
   client_cert:
     description:

@@ -37,7 +37,7 @@ def dss_argument_spec():
         url=dict(type="str", required=True, fallback=(env_fallback, ["DATAIKU_URL"])),
         api_key=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["DATAIKU_API_KEY"])),
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["DATAIKU_VALIDATE_CERTS"])),
-        ca_path=dict(type="path"),
+        ca_path=dict(type="path", fallback=(env_fallback, ["DATAIKU_CA_PATH"])),
         client_cert=dict(type="path"),
         client_key=dict(type="path", no_log=False),
         timeout=dict(type="int", default=60),

@@ -1,0 +1,134 @@
+"""playbooks/awx/configure.yml: valid, lint-clean, and the workflow it declares is the promotion the roles implement.
+
+There is no AWX here: the graph and the job templates are checked on the playbook's data, the bundle-id hand-over
+on the roles' own set_stats tasks."""
+
+import os
+import subprocess
+import sys
+
+import yaml
+
+from tests.support import awx_injection
+from tests.support.collection import COLLECTIONS_ROOT, ROOT, ensure_collection_link
+
+CONFIGURE = os.path.join(ROOT, "playbooks", "awx", "configure.yml")
+BIN = os.path.dirname(sys.executable)
+
+
+def _load(path):
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _play():
+    return _load(CONFIGURE)[0]
+
+
+def _task(module):
+    found = [t for t in _play()["tasks"] if module in t]
+    assert len(found) == 1, module
+    return found[0]
+
+
+def _env():
+    ensure_collection_link()
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, PATH=BIN + os.pathsep + os.environ["PATH"])
+    return env
+
+
+def test_syntax_check_and_production_lint():
+    for cmd in ([os.path.join(BIN, "ansible-playbook"), "--syntax-check", CONFIGURE],
+                [os.path.join(BIN, "ansible-lint"), "--offline", "--profile", "production", "playbooks/awx", "extensions/"]):
+        proc = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_no_secret_in_clear():
+    play = _play()
+    for task in play["tasks"]:
+        if "awx.awx.credential" in task:
+            assert task.get("no_log") is True, task["name"]
+            assert "lookup('ansible.builtin.env'" in task["awx.awx.credential"]["inputs"]["api_key"]
+    text = open(CONFIGURE, encoding="utf-8").read()
+    assert "api_key: " not in text.replace("api_key: \"{{ lookup", "")
+
+
+def _workflow_chain(nodes):
+    by_id = {n["identifier"]: n for n in nodes}
+    children = {c["identifier"] for n in nodes for c in n.get("related", {}).get("success_nodes", [])}
+    roots = [n for n in nodes if n["identifier"] not in children]
+    assert len(roots) == 1
+    chain, node = [], roots[0]
+    while node:
+        chain.append(node)
+        nxt = node.get("related", {}).get("success_nodes", [])
+        assert len(nxt) <= 1 and not node.get("related", {}).get("failure_nodes") and not node.get("related", {}).get("always_nodes")
+        node = by_id[nxt[0]["identifier"]] if nxt else None
+    assert len(chain) == len(nodes)
+    return chain
+
+
+def test_workflow_is_export_approval_staging_approval_prod():
+    play = _play()
+    templates = {jt["name"]: jt for jt in play["vars"]["dss_awx_job_templates"]}
+    workflow = _task("awx.awx.workflow_job_template")["awx.awx.workflow_job_template"]
+    chain = _workflow_chain(workflow["workflow_nodes"])
+    assert [n["identifier"] for n in chain] == ["export-dev", "approve-staging", "deploy-staging", "approve-prod",
+                                                "deploy-prod"]
+    kinds = [n["unified_job_template"]["type"] for n in chain]
+    assert kinds == ["job_template", "workflow_approval", "job_template", "workflow_approval", "job_template"]
+    for node in chain[1::2]:
+        assert node["unified_job_template"]["timeout"]
+    jobs = [templates[n["unified_job_template"]["name"]] for n in chain[0::2]]
+    assert [(j["env"], j["job_type"]) for j in jobs] == [("dev", "run"), ("staging", "run"), ("prod", "run")]
+    assert jobs[0]["playbook"] == jobs[1]["playbook"] == "{{ dss_awx_promote_playbook }}"
+    assert play["vars"]["dss_awx_promote_playbook"] == "playbooks/promote.yml"
+    # deploy jobs stream the bundle from the design node: they carry the bundle-source credential too
+    for job in jobs[1:]:
+        assert job["credentials"] == ["DSS %s node" % job["env"], "DSS bundle source"]
+
+
+def test_plans_run_in_check_mode_with_diff():
+    templates = {jt["name"]: jt for jt in _play()["vars"]["dss_awx_job_templates"]}
+    for name in ("DSS plan export dev", "DSS plan deploy staging", "DSS plan deploy prod"):
+        plan = templates[name]
+        run = templates[name.replace("plan ", "")]
+        assert plan["job_type"] == "check" and plan["diff_mode"] is True
+        assert {k: v for k, v in plan.items() if k not in ("name", "job_type", "diff_mode", "description")} == \
+            {k: v for k, v in run.items() if k not in ("name", "job_type", "diff_mode", "description")}
+    for env in ("staging", "prod"):
+        assert templates["DSS rollback %s" % env]["playbook"] == "{{ dss_awx_rollback_playbook }}"
+    assert _task("awx.awx.job_template")["awx.awx.job_template"]["ask_variables_on_launch"] is True
+
+
+def test_one_credential_and_inventory_per_environment():
+    play = _play()
+    envs = play["vars"]["dss_awx_environments"]
+    assert envs == ["dev", "staging", "prod"]
+    for env in envs:
+        assert os.path.isfile(os.path.join(ROOT, "inventories", env, "hosts.yml"))
+    source = _task("awx.awx.inventory_source")["awx.awx.inventory_source"]
+    assert source["source"] == "scm" and source["source_path"] == "inventories/{{ item }}/hosts.yml"
+    used_types = {t["awx.awx.credential"]["credential_type"] for t in play["tasks"] if "awx.awx.credential" in t}
+    assert used_types == set(awx_injection.credential_types())
+
+
+def _set_stats_keys(tasks_file):
+    keys = set()
+    for task in _load(tasks_file) or []:
+        for nested in task.get("block", []) + task.get("rescue", []) + task.get("always", []) + [task]:
+            stats = nested.get("ansible.builtin.set_stats")
+            if stats:
+                assert not stats.get("per_host", False), "AWX only keeps set_stats with per_host: false"
+                keys.update(stats["data"])
+    return keys
+
+
+def test_bundle_id_flows_from_export_to_deploy():
+    exported = _set_stats_keys(os.path.join(ROOT, "roles", "bundle_export", "tasks", "main.yml"))
+    assert "dss_bundle_id" in exported
+    # the deploy play takes the id from extra vars when the design host is not part of the run (AWX deploy jobs)
+    deploy_tasks = open(os.path.join(ROOT, "playbooks", "tasks", "deploy_bundle.yml"), encoding="utf-8").read()
+    assert "dss_bundle_id | default(" in deploy_tasks
+    assert "dss_bundle_id" in _set_stats_keys(os.path.join(ROOT, "roles", "bundle_deploy", "tasks", "main.yml"))

@@ -1,0 +1,54 @@
+"""Reference docs: antsibull-docs lints the collection clean and renders a page per module, role and guide.
+
+A full Sphinx HTML build (antsibull-docs sphinx-init + build.sh) also needs sphinx-ansible-theme and ansible-pygments,
+which are not in requirements-dev.txt: the RST that it would build is what is checked here."""
+
+import glob
+import os
+import subprocess
+import sys
+
+import yaml
+
+from tests.support.collection import COLLECTIONS_ROOT, ROOT, ensure_collection_link
+
+ANTSIBULL_DOCS = os.path.join(os.path.dirname(sys.executable), "antsibull-docs")
+
+
+def _run(cmd, cwd):
+    ensure_collection_link()
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT,
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def test_lint_collection_docs_is_clean():
+    # run from .../ansible_collections/dataiku_gitops/dss (the link), as antsibull-docs expects
+    output = _run([ANTSIBULL_DOCS, "lint-collection-docs", "--plugin-docs", "."],
+                  os.path.join(COLLECTIONS_ROOT, "ansible_collections", "dataiku_gitops", "dss"))
+    assert output.strip() == "", output
+
+
+def test_docsite_has_a_page_per_module_role_and_guide(tmp_path):
+    dest = tmp_path / "rst"
+    dest.mkdir(mode=0o700)  # antsibull-docs refuses a destination others can write to
+    _run([ANTSIBULL_DOCS, "collection", "--use-current", "--dest-dir", str(dest), "dataiku_gitops.dss"], ROOT)
+    pages = dest / "collections" / "dataiku_gitops" / "dss"
+    modules = [os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
+               if not p.endswith("__init__.py")]
+    roles = [os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "roles", "*")) if os.path.isdir(p)]
+    assert modules and roles
+    for module in modules:
+        assert (pages / ("%s_module.rst" % module)).is_file(), module
+    for role in roles:
+        assert (pages / ("%s_role.rst" % role)).is_file(), role
+    extra = yaml.safe_load(open(os.path.join(ROOT, "docs", "docsite", "extra-docs.yml"), encoding="utf-8"))
+    guides = [doc for section in extra["sections"] for doc in section["toctree"]]
+    for guide in guides:
+        assert (pages / "docsite" / ("%s.rst" % guide)).is_file(), guide
+    index = (pages / "index.rst").read_text()
+    assert "docsite/guide_awx" in index and "Report an issue" in index
+    # the env fallbacks the AWX credential type relies on are documented on the module pages
+    assert "DATAIKU_API_KEY" in (pages / "dataiku_project_info_module.rst").read_text()
