@@ -28,15 +28,28 @@ def remapping_of(raw_settings):
 
 
 class RemapState:
-    """What a remapping decision needs from one automation project, read lazily and once."""
+    """What a remapping decision needs from one automation project, read lazily and once.
 
-    def __init__(self, module, project_key):
+    ``source`` (the validated ``source`` option: url, api_key, project_key, bundle_id, validate_certs, ca_path) is
+    the design node a bundle that is not imported here yet is read from.
+    """
+
+    def __init__(self, module, project_key, source=None):
         self.module = module
         self.project_key = project_key
+        self.source = source
         self.project = module.client.get_project(project_key)
         self._connections = None
         self._envs = None
         self._bundles = None
+
+    def project_exists(self):
+        """Decided by listing (an error cannot tell "no such project" apart). An absent project has no bundles."""
+        with self.module.dss_errors("list projects"):
+            exists = self.project_key in (self.module.client.list_project_keys() or [])
+        if not exists:
+            self._bundles = []
+        return exists
 
     def settings(self):
         """A fresh ``DSSProjectSettings`` handle (its raw dict is what save() PUTs back, every key kept)."""
@@ -51,12 +64,44 @@ class RemapState:
         return self._bundles
 
     def bundle(self, bundle_id):
-        """The imported bundle ``bundle_id`` (fails listing the imported ids when unknown), or the latest one."""
+        """The imported bundle ``bundle_id``, or the latest one without an id.
+
+        A bundle not imported yet is read from the design node's exported bundles when ``source`` is set (so the
+        mapping can be checked before the upload, and in check mode); otherwise the task fails listing the imported
+        ids.
+        """
         found = pick_bundle(self.bundles(), bundle_id)
-        if bundle_id is not None and found is None:
-            ids = [b.get("bundleId") for b in self.bundles()]
-            self.module.fail_json(msg="Bundle %r is not imported in project %s on %s. Imported bundles: %s." % (
-                bundle_id, self.project_key, self.module.url, ", ".join(ids) if ids else "none"))
+        if bundle_id is None or found is not None:
+            return found
+        if self.source:
+            return self.exported_bundle()
+        ids = [b.get("bundleId") for b in self.bundles()]
+        return self.module.fail_json(msg="Bundle %r is not imported in project %s on %s. Imported bundles: %s. Set "
+                                     "source to check a bundle before importing it." % (
+                                         bundle_id, self.project_key, self.module.url, ", ".join(ids) if ids else "none"))
+
+    def exported_bundle(self):
+        """The exported bundle entry (with its exportManifest) named by ``source`` on the design node."""
+        module, src = self.module, self.source
+        url, key, bundle_id = src["url"], src["project_key"], src["bundle_id"]
+        client = module.make_client(url, src["api_key"], validate_certs=src["validate_certs"], ca_path=src["ca_path"])
+        with module.dss_errors("read the instance info", url=url):
+            node_type = (client.get_instance_info().raw or {}).get("nodeType")
+        if node_type != "DESIGN":
+            module.fail_json(msg="source needs a DESIGN node (bundles are exported there), but %s is a %s node."
+                             % (url, node_type))
+        with module.dss_errors("list projects", url=url):
+            exists = key in (client.list_project_keys() or [])
+        if not exists:
+            module.fail_json(msg="source: project %s does not exist on the design node %s." % (key, url))
+        with module.dss_errors("list the exported bundles of project %s" % key, url=url):
+            answer = client.get_project(key).list_exported_bundles()
+        entries = [b for b in (answer or {}).get("bundles") or [] if isinstance(b, dict) and b.get("bundleId")]
+        found = pick_bundle(entries, bundle_id)
+        if found is None:
+            ids = [b["bundleId"] for b in entries]
+            module.fail_json(msg="source: bundle %s is not exported in project %s on %s. Exported bundles: %s."
+                             % (bundle_id, key, url, ", ".join(ids) if ids else "none"))
         return found
 
     def connections(self):

@@ -27,6 +27,13 @@ description:
   - The settings are read and saved back whole, so every other key (permissions, exporter settings,
     C(remapping.containerExecs), ...) is kept. The settings are only saved when the mapping changes; lists are
     compared ignoring order, so a re-run makes no write and reports no change.
+  - B(Before the bundle is imported.) With O(source), a bundle O(bundle_id) that is not imported on this node yet is
+    read from the exported bundles of the design node, so the preflight can run before the upload (and in check
+    mode, where the import did not happen) and refuse a bad mapping before anything is uploaded.
+  - B(First deployment.) When the project does not exist yet on this node, check mode predicts from empty settings
+    (C(changed) when the mapping sets anything, the diff starts from empty mappings); a real run fails, since the
+    settings only exist once M(dataiku_gitops.dss.dataiku_bundle) has created the project from the bundle. Run this
+    module after the import on a first deployment.
   - Needs an API key allowed to read the connections and code envs of the node (C(GET /admin/connections)).
 author:
   - dataiku_gitops.dss maintainers (!UNKNOWN)
@@ -88,8 +95,42 @@ options:
     description:
       - An imported bundle of the project to check the mapping against. Every connection in its
         C(exportManifest.requiredConnections) and every env in C(usedCodeEnvRefs) must resolve.
-      - Fails, listing the imported bundle ids, when the bundle is not imported in the project.
+      - When the bundle is not imported in the project (or the project does not exist yet), it is read from the
+        design node given by O(source); without O(source) the task fails, listing the imported bundle ids.
     type: str
+  source:
+    description:
+      - The design node the bundle O(bundle_id) was exported from, same shape as the O(source) option of
+        M(dataiku_gitops.dss.dataiku_bundle). Only contacted when O(bundle_id) is not imported on this node yet;
+        then its C(exportManifest) is read from the design node's list of exported bundles (nothing is
+        downloaded).
+      - Requires O(bundle_id).
+      - The TLS client certificate options and O(timeout) of the task apply to this node too.
+    type: dict
+    suboptions:
+      url:
+        description: Base URL of the design node.
+        type: str
+        required: true
+      api_key:
+        description: API key for the design node. Never returned or logged.
+        type: str
+        required: true
+      project_key:
+        description: Project key on the design node. Defaults to O(project_key).
+        type: str
+      bundle_id:
+        description:
+          - Bundle id on the design node. Defaults to O(bundle_id).
+          - DSS keeps a bundle's id when it is imported, so a different value is rejected.
+        type: str
+      validate_certs:
+        description: Verify the design node's TLS certificate.
+        type: bool
+        default: true
+      ca_path:
+        description: PEM file of certificate authorities for the design node's certificate.
+        type: path
 notes:
   - Duplicated sources in an existing list are read as "first entry wins"; a managed source is rewritten as one
     entry. Entries that do not change keep any extra keys DSS stored in them.
@@ -120,6 +161,17 @@ EXAMPLES = r"""
     connections: "{{ dss_connection_map }}"
     exclusive: true
 
+- name: Refuse a bad mapping before uploading bundle v1.5.0 (read from the design node, nothing written)
+  dataiku_gitops.dss.dataiku_connection_remap:
+    project_key: CHURN
+    bundle_id: v1.5.0
+    connections:
+      pg_dev: pg_prod
+    source:
+      url: https://dss-design.example.com:11200
+      api_key: "{{ dss_design_api_key }}"
+  check_mode: true
+
 - name: Only check that bundle v1.4.0 can be activated with the current mapping
   dataiku_gitops.dss.dataiku_connection_remap:
     project_key: CHURN
@@ -144,7 +196,8 @@ code_envs_behavior:
   sample: {"importTimeMode": "FAIL_IF_MISS"}
 bundle_id:
   description:
-    - The imported bundle the mapping was checked against (O(bundle_id), else the latest import), or null.
+    - The bundle the mapping was checked against (O(bundle_id), imported or read through O(source), else the
+      latest import), or null.
   returned: success
   type: str
   sample: v1.4.0
@@ -227,11 +280,37 @@ def argument_spec():
         )),
         exclusive=dict(type="bool", default=False),
         bundle_id=dict(type="str"),
+        source=dict(type="dict", options=dict(
+            url=dict(type="str", required=True),
+            api_key=dict(type="str", required=True, no_log=True),
+            project_key=dict(type="str", no_log=False),
+            bundle_id=dict(type="str"),
+            validate_certs=dict(type="bool", default=True),
+            ca_path=dict(type="path"),
+        )),
     )
 
 
+def source_errors(module, params):
+    """Validate ``source`` and fill its defaults (project_key, bundle_id) in place."""
+    source = params["source"]
+    if not source:
+        return []
+    if params["bundle_id"] is None:
+        return ["source needs bundle_id: it only serves to read a bundle that is not imported yet."]
+    source["url"] = module._checked_url(source["url"], "source.url")
+    source["project_key"] = source["project_key"] or params["project_key"]
+    source["bundle_id"] = source["bundle_id"] or params["bundle_id"]
+    errors = [project_key_error(source["project_key"], "source.project_key"),
+              bundle_id_error(source["bundle_id"], "source.bundle_id")]
+    if source["bundle_id"] != params["bundle_id"]:
+        errors.append("source.bundle_id %r differs from bundle_id %r: DSS keeps the exported id when a bundle is "
+                      "imported." % (source["bundle_id"], params["bundle_id"]))
+    return errors
+
+
 def input_errors(params):
-    """Every problem with the options, found before any request."""
+    """Every problem with the options but ``source``, found before any request."""
     errors = [project_key_error(params["project_key"])]
     if params["bundle_id"] is not None:
         errors.append(bundle_id_error(params["bundle_id"]))
@@ -267,15 +346,22 @@ def write(raw, after, params):
 def main():
     module = DssModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
-    errors = input_errors(p)
+    errors = [e for e in input_errors(p) + source_errors(module, p) if e]
     if errors:
         module.fail_json(msg=" ".join(errors))
     module.check_node_type_option()
     module.require_node_type("AUTOMATION", "Bundle activation remapping (dataiku_connection_remap)")
 
-    state = RemapState(module, p["project_key"])
-    settings = state.settings()
-    before = remapping_of(settings.get_raw())
+    state = RemapState(module, p["project_key"], p["source"])
+    if state.project_exists():
+        settings = state.settings()
+    elif module.check_mode:
+        # First deployment planned in check mode: the import that creates the project did not happen.
+        settings = None
+    else:
+        module.fail_json(msg="Project %s does not exist on %s; import the bundle first or run this after "
+                             "dataiku_bundle (which creates the project from the bundle)." % (p["project_key"], module.url))
+    before = remapping_of(settings.get_raw() if settings else {})
     after = dict(before)
     if p["connections"] is not None:
         after["connections"] = merged_entries(before["connections"], p["connections"], p["exclusive"])

@@ -226,3 +226,67 @@ def test_code_env_remap_checked_by_language_then_applied(promoted, design_node, 
     assert raw["settings"]["codeEnvs"]["python"]["envName"] == "py311"
     assert raw["bundleContainerSettings"]["codeEnvsBehavior"] == {"importTimeMode": "FAIL_IF_MISS"}
     _no_secret(result, auto, design_node)
+
+
+def _source(design_node):
+    return dict(url=design_node.url, api_key="{{ design_api_key }}")
+
+
+def _keys(design_node, auto):
+    return {"dss_api_key": auto.api_key, "design_api_key": design_node.api_key}
+
+
+def test_source_preflight_refuses_before_the_upload(promoted, design_node, playbook):
+    auto = promoted
+    require_emulator(auto)
+    project = design_node.client().get_project(KEY)
+    project.create_dataset("events", "Snowflake", params={"connection": "snow_dev", "table": "events"})
+    project.export_bundle("v3")  # needs pg_dev and snow_dev; not imported on the automation node
+    before = auto.stats()
+    remap = dict(project_key=KEY, bundle_id="v3", source=_source(design_node), **_conn(auto))
+    result = playbook(tasks=[
+        {"name": "bad", "ignore_errors": True, REMAP: dict(remap, connections={"pg_dev": "snow_prod"})},
+        {"name": "plan", "check_mode": True, REMAP: dict(remap, connections={"pg_dev": "pg_prod", "snow_dev": "snow_prod"})},
+    ], extra_vars=_keys(design_node, auto))
+    msg = result.task("bad")["result"]["msg"]
+    assert "for bundle v3" in msg and "'pg_dev' -> 'snow_prod' (by mapping): wrong type" in msg, result
+    assert "'snow_dev' -> 'snow_dev' (by same name): missing" in msg
+    plan = result.task("plan")
+    assert plan["status"] == "changed" and plan["result"]["bundle_id"] == "v3", result
+    rows = {row["source"]: (row["type"], row["target"], row["ok"]) for row in plan["result"]["resolution"]}
+    assert rows["snow_dev"] == ("Snowflake", "snow_prod", True) and rows["pg_dev"] == ("PostgreSQL", "pg_prod", True)
+    assert auto.digest() == before["state_digest"] and auto.writes() == auto.writes(before)
+    _no_secret(result, auto, design_node)
+
+
+def test_first_deployment_check_mode_predicts_and_real_run_needs_the_import(design_node, automation_node, playbook):
+    auto = automation_node
+    require_emulator(auto)
+    design = design_node.client()
+    design.create_connection("pg_dev", "PostgreSQL", params={"host": "pg.dev.internal"})
+    auto.client().create_connection("pg_prod", "PostgreSQL", params={"host": "pg.prod.internal"})
+    project = design.create_project(KEY, "Sales", "admin")
+    project.create_dataset("orders", "PostgreSQL", params={"connection": "pg_dev", "table": "orders"})
+    project.export_bundle("v1")
+    source = _source(design_node)
+    remap = {"name": "remap", REMAP: dict(project_key=KEY, bundle_id="v1", connections={"pg_dev": "pg_prod"},
+                                          source=source, **_conn(auto))}
+    before = auto.stats()
+    checked = playbook(tasks=[remap], check=True, diff=True, extra_vars=_keys(design_node, auto))
+    refused = playbook(tasks=[dict(remap, ignore_errors=True)], extra_vars=_keys(design_node, auto))
+    assert checked.task("remap")["status"] == "changed", checked
+    assert checked.task("remap")["result"]["diff"]["before"] == {"connections": {}, "code_envs": {}, "code_envs_behavior": {}}
+    msg = refused.task("remap")["result"]["msg"]
+    assert msg.startswith("Project SALES does not exist on %s; import the bundle first" % auto.url), refused
+    assert auto.digest() == before["state_digest"] and auto.writes() == auto.writes(before)
+
+    done = playbook(tasks=[
+        {"name": "import", BUNDLE: dict(project_key=KEY, bundle_id="v1", state="imported", source=source, **_conn(auto))},
+        remap,
+        {"name": "activate", BUNDLE: dict(project_key=KEY, bundle_id="v1", state="active", **_conn(auto))},
+    ], diff=True, extra_vars=_keys(design_node, auto))
+    assert [done.task(n)["status"] for n in ("import", "remap", "activate")] == ["changed"] * 3, done
+    assert done.task("remap")["result"]["diff"] == checked.task("remap")["result"]["diff"]
+    assert _active(auto) == "v1"
+    for result in (checked, refused, done):
+        _no_secret(result, auto, design_node)

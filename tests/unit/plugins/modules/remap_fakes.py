@@ -41,15 +41,22 @@ class FakeProject:
         self.client.calls.append("GET bundles")
         return {"bundles": copy.deepcopy(self.client.bundles)}
 
+    def list_exported_bundles(self):
+        self.client.calls.append("GET exported bundles")
+        return {"bundles": copy.deepcopy(self.client.exported)}
+
 
 class FakeClient:
-    """State: settings (raw project settings), bundles, connections {name: type}, envs [(lang, name)]."""
+    """State: settings (raw project settings), bundles (imported), exported, connections {name: type},
+    envs [(lang, name)], project_keys."""
 
     def __init__(self, node_type="AUTOMATION"):
         self.node_type = node_type
         self.settings = {"projectKey": "P", "owner": "admin", "permissions": [{"group": "ops"}],
                          "bundleExporterSettings": {"exportOptions": {"exportUploads": True}}}
         self.bundles = []
+        self.exported = []
+        self.project_keys = ["P"]
         self.connections = {}
         self.envs = []
         self.calls = []
@@ -61,6 +68,10 @@ class FakeClient:
     def get_project(self, key):
         assert key == "P"
         return FakeProject(self)
+
+    def list_project_keys(self):
+        self.calls.append("GET projects")
+        return list(self.project_keys)
 
     def list_connections(self):
         self.calls.append("GET connections")
@@ -81,10 +92,19 @@ def bundle(bundle_id, connections=None, envs=None, imported_on="2025-03-31T10:15
                                "usedCodeEnvRefs": [{"envLang": lang, "envName": n} for lang, n in envs or []]}}
 
 
+DESIGN_URL = "https://dss-design.example.com"
+
+
 @pytest.fixture
 def fake_client(monkeypatch):
+    """The automation node; ``fake_client.design`` answers for DESIGN_URL (a second node, as ``source``)."""
     client = FakeClient()
-    monkeypatch.setattr(dss_module.DssModule, "make_client", lambda self, *args, **kwargs: client)
+    client.design = FakeClient("DESIGN")
+
+    def make_client(self, url, *args, **kwargs):  # pylint: disable=unused-argument
+        return client.design if url == DESIGN_URL else client
+
+    monkeypatch.setattr(dss_module.DssModule, "make_client", make_client)
     return client
 
 

@@ -1,8 +1,11 @@
 """dataiku_connection_remap against an in-memory client: preflight, merge/exclusive, check/diff, idempotency."""
 
 # pylint: disable=redefined-outer-name,unused-import
+import json
+
 from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_connection_remap as module
-from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.remap_fakes import bundle, fake_client, run
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.remap_fakes import (
+    DESIGN_URL, bundle, fake_client, run)
 
 
 def prod(fake_client):
@@ -149,3 +152,75 @@ def test_design_node_is_refused_naming_both_types(fake_client, capsys):
     assert failed
     assert "AUTOMATION" in result["msg"] and "DESIGN" in result["msg"]
     assert fake_client.calls == ["GET instance-info"]
+
+
+# -- source (bundle not imported yet) and first deployment (project absent) ---------------------------------------
+
+def design_source(**extra):
+    return dict(url=DESIGN_URL, api_key="design-secret-key-77aa", **extra)
+
+
+def test_source_reads_a_bundle_not_imported_yet_from_the_design_node(fake_client, capsys):
+    client = prod(fake_client)
+    client.design.exported = [bundle("v2", {"pg_dev": "PostgreSQL", "s3_dev": "EC2"})]
+    args = dict(project_key="P", bundle_id="v2", connections={"pg_dev": "pg_prod"}, source=design_source())
+    failed, result = run(module, capsys, check_mode=True, **args)
+    assert failed
+    assert "bundle v2" in result["msg"] and "connection 's3_dev' -> 's3_dev' (by same name): missing" in result["msg"]
+    assert "design-secret-key-77aa" not in json.dumps(result)
+    client.connections["s3_dev"] = "EC2"
+    failed, result = run(module, capsys, **args)
+    assert not failed, result
+    assert result["bundle_id"] == "v2" and result["changed"] is True
+    assert {row["source"]: row["type"] for row in result["resolution"]} == {"pg_dev": "PostgreSQL", "s3_dev": "EC2"}
+    assert client.design.calls == ["GET instance-info", "GET projects", "GET exported bundles"] * 2
+    assert client.writes() == ["PUT settings"]
+
+
+def test_source_is_not_contacted_when_the_bundle_is_imported(fake_client, capsys):
+    client = prod(fake_client)
+    failed, result = run(module, capsys, project_key="P", bundle_id="v1", connections={"pg_dev": "pg_prod"},
+                         source=design_source())
+    assert not failed, result
+    assert client.design.calls == []
+
+
+def test_source_refusals(fake_client, capsys):
+    client = prod(fake_client)
+    failed, result = run(module, capsys, project_key="P", connections={"pg_dev": "pg_prod"}, source=design_source())
+    assert failed and "source needs bundle_id" in result["msg"]
+    failed, result = run(module, capsys, project_key="P", bundle_id="v2", source=design_source(bundle_id="v3"))
+    assert failed and "source.bundle_id 'v3' differs from bundle_id 'v2'" in result["msg"]
+    assert client.calls == [] and client.design.calls == []
+    failed, result = run(module, capsys, project_key="P", bundle_id="v2", source=design_source())
+    assert failed and "bundle v2 is not exported in project P on %s. Exported bundles: none." % DESIGN_URL in result["msg"]
+    client.design.node_type = "AUTOMATION"
+    failed, result = run(module, capsys, project_key="P", bundle_id="v2", source=design_source())
+    assert failed and "source needs a DESIGN node" in result["msg"]
+    assert client.writes() == [] and client.design.writes() == []
+
+
+def test_absent_project_is_predicted_from_empty_settings_in_check_mode(fake_client, capsys):
+    client = prod(fake_client)
+    client.project_keys = []
+    client.design.exported = [bundle("v0", {"filesystem_managed": "Filesystem"}), bundle("v1", {"pg_dev": "PostgreSQL"})]
+    args = dict(project_key="P", bundle_id="v1", connections={"pg_dev": "pg_prod"}, source=design_source())
+    failed, result = run(module, capsys, check_mode=True, diff=True, **args)
+    assert not failed, result
+    assert result["changed"] is True
+    assert result["diff"]["before"] == {"connections": {}, "code_envs": {}, "code_envs_behavior": {}}
+    assert result["diff"]["after"]["connections"] == {"pg_dev": "pg_prod"}
+    assert "GET settings" not in client.calls and "GET bundles" not in client.calls
+    # Nothing to map: a first deployment of a bundle whose connections exist under the same names.
+    failed, result = run(module, capsys, check_mode=True, project_key="P", bundle_id="v0", source=design_source())
+    assert not failed and result["changed"] is False, result
+    assert client.writes() == []
+
+
+def test_absent_project_fails_a_real_run_clearly(fake_client, capsys):
+    client = prod(fake_client)
+    client.project_keys = ["OTHER"]
+    failed, result = run(module, capsys, project_key="P", connections={"pg_dev": "pg_prod"})
+    assert failed
+    assert result["msg"].startswith("Project P does not exist on https://dss-auto.example.com; import the bundle first")
+    assert client.writes() == [] and "GET settings" not in client.calls
