@@ -10,16 +10,6 @@ apart from other failures by catching it.
 from __future__ import annotations
 
 
-def find_project(module, client, project_key):
-    """The project's list entry (``GET /projects/``) or None when the project does not exist."""
-    with module.dss_errors("list projects"):
-        projects = client.list_projects()
-    for item in projects or []:
-        if isinstance(item, dict) and item.get("projectKey") == project_key:
-            return item
-    return None
-
-
 def active_bundle_id(module, client, project_key, list_item):
     """The active bundle of an automation project (``activeBundleState.bundleId``), None if none was activated.
 

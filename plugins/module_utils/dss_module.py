@@ -147,6 +147,21 @@ class DssModule(AnsibleModule):
             self.fail_json(msg=self.scrub("Unexpected answer from %s while trying to %s: %s (is this the URL of a "
                                           "DSS node?)" % (url, what, _short_reason(exc))))
 
+    # -- existence --------------------------------------------------------------------------------------------
+
+    def find_project(self, project_key, client=None, url=None):
+        """The project's entry in ``GET /projects/``, or None when it does not exist on the node.
+
+        Existence is decided by listing: DataikuException carries no HTTP status, so a failed GET cannot tell
+        "not found" from other failures.
+        """
+        with self.dss_errors("list projects", url=url):
+            projects = (client or self.client).list_projects()
+        for item in projects or []:
+            if isinstance(item, dict) and item.get("projectKey") == project_key:
+                return item
+        return None
+
     # -- node type ----------------------------------------------------------------------------------------------
 
     def node_info(self):

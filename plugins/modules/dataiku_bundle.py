@@ -502,7 +502,7 @@ class AutomationSide:
 
     def read(self):
         """(project exists, imported ids oldest first, active bundle id)."""
-        item = bundles.find_project(self.module, self.client, self.task.key)
+        item = self.module.find_project(self.task.key)
         if item is None:
             return False, [], None
         ids = bundles.ids_of(bundles.imported_bundles(self.module, self.client, self.task.key))

@@ -139,7 +139,7 @@ def main():
         module.fail_json(msg="Listing project bundles needs a DESIGN or AUTOMATION node, but %s is a %s node."
                              % (module.url, node_type))
 
-    item = bundles.find_project(module, module.client, key)
+    item = module.find_project(key)
     entries, active = [], None
     if item is not None:
         if node_type == "DESIGN":

@@ -392,6 +392,16 @@ def main():
         module.fail_json(msg=" ".join(errors))
     module.check_node_type_option()
 
+    if module.find_project(p["project_key"]) is None:
+        if not module.check_mode:
+            module.fail_json(msg="Project %s does not exist on %s, so it has no scenario to run." % (p["project_key"], module.url),
+                             results=[], summary=summary([]), failed_scenarios=[])
+        # A play that creates the project first (a first bundle deployment) runs its scenarios once it exists:
+        # predict that they run; which ones can only be known after the activation.
+        module.exit_json(changed=True, results=[], summary=summary([]), failed_scenarios=[], junit_xml=None,
+                         msg="Project %s does not exist yet on %s; in a real run its scenarios are selected once it "
+                             "exists (for example after a first bundle activation)." % (p["project_key"], module.url))
+
     project = module.client.get_project(p["project_key"])
     selection = select(list_scenarios(module, project), p["scenarios"], p["prefix"], p["only_marked_as_test"],
                        marked_as_test_reader(module, project))

@@ -143,6 +143,7 @@ class FakeProject:
 class FakeClient:
     def __init__(self, node_type="AUTOMATION"):
         self.node_type = node_type
+        self.project_keys = ["P"]
         self.items = []
         self.scripts = {}
         self.settings_marked = {}
@@ -162,6 +163,10 @@ class FakeClient:
     def get_instance_info(self):
         self.calls.append("GET instance-info")
         return FakeInfo(self.node_type)
+
+    def list_projects(self):
+        self.calls.append("GET projects")
+        return [{"projectKey": key} for key in self.project_keys]
 
     def get_project(self, key):
         return FakeProject(self, key)

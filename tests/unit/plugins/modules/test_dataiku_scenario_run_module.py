@@ -229,3 +229,17 @@ def test_node_type_option_is_checked_first(fake_client, capsys):
     failed, result = run(capsys, project_key="P", node_type="design")
     assert failed and "needs a DESIGN node" in result["msg"]
     assert fake_client.calls == ["GET instance-info"]
+
+
+def test_missing_project_fails_clearly_in_a_real_run(fake_client, capsys):
+    fake_client.project_keys = []
+    failed, out = run(capsys, project_key="P")
+    assert failed and "Project P does not exist on" in out["msg"]
+    assert fake_client.writes() == []
+
+
+def test_missing_project_in_check_mode_predicts_the_runs_of_a_first_deployment(fake_client, capsys):
+    fake_client.project_keys = []
+    failed, out = run(capsys, check_mode=True, project_key="P")
+    assert not failed and out["changed"] is True and out["results"] == []
+    assert "does not exist yet" in out["msg"] and fake_client.writes() == []
