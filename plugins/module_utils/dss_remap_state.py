@@ -8,6 +8,7 @@ Every read goes through ``module.dss_errors`` so a failure is one short message 
 
 from __future__ import annotations
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap import (
     allowed_missing,
     pick_bundle,
@@ -98,11 +99,31 @@ class RemapState:
             answer = client.get_project(key).list_exported_bundles()
         entries = [b for b in (answer or {}).get("bundles") or [] if isinstance(b, dict) and b.get("bundleId")]
         found = pick_bundle(entries, bundle_id)
+        if found is None and module.check_mode:
+            # A plan that exports this bundle earlier in the same run (check mode did not export it): predict its
+            # manifest from what the export would carry, the design project's current datasets.
+            return self._predicted_export(client, key, bundle_id, url)
         if found is None:
             ids = [b["bundleId"] for b in entries]
             module.fail_json(msg="source: bundle %s is not exported in project %s on %s. Exported bundles: %s."
                              % (bundle_id, key, url, ", ".join(ids) if ids else "none"))
         return found
+
+    def _predicted_export(self, client, key, bundle_id, url):
+        """An exported-bundle entry for ``bundle_id`` as exporting project ``key`` now would make it: the
+        connections its datasets use (typed from the design node's connections when the key may list them).
+        Code envs are not predicted: a check-mode plan checks them once the bundle exists."""
+        module = self.module
+        with module.dss_errors("list the datasets of project %s" % key, url=url):
+            used = sorted(set(item.connection for item in client.get_project(key).list_datasets() if item.connection))
+        types = {}
+        try:
+            types = dict((name, (conf or {}).get("type")) for name, conf in (client.list_connections() or {}).items())
+        except DataikuException:
+            pass  # a non-admin key cannot list connections: the targets are then checked for existence only
+        required = dict((name, {"name": name, "type": types.get(name)}) for name in used)
+        return {"bundleId": bundle_id, "predicted": True,
+                "exportManifest": {"requiredConnections": required, "usedCodeEnvRefs": []}}
 
     def connections(self):
         """name -> type of every connection on the node (GET /admin/connections, needs an admin key)."""

@@ -78,8 +78,9 @@ options:
       - Take the archive straight from a design node, with O(state=imported) or O(state=active). The archive is
         streamed from the design node to the automation node through the module without a local copy (with its
         size when the design node sends a C(Content-Length), else with chunked transfer encoding).
-      - Only read when the bundle is not imported yet; in check mode the bundle's existence on the design node is
-        checked. Mutually exclusive with O(src).
+      - Only read when the bundle is not imported yet. In check mode the design node and its project are checked;
+        a bundle not exported there yet is predicted to be imported, because a plan usually exports it in an earlier
+        task that check mode did not run (a real run fails when it is missing). Mutually exclusive with O(src).
       - The TLS client certificate options and O(timeout) of the task apply to this node too.
     type: dict
     suboptions:
@@ -598,7 +599,9 @@ class AutomationSide:
             task.fail("source: project %s does not exist on the design node %s." % (source["project_key"], url))
         entries = bundles.exported_bundles(module, client, source["project_key"], url=url)
         manifest = _manifest_of(entries, source["bundle_id"])
-        if manifest is None and source["bundle_id"] not in bundles.ids_of(entries):
+        # In check mode the bundle may be exported by an earlier task of the same plan, which did not run: predict
+        # the import (its project key is then the source project's, as an export from it would carry).
+        if manifest is None and source["bundle_id"] not in bundles.ids_of(entries) and not module.check_mode:
             task.fail("source: bundle %s is not exported in project %s on %s. Exported bundles: %s."
                       % (source["bundle_id"], source["project_key"], url, _id_list(bundles.ids_of(entries))))
         if not exists:

@@ -290,3 +290,30 @@ def test_first_deployment_check_mode_predicts_and_real_run_needs_the_import(desi
     assert _active(auto) == "v1"
     for result in (checked, refused, done):
         _no_secret(result, auto, design_node)
+
+
+def test_check_mode_predicts_a_bundle_the_plan_has_not_exported_yet(promoted, design_node, playbook):
+    """A plan exports bundle v4 in an earlier task that check mode does not run: the preflight predicts the bundle
+    from the design project's datasets (what the export would carry), and a real run still needs the export."""
+    auto = promoted
+    require_emulator(auto)
+    design_before = design_node.stats()
+    before = auto.stats()
+    remap = dict(project_key=KEY, bundle_id="v4", source=_source(design_node), **_conn(auto))
+    result = playbook(tasks=[
+        {"name": "bad plan", "check_mode": True, "ignore_errors": True,
+         REMAP: dict(remap, connections={"pg_dev": "snow_prod"})},
+        {"name": "good plan", "check_mode": True, REMAP: dict(remap, connections={"pg_dev": "pg_prod"})},
+        {"name": "real run", "ignore_errors": True, REMAP: dict(remap, connections={"pg_dev": "pg_prod"})},
+    ], extra_vars=_keys(design_node, auto))
+    bad = result.task("bad plan")
+    assert bad["status"] == "ignored" and "'pg_dev' -> 'snow_prod' (by mapping): wrong type" in bad["result"]["msg"]
+    good = result.task("good plan")["result"]["resolution"]
+    rows = {row["source"]: (row["type"], row["target"], row["ok"]) for row in good}
+    assert rows["pg_dev"] == ("PostgreSQL", "pg_prod", True), result
+    assert rows["filesystem_managed"] == ("Filesystem", "filesystem_managed", True)  # resolved by same name
+    real = result.task("real run")
+    assert real["status"] == "ignored" and "bundle v4 is not exported" in real["result"]["msg"]
+    assert auto.digest() == before["state_digest"] and auto.writes() == auto.writes(before)
+    assert design_node.digest() == design_before["state_digest"]
+    _no_secret(result, auto, design_node)

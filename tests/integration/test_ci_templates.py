@@ -1,0 +1,210 @@
+"""docs/ci/ templates, exercised: the plan and promote steps' shell commands, taken verbatim from the YAML, run
+against three emulator nodes with the CI-provided variables substituted (secrets, URLs, $GITHUB_STEP_SUMMARY,
+commit sha), in a workspace that looks like a CI checkout of this repository."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.support.collection import ROOT
+from tests.support.promotion import ENVIRONMENTS, Landscape
+
+GITHUB = os.path.join(ROOT, "docs", "ci", "github-actions.yml")
+GITLAB = os.path.join(ROOT, "docs", "ci", "gitlab-ci.yml")
+VENV_BIN = os.path.dirname(sys.executable)  # the test venv: ansible-playbook as the install step provides it
+GITHUB_EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+
+
+def load(path):
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def run_shell(script, env, cwd):
+    """What both CIs do with a bash step: bash -eo pipefail (GitHub `shell: bash`, GitLab's bash executor)."""
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def land(tmp_path):
+    with Landscape(workdir=tmp_path / "landscape") as landscape:
+        yield landscape
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A CI checkout: the repository's top-level entries (symlinked), without .build (the install steps create it)."""
+    path = tmp_path / "checkout"
+    path.mkdir()
+    for name in os.listdir(ROOT):
+        if name not in (".build", ".git", ".venv"):
+            os.symlink(os.path.join(ROOT, name), str(path / name))
+    return str(path)
+
+
+def install_lines(lines):
+    """The install commands except pip (the test venv already has the pinned packages): the collection link."""
+    return "\n".join(line for line in lines if not line.lstrip().startswith("python -m pip"))
+
+
+def base_env(land):
+    """The runner's environment: tools on PATH, no DSS settings of the developer's shell, and git pointed at the
+    landscape's repository (its HEAD is the commit being promoted)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DSS_", "DATAIKU_", "ANSIBLE_"))}
+    env["PATH"] = VENV_BIN + os.pathsep + env.get("PATH", "")
+    env["GIT_DIR"] = os.path.join(land.git_dir, ".git")
+    return env
+
+
+def head(land):
+    return land.git("rev-parse", "HEAD")
+
+
+def leaked(land, *texts):
+    return [key for key in land.api_keys() if any(key in text for text in texts)]
+
+
+# -- GitHub Actions -------------------------------------------------------------------------------------------------
+
+def github_context(land, workspace):
+    values = {"github.workspace": workspace}
+    for env, node in land.nodes.items():
+        values["vars.DSS_%s_URL" % env.upper()] = node.url
+        values["secrets.DSS_%s_API_KEY" % env.upper()] = node.api_key
+    return values
+
+
+def github_env(workflow, job_name, step, context):
+    """Workflow, job and step `env:` with their ${{ }} expressions resolved; any other expression fails the test
+    (the templates must stay simple enough to run outside GitHub)."""
+    def resolve(value):
+        def one(match):
+            assert match.group(1) in context, "unexpected expression in %s: %s" % (job_name, match.group(0))
+            return context[match.group(1)]
+        return GITHUB_EXPRESSION.sub(one, str(value))
+
+    merged = {}
+    for scope in (workflow, workflow["jobs"][job_name], step):
+        merged.update({k: resolve(v) for k, v in (scope.get("env") or {}).items()})
+    return merged
+
+
+def github_step(workflow, job_name, step_id):
+    steps = [s for s in workflow["jobs"][job_name]["steps"] if s.get("id") == step_id]
+    assert len(steps) == 1, (job_name, step_id)
+    return steps[0]
+
+
+def run_github_step(land, workspace, workflow, job_name, step_id, **extra_env):
+    step = github_step(workflow, job_name, step_id)
+    env = dict(base_env(land), **github_env(workflow, job_name, step, github_context(land, workspace)))
+    env.update(extra_env)
+    return run_shell(step["run"], env, workspace)
+
+
+def test_github_actions_template(tmp_path, land, workspace):
+    workflow = load(GITHUB)
+    triggers = workflow["on"]
+    assert set(triggers) == {"pull_request", "push"} and triggers["push"]["branches"] == ["main"]
+    jobs = workflow["jobs"]
+    assert "pull_request" in jobs["plan"]["if"] and "push" in jobs["promote-staging"]["if"]
+    assert jobs["promote-prod"]["needs"] == "promote-staging" and jobs["promote-prod"]["environment"] == "prod"
+    # Pushes share one concurrency group and are never cancelled.
+    assert "'push' && 'dss-promotion'" in workflow["concurrency"]["group"]
+    assert "pull_request" in workflow["concurrency"]["cancel-in-progress"]
+    assert workflow["defaults"]["run"]["shell"] == "bash"
+
+    # The install step's collection link, then the plan: it lands in the job summary, nothing is written to the nodes.
+    install = [s for s in jobs["plan"]["steps"] if s.get("name", "").startswith("Install")][0]
+    env = dict(base_env(land), **github_env(workflow, "plan", install, github_context(land, workspace)))
+    rc, output = run_shell(install_lines(install["run"].splitlines()), env, workspace)
+    assert rc == 0, output
+    summary = tmp_path / "step-summary.md"
+    digests = land.digests()
+    rc, output = run_github_step(land, workspace, workflow, "plan", "plan", GITHUB_STEP_SUMMARY=str(summary))
+    assert rc == 0, output[-4000:]
+    assert land.digests() == digests
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("## DSS promotion plan")
+    for host in ("staging-automation", "prod-automation"):
+        assert re.search(r"^\| %s \| Import the bundle into CHURN \|$" % host, text, re.M), text[:3000]
+        assert re.search(r"^%s\s+: ok=\d+\s+changed=[1-9]" % host, text, re.M), text[:3000]
+    assert "Full plan with diffs" in text and "PLAY RECAP" in text
+    assert not leaked(land, text, output)
+
+    # A failing plan fails the step although its output is piped through tee, and the summary says why.
+    failed_summary = tmp_path / "failed-summary.md"
+    rc, output = run_github_step(land, workspace, workflow, "plan", "plan", GITHUB_STEP_SUMMARY=str(failed_summary),
+                                 DSS_PROD_API_KEY="not-the-prod-key")
+    assert rc != 0, output[-2000:]
+    text = failed_summary.read_text(encoding="utf-8")
+    assert "The plan failed" in text and re.search(r"^    fatal: \[prod-automation\]", text, re.M), text[:3000]
+    assert not leaked(land, text, output)
+
+    # Push to main: staging, then prod with the same bundle (the id the staging job derived from the commit).
+    bundle_id = "g" + head(land)[:12]
+    rc, output = run_github_step(land, workspace, workflow, "promote-staging", "promote")
+    assert rc == 0, output[-4000:]
+    assert (land.active_bundle("staging"), land.active_bundle("prod")) == (bundle_id, None)
+    rc, output2 = run_github_step(land, workspace, workflow, "promote-prod", "promote", GITHUB_SHA=head(land))
+    assert rc == 0, output2[-4000:]
+    assert land.active_bundle("prod") == bundle_id
+    assert not leaked(land, output, output2)
+
+
+# -- GitLab CI ------------------------------------------------------------------------------------------------------
+
+def gitlab_env(land, workspace, pipeline, job_name):
+    """Predefined variables, CI/CD settings variables (URLs and masked keys), then the file's `variables:`
+    ($VAR references expanded like GitLab does)."""
+    env = dict(base_env(land), CI_PROJECT_DIR=workspace, CI_COMMIT_SHA=head(land), CI_DEFAULT_BRANCH="main")
+    env.update(land.env())
+    for scope in (pipeline.get("variables") or {}, pipeline[job_name].get("variables") or {}):
+        for name, value in scope.items():
+            env[name] = re.sub(r"\$\{?(\w+)\}?", lambda m: env[m.group(1)], str(value))
+    return env
+
+
+def run_gitlab_job(land, workspace, pipeline, job_name):
+    env = gitlab_env(land, workspace, pipeline, job_name)
+    return run_shell("\n".join(pipeline[job_name]["script"]), env, workspace)
+
+
+def test_gitlab_ci_template(land, workspace):
+    pipeline = load(GITLAB)
+    assert pipeline["stages"] == ["plan", "staging", "prod"]
+    assert pipeline["plan"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    prod = pipeline["promote-prod"]
+    assert prod["rules"][0]["when"] == "manual" and prod["allow_failure"] is False
+    assert prod["needs"] == ["promote-staging"] and prod["environment"]["name"] == "prod"
+    assert prod["resource_group"] == pipeline["promote-staging"]["resource_group"]
+
+    # before_script's collection link, then the merge request plan: it is the job's artifact.
+    rc, output = run_shell(install_lines(pipeline["default"]["before_script"]), base_env(land), workspace)
+    assert rc == 0, output
+    digests = land.digests()
+    rc, output = run_gitlab_job(land, workspace, pipeline, "plan")
+    assert rc == 0, output[-4000:]
+    assert land.digests() == digests
+    artifact = os.path.join(workspace, pipeline["plan"]["artifacts"]["paths"][0])
+    with open(artifact, encoding="utf-8") as fh:
+        plan = fh.read()
+    assert "PLAY RECAP" in plan and re.search(r"^changed: \[prod-automation\]", plan, re.M)
+    assert not leaked(land, plan, output)
+
+    # Default branch: staging, then the manual prod job.
+    bundle_id = "g" + head(land)[:12]
+    rc, output = run_gitlab_job(land, workspace, pipeline, "promote-staging")
+    assert rc == 0, output[-4000:]
+    assert (land.active_bundle("staging"), land.active_bundle("prod")) == (bundle_id, None)
+    rc, output2 = run_gitlab_job(land, workspace, pipeline, "promote-prod")
+    assert rc == 0, output2[-4000:]
+    assert {env: land.active_bundle(env) for env in ENVIRONMENTS if env != "dev"} == {"staging": bundle_id,
+                                                                                      "prod": bundle_id}
+    assert not leaked(land, output, output2)
