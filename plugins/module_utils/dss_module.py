@@ -59,12 +59,13 @@ class _TimeoutAdapter(HTTPAdapter):
 
 
 _ERRNO_RE = re.compile(r"\[Errno -?\d+\] [^'\")]+")
+_SSL_RE = re.compile(r"\[SSL: [A-Z0-9_]+\] [^'\")(]+(?:\([^)]*\))?")
 
 
 def _short_reason(exc):
     """The useful part of a requests/urllib3 error ("[Errno 111] Connection refused"), not the whole repr chain."""
     text = str(exc)
-    match = _ERRNO_RE.search(text)
+    match = _SSL_RE.search(text) or _ERRNO_RE.search(text)
     if match:
         return match.group(0).strip()
     if "CERTIFICATE_VERIFY_FAILED" in text:

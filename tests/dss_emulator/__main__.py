@@ -28,6 +28,8 @@ def parse_args(argv=None):
     parser.add_argument("--api-key", action="append", dest="api_keys", default=None,
                         help="accepted API key (repeatable); default: the DSS_EMULATOR_API_KEY env var")
     parser.add_argument("--node-id", default=None)
+    parser.add_argument("--tls-cert", default=None, help="serve HTTPS with this PEM certificate (needs --tls-key)")
+    parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
     return parser.parse_args(argv)
 
 
@@ -39,14 +41,15 @@ def main(argv=None):
     os.makedirs(args.data_dir, exist_ok=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = create_app(args.data_dir, node_type=args.node_type, api_keys=keys, node_id=args.node_id)
-    server = make_server(args.host, args.port, app, threaded=True)
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    server = make_server(args.host, args.port, app, threaded=True, ssl_context=tls)
 
     def _stop(_signum, _frame):
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    print("listening on http://%s:%d" % (args.host, server.server_port), flush=True)
+    print("listening on %s://%s:%d" % ("https" if tls else "http", args.host, server.server_port), flush=True)
     try:
         server.serve_forever(poll_interval=0.1)  # quick SIGTERM exits keep test suites fast
     finally:

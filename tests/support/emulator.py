@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,7 @@ class EmulatorNode:
 
     is_emulator = True
 
-    def __init__(self, node_type="design", data_dir=None, api_key=None, port=0, extra_keys=()):
+    def __init__(self, node_type="design", data_dir=None, api_key=None, port=0, extra_keys=(), tls=None):
         self.node_type = node_type
         self._tmp = None
         if data_dir is None:
@@ -30,6 +31,7 @@ class EmulatorNode:
         self.api_key = api_key or "emu-%s-key-%s" % (node_type, os.urandom(12).hex())
         self.extra_keys = list(extra_keys)
         self.port = port
+        self.tls = tls  # (cert_path, key_path): serve HTTPS
         self.proc = None
         self.url = None
 
@@ -38,6 +40,8 @@ class EmulatorNode:
                "--data-dir", self.data_dir, "--api-key", self.api_key]
         for key in self.extra_keys:
             cmd += ["--api-key", key]
+        if self.tls:
+            cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -91,7 +95,9 @@ class EmulatorNode:
     # -- inspection -----------------------------------------------------------------------------------------
 
     def stats(self):
-        with urllib.request.urlopen(self.url + "/__emulator__/stats", timeout=10) as resp:
+        # The test harness reads its own node; a TLS node here has a throw-away self-signed certificate.
+        context = ssl._create_unverified_context() if self.tls else None  # pylint: disable=protected-access
+        with urllib.request.urlopen(self.url + "/__emulator__/stats", timeout=10, context=context) as resp:
             return json.load(resp)
 
     def digest(self):
