@@ -1,0 +1,178 @@
+"""The shipped promotion (inventories/, playbooks/promote.yml, rollback.yml, status.yml) through the real
+ansible-playbook against three emulator nodes: dev (design), staging and prod (automation).
+
+Every run that changes something is preceded by `--check --diff`, which must write nothing and predict the real
+run task by task (same changed status for every task that runs in both).
+"""
+
+import pytest
+
+from tests.support import sample_project
+from tests.support.promotion import Landscape, plan_mismatches, ran_in_both, recap
+
+KEY = sample_project.PROJECT_KEY
+SMOKE = sample_project.SMOKE_SCENARIO
+
+
+@pytest.fixture
+def land(tmp_path):
+    with Landscape(tmp_path) as landscape:
+        yield landscape
+
+
+def plan_then_apply(land, playbook="promote.yml", **kwargs):
+    """--check --diff (zero writes, same state digests), then the real run with --diff; the check must predict it.
+    Returns the real run's PlaybookResult, with the check run's as ``.plan``."""
+    digests, writes = land.digests(), land.writes()
+    check = land.run(playbook, check=True, diff=True, **kwargs)
+    assert land.writes() == writes, "check mode sent write requests\n%s" % check.output[-3000:]
+    assert land.digests() == digests
+    real = land.run(playbook, diff=True, **kwargs)
+    assert check.rc == 0, check.output[-4000:]
+    assert ran_in_both(check, real), "nothing to compare\n%s" % real.output[-3000:]
+    assert plan_mismatches(check, real) == [], real.output[-4000:]
+    real.plan = check
+    return real
+
+
+def promote(land, **kwargs):
+    result = land.run("promote.yml", **kwargs)
+    assert result.rc == 0, result.output[-4000:]
+    return result
+
+
+def failure_message(result, host):
+    failed = [t for t in result.tasks if t["host"] == host and t["status"] == "failed"]
+    assert failed, "no failed task on %s\n%s" % (host, result.output[-4000:])
+    result = failed[-1]["result"]
+    # A looped task fails with "One or more items failed": the messages are the items'.
+    return " ".join([result.get("msg", "")] + [item.get("msg", "") for item in result.get("results", [])
+                                               if item.get("failed")])
+
+
+def statuses(result, host, task_suffix):
+    """Statuses of the runs of a task on a host (role tasks are recorded as "role : name")."""
+    return [t["status"] for t in result.tasks if t["host"] == host and t["task"].endswith(task_suffix)]
+
+
+def status_rows(result):
+    """{(project, environment): [bundle, ...rest of the row]} from status.yml's table."""
+    lines = result.task("Print the status table")["result"]["msg"]
+    assert lines[0].split()[:3] == ["PROJECT", "ENVIRONMENT", "BUNDLE"]
+    return {tuple(line.split()[:2]): line.split()[2:] for line in lines[1:]}
+
+
+def assert_no_key_leaked(land):
+    assert land.leaked_keys() == []
+
+
+def test_promotion_rerun_new_commit_rollback_and_status(land):
+    first = land.bundle_id()
+    real = plan_then_apply(land)
+    assert real.rc == 0, real.output[-4000:]
+    assert land.active_bundle("staging") == first and land.active_bundle("prod") == first
+    assert real.changed_count() > 0 and real.plan.changed_count() > 0
+
+    # Converged: a re-run without a new commit changes nothing and writes nothing.
+    writes = land.writes()
+    real = plan_then_apply(land)
+    assert real.rc == 0
+    assert {host: counts["changed"] for host, counts in recap(real.output).items()} == {
+        "dev-design": 0, "staging-automation": 0, "prod-automation": 0}
+    assert land.writes() == writes
+
+    # A new commit (with a change on dev) is a new bundle, promoted everywhere.
+    sample_project.change_variable(land.client("dev"), 45)
+    second = land.commit("CHURN: churn after 45 days")
+    assert second != first
+    real = plan_then_apply(land)
+    assert real.rc == 0, real.output[-4000:]
+    for env in ("staging", "prod"):
+        assert land.active_bundle(env) == second
+        variables = land.client(env).get_project(KEY).get_variables()
+        assert variables["standard"]["churn_threshold_days"] == 45
+
+    # rollback.yml on prod: back to the bundle imported before the active one, then the tests run on it.
+    real = plan_then_apply(land, "rollback.yml", envs=("prod",))
+    assert real.rc == 0, real.output[-4000:]
+    assert land.active_bundle("prod") == first and land.active_bundle("staging") == second
+    assert real.task("Run the test scenarios on the restored bundle")["status"] == "changed"
+    # ... or to a named bundle.
+    real = plan_then_apply(land, "rollback.yml", envs=("prod",), extra_vars={"dss_rollback_to": second})
+    assert real.rc == 0 and land.active_bundle("prod") == second
+    unknown = land.run("rollback.yml", envs=("prod",), extra_vars={"dss_rollback_to": "g000000000000"})
+    assert unknown.rc != 0 and "g000000000000" in failure_message(unknown, "prod-automation")
+    assert land.active_bundle("prod") == second
+
+    # status.yml: one row per project and environment, read-only.
+    writes = land.writes()
+    status = land.run("status.yml")
+    assert status.rc == 0, status.output[-3000:]
+    rows = status_rows(status)
+    assert set(rows) == {(KEY, "dev"), (KEY, "staging"), (KEY, "prod")}
+    assert rows[(KEY, "dev")][0] == second and rows[(KEY, "staging")][0] == second
+    assert rows[(KEY, "prod")][0] == second
+    assert land.git("rev-parse", "HEAD")[:12] in " ".join(rows[(KEY, "prod")])
+    assert land.writes() == writes
+    assert_no_key_leaked(land)
+
+
+def test_breaking_change_rolls_staging_back_and_never_reaches_prod(land):
+    first = land.bundle_id()
+    promote(land)
+    sample_project.break_flow(land.client("dev"))
+    second = land.commit("CHURN: drop the customers dataset")
+    prod_digest, prod_writes = land.nodes["prod"].digest(), land.nodes["prod"].writes()
+
+    real = plan_then_apply(land)
+    assert real.rc != 0
+    assert land.active_bundle("staging") == first
+    assert land.nodes["prod"].digest() == prod_digest and land.nodes["prod"].writes() == prod_writes
+    assert not [t for t in real.tasks if t["host"] == "prod-automation"], "prod was reached"
+    message = failure_message(real, "staging-automation")
+    for expected in (second, SMOKE, first):
+        assert expected in message, message
+    assert_no_key_leaked(land)
+
+
+def test_prod_test_failure_rolls_prod_back(land):
+    first = land.bundle_id()
+    promote(land)
+    sample_project.break_connection(land.client("prod"), "prod")  # pg_prod's host now ends with .invalid
+    sample_project.change_variable(land.client("dev"), 60)
+    second = land.commit("CHURN: churn after 60 days")
+
+    real = plan_then_apply(land)
+    assert real.rc != 0
+    assert land.active_bundle("staging") == second
+    assert land.active_bundle("prod") == first
+    message = failure_message(real, "prod-automation")
+    for expected in (second, SMOKE, first):
+        assert expected in message, message
+    assert_no_key_leaked(land)
+
+
+def test_run_interrupted_between_import_and_activation_converges(land):
+    first = land.bundle_id()
+    promote(land)
+    sample_project.change_variable(land.client("dev"), 90)
+    second = land.commit("CHURN: churn after 90 days")
+    # The run that was interrupted had exported the bundle and imported it on staging, not activated it.
+    design = land.client("dev").get_project(KEY)
+    design.export_bundle(second, release_notes="interrupted run")
+    with design.get_exported_bundle_archive_stream(second) as stream:
+        land.client("staging").get_project(KEY).import_bundle_from_stream(stream.raw)
+    assert land.active_bundle("staging") == first
+
+    # One environment at a time: staging alone, the design node from DSS_DEV_URL / DSS_DEV_API_KEY.
+    real = plan_then_apply(land, envs=("staging",), extra_vars={"dss_bundle_id": second})
+    assert real.rc == 0, real.output[-4000:]
+    assert land.active_bundle("staging") == second and land.active_bundle("prod") == first
+    assert statuses(real, "staging-automation", "Import the bundle into " + KEY) == ["ok"]  # already there
+    assert statuses(real, "staging-automation", "Activate the bundle on " + KEY) == ["changed"]
+
+    real = plan_then_apply(land)
+    assert real.rc == 0, real.output[-4000:]
+    assert land.active_bundle("staging") == second and land.active_bundle("prod") == second
+    assert recap(real.output)["staging-automation"]["changed"] == 0
+    assert_no_key_leaked(land)
