@@ -105,7 +105,7 @@ options:
         then its C(exportManifest) is read from the design node's list of exported bundles (nothing is
         downloaded).
       - In check mode, a bundle not exported there yet (a plan whose export task did not run) is predicted from the
-        design project's current datasets: their connections are checked (typed when the key may list the design
+        design project's current datasets, whose connections are checked (typed when the key may list the design
         node's connections); code envs are then not checked.
       - Requires O(bundle_id).
       - The TLS client certificate options and O(timeout) of the task apply to this node too.

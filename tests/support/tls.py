@@ -36,9 +36,9 @@ def make_ca_and_server_cert(directory):
             .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
             .sign(ca_key, hashes.SHA256()))
     pem = serialization.Encoding.PEM
+    key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return (
         _write(os.path.join(directory, "ca.pem"), ca_cert.public_bytes(pem)),
         _write(os.path.join(directory, "server.pem"), cert.public_bytes(pem)),
-        _write(os.path.join(directory, "server.key"), key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                                                       serialization.NoEncryption())),
+        _write(os.path.join(directory, "server.key"), key_pem),
     )
