@@ -277,12 +277,16 @@ def test_streamed_from_design_node_with_and_without_length(capsys, nodes):
     assert auto.uploads[1]["parts"][0][2] == design_node.archives[("CHURN", "v2")]
 
 
-def test_source_unknown_bundle_fails_in_check_mode(capsys, nodes):
+def test_source_bundle_not_exported_yet_is_predicted_in_check_mode_and_fails_for_real(capsys, nodes):
+    """A plan exports the bundle in an earlier task that check mode did not run: predict the import; a real run
+    without the export fails and lists the bundles that do exist."""
     design_node, auto = nodes
     design_node.add_exported("CHURN", "v1")
-    result = run(capsys, AUTO_URL, check=True, bundle_id="v7", state="active",
-                 source=dict(url=DESIGN_URL, api_key=SOURCE_KEY))
-    assert result["failed"] and "v7 is not exported" in result["msg"] and "v1" in result["msg"]
+    args = dict(bundle_id="v7", state="active", source=dict(url=DESIGN_URL, api_key=SOURCE_KEY))
+    plan = run(capsys, AUTO_URL, check=True, **args)
+    assert not plan.get("failed") and plan["changed"] is True, plan
+    real = run(capsys, AUTO_URL, **args)
+    assert real["failed"] and "v7 is not exported" in real["msg"] and "v1" in real["msg"]
     assert auto.writes() == [] and design_node.writes() == []
 
 
