@@ -6,7 +6,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Connection options, attributes and action group shared by every module of the collection."""
+    """Connection options, attributes and action group shared by every module of the collection, and the ``source``
+    option of the modules that read a bundle from a design node."""
 
     DOCUMENTATION = r"""
 options:
@@ -60,6 +61,42 @@ options:
       - Modules whose operation only exists on one node type check it in any case.
     type: str
     choices: [design, automation]
+"""
+
+    # Modules set their own source.description: ansible-doc merges a fragment option with a module option of the
+    # same name key by key (the module's description replaces this one, the suboptions stay).
+    SOURCE = r"""
+options:
+  source:
+    description:
+      - The design node the bundle O(bundle_id) is exported on.
+      - The TLS client certificate options and O(timeout) of the task apply to this node too.
+    type: dict
+    suboptions:
+      url:
+        description: Base URL of the design node.
+        type: str
+        required: true
+      api_key:
+        description: API key for the design node. Never returned or logged.
+        type: str
+        required: true
+      project_key:
+        description: Project key on the design node. Defaults to O(project_key).
+        type: str
+      bundle_id:
+        description:
+          - Bundle id on the design node. Defaults to O(bundle_id).
+          - DSS keeps a bundle's id when it is imported, so a different value is rejected; the option only makes
+            the source explicit.
+        type: str
+      validate_certs:
+        description: Verify the design node's TLS certificate.
+        type: bool
+        default: true
+      ca_path:
+        description: PEM file of certificate authorities for the design node's certificate.
+        type: path
 """
 
     ATTRIBUTES = r"""

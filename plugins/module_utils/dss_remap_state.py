@@ -9,6 +9,7 @@ Every read goes through ``module.dss_errors`` so a failure is one short message 
 from __future__ import annotations
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap import (
     allowed_missing,
     pick_bundle,
@@ -46,8 +47,7 @@ class RemapState:
 
     def project_exists(self):
         """Decided by listing (an error cannot tell "no such project" apart). An absent project has no bundles."""
-        with self.module.dss_errors("list projects"):
-            exists = self.project_key in (self.module.client.list_project_keys() or [])
+        exists = self.module.find_project(self.project_key) is not None
         if not exists:
             self._bundles = []
         return exists
@@ -85,19 +85,7 @@ class RemapState:
         """The exported bundle entry (with its exportManifest) named by ``source`` on the design node."""
         module, src = self.module, self.source
         url, key, bundle_id = src["url"], src["project_key"], src["bundle_id"]
-        client = module.make_client(url, src["api_key"], validate_certs=src["validate_certs"], ca_path=src["ca_path"])
-        with module.dss_errors("read the instance info", url=url):
-            node_type = (client.get_instance_info().raw or {}).get("nodeType")
-        if node_type != "DESIGN":
-            module.fail_json(msg="source needs a DESIGN node (bundles are exported there), but %s is a %s node."
-                             % (url, node_type))
-        with module.dss_errors("list projects", url=url):
-            exists = key in (client.list_project_keys() or [])
-        if not exists:
-            module.fail_json(msg="source: project %s does not exist on the design node %s." % (key, url))
-        with module.dss_errors("list the exported bundles of project %s" % key, url=url):
-            answer = client.get_project(key).list_exported_bundles()
-        entries = [b for b in (answer or {}).get("bundles") or [] if isinstance(b, dict) and b.get("bundleId")]
+        client, entries = source_bundles(module, src)
         found = pick_bundle(entries, bundle_id)
         if found is None and module.check_mode:
             # A plan that exports this bundle earlier in the same run (check mode did not export it): predict its

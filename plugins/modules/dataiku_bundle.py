@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - dataiku_gitops.dss.dss
   - dataiku_gitops.dss.dss.attributes
   - dataiku_gitops.dss.dss.action_group
+  - dataiku_gitops.dss.dss.source
 options:
   project_key:
     description:
@@ -82,32 +83,7 @@ options:
         a bundle not exported there yet is predicted to be imported, because a plan usually exports it in an earlier
         task that check mode did not run (a real run fails when it is missing). Mutually exclusive with O(src).
       - The TLS client certificate options and O(timeout) of the task apply to this node too.
-    type: dict
-    suboptions:
-      url:
-        description: Base URL of the design node.
-        type: str
-        required: true
-      api_key:
-        description: API key for the design node. Never returned or logged.
-        type: str
-        required: true
-      project_key:
-        description: Project key on the design node. Defaults to O(project_key).
-        type: str
-      bundle_id:
-        description:
-          - Bundle id on the design node. Defaults to O(bundle_id).
-          - DSS keeps a bundle's id when it is imported, so a different value is rejected; the option only makes
-            the source explicit.
-        type: str
-      validate_certs:
-        description: Verify the design node's TLS certificate.
-        type: bool
-        default: true
-      ca_path:
-        description: PEM file of certificate authorities for the design node's certificate.
-        type: path
+    # type and suboptions: doc fragment dataiku_gitops.dss.dss.source
   keep_last:
     description:
       - After the operation, delete the oldest bundles of the project on this node so that at most O(keep_last)
@@ -267,6 +243,7 @@ import os
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException, DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_bundles, source_errors
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_transfer import (
     BundleArchiveError, download_to_file, exported_archive_response, file_chunks, manifest_bundle_id,
     manifest_project_key, read_manifest, response_chunks, response_length, same_export, sha256_file,
@@ -283,14 +260,7 @@ def argument_spec():
         release_notes=dict(type="str"),
         dest=dict(type="path"),
         src=dict(type="path"),
-        source=dict(type="dict", options=dict(
-            url=dict(type="str", required=True),
-            api_key=dict(type="str", required=True, no_log=True),
-            project_key=dict(type="str", no_log=False),
-            bundle_id=dict(type="str"),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
-        )),
+        source=source_argument_spec(),
         keep_last=dict(type="int"),
     )
 
@@ -323,17 +293,9 @@ class BundleTask:
         for option in ("src", "source"):
             if p[option] is not None and self.state not in IMPORT_STATES:
                 errors.append("%s is only used with state=imported or state=active (state is %s)." % (option, self.state))
-        source = p["source"]
-        if source:
-            source["url"] = self.module._checked_url(source["url"], "source.url")
-            source["project_key"] = source["project_key"] or self.key
-            source["bundle_id"] = source["bundle_id"] or self.bundle_id
-            errors.append(project_key_error(source["project_key"], "source.project_key"))
-            errors.append(bundle_id_error(source["bundle_id"], "source.bundle_id"))
-            if source["bundle_id"] != self.bundle_id:
-                errors.append("source.bundle_id %r differs from bundle_id %r: DSS keeps the exported id when a bundle "
-                              "is imported, so the imported bundle would not be %r."
-                              % (source["bundle_id"], self.bundle_id, self.bundle_id))
+        if p["source"]:
+            errors += source_errors(self.module, p["source"], self.key, self.bundle_id,
+                                    ", so the imported bundle would not be %r" % (self.bundle_id,))
         errors = [e for e in errors if e]
         if errors:
             self.module.fail_json(msg=" ".join(errors))
@@ -372,9 +334,7 @@ class DesignSide:
 
     def run(self):
         task = self.task
-        with self.module.dss_errors("list projects"):
-            exists = task.key in task.client.list_project_keys()
-        if not exists:
+        if self.module.find_project(task.key) is None:
             if task.state == "absent":
                 task.finish(False, {"bundle_ids": []}, {"bundle_ids": []}, bundle_ids=[], deleted_bundle_ids=[])
             task.fail("Project %s does not exist on the design node %s: nothing to export." % (task.key, self.module.url))
@@ -587,17 +547,7 @@ class AutomationSide:
         task, module = self.task, self.module
         source = task.p["source"]
         url = source["url"]
-        client = module.make_client(url, source["api_key"], validate_certs=source["validate_certs"],
-                                    ca_path=source["ca_path"])
-        with module.dss_errors("read the instance info", url=url):
-            node_type = client.get_instance_info().node_type
-        if node_type != "DESIGN":
-            task.fail("source needs a DESIGN node (bundles are exported there), but %s is a %s node." % (url, node_type))
-        with module.dss_errors("list projects", url=url):
-            source_exists = source["project_key"] in client.list_project_keys()
-        if not source_exists:
-            task.fail("source: project %s does not exist on the design node %s." % (source["project_key"], url))
-        entries = bundles.exported_bundles(module, client, source["project_key"], url=url)
+        client, entries = source_bundles(module, source)
         manifest = _manifest_of(entries, source["bundle_id"])
         # In check mode the bundle may be exported by an earlier task of the same plan, which did not run: predict
         # the import (its project key is then the source project's, as an export from it would carry).

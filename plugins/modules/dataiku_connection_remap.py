@@ -41,6 +41,7 @@ extends_documentation_fragment:
   - dataiku_gitops.dss.dss
   - dataiku_gitops.dss.dss.attributes
   - dataiku_gitops.dss.dss.action_group
+  - dataiku_gitops.dss.dss.source
 options:
   project_key:
     description:
@@ -109,31 +110,7 @@ options:
         node's connections); code envs are then not checked.
       - Requires O(bundle_id).
       - The TLS client certificate options and O(timeout) of the task apply to this node too.
-    type: dict
-    suboptions:
-      url:
-        description: Base URL of the design node.
-        type: str
-        required: true
-      api_key:
-        description: API key for the design node. Never returned or logged.
-        type: str
-        required: true
-      project_key:
-        description: Project key on the design node. Defaults to O(project_key).
-        type: str
-      bundle_id:
-        description:
-          - Bundle id on the design node. Defaults to O(bundle_id).
-          - DSS keeps a bundle's id when it is imported, so a different value is rejected.
-        type: str
-      validate_certs:
-        description: Verify the design node's TLS certificate.
-        type: bool
-        default: true
-      ca_path:
-        description: PEM file of certificate authorities for the design node's certificate.
-        type: path
+    # type and suboptions: doc fragment dataiku_gitops.dss.dss.source
 notes:
   - Duplicated sources in an existing list are read as "first entry wins"; a managed source is rewritten as one
     entry. Entries that do not change keep any extra keys DSS stored in them.
@@ -270,6 +247,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state
     remapping_of,
     resolution,
 )
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_errors
 
 
 def argument_spec():
@@ -283,33 +261,18 @@ def argument_spec():
         )),
         exclusive=dict(type="bool", default=False),
         bundle_id=dict(type="str"),
-        source=dict(type="dict", options=dict(
-            url=dict(type="str", required=True),
-            api_key=dict(type="str", required=True, no_log=True),
-            project_key=dict(type="str", no_log=False),
-            bundle_id=dict(type="str"),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
-        )),
+        source=source_argument_spec(),
     )
 
 
-def source_errors(module, params):
+def source_option_errors(module, params):
     """Validate ``source`` and fill its defaults (project_key, bundle_id) in place."""
     source = params["source"]
     if not source:
         return []
     if params["bundle_id"] is None:
         return ["source needs bundle_id: it only serves to read a bundle that is not imported yet."]
-    source["url"] = module._checked_url(source["url"], "source.url")
-    source["project_key"] = source["project_key"] or params["project_key"]
-    source["bundle_id"] = source["bundle_id"] or params["bundle_id"]
-    errors = [project_key_error(source["project_key"], "source.project_key"),
-              bundle_id_error(source["bundle_id"], "source.bundle_id")]
-    if source["bundle_id"] != params["bundle_id"]:
-        errors.append("source.bundle_id %r differs from bundle_id %r: DSS keeps the exported id when a bundle is "
-                      "imported." % (source["bundle_id"], params["bundle_id"]))
-    return errors
+    return source_errors(module, source, params["project_key"], params["bundle_id"])
 
 
 def input_errors(params):
@@ -349,7 +312,7 @@ def write(raw, after, params):
 def main():
     module = DssModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
-    errors = [e for e in input_errors(p) + source_errors(module, p) if e]
+    errors = [e for e in input_errors(p) + source_option_errors(module, p) if e]
     if errors:
         module.fail_json(msg=" ".join(errors))
     module.check_node_type_option()

@@ -69,9 +69,9 @@ class FakeClient:
         assert key == "P"
         return FakeProject(self)
 
-    def list_project_keys(self):
+    def list_projects(self):
         self.calls.append("GET projects")
-        return list(self.project_keys)
+        return [{"projectKey": key} for key in self.project_keys]
 
     def list_connections(self):
         self.calls.append("GET connections")
