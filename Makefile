@@ -1,6 +1,6 @@
 # dataiku_gitops.dss — everything runs from a local virtualenv created from pinned requirements.
 #   make demo   start local emulator nodes and run the main job against them
-#   make test   the whole suite (sanity, unit, emulator fidelity, integration through ansible-playbook)
+#   make test   the whole suite (sanity, lint, unit, emulator fidelity, integration through ansible-playbook, molecule)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -43,10 +43,13 @@ emulator-tests: venv
 integration: venv
 	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/integration tests/benchmarks
 
+# ansible-lint resolves the collection's own FQCNs through the link .build/collections (made by the test harness).
 lint: venv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint --offline --profile production
+	$(BIN)/python -c "import sys; sys.path.insert(0, '.'); from tests.support.collection import ensure_collection_link; ensure_collection_link()"
+	ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/.build/collections" PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(BIN)/ansible-lint --offline --profile production
 
-test: venv sanity
+test: venv sanity lint
 	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit tests/emulator tests/integration tests/benchmarks
 
 demo: venv
