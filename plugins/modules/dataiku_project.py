@@ -312,12 +312,8 @@ class ProjectRunner:
             return func(*args, **kwargs)
 
     def find_summary(self):
-        """The project's summary from the project list, or None (a list, not a GET that fails, tells absence
-        apart from other errors: DSS error types for an unknown project are not part of the public contract)."""
-        for summary in self.call("list projects", self.client.list_projects):
-            if summary.get("projectKey") == self.key:
-                return summary
-        return None
+        """The project's entry in the project list, or None (DssModule.find_project decides by listing)."""
+        return self.module.find_project(self.key)
 
     # -- planning ---------------------------------------------------------------------------------------------
 

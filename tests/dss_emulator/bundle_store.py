@@ -155,10 +155,16 @@ def archive_shas(key):
 
 
 def drop_blob(sha, ignore=None):
-    if sha and not blob_in_use(sha, ignore):
-        path = store().blob_path(sha)
-        if os.path.exists(path):
-            os.unlink(path)
+    """Delete an archive blob no bundle names any more. Callers drop it after committing the deletion of the doc
+    (a crash leaves an orphan, never a dangling reference); the check and the unlink run under the store lock so a
+    concurrent import of the same archive cannot slip in between."""
+    if not sha:
+        return
+    with store().transaction():
+        if not blob_in_use(sha, ignore):
+            path = store().blob_path(sha)
+            if os.path.exists(path):
+                os.unlink(path)
 
 
 def public_view(doc):

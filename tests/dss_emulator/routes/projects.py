@@ -84,12 +84,8 @@ def delete_project(key):
         state = record_done({"type": "project_deletion", "projectKey": key, "options": flags},
                             {"anyMessage": False, "success": False, "warning": False, "error": False,
                              "fatal": False, "messages": []})
-    # Archive blobs go once the deletion is committed (a crash leaves an orphan, never a dangling reference),
-    # each under the store lock so that a concurrent import of the same archive cannot slip in between the
-    # "still named by another bundle?" check and the unlink.
-    for sha in sorted(shas):
-        with st.transaction():
-            drop_blob(sha)
+    for sha in sorted(shas):  # after the commit: see drop_blob
+        drop_blob(sha)
     return jsonify(state)
 
 

@@ -5,12 +5,11 @@ happens; every call is recorded so tests can assert which endpoints were read an
 """
 
 import copy
-import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.module_runner import execute
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module
 
 API_KEY = "unit-test-api-key-5f0c1d9e8b7a"
@@ -136,10 +135,4 @@ def run_module(main, capsys, check_mode=False, diff=False, connection=True, **pa
     parsed JSON result (exit or fail)."""
     args = dict(url=URL, api_key=API_KEY) if connection else {}
     args.update(params)
-    args["_ansible_check_mode"] = check_mode
-    args["_ansible_diff"] = diff
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            main()
-    out = capsys.readouterr().out
-    return json.loads(out)
+    return execute(main, capsys, args, check_mode, diff)[1]

@@ -1,11 +1,10 @@
 """In-memory stand-in for the dataikuapi client, at the boundary the remap modules use (shared by their tests)."""
 
 import copy
-import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.module_runner import execute
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module
 
 API_KEY = "unit-secret-key-8c1f0e2d9b7a"
@@ -111,12 +110,5 @@ def fake_client(monkeypatch):
 def run(module, capsys, check_mode=False, diff=False, **params):
     """Run ``module.main()`` with these options; returns (failed, result dict)."""
     args = dict(url="https://dss-auto.example.com", api_key=API_KEY, **params)
-    args["_ansible_check_mode"] = check_mode
-    args["_ansible_diff"] = diff
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            module.main()
-    out = capsys.readouterr().out
-    assert API_KEY not in out
-    result = json.loads(out)
-    return exc.value.code != 0 or bool(result.get("failed")), result
+    code, result = execute(module.main, capsys, args, check_mode, diff, secrets=(API_KEY,))
+    return code != 0 or bool(result.get("failed")), result

@@ -4,11 +4,10 @@ Each scenario follows a script: how many polls before DSS creates the run and be
 step runs, or whether DSS cancels the trigger fire. Time only advances when the module sleeps.
 """
 
-import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.module_runner import execute
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module, dss_scenario_runner
 from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_scenario_run
 
@@ -193,12 +192,5 @@ def fake_client(monkeypatch, fake_time):  # pylint: disable=redefined-outer-name
 def run(capsys, check_mode=False, diff=False, **params):
     """Run the module with these options; returns (failed, result dict)."""
     args = dict(url="https://dss-auto.example.com", api_key=API_KEY, **params)
-    args["_ansible_check_mode"] = check_mode
-    args["_ansible_diff"] = diff
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            dataiku_scenario_run.main()
-    out = capsys.readouterr().out
-    assert API_KEY not in out
-    result = json.loads(out)
-    return exc.value.code != 0 or bool(result.get("failed")), result
+    code, result = execute(dataiku_scenario_run.main, capsys, args, check_mode, diff, secrets=(API_KEY,))
+    return code != 0 or bool(result.get("failed")), result

@@ -4,8 +4,8 @@ import json
 import os
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.module_runner import execute
 from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_bundle
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.dss_bundle_fakes import (
     FakeNode, bundle_zip, install)
@@ -36,15 +36,9 @@ def nodes(monkeypatch):
 def run(capsys, url, check=False, diff=True, **params):
     args = dict(url=url, api_key=KEY, project_key="CHURN")
     args.update(params)
-    args["_ansible_check_mode"] = check
-    args["_ansible_diff"] = diff
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            dataiku_bundle.main()
-    out = capsys.readouterr().out
-    assert KEY not in out and SOURCE_KEY not in out
-    assert "Traceback" not in out
-    return json.loads(out)
+    result = execute(dataiku_bundle.main, capsys, args, check, diff, secrets=(KEY, SOURCE_KEY))[1]
+    assert "Traceback" not in json.dumps(result)
+    return result
 
 
 def check_then_run(capsys, node, url, **params):

@@ -1,10 +1,6 @@
 """Unit tests of dataiku_bundle_info against the in-memory fake client."""
 
-import json
-
-import pytest
-from ansible.module_utils.testing import patch_module_args
-
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.module_runner import execute
 from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_bundle_info
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.dss_bundle_fakes import FakeNode, install
 
@@ -12,14 +8,9 @@ KEY = "unit-info-api-key-5e1b7c2a9f"
 
 
 def run(capsys, url, **params):
-    args = dict(url=url, api_key=KEY, project_key="CHURN", _ansible_check_mode=True)
+    args = dict(url=url, api_key=KEY, project_key="CHURN")
     args.update(params)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            dataiku_bundle_info.main()
-    out = capsys.readouterr().out
-    assert KEY not in out
-    return json.loads(out)
+    return execute(dataiku_bundle_info.main, capsys, args, check_mode=True, secrets=(KEY,))[1]
 
 
 def test_design_lists_exported_with_dates_and_notes(capsys, monkeypatch):

@@ -1,0 +1,21 @@
+"""Run a module's main() in-process, as Ansible would, and return its JSON result (ansible-core 2.19+)."""
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+
+def execute(main, capsys, args, check_mode=False, diff=False, secrets=()):
+    """Run ``main`` with the module arguments ``args``; returns (exit code, parsed result).
+
+    Each of ``secrets`` must be absent from the module's output."""
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            main()
+    out = capsys.readouterr().out
+    for secret in secrets:
+        assert secret not in out
+    return exc.value.code, json.loads(out)
