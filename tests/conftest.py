@@ -58,3 +58,20 @@ def playbook(tmp_path):
         return run_playbook(tmp_path, **kwargs)
 
     return _run
+
+
+@pytest.fixture
+def fault_proxy():
+    """``fault_proxy(node.url, rate=0.03, seed=1, nth=(2,), kinds=("503",))`` starts a fault-injecting proxy process
+    (tests/support/fault_proxy.py) in front of a node; every proxy started is stopped after the test."""
+    from tests.support.fault_proxy import FaultProxy  # pylint: disable=import-outside-toplevel
+    started = []
+
+    def _start(target, **plan):
+        proxy = FaultProxy(target, **plan).start()
+        started.append(proxy)
+        return proxy
+
+    yield _start
+    for proxy in started:
+        proxy.stop()

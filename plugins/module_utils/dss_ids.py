@@ -15,28 +15,39 @@ PROJECT_KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 BUNDLE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 # Connection, scenario, dataset and code env names: DSS allows more than this, but never URL delimiters.
 NAME_RE = re.compile(r"^[^/#?%\\\s][^/#?%\\]*$")
+# Longest repr of a value echoed in a message: a 100,000-character id must not flood the output.
+ECHO_LIMIT = 100
+
+
+def shown(value):
+    """``repr(value)`` for a message, cut to ECHO_LIMIT characters with the full length said."""
+    text = repr(value)
+    if len(text) <= ECHO_LIMIT:
+        return text
+    length = len(value) if isinstance(value, (str, list, dict)) else len(text)
+    return "%s... (%d characters)" % (text[:ECHO_LIMIT], length)
 
 
 def project_key_error(key, option="project_key"):
     """None when ``key`` is a valid DSS project key, else a message saying what is allowed."""
     if not isinstance(key, str) or not PROJECT_KEY_RE.match(key):
-        return ("%s %r is not a valid DSS project key: use an upper-case letter followed by upper-case letters, "
-                "digits or underscores (for example MY_PROJECT_2)." % (option, key))
+        return ("%s %s is not a valid DSS project key: use an upper-case letter followed by upper-case letters, "
+                "digits or underscores (for example MY_PROJECT_2)." % (option, shown(key)))
     return None
 
 
 def bundle_id_error(bundle_id, option="bundle_id"):
     """None when ``bundle_id`` is safe to put in a URL, else a message saying what is allowed."""
     if not isinstance(bundle_id, str) or not BUNDLE_ID_RE.match(bundle_id) or bundle_id in (".", ".."):
-        return ("%s %r is not a valid bundle id: use only letters, digits, '_', '.' and '-' (for example "
+        return ("%s %s is not a valid bundle id: use only letters, digits, '_', '.' and '-' (for example "
                 "v1.4.0 or git-3f2a9c1); characters such as '#', '/', '?' or spaces would address another "
-                "resource in the DSS API." % (option, bundle_id))
+                "resource in the DSS API." % (option, shown(bundle_id)))
     return None
 
 
 def name_error(name, option):
     """None when ``name`` (a connection, dataset, scenario or code env name) is safe in a URL path."""
     if not isinstance(name, str) or not NAME_RE.match(name):
-        return ("%s %r is not a usable DSS name here: it must not be empty, start with a space, or contain '/', "
-                "'#', '?', '%%' or '\\'." % (option, name))
+        return ("%s %s is not a usable DSS name here: it must not be empty, start with a space, or contain '/', "
+                "'#', '?', '%%' or '\\'." % (option, shown(name)))
     return None

@@ -9,26 +9,31 @@ client, HTTP and TLS failures into a short ``fail_json`` message (never a traceb
 
 from __future__ import annotations
 
+import os
 import re
+import time
 import traceback
 from contextlib import contextmanager
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import shown
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_secrets import values_to_mask
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_transport import (
+    BACKOFF_FACTOR, DssAdapter, insecure_transport_warning, is_transient, redact_userinfo, userinfo_secrets)
+
 try:
     import dataikuapi
     from dataikuapi.utils import DataikuException
     import requests
-    from requests.adapters import HTTPAdapter
 except ImportError:
     DATAIKUAPI_IMPORT_ERROR = traceback.format_exc()
 
     class DataikuException(Exception):  # placeholder so except clauses stay valid
         pass
-
-    HTTPAdapter = object
 else:
     DATAIKUAPI_IMPORT_ERROR = None
+
 
 
 def dss_argument_spec():
@@ -41,21 +46,9 @@ def dss_argument_spec():
         client_cert=dict(type="path"),
         client_key=dict(type="path", no_log=False),
         timeout=dict(type="int", default=60),
+        retries=dict(type="int", default=3),
         node_type=dict(type="str", choices=["design", "automation"]),
     )
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """dataikuapi sends requests without a timeout; this adapter gives every request one."""
-
-    def __init__(self, timeout, *args, **kwargs):
-        self._timeout = timeout
-        super().__init__(*args, **kwargs)
-
-    def send(self, request, **kwargs):  # pylint: disable=arguments-differ
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self._timeout
-        return super().send(request, **kwargs)
 
 
 _ERRNO_RE = re.compile(r"\[Errno -?\d+\] [^'\")]+")
@@ -86,39 +79,111 @@ class DssModule(AnsibleModule):
         super().__init__(argument_spec=spec, **kwargs)
         if DATAIKUAPI_IMPORT_ERROR:
             self.fail_json(msg=missing_required_lib("dataiku-api-client (and six)"), exception=DATAIKUAPI_IMPORT_ERROR)
+        if self.params["retries"] < 0:
+            self.fail_json(msg="retries must be 0 or more, got %d." % self.params["retries"])
         self.url = self._checked_url(self.params["url"])
         self._node_info = None
+        self._adapters = {}
         self.client = self.make_client(self.url, self.params["api_key"])
+
+    # -- secrets in results -------------------------------------------------------------------------------------
+
+    def _mask_raw_secrets(self):
+        """Add to no_log_values what ansible-core would echo unmasked (see dss_secrets): a key under a misspelt
+        name, inside a mistyped option or in URL userinfo. Runs before every result, including the argument
+        validation failures AnsibleModule reports from its own constructor."""
+        params = getattr(self, "params", None)
+        if isinstance(params, dict):
+            self.no_log_values.update(values_to_mask(params, self.argument_spec))
+
+    def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
+        self._mask_raw_secrets()
+        super().fail_json(msg=msg, **kwargs)
+
+    def exit_json(self, **kwargs):
+        self._mask_raw_secrets()
+        super().exit_json(**kwargs)
+
+    echo = staticmethod(shown)
 
     # -- connection ---------------------------------------------------------------------------------------------
 
     def _checked_url(self, url, option="url"):
         url = (url or "").strip().rstrip("/")
+        if userinfo_secrets(url):
+            self.no_log_values.update(userinfo_secrets(url))
+            self.fail_json(msg="%s must not contain credentials (user:password@), got %s: put the API key in the "
+                               "api_key option instead." % (option, self.echo(redact_userinfo(url))))
         if not re.match(r"^https?://[^/\s]+", url):
             self.fail_json(
-                msg="%s must be an absolute http:// or https:// URL such as https://dss.example.com:11200, got %r"
-                % (option, url)
+                msg="%s must be an absolute http:// or https:// URL such as https://dss.example.com:11200, got %s"
+                % (option, self.echo(url))
             )
         return url
 
-    def make_client(self, url, api_key, validate_certs=None, ca_path=None, client_cert=None, client_key=None):
-        """A DSSClient for ``url`` with this module's TLS and timeout settings (also used for a second node)."""
+    def _checked_file(self, path, option):
+        """Fail with a clear message (not a TLS library traceback) unless ``path`` is a readable file."""
+        if path and not (os.path.isfile(path) and os.access(path, os.R_OK)):
+            self.fail_json(msg="%s %s does not exist or is not a readable file." % (option, path))
+        return path
+
+    def make_client(self, url, api_key, validate_certs=None, ca_path=None, client_cert=None, client_key=None,
+                    option="url"):
+        """A DSSClient for ``url`` with this module's TLS, timeout and retry settings.
+
+        For a second node (``validate_certs`` given, e.g. ``source``), ``validate_certs`` and ``ca_path`` are that
+        node's own: the task's ``ca_path`` never verifies another node's certificate.
+        """
         p = self.params
-        validate = p["validate_certs"] if validate_certs is None else validate_certs
-        cert = client_cert or p["client_cert"]
-        key = client_key or p["client_key"]
+        if validate_certs is None:
+            validate, ca_option = p["validate_certs"], "ca_path"
+            ca_path = p["ca_path"]
+        else:
+            validate, ca_option = validate_certs, "%s.ca_path" % option.split(".")[0]
+        cert = self._checked_file(client_cert or p["client_cert"], "client_cert")
+        key = self._checked_file(client_key or p["client_key"], "client_key")
+        if validate:
+            self._checked_file(ca_path, ca_option)
+        warning = insecure_transport_warning(url, validate, option)
+        if warning:
+            self.warn(warning)
         certificate = (cert, key) if cert and key else cert
         client = dataikuapi.DSSClient(url, api_key, no_check_certificate=not validate, client_certificate=certificate)
-        session = client._session  # the client exposes no CA-bundle or timeout option; set them on its session
-        if validate and (ca_path or p["ca_path"]):
-            session.verify = ca_path or p["ca_path"]
-        adapter = _TimeoutAdapter(p["timeout"])
+        session = client._session  # the client exposes no CA-bundle, timeout or retry option; set them on its session
+        if validate and ca_path:
+            session.verify = ca_path
+        adapter = DssAdapter(p["timeout"], p["retries"])
         session.mount("http://", adapter)
         session.mount("https://", adapter)
+        self._adapters[id(client)] = adapter
         return client
+
+    def write_once(self, what, write, happened, client=None, url=None):
+        """Run the write ``write()`` and return its result; never repeat a write that may have happened.
+
+        Reads are retried by the transport; a write is not, because a write that failed in transit (connection
+        error, timeout, 502/503/504 from a proxy) may have reached DSS. After such a failure ``happened()`` (reads
+        only) says whether DSS holds the result: if so the write is done (returns None), if not it is sent again,
+        up to ``retries`` times with backoff. Any other failure is reported at once, as ``dss_errors`` does.
+        """
+        adapter = self._adapters.get(id(client or self.client))
+        attempts = self.params["retries"] + 1
+        for attempt in range(1, attempts + 1):
+            with self.dss_errors(what, url=url):
+                try:
+                    return write()
+                except (DataikuException, requests.exceptions.RequestException) as exc:
+                    if attempt == attempts or not is_transient(exc, adapter):
+                        raise
+            with self.dss_errors("check whether the interrupted attempt to %s took effect" % what, url=url):
+                if happened():
+                    return None
+            time.sleep(BACKOFF_FACTOR * 2 ** attempt)
+        return None  # not reached: the last attempt returns or fails
 
     def scrub(self, text):
         """Remove every known secret from a message (no_log also masks output, this keeps messages readable)."""
+        self._mask_raw_secrets()
         text = str(text)
         for secret in self.no_log_values:
             if secret and len(secret) > 3:
@@ -168,12 +233,27 @@ class DssModule(AnsibleModule):
     def node_info(self):
         """``GET /instance-info``, read once per module run."""
         if self._node_info is None:
-            with self.dss_errors("read the instance info"):
-                self._node_info = self.client.get_instance_info().raw
+            self._node_info = self.checked_instance_info(self.client, self.url)
         return self._node_info
 
+    def checked_instance_info(self, client, url):
+        """``GET /instance-info`` of ``client``; fail unless it is DSS-shaped (a JSON object naming a node type),
+        so that a proxy, a login page or another service answering 200 is never taken for DSS."""
+        with self.dss_errors("read the instance info", url=url):
+            info = client.get_instance_info().raw
+        node_type = info.get("nodeType") if isinstance(info, dict) else None
+        if not isinstance(node_type, str) or not node_type:
+            keys = sorted(str(k) for k in info)[:10] if isinstance(info, dict) else type(info).__name__
+            self.fail_json(msg=self.scrub(
+                "%s does not look like a DSS node: GET /instance-info answered without a nodeType (got %s). Check "
+                "that the URL is the base URL of DSS (as in https://dss.example.com:11200), not a proxy, login "
+                "page or another service." % (url, self.echo(keys))))
+        return info
+
     def check_node_type_option(self):
-        """Honour the ``node_type`` option: modules call this after validating their input, before any other call."""
+        """Check that ``url`` is a DSS node (and of type ``node_type`` when set): modules call this after validating
+        their input, before any other call. Costs one GET /instance-info, which node_info() then reuses."""
+        self.node_info()
         if self.params.get("node_type"):
             self.require_node_type(self.params["node_type"].upper(), "This task (node_type=%s)" % self.params["node_type"])
 

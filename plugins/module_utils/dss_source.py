@@ -8,7 +8,7 @@ dataiku_connection_remap. Its suboptions are documented in the ``dataiku_gitops.
 from __future__ import annotations
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundles import exported_bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error, shown
 
 
 def source_argument_spec():
@@ -34,8 +34,8 @@ def source_errors(module, source, project_key, bundle_id, consequence=""):
     errors = [project_key_error(source["project_key"], "source.project_key"),
               bundle_id_error(source["bundle_id"], "source.bundle_id")]
     if source["bundle_id"] != bundle_id:
-        errors.append("source.bundle_id %r differs from bundle_id %r: DSS keeps the exported id when a bundle is "
-                      "imported%s." % (source["bundle_id"], bundle_id, consequence))
+        errors.append("source.bundle_id %s differs from bundle_id %s: DSS keeps the exported id when a bundle is "
+                      "imported%s." % (shown(source["bundle_id"]), shown(bundle_id), consequence))
     return errors
 
 
@@ -46,9 +46,8 @@ def source_bundles(module, source):
     """
     url, key = source["url"], source["project_key"]
     client = module.make_client(url, source["api_key"], validate_certs=source["validate_certs"],
-                                ca_path=source["ca_path"])
-    with module.dss_errors("read the instance info", url=url):
-        node_type = (client.get_instance_info().raw or {}).get("nodeType")
+                                ca_path=source["ca_path"], option="source.url")
+    node_type = module.checked_instance_info(client, url).get("nodeType")
     if node_type != "DESIGN":
         module.fail_json(msg=module.scrub("source needs a DESIGN node (bundles are exported there), but %s is a %s "
                                           "node." % (url, node_type)))

@@ -295,7 +295,7 @@ class BundleTask:
                 errors.append("%s is only used with state=imported or state=active (state is %s)." % (option, self.state))
         if p["source"]:
             errors += source_errors(self.module, p["source"], self.key, self.bundle_id,
-                                    ", so the imported bundle would not be %r" % (self.bundle_id,))
+                                    ", so the imported bundle would not be %s" % self.module.echo(self.bundle_id))
         errors = [e for e in errors if e]
         if errors:
             self.module.fail_json(msg=" ".join(errors))

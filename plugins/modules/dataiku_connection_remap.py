@@ -231,6 +231,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import 
     bundle_id_error,
     name_error,
     project_key_error,
+    shown,
 )
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap import (
@@ -283,7 +284,7 @@ def input_errors(params):
     for option in ("connections", "code_envs"):
         for source, target in (params[option] or {}).items():
             errors.append(name_error(source, "%s source" % option))
-            errors.append(name_error(target, "%s[%r] target" % (option, source)))
+            errors.append(name_error(target, "%s[%s] target" % (option, shown(source))))
     return [e for e in errors if e]
 
 

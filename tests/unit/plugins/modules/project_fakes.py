@@ -74,6 +74,10 @@ class FakeProject:
         return FakeFuture({"hasResult": True, "result": {}})
 
 
+class FakeInstanceInfo:
+    raw = {"nodeType": "DESIGN", "dssVersion": "15.2.0"}
+
+
 class FakeClient:
     def __init__(self):
         self.projects = {}
@@ -104,6 +108,10 @@ class FakeClient:
 
     def get_project(self, key):
         return FakeProject(self, key)
+
+    def get_instance_info(self):
+        # DssModule checks every node is DSS-shaped; not recorded in ``calls``, which list the project reads.
+        return FakeInstanceInfo()
 
     def get_auth_info(self):
         self.calls.append(("GET", "auth"))

@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HTTP transport of the official client: timeout, retries of idempotent reads, and what counts as a transient
+failure (which a write may be retried after, once a re-read shows it did not happen).
+
+Reads are retried by urllib3's ``Retry`` mounted on the client's requests session: connection errors and
+502/503/504 answers to GET/HEAD/OPTIONS, with exponential backoff. Writes (POST/PUT/DELETE) are never retried
+here: a write that failed in transit may have happened, see ``DssModule.write_once``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+except ImportError:  # DssModule reports the missing client library
+    HTTPAdapter = object
+    Retry = None
+
+TRANSIENT_STATUSES = (502, 503, 504)
+READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+BACKOFF_FACTOR = 0.25  # sleeps 0, 0.5, 1, 2 s... between attempts (urllib3: factor * 2 ** (n - 1), none before the 1st)
+
+
+def read_retry(retries):
+    """The urllib3 policy for reads: ``retries`` more attempts on connection errors and gateway answers."""
+    return Retry(total=retries, connect=retries, read=retries, status=retries, other=0,
+                 allowed_methods=READ_METHODS, status_forcelist=TRANSIENT_STATUSES,
+                 backoff_factor=BACKOFF_FACTOR, raise_on_status=False, respect_retry_after_header=True)
+
+
+class DssAdapter(HTTPAdapter):
+    """dataikuapi sends requests without a timeout and without retries; this adapter gives every request both, and
+    remembers the status of the last answer (DataikuException does not carry it)."""
+
+    def __init__(self, timeout, retries):
+        self._timeout = timeout
+        self.last_status = None
+        super().__init__(max_retries=read_retry(retries))
+
+    def send(self, request, **kwargs):  # pylint: disable=arguments-differ
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        self.last_status = None
+        response = super().send(request, **kwargs)
+        self.last_status = response.status_code
+        return response
+
+
+def is_transient(exc, adapter):
+    """True when ``exc`` (raised by a client call) may be a failure in transit: the request may or may not have
+    reached DSS. Connection errors, timeouts, and an error answer whose HTTP status was 502, 503 or 504."""
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                        requests.exceptions.ChunkedEncodingError)):
+        return True
+    return adapter is not None and adapter.last_status in TRANSIENT_STATUSES
+
+
+def is_loopback(host):
+    """True for localhost and loopback addresses (plain HTTP there never leaves the machine)."""
+    host = (host or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_transport_warning(url, validate_certs, option="url"):
+    """A warning text when talking to ``url`` does not protect the API key, else None."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and not validate_certs:
+        return ("%s %s: TLS certificates are not verified (validate_certs=false), so anyone on the path can "
+                "impersonate DSS and read the API key. Set ca_path to the CA that signed the certificate instead."
+                % (option, redact_userinfo(url)))
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        return ("%s %s: plain http:// to a host that is not this machine sends the API key unencrypted. Use "
+                "https:// for anything but a local test node." % (option, redact_userinfo(url)))
+    return None
+
+
+def userinfo_secrets(url):
+    """The user and password written in ``url`` (``https://KEY:@host``), which must never be echoed."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    return [s for s in (parts.username, parts.password) if s]
+
+
+def redact_userinfo(url):
+    """``url`` with any ``user:password@`` replaced by ``********@``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="********@" + parts.netloc.rsplit("@", 1)[1]).geturl()
