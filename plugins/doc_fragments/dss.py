@@ -28,14 +28,16 @@ options:
   validate_certs:
     description:
       - Verify the TLS certificate of the DSS node.
-      - Only set to V(false) for throw-away test nodes with self-signed certificates.
+      - Only set to V(false) for throw-away test nodes with self-signed certificates; the module then warns.
+      - The module also warns when O(url) is a plain V(http://) URL to a host other than this machine (the API key
+        would cross the network unencrypted).
       - If not set, the value of the E(DATAIKU_VALIDATE_CERTS) environment variable is used, else V(true).
     type: bool
     default: true
   ca_path:
     description:
       - Path to a PEM file of certificate authorities used to verify the DSS node's certificate.
-      - Ignored when O(validate_certs=false).
+      - Ignored when O(validate_certs=false). A path that does not exist is refused before any request.
       - If not set, the value of the E(DATAIKU_CA_PATH) environment variable is used (the AWX credential type of this
         collection injects it); an empty value means the system CA store.
     type: path
@@ -54,9 +56,20 @@ options:
       - Long operations such as bundle uploads are not bounded by this as a whole, only each read is.
     type: int
     default: 60
+  retries:
+    description:
+      - How many more times a read (GET) is sent after a connection error, a timeout or a V(502), V(503) or V(504)
+        answer, with exponential backoff (0.5, 1, 2... seconds).
+      - A write is never sent again blindly; after such a failure the module re-reads the state it was changing and
+        sends the write again (up to O(retries) times) only if it did not take effect.
+      - V(0) disables retries.
+    type: int
+    default: 3
   node_type:
     description:
       - Fail before changing anything unless the node at O(url) is of this type (read from C(GET /instance-info)).
+      - Whether or not it is set, a node whose C(GET /instance-info) does not name a node type is refused before any
+        other request: the URL does not point at DSS.
       - Guards against an inventory that points a task at the wrong DSS node. The message names both node types.
       - Modules whose operation only exists on one node type check it in any case.
     type: str
@@ -70,7 +83,8 @@ options:
   source:
     description:
       - The design node the bundle O(bundle_id) is exported on.
-      - The TLS client certificate options and O(timeout) of the task apply to this node too.
+      - The TLS client certificate options, O(timeout) and O(retries) of the task apply to this node too; its
+        certificate is verified with its own O(source.validate_certs) and O(source.ca_path), never the task's.
     type: dict
     suboptions:
       url:

@@ -17,9 +17,15 @@ import tempfile
 import uuid
 import zipfile
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import shown
+
 CHUNK_SIZE = 1024 * 1024
 MANIFEST = "export-manifest.json"
 _MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+# A member that inflates more than MAX_RATIO times (zip bomb) is refused once it is over RATIO_FLOOR_BYTES
+# uncompressed; real bundle content (code, JSON, CSV samples) stays far below this ratio.
+MAX_RATIO = 200
+RATIO_FLOOR_BYTES = 16 * 1024 * 1024
 
 
 class BundleArchiveError(Exception):
@@ -179,6 +185,7 @@ def read_manifest(path):
         raise BundleArchiveError("%s does not exist or is not a regular file" % path)
     try:
         with zipfile.ZipFile(path) as archive:
+            check_members(archive.infolist(), path)
             names = archive.namelist()
             member = MANIFEST if MANIFEST in names else _nested_manifest(names)
             if member is None:
@@ -198,6 +205,33 @@ def read_manifest(path):
     if not isinstance(manifest, dict):
         raise BundleArchiveError("%s in %s is not a JSON object" % (member, path))
     return manifest
+
+
+def unsafe_member_name(name):
+    """True for a member name that would be written outside the extraction directory: absolute (``/x``, ``\\x``,
+    ``C:x``) or with a ``..`` component."""
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return True
+    return ".." in name.replace("\\", "/").split("/")
+
+
+def check_members(infos, path):
+    """Raise BundleArchiveError for an archive DSS must not be given: unsafe member names, or members (or a
+    total) that inflate implausibly (a zip bomb). Reads only the central directory."""
+    total = 0
+    for info in infos:
+        if unsafe_member_name(info.filename):
+            raise BundleArchiveError("%s has a member with an unsafe name, %s (absolute or containing '..'): it would be "
+                                     "written outside the project when extracted" % (path, shown(info.filename)))
+        total += info.file_size
+        if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise BundleArchiveError("%s has a member, %s, that inflates from %d to %d bytes (more than %d times): "
+                                     "refusing an archive that looks like a zip bomb"
+                                     % (path, shown(info.filename), info.compress_size, info.file_size, MAX_RATIO))
+    size = os.path.getsize(path)
+    if total > RATIO_FLOOR_BYTES and total > MAX_RATIO * max(size, 1):
+        raise BundleArchiveError("%s inflates from %d to %d bytes (more than %d times): refusing an archive that looks "
+                                 "like a zip bomb" % (path, size, total, MAX_RATIO))
 
 
 def _nested_manifest(names):

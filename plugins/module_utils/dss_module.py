@@ -83,7 +83,8 @@ class DssModule(AnsibleModule):
             self.fail_json(msg="retries must be 0 or more, got %d." % self.params["retries"])
         self.url = self._checked_url(self.params["url"])
         self._node_info = None
-        self._adapters = {}
+        self._last_status = None  # HTTP status of the last answer received, by any client of this module
+        self._write_attempt = False  # inside write_once: transient failures go back to it instead of failing
         self.client = self.make_client(self.url, self.params["api_key"])
 
     # -- secrets in results -------------------------------------------------------------------------------------
@@ -152,29 +153,38 @@ class DssModule(AnsibleModule):
         session = client._session  # the client exposes no CA-bundle, timeout or retry option; set them on its session
         if validate and ca_path:
             session.verify = ca_path
-        adapter = DssAdapter(p["timeout"], p["retries"])
+        adapter = DssAdapter(p["timeout"], p["retries"], on_status=self._record_status)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        self._adapters[id(client)] = adapter
         return client
 
-    def write_once(self, what, write, happened, client=None, url=None):
+    def _record_status(self, status):
+        self._last_status = status
+
+    def is_transient(self, exc):
+        """True when the failed call may or may not have reached DSS (see dss_transport.is_transient)."""
+        return is_transient(exc, self._last_status)
+
+    def write_once(self, what, write, happened, url=None):
         """Run the write ``write()`` and return its result; never repeat a write that may have happened.
 
         Reads are retried by the transport; a write is not, because a write that failed in transit (connection
         error, timeout, 502/503/504 from a proxy) may have reached DSS. After such a failure ``happened()`` (reads
         only) says whether DSS holds the result: if so the write is done (returns None), if not it is sent again,
-        up to ``retries`` times with backoff. Any other failure is reported at once, as ``dss_errors`` does.
+        up to ``retries`` times with backoff. Any other failure is reported at once, as ``dss_errors`` does (also
+        from ``dss_errors`` blocks inside ``write``).
         """
-        adapter = self._adapters.get(id(client or self.client))
         attempts = self.params["retries"] + 1
         for attempt in range(1, attempts + 1):
             with self.dss_errors(what, url=url):
+                self._write_attempt = attempt < attempts
                 try:
                     return write()
                 except (DataikuException, requests.exceptions.RequestException) as exc:
-                    if attempt == attempts or not is_transient(exc, adapter):
+                    if not (self._write_attempt and self.is_transient(exc)):
                         raise
+                finally:
+                    self._write_attempt = False
             with self.dss_errors("check whether the interrupted attempt to %s took effect" % what, url=url):
                 if happened():
                     return None
@@ -196,22 +206,29 @@ class DssModule(AnsibleModule):
         url = url or self.url
         try:
             yield
-        except DataikuException as exc:
-            self.fail_json(msg=self.scrub("Failed to %s on %s: %s" % (what, url, exc)))
-        except requests.exceptions.SSLError as exc:
-            self.fail_json(msg=self.scrub(
-                "TLS verification failed for %s while trying to %s (%s). Set ca_path to the CA that signed the "
-                "DSS certificate, or validate_certs=false for a throw-away test node." % (url, what, _short_reason(exc))))
-        except requests.exceptions.Timeout:
-            self.fail_json(msg="DSS at %s did not answer within %s seconds while trying to %s."
-                           % (url, self.params["timeout"], what))
-        except requests.exceptions.ConnectionError as exc:
-            self.fail_json(msg=self.scrub("Could not connect to DSS at %s to %s: %s"
-                                          % (url, what, _short_reason(exc))))
-        except (ValueError, requests.exceptions.RequestException) as exc:
+        except (DataikuException, requests.exceptions.RequestException) as exc:
+            if self._write_attempt and self.is_transient(exc):
+                raise  # inside write_once, which re-reads before deciding
+            self._fail_for(exc, what, url)
+        except ValueError as exc:
+            self._fail_for(exc, what, url)
+
+    def _fail_for(self, exc, what, url):
+        """fail_json with one line saying what failed where, by kind of failure."""
+        if isinstance(exc, DataikuException):
+            msg = "Failed to %s on %s: %s" % (what, url, exc)
+        elif isinstance(exc, requests.exceptions.SSLError):
+            msg = ("TLS verification failed for %s while trying to %s (%s). Set ca_path to the CA that signed the "
+                   "DSS certificate, or validate_certs=false for a throw-away test node." % (url, what, _short_reason(exc)))
+        elif isinstance(exc, requests.exceptions.Timeout):
+            msg = "DSS at %s did not answer within %s seconds while trying to %s." % (url, self.params["timeout"], what)
+        elif isinstance(exc, requests.exceptions.ConnectionError):
+            msg = "Could not connect to DSS at %s to %s: %s" % (url, what, _short_reason(exc))
+        else:
             # requests' JSONDecodeError is a ValueError: a 2xx that is not JSON means this is not a DSS API.
-            self.fail_json(msg=self.scrub("Unexpected answer from %s while trying to %s: %s (is this the URL of a "
-                                          "DSS node?)" % (url, what, _short_reason(exc))))
+            msg = ("Unexpected answer from %s while trying to %s: %s (is this the URL of a DSS node?)"
+                   % (url, what, _short_reason(exc)))
+        self.fail_json(msg=self.scrub(msg))
 
     # -- existence --------------------------------------------------------------------------------------------
 

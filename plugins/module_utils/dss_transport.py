@@ -36,29 +36,34 @@ def read_retry(retries):
 
 class DssAdapter(HTTPAdapter):
     """dataikuapi sends requests without a timeout and without retries; this adapter gives every request both, and
-    remembers the status of the last answer (DataikuException does not carry it)."""
+    reports the status of each final answer to ``on_status`` (DataikuException does not carry it)."""
 
-    def __init__(self, timeout, retries):
+    def __init__(self, timeout, retries, on_status=None):
         self._timeout = timeout
-        self.last_status = None
+        self._on_status = on_status
         super().__init__(max_retries=read_retry(retries))
 
     def send(self, request, **kwargs):  # pylint: disable=arguments-differ
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
-        self.last_status = None
+        if self._on_status:
+            self._on_status(None)
         response = super().send(request, **kwargs)
-        self.last_status = response.status_code
+        if self._on_status:
+            self._on_status(response.status_code)
         return response
 
 
-def is_transient(exc, adapter):
-    """True when ``exc`` (raised by a client call) may be a failure in transit: the request may or may not have
-    reached DSS. Connection errors, timeouts, and an error answer whose HTTP status was 502, 503 or 504."""
+def is_transient(exc, last_status):
+    """True when ``exc`` (raised by a client call) may be a failure in transit, so that the request may or may not
+    have reached DSS: a connection error (not a TLS refusal), a timeout, a body cut short, or an error answer whose
+    HTTP status (``last_status``, the last answer received) was 502, 503 or 504."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
     if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                         requests.exceptions.ChunkedEncodingError)):
         return True
-    return adapter is not None and adapter.last_status in TRANSIENT_STATUSES
+    return not isinstance(exc, requests.exceptions.RequestException) and last_status in TRANSIENT_STATUSES
 
 
 def is_loopback(host):

@@ -82,7 +82,8 @@ options:
       - Only read when the bundle is not imported yet. In check mode the design node and its project are checked;
         a bundle not exported there yet is predicted to be imported, because a plan usually exports it in an earlier
         task that check mode did not run (a real run fails when it is missing). Mutually exclusive with O(src).
-      - The TLS client certificate options and O(timeout) of the task apply to this node too.
+      - The TLS client certificate options, O(timeout) and O(retries) of the task apply to this node too; its
+        certificate is verified with its own O(source.validate_certs) and O(source.ca_path), never the task's.
     # type and suboptions: doc fragment dataiku_gitops.dss.dss.source
   keep_last:
     description:
@@ -241,6 +242,7 @@ report:
 import os
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException, DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_paths import output_path_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_bundles, source_errors
@@ -293,6 +295,8 @@ class BundleTask:
         for option in ("src", "source"):
             if p[option] is not None and self.state not in IMPORT_STATES:
                 errors.append("%s is only used with state=imported or state=active (state is %s)." % (option, self.state))
+        if self.state == "exported":
+            errors.append(output_path_error(p["dest"], "dest", allow_dir=True))
         if p["source"]:
             errors += source_errors(self.module, p["source"], self.key, self.bundle_id,
                                     ", so the imported bundle would not be %s" % self.module.echo(self.bundle_id))
@@ -502,7 +506,9 @@ class AutomationSide:
             task.finish(changed, before, after, **result)
 
         if upload:
-            result["uploaded_bytes"] = upload()
+            result["uploaded_bytes"] = module.write_once(
+                "import bundle %s into project %s" % (task.bundle_id, task.key), upload,
+                lambda: task.bundle_id in self.read()[1]) or 0
             exists, ids, active = self.read()
             if task.bundle_id not in ids:
                 task.fail("The archive was uploaded to project %s on %s, but no bundle %s appears there (imported "
@@ -603,13 +609,21 @@ class AutomationSide:
         """Preload then activate; fail with DSS's messages when either reports an error."""
         task, module = self.task, self.module
         report = None
+        # A preload has no state to re-read and is harmless to repeat; an activation is checked by re-reading.
+        checks = {"preload": lambda: False, "activate": lambda: self.read()[2] == task.bundle_id}
         for action, call in (("preload", self.project.preload_bundle), ("activate", self.project.activate_bundle)):
-            with module.dss_errors("%s bundle %s of project %s" % (action, task.bundle_id, task.key)):
+            def attempt(call=call, action=action):
                 try:
-                    response = call(task.bundle_id)
+                    return call(task.bundle_id)
                 except DataikuException as exc:
+                    if module.is_transient(exc):
+                        raise
                     # A fatal pre-activation check (missing connection...) comes back as an API error.
-                    self._activation_failed(action, previous, [str(exc)], None)
+                    return self._activation_failed(action, previous, [str(exc)], None)
+            response = module.write_once("%s bundle %s of project %s" % (action, task.bundle_id, task.key), attempt,
+                                         checks[action])
+            if response is None:  # the re-read showed the activation done; its report was lost in transit
+                continue
             report = bundles.activation_report(response)
             problems = bundles.report_problems(report)
             if problems:

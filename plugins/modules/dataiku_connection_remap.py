@@ -109,7 +109,8 @@ options:
         design project's current datasets, whose connections are checked (typed when the key may list the design
         node's connections); code envs are then not checked.
       - Requires O(bundle_id).
-      - The TLS client certificate options and O(timeout) of the task apply to this node too.
+      - The TLS client certificate options, O(timeout) and O(retries) of the task apply to this node too; its
+        certificate is verified with its own O(source.validate_certs) and O(source.ca_path), never the task's.
     # type and suboptions: doc fragment dataiku_gitops.dss.dss.source
 notes:
   - Duplicated sources in an existing list are read as "first entry wins"; a managed source is rewritten as one
@@ -294,6 +295,11 @@ def view(state):
                 code_envs_behavior=state["behavior"])
 
 
+def same_remapping(left, right):
+    return (same_entries(left["connections"], right["connections"])
+            and same_entries(left["code_envs"], right["code_envs"]) and left["behavior"] == right["behavior"])
+
+
 def write(raw, after, params):
     """Put the managed keys into the raw settings, creating the containers only when something is set."""
     container = raw.get("bundleContainerSettings")
@@ -348,13 +354,11 @@ def main():
                                              module.url),
                          resolution=conn_rows, code_env_resolution=env_rows)
 
-    changed = not (same_entries(before["connections"], after["connections"])
-                   and same_entries(before["code_envs"], after["code_envs"])
-                   and before["behavior"] == after["behavior"])
+    changed = not same_remapping(before, after)
     if changed and not module.check_mode:
         write(settings.get_raw(), after, p)
-        with module.dss_errors("save the settings of project %s" % p["project_key"]):
-            settings.save()
+        module.write_once("save the settings of project %s" % p["project_key"], settings.save,
+                          lambda: same_remapping(remapping_of(state.settings().get_raw()), after))
 
     shown = view(after)
     module.exit_with(changed, before=view(before), after=shown, resolution=conn_rows, code_env_resolution=env_rows,

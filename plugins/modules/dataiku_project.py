@@ -339,7 +339,8 @@ class ProjectRunner:
         for endpoint, plan in plans.items():
             if plan.changed:
                 what, func = writers[endpoint]
-                self.call(what, func, plan.payload)
+                self.module.write_once(what.replace("%s", self.key), lambda func=func, plan=plan: func(plan.payload),
+                                       lambda endpoint=endpoint: not self.plan(None)[endpoint].changed)
 
     def verify(self, written):
         """Re-read what was written and fail if DSS did not keep it (DSS answers 200 and may drop keys)."""
@@ -395,8 +396,11 @@ class ProjectRunner:
         if self.module.check_mode:
             predicted = predicted_summary({"projectKey": self.key}, dict(p, name=name), owner=owner, tags=tags)
             self.module.exit_with(True, {}, after, project=predicted)
-        self.call("create project %s", self.client.create_project, self.key, name, owner, description=p["description"],
-                  permissions=create_permissions(p["permissions"]), tags=tags or [])
+        self.module.write_once(
+            "create project %s" % self.key,
+            lambda: self.client.create_project(self.key, name, owner, description=p["description"],
+                                               permissions=create_permissions(p["permissions"]), tags=tags or []),
+            lambda: self.find_summary() is not None)
         # The create body does not carry everything (short description, variables) and DSS may add defaults
         # (e.g. permission entries): converge the managed fields exactly as on an existing project.
         plans = self.plan({"projectKey": self.key, "name": name})

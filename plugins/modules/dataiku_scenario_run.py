@@ -291,6 +291,7 @@ from datetime import datetime, timezone
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import name_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_junit import junit_document, write_junit
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_paths import output_path_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_report import (
     acceptable,
@@ -333,6 +334,7 @@ def input_errors(params):
     for option in ("scenario_timeout", "total_timeout", "poll_interval"):
         if params[option] is not None and params[option] <= 0:
             errors.append("%s must be a positive number of seconds, got %s." % (option, params[option]))
+    errors.append(output_path_error(params["junit_xml"], "junit_xml", create_dirs=True))
     return [e for e in errors if e]
 
 

@@ -4,6 +4,8 @@ check mode, stop_on_failure and the JUnit report."""
 # pylint: disable=redefined-outer-name,unused-import
 import xml.etree.ElementTree as ET
 
+from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_scenario_run
+
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.scenario_fakes import (
     Script,
     fake_client,
@@ -197,15 +199,27 @@ def test_junit_report_written_even_when_failing(fake_client, capsys, tmp_path):
     assert cases["TEST_3_SKIP"].find("skipped") is not None
 
 
-def test_junit_write_error_fails_after_the_runs_with_both_messages(fake_client, capsys, tmp_path):
+def test_unwritable_junit_path_fails_before_any_request(fake_client, capsys, tmp_path):
     fake_client.add("TEST_KO", Script("FAILED", [step("build", "FAILED", "boom")]))
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    failed, result = run(capsys, project_key="P", junit_xml=str(blocker / "report.xml"))
+    failed, result = run(capsys, project_key="P", junit_xml=str(blocker / "sub" / "report.xml"))
+    assert failed
+    assert fake_client.calls == [] and not fake_client.runs
+    assert result["msg"] == "junit_xml %s: %s is not a directory." % (blocker / "sub" / "report.xml", blocker)
+
+
+def test_junit_write_error_fails_after_the_runs_with_both_messages(fake_client, capsys, tmp_path, monkeypatch):
+    fake_client.add("TEST_KO", Script("FAILED", [step("build", "FAILED", "boom")]))
+
+    def disk_full(path, report):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(dataiku_scenario_run, "write_junit", disk_full)
+    failed, result = run(capsys, project_key="P", junit_xml=str(tmp_path / "report.xml"))
     assert failed
     assert fake_client.runs and result["results"][0]["outcome"] == "FAILED"
     assert result["msg"].startswith("1 of 1 scenario(s) of project P")
-    assert "The JUnit report could not be written to %s" % (blocker / "report.xml") in result["msg"]
+    assert "The JUnit report could not be written to %s" % (tmp_path / "report.xml") in result["msg"]
     assert result["junit_xml"] is None
 
 
