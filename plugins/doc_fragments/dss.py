@@ -63,6 +63,7 @@ options:
       - A write is never sent again blindly; after such a failure the module re-reads the state it was changing and
         sends the write again (up to O(retries) times) only if it did not take effect.
       - V(0) disables retries.
+      - If not set, the value of the E(DATAIKU_RETRIES) environment variable is used, else V(3).
     type: int
     default: 3
   node_type:

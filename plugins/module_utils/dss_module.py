@@ -46,7 +46,7 @@ def dss_argument_spec():
         client_cert=dict(type="path"),
         client_key=dict(type="path", no_log=False),
         timeout=dict(type="int", default=60),
-        retries=dict(type="int", default=3),
+        retries=dict(type="int", default=3, fallback=(env_fallback, ["DATAIKU_RETRIES"])),
         node_type=dict(type="str", choices=["design", "automation"]),
     )
 

@@ -25,8 +25,12 @@ SECRET_IN_TEXT_RE = re.compile(r"(?:api_?key|apikey|password|passwd|secret|token
 URL_IN_TEXT_RE = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.IGNORECASE)
 
 
+WORD_SPLIT_RE = re.compile(r"[\s,;=\"'{}\[\]]+")
+
+
 def _leaves(value):
-    """Every string inside ``value`` (a scalar, list or dict, keys included)."""
+    """Every string inside ``value`` (a scalar, list or dict, keys included), and the words of each: ansible-core
+    may turn ``"a=KEY b=c"`` into a dict whose values are those words."""
     if isinstance(value, dict):
         for key, item in value.items():
             yield from _leaves(key)
@@ -36,6 +40,7 @@ def _leaves(value):
             yield from _leaves(item)
     elif isinstance(value, str):
         yield value
+        yield from WORD_SPLIT_RE.split(value)
 
 
 def _in_text(text):
@@ -55,27 +60,38 @@ def _known_names(options):
     return names
 
 
-def _expects_mapping(spec):
-    return spec.get("type") == "dict"
+def _walk_dict(value, options, found):
+    """Collect into ``found`` what to mask in a dict validated against ``options`` (None: free-form)."""
+    names = _known_names(options) if options is not None else None
+    for key, item in value.items():
+        if str(key).startswith("_ansible_"):
+            continue
+        spec = names.get(key) if names is not None else None
+        if SECRET_NAME_RE.search(str(key)) or (names is not None and spec is None):
+            found.update(_leaves(item))  # a secret-looking name, or a name the module does not know
+        else:
+            _walk(item, spec, found)
 
 
-def _walk(value, options, found):
-    """Collect into ``found`` the strings of ``value`` (validated against ``options``, None: free-form)."""
-    if isinstance(value, dict):
-        names = _known_names(options) if options is not None else None
-        for key, item in value.items():
-            if str(key).startswith("_ansible_"):
-                continue
-            spec = names.get(key) if names is not None else None
-            if SECRET_NAME_RE.search(str(key)) or (names is not None and spec is None):
-                found.update(_leaves(item))  # a secret-looking name, or a name the module does not know
-            elif spec is not None and _expects_mapping(spec) and not isinstance(item, dict) and item is not None:
-                found.update(_leaves(item))  # a dict option given a string or a list: its content is unparsed
+def _walk(value, spec, found):
+    """Collect into ``found`` what to mask in one value of the option ``spec`` (None: free-form content)."""
+    spec = spec or {}
+    wanted, elements = spec.get("type"), spec.get("elements")
+    if value is None:
+        return
+    if wanted == "dict" and not isinstance(value, dict):
+        found.update(_leaves(value))  # a dict option given a string or a list: its content is unparsed
+    elif wanted == "list" and elements == "dict":
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                _walk_dict(item, spec.get("options"), found)
             else:
-                _walk(item, (spec or {}).get("options"), found)
+                found.update(_leaves(item))  # an entry that should be a dict
+    elif isinstance(value, dict):
+        _walk_dict(value, spec.get("options"), found)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _walk(item, options, found)
+            _walk(item, None, found)
     elif isinstance(value, str):
         found.update(_in_text(value))
 
@@ -83,5 +99,5 @@ def _walk(value, options, found):
 def values_to_mask(params, argument_spec):
     """The strings of ``params`` (raw module arguments) that must not appear in any output."""
     found = set()
-    _walk(params or {}, argument_spec or {}, found)
+    _walk_dict(params or {}, argument_spec or {}, found)
     return {value for value in found if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH}

@@ -10,11 +10,11 @@ prints ``listening on http://127.0.0.1:<port>`` and forwards every request to th
 - ``lost``: forwards the request, then resets the connection instead of answering: DSS did the work but the client
   never hears of it (the case that makes blind write retries dangerous).
 
-Which requests fail is deterministic: request number N (1-based, in arrival order) is faulted when N is in
-``--nth`` or when the seeded random draw for N is below ``--rate``; the kind is drawn from ``--kinds`` by the same
-generator. ``/__emulator__/*`` (the test harness's own inspection) is never faulted nor counted.
-``GET /__fault_proxy__/stats`` returns ``{"requests": n, "faults": {kind: n}, "faulted": [[n, method, path, kind]]}``;
-``POST /__fault_proxy__/config`` with ``{"rate": .., "nth": [..], "kinds": [..]}`` changes the plan while running.
+Which requests fail is deterministic: request number N (1-based, in arrival order, counting only requests whose
+"METHOD PATH" matches ``--match`` when given) is faulted when N is in ``--nth`` or when the seeded random draw for
+N is below ``--rate``; the kind is drawn from ``--kinds`` by the same generator. ``/__emulator__/*`` (the test harness's own inspection) is never faulted nor counted.
+``GET /__fault_proxy__/stats`` returns ``{"requests": n, "matched": n, "faults": {kind: n}, "faulted": [[n, method, path, kind]]}``;
+``POST /__fault_proxy__/config`` with ``{"rate": .., "nth": [..], "kinds": [..], "match": ..}`` changes the plan while running.
 
 ``FaultProxy`` starts and stops the process from Python (``with FaultProxy(node.url, rate=0.03) as proxy``).
 """
@@ -24,6 +24,7 @@ import http.client
 import json
 import os
 import random
+import re
 import socket
 import struct
 import subprocess
@@ -44,15 +45,16 @@ NEVER_FAULTED = ("/__emulator__/",)
 class FaultPlan:
     """Which request numbers fail and how; thread-safe, deterministic for a given seed and arrival order."""
 
-    def __init__(self, rate=0.0, seed=0, nth=(), kinds=KINDS):
+    def __init__(self, rate=0.0, seed=0, nth=(), kinds=KINDS, match=None):
         self.lock = threading.Lock()
         self.rng = random.Random(seed)
-        self.configure(rate, nth, kinds)
+        self.configure(rate, nth, kinds, match)
         self.requests = 0
+        self.matched = 0
         self.faults = {kind: 0 for kind in KINDS}
         self.faulted = []
 
-    def configure(self, rate=None, nth=None, kinds=None):
+    def configure(self, rate=None, nth=None, kinds=None, match=None):
         if rate is not None:
             self.rate = float(rate)
         if nth is not None:
@@ -62,12 +64,17 @@ class FaultPlan:
             if unknown or not kinds:
                 raise ValueError("fault kinds must be among %s, got %s" % (", ".join(KINDS), kinds))
             self.kinds = list(kinds)
+        if match is not None:
+            self.match = re.compile(match) if match else None
 
     def next(self, method, path):
         """The fault kind for this request, or None."""
         with self.lock:
             self.requests += 1
-            number = self.requests
+            if self.match and not self.match.search("%s %s" % (method, path)):
+                return None
+            self.matched += 1
+            number = self.matched
             draw, pick = self.rng.random(), self.rng.randrange(len(self.kinds))
             if number not in self.nth and draw >= self.rate:
                 return None
@@ -78,7 +85,7 @@ class FaultPlan:
 
     def stats(self):
         with self.lock:
-            return {"requests": self.requests, "faults": dict(self.faults), "faulted": list(self.faulted)}
+            return {"requests": self.requests, "matched": self.matched, "faults": dict(self.faults), "faulted": list(self.faulted)}
 
 
 class ProxyHandler(BaseHTTPRequestHandler):
@@ -183,9 +190,11 @@ class ProxyServer(ThreadingHTTPServer):
 class FaultProxy:
     """The proxy as a child process: ``FaultProxy(target_url, rate=.., seed=.., nth=.., kinds=..).start()``."""
 
-    def __init__(self, target, rate=0.0, seed=0, nth=(), kinds=KINDS):
+    def __init__(self, target, rate=0.0, seed=0, nth=(), kinds=KINDS, match=None):
         self.target = target
         self.args = ["--rate", str(rate), "--seed", str(seed), "--kinds", ",".join(kinds)]
+        if match:
+            self.args += ["--match", match]
         if nth:
             self.args += ["--nth", ",".join(str(n) for n in nth)]
         self.proc = None
@@ -244,9 +253,11 @@ def main(argv=None):
     parser.add_argument("--rate", type=float, default=0.0, help="probability that a request is faulted")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--nth", default="", help="comma-separated request numbers (1-based) that are faulted")
+    parser.add_argument("--match", default=None,
+                        help="regular expression on 'METHOD PATH': only matching requests are counted and faulted")
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated fault kinds among %s" % ", ".join(KINDS))
     args = parser.parse_args(argv)
-    plan = FaultPlan(args.rate, args.seed, [n for n in args.nth.split(",") if n], args.kinds.split(","))
+    plan = FaultPlan(args.rate, args.seed, [n for n in args.nth.split(",") if n], args.kinds.split(","), args.match)
     server = ProxyServer(("127.0.0.1", args.port), args.target, plan)
     print("listening on http://127.0.0.1:%d" % server.server_address[1], flush=True)
     try:

@@ -1,0 +1,124 @@
+"""Retries through a fault-injecting proxy (tests/support/fault_proxy.py) in front of emulator nodes.
+
+Reads are retried by the transport (urllib3 Retry on the client's session). A write is never sent again blindly:
+after a failure in transit the module re-reads, so a write that reached DSS but whose answer was lost ("lost") is
+sent once, and a write that never arrived ("reset", "503") is sent again. The proxy's ``matched`` counter says how
+many times the write itself was sent; the emulator's state says what happened.
+"""
+
+# pylint: disable=redefined-outer-name
+import pytest
+
+from tests.support.real_node import require_emulator
+
+KEY = "CHURN"
+BUNDLE_ID = "v1"
+PROJECT = "dataiku_gitops.dss.dataiku_project"
+BUNDLE = "dataiku_gitops.dss.dataiku_bundle"
+REMAP = "dataiku_gitops.dss.dataiku_connection_remap"
+API = "/dip/publicapi"
+
+
+def _through(proxy, node):
+    return {"url": proxy.url, "api_key": node.api_key}
+
+
+@pytest.fixture
+def archive(design_node, tmp_path):
+    """A bundle archive of a small CHURN project, exported through the official client."""
+    require_emulator(design_node)
+    project = design_node.client().create_project(KEY, "Churn", "admin")
+    project.create_dataset("customers", "Filesystem", params={"connection": "filesystem_managed", "path": "c"})
+    project.export_bundle(BUNDLE_ID)
+    path = tmp_path / "v1.zip"
+    project.download_exported_bundle_archive_to_file(BUNDLE_ID, str(path))
+    return str(path)
+
+
+def _active(node):
+    return (node.client().get_project(KEY).get_summary().get("activeBundleState") or {}).get("bundleId")
+
+
+def test_reads_are_retried_after_503_resets_and_lost_answers(automation_node, fault_proxy, playbook):
+    require_emulator(automation_node)
+    proxy = fault_proxy(automation_node.url, match="^GET ", nth=(1, 2, 3, 5), kinds=("503", "reset", "lost"), seed=7)
+    task = {"name": "project", PROJECT: dict(_through(proxy, automation_node), project_key=KEY, description="d")}
+    result = playbook(tasks=[task])
+    assert result.rc == 0, result
+    assert result.task("project")["changed"]
+    stats = proxy.stats()
+    assert len(stats["faulted"]) == 4 and all(f[1] == "GET" for f in stats["faulted"]), stats
+    assert automation_node.client().get_project(KEY).get_metadata()["description"] == "d"
+    writes, digest = automation_node.writes(), automation_node.digest()
+    again = playbook(tasks=[task])
+    assert again.rc == 0 and not again.task("project")["changed"], again
+    assert automation_node.writes() == writes and automation_node.digest() == digest
+
+
+def test_without_retries_one_503_fails_with_one_clear_line(automation_node, fault_proxy, playbook):
+    require_emulator(automation_node)
+    digest = automation_node.digest()
+    proxy = fault_proxy(automation_node.url, nth=(1,), kinds=("503",))
+    result = playbook(tasks=[{"name": "project", PROJECT: dict(_through(proxy, automation_node), project_key=KEY,
+                                                                 retries=0)}])
+    msg = result.task("project")["result"]["msg"]
+    assert result.rc != 0 and msg.startswith("Failed to read the instance info on %s: " % proxy.url), msg
+    assert "503 Service Unavailable" in msg and "\n" not in msg and "Traceback" not in msg
+    assert automation_node.digest() == digest and automation_node.writes() == 0
+
+
+@pytest.mark.parametrize("kind, sends", [("lost", 1), ("reset", 2), ("503", 2)])
+def test_a_failed_create_is_resent_only_if_it_did_not_happen(automation_node, fault_proxy, playbook, kind, sends):
+    require_emulator(automation_node)
+    proxy = fault_proxy(automation_node.url, match="^POST %s/projects/$" % API, nth=(1,), kinds=(kind,))
+    result = playbook(tasks=[{"name": "project", PROJECT: dict(_through(proxy, automation_node), project_key=KEY)}])
+    assert result.rc == 0 and result.task("project")["changed"], result
+    assert proxy.stats()["matched"] == sends
+    assert automation_node.client().list_project_keys() == [KEY]
+
+
+def test_lost_import_and_activation_answers_are_confirmed_by_reading(automation_node, archive, fault_proxy, playbook):
+    proxy = fault_proxy(automation_node.url, match="^POST %s/(projectsFromBundle/|projects/%s/bundles/imported/%s/"
+                        "actions/activate)" % (API, KEY, BUNDLE_ID), nth=(1, 2), kinds=("lost",))
+    task = {"name": "deploy", BUNDLE: dict(_through(proxy, automation_node), project_key=KEY, bundle_id=BUNDLE_ID,
+                                           state="active", src=archive)}
+    result = playbook(tasks=[task])
+    assert result.rc == 0, result
+    done = result.task("deploy")["result"]
+    assert done["changed"] and done["active_bundle_id"] == BUNDLE_ID and done["project_created"], done
+    stats = proxy.stats()
+    assert stats["matched"] == 2 and [f[3] for f in stats["faulted"]] == ["lost", "lost"], stats  # nothing re-sent
+    assert _active(automation_node) == BUNDLE_ID
+    writes, digest = automation_node.writes(), automation_node.digest()
+    again = playbook(tasks=[task])
+    assert again.rc == 0 and not again.task("deploy")["changed"], again
+    assert automation_node.writes() == writes and automation_node.digest() == digest
+
+
+def test_activation_refused_by_a_proxy_is_sent_again(automation_node, archive, fault_proxy, playbook):
+    proxy = fault_proxy(automation_node.url, match="actions/activate$", nth=(1,), kinds=("503",))
+    result = playbook(tasks=[{"name": "deploy", BUNDLE: dict(_through(proxy, automation_node), project_key=KEY,
+                                                               bundle_id=BUNDLE_ID, state="active", src=archive)}])
+    assert result.rc == 0, result
+    assert proxy.stats()["matched"] == 2 and _active(automation_node) == BUNDLE_ID
+
+
+def test_lost_remap_save_is_not_sent_again(automation_node, archive, fault_proxy, playbook):
+    require_emulator(automation_node)
+    automation_node.client().create_connection("pg_prod", "PostgreSQL", params={"host": "h", "port": 5432})
+    direct = {"url": automation_node.url, "api_key": automation_node.api_key}
+    setup = playbook(tasks=[{"name": "import", BUNDLE: dict(direct, project_key=KEY, bundle_id=BUNDLE_ID,
+                                                              state="imported", src=archive)}])
+    assert setup.rc == 0, setup
+    proxy = fault_proxy(automation_node.url, match="^PUT %s/projects/%s/settings" % (API, KEY), nth=(1,),
+                        kinds=("lost",))
+    task = {"name": "remap", REMAP: dict(_through(proxy, automation_node), project_key=KEY,
+                                         connections={"filesystem_managed": "pg_prod"})}
+    result = playbook(tasks=[task])
+    assert result.rc == 0 and result.task("remap")["changed"], result
+    assert proxy.stats()["matched"] == 1
+    assert result.task("remap")["result"]["connections"] == [{"source": "filesystem_managed", "target": "pg_prod"}]
+    writes = automation_node.writes()
+    again = playbook(tasks=[task])
+    assert again.rc == 0 and not again.task("remap")["changed"], again
+    assert automation_node.writes() == writes
