@@ -9,6 +9,7 @@ client, HTTP and TLS failures into a short ``fail_json`` message (never a traceb
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import time
@@ -97,9 +98,27 @@ class DssModule(AnsibleModule):
         if isinstance(params, dict):
             self.no_log_values.update(values_to_mask(params, self.argument_spec))
 
+    def _unsupported_hint(self, msg):
+        """AnsibleModule reports only the first validation error: when a misspelt option (``apikey``) also caused a
+        "missing required arguments: api_key", name the misspelt one too, with the closest supported name."""
+        result = getattr(self, "validation_result", None)
+        names = sorted(".".join(n) if isinstance(n, tuple) else n for n in (result.unsupported_parameters if result else ()))
+        names = [n for n in names if n not in msg]
+        if not names:
+            return msg
+        hints = []
+        for name in names:
+            *context, last = name.split(".")
+            options = self.argument_spec
+            for part in context:
+                options = (options.get(part) or {}).get("options") or {}
+            close = difflib.get_close_matches(last, list(options), n=1)
+            hints.append("%s (did you mean %s?)" % (name, ".".join(context + close)) if close else name)
+        return "%s. Unsupported parameters: %s." % (msg.rstrip("."), ", ".join(hints))
+
     def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
         self._mask_raw_secrets()
-        super().fail_json(msg=msg, **kwargs)
+        super().fail_json(msg=self._unsupported_hint(msg), **kwargs)
 
     def exit_json(self, **kwargs):
         self._mask_raw_secrets()

@@ -105,7 +105,7 @@ def test_activation_refused_by_a_proxy_is_sent_again(automation_node, archive, f
 
 def test_lost_remap_save_is_not_sent_again(automation_node, archive, fault_proxy, playbook):
     require_emulator(automation_node)
-    automation_node.client().create_connection("pg_prod", "PostgreSQL", params={"host": "h", "port": 5432})
+    automation_node.client().create_connection("fs_prod", "Filesystem", params={"root": "/data/prod"})
     direct = {"url": automation_node.url, "api_key": automation_node.api_key}
     setup = playbook(tasks=[{"name": "import", BUNDLE: dict(direct, project_key=KEY, bundle_id=BUNDLE_ID,
                                                               state="imported", src=archive)}])
@@ -113,11 +113,11 @@ def test_lost_remap_save_is_not_sent_again(automation_node, archive, fault_proxy
     proxy = fault_proxy(automation_node.url, match="^PUT %s/projects/%s/settings" % (API, KEY), nth=(1,),
                         kinds=("lost",))
     task = {"name": "remap", REMAP: dict(_through(proxy, automation_node), project_key=KEY,
-                                         connections={"filesystem_managed": "pg_prod"})}
+                                         connections={"filesystem_managed": "fs_prod"})}
     result = playbook(tasks=[task])
     assert result.rc == 0 and result.task("remap")["changed"], result
     assert proxy.stats()["matched"] == 1
-    assert result.task("remap")["result"]["connections"] == [{"source": "filesystem_managed", "target": "pg_prod"}]
+    assert result.task("remap")["result"]["connections"] == {"filesystem_managed": "fs_prod"}
     writes = automation_node.writes()
     again = playbook(tasks=[task])
     assert again.rc == 0 and not again.task("remap")["changed"], again

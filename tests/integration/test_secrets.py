@@ -10,6 +10,7 @@ nothing was written (state digest).
 # pylint: disable=redefined-outer-name
 import os
 import shutil
+import sys
 
 import ansible_runner
 import pytest
@@ -73,8 +74,9 @@ def test_messages_say_what_is_wrong_without_the_value(automation_node, playbook)
     require_emulator(automation_node)
     result = playbook(tasks=leak_playbook(automation_node))
     msgs = {t["task"]: t["result"]["msg"] for t in result.tasks if t["status"] in ("failed", "ignored")}
-    assert "apikey" in msgs["misspelt apikey"] and "Unsupported parameters" in msgs["misspelt apikey"]
-    assert "source.apikey" in msgs["source with a misspelt apikey"]
+    assert msgs["misspelt apikey"] == ("missing required arguments: api_key. Unsupported parameters: apikey (did you "
+                                       "mean api_key?).")
+    assert "source.apikey (did you mean source.api_key?)" in msgs["source with a misspelt apikey"]
     assert "url must not contain credentials" in msgs["key in URL userinfo"]
     assert "********@127.0.0.1" in msgs["key in URL userinfo"]
     assert "source.url must not contain credentials" in msgs["source key in URL userinfo"]
@@ -89,8 +91,9 @@ def runner_dir(tmp_path):
     shutil.rmtree(private, ignore_errors=True)
 
 
-def test_key_is_nowhere_in_ansible_runner_artifacts(automation_node, runner_dir):
+def test_key_is_nowhere_in_ansible_runner_artifacts(automation_node, runner_dir, monkeypatch):
     require_emulator(automation_node)
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     import yaml  # pylint: disable=import-outside-toplevel
     play = [{"name": "leaks", "hosts": "localhost", "gather_facts": False, "tasks": leak_playbook(automation_node)}]
     (runner_dir / "project" / "leaks.yml").write_text(yaml.safe_dump(play, sort_keys=False))

@@ -48,6 +48,7 @@ class FaultPlan:
     def __init__(self, rate=0.0, seed=0, nth=(), kinds=KINDS, match=None):
         self.lock = threading.Lock()
         self.rng = random.Random(seed)
+        self.match = None
         self.configure(rate, nth, kinds, match)
         self.requests = 0
         self.matched = 0
@@ -184,7 +185,8 @@ class ProxyServer(ThreadingHTTPServer):
         self.plan = plan
 
     def handle_error(self, request, client_address):
-        pass  # resets and clients that went away are expected here
+        if not isinstance(sys.exc_info()[1], (OSError, ValueError)):  # resets and clients gone away are expected
+            super().handle_error(request, client_address)
 
 
 class FaultProxy:
