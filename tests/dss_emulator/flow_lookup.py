@@ -23,4 +23,10 @@ class StoreLookup(Lookup):
         return store().get("connection", "", name)
 
     def run_python(self, project_key, script, flow):
-        return python_process.run(self.context, project_key, script, flow)
+        st = store()
+        owners = {project_key} | {ref.split(".", 1)[0] for ref in (flow or {}).get("inputs", [])
+                                  + (flow or {}).get("outputs", [])}
+        variables = st.get("variables", project_key, "variables") or {}
+        project = {"datasets": ["%s.%s" % (key, name) for key in sorted(owners) for name in st.ids("dataset", key)],
+                   "variables": dict(variables.get("standard") or {}, **(variables.get("local") or {}))}
+        return python_process.run(self.context, project_key, script, flow, project)

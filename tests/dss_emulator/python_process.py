@@ -41,7 +41,7 @@ def time_limit():
         return DEFAULT_TIME_LIMIT_S
 
 
-def _env(context, project_key, flow):
+def _env(context, project_key, flow, project):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DKU_")}
     env.update({"PYTHONPATH": os.pathsep.join([RUNTIME] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
                 "PYTHONUNBUFFERED": "1", "DKU_CURRENT_PROJECT_KEY": project_key,
@@ -49,6 +49,7 @@ def _env(context, project_key, flow):
                 "DKU_EMULATOR_DATASETS_DIR": datasets_dir(context.data_dir)})
     if flow is not None:
         env["DKU_EMULATOR_RECIPE_FLOW"] = json.dumps(flow)
+    env["DKU_EMULATOR_PROJECT"] = json.dumps(project)
     return env
 
 
@@ -70,8 +71,9 @@ def _failure(report, returncode, timed_out, limit, killed):
                    % (report["line"], report["clazz"], report["message"]))
 
 
-def run(context, project_key, script, flow=None):
-    """Run `script`; (thrown or None, output text). flow: {"inputs", "outputs"} full names for a recipe."""
+def run(context, project_key, script, flow=None, project=None):
+    """Run `script`; (thrown or None, output text). flow: {"inputs", "outputs"} full names for a recipe; project:
+    {"datasets": [full names that exist], "variables": {resolved project variables}}."""
     limit = time_limit()
     with tempfile.TemporaryDirectory(prefix="dss-python-") as work:
         script_path = os.path.join(work, "script.py")
@@ -79,7 +81,7 @@ def run(context, project_key, script, flow=None):
         with open(script_path, "w", encoding="utf-8") as fp:
             fp.write(script or "")
         proc = subprocess.Popen([sys.executable, os.path.join(RUNTIME, "run_python.py"), script_path, result_path],
-                                cwd=work, env=_env(context, project_key, flow), stdin=subprocess.DEVNULL,
+                                cwd=work, env=_env(context, project_key, flow, project or {}), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         with _lock:
             _live.setdefault(context.token, []).append(proc)

@@ -11,6 +11,7 @@ import os
 
 DATASETS_DIR = "DKU_EMULATOR_DATASETS_DIR"  # <data-dir>/datasets: <PROJECT>/<name>.csv
 RECIPE_FLOW = "DKU_EMULATOR_RECIPE_FLOW"  # JSON {"inputs": [P.name], "outputs": [P.name]}; absent outside recipes
+PROJECT = "DKU_EMULATOR_PROJECT"  # JSON {"datasets": [P.name that exist], "variables": {...}} when the code started
 PROJECT_KEY = "DKU_CURRENT_PROJECT_KEY"
 
 
@@ -25,19 +26,27 @@ def api_client():
                                 no_check_certificate=True)
 
 
+def _project():
+    return json.loads(os.environ.get(PROJECT) or "{}")
+
+
 def get_custom_variables(project_key=None):
-    """The project's variables, local ones winning over standard ones (as DSS resolves them)."""
-    variables = api_client().get_project(project_key or default_project_key()).get_variables()
-    return dict(variables.get("standard") or {}, **(variables.get("local") or {}))
+    """The project's variables as the run started, local ones winning over standard ones (as DSS resolves them)."""
+    if project_key and project_key != default_project_key():
+        variables = api_client().get_project(project_key).get_variables()
+        return dict(variables.get("standard") or {}, **(variables.get("local") or {}))
+    return dict(_project().get("variables") or {})
 
 
 def _full_name(name):
     return name if "." in name else "%s.%s" % (default_project_key(), name)
 
 
-def _check_declared(full_name):
+def _check_usable(full_name, ignore_flow):
+    if full_name not in (_project().get("datasets") or []):
+        raise Exception("Dataset %s does not exist" % full_name)  # pylint: disable=broad-exception-raised
     flow = os.environ.get(RECIPE_FLOW)
-    if flow is None:
+    if flow is None or ignore_flow:
         return
     declared = json.loads(flow)
     if full_name not in declared.get("inputs", []) + declared.get("outputs", []):
@@ -48,14 +57,14 @@ def _check_declared(full_name):
 class Dataset:
     """A dataset's rows: read from and written to <datasets dir>/<PROJECT>/<name>.csv (header = column names).
 
-    A dataset that was never written reads as empty. Values read back are strings (CSV keeps no types)."""
+    The dataset must exist (and, in a recipe, be declared as an input or output). A dataset that was never written
+    reads as empty. Values read back are strings (CSV keeps no types)."""
 
     def __init__(self, name, project_key=None, ignore_flow=False):
         self.full_name = "%s.%s" % (project_key, name) if project_key else _full_name(name)
         self.project_key, self.short_name = self.full_name.split(".", 1)
         self.name = self.full_name
-        if not ignore_flow:
-            _check_declared(self.full_name)
+        _check_usable(self.full_name, ignore_flow)
         self._schema = None
 
     @property
