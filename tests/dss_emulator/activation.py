@@ -7,7 +7,8 @@ transaction, so a refused activation leaves the state digest unchanged.
 
 import copy
 
-from bundle_archive import CONTENT_KINDS, PAYLOAD_KIND, object_name
+import dataset_data
+from bundle_archive import CONTENT_KINDS, DATA_KEY, PAYLOAD_KIND, object_name
 from errors import CODED, CODED_IO, DSSError, bad_request
 from routes.code_envs import env_id, new_env
 from web import current_user, now_iso
@@ -261,4 +262,7 @@ def activate(st, key, bundle, content, body):
         st.put(BUNDLE_OBJECTS, key, "scenarios", {"ids": bundle_sids})
         st.put("active_bundle", key, "state", {"bundleId": bundle["bundleId"], "activatedOn": now_iso(),
                                                "activatedBy": current_user()})
+    # The data the bundle carries replaces the datasets' data, once the configuration is committed.
+    for name, data in sorted((content.get(DATA_KEY) or {}).items()):
+        dataset_data.write(st.data_dir, key, name, data)
     return completed_future(info_messages(messages))

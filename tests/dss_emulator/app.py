@@ -6,6 +6,7 @@ A small WSGI middleware maps both API prefixes (`/dip/publicapi`, what dataikuap
 """
 
 import base64
+import os
 import re
 import threading
 
@@ -102,6 +103,7 @@ def create_app(data_dir, node_type="DESIGN", api_keys=("secret",), node_id=None)
     app.config["NODE_ID"] = node_id or "emulated-%s" % node_type.lower()
     app.config["API_KEYS"] = set(api_keys)
     app.config["DATA_DIR"] = data_dir
+    os.makedirs(os.path.join(data_dir, "fs"), exist_ok=True)  # the node's filesystem (bundle_store.node_file)
     app.config["MAX_FORM_MEMORY_SIZE"] = 16 * 1024 * 1024  # file parts are spooled to disk by werkzeug
     stats = Stats()
     app.config["STATS"] = stats

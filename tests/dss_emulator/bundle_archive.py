@@ -8,6 +8,7 @@ Layout (see docs/emulator.md, "Bundles and activation"):
     project_config/recipes/<name>.json
     project_config/scenarios/<id>.json
     project_config/scenarios/<id>.py         script of a custom_python scenario (store kind `scenario_payload`)
+    datasets_data/<name>.csv                 data of a dataset carried with the bundle (dataset_data.py)
 
 Archives are deterministic: entries sorted by name, fixed timestamps and attributes, canonical JSON. The same
 manifest and content always give the same bytes.
@@ -26,6 +27,8 @@ FOLDERS = {"datasets": "dataset", "recipes": "recipe", "scenarios": "scenario"} 
 CONTENT_KINDS = tuple(FOLDERS.values())
 SCENARIO_SCRIPTS = CONFIG + "scenarios/"
 PAYLOAD_KIND = "scenario_payload"  # content[PAYLOAD_KIND] = {scenario id: {"script": text}}
+DATA = "datasets_data/"  # content[DATA_KEY] = {dataset name: CSV bytes}
+DATA_KEY = "data"
 
 MANIFEST_VERSION = 3
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -51,7 +54,7 @@ def write_archive(fileobj, manifest, content):
     """Write a bundle zip to a binary file object.
 
     content: {"params": {...}, "variables": {"standard": {...}}, "dataset": [..], "recipe": [..], "scenario": [..],
-              "scenario_payload": {scenario id: {"script": text}}}
+              "scenario_payload": {scenario id: {"script": text}}, "data": {dataset name: CSV bytes}}
     """
     entries = {MANIFEST: _json_bytes(manifest), PARAMS: _json_bytes(content.get("params") or {}),
                VARIABLES: _json_bytes({"standard": (content.get("variables") or {}).get("standard") or {}})}
@@ -60,6 +63,8 @@ def write_archive(fileobj, manifest, content):
             entries["%s%s/%s.json" % (CONFIG, folder, object_name(kind, obj))] = _json_bytes(obj)
     for sid, payload in (content.get(PAYLOAD_KIND) or {}).items():
         entries["%s%s.py" % (SCENARIO_SCRIPTS, sid)] = (payload.get("script") or "").encode("utf-8")
+    for name, data in (content.get(DATA_KEY) or {}).items():
+        entries["%s%s.csv" % (DATA, name)] = data
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
@@ -141,6 +146,12 @@ def _read_archive(path, verify):
             script = "%s%s.py" % (SCENARIO_SCRIPTS, sid)
             if script in names:
                 content[PAYLOAD_KIND][sid] = {"script": _read_text(zf, script)}
+        # Likewise only data of the archive's datasets.
+        content[DATA_KEY] = {}
+        for name in sorted(object_name("dataset", o) for o in content["dataset"]):
+            entry = "%s%s.csv" % (DATA, name)
+            if entry in names:
+                content[DATA_KEY][name] = zf.read(entry)
     if not isinstance(content["params"], dict) or not isinstance(content["variables"], dict):
         raise BundleArchiveError("Invalid bundle archive: params.json and variables.json must be JSON objects")
     return manifest, content
@@ -150,7 +161,8 @@ def content_summary(content):
     """The `contentSummary` of bundle list entries [INF: item-type keys]."""
     return {
         "configContent": {kind.upper(): len(content.get(kind) or []) for kind in CONTENT_KINDS},
-        "includedDatasets": [],
+        "includedDatasets": [{"name": name, "size": len(data)}
+                             for name, data in sorted((content.get(DATA_KEY) or {}).items())],
         "includedSavedModels": [],
         "includedManagedFolders": [],
         "includedModelEvaluationStores": [],

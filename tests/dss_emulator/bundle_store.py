@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
 
-from errors import ILLEGAL_STATE, DSSError, bad_request
+from errors import CODED_IO, ILLEGAL_STATE, DSSError, bad_request
 from web import node_type, store
 
 CHUNK = 1024 * 1024
@@ -103,6 +103,24 @@ def spool_upload(field="file"):
         raise bad_request("No file uploaded: expected a multipart part named '%s'" % field)
     wanted.stream.close()
     return wanted.stream
+
+
+NODE_FS = "fs"  # <data-dir>/fs stands for the node's own filesystem (server-side archive paths)
+
+
+def node_fs_root():
+    return os.path.join(store().data_dir, NODE_FS)
+
+
+def node_file(path):
+    """A server-side path as the node reads it: only files under <data-dir>/fs exist for it; any other path (the
+    client's own files, say) is refused as DSS refuses a file missing on its machine."""
+    root = os.path.realpath(node_fs_root())
+    real = os.path.realpath(path)
+    if not os.path.isabs(path) or os.path.commonpath([root, real]) != root or not os.path.isfile(real):
+        raise DSSError("Cannot read archive %s: No such file on the node (server-side paths are read on the DSS "
+                       "node; this emulated node's filesystem is %s)" % (path, root), CODED_IO, 400)
+    return real
 
 
 def spool_file(path):

@@ -1,11 +1,10 @@
-"""Deciding what a scenario run or a build job ends with, from the project's current content (no I/O here).
+"""Deciding what a scenario run or a build job ends with (no I/O here).
 
-The emulator runs nothing: an outcome is derived from the flow and the connections, with the rules of
-docs/emulator-scenarios.md. Route modules pass a `Lookup` (read access to datasets, recipes, connections and
-scenario scripts) and turn the returned step results into run, step-run and job documents.
+Python (scenario steps, Python recipes) really runs, through `Lookup.run_python`; everything else is derived from
+the flow and the connections, with the rules of docs/emulator-scenarios.md. Route modules pass a `Lookup` (read
+access to datasets, recipes, connections; running Python) and turn the step results into run, step-run and job
+documents.
 """
-
-import ast
 
 RANK = {"SUCCESS": 0, "WARNING": 1, "FAILED": 2, "ABORTED": 3}
 DECLARED_OUTCOME = "emulatorOutcome"  # step params key: the step ends with this outcome (SUCCESS|WARNING|FAILED)
@@ -16,7 +15,7 @@ RUNNING_MS = 200  # a run or job reads as running (no result) this long after it
 NOT_FOUND = "com.dataiku.dip.server.controllers.NotFoundException"
 ILLEGAL_ARGUMENT = "java.lang.IllegalArgumentException"
 UNKNOWN_HOST = "java.net.UnknownHostException"
-PYTHON_FAILED = "com.dataiku.dip.exceptions.ExternalProcessFailedException"
+PYTHON_RECIPE = "python"
 DECLARED_FAILURE = "com.dataiku.dip.scenario.StepFailedException"
 
 
@@ -30,7 +29,16 @@ class Lookup:
         """Recipe definitions (the inner `recipe` objects) of a project, in store order."""
         raise NotImplementedError
 
+    def recipe_code(self, project_key, name):
+        """The code (payload) of a code recipe."""
+        raise NotImplementedError
+
     def connection(self, name):
+        raise NotImplementedError
+
+    def run_python(self, project_key, script, flow):
+        """Run Python code of the project: (thrown or None, output text). flow: None for a scenario step, or the
+        recipe's declared {"inputs": [...], "outputs": [...]} as PROJECT.name."""
         raise NotImplementedError
 
 
@@ -76,10 +84,31 @@ def _connection_failure(lookup, project_key, dataset):
     return None
 
 
-def dataset_build_failure(lookup, project_key, name, recursive, _seen=None):
+def _producers(lookup, project_key, name):
+    return [r for r in lookup.recipes(project_key)
+            if (project_key, name) in [_split(project_key, ref) for ref in _refs(r.get("outputs"))]]
+
+
+def _full_names(project_key, roles):
+    return ["%s.%s" % _split(project_key, ref) for ref in _refs(roles)]
+
+
+def _run_recipe(lookup, project_key, recipe, logs):
+    """Run a Python recipe with its declared inputs/outputs; the `thrown` of its failure or None."""
+    label = "%s.%s" % (project_key, recipe.get("name"))
+    flow = {"inputs": _full_names(project_key, recipe.get("inputs")),
+            "outputs": _full_names(project_key, recipe.get("outputs"))}
+    failure, output = lookup.run_python(project_key, lookup.recipe_code(project_key, recipe.get("name")), flow)
+    logs.append("Running Python recipe %s" % label)
+    logs.extend(line for line in output.splitlines() if line.strip())
+    return failure
+
+
+def dataset_build_failure(lookup, project_key, name, recursive, logs, _seen=None):
     """None if building dataset `name` succeeds, else the `thrown` of the first failure found, in this order:
     the dataset is missing; a producing recipe reads a missing dataset (broken flow); (recursive builds) an
-    upstream build fails; an input's connection is missing/unreachable; the dataset's own connection is."""
+    upstream build fails; an input's connection is missing/unreachable; the dataset's own connection is; a
+    producing Python recipe fails when run. `logs` collects the output of the recipes run."""
     seen = _seen if _seen is not None else set()
     if (project_key, name) in seen:
         return None
@@ -87,52 +116,26 @@ def dataset_build_failure(lookup, project_key, name, recursive, _seen=None):
     dataset = lookup.dataset(project_key, name)
     if dataset is None:
         return thrown(NOT_FOUND, "Dataset %s.%s does not exist" % (project_key, name))
-    for recipe in lookup.recipes(project_key):
-        if (project_key, name) not in [_split(project_key, r) for r in _refs(recipe.get("outputs"))]:
-            continue  # not a producing recipe
+    producers = _producers(lookup, project_key, name)
+    for recipe in producers:
         inputs = [_split(project_key, r) for r in _refs(recipe.get("inputs"))]
         for owner, input_name in inputs:
             if lookup.dataset(owner, input_name) is None:
                 return thrown(NOT_FOUND, "Broken flow: recipe %s.%s reads dataset %s.%s, which does not exist"
                               % (project_key, recipe.get("name"), owner, input_name))
         for owner, input_name in inputs:
-            failure = (dataset_build_failure(lookup, owner, input_name, True, seen) if recursive
+            failure = (dataset_build_failure(lookup, owner, input_name, True, logs, seen) if recursive
                        else _connection_failure(lookup, owner, lookup.dataset(owner, input_name)))
             if failure:
                 return failure
-    return _connection_failure(lookup, project_key, dataset)
-
-
-def script_failure(script):
-    """The `thrown` of the first `raise` statement of a Python script (in source order), or of its syntax error.
-
-    Statically: a `raise` anywhere, even in a branch that would not run, fails the step (documented rule)."""
-    try:
-        tree = ast.parse(script or "")
-    except SyntaxError as exc:
-        return thrown(PYTHON_FAILED, "Error in Python process: At line %s: <class 'SyntaxError'>: %s"
-                      % (exc.lineno, exc.msg))
-    raises = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Raise)), key=lambda n: (n.lineno, n.col_offset))
-    if not raises:
-        return None
-    node = raises[0]
-    clazz, message = _raised(node.exc)
-    return thrown(PYTHON_FAILED,
-                  "Error in Python process: At line %d: <class '%s'>: %s" % (node.lineno, clazz, message))
-
-
-def _raised(exc):
-    """(class name, message) of a raise expression such as Exception("boom"), ValueError, or a bare raise."""
-    if exc is None:
-        return "RuntimeError", "No active exception to reraise"
-    call = exc if isinstance(exc, ast.Call) else None
-    target = call.func if call else exc
-    clazz = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "Exception")
-    message = ""
-    if call and call.args:
-        first = call.args[0]
-        message = first.value if isinstance(first, ast.Constant) else ast.unparse(first)
-    return clazz, str(message)
+    failure = _connection_failure(lookup, project_key, dataset)
+    for recipe in producers:
+        ran = ("recipe", project_key, recipe.get("name"))
+        if failure or recipe.get("type") != PYTHON_RECIPE or ran in seen:
+            continue
+        seen.add(ran)
+        failure = _run_recipe(lookup, project_key, recipe, logs)
+    return failure
 
 
 def _should_run(step, outcome_so_far):
@@ -159,29 +162,33 @@ def is_recursive(job_type):
 
 
 def build_result(lookup, outputs, job_type):
-    """Outcome of one build job over `outputs` [(project, dataset)]: (outcome, thrown or None)."""
+    """Outcome of one build job over `outputs` [(project, dataset)]: (outcome, thrown or None, log lines)."""
+    logs, seen = [], set()
     for owner, name in outputs:
-        failure = dataset_build_failure(lookup, owner, name, is_recursive(job_type))
+        failure = dataset_build_failure(lookup, owner, name, is_recursive(job_type), logs, seen)
         if failure:
-            return "FAILED", failure
-    return "SUCCESS", None
+            return "FAILED", failure, logs
+    return "SUCCESS", None, logs
 
 
 def run_step(lookup, project_key, step):
-    """One executed step: {"outcome", "thrown", "build": None | {"outputs", "jobType", "outcome", "thrown"}}."""
+    """One executed step: {"outcome", "thrown", "log": [lines], "build": None | {"outputs", "jobType", "outcome",
+    "thrown", "log"}}."""
     params = step.get("params") or {}
-    result = {"outcome": "SUCCESS", "thrown": None, "build": None}
+    result = {"outcome": "SUCCESS", "thrown": None, "build": None, "log": []}
     if step.get("type") == "build_flowitem":
         outputs = _builds(step, project_key)
         if outputs:
             job_type = params.get("jobType") or "RECURSIVE_BUILD"
-            outcome, failure = build_result(lookup, outputs, job_type)
-            result["build"] = {"outputs": outputs, "jobType": job_type, "outcome": outcome, "thrown": failure}
+            outcome, failure, log = build_result(lookup, outputs, job_type)
+            result["build"] = {"outputs": outputs, "jobType": job_type, "outcome": outcome, "thrown": failure,
+                               "log": log}
             if failure:
                 failure = dict(failure, title="Job failed: " + failure["title"])
                 result.update(outcome="FAILED", thrown=failure)
     elif step.get("type") == "custom_python":
-        failure = script_failure(params.get("script"))
+        failure, output = lookup.run_python(project_key, params.get("script") or "", None)
+        result["log"] = output.splitlines()
         if failure:
             result.update(outcome="FAILED", thrown=failure)
     declared = params.get(DECLARED_OUTCOME)
@@ -199,25 +206,30 @@ def _declared(value):
     return {"outcome": outcome, "thrown": failure if outcome == "FAILED" else None}
 
 
-def run_scenario(lookup, scenario, payload_script):
-    """Executed steps of a scenario run, in order: [(step, step result)], and the run's (outcome, thrown).
-
-    Step-based scenarios run `params.steps` under DSS's run conditions; a custom_python scenario is one step, its
-    script. The run's outcome is the worst executed step outcome (SUCCESS < WARNING < FAILED)."""
-    project_key = scenario.get("projectKey")
+def scenario_steps(scenario, payload_script):
+    """The steps of a scenario: `params.steps`, or for a custom_python scenario one step, its script."""
     if scenario.get("type") == "custom_python":
-        steps = [{"id": "script", "name": "Python script", "type": "custom_python",
-                  "params": {"script": payload_script or ""}}]
-    else:
-        steps = [s for s in (scenario.get("params") or {}).get("steps") or [] if isinstance(s, dict)]
-    executed, outcome, first_thrown = [], "SUCCESS", None
-    for index, step in enumerate(steps):
+        return [{"id": "script", "name": "Python script", "type": "custom_python",
+                 "params": {"script": payload_script or ""}}]
+    return [s for s in (scenario.get("params") or {}).get("steps") or [] if isinstance(s, dict)]
+
+
+def run_scenario(lookup, scenario, payload_script, on_step=None, stopped=lambda: False):
+    """Execute a scenario's steps in order under DSS's run conditions, calling on_step(step, result) after each,
+    until `stopped()`; returns the run's (outcome, thrown): the worst executed step outcome (SUCCESS < WARNING <
+    FAILED) and the first failed step's `thrown`."""
+    project_key = scenario.get("projectKey")
+    outcome, first_thrown = "SUCCESS", None
+    for index, step in enumerate(scenario_steps(scenario, payload_script)):
+        if stopped():
+            break
         if not _should_run(step, outcome):
             continue
         step = dict(step, id=step.get("id") or "step_%d" % index, name=step.get("name") or "Step #%d" % (index + 1))
         result = run_step(lookup, project_key, step)
-        executed.append((step, result))
+        if on_step:
+            on_step(step, result)
         outcome = worst([outcome, result["outcome"]])
         if first_thrown is None and result["thrown"] and result["outcome"] == "FAILED":
             first_thrown = result["thrown"]
-    return executed, outcome, first_thrown
+    return outcome, first_thrown

@@ -3,9 +3,10 @@
 import json
 from datetime import datetime, timezone
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from errors import bad_request, unknown_project
+from python_process import NodeContext
 
 
 def store():
@@ -54,3 +55,8 @@ def require_project(key):
 
 def current_user():
     return "admin"
+
+
+def node_context(token=None):
+    """What code run for this request needs: this node's URL as the client reached it, the caller's API key."""
+    return NodeContext(request.host_url.rstrip("/"), g.api_key, current_app.config["DATA_DIR"], token)

@@ -84,3 +84,12 @@ def contents(project):
         "standard": variables["standard"],
         "local": variables["local"],
     }
+
+
+def on_node(node, local_path, name=None):
+    """Copy a local file onto the node's filesystem (<data-dir>/fs) and return the server-side path to pass."""
+    target = os.path.join(node.data_dir, "fs", name or os.path.basename(str(local_path)))
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(local_path, "rb") as src, open(target, "wb") as dst:
+        dst.write(src.read())
+    return target

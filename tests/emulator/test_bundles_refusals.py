@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from tests.emulator.bundles_helpers import (automation_remapping, blob_files, contents, expect_dss_error,
+from tests.emulator.bundles_helpers import (automation_remapping, blob_files, contents, expect_dss_error, on_node,
                                             raw_post, seed_design_project, zip_of)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -88,11 +88,12 @@ def test_reimport_existing_project_and_foreign_key(automation, v1_archive):
     project = aclient.get_project("REFUSE")
     with open(v1_archive, "rb") as fp:
         _unchanged(automation, project.import_bundle_from_stream, "already been imported", fp)
-    _unchanged(automation, project.import_bundle_from_archive, "already been imported", str(v1_archive))
+    _unchanged(automation, project.import_bundle_from_archive, "already been imported", on_node(automation, v1_archive))
 
     # [INF] DSS accepts a bundle exported from another project key into this one.
     other = aclient.create_project("REFUSE_OTHER", "other", "admin")
-    assert other.import_bundle_from_archive(str(v1_archive)) == {"projectKey": "REFUSE_OTHER", "bundleId": "v1"}
+    assert other.import_bundle_from_archive(on_node(automation, v1_archive)) == {"projectKey": "REFUSE_OTHER",
+                                                                                 "bundleId": "v1"}
     assert other.list_imported_bundles()["bundles"][0]["exportManifest"]["originalProjectKey"] == "REFUSE"
     # Both projects share one blob; deleting one import keeps the other's archive.
     assert other.delete_imported_bundle("v1") == {}
@@ -103,11 +104,18 @@ def test_reimport_existing_project_and_foreign_key(automation, v1_archive):
 def test_server_path_variant(design, automation, tmp_path):
     project = seed_design_project(design.client(), "REFUSE_PATH")
     project.export_bundle("p1")
-    path = tmp_path / "p1.zip"  # the emulator runs on this machine: a local path is a server path
+    path = tmp_path / "p1.zip"
     project.download_exported_bundle_archive_to_file("p1", str(path))
-    created = automation.client().create_project_from_bundle_local_archive(str(path))
+    # The path is read on the node: a file of the client's machine does not exist there, whatever it holds.
+    aclient = automation.client()
+    _unchanged(automation, aclient.create_project_from_bundle_local_archive, "No such file on the node", str(path))
+    outside = on_node(automation, path, "../p1.zip")  # in the data dir, but outside the node's filesystem
+    _unchanged(automation, aclient.create_project_from_bundle_local_archive, "No such file on the node", outside)
+    escape = os.path.join(automation.data_dir, "fs", "..", "p1.zip")
+    _unchanged(automation, aclient.create_project_from_bundle_local_archive, "No such file on the node", escape)
+    created = aclient.create_project_from_bundle_local_archive(on_node(automation, path, "srv/p1.zip"))
     assert created == {"projectKey": "REFUSE_PATH", "bundleId": "p1"}
-    assert automation.client().get_project("REFUSE_PATH").list_imported_bundles()["bundles"][0]["bundleId"] == "p1"
+    assert aclient.get_project("REFUSE_PATH").list_imported_bundles()["bundles"][0]["bundleId"] == "p1"
 
 
 def test_activation_checks_leave_the_project_untouched(design, automation, tmp_path):

@@ -4,19 +4,38 @@ Dev (design) gets the `pg_dev` connection and the project; staging and prod (aut
 `pg_prod`, which the inventories map `pg_dev` to when a bundle is activated there.
 
     customers (PostgreSQL, pg_dev) -> compute_churn_scores (python) -> churn_scores (managed, pg_dev)
-    TEST_SMOKE: one build_flowitem step that builds churn_scores (fails when the flow or the connection is broken)
+    TEST_SMOKE: build churn_scores (fails when the flow or the connection is broken), then a Python check that
+                asserts every score is within [0, 1] (fails when the scores are wrong)
+
+The customers rows are loaded on dev by the LOAD_CUSTOMERS scenario and travel in every bundle (additional data,
+bundleExporterSettings.exportOptions.includedDatasetsData), so the recipe scores them on every node.
 """
 
 PROJECT_KEY = "CHURN"
 SMOKE_SCENARIO = "TEST_SMOKE"
+LOAD_SCENARIO = "LOAD_CUSTOMERS"
 INPUT_DATASET = "customers"
 OUTPUT_DATASET = "churn_scores"
 RECIPE = "compute_churn_scores"
 CONNECTIONS = {"dev": "pg_dev", "staging": "pg_staging", "prod": "pg_prod"}
-RECIPE_CODE = """import dataiku
-customers = dataiku.Dataset("customers").get_dataframe()
-customers["churn_score"] = (customers["days_since_last_order"] > 30).astype(float)
-dataiku.Dataset("churn_scores").write_with_schema(customers)
+RECIPE_TEMPLATE = """import dataiku
+threshold = int(dataiku.get_custom_variables()["churn_threshold_days"])
+with dataiku.Dataset("churn_scores").get_writer() as scores:
+    for customer in dataiku.Dataset("customers").iter_rows():
+        late = int(customer["days_since_last_order"]) > threshold
+        scores.write_row_dict({"customer_id": customer["customer_id"], "churn_score": %s})
+"""
+RECIPE_CODE = RECIPE_TEMPLATE % "1.0 if late else 0.0"
+BROKEN_RECIPE_CODE = RECIPE_TEMPLATE % "100.0 if late else 0.0"  # a percentage where a probability is expected
+CHECK_CODE = """import dataiku
+scores = [float(row["churn_score"]) for row in dataiku.Dataset("churn_scores").iter_rows()]
+assert scores, "churn_scores is empty"
+assert all(0.0 <= score <= 1.0 for score in scores), "churn scores must be within [0, 1]: %s" % scores
+"""
+LOAD_CODE = """import dataiku
+with dataiku.Dataset("customers").get_writer() as customers:
+    for customer_id, days in ((1, 3), (2, 45), (3, 12), (4, 90)):
+        customers.write_row_dict({"customer_id": customer_id, "days_since_last_order": days})
 """
 
 
@@ -64,8 +83,21 @@ def seed_design_project(client):
         "params": {"steps": [{
             "id": "build_scores", "type": "build_flowitem", "name": "Build churn_scores",
             "params": {"builds": [{"type": "DATASET", "itemId": OUTPUT_DATASET}], "jobType": "RECURSIVE_BUILD"},
+        }, {
+            "id": "check_scores", "type": "custom_python", "name": "Check the churn scores",
+            "params": {"script": CHECK_CODE},
         }]},
     })
+    load = project.create_scenario(LOAD_SCENARIO, "step_based", definition={
+        "id": LOAD_SCENARIO, "name": "Load the sample customers",
+        "params": {"steps": [{"id": "load", "type": "custom_python", "name": "Load customers",
+                              "params": {"script": LOAD_CODE}}]},
+    })
+    load.run_and_wait()
+    settings = project.get_settings()
+    exporter = settings.get_raw().setdefault("bundleExporterSettings", {})
+    exporter.setdefault("exportOptions", {})["includedDatasetsData"] = [{"name": INPUT_DATASET}]
+    settings.save()
     return project
 
 
@@ -78,5 +110,13 @@ def change_variable(client, value):
 
 
 def break_flow(client):
-    """A breaking change on dev: delete the recipe's input dataset (the flow no longer builds)."""
+    """A breaking change on dev: delete the dataset the recipe reads (the flow no longer builds)."""
     client.get_project(PROJECT_KEY).get_dataset(INPUT_DATASET).delete()
+
+
+def break_scores(client):
+    """A breaking change on dev: the recipe now writes percentages, so TEST_SMOKE's assert fails."""
+    recipe = client.get_project(PROJECT_KEY).get_recipe(RECIPE)
+    settings = recipe.get_settings()
+    settings.set_code(BROKEN_RECIPE_CODE)
+    settings.save()

@@ -1,5 +1,6 @@
 """Route modules of the emulator, one per area of the DSS API. Each module defines `bp`, a Flask Blueprint whose
-paths are relative to the DSS API prefix (app.API_PREFIX); `register_all` mounts every module of this package."""
+paths are relative to the DSS API prefix (app.API_PREFIX), or to the module's own `URL_PREFIX` when it serves
+paths outside the public API; `register_all` mounts every module of this package."""
 
 import importlib
 import pkgutil
@@ -10,4 +11,4 @@ from app import API_PREFIX
 def register_all(app):
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
         module = importlib.import_module("routes." + info.name)
-        app.register_blueprint(module.bp, url_prefix=API_PREFIX)
+        app.register_blueprint(module.bp, url_prefix=getattr(module, "URL_PREFIX", API_PREFIX))

@@ -12,8 +12,8 @@ from flask import Blueprint, jsonify, request
 
 import activation
 from bundle_archive import BundleArchiveError, content_summary, read_archive
-from bundle_store import (check_bundle_id, drain, drop_blob, keep_spool, public_view, require_node, spool_file,
-                          spool_upload)
+from bundle_store import (check_bundle_id, drain, drop_blob, keep_spool, node_file, public_view, require_node,
+                          spool_file, spool_upload)
 from errors import ILLEGAL_ARGUMENT, DSSError, bad_request, not_found
 from project_model import check_key, new_project_doc
 from web import body_json, current_user, now_iso, require_project, store
@@ -55,7 +55,7 @@ def _receive_archive():
         path = request.args.get("archivePath")
         if not path:
             raise bad_request("Missing archivePath parameter")
-        return spool_file(path)
+        return spool_file(node_file(path))
     return spool_upload("file")
 
 

@@ -12,7 +12,8 @@ from flask import Blueprint, jsonify, request, send_file
 
 from activation import required_connections, used_code_env_refs
 from app import DSS_VERSION
-from bundle_archive import CONTENT_KINDS, MANIFEST_VERSION, PAYLOAD_KIND, content_summary, write_archive
+import dataset_data
+from bundle_archive import CONTENT_KINDS, DATA_KEY, MANIFEST_VERSION, PAYLOAD_KIND, content_summary, write_archive
 from bundle_store import check_bundle_id, drop_blob, public_view, require_node
 from errors import ILLEGAL_ARGUMENT, DSSError, not_found
 from web import current_user, now_iso, require_project, store
@@ -38,7 +39,15 @@ def project_content(key, project):
         content[kind] = st.list(kind, key)
     payloads = {sid: st.get(PAYLOAD_KIND, key, sid) for sid in st.ids("scenario", key)}
     content[PAYLOAD_KIND] = {sid: payload for sid, payload in payloads.items() if payload is not None}
+    options = (project.get("bundleExporterSettings") or {}).get("exportOptions")
+    content[DATA_KEY] = dataset_data.bundle_data(st.data_dir, key, options, [d["name"] for d in content["dataset"]])
     return content
+
+
+def _included_datasets(content):
+    types = {d["name"]: d.get("type") for d in content["dataset"]}
+    return [{"name": name, "type": types.get(name), "usedTransferMethod": "ARCHIVE", "size": len(data)}  # [INF]
+            for name, data in sorted(content[DATA_KEY].items())]
 
 
 def build_manifest(key, bundle_id, project, content, release_notes):
@@ -53,8 +62,8 @@ def build_manifest(key, bundle_id, project, content, release_notes):
         "generatedWithDSSConfVersion": DSS_VERSION.replace(".", "").ljust(5, "0"),
         "exportUserInfo": user_info,
         "exportedWithOptions": copy.deepcopy((project.get("bundleExporterSettings") or {}).get("exportOptions") or {}),
-        "actualContent": {"includedDatasets": [], "includedSavedModels": [], "includedManagedFolders": [],
-                          "includedModelEvaluationStores": []},
+        "actualContent": {"includedDatasets": _included_datasets(content), "includedSavedModels": [],
+                          "includedManagedFolders": [], "includedModelEvaluationStores": []},
         "requiredConnections": required_connections(store(), content["dataset"]),
         "allowedMissingConnections": [],
         "usedCodeEnvRefs": used_code_env_refs(content["params"], content["recipe"]),

@@ -1,9 +1,10 @@
 """Build jobs (dss-api.md §10): `dataset.build()`, `project.start_job()`, job status, log, list, abort.
 
-A job's outcome is decided when it starts, from the current flow and connections (scenario_engine rules); it
-reads as RUNNING for scenario_engine.RUNNING_MS, then DONE or FAILED. Scenario build steps record their jobs here
-too. Stored doc (kind `job`, scope = project key, id = job id): {def, outcome: DONE|FAILED|ABORTED, startTime,
-endTime, thrown?}. Reads never write.
+A job runs when it starts: Python recipes for real (python_process, before the answer), the other recipes by the
+scenario_engine rules over the current flow and connections; it then reads as RUNNING until
+scenario_engine.RUNNING_MS after its start at least, then DONE or FAILED. Scenario build steps record their jobs
+here too. Stored doc (kind `job`, scope = project key, id = job id): {def, outcome: DONE|FAILED|ABORTED,
+startTime, endTime, thrown?, log?: [lines of the recipes run]}. Reads never write.
 """
 
 from datetime import datetime, timezone
@@ -13,7 +14,7 @@ from flask import Blueprint, Response, jsonify
 from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
 from flow_lookup import StoreLookup
 from scenario_engine import RUNNING_MS, build_result, thrown
-from web import body_json, current_user, now_ms, require_project, store
+from web import body_json, current_user, node_context, now_ms, require_project, store
 
 bp = Blueprint("jobs", __name__)
 
@@ -36,7 +37,7 @@ def log_time(ms):
     return stamp.strftime("%Y-%m-%d %H:%M:%S,") + "%03d" % (ms % 1000)
 
 
-def record_job(key, job_type, outputs, outcome, failure, start, end, triggered_from="API"):
+def record_job(key, job_type, outputs, outcome, failure, start, end, triggered_from="API", log=()):
     """Store a build job over `outputs` [(project, dataset)] that ends with outcome SUCCESS|FAILED; returns its id."""
     job_id = _job_id(key, outputs[0][1] if outputs else None, start)
     definition = {"id": job_id, "projectKey": key, "type": job_type, "name": job_id,
@@ -46,6 +47,8 @@ def record_job(key, job_type, outputs, outcome, failure, start, end, triggered_f
            "startTime": start, "endTime": end}
     if failure:
         doc["thrown"] = failure
+    if log:
+        doc["log"] = list(log)
     store().put("job", key, job_id, doc)
     return job_id
 
@@ -101,14 +104,16 @@ def start_job(key):
     definition = body_json({})
     if not isinstance(definition, dict):
         raise DSSError("A job definition must be a JSON object", ILLEGAL_ARGUMENT, 400)
-    st = store()
-    with st.transaction():
+    require_project(key)
+    outputs = _outputs(key, definition)
+    job_type = definition.get("type") or DEFAULT_JOB_TYPE
+    start = now_ms()
+    # Outside any store transaction: recipe code may call this node's API (dataiku.api_client()).
+    outcome, failure, log = build_result(StoreLookup(node_context()), outputs, job_type)
+    with store().transaction():
         require_project(key)
-        outputs = _outputs(key, definition)
-        job_type = definition.get("type") or DEFAULT_JOB_TYPE
-        outcome, failure = build_result(StoreLookup(), outputs, job_type)
-        start = now_ms()
-        job_id = record_job(key, job_type, outputs, outcome, failure, start, start + RUNNING_MS)
+        job_id = record_job(key, job_type, outputs, outcome, failure, start, max(now_ms(), start + RUNNING_MS),
+                            log=log)
     return jsonify({"id": job_id, "projectKey": key})
 
 
@@ -139,6 +144,7 @@ def job_log(key, job_id):
     lines += ["[%s] [INFO] [dku.job] - Building %s.%s" % (log_time(doc["startTime"]), o["projectKey"], o["id"])
               for o in doc["def"]["outputs"]]
     if state != "RUNNING":
+        lines += ["[%s] [INFO] [dku.job.python] - %s" % (log_time(doc["endTime"]), line) for line in doc.get("log", [])]
         if doc.get("thrown"):
             failure = (log_time(doc["endTime"]), doc["thrown"]["clazz"], doc["thrown"]["message"])
             lines.append("[%s] [ERROR] [dku.job] - %s: %s" % failure)

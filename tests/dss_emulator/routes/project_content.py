@@ -9,11 +9,12 @@ import re
 
 from flask import Blueprint, jsonify, request
 
+import dataset_data
 from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
 from routes.connections import get_connection
 from routes.scenario_runs import is_running
 from versioning import save_if_changed, stamp_new
-from web import body_json, require_project, store
+from web import body_json, qbool, require_project, store
 
 bp = Blueprint("project_content", __name__)
 
@@ -159,7 +160,9 @@ def save_dataset(key, name):
 
 @bp.delete("/projects/<key>/datasets/<name>")
 def delete_dataset(key, name):
-    _delete("dataset", key, name)  # dropData: no data is emulated
+    _delete("dataset", key, name)
+    if qbool("dropData"):  # DSS keeps the data unless asked to drop it
+        dataset_data.drop(store().data_dir, key, name)
     return jsonify({})
 
 

@@ -10,6 +10,7 @@ import json
 
 from flask import Blueprint, jsonify, request
 
+import dataset_data
 from bundle_store import archive_shas, drop_blob
 from errors import ILLEGAL_ARGUMENT, DSSError
 from future_store import record_done
@@ -86,6 +87,8 @@ def delete_project(key):
                              "fatal": False, "messages": []})
     for sha in sorted(shas):  # after the commit: see drop_blob
         drop_blob(sha)
+    if flags["clearManagedDatasets"]:
+        dataset_data.drop(st.data_dir, key)
     return jsonify(state)
 
 

@@ -1,25 +1,32 @@
 """Scenario runs (dss-api.md §11): fire the manual trigger, find the run it started, poll it, list, abort, log.
 
-`POST .../run` decides the whole run at once from the project's current content (scenario_engine), records it with
-its step runs and build jobs, and answers the trigger fire. The run then reads as running (no `result`, end 0,
-only the steps already over) until scenario_engine.RUNNING_MS after its start, so `run_and_wait()` really polls;
-reads compute that view from the clock and never write. Stored doc (kind `scenario_run`, scope = project key,
-id = "<scenario id>/<run id>"): {"scenarioRun": {... with result}, "stepRuns": [... with results]}.
+`POST .../run` records a running run (no `result`) and answers the trigger fire; a thread then executes the steps
+(scenario_engine; Python for real through python_process), appending each step run as it ends, and writes the
+result. The run reads as running until its steps are over and at least scenario_engine.RUNNING_MS after its start,
+so `run_and_wait()` really polls; reads compute that view from the clock and never write. A manual run fired while
+one is under way is cancelled (`cancelled: true`, kind `trigger_fire`), as DSS does. Stored doc (kind
+`scenario_run`, scope = project key, id = "<scenario id>/<run id>"): {"scenarioRun", "stepRuns", "stepLogs":
+{step run id: [output lines]}}.
 """
+
+import threading
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
+import python_process
 from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
 from flow_lookup import StoreLookup
 from routes.jobs import log_time, record_job
 from scenario_engine import RUNNING_MS, run_scenario, thrown
-from web import body_json, current_user, now_ms, qbool, require_project, store
+from web import body_json, current_user, node_context, now_ms, qbool, require_project, store
 
 bp = Blueprint("scenario_runs", __name__)
 
 MANUAL_TRIGGER = {"id": "manual", "type": "manual", "name": "Manual trigger"}  # [INF] what DSS names it
+ABORTED = "com.dataiku.dip.exceptions.AbortedException"
+_live = set()  # ids of the runs this process is executing; a stored running run not in it lost its process
 
 
 def _scenario(key, scenario_id):
@@ -37,13 +44,30 @@ def _runs(key, scenario_id):
     return [store().get("scenario_run", key, i) for i in reversed(ids)]
 
 
+def _doc_id(run):
+    return "%s/%s" % (run["scenario"]["id"], run["runId"])
+
+
+def _orphan(doc):
+    """A run stored as under way whose executing process is gone (the node stopped during the run)."""
+    return "result" not in doc["scenarioRun"] and _doc_id(doc["scenarioRun"]) not in _live
+
+
 def _is_over(doc, now):
-    return now >= doc["scenarioRun"]["end"]
+    return _orphan(doc) or ("result" in doc["scenarioRun"] and now >= doc["scenarioRun"]["end"])
+
+
+def _aborted_result(run, end, message):
+    return {"type": "SCENARIO_DONE", "outcome": "ABORTED", "start": run["start"], "end": end,
+            "thrown": thrown(ABORTED, message)}
 
 
 def _view(doc, now):
     """(scenarioRun, stepRuns) as a client sees them at `now`: while running, no result and only finished steps."""
     run, steps = doc["scenarioRun"], doc["stepRuns"]
+    if _orphan(doc):
+        end = max([run["start"]] + [s["end"] for s in steps])
+        return dict(run, end=end, result=_aborted_result(run, end, "The node stopped during the run")), steps
     if _is_over(doc, now):
         return run, steps
     run = {k: v for k, v in run.items() if k != "result"}
@@ -67,7 +91,7 @@ def _run_id(key, scenario_id, start):
         start += 1
 
 
-def _step_run(key, run_id, index, step, result, start, end):
+def _step_run(key, run_id, index, step, result, start, end):  # pylint: disable=too-many-arguments
     step_run = {"runId": "%s_%d" % (run_id, index), "stepIndex": index,
                 "step": {"id": step["id"], "name": step["name"], "type": step.get("type")},
                 "start": start, "end": end,
@@ -78,7 +102,7 @@ def _step_run(key, run_id, index, step, result, start, end):
     build = result["build"]
     if build:
         job_id = record_job(key, build["jobType"], build["outputs"], build["outcome"], build["thrown"], start, end,
-                            triggered_from="SCENARIO")
+                            triggered_from="SCENARIO", log=build["log"])
         item = {"type": "JOB_EXECUTED", "jobId": job_id, "outcome": build["outcome"], "start": start, "end": end,
                 "target": {"type": "DATASET", "projectKey": build["outputs"][0][0], "id": build["outputs"][0][1]}}
         if build["thrown"]:
@@ -88,31 +112,84 @@ def _step_run(key, run_id, index, step, result, start, end):
 
 
 def _new_run(key, scenario, params, trigger_run_id):
-    payload = (store().get("scenario_payload", key, scenario["id"]) or {}).get("script")
-    executed, outcome, failure = run_scenario(StoreLookup(), scenario, payload)
+    """A run under way (no result, no step yet), as stored when the trigger fires."""
     start = now_ms()
-    end = start + RUNNING_MS
     run_id = _run_id(key, scenario["id"], start)
-    slot = RUNNING_MS // max(1, len(executed))
-    step_runs = [_step_run(key, run_id, i, step, result, start + i * slot,
-                           end if i == len(executed) - 1 else start + (i + 1) * slot)
-                 for i, (step, result) in enumerate(executed)]
-    result = {"type": "SCENARIO_DONE", "outcome": outcome, "start": start, "end": end}
-    if failure:
-        result["thrown"] = failure
-    run = {"runId": run_id, "start": start, "end": end,
+    run = {"runId": run_id, "start": start, "end": 0,
            "scenario": {"projectKey": key, "id": scenario["id"], "name": scenario.get("name"),
                         "type": scenario.get("type"), "markedAsTest": bool(scenario.get("markedAsTest"))},
            "trigger": {"trigger": dict(MANUAL_TRIGGER), "runId": trigger_run_id, "timestamp": start,
                        "params": params},
            "runAsUser": {"login": current_user(), "realUserLogin": current_user()},
-           "variables": {}, "result": result}
-    return {"scenarioRun": run, "stepRuns": step_runs}
+           "variables": {}}
+    return {"scenarioRun": run, "stepRuns": [], "stepLogs": {}}
 
 
-def _trigger_fire(key, scenario_id, run):
+def _update(key, doc_id, change):
+    """Apply change(doc) to a run still under way; False once it ended (aborted) or is gone (project deleted)."""
+    st = store()
+    with st.transaction():
+        doc = st.get("scenario_run", key, doc_id)
+        if doc is None or "result" in doc["scenarioRun"]:
+            return False
+        change(doc)
+        st.put("scenario_run", key, doc_id, doc)
+    return True
+
+
+def _execute(key, scenario, payload, doc, lookup):
+    """Run the steps, recording each step run as it ends, then the result (the run's executing thread)."""
+    run_id, doc_id = doc["scenarioRun"]["runId"], _doc_id(doc["scenarioRun"])
+    clock = [doc["scenarioRun"]["start"]]
+
+    def on_step(step, result):
+        end = max(now_ms(), clock[0])
+
+        def add(current):
+            step_run = _step_run(key, run_id, len(current["stepRuns"]), step, result, clock[0], end)
+            current["stepRuns"].append(step_run)
+            current["stepLogs"][step_run["runId"]] = result["log"]
+        _update(key, doc_id, add)
+        clock[0] = end
+
+    def stopped():
+        current = store().get("scenario_run", key, doc_id)
+        return current is None or "result" in current["scenarioRun"]
+
+    try:
+        outcome, failure = run_scenario(lookup, scenario, payload, on_step, stopped)
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # an emulator bug must still end the run
+        outcome, failure = "FAILED", thrown("java.lang.RuntimeException", "%s: %s" % (type(exc).__name__, exc))
+
+    def finish(current):
+        run = current["scenarioRun"]
+        run["end"] = max(now_ms(), run["start"] + RUNNING_MS)
+        run["result"] = {"type": "SCENARIO_DONE", "outcome": outcome, "start": run["start"], "end": run["end"]}
+        if failure:
+            run["result"]["thrown"] = failure
+    _update(key, doc_id, finish)
+
+
+def _start_thread(key, scenario, doc):
+    payload = (store().get("scenario_payload", key, scenario["id"]) or {}).get("script")
+    doc_id = _doc_id(doc["scenarioRun"])
+    lookup = StoreLookup(node_context(token="scenario:%s/%s" % (key, doc_id)))
+    app = current_app._get_current_object()  # pylint: disable=protected-access
+
+    def target():
+        try:
+            with app.app_context():
+                _execute(key, scenario, payload, doc, lookup)
+        finally:
+            _live.discard(doc_id)
+            python_process.forget(lookup.context.token)
+    _live.add(doc_id)
+    threading.Thread(target=target, name="scenario-run-" + doc_id, daemon=True).start()
+
+
+def _trigger_fire(key, scenario_id, run, cancelled=False):
     trigger = run["trigger"]
-    return {"trigger": trigger["trigger"], "runId": trigger["runId"], "cancelled": False,
+    return {"trigger": trigger["trigger"], "runId": trigger["runId"], "cancelled": cancelled,
             "timestamp": trigger["timestamp"], "params": trigger["params"], "projectKey": key,
             "scenarioId": scenario_id}
 
@@ -127,7 +204,12 @@ def fire_manual_trigger(key, scenario_id):
         scenario = _scenario(key, scenario_id)
         trigger_run_id = "manual-%06d" % st.next_number("scenario_trigger_fire")
         doc = _new_run(key, scenario, params, trigger_run_id)
-        st.put("scenario_run", key, "%s/%s" % (scenario_id, doc["scenarioRun"]["runId"]), doc)
+        if is_running(key, scenario_id):  # DSS cancels a trigger fire while the scenario runs
+            fire = _trigger_fire(key, scenario_id, doc["scenarioRun"], cancelled=True)
+            st.put("trigger_fire", key, "%s/%s" % (scenario_id, trigger_run_id), fire)
+            return jsonify(fire)
+        st.put("scenario_run", key, _doc_id(doc["scenarioRun"]), doc)
+        _start_thread(key, scenario, doc)
     return jsonify(_trigger_fire(key, scenario_id, doc["scenarioRun"]))
 
 
@@ -153,6 +235,9 @@ def run_for_trigger(key, scenario_id):
 def trigger_fire(key, scenario_id, trigger_id):
     _scenario(key, scenario_id)
     trigger_run_id = request.args.get("triggerRunId")
+    cancelled = store().get("trigger_fire", key, "%s/%s" % (scenario_id, trigger_run_id))
+    if cancelled is not None and cancelled["trigger"]["id"] == trigger_id:
+        return jsonify(cancelled)
     doc = _run_for_trigger(key, scenario_id, trigger_id, trigger_run_id)
     if doc is None:
         raise DSSError("Trigger fire %s/%s of scenario %s.%s does not exist"
@@ -211,9 +296,10 @@ def _log_line(ms, level, logger, text):
     return "[%s] [%s] [dku.scenario%s] - %s" % (log_time(ms), level, logger, text)
 
 
-def _step_log(step):
+def _step_log(step, output):
     name, outcome = step["step"]["name"], step["result"]["outcome"]
     lines = [_log_line(step["start"], "INFO", ".step", "Step '%s' (%s) started" % (name, step["step"]["type"]))]
+    lines += [_log_line(step["end"], "INFO", ".step.python", line) for line in output]
     lines += [_log_line(step["end"], "INFO", ".step", "Job %s ended: %s" % (item["jobId"], item["outcome"]))
               for item in step["additionalReportItems"] if item["type"] == "JOB_EXECUTED"]
     failure = step["result"].get("thrown")
@@ -227,14 +313,19 @@ def _step_log(step):
 @bp.get("/projects/<key>/scenarios/<scenario_id>/<run_id>/log")
 def run_log(key, scenario_id, run_id):
     """The whole run's log, or one step's (stepId); only what already happened while the run is under way."""
-    run_, steps = _view(_get_run(key, scenario_id, run_id), now_ms())
+    doc = _get_run(key, scenario_id, run_id)
+    run_, steps = _view(doc, now_ms())
+    outputs = doc.get("stepLogs") or {}
+
+    def step_lines(step):
+        return _step_log(step, outputs.get(step["runId"]) or [])
     step_id = request.args.get("stepId")
     if step_id:
-        lines = [line for step in steps if step["step"]["id"] == step_id for line in _step_log(step)]
+        lines = [line for step in steps if step["step"]["id"] == step_id for line in step_lines(step)]
     else:
         lines = [_log_line(run_["start"], "INFO", "", "Run %s of scenario %s.%s started by trigger %s"
                            % (run_id, key, scenario_id, run_["trigger"]["trigger"]["id"]))]
-        lines += [line for step in steps for line in _step_log(step)]
+        lines += [line for step in steps for line in step_lines(step)]
         if "result" in run_:
             lines.append(_log_line(run_["end"], "INFO", "", "Scenario run ended with %s" % run_["result"]["outcome"]))
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
@@ -242,7 +333,8 @@ def run_log(key, scenario_id, run_id):
 
 @bp.post("/projects/<key>/scenarios/<scenario_id>/abort")
 def abort(key, scenario_id):
-    """Ends the runs under way with ABORTED, keeping the steps already over; does nothing (no write) otherwise."""
+    """Ends the runs under way with ABORTED, keeping the steps already over, and kills their Python processes;
+    does nothing (no write) otherwise."""
     st = store()
     with st.transaction():
         _scenario(key, scenario_id)
@@ -252,9 +344,8 @@ def abort(key, scenario_id):
                 continue
             run_ = doc["scenarioRun"]
             run_["end"] = now
-            run_["result"] = {"type": "SCENARIO_DONE", "outcome": "ABORTED", "start": run_["start"], "end": now,
-                              "thrown": thrown("com.dataiku.dip.exceptions.AbortedException",
-                                               "Scenario run aborted by %s" % current_user())}
+            run_["result"] = _aborted_result(run_, now, "Scenario run aborted by %s" % current_user())
             doc["stepRuns"] = [s for s in doc["stepRuns"] if s["end"] <= now]
-            st.put("scenario_run", key, "%s/%s" % (scenario_id, run_["runId"]), doc)
+            st.put("scenario_run", key, _doc_id(run_), doc)
+            python_process.kill("scenario:%s/%s" % (key, _doc_id(run_)))
     return jsonify({})

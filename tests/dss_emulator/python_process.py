@@ -1,0 +1,123 @@
+"""Runs scenario and recipe Python code for real: one subprocess per script, with a time limit.
+
+The subprocess is this interpreter running runtime/run_python.py with runtime/ first on PYTHONPATH, so `import
+dataiku` finds the stand-in package; the node's URL, the caller's API key, the project key and (for recipes) the
+declared inputs/outputs travel by environment. Scripts run in a fresh temp dir; a run can be killed by token.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+
+RUNTIME = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime")
+TIME_LIMIT_ENV = "DSS_EMULATOR_PYTHON_TIMEOUT"
+DEFAULT_TIME_LIMIT_S = 300
+PYTHON_FAILED = "com.dataiku.dip.exceptions.ExternalProcessFailedException"
+LOG_LIMIT = 64 * 1024  # keep the tail of a chatty script's output
+
+_live = {}  # token -> [Popen], the processes a scenario run (or a job) has running now
+_killed = set()
+_lock = threading.Lock()
+
+
+class NodeContext:
+    """What code run on this node needs: its URL and data dir, the caller's API key, and a kill token."""
+
+    def __init__(self, url, api_key, data_dir, token=None):
+        self.url, self.api_key, self.data_dir, self.token = url, api_key, data_dir, token
+
+
+def datasets_dir(data_dir):
+    return os.path.join(data_dir, "datasets")
+
+
+def time_limit():
+    try:
+        return float(os.environ.get(TIME_LIMIT_ENV) or DEFAULT_TIME_LIMIT_S)
+    except ValueError:
+        return DEFAULT_TIME_LIMIT_S
+
+
+def _env(context, project_key, flow, project):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DKU_")}
+    env.update({"PYTHONPATH": os.pathsep.join([RUNTIME] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
+                "PYTHONUNBUFFERED": "1", "DKU_CURRENT_PROJECT_KEY": project_key,
+                "DKU_EMULATOR_URL": context.url, "DKU_EMULATOR_API_KEY": context.api_key,
+                "DKU_EMULATOR_DATASETS_DIR": datasets_dir(context.data_dir)})
+    if flow is not None:
+        env["DKU_EMULATOR_RECIPE_FLOW"] = json.dumps(flow)
+    env["DKU_EMULATOR_PROJECT"] = json.dumps(project)
+    return env
+
+
+def _thrown(message):
+    return {"clazz": PYTHON_FAILED, "title": message, "message": message}
+
+
+def _failure(report, returncode, timed_out, limit, killed):
+    if killed:
+        return _thrown("Python process killed: the run was aborted")
+    if timed_out:
+        return _thrown("Error in Python process: did not finish within %g s (emulator time limit %s)"
+                       % (limit, TIME_LIMIT_ENV))
+    if report is None:
+        return None if returncode == 0 else _thrown("Error in Python process: exited with code %s" % returncode)
+    if report["clazz"] == "SystemExit":
+        return _thrown("Error in Python process: At line %s: exited with code %s" % (report["line"], report["message"]))
+    return _thrown("Error in Python process: At line %s: <class '%s'>: %s"
+                   % (report["line"], report["clazz"], report["message"]))
+
+
+def run(context, project_key, script, flow=None, project=None):
+    """Run `script`; (thrown or None, output text). flow: {"inputs", "outputs"} full names for a recipe; project:
+    {"datasets": [full names that exist], "variables": {resolved project variables}}."""
+    limit = time_limit()
+    with tempfile.TemporaryDirectory(prefix="dss-python-") as work:
+        script_path = os.path.join(work, "script.py")
+        result_path = os.path.join(work, "result.json")
+        with open(script_path, "w", encoding="utf-8") as fp:
+            fp.write(script or "")
+        proc = subprocess.Popen([sys.executable, os.path.join(RUNTIME, "run_python.py"), script_path, result_path],
+                                cwd=work, env=_env(context, project_key, flow, project or {}), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        with _lock:
+            _live.setdefault(context.token, []).append(proc)
+            if context.token in _killed:  # aborted while this process was being started
+                proc.kill()
+        timed_out = False
+        try:
+            output, _ = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output, _ = proc.communicate()
+            timed_out = True
+        finally:
+            with _lock:
+                _live[context.token].remove(proc)
+                if not _live[context.token]:
+                    del _live[context.token]
+                killed = context.token in _killed
+        report = None
+        if os.path.exists(result_path):
+            with open(result_path, encoding="utf-8") as fp:
+                report = json.load(fp)
+    text = output.decode("utf-8", "replace")[-LOG_LIMIT:]
+    return _failure(report, proc.returncode, timed_out, limit, killed), text
+
+
+def kill(token):
+    """Kill the processes running under `token` (an aborted run), and any it starts until `forget(token)`."""
+    with _lock:
+        procs = list(_live.get(token, []))
+        _killed.add(token)
+    for proc in procs:
+        proc.kill()
+
+
+def forget(token):
+    """The run of `token` is over (its thread ends)."""
+    with _lock:
+        _killed.discard(token)
