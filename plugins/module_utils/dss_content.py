@@ -196,6 +196,8 @@ class ProjectObject(ContentObject):
 
     def exists(self):
         if self.module.find_project(self.key) is None:
+            if self.module.check_mode:
+                return False  # the project is created by an earlier task of the same check run: predict creation
             self.module.fail_json(msg="Project %s does not exist on %s: create it first (for example with "
                                       "dataiku_gitops.dss.dataiku_project)." % (self.key, self.module.url))
         return self.name in self.list_names()
