@@ -59,8 +59,8 @@ options:
     elements: str
   payload:
     description:
-      - The recipe's payload as DSS stores it: the code of a code recipe (Python, SQL, R...), or the JSON text of a
-        visual recipe's settings.
+      - The recipe's payload as DSS stores it, that is the code of a code recipe (Python, SQL, R...), or the JSON text
+        of a visual recipe's settings.
       - Compared as text.
     type: str
   params:

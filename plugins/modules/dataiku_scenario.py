@@ -53,7 +53,7 @@ options:
     choices: [step_based, custom_python]
   steps:
     description:
-      - Steps of a V(step_based) scenario, in order, as DSS stores them (C(params.steps)): each a dict with
+      - Steps of a V(step_based) scenario, in order, as DSS stores them (C(params.steps)), each a dict with
         C(id), C(type) (for example V(build_flowitem), V(custom_python)), C(name) and C(params).
       - Compared step by step on the keys given.
     type: list
@@ -63,7 +63,7 @@ options:
     type: str
   triggers:
     description:
-      - Triggers, in order, as DSS stores them: each a dict with C(type) (for example V(temporal), V(ds_modified)),
+      - Triggers, in order, as DSS stores them, each a dict with C(type) (for example V(temporal), V(ds_modified)),
         C(active), C(name) and C(params). Compared trigger by trigger on the keys given. V([]) removes all.
     type: list
     elements: dict
