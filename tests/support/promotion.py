@@ -66,11 +66,14 @@ class Landscape:
             port = INVENTORY_PORTS[env] if self.inventory_ports and port_is_free(INVENTORY_PORTS[env]) else 0
             self.nodes[env] = EmulatorNode(NODE_TYPES[env], port=port).start()
         sample_project.seed_design_project(self.nodes["dev"].client())
-        for env in ("staging", "prod"):
-            sample_project.seed_connection(self.nodes[env].client(), env)
         os.makedirs(self.git_dir)
         self.git("init", "--quiet", "--initial-branch=main")
         self.commit("CHURN: first version of the churn scoring flow")
+        # Staging and prod get their connections the way users declare them: dss_environment_objects in the
+        # inventories, applied by playbooks/environment.yml.
+        result = self.run("environment.yml", envs=("staging", "prod"))
+        if result.rc != 0:
+            raise RuntimeError("playbooks/environment.yml failed:\n%s" % result.output[-4000:])
         return self
 
     def close(self):

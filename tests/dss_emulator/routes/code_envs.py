@@ -1,4 +1,4 @@
-"""Code envs: list, get, create, save, delete under /admin/code-envs (dss-api.md §13).
+"""Code envs: list, get, create, save, update packages, delete under /admin/code-envs (dss-api.md §13).
 
 Nothing is installed: an env is its definition. The shape follows the node type because dataikuapi picks its
 settings class from it: on an automation node a definition always has a non-null `versions`.
@@ -6,7 +6,7 @@ settings class from it: on an automation node a definition always has a non-null
 
 import copy
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from errors import CODED_IO, ILLEGAL_ARGUMENT, DSSError
 from future_store import record_done
@@ -104,6 +104,33 @@ def save_definition(lang, name):
         if new != old:
             st.put("code_env", "", env_id(lang, name), new)
     return jsonify(new)
+
+
+def _spec_holder(env, version_id):
+    """Where an env keeps its package spec: itself (design), its current version, or the named version."""
+    if env.get("deploymentMode") == "AUTOMATION_VERSIONED":
+        for version in env.get("versions") or []:
+            if version.get("versionId") == version_id:
+                return version
+        raise DSSError("Version %s not found in %s env %s" % (version_id, env["envLang"], env["envName"]),
+                       ILLEGAL_ARGUMENT, 400)
+    return env.get("currentVersion") or env.get("noVersion") or env
+
+
+@bp.post("/admin/code-envs/<lang>/<name>/packages")
+def update_packages(lang, name):
+    """codeenv.update_packages(): install what the spec lists. [INF] Recorded as `actualPackageList` (the list DSS
+    shows as installed), so a test can tell an updated env from one whose spec was only saved."""
+    st = store()
+    with st.transaction():
+        env = copy.deepcopy(get_env(lang, name))
+        holder = _spec_holder(env, request.args.get("versionToUpdate"))
+        if holder.get("actualPackageList") != holder.get("specPackageList", ""):
+            holder["actualPackageList"] = holder.get("specPackageList", "")
+            st.put("code_env", "", env_id(lang, name), env)
+        # The client reads result["messages"]["error"], so the messages object is nested as in creation answers.
+        return _answer({"type": "code_env_update", "envLang": env["envLang"], "envName": name},
+                       {"envLang": env["envLang"], "envName": name, "messages": no_messages()})
 
 
 @bp.delete("/admin/code-envs/<lang>/<name>")

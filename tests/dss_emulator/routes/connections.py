@@ -5,6 +5,8 @@ is remembered across restarts.
 """
 
 import copy
+import hashlib
+import re
 
 from flask import Blueprint, jsonify, request
 
@@ -49,6 +51,34 @@ def _seed(state):
 bp.record_once(_seed)
 
 
+# [INF] DSS never returns secrets in clear: it returns them encrypted ("e:AES:..."), and saving back the encrypted
+# value keeps the secret. Which keys are secret is decided by name here.
+SECRET_KEY_RE = re.compile(r"password|secret|token|privatekey", re.IGNORECASE)
+ENCRYPTED_PREFIX = "e:AES:"
+
+
+def _encrypted(name, key, value):
+    return ENCRYPTED_PREFIX + hashlib.sha256(("%s/%s/%s" % (name, key, value)).encode()).hexdigest()[:32]
+
+
+def redacted(conn):
+    """A connection as the API shows it: secret params encrypted."""
+    shown = copy.deepcopy(conn)
+    for key, value in (shown.get("params") or {}).items():
+        if SECRET_KEY_RE.search(key) and isinstance(value, str) and value:
+            shown["params"][key] = _encrypted(conn["name"], key, value)
+    return shown
+
+
+def _keep_unchanged_secrets(old, new):
+    """A saved definition that carries a secret back in its encrypted form keeps the stored secret."""
+    old_params, new_params = old.get("params") or {}, new.get("params") or {}
+    for key, value in list(new_params.items()):
+        if key in old_params and isinstance(value, str) and value.startswith(ENCRYPTED_PREFIX) \
+                and value == _encrypted(old["name"], key, old_params[key]):
+            new_params[key] = old_params[key]
+
+
 def get_connection(name):
     conn = store().get("connection", "", name)
     if conn is None:
@@ -58,7 +88,7 @@ def get_connection(name):
 
 @bp.get("/admin/connections")
 def list_connections():
-    return jsonify({c["name"]: c for c in store().list("connection")})
+    return jsonify({c["name"]: redacted(c) for c in store().list("connection")})
 
 
 @bp.post("/admin/connections")
@@ -77,12 +107,12 @@ def create_connection():
             if key not in conn:
                 conn[key] = value
         st.put("connection", "", name, conn)
-    return jsonify(conn)
+    return jsonify(redacted(conn))
 
 
 @bp.get("/admin/connections/<name>")
 def get_definition(name):
-    return jsonify(get_connection(name))
+    return jsonify(redacted(get_connection(name)))
 
 
 @bp.put("/admin/connections/<name>")
@@ -96,10 +126,11 @@ def save_definition(name):
         new = copy.deepcopy(body)
         new["name"] = name  # the path names the connection; renaming is not a save
         new.setdefault("type", old["type"])
+        _keep_unchanged_secrets(old, new)
         if new != old:
             st.put("connection", "", name, new)
     # dataikuapi parses this answer as JSON (an empty 200 crashes settings.save()).
-    return jsonify(new)
+    return jsonify(redacted(new))
 
 
 @bp.delete("/admin/connections/<name>")

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the drift playbook: gather the per-host changes a check-mode run found into one report (machine
+readable) and the lines a person reads."""
+
+from __future__ import annotations
+
+import json
+
+
+def _differences(before, after, path=""):
+    """(path, before, after) of every leaf that differs; dicts are walked, anything else is compared whole."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found = []
+        for key in sorted(set(before) | set(after), key=str):
+            sub = "%s.%s" % (path, key) if path else str(key)
+            found += _differences(before.get(key), after.get(key), sub)
+        return found
+    if json.dumps(before, sort_keys=True, default=str) == json.dumps(after, sort_keys=True, default=str):
+        return []
+    return [(path or "(object)", before, after)]
+
+
+def drift_report(hostvars, hosts, fact="dss_drift"):
+    """``{"drift": bool, "count": n, "hosts": {host: [change, ...]}}`` from the ``fact`` of each of ``hosts``
+    (a list of ``{kind, id, action, before, after}``), each change with its ``differences``
+    (``[{path, declared, actual}]``: what DSS holds against what is declared)."""
+    report = {}
+    for host in hosts:
+        changes = (hostvars.get(host) or {}).get(fact) or []
+        if not changes:
+            continue
+        rows = []
+        for change in changes:
+            # The check run's "before" is what DSS holds, its "after" what is declared.
+            differences = [dict(path=p, actual=b, declared=a)
+                           for p, b, a in _differences(change.get("before") or {}, change.get("after") or {})]
+            rows.append(dict(change, differences=differences))
+        report[host] = rows
+    count = sum(len(rows) for rows in report.values())
+    return dict(drift=count > 0, count=count, hosts=report)
+
+
+def drift_lines(report):
+    """One line per differing field: ``host: kind id (action) path: actual -> declared``."""
+    lines = []
+    for host in sorted(report.get("hosts") or {}):
+        for change in report["hosts"][host]:
+            head = "%s: %s %s" % (host, change.get("kind"), change.get("id"))
+            missing = {"create": "missing (declared, not on the node)", "delete": "present (not declared)"}
+            if change.get("action") in missing:
+                lines.append("%s %s" % (head, missing[change["action"]]))
+                continue
+            for diff in change.get("differences") or [{"path": "(object)", "actual": "?", "declared": "?"}]:
+                lines.append("%s %s: %s -> %s" % (head, diff["path"], json.dumps(diff["actual"], default=str),
+                                                   json.dumps(diff["declared"], default=str)))
+    return lines or ["No drift: every declared object matches."]
+
+
+class FilterModule:
+    def filters(self):
+        return {"drift_report": drift_report, "drift_lines": drift_lines}
