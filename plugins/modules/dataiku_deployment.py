@@ -79,6 +79,25 @@ options:
       - Has no effect on policy V(PREVENT), which refuses unapproved bundles.
     type: bool
     default: false
+  govern_timeout:
+    description:
+      - Seconds to wait for a sign-off in Govern when the infrastructure's policy V(PREVENT) refuses the bundle
+        of an existing deployment, checking every O(govern_poll_interval) seconds. V(0) fails at once.
+      - The failure names the bundle and its governance status. Check mode never waits.
+      - A deployment that does not exist yet cannot be asked for a Govern status before it is created, so its
+        refusal fails at once with DSS's message.
+    type: int
+    default: 0
+  govern_poll_interval:
+    description: Seconds between two reads of the Govern status while waiting (O(govern_timeout)).
+    type: int
+    default: 10
+  expect_published:
+    description:
+      - Check mode only. Plan as if O(bundle_id) were published when it is not yet, because an earlier task of the
+        same run (M(dataiku_gitops.dss.dataiku_bundle_publish)) publishes it. Ignored in a real run.
+    type: bool
+    default: false
 seealso:
   - module: dataiku_gitops.dss.dataiku_deployment_info
   - module: dataiku_gitops.dss.dataiku_deployer_infra
@@ -215,13 +234,16 @@ def check_input(module):
 
 
 def check_references(module, desired, current_infra):
-    """Published project, bundle and infrastructure (unless it is the deployment's current one) exist."""
+    """Published project, bundle and infrastructure (unless it is the deployment's current one) exist.
+
+    Returns whether the bundle is published now (False only in check mode with expect_published)."""
     key, bundle, infra_id = desired["publishedProjectKey"], desired["bundleId"], desired["infraId"]
     published = dd.find_published_project(module, key)
-    if published is None:
+    expected = module.check_mode and module.params["expect_published"]
+    if published is None and not expected:
         module.fail_json(msg="Published project %s does not exist on the deployer %s; publish a bundle of it first "
                              "(dataiku_gitops.dss.dataiku_bundle_publish)." % (key, module.url))
-    if bundle not in dd.bundle_ids(published):
+    if bundle not in dd.bundle_ids(published) and not expected:
         module.fail_json(msg="Bundle %s is not published in published project %s (published bundles: %s)."
                              % (bundle, key, ", ".join(dd.bundle_ids(published)) or "none"))
     if infra_id != current_infra:
@@ -230,13 +252,21 @@ def check_references(module, desired, current_infra):
                 known = dd.known_ids(dd.deployer(module).list_infras(as_objects=False), "infraBasicInfo")
             module.fail_json(msg="Infrastructure %s does not exist on the deployer %s (infrastructures: %s)."
                                  % (infra_id, module.url, ", ".join(known) or "none"))
+    return bundle in dd.bundle_ids(published)
 
 
 def check_governance(module, deployment_id, bundle_id):
+    """Fail unless Govern lets the bundle through; with govern_timeout, wait that long for a sign-off first."""
     gov = dd.governance(module, deployment_id, bundle_id)
+    deadline = time.time() + module.params["govern_timeout"]
+    while gov["blocked"] and not module.check_mode and time.time() < deadline:
+        time.sleep(min(module.params["govern_poll_interval"], max(0.1, deadline - time.time())))
+        gov = dd.governance(module, deployment_id, bundle_id)
     if gov["blocked"]:
-        module.fail_json(msg="Govern refuses bundle %s for deployment %s: %s. Nothing was changed."
-                             % (bundle_id, deployment_id, gov["summary"]), governance=gov)
+        waited = " after waiting %d seconds for a sign-off" % module.params["govern_timeout"] if (
+            module.params["govern_timeout"] and not module.check_mode) else ""
+        module.fail_json(msg="Govern refuses bundle %s for deployment %s%s: %s. Nothing was changed."
+                             % (bundle_id, deployment_id, waited, gov["summary"]), governance=gov)
     if gov["warning"] and not module.params["ignore_warnings"]:
         module.fail_json(msg="Govern warns about bundle %s for deployment %s: %s. Set ignore_warnings=true to deploy "
                              "it anyway; nothing was changed." % (bundle_id, deployment_id, gov["summary"]),
@@ -302,6 +332,9 @@ def main():
         update=dict(type="bool", default=True),
         update_timeout=dict(type="int", default=900),
         ignore_warnings=dict(type="bool", default=False),
+        govern_timeout=dict(type="int", default=0),
+        govern_poll_interval=dict(type="int", default=10),
+        expect_published=dict(type="bool", default=False),
     ))
     check_input(module)
     p = module.params
@@ -334,13 +367,13 @@ def main():
                    "bundleId": p["bundle_id"]}
         health = "OUT_OF_SYNC"
     desired = desired_raw(p, current)
-    check_references(module, desired, current.get("infraId") if exists else None)
+    published = check_references(module, desired, current.get("infraId") if exists else None)
 
     settings_changed = not exists or not equal(view(current), view(desired))
     in_sync = exists and health in IN_SYNC
     needs_update = p["update"] and (settings_changed or not in_sync)
     previous = current.get("bundleId") if in_sync else None
-    if exists and (needs_update or desired["bundleId"] != current.get("bundleId")):
+    if exists and published and (needs_update or desired["bundleId"] != current.get("bundleId")):
         check_governance(module, dep_id, desired["bundleId"])
     if needs_update:
         check_automation_node(module, desired["infraId"], dep_id)
