@@ -1,8 +1,5 @@
 """Shared setup of the Project Deployer fidelity tests: a published CHURN bundle, an infrastructure pointing at an
-automation node, and the emulator-only Govern control endpoint."""
-
-import json
-import urllib.request
+automation node."""
 
 from tests.support.sample_project import seed_connection, seed_design_project
 
@@ -30,12 +27,3 @@ def make_infra(deployer, infra_id, automation, policy="NO_CHECK", stage="Product
         raw["bundleContainerSettings"]["remapping"]["connections"] = [{"source": "pg_dev", "target": "pg_prod"}]
     settings.save()
     return infra
-
-
-def govern(node, project_key, bundle_id, status=None):
-    """Sign a bundle off (APPROVED), reject it (REJECTED) or read its status, through the emulator control URL."""
-    url = "%s/__emulator__/govern/%s/%s" % (node.url, project_key, bundle_id)
-    data = json.dumps({"status": status, "by": "risk-officer"}).encode() if status else None
-    req = urllib.request.Request(url, data=data, method="POST" if status else "GET")
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.load(resp)

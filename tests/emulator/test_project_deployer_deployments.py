@@ -5,7 +5,8 @@ tests, and failed updates (missing connection, unreachable node) (dss-api.md §8
 import pytest
 
 from tests.emulator.bundles_helpers import expect_dss_error
-from tests.emulator.deployer_helpers import govern, make_infra, publish_churn
+from tests.emulator.deployer_helpers import make_infra, publish_churn
+from tests.support.deployer_landscape import govern
 from tests.support.emulator import EmulatorNode
 from tests.support.sample_project import PROJECT_KEY, SMOKE_SCENARIO
 

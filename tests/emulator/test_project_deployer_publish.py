@@ -7,7 +7,8 @@ import zipfile
 import pytest
 
 from tests.emulator.bundles_helpers import DSS_DATE, expect_dss_error
-from tests.emulator.deployer_helpers import govern, make_infra, publish_churn
+from tests.emulator.deployer_helpers import make_infra, publish_churn
+from tests.support.deployer_landscape import govern
 from tests.support.emulator import EmulatorNode
 
 

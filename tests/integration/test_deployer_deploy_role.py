@@ -5,7 +5,7 @@ automatic rollback when the tests fail on prod."""
 # pylint: disable=redefined-outer-name
 import pytest
 
-from tests.integration.deployer_landscape import DeployerLandscape
+from tests.support.deployer_landscape import DeployerLandscape
 from tests.support.sample_project import PROJECT_KEY, break_flow
 
 STAGING, PROD = "staging-%s" % PROJECT_KEY, "prod-%s" % PROJECT_KEY

@@ -2,11 +2,12 @@
 and prod (automation nodes), infrastructures `staging` (NO_CHECK) and `prod` (PREVENT), and a hand-written
 inventory with one host per (environment, project) setting the promotion contract's host vars."""
 
+import json
 import os
+import urllib.request
 
 import yaml
 
-from tests.emulator.deployer_helpers import govern
 from tests.support.emulator import EmulatorNode
 from tests.support.playbook import run_playbook
 from tests.support.sample_project import PROJECT_KEY, seed_connection, seed_design_project
@@ -16,9 +17,20 @@ PLAYBOOK = [{"name": "Deploy through the Project Deployer", "hosts": "all", "gat
              "roles": [{"role": "dataiku_gitops.dss.deployer_deploy"}]}]
 
 
+def govern(node, project_key, bundle_id, status=None):
+    """Sign a bundle off (APPROVED), reject it (REJECTED) or read its status, through the emulator-only control
+    endpoint that stands in for Dataiku Govern."""
+    url = "%s/__emulator__/govern/%s/%s" % (node.url, project_key, bundle_id)
+    data = json.dumps({"status": status, "by": "risk-officer"}).encode() if status else None
+    req = urllib.request.Request(url, data=data, method="POST" if status else "GET")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
+
+
 class DeployerLandscape:
     def __init__(self, workdir):
         self.workdir = str(workdir)
+        self.inventory = None
         self.nodes = {"dev": EmulatorNode("design"), "staging": EmulatorNode("automation"),
                       "prod": EmulatorNode("automation")}
 
