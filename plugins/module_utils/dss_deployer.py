@@ -94,6 +94,25 @@ def remap_table(entries):
     return {e["source"]: e.get("target") for e in entries or [] if isinstance(e, dict) and e.get("source")}
 
 
+def apply_remapping(raw, params):
+    """Set ``bundleContainerSettings.remapping`` sections of raw settings from the ``connections`` and ``code_envs``
+    options that are set (each managed as a whole)."""
+    remapping = raw.setdefault("bundleContainerSettings", {}).setdefault("remapping", {})
+    for option, section in (("connections", "connections"), ("code_envs", "codeEnvs")):
+        if params[option] is not None:
+            remapping[section] = remap_list(params[option])
+    return raw
+
+
+def ensure_absent(module, exists, handle, what, id_option):
+    """state=absent: delete the object when it exists (never in check mode) and exit; changed when it existed."""
+    ident = module.params[id_option]
+    if exists and not module.check_mode:
+        with module.dss_errors("delete %s %s" % (what, ident)):
+            handle.delete()
+    module.exit_with(exists, before={id_option: ident} if exists else {}, after={})
+
+
 def health(module, deployment_id):
     """(health, messages) of a deployment from its heavy status; health is UNKNOWN when DSS does not say."""
     with module.dss_errors("read the status of deployment %s" % deployment_id):

@@ -175,10 +175,7 @@ def desired_raw(module, current, creating):
                           ("trust_all_ssl_certificates", "trustAllSSLCertificates")):
         if p[option] is not None:
             raw[field] = p[option].rstrip("/") if option == "automation_node_url" else p[option]
-    remapping = raw.setdefault("bundleContainerSettings", {}).setdefault("remapping", {})
-    for option, section in (("connections", "connections"), ("code_envs", "codeEnvs")):
-        if p[option] is not None:
-            remapping[section] = dd.remap_list(p[option])
+    dd.apply_remapping(raw, p)
     if p["permissions"] is not None:
         raw["permissions"] = [dict(group=x["group"], read=x["read"], deploy=x["deploy"], admin=x["admin"])
                               for x in p["permissions"]]
@@ -243,10 +240,7 @@ def main():
     infra = dd.deployer(module).get_infra(infra_id)
 
     if p["state"] == "absent":
-        if exists and not module.check_mode:
-            with module.dss_errors("delete infrastructure %s" % infra_id):
-                infra.delete()
-        module.exit_with(exists, before={"infra_id": infra_id} if exists else {}, after={})
+        dd.ensure_absent(module, exists, infra, "infrastructure", "infra_id")
 
     if exists:
         with module.dss_errors("read the settings of infrastructure %s" % infra_id):

@@ -206,10 +206,7 @@ def desired_raw(params, current):
                           ("deployed_project_key", "deployedProjectKey")):
         if params[option] is not None:
             raw[field] = params[option]
-    remapping = raw.setdefault("bundleContainerSettings", {}).setdefault("remapping", {})
-    for option, section in (("connections", "connections"), ("code_envs", "codeEnvs")):
-        if params[option] is not None:
-            remapping[section] = dd.remap_list(params[option])
+    dd.apply_remapping(raw, params)
     if params["scenarios_to_activate"] is not None:
         raw["scenariosToActivate"] = dict(params["scenarios_to_activate"])
     return raw
@@ -345,10 +342,7 @@ def main():
     handle = dd.deployer(module).get_deployment(dep_id)
 
     if p["state"] == "absent":
-        if exists and not module.check_mode:
-            with module.dss_errors("delete deployment %s" % dep_id):
-                handle.delete()
-        module.exit_with(exists, before={"deployment_id": dep_id} if exists else {}, after={})
+        dd.ensure_absent(module, exists, handle, "deployment", "deployment_id")
 
     if exists:
         with module.dss_errors("read the settings of deployment %s" % dep_id):

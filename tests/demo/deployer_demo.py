@@ -81,6 +81,7 @@ def run_deployer_demo(banner=_print_banner, expect=None):
             banner("Deployer route: v2 breaks the flow; signed off, it fails its tests on prod and is rolled back")
             break_flow(land.nodes["dev"].client())
             land.export("v2")
+            land.publish("v2")
             land.sign_off("v2")
             result = deploy(land, "prod", "v2")
             message = _failed_message(result, "prod")

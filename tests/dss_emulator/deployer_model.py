@@ -22,8 +22,12 @@ GOVERN_WARNING = "WARN_DEPLOYER_GOVERN_BUNDLE_NOT_APPROVED"
 _INTERNAL = ("archive",)
 
 
-def _missing(what, id_):
-    return DSSError("%s %s does not exist" % (what, id_), NOT_FOUND, 404)
+def _required(kind, what, id_):
+    """The instance-level document (kind, id_), or a 404 naming `what`."""
+    doc = store().get(kind, "", id_)
+    if doc is None:
+        raise DSSError("%s %s does not exist" % (what, id_), NOT_FOUND, 404)
+    return doc
 
 
 def _conflict(message):
@@ -33,10 +37,7 @@ def _conflict(message):
 # -- published projects and bundles -----------------------------------------------------------------------------
 
 def published_project(key):
-    doc = store().get("pd_project", "", key)
-    if doc is None:
-        raise _missing("Published project", key)
-    return doc
+    return _required("pd_project", "Published project", key)
 
 
 def ensure_published_project(key):
@@ -157,10 +158,7 @@ def check_governance(infra, key, bundle_id, ignore_warnings):
 # -- infrastructures ---------------------------------------------------------------------------------------------
 
 def infra(infra_id):
-    doc = store().get("pd_infra", "", infra_id)
-    if doc is None:
-        raise _missing("Infrastructure", infra_id)
-    return doc
+    return _required("pd_infra", "Infrastructure", infra_id)
 
 
 def infra_basic(doc):
@@ -199,10 +197,7 @@ def checked_infra(doc):
 # -- deployments -------------------------------------------------------------------------------------------------
 
 def deployment(dep_id):
-    doc = store().get("pd_deployment", "", dep_id)
-    if doc is None:
-        raise _missing("Deployment", dep_id)
-    return doc
+    return _required("pd_deployment", "Deployment", dep_id)
 
 
 def new_deployment(body):

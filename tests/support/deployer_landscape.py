@@ -77,6 +77,10 @@ class DeployerLandscape:
     def export(self, bundle_id):
         self.nodes["dev"].client().get_project(PROJECT_KEY).export_bundle(bundle_id)
 
+    def publish(self, bundle_id):
+        """Publish an exported bundle by hand (what a release manager does to ask Govern for a sign-off)."""
+        self.nodes["dev"].client().get_project(PROJECT_KEY).publish_bundle(bundle_id)
+
     def sign_off(self, bundle_id, status="APPROVED"):
         return govern(self.nodes["dev"], PROJECT_KEY, bundle_id, status)
 

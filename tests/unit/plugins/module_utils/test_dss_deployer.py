@@ -139,3 +139,53 @@ def test_infra_view_and_url_normalisation():
     assert view["automation_node_url"] == "https://auto.example.com"
     assert view["connections"] == {"pg_dev": "pg_prod"} and view["automation_api_key_set"] is False
     assert view["permissions"] == [{"group": "ops", "read": True, "deploy": True, "admin": False}]
+
+
+class Failed(Exception):
+    pass
+
+
+class GateModule:
+    def __init__(self, timeout, check_mode=False):
+        self.params = dict(govern_timeout=timeout, govern_poll_interval=1, ignore_warnings=False)
+        self.check_mode = check_mode
+
+    def fail_json(self, **kwargs):
+        raise Failed(kwargs)
+
+
+def gate(monkeypatch, answers, module):
+    """Run dataiku_deployment's Govern gate with Govern answering `answers` in turn; returns the reads made."""
+    reads = []
+
+    def governance(_module, _dep, bundle_id):
+        blocked = answers[min(len(reads), len(answers) - 1)]
+        reads.append(bundle_id)
+        return dict(blocked=blocked, warning=False, summary="Bundle %s: governance status %s"
+                    % (bundle_id, "PENDING" if blocked else "APPROVED"))
+
+    monkeypatch.setattr(deployment_module.dd, "governance", governance)
+    monkeypatch.setattr(deployment_module.time, "sleep", lambda _s: None)
+    deployment_module.check_governance(module, "dep", "v2")
+    return reads
+
+
+def test_govern_gate_waits_for_the_sign_off(monkeypatch):
+    assert gate(monkeypatch, [True, True, False], GateModule(timeout=60)) == ["v2", "v2", "v2"]
+
+
+def test_govern_gate_fails_at_once_without_timeout_and_in_check_mode(monkeypatch):
+    for module in (GateModule(timeout=0), GateModule(timeout=60, check_mode=True)):
+        with pytest.raises(Failed) as info:
+            gate(monkeypatch, [True, False], module)
+        msg = info.value.args[0]["msg"]
+        assert "Govern refuses bundle v2 for deployment dep" in msg and "governance status PENDING" in msg
+        assert "after waiting" not in msg
+
+
+def test_govern_gate_gives_up_after_the_timeout(monkeypatch):
+    clock = iter(range(0, 1000, 30))
+    monkeypatch.setattr(deployment_module.time, "time", lambda: next(clock))
+    with pytest.raises(Failed) as info:
+        gate(monkeypatch, [True], GateModule(timeout=60))
+    assert "after waiting 60 seconds for a sign-off" in info.value.args[0]["msg"]
