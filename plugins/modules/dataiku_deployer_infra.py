@@ -207,8 +207,7 @@ def check_automation_node(module, raw):
     url = raw.get("automationNodeUrl")
     if not module.params["check_automation_node"] or not url or module.params["automation_node_url"] is None:
         return
-    reason = dd.probe(url, validate_certs=not raw.get("trustAllSSLCertificates"), ca_path=module.params["ca_path"],
-                      timeout=module.params["timeout"])
+    reason = dd.probe(url, timeout=module.params["timeout"])
     if reason:
         module.fail_json(msg="The automation node %s of infrastructure %s cannot be reached (%s): check "
                              "automation_node_url; nothing was changed." % (url, module.params["infra_id"], reason))

@@ -277,7 +277,7 @@ def check_automation_node(module, infra_id, deployment_id):
     if not url:
         module.fail_json(msg="Infrastructure %s has no automation node URL: the update of deployment %s cannot run; "
                              "nothing was changed." % (infra_id, deployment_id))
-    reason = dd.probe(url, validate_certs=not infra.get("trustAllSSLCertificates"), timeout=module.params["timeout"])
+    reason = dd.probe(url, timeout=module.params["timeout"])
     if reason:
         module.fail_json(msg="The automation node %s of infrastructure %s cannot be reached (%s): the update of "
                              "deployment %s would fail; nothing was changed." % (url, infra_id, reason, deployment_id))
