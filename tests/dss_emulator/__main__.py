@@ -1,6 +1,6 @@
 """Run one emulated DSS node:
 
-    python tests/dss_emulator --node-type design|automation --port PORT --data-dir DIR --api-key KEY
+    python tests/dss_emulator --node-type design|automation|deployer --port PORT --data-dir DIR --api-key KEY
 
 Prints `listening on http://127.0.0.1:PORT` once it accepts connections; stops cleanly on SIGTERM/SIGINT.
 """
@@ -21,7 +21,7 @@ from app import create_app  # noqa: E402
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="dss_emulator", description="Local emulator of the Dataiku DSS public API")
-    parser.add_argument("--node-type", choices=["design", "automation"], default="design")
+    parser.add_argument("--node-type", choices=["design", "automation", "deployer"], default="design")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--data-dir", required=True, help="where the node keeps its state (SQLite + files)")

@@ -162,7 +162,9 @@ def blob_in_use(sha, ignore=None):
             for doc in st.list(kind, key):
                 if (kind, key, doc.get("bundleId")) != ignore and (doc.get("archive") or {}).get("sha256") == sha:
                     return True
-    return False
+    # Bundles published on this node's Project Deployer share the archive blob of the exported bundle.
+    return any((doc.get("archive") or {}).get("sha256") == sha
+               for key in st.ids("pd_project", "") for doc in st.list("pd_bundle", key))
 
 
 def archive_shas(key):

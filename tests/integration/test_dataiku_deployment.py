@@ -1,0 +1,153 @@
+"""dataiku_deployment and dataiku_deployment_info through ansible-playbook against a design node (local deployer)
+and an automation node: exact check mode, update and idempotence with zero writes, rollback, Govern gate, bad
+input failing before any write with no key shown."""
+
+# pylint: disable=redefined-outer-name
+import pytest
+
+from tests.integration.deployer_setup import DEPLOYMENT, DEPLOYMENT_INFO, active_bundle, deployer_ready, task
+from tests.integration.test_dataiku_project import assert_clean_failure, closed_port_url
+from tests.support.real_node import require_emulator
+
+CREATE = dict(deployment_id="churn-prod", published_project_key="CHURN", infra_id="prod", bundle_id="v1",
+              scenarios_to_activate={"TEST_SMOKE": True})
+
+
+@pytest.fixture
+def nodes(design_node, automation_node):
+    require_emulator(design_node)
+    return design_node, automation_node
+
+
+def both_quiet(design, automation):
+    return (design.writes(), design.digest(), automation.writes(), automation.digest())
+
+
+def test_create_update_idempotent_upgrade_and_rollback(nodes, playbook):
+    design, automation = nodes
+    deployer_ready(design, automation)
+    quiet = both_quiet(design, automation)
+    check = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)], check=True, diff=True)
+    predicted = check.task("deploy")["result"]
+    assert predicted["changed"] and predicted["updated"] and predicted["previous_bundle_id"] is None, check
+    assert predicted["diff"]["before"] == {} and predicted["diff"]["after"]["in_sync"] is True
+    assert both_quiet(design, automation) == quiet
+
+    real = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)], diff=True)
+    done = real.task("deploy")["result"]
+    assert done["changed"] and done["diff"] == predicted["diff"], real
+    assert done["health"] == "HEALTHY" and any("Activating bundle v1" in line for line in done["update_log"])
+    assert active_bundle(automation) == "v1"
+    assert automation.client().get_project("CHURN").get_scenario("TEST_SMOKE").get_settings().get_raw()["active"]
+
+    quiet = both_quiet(design, automation)
+    again = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)], diff=True)
+    assert again.task("deploy")["status"] == "ok", again
+    assert both_quiet(design, automation) == quiet
+
+    upgrade = dict(deployment_id="churn-prod", bundle_id="v2")
+    check = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **upgrade)], check=True, diff=True)
+    predicted = check.task("deploy")["result"]
+    assert predicted["diff"]["before"]["bundle_id"] == "v1" and predicted["diff"]["after"]["bundle_id"] == "v2"
+    assert both_quiet(design, automation) == quiet
+    real = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **upgrade)], diff=True)
+    done = real.task("deploy")["result"]
+    assert done["diff"] == predicted["diff"] and done["previous_bundle_id"] == "v1"
+    assert active_bundle(automation) == "v2"
+
+    rollback = playbook(tasks=[task(DEPLOYMENT, design, "rollback", deployment_id="churn-prod",
+                                    bundle_id=done["previous_bundle_id"])])
+    assert rollback.task("rollback")["result"]["previous_bundle_id"] == "v2"
+    assert active_bundle(automation) == "v1"
+
+    info = playbook(tasks=[task(DEPLOYMENT_INFO, design, "info", deployment_id="churn-prod", bundle_id="v2")])
+    result = info.task("info")["result"]
+    assert result["exists"] and result["deployments"][0]["health"] == "HEALTHY"
+    updates = result["deployments"][0]["updates"]
+    assert [u["status"] for u in updates] == ["SUCCESS"] * 3 and updates[0]["requester"] == "admin"
+    assert any("Activating bundle v1" in line for line in updates[0]["log"])
+    assert result["governance"]["severity"] == "INFO" and result["governance"]["blocked"] is False
+    none = playbook(tasks=[task(DEPLOYMENT_INFO, design, "info", deployment_id="ghost")])
+    assert none.task("info")["result"]["exists"] is False and none.task("info")["result"]["deployments"] == []
+
+
+def test_bad_input_fails_before_any_write(nodes, playbook):
+    design, automation = nodes
+    deployer_ready(design, automation)
+    quiet = both_quiet(design, automation)
+    cases = [
+        (dict(CREATE, infra_id="nowhere"), ["Infrastructure nowhere does not exist", "infrastructures: prod"]),
+        (dict(CREATE, published_project_key="NOPE"), ["Published project NOPE does not exist"]),
+        (dict(CREATE, bundle_id="v9"), ["Bundle v9 is not published in published project CHURN",
+                                        "published bundles: v1, v2"]),
+        (dict(deployment_id="churn-prod", bundle_id="v1"), ["does not exist: set published_project_key, infra_id"]),
+        (dict(CREATE, scenarios_to_activate={"TEST_SMOKE": "maybe"}), ["must be true or false"]),
+    ]
+    for args, fragments in cases:
+        assert_clean_failure(playbook(tasks=[task(DEPLOYMENT, design, "deploy", **args)]), automation, *fragments)
+    wrong = playbook(tasks=[task(DEPLOYMENT, automation, "deploy", **CREATE)])
+    assert_clean_failure(wrong, automation, "is a AUTOMATION node")
+    assert both_quiet(design, automation) == quiet
+
+
+def test_unreachable_automation_node_and_failed_update(nodes, playbook):
+    design, automation = nodes
+    deployer = deployer_ready(design, automation)
+    ok = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)])
+    assert ok.rc == 0, ok
+    settings = deployer.get_infra("prod").get_settings()
+    settings.get_raw()["automationNodeUrl"] = closed_port_url()
+    settings.save()
+    quiet = both_quiet(design, automation)
+    result = playbook(tasks=[task(DEPLOYMENT, design, "deploy", deployment_id="churn-prod", bundle_id="v2")])
+    assert_clean_failure(result, automation, "cannot be reached", "nothing was changed")
+    assert both_quiet(design, automation) == quiet
+
+    settings = deployer.get_infra("prod").get_settings()
+    settings.get_raw()["automationNodeUrl"] = automation.url
+    settings.get_raw()["bundleContainerSettings"]["remapping"]["connections"] = []
+    settings.save()
+    failed = playbook(tasks=[task(DEPLOYMENT, design, "deploy", deployment_id="churn-prod", bundle_id="v2")])
+    msg = assert_clean_failure(failed, automation, "The update of deployment churn-prod to bundle v2 failed",
+                               "pg_dev")
+    record = failed.task("deploy")["result"]
+    assert record["health"] == "ERROR" and record["previous_bundle_id"] == "v1"
+    assert any(line.startswith("ERROR: ") for line in record["update_log"]), msg
+    assert active_bundle(automation) == "v1"
+
+
+def test_govern_gate_prevent_and_warn(nodes, playbook):
+    design, automation = nodes
+    deployer = deployer_ready(design, automation, policy="PREVENT")
+    first = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)])
+    assert_clean_failure(first, automation, "Bundle v1 of CHURN is not approved in Govern (governance status: PENDING)")
+    assert deployer.list_deployments() == []
+
+    settings = deployer.get_infra("prod").get_settings()
+    settings.get_raw()["governCheckPolicy"] = "NO_CHECK"
+    settings.save()
+    assert playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)]).rc == 0
+    settings = deployer.get_infra("prod").get_settings()
+    settings.get_raw()["governCheckPolicy"] = "PREVENT"
+    settings.save()
+
+    quiet = both_quiet(design, automation)
+    upgrade = dict(deployment_id="churn-prod", bundle_id="v2")
+    for check in (True, False):
+        refused = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **upgrade)], check=check)
+        assert_clean_failure(refused, automation, "Govern refuses bundle v2 for deployment churn-prod",
+                             "governance status: PENDING", "Nothing was changed")
+        assert refused.task("deploy")["result"]["governance"]["blocked"] is True
+    assert both_quiet(design, automation) == quiet
+    info = playbook(tasks=[task(DEPLOYMENT_INFO, design, "gate", deployment_id="churn-prod", bundle_id="v2")])
+    assert info.task("gate")["result"]["governance"]["approved"] is False
+
+    settings = deployer.get_infra("prod").get_settings()
+    settings.get_raw()["governCheckPolicy"] = "WARN"
+    settings.save()
+    warned = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **upgrade)])
+    assert_clean_failure(warned, automation, "Govern warns about bundle v2", "Set ignore_warnings=true")
+    through = playbook(tasks=[task(DEPLOYMENT, design, "deploy", ignore_warnings=True, **upgrade)])
+    result = through.task("deploy")["result"]
+    assert result["health"] == "WARNING" and result["update_messages"][0]["severity"] == "WARNING", through
+    assert active_bundle(automation) == "v2"

@@ -1,0 +1,78 @@
+"""The role dataiku_gitops.dss.deployer_deploy through ansible-playbook, one inventory host per (environment,
+project): staging deploy + tests, idempotent re-run, the Govern gate on prod (refused, then signed off), and the
+automatic rollback when the tests fail on prod."""
+
+# pylint: disable=redefined-outer-name
+import pytest
+
+from tests.support.deployer_landscape import DeployerLandscape
+from tests.support.sample_project import PROJECT_KEY, break_flow
+
+STAGING, PROD = "staging-%s" % PROJECT_KEY, "prod-%s" % PROJECT_KEY
+
+
+@pytest.fixture
+def land(tmp_path):
+    with DeployerLandscape(tmp_path) as landscape:
+        yield landscape
+
+
+def result_fact(run, host):
+    facts = [t["result"]["ansible_facts"]["deployer_deploy_result"] for t in run.tasks
+             if t["host"] == host and "deployer_deploy_result" in (t["result"].get("ansible_facts") or {})]
+    return facts[-1]
+
+
+def failed_msg(run, host):
+    return [t for t in run.tasks if t["host"] == host and t["status"] == "failed"][-1]["result"]["msg"]
+
+
+def test_staging_then_govern_gate_then_prod_then_rollback(land):
+    land.export("v1")
+    quiet = land.quiet()
+    plan = land.deploy("staging", "v1", check=True, diff=True)
+    assert plan.rc == 0, plan
+    assert land.quiet() == quiet
+
+    staged = land.deploy("staging", "v1")
+    assert staged.rc == 0, staged
+    result = result_fact(staged, STAGING)
+    assert result["route"] == "deployer" and result["active_bundle_id"] == "v1" and result["certified"] is True
+    assert result["previous_bundle_id"] is None and result["tests"]["failed_scenarios"] == []
+    assert land.active("staging") == "v1"
+
+    quiet = land.quiet()
+    again = land.deploy("staging", "v1")
+    assert again.rc == 0 and again.changed_count() == 0, again
+    assert land.quiet() == quiet
+
+    refused = land.deploy("prod", "v1")
+    assert refused.rc != 0
+    msg = failed_msg(refused, PROD)
+    assert "Bundle v1 of CHURN is not approved in Govern (governance status: PENDING)" in msg, msg
+    assert land.active("prod") is None
+    assert result_fact(refused, PROD)["error"]
+    for node in land.nodes.values():
+        assert node.api_key not in refused.output
+
+    land.sign_off("v1")
+    shipped = land.deploy("prod", "v1")
+    assert shipped.rc == 0, shipped
+    assert land.active("prod") == "v1" and result_fact(shipped, PROD)["certified"] is True
+
+    # v2 breaks the flow: signed off, deployed on prod, its tests fail, prod goes back to v1.
+    break_flow(land.nodes["dev"].client())
+    land.export("v2")
+    gated = land.deploy("prod", "v2")
+    assert "Govern refuses bundle v2 for deployment CHURN-on-prod" in failed_msg(gated, PROD)
+    assert "governance status: PENDING" in failed_msg(gated, PROD)
+    assert land.active("prod") == "v1"
+    land.sign_off("v2")
+    broken = land.deploy("prod", "v2")
+    assert broken.rc != 0
+    msg = failed_msg(broken, PROD)
+    assert "failed at 'Run the test scenarios of CHURN'" in msg and "Restored: bundle v1 is active again" in msg, msg
+    result = result_fact(broken, PROD)
+    assert result["rolled_back"] is True and result["active_bundle_id"] == "v1" and result["certified"] is False
+    assert result["tests"]["failed_scenarios"]
+    assert land.active("prod") == "v1"

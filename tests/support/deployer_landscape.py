@@ -1,0 +1,102 @@
+"""A deployer-route landscape for the role tests and the demo: dev (design node, local Project Deployer), staging
+and prod (automation nodes), infrastructures `staging` (NO_CHECK) and `prod` (PREVENT), and a hand-written
+inventory with one host per (environment, project) setting the promotion contract's host vars."""
+
+import json
+import os
+import urllib.request
+
+import yaml
+
+from tests.support.emulator import EmulatorNode
+from tests.support.playbook import run_playbook
+from tests.support.sample_project import PROJECT_KEY, seed_connection, seed_design_project
+
+POLICIES = {"staging": "NO_CHECK", "prod": "PREVENT"}
+PLAYBOOK = [{"name": "Deploy through the Project Deployer", "hosts": "all", "gather_facts": False,
+             "roles": [{"role": "dataiku_gitops.dss.deployer_deploy"}]}]
+
+
+def govern(node, project_key, bundle_id, status=None):
+    """Sign a bundle off (APPROVED), reject it (REJECTED) or read its status, through the emulator-only control
+    endpoint that stands in for Dataiku Govern."""
+    url = "%s/__emulator__/govern/%s/%s" % (node.url, project_key, bundle_id)
+    data = json.dumps({"status": status, "by": "risk-officer"}).encode() if status else None
+    req = urllib.request.Request(url, data=data, method="POST" if status else "GET")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
+
+
+class DeployerLandscape:
+    def __init__(self, workdir):
+        self.workdir = str(workdir)
+        self.inventory = None
+        self.nodes = {"dev": EmulatorNode("design"), "staging": EmulatorNode("automation"),
+                      "prod": EmulatorNode("automation")}
+
+    def __enter__(self):
+        for node in self.nodes.values():
+            node.start()
+        dev = self.nodes["dev"].client()
+        seed_design_project(dev)
+        deployer = dev.get_projectdeployer()
+        for env, policy in POLICIES.items():
+            node = self.nodes[env]
+            seed_connection(node.client(), env)
+            infra = deployer.create_infra(env, "Production" if env == "prod" else "Test", policy)
+            settings = infra.get_settings()
+            raw = settings.get_raw()
+            raw.update(automationNodeUrl=node.url, adminApiKey=node.api_key)
+            settings.save()
+        self.inventory = os.path.join(self.workdir, "inventory.yml")
+        with open(self.inventory, "w", encoding="utf-8") as out:
+            yaml.safe_dump(self.inventory_doc(), out, sort_keys=False)
+        return self
+
+    def __exit__(self, *exc):
+        for node in self.nodes.values():
+            node.close()
+
+    def inventory_doc(self):
+        dev = self.nodes["dev"]
+        children = {}
+        for env in POLICIES:
+            node = self.nodes[env]
+            children[env] = {"hosts": {"%s-%s" % (env, PROJECT_KEY): {
+                "dss_env": env, "dss_project_key": PROJECT_KEY, "dss_node_type": "automation",
+                "dss_url": node.url, "dss_api_key": node.api_key, "dss_validate_certs": True,
+                "dss_route": "deployer", "dss_design_host": "dev-%s" % PROJECT_KEY,
+                "dss_connections": {"pg_dev": "pg_%s" % env},
+                "dss_tests": {"prefix": "TEST_", "timeout": 60},
+                "dss_deployer": {"url": dev.url, "api_key": dev.api_key, "infra_id": env},
+            }}}
+        return {"all": {"vars": {"ansible_connection": "local",
+                                 "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+                        "children": children}}
+
+    def export(self, bundle_id):
+        self.nodes["dev"].client().get_project(PROJECT_KEY).export_bundle(bundle_id)
+
+    def publish(self, bundle_id):
+        """Publish an exported bundle by hand (what a release manager does to ask Govern for a sign-off)."""
+        self.nodes["dev"].client().get_project(PROJECT_KEY).publish_bundle(bundle_id)
+
+    def sign_off(self, bundle_id, status="APPROVED"):
+        return govern(self.nodes["dev"], PROJECT_KEY, bundle_id, status)
+
+    def deploy(self, env, bundle_id, check=False, diff=False, **extra):
+        dev = self.nodes["dev"]
+        extra_vars = dict({"dss_bundle_id": bundle_id,
+                           "dss_bundle_source": {"url": dev.url, "api_key": dev.api_key}}, **extra)
+        return run_playbook(self.workdir, playbook=PLAYBOOK, inventory=self.inventory, check=check, diff=diff,
+                            extra_vars=extra_vars, args=("--limit", env), name="deploy-%s" % env)
+
+    def active(self, env):
+        """The active bundle of the project on env's node; None when there is none or no project."""
+        for summary in self.nodes[env].client().list_projects():
+            if summary["projectKey"] == PROJECT_KEY:
+                return (summary.get("activeBundleState") or {}).get("bundleId")
+        return None
+
+    def quiet(self):
+        return {env: (node.writes(), node.digest()) for env, node in self.nodes.items()}
