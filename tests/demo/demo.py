@@ -14,6 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
+from tests.demo.commit_check import show_commit_check  # noqa: E402
 from tests.support import sample_project  # noqa: E402
 from tests.support.promotion import Landscape, recap  # noqa: E402
 
@@ -88,6 +89,7 @@ def main():
         expect(land.nodes["prod"].digest() == prod_digest, "prod untouched (state digest unchanged), still on %s"
                % land.active_bundle("prod"))
         play(land, "status.yml")
+        show_commit_check(land, banner, expect, play)
 
         expect(not land.leaked_keys(), "no API key in any output")
         banner("6. Stopping the nodes")

@@ -13,6 +13,7 @@ import threading
 from flask import Flask, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+import project_git
 from errors import UNAUTHORIZED, DSSError
 from store import Store
 
@@ -99,6 +100,7 @@ def create_app(data_dir, node_type="DESIGN", api_keys=("secret",), node_id=None)
     app = Flask("dss_emulator")
     app.url_map.strict_slashes = False
     app.config["STORE"] = Store(data_dir)
+    project_git.install(app.config["STORE"])
     app.config["NODE_TYPE"] = node_type.upper()
     app.config["NODE_ID"] = node_id or "emulated-%s" % node_type.lower()
     app.config["API_KEYS"] = set(api_keys)

@@ -44,6 +44,12 @@ class Store:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._in_tx = 0
+        # Hooks of other state kept in the data dir (project git repositories): after_commit(touched) runs after
+        # each committed transaction with the (kind, scope, id) it wrote, still under the store lock;
+        # extra_digest() adds that state to digest().
+        self.after_commit = None
+        self.extra_digest = None
+        self._touched = set()
 
     def close(self):
         with self._lock:
@@ -62,10 +68,14 @@ class Store:
                 self._in_tx -= 1
                 if self._in_tx == 0:
                     self._db.execute("ROLLBACK")
+                    self._touched = set()
                 raise
             self._in_tx -= 1
             if self._in_tx == 0:
                 self._db.execute("COMMIT")
+                touched, self._touched = self._touched, set()
+                if touched and self.after_commit:
+                    self.after_commit(touched)
 
     # -- documents ------------------------------------------------------------------------------------------
 
@@ -91,6 +101,7 @@ class Store:
     def put(self, kind, scope, id_, body):
         """Insert or replace; an update keeps the original position in lists."""
         with self.transaction():
+            self._touched.add((kind, scope, id_))
             cur = self._db.execute("UPDATE docs SET body=? WHERE kind=? AND scope=? AND id=?",
                                    (canonical(body), kind, scope, id_))
             if cur.rowcount == 0:
@@ -101,12 +112,14 @@ class Store:
 
     def delete(self, kind, scope, id_):
         with self.transaction():
+            self._touched.add((kind, scope, id_))
             cur = self._db.execute("DELETE FROM docs WHERE kind=? AND scope=? AND id=?", (kind, scope, id_))
         return cur.rowcount > 0
 
     def delete_scope(self, scope):
         """Drop all content of a project (datasets, recipes, scenarios, bundles...)."""
         with self.transaction():
+            self._touched.add((None, scope, None))
             self._db.execute("DELETE FROM docs WHERE scope=?", (scope,))
 
     def next_number(self, name):
@@ -171,5 +184,7 @@ class Store:
             for row in self._db.execute("SELECT name, value FROM meta ORDER BY name"):
                 h.update(canonical(list(row)).encode())
             blobs = sorted(n for n in os.listdir(self.blob_dir) if not n.startswith("."))
+            if self.extra_digest:
+                h.update(canonical(self.extra_digest()).encode())
         h.update(canonical(blobs).encode())  # blob names are their sha256, so names stand for content
         return h.hexdigest()

@@ -1,0 +1,144 @@
+"""The bundle_export role ties the bundle to a commit of the design project (roles/bundle_export/tasks/commit.yml):
+verify by default, pull or push on request, bundle id from the verified commit. Real ansible-playbook runs against
+an emulated design node whose CHURN project has a local bare repository as its git remote."""
+
+# pylint: disable=redefined-outer-name
+import json
+import zipfile
+
+import pytest
+
+from tests.integration.test_dataiku_project_git import non_fetch_writes
+from tests.support import sample_project
+from tests.support.git_remote import clone, commit_file, git, new_bare_remote
+from tests.support.real_node import require_emulator
+
+KEY = sample_project.PROJECT_KEY
+REVIEWED_DATASET = json.dumps({"name": "reviewed", "type": "PostgreSQL", "projectKey": KEY,
+                               "params": {"connection": "pg_dev", "table": "reviewed"}})
+
+
+@pytest.fixture
+def design(design_node, tmp_path):
+    """The CHURN project pushed to a bare remote; returns (node, remote path)."""
+    require_emulator(design_node)
+    sample_project.seed_design_project(design_node.client())
+    remote = new_bare_remote(tmp_path)
+    repo = design_node.client().get_project(KEY).get_project_git()
+    repo.set_remote(remote)
+    assert repo.push()["success"]
+    return design_node, remote
+
+
+VERIFY = "dataiku_gitops.dss.bundle_export : Verify that the design project holds the commit being promoted"
+
+
+def assert_refused(result, node, *fragments):
+    """The commit check failed (before any export) with one clean message per project holding the fragments."""
+    assert result.rc != 0, result
+    task = result.task(VERIFY)
+    assert task["status"] == "failed", result
+    msg = " ".join(item.get("msg", "") for item in task["result"]["results"] if item.get("failed"))
+    for fragment in fragments:
+        assert fragment in msg, msg
+    assert "Traceback" not in msg and node.api_key not in result.output
+    return msg
+
+
+def export(playbook, node, tmp_path, check=False, **role_vars):
+    play = {"name": "export", "hosts": "localhost", "gather_facts": False,
+            "vars": dict({"dss_url": node.url, "dss_api_key": node.api_key, "dss_projects": [{"key": KEY}],
+                          "dss_git_dir": str(tmp_path / "not-a-checkout")}, **role_vars),
+            "roles": [{"role": "dataiku_gitops.dss.bundle_export"}]}
+    return playbook(playbook=[play], check=check, diff=True)
+
+
+def head(node):
+    return node.client().get_project(KEY).get_project_git().log(count=1)["entries"][0]["commit"]
+
+
+def bundle_ids(node):
+    return [b["bundleId"] for b in node.client().get_project(KEY).list_exported_bundles()["bundles"]]
+
+
+def test_export_names_the_bundle_after_the_verified_commit(design, playbook, tmp_path):
+    node, _remote = design
+    commit = head(node)
+    result = export(playbook, node, tmp_path)
+    assert result.rc == 0, result
+    check = result.task(VERIFY)["result"]["results"][0]
+    assert (check["verified"], check["source"], check["commit"]) == (True, "remote_branch", commit)
+    assert bundle_ids(node) == ["g" + commit[:12]]
+    bundle = node.client().get_project(KEY).list_exported_bundles()["bundles"][0]
+    message = node.client().get_project(KEY).get_project_git().log(count=1)["entries"][0]["shortMessage"]
+    assert bundle["exportManifest"]["exportUserInfo"]["releaseNotes"] == "%s %s" % (commit, message)
+    writes, digest = len(non_fetch_writes(node)), node.digest()
+    again = export(playbook, node, tmp_path)
+    assert again.rc == 0 and again.changed_count() == 0, again
+    assert len(non_fetch_writes(node)) == writes and node.digest() == digest
+
+
+def test_mismatch_is_refused_naming_both_commits(design, playbook, tmp_path):
+    node, remote = design
+    project_head = head(node)
+    reviewed = commit_file(clone(remote, tmp_path / "review"), "datasets/reviewed.json", REVIEWED_DATASET,
+                           "Reviewed: add a dataset")
+    digest = node.digest()
+    for check in (True, False):
+        result = export(playbook, node, tmp_path, check=check)
+        assert_refused(result, node, "Project CHURN is at %s" % project_head[:12],
+                             "the commit being promoted is %s" % reviewed[:12], "head of origin/master",
+                             "on_mismatch=pull")
+        assert node.digest() == digest and bundle_ids(node) == []
+
+
+def test_unknown_dss_commit_is_refused(design, playbook, tmp_path):
+    node, _remote = design
+    digest = node.digest()
+    result = export(playbook, node, tmp_path, dss_commit="deadbeef" * 5)
+    assert_refused(result, node, "Commit deadbeefdeadbeef", "is not in the git repository of project CHURN")
+    assert node.digest() == digest and bundle_ids(node) == []
+
+
+def test_pull_brings_the_reviewed_commit_then_exports_it(design, playbook, tmp_path):
+    node, remote = design
+    reviewed = commit_file(clone(remote, tmp_path / "review"), "datasets/reviewed.json", REVIEWED_DATASET,
+                           "Reviewed: add a dataset")
+    digest = node.digest()
+    check = export(playbook, node, tmp_path, check=True, dss_commit_check="pull")
+    assert check.rc == 0, check
+    predicted = check.task(VERIFY)
+    assert predicted["changed"] is True and node.digest() == digest
+    real = export(playbook, node, tmp_path, dss_commit_check="pull", dss_commit=reviewed,
+                  dss_bundle_download_dir=str(tmp_path))
+    assert real.rc == 0, real
+    assert head(node) == reviewed and bundle_ids(node) == ["g" + reviewed[:12]]
+    with zipfile.ZipFile(str(tmp_path / ("%s-g%s.zip" % (KEY, reviewed[:12])))) as archive:
+        assert "project_config/datasets/reviewed.json" in archive.namelist()
+
+
+def test_push_mode_pushes_the_project_commits_and_stops(design, playbook, tmp_path):
+    node, remote = design
+    sample_project.change_variable(node.client(), 90)  # an auto-commit not on the remote yet
+    local = head(node)
+    result = export(playbook, node, tmp_path, dss_commit_check="push")
+    assert_refused(result, node, "Pushed 1 commit(s) of project CHURN to origin/master", local[:12],
+                         "stops until they are reviewed")
+    assert git(remote, "rev-parse", "master") == local and bundle_ids(node) == []
+    after_review = export(playbook, node, tmp_path)
+    assert after_review.rc == 0 and bundle_ids(node) == ["g" + local[:12]]
+
+
+def test_no_reviewed_commit_keeps_the_checkout_id_unless_required(design_node, playbook, tmp_path):
+    require_emulator(design_node)
+    sample_project.seed_design_project(design_node.client())  # no remote: nothing to verify against
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    git(checkout, "init", "-q")
+    git(checkout, "commit", "-q", "--allow-empty", "-m", "unrelated")
+    sha = git(checkout, "rev-parse", "HEAD")
+    loose = export(playbook, design_node, tmp_path, dss_git_dir=str(checkout))
+    assert loose.rc == 0, loose
+    assert bundle_ids(design_node) == ["g" + sha[:12]]
+    strict = export(playbook, design_node, tmp_path, dss_git_dir=str(checkout), dss_commit_required=True)
+    assert_refused(strict, design_node, "No commit to promote for project CHURN")

@@ -1,0 +1,197 @@
+"""dataiku_project_git and dataiku_project_git_info through ansible-playbook against an emulated design node, with
+a local bare repository as the project's remote and a clone of it playing the reviewer (GitHub)."""
+
+# pylint: disable=redefined-outer-name
+import json
+
+import pytest
+
+from tests.integration.test_dataiku_project import assert_clean_failure, conn, diff_lines
+from tests.support import sample_project
+from tests.support.git_remote import clone, commit_file, git, new_bare_remote
+from tests.support.real_node import require_emulator
+
+MODULE = "dataiku_gitops.dss.dataiku_project_git"
+INFO = "dataiku_gitops.dss.dataiku_project_git_info"
+KEY = sample_project.PROJECT_KEY
+
+
+@pytest.fixture
+def design(design_node):
+    require_emulator(design_node)
+    sample_project.seed_design_project(design_node.client())
+    return design_node
+
+
+@pytest.fixture
+def remote(tmp_path):
+    return new_bare_remote(tmp_path)
+
+
+def git_task(node, title="git", **args):
+    return {"name": title, MODULE: dict(conn(node), project_key=KEY, **args)}
+
+
+def info_task(node, **args):
+    return {"name": "info", INFO: dict(conn(node), project_key=KEY, **args)}
+
+
+def project_git(node):
+    return node.client().get_project(KEY).get_project_git()
+
+
+def non_fetch_writes(node):
+    """Write requests other than fetch (a fetch only refreshes remote-tracking refs)."""
+    calls = node.stats()["calls"]
+    return [c for c in calls if c.split()[0] in ("POST", "PUT", "DELETE") and not c.endswith("/git/actions/fetch")]
+
+
+def test_set_remote_and_push_check_real_idempotent(design, remote, playbook):
+    task = git_task(design, remote_url=remote, state="pushed")
+    head = project_git(design).log(count=1)["entries"][0]["commit"]
+    writes, digest = design.writes(), design.digest()
+    check = playbook(tasks=[task], check=True, diff=True)
+    assert check.rc == 0, check
+    predicted = check.task("git")["result"]
+    assert predicted["changed"] is True
+    assert design.writes() == writes and design.digest() == digest
+    assert predicted["diff"]["before"]["remote"] == {"name": "origin", "url": None}
+    assert predicted["diff"]["after"]["remote"] == {"name": "origin", "url": remote}
+
+    real = playbook(tasks=[task], diff=True)
+    assert real.rc == 0, real
+    done = real.task("git")["result"]
+    assert (done["changed"], done["diff"]) == (True, predicted["diff"])
+    assert git(remote, "rev-parse", "master") == head == done["head"]
+    assert (done["ahead"], done["behind"], done["remote"]["url"]) == (0, 0, remote)
+    assert done["commits_to_push"][0]["commit"] == head
+
+    # Second run: nothing to push; the only POSTs are fetches, and the state digest does not move.
+    before_calls = len(non_fetch_writes(design))
+    digest = design.digest()
+    again = playbook(tasks=[task], diff=True)
+    assert again.rc == 0, again
+    assert again.task("git")["status"] == "ok" and diff_lines(again.output) == []
+    assert len(non_fetch_writes(design)) == before_calls and design.digest() == digest
+    writes = design.writes()
+    no_fetch = playbook(tasks=[git_task(design, remote_url=remote, state="pushed", fetch=False)])
+    assert no_fetch.task("git")["status"] == "ok" and design.writes() == writes
+
+
+def test_new_commits_are_listed_then_pushed(design, remote, playbook):
+    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    sample_project.change_variable(design.client(), 45)  # an auto-commit
+    new = project_git(design).log(count=1)["entries"][0]
+    check = playbook(tasks=[git_task(design, state="pushed")], check=True, diff=True)
+    predicted = check.task("git")["result"]
+    assert predicted["changed"] is True
+    assert predicted["diff"]["before"]["unpushed"] == ["%s %s" % (new["commit"][:7], new["message"])]
+    assert predicted["diff"]["after"]["unpushed"] == []
+    real = playbook(tasks=[git_task(design, state="pushed")], check=False, diff=True)
+    assert real.task("git")["result"]["diff"] == predicted["diff"]
+    assert git(remote, "rev-parse", "master") == new["commit"]
+
+
+def test_pull_a_reviewed_commit(design, remote, playbook, tmp_path):
+    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    work = clone(remote, tmp_path / "review")
+    reviewed = commit_file(work, "datasets/reviewed.json", json.dumps(
+        {"name": "reviewed", "type": "PostgreSQL", "projectKey": KEY, "params": {"connection": "pg_dev"}}),
+        "Add the reviewed dataset")
+    digest, writes = design.digest(), len(non_fetch_writes(design))
+    check = playbook(tasks=[git_task(design, state="pulled")], check=True, diff=True)
+    predicted = check.task("git")["result"]
+    assert predicted["changed"] is True and predicted["commits_to_pull"][0]["commit"] == reviewed
+    assert predicted["diff"]["before"]["unpulled"] == [reviewed[:7] + " Add the reviewed dataset"]
+    assert design.digest() == digest and len(non_fetch_writes(design)) == writes
+    assert "reviewed" not in [d["name"] for d in design.client().get_project(KEY).list_datasets()]
+
+    real = playbook(tasks=[git_task(design, state="pulled")], diff=True)
+    done = real.task("git")["result"]
+    assert (done["changed"], done["diff"]) == (True, predicted["diff"])
+    assert done["head"] == reviewed and done["behind"] == 0
+    assert "reviewed" in [d["name"] for d in design.client().get_project(KEY).list_datasets()]
+    again = playbook(tasks=[git_task(design, state="pulled")])
+    assert again.task("git")["status"] == "ok"
+
+
+def test_push_refused_when_the_remote_is_ahead(design, remote, playbook, tmp_path):
+    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    reviewed = commit_file(clone(remote, tmp_path / "review"), "README.md", "hello\n", "Docs")
+    digest = design.digest()
+    result = playbook(tasks=[git_task(design, state="pushed")])
+    msg = assert_clean_failure(result, design, "origin/master has 1 commit(s) the project lacks", reviewed[:7],
+                               "state=pulled")
+    assert "Docs" in msg and design.digest() == digest
+
+
+def test_unreachable_remote_fails_and_restores_the_remote(design, remote, playbook, tmp_path):
+    assert playbook(tasks=[git_task(design, remote_url=remote)]).rc == 0
+    digest = design.digest()
+    missing = str(tmp_path / "missing.git")
+    result = playbook(tasks=[git_task(design, remote_url=missing, state="pushed")])
+    assert_clean_failure(result, design, "Failed to fetch from remote origin of project CHURN",
+                         "does not appear to be a git repository", "previous remote was restored")
+    assert design.digest() == digest and project_git(design).get_remote() == remote
+
+
+def test_unknown_branch_and_bad_names_fail_before_writing(design, remote, playbook):
+    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    digest = design.digest()
+    unknown = playbook(tasks=[git_task(design, branch="release")])
+    assert_clean_failure(unknown, design, "Branch 'release' does not exist", "local branches: master",
+                         "remote branches as fetched: origin/master", "create_branch=true")
+    bad = playbook(tasks=[git_task(design, branch="../x")])
+    assert_clean_failure(bad, design, "branch '../x' is not a valid git name")
+    assert design.digest() == digest
+
+
+def test_create_branch_and_push_it(design, remote, playbook):
+    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    check = playbook(tasks=[git_task(design, branch="feature", create_branch=True, state="pushed")], check=True,
+                     diff=True)
+    real = playbook(tasks=[git_task(design, branch="feature", create_branch=True, state="pushed")], diff=True)
+    assert check.task("git")["result"]["diff"] == real.task("git")["result"]["diff"]
+    assert real.task("git")["changed"] is True
+    assert git(remote, "rev-parse", "feature") == git(remote, "rev-parse", "master")
+    assert project_git(design).get_current_branch() == "feature"
+
+
+def test_uncommitted_changes_fail_or_commit(design, remote, playbook):
+    project = design.client().get_project(KEY)
+    settings = project.get_settings()
+    settings.get_raw()["settings"]["gitCommitMode"] = "EXPLICIT"
+    settings.save()
+    project.get_project_git().commit("Explicit commit mode")
+    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    sample_project.change_variable(design.client(), 60)
+    digest = design.digest()
+    refused = playbook(tasks=[git_task(design, state="pushed", uncommitted="fail")])
+    assert_clean_failure(refused, design, "uncommitted changes (variables.json)", "uncommitted=fail")
+    assert design.digest() == digest
+    task = git_task(design, state="pushed", uncommitted="commit", commit_message="Threshold 60 days")
+    check = playbook(tasks=[task], check=True, diff=True)
+    predicted = check.task("git")["result"]
+    assert predicted["changed"] is True and predicted["committed"] is True
+    assert predicted["diff"]["before"]["unpushed"] == ["(new commit) Threshold 60 days"]
+    assert predicted["diff"]["after"]["uncommitted_files"] == [] and design.digest() == digest
+    real = playbook(tasks=[task], diff=True)
+    assert real.task("git")["result"]["diff"] == predicted["diff"]
+    assert git(remote, "log", "-1", "--format=%s", "master") == "Threshold 60 days"
+    assert project.get_project_git().get_status()["clean"] is True
+
+
+def test_info_reports_branch_head_ahead_behind(design, remote, playbook, tmp_path):
+    result = playbook(tasks=[info_task(design)])
+    info = result.task("info")["result"]
+    assert info["branch"] == "master" and info["remote"] is None and info["clean"] is True
+    assert info["head"] == project_git(design).log(count=1)["entries"][0]["commit"]
+    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    commit_file(clone(remote, tmp_path / "review"), "README.md", "hi\n", "Docs")
+    sample_project.change_variable(design.client(), 31)
+    writes = design.writes()
+    stale = playbook(tasks=[info_task(design)]).task("info")["result"]
+    assert (stale["ahead"], stale["behind"]) == (1, 0) and design.writes() == writes
+    fresh = playbook(tasks=[info_task(design, fetch=True)]).task("info")["result"]
+    assert (fresh["ahead"], fresh["behind"], fresh["remote_branch_exists"]) == (1, 1, True)
+    assert fresh["remote"] == {"name": "origin", "url": remote}
