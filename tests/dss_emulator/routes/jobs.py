@@ -1,4 +1,4 @@
-"""Build jobs (dss-api.md §10): `dataset.build()`, `project.start_job()`, job status, log, list, abort.
+"""Build jobs (client: dataikuapi/dss/job.py, dataset.py): `dataset.build()`, `project.start_job()`, job status, log, list, abort.
 
 A job's outcome is decided when it starts, from the current flow and connections (scenario_engine rules); it
 reads as RUNNING for scenario_engine.RUNNING_MS, then DONE or FAILED. Scenario build steps record their jobs here

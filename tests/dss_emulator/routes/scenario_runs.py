@@ -1,4 +1,4 @@
-"""Scenario runs (dss-api.md §11): fire the manual trigger, find the run it started, poll it, list, abort, log.
+"""Scenario runs (client: dataikuapi/dss/scenario.py): fire the manual trigger, find the run it started, poll it, list, abort, log.
 
 `POST .../run` decides the whole run at once from the project's current content (scenario_engine), records it with
 its step runs and build jobs, and answers the trigger fire. The run then reads as running (no `result`, end 0,
