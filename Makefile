@@ -3,7 +3,15 @@
 #   make test   the whole suite (sanity, lint, unit, emulator fidelity, integration through ansible-playbook, molecule)
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+# A clone keeps its virtualenv in .venv. An installed collection (no .git) must stay byte-identical to what
+# ansible-galaxy installed (`ansible-galaxy collection verify`): its virtualenv goes to the user's cache and Python
+# writes no bytecode next to the installed files.
+ifneq ($(wildcard .git),)
+VENV ?= .venv
+else
+VENV ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dataiku_gitops.dss/venv
+export PYTHONDONTWRITEBYTECODE := 1
+endif
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Outside the checkout: inside it, ansible-test would list files through git and find none in an ignored dir.
@@ -15,13 +23,15 @@ PYTEST_WORKERS ?= 2
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt tests/dss_emulator/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==24.2
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+# ansible.cfg finds the collection through the link .build/collections/ansible_collections/dataiku_gitops/dss.
 venv: $(STAMP)
+	$(BIN)/python -c "import sys; sys.path.insert(0, '.'); from tests.support.collection import ensure_collection_link; ensure_collection_link()"
 
 # ansible-test only runs inside .../ansible_collections/<ns>/<name>: test a copy of the tracked files there.
 $(COLLECTION_COPY): FORCE
@@ -43,9 +53,8 @@ emulator-tests: venv
 integration: venv
 	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/integration tests/benchmarks
 
-# ansible-lint resolves the collection's own FQCNs through the link .build/collections (made by the test harness).
+# ansible-lint resolves the collection's own FQCNs through the link .build/collections (made by `make venv`).
 lint: venv
-	$(BIN)/python -c "import sys; sys.path.insert(0, '.'); from tests.support.collection import ensure_collection_link; ensure_collection_link()"
 	ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/.build/collections" PATH="$(CURDIR)/$(BIN):$$PATH" \
 		$(BIN)/ansible-lint --offline --profile production
 
@@ -60,3 +69,47 @@ bench: venv
 
 clean:
 	rm -rf .build tests/output .pytest_cache
+
+# ---- Support matrix (README "Support matrix", docs/testing.md) --------------------------------------------------
+# Each ansible-core minor the collection supports gets a virtualenv .build/venv-<minor> made from
+# tests/requirements/ansible-core-<minor>.txt with a Python that minor supports. 2.19 is the development .venv.
+MATRIX_MINORS := 2.17 2.18 2.20 2.21
+OLDEST := 2.17
+NEWEST := 2.21
+PYTHON_2.17 ?= python3.11
+PYTHON_2.18 ?= python3.11
+# python3.12 from PATH, else pyenv's newest 3.12 (pyenv's shim answers only for its selected versions).
+PYTHON_3.12 := $(or $(shell command -v python3.12 >/dev/null 2>&1 && python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null),$(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin/python3.12))),python3.12)
+PYTHON_2.20 ?= $(PYTHON_3.12)
+PYTHON_2.21 ?= $(PYTHON_3.12)
+# Full sanity on the oldest, the development and the newest minor; on the minors between, the tests that depend
+# on the ansible-core version (module documentation and argument specs, compilation, import).
+SANITY_SELECTED := --test validate-modules --test ansible-doc --test compile --test import
+INTEGRATION_NEWEST := tests/integration/test_dataiku_project.py tests/integration/test_dataiku_bundle.py \
+	tests/integration/test_dataiku_connection_remap.py tests/integration/test_dataiku_scenario_run.py \
+	tests/integration/test_promotion.py tests/integration/test_tls.py
+
+.PHONY: matrix matrix-venvs $(addprefix sanity-,$(MATRIX_MINORS)) $(addprefix units-,$(MATRIX_MINORS)) integration-newest
+
+.build/venv-%/.installed: tests/requirements/ansible-core-%.txt tests/requirements/common.txt tests/dss_emulator/requirements.txt
+	rm -rf .build/venv-$*
+	$(PYTHON_$*) -m venv .build/venv-$*
+	.build/venv-$*/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip==24.2
+	.build/venv-$*/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements/ansible-core-$*.txt
+	touch $@
+
+matrix-venvs: $(foreach m,$(MATRIX_MINORS),.build/venv-$(m)/.installed)
+
+$(addprefix sanity-,$(MATRIX_MINORS)): sanity-%: .build/venv-%/.installed $(COLLECTION_COPY)
+	.build/venv-$*/bin/python tests/support/seed_get_pip.py
+	cd $(COLLECTION_COPY) && PATH="$(CURDIR)/.build/venv-$*/bin:$$PATH" $(CURDIR)/.build/venv-$*/bin/ansible-test sanity \
+		--venv --python $$($(PYTHON_$*) -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no \
+		$(if $(filter $*,$(OLDEST) $(NEWEST)),,$(SANITY_SELECTED))
+
+$(addprefix units-,$(MATRIX_MINORS)): units-%: .build/venv-%/.installed
+	.build/venv-$*/bin/pytest -q -p no:cacheprovider tests/unit
+
+integration-newest: .build/venv-$(NEWEST)/.installed venv
+	.build/venv-$(NEWEST)/bin/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(INTEGRATION_NEWEST)
+
+matrix: $(addprefix sanity-,$(MATRIX_MINORS)) $(addprefix units-,$(MATRIX_MINORS)) integration-newest

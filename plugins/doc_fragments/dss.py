@@ -10,6 +10,10 @@ class ModuleDocFragment:
     option of the modules that read a bundle from a design node."""
 
     DOCUMENTATION = r"""
+requirements:
+  - python >= 3.9 on the host that runs the module (the controller, or the execution environment in AWX)
+  - dataiku-api-client >= 15.2.0, < 16 (the official DSS client; it imports C(six), so install six as well)
+  - requests >= 2.31
 options:
   url:
     description:

@@ -16,7 +16,7 @@ import copy
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import (
     camel_to_snake, equal, keep_order, same_items, sorted_unique)
 
-# Option name -> key in a DSS project permission entry (dss-api.md 5.1).
+# Option name -> key in a DSS project permission entry (the ``permissions`` list of ``DSSProject.get_permissions()``).
 PERMISSION_FLAGS = {
     "admin": "admin",
     "read_project_content": "readProjectContent",

@@ -4,7 +4,7 @@
 """Turn DSS scenario run details into dataiku_scenario_run's results, summary and failure message.
 
 Run details are ``GET /projects/K/scenarios/ID/RUN/`` = ``{"scenarioRun": {...}, "stepRuns": [...]}``
-(dss-api.md §11). Step runs are read defensively [INF]: ``step.{id,name,type}``, ``result.{outcome,thrown}``,
+(dataikuapi/dss/scenario.py). Step runs are read defensively [INF]: ``step.{id,name,type}``, ``result.{outcome,thrown}``,
 ``additionalReportItems[].{outcome,thrown}``; a thrown exception has ``message`` and/or ``title``.
 """
 

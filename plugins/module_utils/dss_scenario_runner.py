@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run one DSS scenario and wait for it, with a deadline and a short bounded poll.
 
-The official ``run_and_wait()`` is not used: it raises on WARNING (dss-api.md §11), has no timeout and its
+The official ``run_and_wait()`` is not used: it raises on WARNING (dataikuapi/dss/scenario.py), has no timeout and its
 backoff grows to 15 s between polls. This follows the same protocol with the client's own calls:
 ``scenario.run()`` (POST .../run, a trigger fire), ``fire.get_scenario_run()`` until the run exists (checking
 ``cancelled``, refreshed every 10th poll as the client does), then ``run.get_details()`` until

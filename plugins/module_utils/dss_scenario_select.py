@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which scenarios of a project dataiku_scenario_run runs, from the raw ``list_scenarios()`` items.
 
-Items are read as dicts: ``DSSScenarioListItem.id`` returns the scenario *name* (client bug, dss-api.md §11), so
+Items are read as dicts: ``DSSScenarioListItem.id`` returns the scenario *name* (client bug in dataikuapi/dss/scenario.py), so
 the id is always ``item["id"]``.
 """
 

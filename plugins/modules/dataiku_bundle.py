@@ -21,7 +21,7 @@ description:
     uploaded or downloaded again. Derive ids from something unique such as the git commit.
   - Archives are streamed in 1 MiB chunks in both directions; memory use does not grow with the bundle size.
 author:
-  - dataiku_gitops.dss contributors (!UNKNOWN)
+  - dataiku_gitops.dss maintainers (@dataiku-gitops)
 extends_documentation_fragment:
   - dataiku_gitops.dss.dss
   - dataiku_gitops.dss.dss.attributes

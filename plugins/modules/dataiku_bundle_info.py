@@ -16,7 +16,7 @@ description:
     already exists.
   - A project that does not exist is not an error; RV(project_exists) is then false and RV(bundles) empty.
 author:
-  - dataiku_gitops.dss contributors (!UNKNOWN)
+  - dataiku_gitops.dss maintainers (@dataiku-gitops)
 extends_documentation_fragment:
   - dataiku_gitops.dss.dss
   - dataiku_gitops.dss.dss.info_attributes

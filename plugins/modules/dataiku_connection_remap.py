@@ -36,7 +36,7 @@ description:
     module after the import on a first deployment.
   - Needs an API key allowed to read the connections and code envs of the node (C(GET /admin/connections)).
 author:
-  - dataiku_gitops.dss maintainers (!UNKNOWN)
+  - dataiku_gitops.dss maintainers (@dataiku-gitops)
 extends_documentation_fragment:
   - dataiku_gitops.dss.dss
   - dataiku_gitops.dss.dss.attributes

@@ -18,7 +18,7 @@ description:
     module; RV(ok) is V(false) and each row says why.
   - Never writes anything.
 author:
-  - dataiku_gitops.dss maintainers (!UNKNOWN)
+  - dataiku_gitops.dss maintainers (@dataiku-gitops)
 extends_documentation_fragment:
   - dataiku_gitops.dss.dss
   - dataiku_gitops.dss.dss.info_attributes

@@ -10,7 +10,7 @@ module: dataiku_project
 short_description: Create, update or delete a Dataiku DSS project
 version_added: 0.1.0
 author:
-  - dataiku_gitops.dss maintainers (!UNKNOWN)
+  - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:
   - Ensures a project exists on a DSS design or automation node with the given name, owner, descriptions, tags,
     variables and permissions, or that it does not exist.

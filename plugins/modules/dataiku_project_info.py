@@ -10,7 +10,7 @@ module: dataiku_project_info
 short_description: Read Dataiku DSS projects and the bundle active on each
 version_added: 0.1.0
 author:
-  - dataiku_gitops.dss maintainers (!UNKNOWN)
+  - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:
   - Returns the summary of one project, or of every project the API key can see, with one request
     (C(GET /projects/)).

@@ -32,7 +32,7 @@ description:
     O(poll_interval). The official client's C(run_and_wait) is not used, because it fails on V(WARNING), has no
     timeout and waits up to 15 s between polls.
 author:
-  - dataiku_gitops.dss contributors (!UNKNOWN)
+  - dataiku_gitops.dss maintainers (@dataiku-gitops)
 extends_documentation_fragment:
   - dataiku_gitops.dss.dss
   - dataiku_gitops.dss.dss.attributes

@@ -1,5 +1,5 @@
 """Bundle lifecycle through the official client: export -> download -> first deployment -> new export -> import ->
-activate -> rollback, with connection and code-env remapping (dss-api.md §6, §7, §8)."""
+activate -> rollback, with connection and code-env remapping."""
 
 import zipfile
 

@@ -1,4 +1,4 @@
-"""Code envs through the official client (dss-api.md §13): definitions only, shaped per node type."""
+"""Code envs through the official client: definitions only, shaped per node type."""
 
 import pytest
 from dataikuapi.utils import DataikuException

@@ -1,4 +1,4 @@
-"""Connections through the official client (dss-api.md §9), with the exact "does not exist" string."""
+"""Connections through the official client, with the exact "does not exist" string."""
 
 import pytest
 import requests

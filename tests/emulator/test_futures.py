@@ -1,4 +1,4 @@
-"""Futures (dss-api.md §3): finished futures stay queryable, unknown ids and failed futures are HTTP errors."""
+"""Futures: finished futures stay queryable, unknown ids and failed futures are HTTP errors."""
 
 import threading
 

@@ -1,4 +1,4 @@
-"""Datasets, recipes, scenarios and the flow graph through the official client (dss-api.md §10, §11)."""
+"""Datasets, recipes, scenarios and the flow graph through the official client."""
 
 import pytest
 from dataikuapi.utils import DataikuException

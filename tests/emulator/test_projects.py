@@ -1,4 +1,4 @@
-"""Projects through the official client, call by call as dss-api.md §5 describes. Every test uses its own
+"""Projects through the official client, call by call as dataikuapi/dss/project.py sends them. Every test uses its own
 project key so the module's single node can serve the tests in any order (pytest-xdist)."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Scenario runs and build jobs through the official client (dss-api.md §10, §11; docs/emulator-scenarios.md).
+"""Scenario runs and build jobs through the official client (docs/emulator-scenarios.md).
 
 Outcomes follow the project's current content: a broken flow, a missing or unreachable (`.invalid` host)
 connection, Python that fails when run, or a step's declared `emulatorOutcome`. Python itself (outcomes, the

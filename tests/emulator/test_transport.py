@@ -1,4 +1,4 @@
-"""Transport fidelity (dss-api.md §1, §2): prefixes, slashes, auth forms, headers, body and query encoding,
+"""Transport fidelity: prefixes, slashes, auth forms, headers, body and query encoding,
 DSS-shaped errors."""
 
 import base64

@@ -4,6 +4,7 @@ There is no AWX here: the graph and the job templates are checked on the playboo
 on the roles' own set_stats tasks."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -40,7 +41,7 @@ def _env():
 def test_syntax_check_and_production_lint():
     for cmd in ([os.path.join(BIN, "ansible-playbook"), "--syntax-check", CONFIGURE],
                 [os.path.join(BIN, "ansible-lint"), "--offline", "--profile", "production", "playbooks/awx", "extensions/"]):
-        proc = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120, check=False)
+        proc = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -132,3 +133,22 @@ def test_bundle_id_flows_from_export_to_deploy():
     deploy_tasks = open(os.path.join(ROOT, "playbooks", "tasks", "deploy_bundle.yml"), encoding="utf-8").read()
     assert "dss_bundle_id | default(" in deploy_tasks
     assert "dss_bundle_id" in _set_stats_keys(os.path.join(ROOT, "roles", "bundle_deploy", "tasks", "main.yml"))
+
+
+def test_self_contained_and_declares_the_collections_it_uses():
+    # an installed collection keeps playbooks/, not necessarily extensions/: read nothing outside playbooks/awx
+    text = open(CONFIGURE, encoding="utf-8").read()
+    reads = re.findall(r"lookup\('ansible\.builtin\.file', ([^)]+)\)", text)
+    assert sorted(reads) == ["ca_file", "playbook_dir ~ '/files/credential_types.yml'"], reads
+    assert "vars_files" not in text and "include_vars" not in text
+    used = {name.rsplit(".", 1)[0] for task in _play()["tasks"] for name in task if name.count(".") == 2}
+    used |= {group.split("/", 1)[1].rsplit(".", 1)[0] for group in _play()["module_defaults"]}
+    declared = {c["name"] for c in _load(os.path.join(ROOT, "playbooks", "awx", "requirements.yml"))["collections"]}
+    assert used - {"ansible.builtin"} == declared == {"awx.awx"}
+    galaxy = _load(os.path.join(ROOT, "galaxy.yml"))
+    assert not galaxy.get("dependencies"), "awx.awx is for this optional playbook only, not for every install"
+
+
+def test_job_templates_never_run_twice_at_once():
+    assert _task("awx.awx.job_template")["awx.awx.job_template"]["allow_simultaneous"] is False
+    assert _task("awx.awx.workflow_job_template")["awx.awx.workflow_job_template"]["allow_simultaneous"] is False

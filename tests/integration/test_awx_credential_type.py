@@ -1,4 +1,4 @@
-"""The AWX credential type of extensions/awx/ injects what the collection needs, and nothing leaks.
+"""The AWX credential type of playbooks/awx/files/ injects what the collection needs, and nothing leaks.
 
 AWX is not available here: tests.support.awx_injection renders the injectors as AWX does, then real ansible-playbook
 runs get only what AWX would give a job (env vars, an extra-vars file)."""

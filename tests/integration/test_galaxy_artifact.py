@@ -17,7 +17,7 @@ def test_tarball_content_and_size(tmp_path):
                      "requirements.txt", "bindep.txt", "plugins/modules/dataiku_project.py",
                      "plugins/module_utils/dss_module.py", "plugins/doc_fragments/dss.py",
                      "roles/bundle_export/meta/argument_specs.yml", "playbooks/promote.yml",
-                     "extensions/awx/credential_types.yml", "extensions/ee/execution-environment.yml"):
+                     "playbooks/awx/files/credential_types.yml", "playbooks/awx/requirements.yml", "extensions/ee/execution-environment.yml"):
         assert required in names, required
     for name in names:
         top = name.split("/", 1)[0]

@@ -13,7 +13,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from tests.support.collection import ROOT
 
-CREDENTIAL_TYPES_FILE = os.path.join(ROOT, "extensions", "awx", "credential_types.yml")
+CREDENTIAL_TYPES_FILE = os.path.join(ROOT, "playbooks", "awx", "files", "credential_types.yml")
 # A subset of awx/main/constants.py ENV_BLOCKLIST: names AWX itself sets for a job.
 ENV_BLOCKLIST = {"VIRTUAL_ENV", "PATH", "PYTHONPATH", "JOB_ID", "INVENTORY_ID", "INVENTORY_SOURCE_ID",
                  "INVENTORY_UPDATE_ID", "AD_HOC_COMMAND_ID", "REST_API_URL", "REST_API_TOKEN", "MAX_EVENT_RES",

@@ -1,5 +1,6 @@
 """Seed ansible-test's get-pip cache so `ansible-test sanity --venv` works without reaching
-ci-files.testing.ansible.com (unreachable here).
+ci-files.testing.ansible.com (unreachable here). Run it with the Python of the ansible-core under test: each
+ansible-core minor bootstraps its own pip version.
 
 ansible-test runs ~/.ansible/test/cache/get_pip_<ver>.py with pip-install style arguments. The stand-in written
 here installs pip from a pip wheel downloaded from the package index into .cache/pip-wheel. An existing cache file
@@ -7,10 +8,25 @@ here installs pip from a pip wheel downloaded from the package index into .cache
 
 import glob
 import os
+import re
 import subprocess
 import sys
 
-PIP_VERSION = "24.2"
+
+
+def ansible_test_pip_version(default="24.2"):
+    """The pip version the ansible-test of this Python's ansible-core bootstraps (each minor pins its own)."""
+    try:
+        import ansible_test
+    except ImportError:
+        return default
+    source = os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py")
+    with open(source, encoding="utf-8") as fh:
+        match = re.search(r"\bpip='([0-9.]+)'", fh.read())
+    return match.group(1) if match else default
+
+
+PIP_VERSION = ansible_test_pip_version()
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WHEEL_DIR = os.path.join(ROOT, ".cache", "pip-wheel")
 CACHE = os.path.expanduser("~/.ansible/test/cache/get_pip_%s.py" % PIP_VERSION.replace(".", "_"))

@@ -1,4 +1,4 @@
-"""Bundles on an Automation node (dss-api.md §7, §8): import (upload or server path), create a project from a
+"""Bundles on an Automation node (client: dataikuapi/dss/project.py, dataikuapi/dssclient.py): import (upload or server path), create a project from a
 bundle, list, delete, preload, activate.
 
 An import is validated completely (zip CRCs, manifest, config entries) before anything is stored; the archive

@@ -1,4 +1,4 @@
-"""Bundles on a Design node (dss-api.md §6): export, list, details, archive download, delete.
+"""Bundles on a Design node (client: dataikuapi/dss/project.py): export, list, details, archive download, delete.
 
 An export snapshots the project content (datasets, recipes, scenarios and their Python scripts, standard variables,
 params.json) into a deterministic zip stored as a blob; the document (kind `exported_bundle`, scope K, id = bundle

@@ -1,4 +1,4 @@
-"""Code envs: list, get, create, save, update packages, delete under /admin/code-envs (dss-api.md §13).
+"""Code envs: list, get, create, save, update packages, delete under /admin/code-envs (client: dataikuapi/dss/admin.py).
 
 Nothing is installed: an env is its definition. The shape follows the node type because dataikuapi picks its
 settings class from it: on an automation node a definition always has a non-null `versions`.
@@ -28,7 +28,7 @@ def env_id(lang, name):
 def get_env(lang, name):
     env = store().get("code_env", "", env_id(lang, name))
     if env is None:
-        # Real DSS answer for a missing env (dss-api.md §2.2, seen on a live DSS by a third party).
+        # Real DSS answer for a missing env (seen on a live DSS by a third party).
         raise DSSError("%s env %s doesn't exist" % (lang.upper(), name), CODED_IO, 500)
     return env
 

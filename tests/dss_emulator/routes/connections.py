@@ -1,4 +1,4 @@
-"""Connections: /admin/connections CRUD and /connections/get-names (dss-api.md §9).
+"""Connections: /admin/connections CRUD and /connections/get-names (client: dataikuapi/dss/admin.py).
 
 A fresh node gets the connection every DSS has, `filesystem_managed` (type Filesystem), once: deleting it later
 is remembered across restarts.
@@ -17,7 +17,7 @@ bp = Blueprint("connections", __name__)
 
 
 def missing(name):
-    # Exact string Dataiku's own Ansible modules match on (dss-api.md §2.2).
+    # Exact string Dataiku's own Ansible modules match on.
     return DSSError("Connection '%s' does not exist" % name, ILLEGAL_ARGUMENT, 500)
 
 

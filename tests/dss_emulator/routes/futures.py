@@ -1,4 +1,4 @@
-"""Futures: GET /futures/{jobId} (peek or not), DELETE (abort), GET /futures/ (list) (dss-api.md §3)."""
+"""Futures: GET /futures/{jobId} (peek or not), DELETE (abort), GET /futures/ (list) (client: dataikuapi/dss/future.py)."""
 
 from flask import Blueprint, jsonify
 

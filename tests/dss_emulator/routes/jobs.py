@@ -1,4 +1,4 @@
-"""Build jobs (dss-api.md §10): `dataset.build()`, `project.start_job()`, job status, log, list, abort.
+"""Build jobs (client: dataikuapi/dss/job.py, dataset.py): `dataset.build()`, `project.start_job()`, job status, log, list, abort.
 
 A job runs when it starts: Python recipes for real (python_process, before the answer), the other recipes by the
 scenario_engine rules over the current flow and connections; it then reads as RUNNING until

@@ -1,4 +1,4 @@
-"""Project content: datasets, recipes, scenarios and the flow graph (dss-api.md §10, §11; runs come later).
+"""Project content: datasets, recipes, scenarios and the flow graph (client: dataikuapi/dss/dataset.py, recipe.py, scenario.py; runs come later).
 
 Each object is stored (kinds `dataset`, `recipe`, `scenario`, scope = project key) exactly as its GET returns
 it; bundles carry these documents and activation replaces them.

@@ -1,4 +1,4 @@
-"""Projects: list, create, summary, delete, metadata, settings, variables, permissions, tags (dss-api.md §5).
+"""Projects: list, create, summary, delete, metadata, settings, variables, permissions, tags (client: dataikuapi/dss/project.py).
 
 All views of a project come from its one `project` document (project_model.py); writes that change nothing are
 not written, so saving back what was read leaves the state digest unchanged.

@@ -1,4 +1,4 @@
-"""Scenario runs (dss-api.md §11): fire the manual trigger, find the run it started, poll it, list, abort, log.
+"""Scenario runs (client: dataikuapi/dss/scenario.py): fire the manual trigger, find the run it started, poll it, list, abort, log.
 
 `POST .../run` records a running run (no `result`) and answers the trigger fire; a thread then executes the steps
 (scenario_engine; Python for real through python_process), appending each step run as it ends, and writes the

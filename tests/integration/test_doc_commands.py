@@ -1,0 +1,176 @@
+"""Every shell command of README.md and docs/*.md runs as written, from a fresh copy of the repository.
+
+Setup stands for the README's two commands (`make demo`, `make test`): the copy gets the virtualenv (`.venv`) and
+the collection link (`make venv`'s step); nothing else is prepared. Then each document's commands run in one bash,
+in order, as a reader would type them, with no ANSIBLE_* variable set: the repository's ansible.cfg must find the
+collection. Guides that start their own nodes run as they are; the other documents describe work on the nodes of
+the shipped inventories, so they run against three emulator nodes seeded with the sample project (DSS_<ENV>_URL /
+DSS_<ENV>_API_KEY set, as the README says) after one promotion. `~` is a throw-away home in which the collection is
+installed from its Galaxy artifact, standing in for the README's `ansible-galaxy collection install`.
+
+Commands that need a service this machine cannot offer are listed in SKIPPED with the reason; a listed command that
+no document contains any more fails the test, so the list stays exact.
+"""
+
+import fcntl
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import doc_commands
+from tests.support.collection import ROOT
+from tests.support.galaxy_build import build_collection, install_collection
+from tests.support.promotion import GIT_ENV, Landscape
+
+VENV = os.path.dirname(os.path.dirname(sys.executable))
+# The demo and these guides bind the inventories' fixed ports: one at a time (the demo is run under the same lock).
+PORT_LOCK = "/tmp/dss-demo.lock"
+
+# (document, first words of the command) -> why it does not run here.
+SKIPPED = {
+    ("README.md", "make demo"): "prerequisite: the test's setup stands for it",
+    ("README.md", "make test"): "prerequisite: the test runs inside it",
+    ("docs/getting-started.md", "make demo"): "prerequisite: the test's setup stands for it",
+    ("docs/getting-started.md", "make venv"): "prerequisite: the test's setup stands for it",
+    ("README.md", "ansible-galaxy collection install git+https://"): "needs GitHub; the setup installs the "
+                                                                     "collection from its Galaxy artifact instead",
+    ("README.md", "pip install -r requirements.txt"): "needs PyPI; the test's virtualenv has them",
+    ("docs/emulator.md", "pip install -r ~/.ansible/collections/"): "needs PyPI; the test's virtualenv has them",
+    ("docs/awx.md", "ansible-galaxy collection install -r playbooks/awx/requirements.yml"): "needs Galaxy",
+    ("docs/awx.md", "ansible-builder build"): "needs a container engine",
+    ("docs/awx.md", "podman push"): "needs a container registry",
+    ("docs/awx.md", "export CONTROLLER_HOST="): "needs an AWX controller",
+    ("docs/awx.md", "export DSS_AWX_SCM_URL="): "needs an AWX controller",
+    ("docs/awx.md", "export DSS_DEV_URL=..."): "needs an AWX controller",
+    ("docs/awx.md", "ansible-playbook playbooks/awx/configure.yml"): "needs an AWX controller",
+    ("docs/awx.md", "DSS_DEV_URL=... DSS_DEV_API_KEY=..."): "placeholders for a real design node's URL and key",
+    ("docs/promotion.md", "DSS_DEV_URL=... DSS_DEV_API_KEY=..."): "placeholders for a real design node's URL and key",
+}
+# Guides that start their own emulator nodes on the inventories' ports and seed them.
+SELF_CONTAINED = {"docs/getting-started.md"}
+# Files a document tells the reader to save before running its commands: (document, file) -> the code block under
+# this heading (the first yaml block after it).
+SAVED_FILES = {("README.md", "site.yml"): "## A minimal playbook"}
+
+
+def documents():
+    return ["README.md"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
+
+
+def read(document):
+    with open(os.path.join(ROOT, document), encoding="utf-8") as fh:
+        return fh.read()
+
+
+def skip_reason(document, command):
+    for (doc, prefix), reason in SKIPPED.items():
+        if doc == document and command.startswith(prefix):
+            return reason
+    return None
+
+
+def runnable(document):
+    return [c for c in doc_commands.document_commands(read(document)) if skip_reason(document, c) is None]
+
+
+def saved_block(text, heading):
+    after = text.split(heading, 1)[1]
+    return re.search(r"^```ya?ml\n(.*?)^```", after, re.S | re.M).group(1)
+
+
+def test_every_skipped_command_is_still_in_its_document():
+    for (document, prefix), reason in SKIPPED.items():
+        found = [c for c in doc_commands.document_commands(read(document)) if c.startswith(prefix)]
+        assert found, "%s no longer has %r (%s): drop it from SKIPPED" % (document, prefix, reason)
+
+
+def test_documents_have_commands_to_run():
+    # the extraction itself: README and the getting-started guide are command-heavy
+    assert len(runnable("README.md")) >= 6
+    assert len(runnable("docs/getting-started.md")) >= 10
+
+
+@pytest.fixture(scope="module")
+def installed_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    tarball = build_collection(tmp_path_factory.mktemp("dist"))
+    install_collection(tarball, home / ".ansible" / "collections")
+    return home
+
+
+def fresh_copy(dest):
+    """The repository's files (tracked and new, not ignored) in ``dest``, committed in a new git repository, with
+    the virtualenv and the collection link that `make venv` leaves."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = os.path.join(ROOT, name)
+        if os.path.lexists(source) and not os.path.isdir(source):
+            os.makedirs(os.path.dirname(os.path.join(dest, name)), exist_ok=True)
+            shutil.copy2(source, os.path.join(dest, name), follow_symlinks=False)
+    os.symlink(VENV, os.path.join(dest, ".venv"))
+    env = dict(os.environ, **GIT_ENV)
+    for args in (["init", "--quiet", "--initial-branch=main"], ["add", "-A"], ["commit", "--quiet", "-m", "copy"]):
+        subprocess.run(["git"] + args, cwd=dest, env=env, check=True, capture_output=True)
+    subprocess.run([os.path.join(VENV, "bin", "python"), "-c", "import sys; sys.path.insert(0, '.'); "
+                    "from tests.support.collection import ensure_collection_link; ensure_collection_link()"],
+                   cwd=dest, check=True)
+    return dest
+
+
+def reader_env(home, extra):
+    """A shell as a reader has it: no Ansible, DSS or virtualenv variable, the virtualenv not on PATH."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ANSIBLE_", "DATAIKU_", "DSS_", "VIRTUAL_ENV", "PYTEST_", "PYTHON"))}
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                  if os.path.abspath(p) != os.path.join(VENV, "bin"))
+    env.update(GIT_ENV)
+    env.update(HOME=str(home), **extra)
+    return env
+
+
+def run_document(document, copy, env):
+    commands = runnable(document)
+    text = read(document)
+    for (doc, name), heading in SAVED_FILES.items():
+        if doc == document:
+            with open(os.path.join(copy, name), "w", encoding="utf-8") as out:
+                out.write(saved_block(text, heading))
+    preamble = "" if "source .venv/bin/activate" in text else "source .venv/bin/activate\n"
+    path = os.path.join(copy, ".doc-commands.sh")
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(doc_commands.script(commands, preamble))
+    with open(PORT_LOCK, "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = subprocess.run(["bash", path], cwd=copy, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=900, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, "%s: a command failed (the last %s line)\n%s" % (document, doc_commands.MARK, output[-8000:])
+    ran = [line[len(doc_commands.MARK):] for line in proc.stdout.splitlines()
+           if line.startswith(doc_commands.MARK)]
+    assert ran == [c.splitlines()[0] for c in commands], output[-4000:]
+    return output
+
+
+@pytest.mark.parametrize("document", [d for d in documents() if d in SELF_CONTAINED])
+def test_self_contained_guide_runs_as_written(document, tmp_path, installed_home):
+    copy = fresh_copy(tmp_path / "clone")
+    output = run_document(document, copy, reader_env(installed_home, {}))
+    assert "failed=0" in output and "FAILED!" not in output, output[-4000:]
+
+
+@pytest.mark.parametrize("document", [d for d in documents() if d not in SELF_CONTAINED and runnable(d)])
+def test_document_runs_as_written_on_the_inventory_nodes(document, tmp_path, installed_home):
+    copy = fresh_copy(tmp_path / "clone")
+    with Landscape(tmp_path / "nodes") as land:
+        if document != "README.md":  # the guides start where the README's promotion ends
+            assert land.run("promote.yml").rc == 0
+        dev = land.nodes["dev"]
+        env = reader_env(installed_home, dict(land.env(), DATAIKU_URL=dev.url, DATAIKU_API_KEY=dev.api_key))
+        run_document(document, copy, env)
+        assert land.leaked_keys() == []
