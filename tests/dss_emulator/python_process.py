@@ -91,10 +91,10 @@ def run(context, project_key, script, flow=None, project=None):
                 proc.kill()
         timed_out = False
         try:
-            output, _ = proc.communicate(timeout=limit)
+            output = proc.communicate(timeout=limit)[0]
         except subprocess.TimeoutExpired:
             proc.kill()
-            output, _ = proc.communicate()
+            output = proc.communicate()[0]
             timed_out = True
         finally:
             with _lock:
