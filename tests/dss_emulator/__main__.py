@@ -24,6 +24,7 @@ if not os.path.exists(os.path.join(HERE, os.pardir, os.pardir, ".git")):
 
 from werkzeug.serving import make_server  # noqa: E402
 
+import python_process  # noqa: E402
 from app import create_app  # noqa: E402
 
 
@@ -62,6 +63,7 @@ def main(argv=None):
         server.serve_forever(poll_interval=0.1)  # quick SIGTERM exits keep test suites fast
     finally:
         server.server_close()
+        python_process.kill_all()  # no scenario or recipe code outlives the node
         app.config["STORE"].close()
     return 0
 

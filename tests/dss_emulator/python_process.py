@@ -66,7 +66,9 @@ def _failure(report, returncode, timed_out, limit, killed):
     if report is None:
         return None if returncode == 0 else _thrown("Error in Python process: exited with code %s" % returncode)
     if report["clazz"] == "SystemExit":
-        return _thrown("Error in Python process: At line %s: exited with code %s" % (report["line"], report["message"]))
+        detail = "" if str(report["exitCode"]) == report["message"] else ": " + report["message"]
+        return _thrown("Error in Python process: At line %s: exited with code %s%s"
+                       % (report["line"], report["exitCode"], detail))
     return _thrown("Error in Python process: At line %s: <class '%s'>: %s"
                    % (report["line"], report["clazz"], report["message"]))
 
@@ -89,10 +91,10 @@ def run(context, project_key, script, flow=None, project=None):
                 proc.kill()
         timed_out = False
         try:
-            output, _ = proc.communicate(timeout=limit)
+            output = proc.communicate(timeout=limit)[0]
         except subprocess.TimeoutExpired:
             proc.kill()
-            output, _ = proc.communicate()
+            output = proc.communicate()[0]
             timed_out = True
         finally:
             with _lock:
@@ -115,6 +117,14 @@ def kill(token):
         _killed.add(token)
     for proc in procs:
         proc.kill()
+
+
+def kill_all():
+    """Kill every process still running (the node stops)."""
+    with _lock:
+        tokens = list(_live)
+    for token in tokens:
+        kill(token)
 
 
 def forget(token):

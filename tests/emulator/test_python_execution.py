@@ -49,6 +49,9 @@ def test_outcomes_come_from_running_the_code(client):
     run, _details, error = failed_run(exited)
     assert error["message"] == "Error in Python process: At line 3: exited with code 3"
     assert "checking" in run.get_log()
+    message = scenario_with(project, "TEST_EXIT_MSG", python_step("import sys\nsys.exit('no rows today')\n"))
+    run, _details, error = failed_run(message)
+    assert error["message"] == "Error in Python process: At line 2: exited with code 1: no rows today"
 
     dead_branch = scenario_with(project, "TEST_DEAD", python_step("if False:\n    raise ValueError('never')\n"),
                                 python_step("import sys\nsys.exit(0)\n", "Clean exit"))
@@ -116,7 +119,7 @@ dataiku.Dataset("totals").get_writer().close()
 
 def test_manual_run_while_one_is_running_is_cancelled(client):
     project = _project(client, "PY_CANCEL")
-    scenario = scenario_with(project, "TEST_SLOW", python_step("import time\ntime.sleep(1)\n"))
+    scenario = scenario_with(project, "TEST_SLOW", python_step("import time\ntime.sleep(2)\n"))
     first = scenario.run()
     second = scenario.run()
     assert first.get_raw()["cancelled"] is False and second.get_raw()["cancelled"] is True

@@ -52,4 +52,3 @@ def test_smoke_passes_then_fails_on_a_failing_assert_and_on_a_removed_input(desi
                                                       "CHURN.customers, which does not exist")
     with pytest.raises(DataikuException, match="Scenario run returned status FAILED"):
         client.get_project(sample_project.PROJECT_KEY).get_scenario(sample_project.SMOKE_SCENARIO).run_and_wait()
-

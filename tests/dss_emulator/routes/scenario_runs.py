@@ -91,7 +91,7 @@ def _run_id(key, scenario_id, start):
         start += 1
 
 
-def _step_run(key, run_id, index, step, result, start, end):  # pylint: disable=too-many-arguments
+def _step_run(key, run_id, index, step, result, start, end):
     step_run = {"runId": "%s_%d" % (run_id, index), "stepIndex": index,
                 "step": {"id": step["id"], "name": step["name"], "type": step.get("type")},
                 "start": start, "end": end,

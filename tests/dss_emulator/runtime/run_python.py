@@ -1,7 +1,7 @@
 """Runs one user script for the emulator: `python run_python.py SCRIPT RESULT_JSON`.
 
 The script runs as `__main__`; an uncaught exception (a failed assert included) or a non-zero `sys.exit` is
-written to RESULT_JSON as {"clazz", "message", "line"} (line: the script's deepest frame) after its traceback is
+written to RESULT_JSON as {"clazz", "message", "line"[, "exitCode"]} (line: the script's deepest frame) after its traceback is
 printed on stderr, and the process exits 1. A clean end writes nothing and exits 0.
 """
 
@@ -26,10 +26,13 @@ def main(script, result_path):
     except SystemExit as exc:
         if exc.code in (None, 0):
             return 0
+        if not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)  # what Python prints for sys.exit("message")
         report = {"clazz": "SystemExit", "message": str(exc.code), "line": _script_line(exc.__traceback__, script),
                   "exitCode": exc.code if isinstance(exc.code, int) else 1}
     except BaseException as exc:  # pylint: disable=broad-exception-caught
-        traceback.print_exc()
+        # The traceback from the script's frames on (this runner's own frame left out).
+        traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
         line = exc.lineno if isinstance(exc, SyntaxError) and exc.filename == script else None
         report = {"clazz": type(exc).__name__, "message": str(exc),
                   "line": line or _script_line(exc.__traceback__, script)}
