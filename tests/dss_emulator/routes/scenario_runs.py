@@ -15,6 +15,7 @@ from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
 from flow_lookup import StoreLookup
 from routes.jobs import log_time, record_job
 from scenario_engine import RUNNING_MS, run_scenario, thrown
+from test_record import active_bundle_id
 from web import body_json, current_user, now_ms, qbool, require_project, store
 
 bp = Blueprint("scenario_runs", __name__)
@@ -127,6 +128,7 @@ def fire_manual_trigger(key, scenario_id):
         scenario = _scenario(key, scenario_id)
         trigger_run_id = "manual-%06d" % st.next_number("scenario_trigger_fire")
         doc = _new_run(key, scenario, params, trigger_run_id)
+        doc["activeBundleId"] = active_bundle_id(st, key)  # the per-bundle test record (test_record.py)
         st.put("scenario_run", key, "%s/%s" % (scenario_id, doc["scenarioRun"]["runId"]), doc)
     return jsonify(_trigger_fire(key, scenario_id, doc["scenarioRun"]))
 
