@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reading bundle state through dataikuapi, shared by dataiku_bundle and dataiku_bundle_info.
 
-Existence is always decided by listing: DataikuException carries no HTTP status, so "not found" cannot be told
+Bundle existence is decided by listing: DataikuException carries no HTTP status, so "not found" cannot be told
 apart from other failures by catching it.
 """
 

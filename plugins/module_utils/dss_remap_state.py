@@ -46,7 +46,7 @@ class RemapState:
         self._bundles = None
 
     def project_exists(self):
-        """Decided by listing (an error cannot tell "no such project" apart). An absent project has no bundles."""
+        """DssModule.find_project (one GET, not found by its HTTP status). An absent project has no bundles."""
         exists = self.module.find_project(self.project_key) is not None
         if not exists:
             self._bundles = []

@@ -93,7 +93,8 @@ options:
       - Keep enough bundles to roll back to.
     type: int
 notes:
-  - Existence of projects and bundles is decided by listing them, never by interpreting errors.
+  - A project's existence is read with one request (C(GET /projects/KEY/), not found by its HTTP status); a
+    bundle's by listing the project's bundles. Neither is decided by interpreting error texts.
   - O(state=active) judges the activation by the C(error) and C(fatal) flags and messages of the DSS report, not by
     its C(success) flag, which DSS sets only when there are SUCCESS-level messages. A failed activation fails the
     task with DSS's messages; DSS leaves the project on its previous bundle.
