@@ -23,6 +23,7 @@ def argument_spec():
         lock_owner=dict(type="str", required=True),
         state=dict(type="str", choices=["certified", "released"], default="certified"),
         keep_last=dict(type="int"),
+        previous_bundle_id=dict(type="str"),
         warning_is_failure=dict(type="bool", default=False),
     )
 
@@ -42,6 +43,8 @@ class CertifyRun:
     def run(self):
         module, p = self.module, self.p
         errors = [project_key_error(self.key), bundle_id_error(self.bundle_id), lock_owner_error(p["lock_owner"])]
+        if p["previous_bundle_id"] is not None:
+            errors.append(bundle_id_error(p["previous_bundle_id"], "previous_bundle_id"))
         if p["keep_last"] is not None and p["keep_last"] < 1:
             errors.append("keep_last must be 1 or more, got %d." % p["keep_last"])
         errors = [e for e in errors if e]
@@ -89,7 +92,10 @@ class CertifyRun:
                       "this run's deployment may have been interleaved with it." % (
                           self.bundle_id, self.key, module.url, describe(other, now)), tests=tests)
         ids_after = ids if self.bundle_id in ids else ids + [self.bundle_id]
-        victims = bundles.retention_victims(ids_after, p["keep_last"], protected={self.bundle_id})
+        protected = {self.bundle_id}
+        if p["previous_bundle_id"] and (p["keep_last"] or 0) >= 2:
+            protected.add(p["previous_bundle_id"])
+        victims = bundles.retention_victims(ids_after, p["keep_last"], protected=protected)
         before = {"bundle_ids": ids_after if module.check_mode else ids}
         after = {"bundle_ids": [i for i in ids_after if i not in victims]}
         released = lock is not None and lock["owner"] == p["lock_owner"]

@@ -125,13 +125,16 @@ class DeployRun:
             module.exit_with(changed, before, after, steps=steps, **result)
 
         # -- write, in order ----------------------------------------------------------------------------------
+        # Every failure from here on still says which bundle to roll back to and which lock this run holds.
+        module.fail_context = dict(project_key=self.key, bundle_id=self.bundle_id, previous_bundle_id=active,
+                                   lock=None, steps=steps)
         if needs_lock and exists:
-            result["lock"] = steps[0]["lock"] = self.lock.take(p["lock_timeout"], p["break_lock"])
+            self.hold(result, steps)
         if upload:
             sent = self.steps.upload_and_check(upload)[0]
             steps[2]["uploaded_bytes"] = sent
             if not exists:
-                result["lock"] = steps[0]["lock"] = self.lock.take(p["lock_timeout"], p["break_lock"])
+                self.hold(result, steps)
         if remap["changed"]:
             remap_plan.write(module, RemapState(module, self.key).settings(), remap["after_raw"], remap["params"])
         if to_activate:
@@ -144,6 +147,10 @@ class DeployRun:
         after.update(bundle_ids=ids, active_bundle_id=active)
         result.update(active_bundle_id=active)
         module.exit_with(changed, before, after, steps=steps, **result)
+
+    def hold(self, result, steps):
+        lock = self.lock.take(self.p["lock_timeout"], self.p["break_lock"])
+        result["lock"] = steps[0]["lock"] = self.module.fail_context["lock"] = lock
 
     def plan_remap(self, exists):
         """The remap step: preflight of the bundle against the mapping (fails before any write) and the change."""

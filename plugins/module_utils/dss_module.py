@@ -119,6 +119,12 @@ class DssModule(AnsibleModule):
         self._node_info = None
         self.client = self.make_client(self.url, self.params["api_key"])
 
+    def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
+        """fail_json with ``fail_context`` (what a failure must still report, such as a lock taken) merged in."""
+        for key, value in (getattr(self, "fail_context", None) or {}).items():
+            kwargs.setdefault(key, value)
+        super().fail_json(msg=msg, **kwargs)
+
     # -- connection ---------------------------------------------------------------------------------------------
 
     def _checked_url(self, url, option="url"):

@@ -18,9 +18,16 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock
 MAX_WORKERS = 8
 
 
-def _bundle_ids(project, automation):
+def _bundles(project, automation):
     raw = project.list_imported_bundles() if automation else project.list_exported_bundles()
-    return bundles.ids_of(bundles._bundle_list(raw))  # pylint: disable=protected-access
+    return bundles.bundle_list(raw)
+
+
+def _bundle_view(entry, automation):
+    """{bundle_id, imported_on (automation) or exported_on (design), release_notes} of a bundle list entry."""
+    full = bundles.describe(entry)
+    date = "imported_on" if automation else "exported_on"
+    return {"bundle_id": full["bundle_id"], date: full[date], "release_notes": full["release_notes"]}
 
 
 def project_state(client, key, automation, target=None, warning_is_failure=False, now=None):
@@ -28,7 +35,7 @@ def project_state(client, key, automation, target=None, warning_is_failure=False
     another bundle), project variables (the lock). At most 5 requests whatever the number of projects."""
     summary = project_summary(client, key)
     if summary is None:
-        return {"exists": False, "active_bundle_id": None, "bundle_ids": [], "certified": False,
+        return {"exists": False, "active_bundle_id": None, "bundle_ids": [], "bundles": [], "certified": False,
                 "target_certified": False if target else None, "lock": None}
     project = client.get_project(key)
     state = summary.get("activeBundleState") if automation else None
@@ -39,8 +46,9 @@ def project_state(client, key, automation, target=None, warning_is_failure=False
         target_certified = certified if target == active else (
             automation and record.passes(record.testing_status(client, key, target), warning_is_failure))
     lock = lock_of(project.get_variables()) if automation else None
-    return {"exists": True, "active_bundle_id": active, "bundle_ids": _bundle_ids(project, automation),
-            "certified": certified, "target_certified": target_certified,
+    entries = _bundles(project, automation)
+    return {"exists": True, "active_bundle_id": active, "bundle_ids": bundles.ids_of(entries),
+            "bundles": [_bundle_view(e, automation) for e in entries], "certified": certified, "target_certified": target_certified,
             "lock": lock if is_live(lock, now or time.time()) else None}
 
 

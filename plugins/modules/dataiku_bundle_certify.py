@@ -51,6 +51,11 @@ options:
         certified bundle among them. Nothing is deleted when the certification fails, so the bundle to roll back to
         is always still there.
     type: int
+  previous_bundle_id:
+    description:
+      - The bundle that was active before this deployment. With O(keep_last) of 2 or more, retention never deletes
+        it, so the next deployment still has it to roll back to. With O(keep_last=1) only the certified bundle stays.
+    type: str
   warning_is_failure:
     description: A test run that ended with WARNING does not certify the bundle.
     type: bool

@@ -79,6 +79,12 @@ projects:
       description: Imported (automation) or exported (design) bundles, oldest first.
       type: list
       elements: str
+    bundles:
+      description:
+        - The same bundles with C(bundle_id), C(imported_on) (automation) or C(exported_on) (design), and
+          C(release_notes), dates as DSS gives them.
+      type: list
+      elements: dict
     certified:
       description: Whether the active bundle has a passing test record.
       type: bool
@@ -89,7 +95,8 @@ projects:
       description: The deployment lock (C(owner), C(expires) in epoch seconds) when one is held and not expired.
       type: dict
   sample:
-    CHURN: {exists: true, active_bundle_id: git-3f2a9c1d0e4b, bundle_ids: [git-0123456789ab, git-3f2a9c1d0e4b],
+    CHURN: {exists: true, active_bundle_id: git-3f2a9c1d0e4b, bundle_ids: [git-3f2a9c1d0e4b],
+            bundles: [{bundle_id: git-3f2a9c1d0e4b, imported_on: "2026-01-05T10:00:00.000+0000", release_notes: null}],
             certified: true, target_certified: true, lock: null}
 """
 

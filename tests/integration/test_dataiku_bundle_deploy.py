@@ -42,7 +42,7 @@ def deploy_task(design, auto, bundle_id, owner="run-1", name="deploy", **extra):
     return {"name": name, DEPLOY: args, "register": "deployed"}
 
 
-def tests_task(auto, name="tests", **extra):
+def scenarios_task(auto, name="tests", **extra):
     return {"name": name, RUN: dict(conn(auto), project_key=KEY, prefix="TEST_", poll_interval=0.1), **extra}
 
 
@@ -52,7 +52,7 @@ def certify_task(auto, bundle_id, owner="run-1", name="certify", **extra):
 
 def promote(design, auto, bundle_id, owner="run-1", keep_last=None):
     certify = certify_task(auto, bundle_id, owner, **({"keep_last": keep_last} if keep_last else {}))
-    return [deploy_task(design, auto, bundle_id, owner), tests_task(auto), certify]
+    return [deploy_task(design, auto, bundle_id, owner), scenarios_task(auto), certify]
 
 
 def run(playbook, design, auto, tasks, **kwargs):
@@ -96,8 +96,10 @@ def test_first_deployment_plan_is_exact_then_certified_then_a_rerun_writes_nothi
     state = run(playbook, design, auto, [{"name": "state", STATE: dict(conn(auto), project_keys=[KEY, "NOPE"],
                                                                         bundle_ids={KEY: "b1"})}])
     projects = state.task("state")["result"]["projects"]
+    bundles = projects[KEY].pop("bundles")
     assert projects[KEY] == {"exists": True, "active_bundle_id": "b1", "bundle_ids": ["b1"], "certified": True,
                              "target_certified": True, "lock": None}
+    assert [b["bundle_id"] for b in bundles] == ["b1"] and bundles[0]["imported_on"]
     assert projects["NOPE"]["exists"] is False
     assert (auto.digest(), auto.writes()) == (digest, writes)
 
@@ -107,7 +109,7 @@ def test_failing_bundle_is_not_certified_keeps_the_rollback_target_and_rolls_bac
     assert run(playbook, design, auto, promote(design, auto, "b1", keep_last=1)).rc == 0
     sample.break_flow(design.client())
     export(design, "b2")
-    tasks = [deploy_task(design, auto, "b2"), dict(tests_task(auto), ignore_errors=True),
+    tasks = [deploy_task(design, auto, "b2"), dict(scenarios_task(auto), ignore_errors=True),
              dict(certify_task(auto, "b2", keep_last=1), ignore_errors=True)]
     failed = run(playbook, design, auto, tasks)
     certify = failed.task("certify")
