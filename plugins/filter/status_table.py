@@ -25,6 +25,8 @@ options:
         V(automation)) and C(state), the project's entry of the bulk read (C(exists), C(active_bundle_id),
         C(bundle_ids), C(certified), C(bundles) with C(bundle_id), C(exported_on) or C(imported_on) and
         C(release_notes)); the result of M(dataiku_gitops.dss.dataiku_bundle_info) is accepted as C(state) too.
+      - Or whole reads of M(dataiku_gitops.dss.dataiku_bundle_state_info) (with C(node_type) and C(projects)), the
+        environment in C(env) or C(item) (the results of a read looped over the environments), one row per project.
     type: list
     elements: dict
     required: true
@@ -82,9 +84,19 @@ def _cells(row):
     return label, date, commit
 
 
+def _expand(read):
+    """Rows of one bulk read {env or item, node_type, projects}."""
+    env = read.get("env", read.get("item"))
+    node_type = str(read.get("node_type") or "").lower()
+    return [{"project": key, "env": env, "node_type": node_type, "state": state}
+            for key, state in sorted((read.get("projects") or {}).items())]
+
+
 def status_table(rows, environments=("dev", "staging", "prod")):
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        raise AnsibleFilterError("status_table expects a list of rows {project, env, node_type, state}")
+        raise AnsibleFilterError("status_table expects a list of rows {project, env, node_type, state} or of reads "
+                                 "{env, node_type, projects}")
+    rows = [expanded for row in rows for expanded in (_expand(row) if "projects" in row else [row])]
     order = list(environments)
 
     def rank(row):

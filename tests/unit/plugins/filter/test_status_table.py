@@ -44,6 +44,17 @@ def test_rows_sorted_by_project_then_environment_order_and_aligned():
     assert all(line == line.rstrip() for line in lines)
 
 
+def test_bulk_reads_looped_over_environments_expand_to_rows():
+    reads = [{"item": "prod", "node_type": "AUTOMATION", "projects": {
+                 "CHURN": {"exists": True, "active_bundle_id": "b1", "certified": True, "bundle_ids": ["b1"]},
+                 "ALPHA": {"exists": False}}},
+             {"item": "dev", "node_type": "DESIGN", "projects": {"CHURN": {"exists": True, "bundle_ids": ["b1"]}}}]
+    lines = status_table(reads)
+    assert [line.split()[:3] for line in lines[1:]] == [["ALPHA", "prod", "not"], ["CHURN", "dev", "b1"],
+                                                        ["CHURN", "prod", "b1"]]
+    assert "(latest export)" in lines[2] and "(untested)" not in lines[3]
+
+
 def test_bad_input_is_refused():
     with pytest.raises(AnsibleFilterError, match="list of rows"):
         status_table({"project": "CHURN"})
