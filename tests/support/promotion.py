@@ -56,13 +56,14 @@ class Landscape:
     """``with Landscape() as land:`` three started nodes (``land.nodes["prod"]``), seeded with the CHURN project on
     dev and one connection per environment, and a git repository with one commit."""
 
-    def __init__(self, workdir=None, inventory_ports=False, projects=(sample_project.PROJECT_KEY,)):
+    def __init__(self, workdir=None, inventory_ports=False, projects=(sample_project.PROJECT_KEY,), latency_scale=0):
         self._tmp = tempfile.TemporaryDirectory(prefix="dss-promotion-") if workdir is None else None
         self.workdir = str(workdir or self._tmp.name)
         self.git_dir = os.path.join(self.workdir, "repo")
         self.nodes = {}
         self.inventory_ports = inventory_ports
         self.projects = tuple(projects)
+        self.latency_scale = latency_scale  # the emulator's latency profile (docs/emulator.md), 0: none
         self.inventory_dir = os.path.join(ROOT, "inventories")
         self.outputs = []  # every playbook output, to check that no key was printed
         self.runs = 0
@@ -73,7 +74,9 @@ class Landscape:
     def start(self):
         for env in ENVIRONMENTS:
             port = INVENTORY_PORTS[env] if self.inventory_ports and port_is_free(INVENTORY_PORTS[env]) else 0
-            self.nodes[env] = EmulatorNode(NODE_TYPES[env], port=port).start()
+            # Only when set: a caller may have given EmulatorNode a latency profile of its own (functools.partial).
+            latency = {"latency_scale": self.latency_scale} if self.latency_scale else {}
+            self.nodes[env] = EmulatorNode(NODE_TYPES[env], port=port, **latency).start()
         for key in self.projects:
             sample_project.seed_design_project(self.nodes["dev"].client(), key)
         if self.projects != (sample_project.PROJECT_KEY,):
