@@ -60,8 +60,8 @@ class CertifyRun:
                              tests={"nb_ran": 0, "outcomes": {}}, active_bundle_id=self.bundle_id,
                              bundle_ids=[self.bundle_id], deleted_bundle_ids=[], lock_released=False)
         if not exists:
-            self.fail("Project %s does not exist on %s: there is no bundle %s to certify." % (self.key, module.url,
-                                                                                           self.bundle_id))
+            self.fail("Project %s does not exist on %s: there is no bundle %s to certify."
+                      % (self.key, module.url, self.bundle_id))
         if p["state"] == "released":
             released = self.lock.release()[0]
             module.exit_json(changed=False, project_key=self.key, bundle_id=self.bundle_id, active_bundle_id=active,

@@ -31,7 +31,7 @@ options:
     required: true
   bundle_ids:
     description:
-      - Target bundle id per project key. For these projects RV(projects.KEY.target_certified) says whether that
+      - Target bundle id per project key. For these projects C(projects.KEY.target_certified) says whether that
         bundle has a passing test record on this node.
     type: dict
   warning_is_failure:
@@ -42,7 +42,7 @@ notes:
   - A bundle is certified when DSS's testing status for that bundle (the latest run of each test scenario made
     while the bundle was active, C(GET /projects/KEY/scenarios/testing-status?bundleId=)) has at least one run and
     only passing outcomes. Activating a bundle does not certify it.
-  - On a design node RV(projects.KEY.bundle_ids) are the exported bundles, and there is no active bundle or lock.
+  - On a design node C(projects.KEY.bundle_ids) are the exported bundles, and there is no active bundle or lock.
 seealso:
   - module: dataiku_gitops.dss.dataiku_bundle_deploy
   - module: dataiku_gitops.dss.dataiku_bundle_certify

@@ -17,7 +17,6 @@ Prints a table of medians and ratios to the seed script and writes JSON (``seed_
 """
 
 import argparse
-import functools
 import json
 import os
 import statistics
@@ -29,10 +28,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.support import promotion  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import sample_project as sample  # noqa: E402  pylint: disable=wrong-import-position
-from tests.support.emulator import EmulatorNode  # noqa: E402  pylint: disable=wrong-import-position
-
+from tests.support.promotion import Landscape  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def project_keys(count):
@@ -78,13 +75,13 @@ def playbook_run(land, forks, **kwargs):
 
 
 def one_round(land, keys, number, forks, workdir):
-    seed_s, _ = timed(lambda: seed_flow(land, keys, "seed-%d" % number, workdir))
+    seed_s = timed(lambda: seed_flow(land, keys, "seed-%d" % number, workdir))[0]
     land.commit("benchmark round %d" % number)
     apply_s, applied = playbook_run(land, forks)
     writes = land.writes()
-    noop_s, _ = playbook_run(land, forks)
+    noop_s = playbook_run(land, forks)[0]
     noop_writes = {env: land.writes()[env] - writes[env] for env in writes}
-    plan_s, _ = playbook_run(land, forks, check=True, diff=True)
+    plan_s = playbook_run(land, forks, check=True, diff=True)[0]
     return {"round": number, "seed_s": round(seed_s, 3), "apply_s": round(apply_s, 3), "noop_s": round(noop_s, 3),
             "plan_s": round(plan_s, 3), "apply_tasks": len(applied.tasks), "noop_writes": noop_writes}
 
@@ -95,8 +92,9 @@ def medians(runs):
 
 def table(result):
     seed = result["seed_s"] or 1e-9
-    lines = ["N=%d, latency scale %s, %d round(s), medians" % (result["projects"], result["latency_scale"],
-                                                                len(result["runs"])),
+    title = "N=%d, latency scale %s, %d round(s), medians" % (result["projects"], result["latency_scale"],
+                                                               len(result["runs"]))
+    lines = [title,
              "| run | wall time (s) | ratio to the seed script |", "|---|---|---|"]
     for key, label in (("seed_s", "seed-style script (sequential)"), ("apply_s", "promote.yml (new bundle)"),
                        ("noop_s", "promote.yml (no-op re-run)"), ("plan_s", "promote.yml --check --diff")):
@@ -113,11 +111,9 @@ def main(argv=None):
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
     keys = project_keys(max(1, args.projects))
-    # Landscape starts its nodes with EmulatorNode: give them the latency profile.
-    promotion.EmulatorNode = functools.partial(EmulatorNode, latency_scale=args.latency_scale)
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-promotion-") as workdir:
-        with promotion.Landscape(workdir=os.path.join(workdir, "land"), projects=keys) as land:
+        with Landscape(workdir=os.path.join(workdir, "land"), projects=keys, latency_scale=args.latency_scale) as land:
             for number in range(1, args.rounds + 1):
                 runs.append(one_round(land, keys, number, args.forks, workdir))
                 print("round %d: %s" % (number, json.dumps(runs[-1])), flush=True)

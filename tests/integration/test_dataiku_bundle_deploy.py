@@ -93,8 +93,8 @@ def test_first_deployment_plan_is_exact_then_certified_then_a_rerun_writes_nothi
     assert again.changed_count() == 0 and again.task("deploy")["result"]["certified"]
     assert (auto.digest(), auto.writes()) == (digest, writes)
 
-    state = run(playbook, design, auto, [{"name": "state", STATE: dict(conn(auto), project_keys=[KEY, "NOPE"],
-                                                                        bundle_ids={KEY: "b1"})}])
+    read = {"name": "state", STATE: dict(conn(auto), project_keys=[KEY, "NOPE"], bundle_ids={KEY: "b1"})}
+    state = run(playbook, design, auto, [read])
     projects = state.task("state")["result"]["projects"]
     bundles = projects[KEY].pop("bundles")
     assert projects[KEY] == {"exists": True, "active_bundle_id": "b1", "bundle_ids": ["b1"], "certified": True,
@@ -197,3 +197,22 @@ def test_two_concurrent_deployments_of_one_project(nodes, playbook, tmp_path):
 def playbook_in(workdir, **kwargs):
     from tests.support.playbook import run_playbook  # pylint: disable=import-outside-toplevel
     return run_playbook(workdir, **kwargs)
+
+
+@pytest.mark.parametrize("task,fragment", [
+    ({CERTIFY: {"bundle_id": "b9"}}, "it is not the active bundle (the active bundle is b1)"),
+    ({CERTIFY: {"keep_last": 0}}, "keep_last must be 1 or more"),
+    ({STATE: {"project_keys": ["churn"]}}, "is not a valid DSS project key"),
+])
+def test_certify_and_state_info_refuse_bad_input_before_any_write(nodes, playbook, task, fragment):
+    design, auto = nodes
+    assert run(playbook, design, auto, [deploy_task(design, auto, "b1")]).rc == 0
+    digest, writes = auto.digest(), auto.writes()
+    (module, options), = task.items()
+    args = dict(conn(auto), **options)
+    if module == CERTIFY:
+        args = dict(dict(conn(auto), project_key=KEY, bundle_id="b1", lock_owner="run-1"), **options)
+    result = run(playbook, design, auto, [{"name": "bad", module: args}])
+    failed = result.task("bad")
+    assert failed["status"] == "failed" and fragment in failed["result"]["msg"], failed
+    assert (auto.digest(), auto.writes()) == (digest, writes)
