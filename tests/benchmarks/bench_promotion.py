@@ -92,10 +92,9 @@ def medians(runs):
 
 def table(result):
     seed = result["seed_s"] or 1e-9
-    title = "N=%d, latency scale %s, %d round(s), medians" % (result["projects"], result["latency_scale"],
-                                                               len(result["runs"]))
-    lines = [title,
-             "| run | wall time (s) | ratio to the seed script |", "|---|---|---|"]
+    title = "N=%d, latency scale %s, %d round(s), medians" % (
+        result["projects"], result["latency_scale"], len(result["runs"]))
+    lines = [title, "| run | wall time (s) | ratio to the seed script |", "|---|---|---|"]
     for key, label in (("seed_s", "seed-style script (sequential)"), ("apply_s", "promote.yml (new bundle)"),
                        ("noop_s", "promote.yml (no-op re-run)"), ("plan_s", "promote.yml --check --diff")):
         lines.append("| %s | %.1f | %.2fx |" % (label, result[key], result[key] / seed))
