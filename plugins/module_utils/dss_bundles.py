@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reading bundle state through dataikuapi, shared by dataiku_bundle and dataiku_bundle_info.
 
-Existence is always decided by listing: DataikuException carries no HTTP status, so "not found" cannot be told
+Bundle existence is decided by listing: DataikuException carries no HTTP status, so "not found" cannot be told
 apart from other failures by catching it.
 """
 
@@ -26,7 +26,7 @@ def active_bundle_id(module, client, project_key, list_item):
     return None
 
 
-def _bundle_list(raw):
+def bundle_list(raw):
     bundles = raw.get("bundles") if isinstance(raw, dict) else raw
     return [b for b in bundles or [] if isinstance(b, dict) and b.get("bundleId")]
 
@@ -34,13 +34,13 @@ def _bundle_list(raw):
 def exported_bundles(module, client, project_key, url=None):
     """Exported bundles of a design project, in DSS order (oldest first)."""
     with module.dss_errors("list the exported bundles of project %s" % project_key, url=url):
-        return _bundle_list(client.get_project(project_key).list_exported_bundles())
+        return bundle_list(client.get_project(project_key).list_exported_bundles())
 
 
 def imported_bundles(module, client, project_key):
     """Imported bundles of an automation project, in import order (oldest first, as DSS lists them)."""
     with module.dss_errors("list the imported bundles of project %s" % project_key):
-        return _bundle_list(client.get_project(project_key).list_imported_bundles())
+        return bundle_list(client.get_project(project_key).list_imported_bundles())
 
 
 def ids_of(bundles):

@@ -25,7 +25,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_transport i
 
 try:
     import dataikuapi
-    from dataikuapi.utils import DataikuException
+    from dataikuapi.utils import DataikuException, handle_http_exception
     import requests
 except ImportError:
     DATAIKUAPI_IMPORT_ERROR = traceback.format_exc()
@@ -68,6 +68,35 @@ def _short_reason(exc):
         if marker in text:
             text = text.split(marker, 1)[1]
     return text.strip("()'\" ")[:300]
+
+
+def _is_dss_not_found(response):
+    """A 404 whose body is a DSS error (``errorType``): the object does not exist. A 404 without a DSS-shaped body
+    (a proxy, a wrong URL path) is not taken for "not found"."""
+    if response.status_code != 404:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "NotFound" in str(body.get("errorType", ""))
+
+
+def project_summary(client, project_key):
+    """``GET /projects/K/`` through the client's own session (same auth, TLS, timeout): the summary dict, or None
+    when DSS answers that the project does not exist. Other failures raise as dataikuapi raises them.
+
+    dataikuapi's DataikuException carries no HTTP status, so the request is sent on the client's session to read
+    the status itself. Thread-safe (no module call): bulk reads use it from worker threads.
+    """
+    response = client._session.request("GET", "%s/dip/publicapi/projects/%s/" % (client.host, project_key))
+    if _is_dss_not_found(response):
+        return None
+    handle_http_exception(response)
+    summary = response.json()
+    if not isinstance(summary, dict):
+        raise ValueError("GET /projects/%s/ did not answer a project object" % project_key)
+    return summary
 
 
 class DssModule(AnsibleModule):
@@ -117,7 +146,10 @@ class DssModule(AnsibleModule):
         return "%s. Unsupported parameters: %s." % (msg.rstrip("."), ", ".join(hints))
 
     def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
+        """fail_json with ``fail_context`` (what a failure must still report, such as a lock taken) merged in."""
         self._mask_raw_secrets()
+        for key, value in (getattr(self, "fail_context", None) or {}).items():
+            kwargs.setdefault(key, value)
         super().fail_json(msg=self._unsupported_hint(msg), **kwargs)
 
     def exit_json(self, **kwargs):
@@ -252,17 +284,13 @@ class DssModule(AnsibleModule):
     # -- existence --------------------------------------------------------------------------------------------
 
     def find_project(self, project_key, client=None, url=None):
-        """The project's entry in ``GET /projects/``, or None when it does not exist on the node.
+        """The project's summary (``GET /projects/K/``), or None when it does not exist on the node.
 
-        Existence is decided by listing: DataikuException carries no HTTP status, so a failed GET cannot tell
-        "not found" from other failures.
+        One request whatever the number of projects: "not found" is read from the HTTP status (see
+        ``project_summary``), never guessed from an exception text.
         """
-        with self.dss_errors("list projects", url=url):
-            projects = (client or self.client).list_projects()
-        for item in projects or []:
-            if isinstance(item, dict) and item.get("projectKey") == project_key:
-                return item
-        return None
+        with self.dss_errors("read project %s" % project_key, url=url):
+            return project_summary(client or self.client, project_key)
 
     # -- node type ----------------------------------------------------------------------------------------------
 

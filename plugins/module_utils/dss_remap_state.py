@@ -33,20 +33,21 @@ class RemapState:
     """What a remapping decision needs from one automation project, read lazily and once.
 
     ``source`` (the validated ``source`` option: url, api_key, project_key, bundle_id, validate_certs, ca_path) is
-    the design node a bundle that is not imported here yet is read from.
+    the design node a bundle that is not imported here yet is read from; ``imported``, the imported bundle entries
+    when the caller has already listed them (so the list is not read twice).
     """
 
-    def __init__(self, module, project_key, source=None):
+    def __init__(self, module, project_key, source=None, imported=None):
         self.module = module
         self.project_key = project_key
         self.source = source
         self.project = module.client.get_project(project_key)
         self._connections = None
         self._envs = None
-        self._bundles = None
+        self._bundles = imported  # the imported bundle entries when the caller has already listed them
 
     def project_exists(self):
-        """Decided by listing (an error cannot tell "no such project" apart). An absent project has no bundles."""
+        """DssModule.find_project (one GET, not found by its HTTP status). An absent project has no bundles."""
         exists = self.module.find_project(self.project_key) is not None
         if not exists:
             self._bundles = []

@@ -42,7 +42,7 @@ def source_errors(module, source, project_key, bundle_id, consequence=""):
 def source_bundles(module, source):
     """(client, exported bundle entries oldest first) of the project ``source`` names on its design node.
 
-    Fails unless the node is a DESIGN node and the project exists there. Existence is decided by listing.
+    Fails unless the node is a DESIGN node and the project exists there (DssModule.find_project).
     """
     url, key = source["url"], source["project_key"]
     client = module.make_client(url, source["api_key"], validate_certs=source["validate_certs"],

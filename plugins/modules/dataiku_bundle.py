@@ -94,7 +94,8 @@ options:
       - Keep enough bundles to roll back to.
     type: int
 notes:
-  - Existence of projects and bundles is decided by listing them, never by interpreting errors.
+  - A project's existence is read with one request (C(GET /projects/KEY/), not found by its HTTP status); a
+    bundle's by listing the project's bundles. Neither is decided by interpreting error texts.
   - O(state=active) judges the activation by the C(error) and C(fatal) flags and messages of the DSS report, not by
     its C(success) flag, which DSS sets only when there are SUCCESS-level messages. A failed activation fails the
     task with DSS's messages; DSS leaves the project on its previous bundle.
@@ -241,15 +242,15 @@ report:
 
 import os
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException, DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_paths import output_path_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_bundles, source_errors
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_errors
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_import import BundleImport, id_list, manifest_of
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_transfer import (
-    BundleArchiveError, download_to_file, exported_archive_response, file_chunks, manifest_bundle_id,
-    manifest_project_key, read_manifest, response_chunks, response_length, same_export, sha256_file,
-    upload_multipart)
+    BundleArchiveError, download_to_file, exported_archive_response, manifest_bundle_id, read_manifest,
+    response_chunks, same_export, sha256_file)
 
 IMPORT_STATES = ("imported", "active")
 
@@ -359,7 +360,7 @@ class DesignSide:
         local = self._local_manifest(dest) if dest else None
         download = False
         if dest:
-            server = None if to_export else _manifest_of(entries, task.bundle_id)
+            server = None if to_export else manifest_of(entries, task.bundle_id)
             download = to_export or local is None or not same_export(local, server, task.bundle_id)
             before["dest_bundle_id"] = manifest_bundle_id(local) if local else None
             after["dest_bundle_id"] = task.bundle_id
@@ -449,29 +450,16 @@ class DesignSide:
                 self.project.delete_exported_bundle(bundle_id)
 
 
-def _manifest_of(entries, bundle_id):
-    for entry in entries:
-        if entry["bundleId"] == bundle_id:
-            return entry.get("exportManifest")
-    return None
-
-
 class AutomationSide:
     """Imported bundles on an automation node: import (or create the project), activate, delete, retention."""
 
     def __init__(self, task):
         self.task = task
         self.module = task.module
-        self.client = task.client
-        self.project = task.client.get_project(task.key)
+        self.steps = BundleImport(task.module, task.key, task.bundle_id, task.p["src"], task.p["source"])
 
     def read(self):
-        """(project exists, imported ids oldest first, active bundle id)."""
-        item = self.module.find_project(self.task.key)
-        if item is None:
-            return False, [], None
-        ids = bundles.ids_of(bundles.imported_bundles(self.module, self.client, self.task.key))
-        return True, ids, bundles.active_bundle_id(self.module, self.client, self.task.key, item)
+        return self.steps.read()
 
     @staticmethod
     def view(exists, ids, active):
@@ -489,7 +477,7 @@ class AutomationSide:
     def deploy(self, exists, ids, active):
         task, module = self.task, self.module
         to_import = task.bundle_id not in ids
-        upload = self.plan_upload(exists, ids) if to_import else None
+        upload = self.steps.plan_upload(exists, ids) if to_import else None
         to_activate = task.state == "active" and active != task.bundle_id
         active_after = task.bundle_id if to_activate else active
         ids_after = ids + [task.bundle_id] if to_import else list(ids)
@@ -506,136 +494,14 @@ class AutomationSide:
             task.finish(changed, before, after, **result)
 
         if upload:
-            result["uploaded_bytes"] = module.write_once(
-                "import bundle %s into project %s" % (task.bundle_id, task.key), upload,
-                lambda: task.bundle_id in self.read()[1]) or 0
-            exists, ids, active = self.read()
-            if task.bundle_id not in ids:
-                task.fail("The archive was uploaded to project %s on %s, but no bundle %s appears there (imported "
-                          "bundles: %s)." % (task.key, module.url, task.bundle_id, _id_list(ids)))
+            result["uploaded_bytes"] = self.steps.upload_and_check(upload)[0]
         if to_activate:
-            result["report"] = self.activate(active)
-        self._delete(victims)
+            result["report"] = self.steps.activate(active)
+        self.steps.delete(victims)
         exists, ids, active = self.read()
         after = self.view(exists, ids, active)
         result.update(active_bundle_id=active, bundle_ids=ids)
         task.finish(changed, before, after, **result)
-
-    def plan_upload(self, exists, ids):
-        """Validate what would be uploaded (read-only, also in check mode) and return a callable doing the upload."""
-        task = self.task
-        if task.p["src"]:
-            return self._plan_src(exists)
-        if task.p["source"]:
-            return self._plan_source(exists)
-        if exists:
-            task.fail("Bundle %s is not imported in project %s on %s and neither src nor source is set to import it. "
-                      "Imported bundles: %s." % (task.bundle_id, task.key, self.module.url, _id_list(ids)))
-        return task.fail("Project %s does not exist on %s: set src or source to create it from bundle %s."
-                         % (task.key, self.module.url, task.bundle_id))
-
-    def _plan_src(self, exists):
-        task = self.task
-        src = task.p["src"]
-        try:
-            manifest = read_manifest(src)
-        except BundleArchiveError as exc:
-            return task.fail("src: %s." % exc)
-        archive_id = manifest_bundle_id(manifest)
-        if archive_id is not None and archive_id != task.bundle_id:
-            task.fail("src %s is bundle %s, not bundle_id %s." % (src, archive_id, task.bundle_id))
-        if not exists:
-            self._check_first_deployment_key(manifest_project_key(manifest), "src %s" % src)
-        size = os.path.getsize(src)
-        return lambda: self._upload(exists, file_chunks(src), os.path.basename(src), size, None)
-
-    def _plan_source(self, exists):
-        task, module = self.task, self.module
-        source = task.p["source"]
-        url = source["url"]
-        client, entries = source_bundles(module, source)
-        manifest = _manifest_of(entries, source["bundle_id"])
-        # In check mode the bundle may be exported by an earlier task of the same plan, which did not run: predict
-        # the import (its project key is then the source project's, as an export from it would carry).
-        if manifest is None and source["bundle_id"] not in bundles.ids_of(entries) and not module.check_mode:
-            task.fail("source: bundle %s is not exported in project %s on %s. Exported bundles: %s."
-                      % (source["bundle_id"], source["project_key"], url, _id_list(bundles.ids_of(entries))))
-        if not exists:
-            # A bundle exported from a design project carries that project's key.
-            original = manifest_project_key(manifest or {}) or source["project_key"]
-            self._check_first_deployment_key(original, "source bundle %s" % source["bundle_id"])
-
-        def upload():
-            with module.dss_errors("download bundle %s of project %s" % (source["bundle_id"], source["project_key"]),
-                                   url=url):
-                response = exported_archive_response(client, source["project_key"], source["bundle_id"])
-            return self._upload(exists, response_chunks(response), "%s.zip" % source["bundle_id"],
-                                response_length(response), url)
-        return upload
-
-    def _check_first_deployment_key(self, original_key, what):
-        task = self.task
-        if original_key is None:
-            task.fail("Project %s does not exist on %s and %s does not say which project it was exported from; "
-                      "DSS creates the project under that key, so the module will not guess." % (task.key, self.module.url, what))
-        if original_key != task.key:
-            task.fail("Project %s does not exist on %s, and %s was exported from project %s. Creating a project from a "
-                      "bundle always uses the bundle's original key (the API cannot choose it), so it would create %s, "
-                      "not %s." % (task.key, self.module.url, what, original_key, original_key, task.key))
-
-    def _upload(self, exists, chunks, filename, size, source_url):
-        task = self.task
-        if exists:
-            path, params = "/projects/%s/bundles/imported/actions/importFromStream" % task.key, None
-            what = "upload bundle %s into project %s" % (task.bundle_id, task.key)
-        else:
-            path = "/projectsFromBundle/"
-            params = {"permissionsPropagationPolicy": "NONE", "failOnMissingUsersOrGroups": True}
-            what = "create project %s from bundle %s" % (task.key, task.bundle_id)
-        if source_url:
-            what += " (streamed from %s)" % source_url
-        with self.module.dss_errors(what):
-            try:
-                response, sent = upload_multipart(self.client, path, chunks, filename, size, params)
-            except BundleArchiveError as exc:
-                return task.fail("Failed to %s: %s." % (what, exc))
-            if not exists:
-                created = (response.json() or {}).get("projectKey")
-                if created not in (None, task.key):
-                    task.fail("DSS created project %s from bundle %s instead of %s." % (created, task.bundle_id, task.key))
-        return sent
-
-    def activate(self, previous):
-        """Preload then activate; fail with DSS's messages when either reports an error."""
-        task, module = self.task, self.module
-        report = None
-        # A preload has no state to re-read and is harmless to repeat; an activation is checked by re-reading.
-        checks = {"preload": lambda: False, "activate": lambda: self.read()[2] == task.bundle_id}
-        for action, call in (("preload", self.project.preload_bundle), ("activate", self.project.activate_bundle)):
-            def attempt(call=call, action=action):
-                try:
-                    return call(task.bundle_id)
-                except DataikuException as exc:
-                    if module.is_transient(exc):
-                        raise
-                    # A fatal pre-activation check (missing connection...) comes back as an API error.
-                    return self._activation_failed(action, previous, [str(exc)], None)
-            response = module.write_once("%s bundle %s of project %s" % (action, task.bundle_id, task.key), attempt,
-                                         checks[action])
-            if response is None:  # the re-read showed the activation done; its report was lost in transit
-                continue
-            report = bundles.activation_report(response)
-            problems = bundles.report_problems(report)
-            if problems:
-                self._activation_failed(action, previous, problems, report)
-        return report
-
-    def _activation_failed(self, action, previous, problems, report):
-        task = self.task
-        _exists, ids, active = self.read()
-        task.fail("Failed to %s bundle %s of project %s on %s: %s. The active bundle is %s." % (
-            action, task.bundle_id, task.key, self.module.url, "; ".join(problems), active or "none"),
-            report=report, previous_bundle_id=previous, active_bundle_id=active, bundle_ids=ids)
 
     # -- absent ------------------------------------------------------------------------------------------------
 
@@ -643,26 +509,17 @@ class AutomationSide:
         task = self.task
         if task.bundle_id is not None and task.bundle_id == active:
             task.fail("Bundle %s is the active bundle of project %s on %s and cannot be deleted; activate another "
-                      "bundle first (imported bundles: %s)." % (task.bundle_id, task.key, self.module.url, _id_list(ids)))
+                      "bundle first (imported bundles: %s)." % (task.bundle_id, task.key, self.module.url, id_list(ids)))
         ids_after = [i for i in ids if i != task.bundle_id]
         victims = ([task.bundle_id] if task.bundle_id in ids else []) + bundles.retention_victims(
             ids_after, task.p["keep_last"], protected={active})
         before = self.view(exists, ids, active)
         after = self.view(exists, [i for i in ids if i not in victims], active)
         if victims and not self.module.check_mode:
-            self._delete(victims)
+            self.steps.delete(victims)
             after = self.view(*self.read())
         task.finish(bool(victims), before, after, previous_bundle_id=active, active_bundle_id=after["active_bundle_id"],
                     bundle_ids=after["bundle_ids"], deleted_bundle_ids=victims)
-
-    def _delete(self, victims):
-        for bundle_id in victims:
-            with self.module.dss_errors("delete imported bundle %s of project %s" % (bundle_id, self.task.key)):
-                self.project.delete_imported_bundle(bundle_id)
-
-
-def _id_list(ids):
-    return ", ".join(ids) if ids else "none"
 
 
 def main():

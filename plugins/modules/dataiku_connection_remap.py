@@ -235,20 +235,9 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import 
     shown,
 )
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap import (
-    ENV_SPEC_MODES,
-    IMPORT_TIME_MODES,
-    as_mapping,
-    failure_message,
-    merged_behavior,
-    merged_entries,
-    same_entries,
-)
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import (
-    RemapState,
-    remapping_of,
-    resolution,
-)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap import ENV_SPEC_MODES, IMPORT_TIME_MODES
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_remap_plan as remap_plan
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import RemapState
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_errors
 
 
@@ -289,33 +278,6 @@ def input_errors(params):
     return [e for e in errors if e]
 
 
-def view(state):
-    """The managed part of the settings as the diff and the return values show it."""
-    return dict(connections=as_mapping(state["connections"]), code_envs=as_mapping(state["code_envs"]),
-                code_envs_behavior=state["behavior"])
-
-
-def same_remapping(left, right):
-    return (same_entries(left["connections"], right["connections"])
-            and same_entries(left["code_envs"], right["code_envs"]) and left["behavior"] == right["behavior"])
-
-
-def write(raw, after, params):
-    """Put the managed keys into the raw settings, creating the containers only when something is set."""
-    container = raw.get("bundleContainerSettings")
-    if not isinstance(container, dict):
-        container = raw["bundleContainerSettings"] = {}
-    remapping = container.get("remapping")
-    if not isinstance(remapping, dict):
-        remapping = container["remapping"] = {}
-    if params["connections"] is not None:
-        remapping["connections"] = after["connections"]
-    if params["code_envs"] is not None:
-        remapping["codeEnvs"] = after["code_envs"]
-    if params["code_envs_behavior"] is not None:
-        container["codeEnvsBehavior"] = after["behavior"]
-
-
 def main():
     module = DssModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
@@ -334,35 +296,14 @@ def main():
     else:
         module.fail_json(msg="Project %s does not exist on %s; import the bundle first or run this after "
                              "dataiku_bundle (which creates the project from the bundle)." % (p["project_key"], module.url))
-    before = remapping_of(settings.get_raw() if settings else {})
-    after = dict(before)
-    if p["connections"] is not None:
-        after["connections"] = merged_entries(before["connections"], p["connections"], p["exclusive"])
-    if p["code_envs"] is not None:
-        after["code_envs"] = merged_entries(before["code_envs"], p["code_envs"], p["exclusive"])
-    if p["code_envs_behavior"] is not None:
-        after["behavior"] = merged_behavior(before["behavior"], p["code_envs_behavior"])
-
-    conn_map, env_map = as_mapping(after["connections"]), as_mapping(after["code_envs"])
-    bundle = state.bundle(p["bundle_id"]) if (p["bundle_id"] or conn_map or env_map) else None
-    conn_rows, env_rows = resolution(state, bundle, p["bundle_id"] is not None, conn_map, env_map,
-                                     after["behavior"].get("importTimeMode"))
-    if not all(r["ok"] for r in conn_rows + env_rows):
-        module.fail_json(msg=failure_message(p["project_key"], p["bundle_id"], conn_rows, env_rows,
-                                             state.connections() if conn_rows else {},
-                                             state.code_envs() if env_rows else set(),
-                                             module.url),
-                         resolution=conn_rows, code_env_resolution=env_rows)
-
-    changed = not same_remapping(before, after)
+    before, after, conn_rows, env_rows, changed, bundle = remap_plan.plan(
+        module, state, settings.get_raw() if settings else {}, p)
     if changed and not module.check_mode:
-        write(settings.get_raw(), after, p)
-        module.write_once("save the settings of project %s" % p["project_key"], settings.save,
-                          lambda: same_remapping(remapping_of(state.settings().get_raw()), after))
+        remap_plan.write(module, settings, after, p, state.settings)
 
-    shown = view(after)
-    module.exit_with(changed, before=view(before), after=shown, resolution=conn_rows, code_env_resolution=env_rows,
-                     bundle_id=(bundle or {}).get("bundleId"), **shown)
+    managed = remap_plan.view(after)
+    module.exit_with(changed, before=remap_plan.view(before), after=managed, resolution=conn_rows,
+                     code_env_resolution=env_rows, bundle_id=(bundle or {}).get("bundleId"), **managed)
 
 
 if __name__ == "__main__":

@@ -312,7 +312,7 @@ class ProjectRunner:
             return func(*args, **kwargs)
 
     def find_summary(self):
-        """The project's entry in the project list, or None (DssModule.find_project decides by listing)."""
+        """The project's summary, or None (DssModule.find_project: one GET, not found by its HTTP status)."""
         return self.module.find_project(self.key)
 
     # -- planning ---------------------------------------------------------------------------------------------

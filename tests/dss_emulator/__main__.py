@@ -39,6 +39,8 @@ def parse_args(argv=None):
     parser.add_argument("--node-id", default=None)
     parser.add_argument("--tls-cert", default=None, help="serve HTTPS with this PEM certificate (needs --tls-key)")
     parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
+    parser.add_argument("--latency-scale", type=float, default=0.0,
+                        help="slow operations take their typical duration times this (docs/emulator.md); 0: none")
     return parser.parse_args(argv)
 
 
@@ -50,6 +52,7 @@ def main(argv=None):
     os.makedirs(args.data_dir, exist_ok=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = create_app(args.data_dir, node_type=args.node_type, api_keys=keys, node_id=args.node_id)
+    app.config["LATENCY_SCALE"] = max(0.0, args.latency_scale)
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     server = make_server(args.host, args.port, app, threaded=True, ssl_context=tls)
 

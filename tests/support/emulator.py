@@ -20,7 +20,8 @@ class EmulatorNode:
 
     is_emulator = True
 
-    def __init__(self, node_type="design", data_dir=None, api_key=None, port=0, extra_keys=(), tls=None):
+    def __init__(self, node_type="design", data_dir=None, api_key=None, port=0, extra_keys=(), tls=None,
+                 latency_scale=0):
         self.node_type = node_type
         self._tmp = None
         if data_dir is None:
@@ -32,6 +33,7 @@ class EmulatorNode:
         self.extra_keys = list(extra_keys)
         self.port = port
         self.tls = tls  # (cert_path, key_path): serve HTTPS
+        self.latency_scale = latency_scale  # emulator --latency-scale (docs/emulator.md)
         self.proc = None
         self.url = None
 
@@ -40,6 +42,8 @@ class EmulatorNode:
                "--data-dir", self.data_dir, "--api-key", self.api_key]
         for key in self.extra_keys:
             cmd += ["--api-key", key]
+        if self.latency_scale:
+            cmd += ["--latency-scale", str(self.latency_scale)]
         if self.tls:
             cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

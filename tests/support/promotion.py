@@ -2,10 +2,14 @@
 for the shipped playbooks against them. Shared by `make demo` (tests/demo/demo.py) and
 tests/integration/test_promotion.py.
 
-The shipped inventories read each node's URL and key from DSS_<ENV>_URL / DSS_<ENV>_API_KEY; the bundle id comes
-from the HEAD of `dss_git_dir`, so committing in the throw-away repository is what makes a new bundle.
+The shipped inventories (inventories/fleet.yml expanded by the fleet inventory plugin, one host per environment x
+project) read each node's URL and key from DSS_<ENV>_URL / DSS_<ENV>_API_KEY; the bundle id comes from the HEAD of
+`dss_git_dir`, so committing in the throw-away repository is what makes a new bundle. With more projects than the
+shipped CHURN (``Landscape(projects=("CHURN", "FRAUD"))``), each extra project is seeded on dev as a copy of CHURN and
+the runs use a copy of the shipped inventories, in the work directory, that describes them too.
 """
 
+import itertools
 import json
 import os
 import re
@@ -13,6 +17,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+
+import yaml
 
 from tests.support import sample_project
 from tests.support.collection import ROOT
@@ -50,22 +56,31 @@ class Landscape:
     """``with Landscape() as land:`` three started nodes (``land.nodes["prod"]``), seeded with the CHURN project on
     dev and one connection per environment, and a git repository with one commit."""
 
-    def __init__(self, workdir=None, inventory_ports=False):
+    def __init__(self, workdir=None, inventory_ports=False, projects=(sample_project.PROJECT_KEY,), latency_scale=0):
         self._tmp = tempfile.TemporaryDirectory(prefix="dss-promotion-") if workdir is None else None
         self.workdir = str(workdir or self._tmp.name)
         self.git_dir = os.path.join(self.workdir, "repo")
         self.nodes = {}
         self.inventory_ports = inventory_ports
+        self.projects = tuple(projects)
+        self.latency_scale = latency_scale  # the emulator's latency profile (docs/emulator.md), 0: none
+        self.inventory_dir = os.path.join(ROOT, "inventories")
         self.outputs = []  # every playbook output, to check that no key was printed
         self.runs = 0
+        self._run_numbers = itertools.count(1)  # thread-safe: concurrent runs get distinct result files
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
     def start(self):
         for env in ENVIRONMENTS:
             port = INVENTORY_PORTS[env] if self.inventory_ports and port_is_free(INVENTORY_PORTS[env]) else 0
-            self.nodes[env] = EmulatorNode(NODE_TYPES[env], port=port).start()
-        sample_project.seed_design_project(self.nodes["dev"].client())
+            # Only when set: a caller may have given EmulatorNode a latency profile of its own (functools.partial).
+            latency = {"latency_scale": self.latency_scale} if self.latency_scale else {}
+            self.nodes[env] = EmulatorNode(NODE_TYPES[env], port=port, **latency).start()
+        for key in self.projects:
+            sample_project.seed_design_project(self.nodes["dev"].client(), key)
+        if self.projects != (sample_project.PROJECT_KEY,):
+            self.inventory_dir = self._write_inventories()
         os.makedirs(self.git_dir)
         self.git("init", "--quiet", "--initial-branch=main")
         self.commit("CHURN: first version of the churn scoring flow")
@@ -75,6 +90,23 @@ class Landscape:
         if result.rc != 0:
             raise RuntimeError("playbooks/environment.yml failed:\n%s" % result.output[-4000:])
         return self
+
+    def _write_inventories(self):
+        """A copy of the shipped inventories whose description has every project of this landscape (each extra
+        one with CHURN's settings)."""
+        target = os.path.join(self.workdir, "inventories")
+        with open(os.path.join(ROOT, "inventories", "fleet.yml"), encoding="utf-8") as fh:
+            description = yaml.safe_load(fh)
+        template = description["projects"][sample_project.PROJECT_KEY]
+        description["projects"] = {key: template for key in self.projects}
+        for env in ENVIRONMENTS:
+            os.makedirs(os.path.join(target, env))
+            with open(os.path.join(ROOT, "inventories", env, "hosts.yml"), encoding="utf-8") as src, \
+                    open(os.path.join(target, env, "hosts.yml"), "w", encoding="utf-8") as out:
+                out.write(src.read())
+        with open(os.path.join(target, "fleet.yml"), "w", encoding="utf-8") as out:
+            yaml.safe_dump(description, out, sort_keys=False)
+        return target
 
     def close(self):
         for node in self.nodes.values():
@@ -135,6 +167,20 @@ class Landscape:
     def writes(self):
         return {env: node.writes() for env, node in self.nodes.items()}
 
+    def requests(self):
+        """Requests (all methods) each node received since it started."""
+        return {env: sum(node.stats()["requests"].values()) for env, node in self.nodes.items()}
+
+    def certified(self, env, project_key=sample_project.PROJECT_KEY):
+        """Whether the active bundle has a passing test record on the node (DSS's per-bundle testing status)."""
+        bundle_id = self.active_bundle(env, project_key)
+        if bundle_id is None:
+            return False
+        status = self.client(env)._perform_json(  # pylint: disable=protected-access
+            "GET", "/projects/%s/scenarios/testing-status" % project_key, params={"bundleId": bundle_id})
+        outcomes = status.get("nbScenariosPerOutcome") or {}
+        return status.get("nbTotalRanScenarios", 0) > 0 and set(outcomes) <= {"SUCCESS", "WARNING"}
+
     def api_keys(self):
         return [node.api_key for node in self.nodes.values()]
 
@@ -144,11 +190,12 @@ class Landscape:
             env=None):
         """Run playbooks/<playbook> on the inventories of ``envs``; returns a PlaybookResult (with per-task records).
         ``stream`` echoes the output while it runs (the demo)."""
-        self.runs += 1
-        results_file = os.path.join(self.workdir, "run-%02d.results.jsonl" % self.runs)
+        number = next(self._run_numbers)
+        self.runs = max(self.runs, number)
+        results_file = os.path.join(self.workdir, "run-%02d.results.jsonl" % number)
         cmd = [ANSIBLE_PLAYBOOK]
         for name in envs:
-            cmd += ["-i", os.path.join(ROOT, "inventories", name)]
+            cmd += ["-i", os.path.join(self.inventory_dir, name)]
         cmd.append(os.path.join(ROOT, "playbooks", playbook))
         cmd += ["-e", "dss_git_dir=%s" % self.git_dir]
         if check:

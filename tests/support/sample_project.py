@@ -61,10 +61,11 @@ def break_connection(client, env):
     settings.save()
 
 
-def seed_design_project(client):
-    """The CHURN project on the dev design node: datasets on pg_dev, a python recipe and TEST_SMOKE."""
+def seed_design_project(client, project_key=PROJECT_KEY):
+    """The CHURN project (or a copy under another key) on the dev design node: datasets on pg_dev, a python recipe
+    and TEST_SMOKE."""
     connection = seed_connection(client, "dev")
-    project = client.create_project(PROJECT_KEY, "Churn prediction", "admin",
+    project = client.create_project(project_key, "Churn prediction", "admin",
                                     description="Scores customers by churn risk; promoted by dataiku_gitops.dss")
     project.create_dataset(INPUT_DATASET, "PostgreSQL",
                            params={"connection": connection, "mode": "table", "schema": "crm", "table": "customers"})
@@ -101,22 +102,22 @@ def seed_design_project(client):
     return project
 
 
-def change_variable(client, value):
+def change_variable(client, value, project_key=PROJECT_KEY):
     """A harmless change on dev (what a data scientist's commit would carry)."""
-    project = client.get_project(PROJECT_KEY)
+    project = client.get_project(project_key)
     variables = project.get_variables()
     variables["standard"]["churn_threshold_days"] = value
     project.set_variables(variables)
 
 
-def break_flow(client):
+def break_flow(client, project_key=PROJECT_KEY):
     """A breaking change on dev: delete the dataset the recipe reads (the flow no longer builds)."""
-    client.get_project(PROJECT_KEY).get_dataset(INPUT_DATASET).delete()
+    client.get_project(project_key).get_dataset(INPUT_DATASET).delete()
 
 
-def break_scores(client):
+def break_scores(client, project_key=PROJECT_KEY):
     """A breaking change on dev: the recipe now writes percentages, so TEST_SMOKE's assert fails."""
-    recipe = client.get_project(PROJECT_KEY).get_recipe(RECIPE)
+    recipe = client.get_project(project_key).get_recipe(RECIPE)
     settings = recipe.get_settings()
     settings.set_code(BROKEN_RECIPE_CODE)
     settings.save()

@@ -20,6 +20,7 @@ from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
 from flow_lookup import StoreLookup
 from routes.jobs import log_time, record_job
 from scenario_engine import RUNNING_MS, run_scenario, thrown
+from test_record import active_bundle_id
 from web import body_json, current_user, node_context, now_ms, qbool, require_project, store
 
 bp = Blueprint("scenario_runs", __name__)
@@ -208,6 +209,7 @@ def fire_manual_trigger(key, scenario_id):
             fire = _trigger_fire(key, scenario_id, doc["scenarioRun"], cancelled=True)
             st.put("trigger_fire", key, "%s/%s" % (scenario_id, trigger_run_id), fire)
             return jsonify(fire)
+        doc["activeBundleId"] = active_bundle_id(st, key)  # the per-bundle test record (test_record.py)
         st.put("scenario_run", key, _doc_id(doc["scenarioRun"]), doc)
         _start_thread(key, scenario, doc)
     return jsonify(_trigger_fire(key, scenario_id, doc["scenarioRun"]))

@@ -11,6 +11,7 @@ import re
 import zipfile
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.summary_fake import answer_from_list
 
 WRITES = ("POST", "PUT", "DELETE")
 
@@ -251,3 +252,4 @@ def install(monkeypatch, *nodes):
         return by_url[url].client()
 
     monkeypatch.setattr(dss_module.dataikuapi, "DSSClient", factory)
+    answer_from_list(monkeypatch)

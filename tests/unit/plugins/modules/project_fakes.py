@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.module_runner import execute
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.summary_fake import answer_from_list
 
 API_KEY = "unit-test-api-key-5f0c1d9e8b7a"
 URL = "https://dss.example.com:11200"
@@ -135,6 +136,7 @@ class FakeClient:
 def fake_client(monkeypatch):
     client = FakeClient()
     monkeypatch.setattr(dss_module.DssModule, "make_client", lambda self, *args, **kwargs: client)
+    answer_from_list(monkeypatch)
     return client
 
 

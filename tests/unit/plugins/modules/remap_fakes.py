@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.module_runner import execute
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.summary_fake import answer_from_list
 
 API_KEY = "unit-secret-key-8c1f0e2d9b7a"
 
@@ -104,6 +105,7 @@ def fake_client(monkeypatch):
         return client.design if url == DESIGN_URL else client
 
     monkeypatch.setattr(dss_module.DssModule, "make_client", make_client)
+    answer_from_list(monkeypatch)
     return client
 
 

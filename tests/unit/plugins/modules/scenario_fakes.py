@@ -10,6 +10,7 @@ import pytest
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.module_runner import execute
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module, dss_scenario_runner
 from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_scenario_run
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.summary_fake import answer_from_list
 
 API_KEY = "unit-secret-key-5d0c7e1a2f93"
 
@@ -186,6 +187,7 @@ def fake_time(monkeypatch):
 def fake_client(monkeypatch, fake_time):  # pylint: disable=redefined-outer-name,unused-argument
     client = FakeClient()
     monkeypatch.setattr(dss_module.DssModule, "make_client", lambda self, *args, **kwargs: client)
+    answer_from_list(monkeypatch)
     return client
 
 

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: status_table
+short_description: The table of which bundle each environment runs, one line per project and environment
+version_added: 0.2.0
+description:
+  - Turns the state of each (environment, project) into aligned text lines with the columns PROJECT, ENVIRONMENT,
+    BUNDLE, DATE and COMMIT, sorted by project then environment.
+  - On a design node the bundle shown is the latest export (marked C((latest export))); on an automation node the
+    active bundle, marked C((untested)) when the bulk read says it has no passing test record.
+  - The commit is the first line of the bundle's release notes (the role dataiku_gitops.dss.bundle_export writes the
+    commit sha and subject there), a full sha shortened to 12 characters.
+author:
+  - dataiku_gitops.dss maintainers (@dataiku-gitops)
+positional: _input, environments
+options:
+  _input:
+    description:
+      - One row per (environment, project), with keys C(project), C(env), C(node_type) (V(design) or
+        V(automation)) and C(state), the project's entry of the bulk read (C(exists), C(active_bundle_id),
+        C(bundle_ids), C(certified), C(bundles) with C(bundle_id), C(exported_on) or C(imported_on) and
+        C(release_notes)); the result of M(dataiku_gitops.dss.dataiku_bundle_info) is accepted as C(state) too.
+      - Or whole reads of M(dataiku_gitops.dss.dataiku_bundle_state_info) (with C(node_type) and C(projects)), the
+        environment in C(env) or C(item) (the results of a read looped over the environments), one row per project.
+    type: list
+    elements: dict
+    required: true
+  environments:
+    description: Environment order (default V(dev), V(staging), V(prod), then the others by name).
+    type: list
+    elements: str
+    default: [dev, staging, prod]
+"""
+
+EXAMPLES = r"""
+- name: Print the status table
+  ansible.builtin.debug:
+    msg: "{{ ansible_play_hosts | map('extract', hostvars, 'status_row') | dataiku_gitops.dss.status_table }}"
+  run_once: true
+"""
+
+RETURN = r"""
+_value:
+  description: The table's lines, the header first.
+  type: list
+  elements: str
+"""
+
+import re
+
+from ansible.errors import AnsibleFilterError
+
+HEADER = ("PROJECT", "ENVIRONMENT", "BUNDLE", "DATE", "COMMIT")
+FULL_SHA_RE = re.compile(r"^([0-9a-f]{12})[0-9a-f]{28}\b")
+
+
+def _bundle(state, bundle_id):
+    return next((b for b in state.get("bundles") or [] if b.get("bundle_id") == bundle_id), {})
+
+
+def _cells(row):
+    state = row.get("state") or {}
+    design = row.get("node_type") == "design"
+    exists = state.get("exists", state.get("project_exists"))
+    if not exists:
+        return "not deployed", "-", "-"
+    bundle_id = (state.get("bundle_ids") or [""])[-1] if design else state.get("active_bundle_id")
+    if not bundle_id:
+        return "none", "-", "-"
+    bundle = _bundle(state, bundle_id)
+    label = bundle_id + (" (latest export)" if design else "")
+    if not design and state.get("certified") is False:
+        label += " (untested)"
+    date = str(bundle.get("exported_on" if design else "imported_on") or "")[:19].replace("T", " ") or "-"
+    notes = str(bundle.get("release_notes") or "").splitlines()
+    commit = FULL_SHA_RE.sub(r"\1", notes[0]) if notes and notes[0] else "-"
+    if len(commit) > 60:
+        commit = commit[:57] + "..."
+    return label, date, commit
+
+
+def _expand(read):
+    """Rows of one bulk read {env or item, node_type, projects}."""
+    env = read.get("env", read.get("item"))
+    node_type = str(read.get("node_type") or "").lower()
+    return [{"project": key, "env": env, "node_type": node_type, "state": state}
+            for key, state in sorted((read.get("projects") or {}).items())]
+
+
+def status_table(rows, environments=("dev", "staging", "prod")):
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise AnsibleFilterError("status_table expects a list of rows {project, env, node_type, state} or of reads "
+                                 "{env, node_type, projects}")
+    rows = [expanded for row in rows for expanded in (_expand(row) if "projects" in row else [row])]
+    order = list(environments)
+
+    def rank(row):
+        env = row.get("env") or ""
+        return (str(row.get("project")), order.index(env) if env in order else len(order), env)
+
+    lines = [HEADER] + [(str(row.get("project")), str(row.get("env"))) + _cells(row) for row in sorted(rows, key=rank)]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(HEADER))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
+
+
+class FilterModule:
+    def filters(self):
+        return {"status_table": status_table}

@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""dataiku_bundle_certify: every check (active bundle, test record, lock owner) before any write; retention only
+after success; the lock released last."""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_test_record as record
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_deploy import lock_owner_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_import import BundleImport
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import ProjectLock, blocker, describe
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
+
+
+def argument_spec():
+    return dict(
+        project_key=dict(type="str", required=True, no_log=False),
+        bundle_id=dict(type="str", required=True),
+        lock_owner=dict(type="str", required=True),
+        state=dict(type="str", choices=["certified", "released"], default="certified"),
+        keep_last=dict(type="int"),
+        previous_bundle_id=dict(type="str"),
+        warning_is_failure=dict(type="bool", default=False),
+    )
+
+
+class CertifyRun:
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.key = self.p["project_key"]
+        self.bundle_id = self.p["bundle_id"]
+        self.steps = BundleImport(module, self.key, self.bundle_id)
+        self.lock = ProjectLock(module, self.key, self.p["lock_owner"])
+
+    def fail(self, msg, **result):
+        self.module.fail_json(msg=self.module.scrub(msg), project_key=self.key, bundle_id=self.bundle_id, **result)
+
+    def run(self):
+        module, p = self.module, self.p
+        errors = [project_key_error(self.key), bundle_id_error(self.bundle_id), lock_owner_error(p["lock_owner"])]
+        if p["previous_bundle_id"] is not None:
+            errors.append(bundle_id_error(p["previous_bundle_id"], "previous_bundle_id"))
+        if p["keep_last"] is not None and p["keep_last"] < 1:
+            errors.append("keep_last must be 1 or more, got %d." % p["keep_last"])
+        errors = [e for e in errors if e]
+        if errors:
+            module.fail_json(msg=" ".join(errors))
+        module.check_node_type_option()
+        module.require_node_type("AUTOMATION", "Certifying a bundle (dataiku_bundle_certify)")
+        exists, ids, active = self.steps.read()
+        if not exists and module.check_mode and p["state"] == "certified":
+            # A plan of a first deployment: the project the real run certifies is created by the deploy task.
+            module.exit_with(False, {"bundle_ids": [self.bundle_id]}, {"bundle_ids": [self.bundle_id]},
+                             project_key=self.key, bundle_id=self.bundle_id, certified=False,
+                             tests={"nb_ran": 0, "outcomes": {}}, active_bundle_id=self.bundle_id,
+                             bundle_ids=[self.bundle_id], deleted_bundle_ids=[], lock_released=False)
+        if not exists:
+            self.fail("Project %s does not exist on %s: there is no bundle %s to certify."
+                      % (self.key, module.url, self.bundle_id))
+        if p["state"] == "released":
+            released = self.lock.release()[0]
+            module.exit_json(changed=False, project_key=self.key, bundle_id=self.bundle_id, active_bundle_id=active,
+                             certified=False, bundle_ids=ids, deleted_bundle_ids=[], lock_released=released)
+        self.certify(ids, active)
+
+    def certify(self, ids, active):
+        module, p = self.module, self.p
+        with module.dss_errors("read the testing status of bundle %s of project %s" % (self.bundle_id, self.key)):
+            raw = record.testing_status(module.client, self.key, self.bundle_id)
+        lock = self.lock.read()
+        tests = record.summary(raw)
+        certified = active == self.bundle_id and record.passes(raw, p["warning_is_failure"])
+        now = time.time()
+        other = blocker(lock, p["lock_owner"], now)
+        if not module.check_mode:
+            if active != self.bundle_id:
+                self.fail("Bundle %s of project %s on %s is not certified: it is not the active bundle (the active "
+                          "bundle is %s), so another deployment or a roll-back replaced it after it was tested."
+                          % (self.bundle_id, self.key, module.url, active or "none"), tests=tests, active_bundle_id=active)
+            if not certified:
+                self.fail("Bundle %s of project %s on %s is not certified: %s. Nothing was deleted; the deployment "
+                          "lock is kept for this run's roll-back." % (
+                              self.bundle_id, self.key, module.url, record.problem(raw, self.bundle_id, p["warning_is_failure"])),
+                          tests=tests, active_bundle_id=active)
+        if other is not None:
+            self.fail("Bundle %s of project %s on %s is not certified: another run holds the deployment lock (%s), so "
+                      "this run's deployment may have been interleaved with it." % (
+                          self.bundle_id, self.key, module.url, describe(other, now)), tests=tests)
+        ids_after = ids if self.bundle_id in ids else ids + [self.bundle_id]
+        protected = {self.bundle_id}
+        if p["previous_bundle_id"] and (p["keep_last"] or 0) >= 2:
+            protected.add(p["previous_bundle_id"])
+        victims = bundles.retention_victims(ids_after, p["keep_last"], protected=protected)
+        before = {"bundle_ids": ids_after if module.check_mode else ids}
+        after = {"bundle_ids": [i for i in ids_after if i not in victims]}
+        released = lock is not None and lock["owner"] == p["lock_owner"]
+        if not module.check_mode:
+            self.steps.delete(victims)
+            released = self.lock.release()[0]
+            after["bundle_ids"] = self.steps.read()[1]
+        module.exit_with(bool(victims), before, after, project_key=self.key, bundle_id=self.bundle_id,
+                         certified=certified, tests=tests, active_bundle_id=self.bundle_id,
+                         bundle_ids=after["bundle_ids"], deleted_bundle_ids=victims, lock_released=released)

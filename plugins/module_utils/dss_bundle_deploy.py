@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""dataiku_bundle_deploy: read once, plan every step (lock, preflight, import, remap, activate), then write in
+that order. The plan is the check-mode answer; the real run executes it and re-reads the result."""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_remap_plan as remap_plan
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_test_record as record
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_import import BundleImport
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import ProjectLock, blocker
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, name_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import RemapState
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_errors
+
+MAX_OWNER_LENGTH = 100
+
+
+def argument_spec():
+    return dict(
+        project_key=dict(type="str", required=True, no_log=False),
+        bundle_id=dict(type="str", required=True),
+        src=dict(type="path"),
+        source=source_argument_spec(),
+        connections=dict(type="dict"),
+        code_envs=dict(type="dict"),
+        lock_owner=dict(type="str", required=True),
+        lock_timeout=dict(type="int", default=3600),
+        break_lock=dict(type="bool", default=False),
+        warning_is_failure=dict(type="bool", default=False),
+    )
+
+
+def lock_owner_error(owner, option="lock_owner"):
+    if not isinstance(owner, str) or not owner.strip() or len(owner) > MAX_OWNER_LENGTH:
+        return "%s must be a non-empty run id of at most %d characters, got %r." % (
+            option, MAX_OWNER_LENGTH, (owner or "")[:MAX_OWNER_LENGTH] + ("..." if len(owner or "") > MAX_OWNER_LENGTH else ""))
+    return None
+
+
+def input_errors(module, p):
+    errors = [project_key_error(p["project_key"]), bundle_id_error(p["bundle_id"]), lock_owner_error(p["lock_owner"])]
+    if p["lock_timeout"] < 1:
+        errors.append("lock_timeout must be 1 second or more, got %d." % p["lock_timeout"])
+    for option in ("connections", "code_envs"):
+        for source, target in (p[option] or {}).items():
+            errors.append(name_error(source, "%s source" % option))
+            errors.append(name_error(target, "%s[%r] target" % (option, source)))
+    if p["source"]:
+        errors += source_errors(module, p["source"], p["project_key"], p["bundle_id"],
+                                ", so the imported bundle would not be %r" % (p["bundle_id"],))
+    return [e for e in errors if e]
+
+
+def _step(name, changed, before=None, after=None, **extra):
+    entry = dict(name=name, changed=changed, **extra)
+    if changed and (before is not None or after is not None):
+        entry["diff"] = dict(before=before, after=after)
+    return entry
+
+
+class DeployRun:
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.key = self.p["project_key"]
+        self.bundle_id = self.p["bundle_id"]
+        self.steps = BundleImport(module, self.key, self.bundle_id, self.p["src"], self.p["source"])
+        self.lock = ProjectLock(module, self.key, self.p["lock_owner"])
+
+    def run(self):
+        module, p = self.module, self.p
+        errors = input_errors(module, p)
+        if errors:
+            module.fail_json(msg=" ".join(errors))
+        module.check_node_type_option()
+        module.require_node_type("AUTOMATION", "Deploying a bundle (dataiku_bundle_deploy)")
+
+        # -- read ---------------------------------------------------------------------------------------------
+        exists, ids, active = self.steps.read()
+        certified = False
+        current_lock = None
+        if exists and self.bundle_id in ids:
+            with module.dss_errors("read the testing status of bundle %s of project %s" % (self.bundle_id, self.key)):
+                certified = record.passes(record.testing_status(module.client, self.key, self.bundle_id),
+                                          p["warning_is_failure"])
+        if exists:
+            current_lock = self.lock.read()
+
+        # -- plan (no write) ----------------------------------------------------------------------------------
+        to_import = self.bundle_id not in ids
+        upload = self.steps.plan_upload(exists, ids) if to_import else None
+        remap = self.plan_remap(exists)
+        to_activate = active != self.bundle_id
+        needs_lock = to_import or remap["changed"] or to_activate or not certified
+        now = time.time()
+        if needs_lock:
+            other = blocker(current_lock, p["lock_owner"], now, p["break_lock"])
+            if other is not None:
+                module.fail_json(msg=self.lock.refuse_message(other, now), lock=other)
+        planned_lock = None
+        if needs_lock:
+            planned_lock = current_lock if current_lock and current_lock["owner"] == p["lock_owner"] else \
+                {"owner": p["lock_owner"], "expires": int(now + p["lock_timeout"])}
+        ids_after = ids + [self.bundle_id] if to_import else list(ids)
+        result = dict(project_key=self.key, bundle_id=self.bundle_id, previous_bundle_id=active,
+                      active_bundle_id=self.bundle_id, project_created=to_import and not exists, imported=to_import,
+                      activated=to_activate, certified=certified, lock=planned_lock, report=None)
+        steps = [
+            _step("lock", False, lock=planned_lock),
+            _step("preflight", False, resolution=remap["rows"][0], code_env_resolution=remap["rows"][1]),
+            _step("import", to_import, {"project_exists": exists, "bundle_ids": ids},
+                  {"project_exists": True, "bundle_ids": ids_after}),
+            _step("remap", remap["changed"], remap["before"], remap["after"]),
+            _step("activate", to_activate, {"active_bundle_id": active}, {"active_bundle_id": self.bundle_id}),
+        ]
+        changed = to_import or remap["changed"] or to_activate
+        before = dict(project_exists=exists, bundle_ids=ids, active_bundle_id=active, remapping=remap["before"])
+        after = dict(project_exists=True, bundle_ids=ids_after, active_bundle_id=self.bundle_id,
+                     remapping=remap["after"])
+        if module.check_mode:
+            module.exit_with(changed, before, after, steps=steps, **result)
+
+        # -- write, in order ----------------------------------------------------------------------------------
+        # Every failure from here on still says which bundle to roll back to and which lock this run holds.
+        module.fail_context = dict(project_key=self.key, bundle_id=self.bundle_id, previous_bundle_id=active,
+                                   lock=None, steps=steps)
+        if needs_lock and exists:
+            self.hold(result, steps)
+        if upload:
+            sent = self.steps.upload_and_check(upload)[0]
+            steps[2]["uploaded_bytes"] = sent
+            if not exists:
+                self.hold(result, steps)
+        if remap["changed"]:
+            remap_state = RemapState(module, self.key)
+            remap_plan.write(module, remap_state.settings(), remap["after_raw"], remap["params"],
+                             remap_state.settings)
+        if to_activate:
+            result["report"] = self.steps.activate(active)
+        exists, ids, active = self.steps.read()
+        if active != self.bundle_id:
+            module.fail_json(msg="Bundle %s was activated in project %s on %s, but the active bundle is now %s: another "
+                                 "deployment changed it." % (self.bundle_id, self.key, module.url, active or "none"),
+                             steps=steps, **dict(result, active_bundle_id=active))
+        after.update(bundle_ids=ids, active_bundle_id=active)
+        result.update(active_bundle_id=active)
+        module.exit_with(changed, before, after, steps=steps, **result)
+
+    def hold(self, result, steps):
+        lock = self.lock.take(self.p["lock_timeout"], self.p["break_lock"])
+        result["lock"] = steps[0]["lock"] = self.module.fail_context["lock"] = lock
+
+    def plan_remap(self, exists):
+        """The remap step: preflight of the bundle against the mapping (fails before any write) and the change."""
+        module, p = self.module, self.p
+        params = dict(project_key=self.key, bundle_id=self.bundle_id, connections=p["connections"],
+                      code_envs=p["code_envs"], code_envs_behavior=None, exclusive=False)
+        if p["connections"] is None and p["code_envs"] is None:
+            return dict(changed=False, before=None, after=None, rows=([], []), params=params, after_raw=None)
+        state = RemapState(module, self.key, p["source"], imported=self.steps.imported)
+        raw = state.settings().get_raw() if exists else {}
+        before, after, conn_rows, env_rows, changed, _bundle = remap_plan.plan(
+            module, state, raw, params, bundle=self.steps.incoming)
+        return dict(changed=changed, before=remap_plan.view(before), after=remap_plan.view(after),
+                    rows=(conn_rows, env_rows), params=params, after_raw=after)

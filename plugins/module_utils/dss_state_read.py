@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bulk read of the deployment state of many projects on one node, a fixed number of requests per project, run
+concurrently. Worker threads only send requests and return data or the exception; the module reports failures
+from the main thread."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import project_summary
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_test_record as record
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import is_live, lock_of
+
+MAX_WORKERS = 8
+
+
+def _bundles(project, automation):
+    raw = project.list_imported_bundles() if automation else project.list_exported_bundles()
+    return bundles.bundle_list(raw)
+
+
+def _bundle_view(entry, automation):
+    """{bundle_id, imported_on (automation) or exported_on (design), release_notes} of a bundle list entry."""
+    full = bundles.describe(entry)
+    date = "imported_on" if automation else "exported_on"
+    return {"bundle_id": full["bundle_id"], date: full[date], "release_notes": full["release_notes"]}
+
+
+def project_state(client, key, automation, target=None, warning_is_failure=False, now=None):
+    """The state of one project: summary, bundle list, the active bundle's test record (and the target's when it is
+    another bundle), project variables (the lock). At most 5 requests whatever the number of projects."""
+    summary = project_summary(client, key)
+    if summary is None:
+        return {"exists": False, "active_bundle_id": None, "bundle_ids": [], "bundles": [], "certified": False,
+                "target_certified": False if target else None, "lock": None}
+    project = client.get_project(key)
+    state = summary.get("activeBundleState") if automation else None
+    active = state.get("bundleId") if isinstance(state, dict) and state.get("bundleId") else None
+    certified = bool(active) and record.passes(record.testing_status(client, key, active), warning_is_failure)
+    target_certified = None
+    if target:
+        target_certified = certified if target == active else (
+            automation and record.passes(record.testing_status(client, key, target), warning_is_failure))
+    lock = lock_of(project.get_variables()) if automation else None
+    entries = _bundles(project, automation)
+    return {"exists": True, "active_bundle_id": active, "bundle_ids": bundles.ids_of(entries),
+            "bundles": [_bundle_view(e, automation) for e in entries], "certified": certified, "target_certified": target_certified,
+            "lock": lock if is_live(lock, now or time.time()) else None}
+
+
+def read_all(client, keys, automation, targets=None, warning_is_failure=False):
+    """{key: state or the exception raised reading it}, reading up to MAX_WORKERS projects at a time."""
+    targets = targets or {}
+    now = time.time()
+
+    def one(key):
+        try:
+            return project_state(client, key, automation, targets.get(key), warning_is_failure, now)
+        except Exception as exc:  # pylint: disable=broad-except
+            return exc
+
+    if not keys:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(keys))) as pool:
+        return dict(zip(keys, pool.map(one, keys)))

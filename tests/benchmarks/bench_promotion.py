@@ -1,0 +1,128 @@
+"""Wall time of a fleet promotion: the collection's playbooks against a plain dataikuapi script of the same flow.
+
+    python tests/benchmarks/bench_promotion.py --projects 20 [--latency-scale 0.1] [--rounds 3] [--json out.json]
+
+Starts three emulator nodes (dev design, staging and prod automation, tests.support.promotion.Landscape) with N
+copies of the sample CHURN project on dev, then, each round, in the same run:
+
+- seed: a sequential dataikuapi script of the usual hand-written flow, project after project: export and download
+  the bundle on dev; on staging then prod: list the projects, import, remap (first time), activate, run the smoke
+  test and wait for it;
+- apply: a new commit, then ``playbooks/promote.yml`` on the three inventories (projects as hosts, ``--forks``);
+- noop: ``promote.yml`` again, nothing to do;
+- plan: ``promote.yml --check --diff`` on the converged fleet.
+
+Prints a table of medians and ratios to the seed script and writes JSON (``seed_s``, ``apply_s``, ``noop_s``,
+``plan_s`` medians, ``runs`` per round). Exits 1 when a playbook run or the script fails; never on timings.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from tests.support import sample_project as sample  # noqa: E402  pylint: disable=wrong-import-position
+from tests.support.promotion import Landscape  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def project_keys(count):
+    return [sample.PROJECT_KEY] + ["P%03d" % i for i in range(1, count)]
+
+
+def seed_flow(land, keys, bundle_id, workdir):
+    """The hand-written promotion: one project after the other, every step waited for."""
+    dev = land.client("dev")
+    for key in keys:
+        project = dev.get_project(key)
+        project.export_bundle(bundle_id)
+        path = os.path.join(workdir, "%s-%s.zip" % (key, bundle_id))
+        project.download_exported_bundle_archive_to_file(bundle_id, path)
+        for env in ("staging", "prod"):
+            client = land.client(env)
+            target = client.get_project(key)
+            with open(path, "rb") as archive:
+                if key in client.list_project_keys():
+                    target.import_bundle_from_stream(archive)
+                else:
+                    client.create_project_from_bundle_archive(archive)
+                    settings = target.get_settings()
+                    settings.get_raw().setdefault("bundleContainerSettings", {})["remapping"] = {
+                        "connections": [{"source": "pg_dev", "target": sample.CONNECTIONS[env]}], "codeEnvs": []}
+                    settings.save()
+            target.preload_bundle(bundle_id)
+            target.activate_bundle(bundle_id)
+            target.get_scenario(sample.SMOKE_SCENARIO).run_and_wait()
+
+
+def timed(call):
+    started = time.monotonic()
+    value = call()
+    return time.monotonic() - started, value
+
+
+def playbook_run(land, forks, **kwargs):
+    seconds, result = timed(lambda: land.run("promote.yml", "--forks", str(forks), **kwargs))
+    if result.rc != 0:
+        raise RuntimeError("promote.yml failed (rc=%s):\n%s" % (result.rc, result.output[-4000:]))
+    return seconds, result
+
+
+def one_round(land, keys, number, forks, workdir):
+    seed_s = timed(lambda: seed_flow(land, keys, "seed-%d" % number, workdir))[0]
+    land.commit("benchmark round %d" % number)
+    apply_s, applied = playbook_run(land, forks)
+    writes = land.writes()
+    noop_s = playbook_run(land, forks)[0]
+    noop_writes = {env: land.writes()[env] - writes[env] for env in writes}
+    plan_s = playbook_run(land, forks, check=True, diff=True)[0]
+    return {"round": number, "seed_s": round(seed_s, 3), "apply_s": round(apply_s, 3), "noop_s": round(noop_s, 3),
+            "plan_s": round(plan_s, 3), "apply_tasks": len(applied.tasks), "noop_writes": noop_writes}
+
+
+def medians(runs):
+    return {key: round(statistics.median(r[key] for r in runs), 3) for key in ("seed_s", "apply_s", "noop_s", "plan_s")}
+
+
+def table(result):
+    seed = result["seed_s"] or 1e-9
+    title = "N=%d, latency scale %s, %d round(s), medians" % (
+        result["projects"], result["latency_scale"], len(result["runs"]))
+    lines = [title, "| run | wall time (s) | ratio to the seed script |", "|---|---|---|"]
+    for key, label in (("seed_s", "seed-style script (sequential)"), ("apply_s", "promote.yml (new bundle)"),
+                       ("noop_s", "promote.yml (no-op re-run)"), ("plan_s", "promote.yml --check --diff")):
+        lines.append("| %s | %.1f | %.2fx |" % (label, result[key], result[key] / seed))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--projects", type=int, default=20)
+    parser.add_argument("--latency-scale", type=float, default=0.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--forks", type=int, default=10)
+    parser.add_argument("--json", dest="json_path")
+    args = parser.parse_args(argv)
+    keys = project_keys(max(1, args.projects))
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="bench-promotion-") as workdir:
+        with Landscape(workdir=os.path.join(workdir, "land"), projects=keys, latency_scale=args.latency_scale) as land:
+            for number in range(1, args.rounds + 1):
+                runs.append(one_round(land, keys, number, args.forks, workdir))
+                print("round %d: %s" % (number, json.dumps(runs[-1])), flush=True)
+    result = dict(medians(runs), projects=len(keys), latency_scale=args.latency_scale, forks=args.forks, runs=runs)
+    print(table(result))
+    if args.json_path:
+        with open(args.json_path, "w", encoding="utf-8") as out:
+            json.dump(result, out, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

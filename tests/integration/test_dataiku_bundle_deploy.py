@@ -1,0 +1,218 @@
+"""dataiku_bundle_deploy, dataiku_scenario_run and dataiku_bundle_certify through real ansible-playbook against
+emulator nodes: exact check mode, zero-write re-runs, refusals before any write, kill -9 between steps, and two
+concurrent deployments of one project."""
+
+# pylint: disable=redefined-outer-name
+
+import threading
+
+import pytest
+
+from tests.support import sample_project as sample
+from tests.support.real_node import require_emulator
+
+KEY = sample.PROJECT_KEY
+DEPLOY = "dataiku_gitops.dss.dataiku_bundle_deploy"
+CERTIFY = "dataiku_gitops.dss.dataiku_bundle_certify"
+STATE = "dataiku_gitops.dss.dataiku_bundle_state_info"
+RUN = "dataiku_gitops.dss.dataiku_scenario_run"
+
+
+@pytest.fixture
+def nodes(design_node, automation_node):
+    require_emulator(automation_node)
+    sample.seed_design_project(design_node.client())
+    sample.seed_connection(automation_node.client(), "staging")
+    export(design_node, "b1")
+    return design_node, automation_node
+
+
+def export(design, bundle_id):
+    design.client().get_project(KEY).export_bundle(bundle_id)
+
+
+def conn(node):
+    return {"url": node.url, "api_key": "{{ auto_key }}"}
+
+
+def deploy_task(design, auto, bundle_id, owner="run-1", name="deploy", **extra):
+    args = dict(conn(auto), project_key=KEY, bundle_id=bundle_id, lock_owner=owner,
+                source={"url": design.url, "api_key": "{{ design_key }}"}, connections={"pg_dev": "pg_staging"})
+    args.update(extra)
+    return {"name": name, DEPLOY: args, "register": "deployed"}
+
+
+def scenarios_task(auto, name="tests", **extra):
+    return {"name": name, RUN: dict(conn(auto), project_key=KEY, prefix="TEST_", poll_interval=0.1), **extra}
+
+
+def certify_task(auto, bundle_id, owner="run-1", name="certify", **extra):
+    return {"name": name, CERTIFY: dict(conn(auto), project_key=KEY, bundle_id=bundle_id, lock_owner=owner, **extra)}
+
+
+def promote(design, auto, bundle_id, owner="run-1", keep_last=None):
+    certify = certify_task(auto, bundle_id, owner, **({"keep_last": keep_last} if keep_last else {}))
+    return [deploy_task(design, auto, bundle_id, owner), scenarios_task(auto), certify]
+
+
+def run(playbook, design, auto, tasks, **kwargs):
+    result = playbook(tasks=tasks, extra_vars={"auto_key": auto.api_key, "design_key": design.api_key}, **kwargs)
+    assert auto.api_key not in result.output and design.api_key not in result.output
+    return result
+
+
+def _comparable(steps):
+    return [{k: v for k, v in s.items() if k not in ("lock", "uploaded_bytes")} for s in steps]
+
+
+def test_first_deployment_plan_is_exact_then_certified_then_a_rerun_writes_nothing(nodes, playbook):
+    design, auto = nodes
+    digest, writes = auto.digest(), auto.writes()
+    plan = run(playbook, design, auto, promote(design, auto, "b1", keep_last=1), check=True, diff=True)
+    assert plan.rc == 0, plan
+    assert (auto.digest(), auto.writes()) == (digest, writes)
+    predicted = plan.task("deploy")["result"]
+
+    real = run(playbook, design, auto, promote(design, auto, "b1", keep_last=1), diff=True)
+    assert real.rc == 0, real
+    done = real.task("deploy")["result"]
+    assert done["changed"] is predicted["changed"] is True
+    assert _comparable(done["steps"]) == _comparable(predicted["steps"])
+    assert [s["name"] for s in done["steps"] if s["changed"]] == ["import", "remap", "activate"]
+    assert done["diff"] == predicted["diff"]
+    assert done["project_created"] and done["previous_bundle_id"] is None and not done["certified"]
+    assert done["lock"]["owner"] == "run-1"
+    certified = real.task("certify")["result"]
+    assert certified["certified"] and certified["lock_released"] and certified["tests"]["outcomes"] == {"SUCCESS": 1}
+    assert real.task("certify")["changed"] is plan.task("certify")["changed"] is False
+
+    digest, writes = auto.digest(), auto.writes()
+    again = run(playbook, design, auto, [deploy_task(design, auto, "b1", owner="run-2"),
+                                         certify_task(auto, "b1", owner="run-2", keep_last=1)], diff=True)
+    assert again.rc == 0, again
+    assert again.changed_count() == 0 and again.task("deploy")["result"]["certified"]
+    assert (auto.digest(), auto.writes()) == (digest, writes)
+
+    read = {"name": "state", STATE: dict(conn(auto), project_keys=[KEY, "NOPE"], bundle_ids={KEY: "b1"})}
+    state = run(playbook, design, auto, [read])
+    projects = state.task("state")["result"]["projects"]
+    bundles = projects[KEY].pop("bundles")
+    assert projects[KEY] == {"exists": True, "active_bundle_id": "b1", "bundle_ids": ["b1"], "certified": True,
+                             "target_certified": True, "lock": None}
+    assert [b["bundle_id"] for b in bundles] == ["b1"] and bundles[0]["imported_on"]
+    assert projects["NOPE"]["exists"] is False
+    assert (auto.digest(), auto.writes()) == (digest, writes)
+
+
+def test_failing_bundle_is_not_certified_keeps_the_rollback_target_and_rolls_back(nodes, playbook):
+    design, auto = nodes
+    assert run(playbook, design, auto, promote(design, auto, "b1", keep_last=1)).rc == 0
+    sample.break_flow(design.client())
+    export(design, "b2")
+    tasks = [deploy_task(design, auto, "b2"), dict(scenarios_task(auto), ignore_errors=True),
+             dict(certify_task(auto, "b2", keep_last=1), ignore_errors=True)]
+    failed = run(playbook, design, auto, tasks)
+    certify = failed.task("certify")
+    assert certify["status"] == "ignored"
+    assert "Bundle b2 of project CHURN" in certify["result"]["msg"] and "FAILED x1" in certify["result"]["msg"]
+    project = auto.client().get_project(KEY)
+    assert [b["bundleId"] for b in project.list_imported_bundles()["bundles"]] == ["b1", "b2"]  # b1 kept
+    # Roll back under the same lock owner (re-entrant), re-test, certify b1: retention now removes b2.
+    back = run(playbook, design, auto, promote(design, auto, "b1", keep_last=1))
+    assert back.rc == 0, back
+    assert back.task("deploy")["result"]["previous_bundle_id"] == "b2"
+    assert back.task("certify")["result"]["deleted_bundle_ids"] == ["b2"]
+    assert project.get_summary()["activeBundleState"]["bundleId"] == "b1"
+
+
+@pytest.mark.parametrize("extra,fragment", [
+    ({"bundle_id": "b1#x"}, "is not a valid bundle id"),
+    ({"connections": {"pg_dev": "pg_nowhere"}}, "pg_nowhere"),
+    ({"lock_owner": ""}, "lock_owner must be a non-empty run id"),
+    ({"source": {"url": "http://127.0.0.1:9", "api_key": "{{ design_key }}"}}, "Could not connect"),
+])
+def test_bad_input_fails_before_any_write(nodes, playbook, extra, fragment):
+    design, auto = nodes
+    digest, writes = auto.digest(), auto.writes()
+    task = deploy_task(design, auto, "b1")
+    task[DEPLOY].update(extra)
+    result = run(playbook, design, auto, [task])
+    failed = result.task("deploy")
+    assert failed["status"] == "failed" and fragment in failed["result"]["msg"], failed
+    assert "Traceback" not in failed["result"]["msg"]
+    assert (auto.digest(), auto.writes()) == (digest, writes)
+
+
+def test_kill_after_activation_then_rerun_retests_or_refuses_clearly(nodes, playbook):
+    design, auto = nodes
+    assert run(playbook, design, auto, [deploy_task(design, auto, "b1")]).rc == 0
+    auto.kill()  # the automation node dies between activation and tests
+    auto.start()
+    state = run(playbook, design, auto, [{"name": "state", STATE: dict(conn(auto), project_keys=[KEY])}])
+    view = state.task("state")["result"]["projects"][KEY]
+    assert view["active_bundle_id"] == "b1" and view["certified"] is False and view["lock"]["owner"] == "run-1"
+
+    digest = auto.digest()
+    refused = run(playbook, design, auto, promote(design, auto, "b1", owner="run-2"))
+    message = refused.task("deploy")["result"]["msg"]
+    assert refused.rc != 0 and "held by run-1" in message and "break_lock=true" in message
+    assert auto.digest() == digest
+
+    tasks = promote(design, auto, "b1", owner="run-2")
+    tasks[0][DEPLOY]["break_lock"] = True
+    rerun = run(playbook, design, auto, tasks)
+    assert rerun.rc == 0, rerun
+    assert rerun.task("deploy")["changed"] is False and rerun.task("deploy")["result"]["lock"]["owner"] == "run-2"
+    assert rerun.task("certify")["result"]["certified"] is True
+
+
+def test_two_concurrent_deployments_of_one_project(nodes, playbook, tmp_path):
+    design, auto = nodes
+    assert run(playbook, design, auto, promote(design, auto, "b1")).rc == 0
+    sample.change_variable(design.client(), 45)
+    export(design, "b2")
+    export(design, "b3")
+    results = {}
+
+    def go(owner, bundle_id):
+        tasks = promote(design, auto, bundle_id, owner=owner)
+        tasks.insert(1, {"name": "hold", "ansible.builtin.pause": {"seconds": 2}})
+        results[owner] = run(lambda **kw: playbook_in(tmp_path / owner, **kw), design, auto, tasks)
+
+    threads = [threading.Thread(target=go, args=(owner, bundle)) for owner, bundle in (("A", "b2"), ("B", "b3"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [owner for owner, result in results.items() if result.rc == 0]
+    assert len(winners) == 1, results
+    loser = results["B" if winners == ["A"] else "A"]
+    assert "lock" in str([t["result"].get("msg") for t in loser.tasks if t["status"] == "failed"])
+    bundle = {"A": "b2", "B": "b3"}[winners[0]]
+    project = auto.client().get_project(KEY)
+    assert project.get_summary()["activeBundleState"]["bundleId"] == bundle
+    assert project.get_testing_status(bundle).nb_scenarios_per_outcome == {"SUCCESS": 1}
+
+
+def playbook_in(workdir, **kwargs):
+    from tests.support.playbook import run_playbook  # pylint: disable=import-outside-toplevel
+    return run_playbook(workdir, **kwargs)
+
+
+@pytest.mark.parametrize("task,fragment", [
+    ({CERTIFY: {"bundle_id": "b9"}}, "it is not the active bundle (the active bundle is b1)"),
+    ({CERTIFY: {"keep_last": 0}}, "keep_last must be 1 or more"),
+    ({STATE: {"project_keys": ["churn"]}}, "is not a valid DSS project key"),
+])
+def test_certify_and_state_info_refuse_bad_input_before_any_write(nodes, playbook, task, fragment):
+    design, auto = nodes
+    assert run(playbook, design, auto, [deploy_task(design, auto, "b1")]).rc == 0
+    digest, writes = auto.digest(), auto.writes()
+    (module, options), = task.items()
+    args = dict(conn(auto), **options)
+    if module == CERTIFY:
+        args = dict(dict(conn(auto), project_key=KEY, bundle_id="b1", lock_owner="run-1"), **options)
+    result = run(playbook, design, auto, [{"name": "bad", module: args}])
+    failed = result.task("bad")
+    assert failed["status"] == "failed" and fragment in failed["result"]["msg"], failed
+    assert (auto.digest(), auto.writes()) == (digest, writes)

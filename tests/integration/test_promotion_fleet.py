@@ -1,0 +1,141 @@
+"""Projects as hosts, promoted independently and safely, through the real ansible-playbook against emulator nodes:
+a project failing on staging does not hold the others back (unless dss_all_or_nothing), a node killed right after an
+activation never leaves a green run with an untested bundle, and two concurrent promotions of one project never
+certify the failing bundle."""
+
+import concurrent.futures
+import threading
+import time
+
+import pytest
+
+from tests.support import sample_project
+from tests.support.promotion import Landscape, plan_mismatches, ran_in_both
+
+KEY, OTHER = sample_project.PROJECT_KEY, "FRAUD"
+TESTS = "dataiku_gitops.dss.bundle_deploy : Run the test scenarios of "
+
+
+def failure_message(result, host):
+    failed = [t for t in result.tasks if t["host"] == host and t["status"] == "failed"]
+    assert failed, "no failed task on %s\n%s" % (host, result.output[-4000:])
+    return failed[-1]["result"].get("msg", "")
+
+
+def export(land, bundle_id, project_key=KEY):
+    """Export a bundle on dev directly (the design side of a run that is not under test)."""
+    land.client("dev").get_project(project_key).export_bundle(bundle_id, release_notes="exported by the test")
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    with Landscape(tmp_path, projects=(KEY, OTHER)) as landscape:
+        yield landscape
+
+
+def test_a_project_failing_on_staging_does_not_hold_the_others_back(fleet):
+    first = fleet.bundle_id()
+    result = fleet.run("promote.yml")
+    assert result.rc == 0, result.output[-4000:]
+    for env in ("staging", "prod"):
+        assert fleet.active_bundle(env, KEY) == first and fleet.active_bundle(env, OTHER) == first
+
+    sample_project.change_variable(fleet.client("dev"), 45, KEY)
+    sample_project.break_flow(fleet.client("dev"), OTHER)
+    second = fleet.commit("CHURN: 45 days; FRAUD: drop the customers dataset")
+
+    # All or nothing: CHURN passes on staging but waits, with FRAUD, for a fleet that passes everywhere.
+    held = fleet.run("promote.yml", extra_vars={"dss_all_or_nothing": "true"})
+    assert held.rc != 0
+    assert fleet.active_bundle("staging", KEY) == second and fleet.certified("staging", KEY)
+    assert fleet.active_bundle("staging", OTHER) == first  # rolled back
+    assert fleet.active_bundle("prod", KEY) == first and fleet.active_bundle("prod", OTHER) == first
+    assert "held back by dss_all_or_nothing" in failure_message(held, "prod-" + KEY)
+    assert "for " + OTHER in failure_message(held, "prod-" + KEY)
+
+    # Independent (the default): CHURN reaches prod, FRAUD fails on staging again and never reaches prod.
+    prod_writes_before = fleet.writes()["prod"]
+    check = fleet.run("promote.yml", check=True, diff=True)
+    real = fleet.run("promote.yml", diff=True)
+    assert real.rc != 0
+    assert ran_in_both(check, real) and plan_mismatches(check, real) == []
+    assert fleet.active_bundle("prod", KEY) == second and fleet.certified("prod", KEY)
+    assert fleet.active_bundle("staging", OTHER) == first and fleet.active_bundle("prod", OTHER) == first
+    assert fleet.writes()["prod"] > prod_writes_before
+    message = failure_message(real, "staging-" + OTHER)
+    assert second in message and sample_project.SMOKE_SCENARIO in message and first in message
+    assert "not promoted past staging because it failed there" in failure_message(real, "prod-" + OTHER)
+    assert [t["status"] for t in real.tasks if t["host"] == "prod-" + OTHER and t["task"].startswith(TESTS)] == []
+    assert fleet.leaked_keys() == []
+
+
+def kill_after_activation(node, stop):
+    """kill -9 the node as soon as it has answered an activation (polling its request log)."""
+    while not stop.is_set():
+        try:
+            calls = node.stats()["calls"]
+        except OSError:
+            return
+        if any(call.startswith("POST") and call.endswith("/actions/activate") for call in calls):
+            node.kill()
+            return
+        time.sleep(0.01)
+
+
+def test_node_killed_after_activation_is_never_left_green_untested(tmp_path):
+    with Landscape(tmp_path) as land:
+        staging = land.nodes["staging"]
+        first = land.bundle_id()
+        stop = threading.Event()
+        killer = threading.Thread(target=kill_after_activation, args=(staging, stop))
+        killer.start()
+        try:
+            crashed = land.run("promote.yml", envs=("dev", "staging"))
+        finally:
+            stop.set()
+            killer.join()
+        assert crashed.rc != 0, crashed.output[-3000:]
+        assert staging.proc is None, "the node was not killed"
+        staging.start()
+        assert land.active_bundle("staging") == first and not land.certified("staging")
+
+        # The dead run's lock is still there: the re-run fails clearly instead of going green.
+        locked = land.run("promote.yml", envs=("dev", "staging"))
+        assert locked.rc != 0
+        message = failure_message(locked, "staging-" + KEY)
+        assert "break_lock=true" in message, message
+        assert not land.certified("staging")
+
+        # Releasing the stale lock (the documented way): the active bundle is tested again and certified.
+        again = land.run("promote.yml", envs=("dev", "staging"), extra_vars={"dss_break_lock": "true"})
+        assert again.rc == 0, again.output[-4000:]
+        assert [t["status"] for t in again.tasks if t["task"] == TESTS + KEY] == ["changed"]
+        assert land.active_bundle("staging") == first and land.certified("staging")
+        assert land.leaked_keys() == []
+
+
+def test_concurrent_promotions_never_certify_the_failing_bundle(tmp_path):
+    with Landscape(tmp_path) as land:
+        first = land.bundle_id()
+        assert land.run("promote.yml", envs=("dev", "staging")).rc == 0
+        sample_project.change_variable(land.client("dev"), 60)
+        export(land, "good-bundle")
+        sample_project.break_flow(land.client("dev"))
+        export(land, "bad-bundle")
+
+        def promote(bundle_id):
+            return land.run("promote.yml", envs=("staging",), extra_vars={"dss_bundle_id": bundle_id})
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            good, bad = pool.map(promote, ["good-bundle", "bad-bundle"])
+        assert bad.rc != 0, bad.output[-3000:]
+        certified_bad = [t for t in bad.tasks if t["task"].endswith("release the lock of " + KEY)
+                         and t["status"] in ("ok", "changed")]
+        assert certified_bad == [], "the failing bundle was certified"
+        active = land.active_bundle("staging")
+        assert active in (first, "good-bundle") and land.certified("staging")
+        if good.rc == 0:
+            assert active == "good-bundle"
+        else:
+            assert "held by" in failure_message(good, "staging-" + KEY)
+        assert land.leaked_keys() == []

@@ -1,0 +1,71 @@
+"""The inventory plugin dataiku_gitops.dss.fleet through ansible-inventory, on the shipped inventories and on
+configurations written here."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.support.collection import ROOT, ensure_collection_link
+
+INVENTORY = os.path.join(os.path.dirname(sys.executable), "ansible-inventory")
+
+
+def inventory(*sources, env=None):
+    cmd = [INVENTORY, "--list"]
+    for source in sources:
+        cmd += ["-i", str(source)]
+    run_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=ensure_collection_link(), ANSIBLE_NOCOLOR="1",
+                   **(env or {}))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=60, check=False)
+    return proc, (json.loads(proc.stdout) if proc.returncode == 0 else None)
+
+
+def shipped(env):
+    return os.path.join(ROOT, "inventories", env)
+
+
+def test_each_shipped_inventory_targets_its_environment_only():
+    for env in ("dev", "staging", "prod"):
+        proc, data = inventory(shipped(env))
+        assert proc.returncode == 0, proc.stderr
+        assert sorted(data["_meta"]["hostvars"]) == ["%s-CHURN" % env]
+        assert data[env]["hosts"] == ["%s-CHURN" % env]
+
+
+def test_three_shipped_inventories_together_drive_the_whole_promotion():
+    proc, data = inventory(shipped("dev"), shipped("staging"), shipped("prod"))
+    assert proc.returncode == 0, proc.stderr
+    assert data["dss_design"]["hosts"] == ["dev-CHURN"]
+    assert sorted(data["dss_automation"]["hosts"]) == ["prod-CHURN", "staging-CHURN"]
+    assert sorted(data["project_CHURN"]["hosts"]) == ["dev-CHURN", "prod-CHURN", "staging-CHURN"]
+    prod = data["_meta"]["hostvars"]["prod-CHURN"]
+    assert prod["dss_connections"] == {"pg_dev": "pg_prod"} and prod["dss_gate_host"] == "staging-CHURN"
+    assert "DSS_PROD_API_KEY" in prod["dss_api_key"]  # a lookup, never a value
+
+
+def test_a_literal_key_fails_the_inventory_with_the_entry_named(tmp_path):
+    (tmp_path / "fleet.yml").write_text(
+        "environments:\n  dev: {node_type: design, url: 'http://dss', api_key: plain-secret-key}\nprojects: {}\n")
+    config = tmp_path / "dev" / "hosts.yml"
+    config.parent.mkdir()
+    config.write_text("plugin: dataiku_gitops.dss.fleet\ndescription: ../fleet.yml\n")
+    proc, _data = inventory(config, env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"})
+    assert proc.returncode != 0
+    assert "environments.dev.api_key must be a reference" in proc.stderr
+    assert "plain-secret-key" not in proc.stderr + proc.stdout
+
+
+def test_missing_description_is_named(tmp_path):
+    config = tmp_path / "hosts.yml"
+    config.write_text("plugin: dataiku_gitops.dss.fleet\ndescription: nowhere.yml\n")
+    proc, _data = inventory(config, env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"})
+    assert proc.returncode != 0 and "nowhere.yml" in proc.stderr and "does not exist" in proc.stderr
+
+
+def test_plain_yaml_inventories_are_left_to_other_plugins(tmp_path):
+    static = tmp_path / "hosts.yml"
+    static.write_text("all:\n  hosts:\n    plain-host:\n")
+    proc, data = inventory(static)
+    assert proc.returncode == 0, proc.stderr
+    assert data["ungrouped"]["hosts"] == ["plain-host"]
