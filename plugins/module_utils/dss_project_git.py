@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import project_key_error
+
 SHA_RE = re.compile(r"^[0-9a-fA-F]{7,40}$")
 # Branch and remote names go into URL paths and query strings: git's own rules, minus URL delimiters.
 REF_NAME_RE = re.compile(r"^(?!/)(?!.*\.\.)(?!.*//)(?!.*@\{)[A-Za-z0-9._/-]+(?<![/.])$")
@@ -22,6 +24,14 @@ def ref_name_error(value, option):
         return ("%s %r is not a valid git name: use letters, digits, '.', '_', '-' and '/' (no '..', no leading or "
                 "trailing '/')." % (option, value))
     return None
+
+
+def option_errors(params):
+    """Messages for the options the project git modules share (project_key, remote_name, branch when present)."""
+    errors = [project_key_error(params["project_key"]), ref_name_error(params["remote_name"], "remote_name")]
+    if params.get("branch") is not None:
+        errors.append(ref_name_error(params["branch"], "branch"))
+    return [e for e in errors if e]
 
 
 def commit_error(value, option):

@@ -136,10 +136,9 @@ pushed:
   elements: dict
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import (ProjectGit, commit_error,
-                                                                                         ref_name_error)
+                                                                                         option_errors)
 
 MAX_LISTED = 50
 
@@ -150,12 +149,9 @@ def _describe(item):
 
 def _validate(module):
     p = module.params
-    errors = [project_key_error(p["project_key"]), ref_name_error(p["remote_name"], "remote_name")]
-    if p["branch"] is not None:
-        errors.append(ref_name_error(p["branch"], "branch"))
-    if p["commit"] is not None:
+    errors = option_errors(p)
+    if p["commit"] is not None and commit_error(p["commit"], "commit"):
         errors.append(commit_error(p["commit"], "commit"))
-    errors = [e for e in errors if e]
     if errors:
         module.fail_json(msg=" ".join(errors))
 
@@ -268,19 +264,19 @@ def main():
     module.require_node_type("DESIGN", "Verifying the commit of a design project")
     git = ProjectGit(module, p["project_key"])
     promoted = Promoted(module, git)
-    result = dict(changed=False, verified=False, commit=None, source=promoted.source, bundle_id=None, pulled=[],
+    result = dict(verified=False, commit=None, source=promoted.source, bundle_id=None, pulled=[],
                   head=promoted.head["commit"] if promoted.head else None)
     if promoted.commit is None and (p["on_mismatch"] != "push" or not promoted.remote):
         if p["required"]:
             module.fail_json(msg="No commit to promote for project %s: set commit (dss_commit), give the project a "
                                  "git remote with the reviewed branch, or run from a clone of the project's "
                                  "repository." % p["project_key"], **result)
-        module.exit_json(**result)
+        module.exit_json(changed=False, **result)
     if promoted.commit is not None:
         result.update(commit=promoted.commit["commit"], message=promoted.commit["message"])
     if promoted.matches():
         result.update(verified=True, bundle_id="g" + promoted.commit["commit"][:12])
-        module.exit_json(**result)
+        module.exit_json(changed=False, **result)
     mismatch = promoted.mismatch_text() if promoted.commit else \
         "The remote %s of project %s has no branch %s" % (p["remote_name"], p["project_key"], promoted.branch)
     if p["on_mismatch"] == "fail":
@@ -297,24 +293,23 @@ def main():
             result["head"] = git.head()
             if result["head"] != promoted.commit["commit"]:
                 module.fail_json(msg="After the pull, project %s is at %s, not %s." % (
-                    p["project_key"], result["head"], promoted.commit["commit"]), **result)
+                    p["project_key"], result["head"], promoted.commit["commit"]), changed=True, **result)
         result.update(head=promoted.commit["commit"], pulled=commits, verified=True,
                       bundle_id="g" + promoted.commit["commit"][:12])
-        result.pop("changed")
         module.exit_with(True, before, {"head": promoted.commit["commit"]}, **result)
     commits, reason = _push_plan(promoted)
     if commits is None:
         module.fail_json(msg="%s; nothing pushed: %s." % (mismatch, reason), **result)
     if not module.check_mode:
         git.run_action("push branch %s to %s" % (promoted.branch, p["remote_name"]), git.git.push, promoted.branch)
-    result.update(changed=True, pushed=commits)
+    result["pushed"] = commits
     if module._diff:  # pylint: disable=protected-access
         result["diff"] = {"before": {"unpushed": ["%s %s" % (c["commit"][:7], c["message"]) for c in commits]},
                           "after": {"unpushed": []}}
     module.fail_json(msg="%s. %s %d commit(s) of project %s to %s (%s); the promotion stops until they are reviewed "
                          "and merged." % (mismatch, "Would push" if module.check_mode else "Pushed", len(commits),
                                           p["project_key"], promoted.remote_branch,
-                                          "; ".join(_describe(c) for c in commits[:5])), **result)
+                                          "; ".join(_describe(c) for c in commits[:5])), changed=True, **result)
 
 
 if __name__ == "__main__":

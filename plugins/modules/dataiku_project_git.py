@@ -145,10 +145,8 @@ commits_to_pull:
   elements: dict
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import (ProjectGit,
-                                                                                         ref_name_error)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import ProjectGit, option_errors
 
 MAX_LISTED = 50
 
@@ -159,14 +157,11 @@ def _short(items):
 
 def _validate(module):
     p = module.params
-    errors = [project_key_error(p["project_key"]), ref_name_error(p["remote_name"], "remote_name")]
-    if p["branch"] is not None:
-        errors.append(ref_name_error(p["branch"], "branch"))
+    errors = option_errors(p)
     if p["remote_url"] is not None and not p["remote_url"].strip():
         errors.append("remote_url must not be empty; leave it unset to keep the current remote.")
     if p["uncommitted"] == "commit" and not p["commit_message"].strip():
         errors.append("commit_message must not be empty with uncommitted=commit.")
-    errors = [e for e in errors if e]
     if errors:
         module.fail_json(msg=" ".join(errors))
 

@@ -94,10 +94,8 @@ remotes:
   elements: dict
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import (ProjectGit,
-                                                                                         ref_name_error)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import ProjectGit, option_errors
 
 
 def main():
@@ -107,9 +105,9 @@ def main():
         fetch=dict(type="bool", default=False),
     ))
     p = module.params
-    error = project_key_error(p["project_key"]) or ref_name_error(p["remote_name"], "remote_name")
-    if error:
-        module.fail_json(msg=error)
+    errors = option_errors(p)
+    if errors:
+        module.fail_json(msg=" ".join(errors))
     module.check_node_type_option()
     if module.find_project(p["project_key"]) is None:
         module.fail_json(msg="Project %s does not exist on %s." % (p["project_key"], module.url))

@@ -209,7 +209,10 @@ def after_commit(st, touched):
 
 
 def refs_digest(st):
-    """Refs, HEAD and remotes of every repository, read from files (no git call): part of the state digest."""
+    """Refs, HEAD and remotes of every repository, read from files (no git call): part of the state digest.
+
+    Remote-tracking refs are left out: like FETCH_HEAD they cache what the remote holds (a fetch, which modules
+    also do in check mode, refreshes them) and are not state of the node."""
     root = os.path.join(st.data_dir, "git")
     out = {}
     if not os.path.isdir(root):
@@ -221,8 +224,9 @@ def refs_digest(st):
             path = os.path.join(gitdir, rel)
             if os.path.exists(path):
                 with open(path, encoding="utf-8") as fh:
-                    entries[rel] = fh.read()
-        for base, _dirs, names in os.walk(os.path.join(gitdir, "refs")):
+                    entries[rel] = "".join(line for line in fh if " refs/remotes/" not in line)
+        for base, dirs, names in os.walk(os.path.join(gitdir, "refs")):
+            dirs[:] = [d for d in dirs if os.path.join(base, d) != os.path.join(gitdir, "refs", "remotes")]
             for name in names:
                 path = os.path.join(base, name)
                 with open(path, encoding="utf-8") as fh:

@@ -245,4 +245,3 @@ def test_deleting_the_project_drops_its_repository(client, design):
     assert os.path.isdir(os.path.join(design.data_dir, "git", "GDROPPED", ".git"))
     project.delete()
     assert not os.path.exists(os.path.join(design.data_dir, "git", "GDROPPED"))
-

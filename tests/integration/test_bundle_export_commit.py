@@ -87,8 +87,8 @@ def test_mismatch_is_refused_naming_both_commits(design, playbook, tmp_path):
     for check in (True, False):
         result = export(playbook, node, tmp_path, check=check)
         assert_refused(result, node, "Project CHURN is at %s" % project_head[:12],
-                             "the commit being promoted is %s" % reviewed[:12], "head of origin/master",
-                             "on_mismatch=pull")
+                       "the commit being promoted is %s" % reviewed[:12], "head of origin/master",
+                       "on_mismatch=pull")
         assert node.digest() == digest and bundle_ids(node) == []
 
 
@@ -123,7 +123,7 @@ def test_push_mode_pushes_the_project_commits_and_stops(design, playbook, tmp_pa
     local = head(node)
     result = export(playbook, node, tmp_path, dss_commit_check="push")
     assert_refused(result, node, "Pushed 1 commit(s) of project CHURN to origin/master", local[:12],
-                         "stops until they are reviewed")
+                   "stops until they are reviewed")
     assert git(remote, "rev-parse", "master") == local and bundle_ids(node) == []
     after_review = export(playbook, node, tmp_path)
     assert after_review.rc == 0 and bundle_ids(node) == ["g" + local[:12]]

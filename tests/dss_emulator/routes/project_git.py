@@ -36,6 +36,16 @@ def _result(success, output, **extra):
     return jsonify(out)
 
 
+def _checkout(repo, args, done):
+    """git checkout; on success the project becomes what the new HEAD holds."""
+    try:
+        repo.git("checkout", "--quiet", *args)
+    except GitFailure as exc:
+        return _result(False, exc.output)
+    repo.load()
+    return _result(True, done)
+
+
 def _commit_or_fail(repo, ref, what="commit"):
     sha = repo.resolve(ref)
     if sha is None:
@@ -156,12 +166,7 @@ def create_branch(key):
     with store().transaction():
         repo = _repo(key)
         start = _commit_or_fail(repo, body.get("commit")) if body.get("commit") else "HEAD"
-        try:
-            repo.git("checkout", "--quiet", "-b", name, start)
-        except GitFailure as exc:
-            return _result(False, exc.output)
-        repo.load()
-    return _result(True, "Switched to a new branch '%s'" % name)
+        return _checkout(repo, ["-b", name, start], "Switched to a new branch '%s'" % name)
 
 
 @bp.post("/projects/<key>/git/actions/deleteBranch")
@@ -236,13 +241,7 @@ def delete_tag(key):
 def switch_branch(key):
     name = _param("branchName")
     with store().transaction():
-        repo = _repo(key)
-        try:
-            repo.git("checkout", "--quiet", name or "")
-        except GitFailure as exc:
-            return _result(False, exc.output)
-        repo.load()
-    return _result(True, "Switched to branch '%s'" % name)
+        return _checkout(_repo(key), [name or ""], "Switched to branch '%s'" % name)
 
 
 # -- remote operations -------------------------------------------------------------------------------------------
