@@ -63,13 +63,13 @@ def test_infra_bad_input_fails_before_any_write(nodes, playbook):
     design, automation = nodes
     digest, writes = design.digest(), design.writes()
     cases = [
-        (task(INFRA, design, "x", **dict(infra_args(automation), stage="Moon")),
+        (task(INFRA, design, "x", **{**infra_args(automation), "stage": "Moon"}),
          ["stage 'Moon' is not a stage of this deployer", "Development, Test, Production"]),
         (task(INFRA, design, "x", **infra_args(automation, url=closed_port_url())),
          ["cannot be reached", "check automation_node_url"]),
-        (task(INFRA, design, "x", **dict(infra_args(automation), infra_id="bad/id")),
+        (task(INFRA, design, "x", **{**infra_args(automation), "infra_id": "bad/id"}),
          ["infra_id 'bad/id' is not a usable id"]),
-        (task(INFRA, design, "x", **dict(infra_args(automation), stage=None)), ["set stage"]),
+        (task(INFRA, design, "x", **{**infra_args(automation), "stage": None}), ["set stage"]),
         (task(INFRA, automation, "x", **infra_args(automation)), ["is a AUTOMATION node", "set url to the deployer"]),
     ]
     assert_refused_each(playbook, cases, automation.api_key, design.api_key)
