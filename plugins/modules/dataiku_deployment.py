@@ -294,10 +294,9 @@ def run_update(module, handle, deployment_id, bundle_id, previous):
         state = future.state or {}
         while not state.get("hasResult"):
             if time.time() > deadline:
+                late = (deployment_id, bundle_id, timeout, future.job_id)
                 module.fail_json(msg="The update of deployment %s to bundle %s did not finish within %d seconds "
-                                     "(DSS job %s may still be running)." % (deployment_id, bundle_id, timeout,
-                                                                            future.job_id),
-                                 previous_bundle_id=previous)
+                                     "(DSS job %s may still be running)." % late, previous_bundle_id=previous)
             time.sleep(delay)
             delay = min(delay * 1.5, 5)
             state = future.get_state() or {}

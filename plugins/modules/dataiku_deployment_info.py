@@ -175,8 +175,8 @@ def main():
     selected = []
     for light in dd.list_deployments(module):
         info = light.get("deploymentBasicInfo") or {}
-        if all(p[o] is None or info.get(f) == p[o] for o, f in (("deployment_id", "id"), ("infra_id", "infraId"),
-                                                                 ("published_project_key", "publishedProjectKey"))):
+        filters = (("deployment_id", "id"), ("infra_id", "infraId"), ("published_project_key", "publishedProjectKey"))
+        if all(p[option] is None or info.get(field) == p[option] for option, field in filters):
             selected.append(light)
     result = dict(changed=False, deployments=[describe(module, light) for light in selected])
     if p["deployment_id"] is not None:

@@ -123,16 +123,16 @@ def governance_messages(infra, key, bundle_id):
     where = "infrastructure %s (governCheckPolicy %s)" % (infra["id"], policy)
     if gov["status"] == "APPROVED":
         return [message("SUCCESS", "INFO_DEPLOYER_GOVERN_BUNDLE_APPROVED", "Bundle approved in Govern",
-                         "Bundle %s of %s is approved in Govern (signed off by %s)" % (bundle_id, key, gov["by"]))]
+                        "Bundle %s of %s is approved in Govern (signed off by %s)" % (bundle_id, key, gov["by"]))]
     text = "Bundle %s of %s is not approved in Govern (governance status: %s)" % (bundle_id, key, gov["status"])
     if policy == "PREVENT":
         return [message("ERROR", NOT_APPROVED, "Bundle not approved in Govern",
-                         "%s; %s refuses it" % (text, where), fatal=True)]
+                        "%s; %s refuses it" % (text, where), fatal=True)]
     if policy == "WARN":
         return [message("WARNING", GOVERN_WARNING, "Bundle not approved in Govern", "%s; %s deploys it with a "
-                         "warning (ignoreWarnings)" % (text, where))]
+                        "warning (ignoreWarnings)" % (text, where))]
     return [message("INFO", "INFO_DEPLOYER_GOVERN_NO_CHECK", "Govern not checked",
-                     "%s; %s does not check it" % (text, where))]
+                    "%s; %s does not check it" % (text, where))]
 
 
 def report(messages):

@@ -50,3 +50,19 @@ def deployer_ready(design, automation, policy="NO_CHECK", bundle_ids=("v1", "v2"
 
 def active_bundle(automation, key=PROJECT_KEY):
     return (automation.client().get_project(key).get_summary().get("activeBundleState") or {}).get("bundleId")
+
+
+def assert_refused_each(playbook, cases, *secrets):
+    """Run every (task, fragments) case in one ansible-playbook run (ignore_errors) and check each failed with a
+    one-line message holding its fragments, without traceback, and that no secret appears in the output."""
+    tasks = [dict(task_, name="case %d" % i, ignore_errors=True) for i, (task_, _f) in enumerate(cases)]
+    result = playbook(tasks=tasks)
+    for i, (_task, fragments) in enumerate(cases):
+        record = result.task("case %d" % i)
+        msg = record["result"].get("msg", "")
+        assert record["status"] == "ignored", (i, record)
+        assert all(f in msg for f in fragments), (i, msg)
+        assert "Traceback" not in msg and "\n" not in msg.strip(), (i, msg)
+    for secret in secrets:
+        assert secret not in result.output
+    return result

@@ -4,7 +4,8 @@ check mode, idempotence with zero writes, bad input failing before any write, th
 # pylint: disable=redefined-outer-name
 import pytest
 
-from tests.integration.deployer_setup import INFRA, PUBLISH, exported_churn, infra_args, task
+from tests.integration.deployer_setup import (INFRA, PUBLISH, assert_refused_each, exported_churn, infra_args,
+                                              task)
 from tests.integration.test_dataiku_project import assert_clean_failure, closed_port_url
 from tests.support.emulator import EmulatorNode
 from tests.support.real_node import require_emulator
@@ -43,13 +44,13 @@ def test_infra_check_create_idempotent_and_key_change(nodes, playbook):
     assert again.rc == 0 and again.task("infra")["status"] == "ok", again
     assert design.writes() == writes and design.digest() == digest
 
-    new_key = dict(args, automation_api_key="another-admin-key-0123456789", govern_check_policy="WARN")
+    new_key = {**args, "automation_api_key": "another-admin-key-0123456789", "govern_check_policy": "WARN"}
     check = playbook(tasks=[task(INFRA, design, "infra", **new_key)], check=True, diff=True)
     diff = check.task("infra")["result"]["diff"]
     assert diff["before"]["automation_api_key"] == "********"
     assert diff["after"]["automation_api_key"] == "******** (new)"
     assert diff["after"]["govern_check_policy"] == "WARN" and design.writes() == writes
-    on_create = dict(new_key, update_api_key="on_create", govern_check_policy="PREVENT")
+    on_create = {**new_key, "update_api_key": "on_create", "govern_check_policy": "PREVENT"}
     kept = playbook(tasks=[task(INFRA, design, "infra", **on_create)])
     assert kept.task("infra")["status"] == "ok" and design.writes() == writes, kept
 
@@ -62,17 +63,16 @@ def test_infra_bad_input_fails_before_any_write(nodes, playbook):
     design, automation = nodes
     digest, writes = design.digest(), design.writes()
     cases = [
-        (dict(infra_args(automation), stage="Moon"), ["stage 'Moon' is not a stage of this deployer",
-                                                      "Development, Test, Production"]),
-        (infra_args(automation, url=closed_port_url()), ["cannot be reached", "check automation_node_url"]),
-        (dict(infra_args(automation), infra_id="bad/id"), ["infra_id 'bad/id' is not a usable id"]),
-        (dict(infra_args(automation), stage=None), ["set stage"]),
+        (task(INFRA, design, "x", **{**infra_args(automation), "stage": "Moon"}),
+         ["stage 'Moon' is not a stage of this deployer", "Development, Test, Production"]),
+        (task(INFRA, design, "x", **infra_args(automation, url=closed_port_url())),
+         ["cannot be reached", "check automation_node_url"]),
+        (task(INFRA, design, "x", **{**infra_args(automation), "infra_id": "bad/id"}),
+         ["infra_id 'bad/id' is not a usable id"]),
+        (task(INFRA, design, "x", **{**infra_args(automation), "stage": None}), ["set stage"]),
+        (task(INFRA, automation, "x", **infra_args(automation)), ["is a AUTOMATION node", "set url to the deployer"]),
     ]
-    for args, fragments in cases:
-        result = playbook(tasks=[task(INFRA, design, "infra", **args)])
-        assert_clean_failure(result, automation, *fragments)
-    wrong = playbook(tasks=[task(INFRA, automation, "infra", **infra_args(automation))])
-    assert_clean_failure(wrong, automation, "is a AUTOMATION node", "set url to the deployer")
+    assert_refused_each(playbook, cases, automation.api_key, design.api_key)
     assert design.digest() == digest and design.writes() == writes
 
 

@@ -5,7 +5,8 @@ input failing before any write with no key shown."""
 # pylint: disable=redefined-outer-name
 import pytest
 
-from tests.integration.deployer_setup import DEPLOYMENT, DEPLOYMENT_INFO, active_bundle, deployer_ready, task
+from tests.integration.deployer_setup import (DEPLOYMENT, DEPLOYMENT_INFO, active_bundle, assert_refused_each,
+                                              deployer_ready, task)
 from tests.integration.test_dataiku_project import assert_clean_failure, closed_port_url
 from tests.support.real_node import require_emulator
 
@@ -83,10 +84,9 @@ def test_bad_input_fails_before_any_write(nodes, playbook):
         (dict(deployment_id="churn-prod", bundle_id="v1"), ["does not exist: set published_project_key, infra_id"]),
         (dict(CREATE, scenarios_to_activate={"TEST_SMOKE": "maybe"}), ["must be true or false"]),
     ]
-    for args, fragments in cases:
-        assert_clean_failure(playbook(tasks=[task(DEPLOYMENT, design, "deploy", **args)]), automation, *fragments)
-    wrong = playbook(tasks=[task(DEPLOYMENT, automation, "deploy", **CREATE)])
-    assert_clean_failure(wrong, automation, "is a AUTOMATION node")
+    tasks = [(task(DEPLOYMENT, design, "x", **args), fragments) for args, fragments in cases]
+    tasks.append((task(DEPLOYMENT, automation, "x", **CREATE), ["is a AUTOMATION node"]))
+    assert_refused_each(playbook, tasks, automation.api_key, design.api_key)
     assert both_quiet(design, automation) == quiet
 
 

@@ -297,20 +297,20 @@ def _heavy(settings):
     if state.get("lastUpdateStatus") == "FAILED":
         health = "ERROR"
         messages.append(dm.message("ERROR", state.get("lastErrorCode") or "ERR_DEPLOYER_UPDATE_FAILED",
-                                    "Last update failed", state.get("lastError") or "The last update failed"))
+                                   "Last update failed", state.get("lastError") or "The last update failed"))
     elif unreachable:
         health = "ERROR"
         messages.append(dm.message("ERROR", "ERR_DEPLOYER_AUTOMATION_NODE_UNREACHABLE", "Automation node "
-                                    "unreachable", unreachable))
+                                   "unreachable", unreachable))
     elif not state.get("lastUpdateStart"):
         health = "OUT_OF_SYNC"
         messages.append(dm.message("WARNING", "WARN_DEPLOYER_NEVER_DEPLOYED", "Never deployed",
-                                    "Deployment %s has never been updated" % settings["id"]))
+                                   "Deployment %s has never been updated" % settings["id"]))
     elif active != settings["bundleId"]:
         health = "OUT_OF_SYNC"
         messages.append(dm.message("WARNING", "WARN_DEPLOYER_OUT_OF_SYNC", "Out of sync",
-                                    "Settings name bundle %s but the automation node runs %s: update the deployment"
-                                    % (settings["bundleId"], active)))
+                                   "Settings name bundle %s but the automation node runs %s: update the deployment"
+                                   % (settings["bundleId"], active)))
     elif state.get("lastUpdateStatus") == "WARNING":
         health = "WARNING"
         messages.extend(state.get("lastMessages") or [])

@@ -134,8 +134,10 @@ def test_infra_admin_key_is_written_per_update_api_key(stored, policy, creating,
 def test_infra_view_and_url_normalisation():
     module = InfraParams(automation_node_url="https://auto.example.com/", permissions=[
         {"group": "ops", "read": True, "deploy": True, "admin": False}], connections={"pg_dev": "pg_prod"})
-    raw, _ = infra_module.desired_raw(module, {"id": "prod", "stage": "Production", "governCheckPolicy": "WARN"}, True)
+    raw, key_changes = infra_module.desired_raw(module, {"id": "prod", "stage": "Production",
+                                                         "governCheckPolicy": "WARN"}, True)
     view = infra_module.view(raw)
+    assert key_changes is False
     assert view["automation_node_url"] == "https://auto.example.com"
     assert view["connections"] == {"pg_dev": "pg_prod"} and view["automation_api_key_set"] is False
     assert view["permissions"] == [{"group": "ops", "read": True, "deploy": True, "admin": False}]
