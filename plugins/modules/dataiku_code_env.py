@@ -109,6 +109,7 @@ def package_holder(raw):
         return raw["noVersion"]
     return raw
 
+
 class CodeEnv(ContentObject):
     kind = "code_env"
     immutable = ("deployment_mode",)
