@@ -53,8 +53,8 @@ def drift_lines(report):
                 lines.append("%s %s" % (head, missing[change["action"]]))
                 continue
             for diff in change.get("differences") or [{"path": "(object)", "actual": "?", "declared": "?"}]:
-                lines.append("%s %s: %s -> %s" % (head, diff["path"], json.dumps(diff["actual"], default=str),
-                                                   json.dumps(diff["declared"], default=str)))
+                actual, declared = (json.dumps(diff[k], default=str) for k in ("actual", "declared"))
+                lines.append("%s %s: %s -> %s" % (head, diff["path"], actual, declared))
     return lines or ["No drift: every declared object matches."]
 
 

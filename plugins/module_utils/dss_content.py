@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import changed_keys, is_subset, prune
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import name_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
 
 # Dataset and recipe names, scenario ids: DSS allows letters, digits and underscores.
 OBJECT_NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
@@ -207,3 +208,29 @@ def project_object_errors(params, name_option):
     """Messages for a bad project key or object name, checked before any request."""
     return [e for e in (project_key_error(params["project_key"]),
                         object_name_error(params[name_option], name_option)) if e]
+
+
+def instance_object_errors(params, name_option="name"):
+    """Messages for a bad connection or code env name, checked before any request."""
+    return [e for e in [name_error(params[name_option], name_option)] if e]
+
+
+def content_argument_spec(name_option="name", in_project=True, **options):
+    """The options every content module has (the object's id, ``state``, and ``project_key`` for project objects),
+    plus ``options``."""
+    spec = {name_option: dict(type="str", required=True),
+            "state": dict(type="str", choices=["present", "absent"], default="present")}
+    if in_project:
+        spec["project_key"] = dict(type="str", required=True, no_log=False)
+    spec.update(options)
+    return spec
+
+
+def main_of(content_class, argument_spec, input_errors):
+    """The whole ``main()`` of a content module: options, input checks before any request, node type, run."""
+    module = DssModule(argument_spec=argument_spec)
+    errors = input_errors(module.params)
+    if errors:
+        module.fail_json(msg="; ".join(errors))
+    module.check_node_type_option()
+    run_content_module(module, content_class(module))

@@ -91,9 +91,7 @@ code_env:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import (
-    ContentObject, lines, run_content_module)
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import name_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+    ContentObject, content_argument_spec, instance_object_errors, lines, main_of)
 
 DEFAULT_MODES = {"DESIGN": "DESIGN_MANAGED", "AUTOMATION": "AUTOMATION_SINGLE"}
 VERSIONED = "AUTOMATION_VERSIONED"
@@ -110,6 +108,7 @@ def package_holder(raw):
     if raw.get("versions") is not None and isinstance(raw.get("noVersion"), dict):
         return raw["noVersion"]
     return raw
+
 
 class CodeEnv(ContentObject):
     kind = "code_env"
@@ -171,10 +170,9 @@ class CodeEnv(ContentObject):
 
 
 def argument_spec():
-    return dict(
-        name=dict(type="str", required=True),
+    return content_argument_spec(
+        in_project=False,
         lang=dict(type="str", choices=["python", "r"], default="python"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
         deployment_mode=dict(type="str"),
         packages=dict(type="list", elements="str"),
         update_packages=dict(type="bool", default=True),
@@ -182,12 +180,7 @@ def argument_spec():
 
 
 def main():
-    module = DssModule(argument_spec=argument_spec())
-    error = name_error(module.params["name"], "name")
-    if error:
-        module.fail_json(msg=error)
-    module.check_node_type_option()
-    run_content_module(module, CodeEnv(module))
+    main_of(CodeEnv, argument_spec(), instance_object_errors)
 
 
 if __name__ == "__main__":

@@ -125,9 +125,8 @@ connection:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import deep_merge, sorted_unique
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import ContentObject, run_content_module
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import name_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import (
+    ContentObject, content_argument_spec, instance_object_errors, main_of)
 
 NOT_READABLE = "(secret, not readable)"
 WRITTEN = "(secret, written)"
@@ -209,9 +208,8 @@ class Connection(ContentObject):
 
 
 def argument_spec():
-    return dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+    return content_argument_spec(
+        in_project=False,
         type=dict(type="str"),
         description=dict(type="str"),
         params=dict(type="dict"),
@@ -223,12 +221,7 @@ def argument_spec():
 
 
 def main():
-    module = DssModule(argument_spec=argument_spec())
-    error = name_error(module.params["name"], "name")
-    if error:
-        module.fail_json(msg=error)
-    module.check_node_type_option()
-    run_content_module(module, Connection(module))
+    main_of(Connection, argument_spec(), instance_object_errors)
 
 
 if __name__ == "__main__":

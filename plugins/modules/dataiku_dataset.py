@@ -138,8 +138,7 @@ import copy
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import deep_merge
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import (
-    ProjectObject, project_object_errors, run_content_module)
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+    ProjectObject, content_argument_spec, main_of, project_object_errors)
 
 # Option name -> key of the DSS dataset document, for the top-level fields written as given.
 SIMPLE_FIELDS = {"type": "type", "managed": "managed", "format_type": "formatType"}
@@ -216,10 +215,7 @@ class Dataset(ProjectObject):
 
 
 def argument_spec():
-    return dict(
-        project_key=dict(type="str", required=True, no_log=False),
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+    return content_argument_spec(
         type=dict(type="str"),
         managed=dict(type="bool"),
         connection=dict(type="str"),
@@ -237,12 +233,8 @@ def schema_errors(schema):
 
 
 def main():
-    module = DssModule(argument_spec=argument_spec())
-    errors = project_object_errors(module.params, "name") + schema_errors(module.params["schema"])
-    if errors:
-        module.fail_json(msg="; ".join(errors))
-    module.check_node_type_option()
-    run_content_module(module, Dataset(module))
+    main_of(Dataset, argument_spec(),
+            lambda params: project_object_errors(params, "name") + schema_errors(params["schema"]))
 
 
 if __name__ == "__main__":

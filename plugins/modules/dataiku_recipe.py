@@ -108,8 +108,7 @@ import copy
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import deep_merge
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import (
-    ProjectObject, object_name_error, project_object_errors, run_content_module)
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+    ProjectObject, content_argument_spec, main_of, object_name_error, project_object_errors)
 
 MAIN_ROLE = "main"
 
@@ -195,10 +194,7 @@ def _output_item(ref):
 
 
 def argument_spec():
-    return dict(
-        project_key=dict(type="str", required=True, no_log=False),
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+    return content_argument_spec(
         type=dict(type="str"),
         inputs=dict(type="list", elements="str"),
         outputs=dict(type="list", elements="str"),
@@ -208,12 +204,7 @@ def argument_spec():
 
 
 def main():
-    module = DssModule(argument_spec=argument_spec())
-    errors = project_object_errors(module.params, "name")
-    if errors:
-        module.fail_json(msg="; ".join(errors))
-    module.check_node_type_option()
-    run_content_module(module, Recipe(module))
+    main_of(Recipe, argument_spec(), lambda params: project_object_errors(params, "name"))
 
 
 if __name__ == "__main__":

@@ -124,8 +124,7 @@ scenario:
 import copy
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import (
-    ProjectObject, project_object_errors, run_content_module)
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+    ProjectObject, content_argument_spec, main_of, project_object_errors)
 
 STEP_BASED = "step_based"
 PYTHON = "custom_python"
@@ -202,10 +201,8 @@ class Scenario(ProjectObject):
 
 
 def argument_spec():
-    return dict(
-        project_key=dict(type="str", required=True, no_log=False),
-        id=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+    return content_argument_spec(
+        "id",
         name=dict(type="str"),
         type=dict(type="str", choices=[STEP_BASED, PYTHON]),
         steps=dict(type="list", elements="dict"),
@@ -216,12 +213,7 @@ def argument_spec():
 
 
 def main():
-    module = DssModule(argument_spec=argument_spec())
-    errors = project_object_errors(module.params, "id")
-    if errors:
-        module.fail_json(msg="; ".join(errors))
-    module.check_node_type_option()
-    run_content_module(module, Scenario(module))
+    main_of(Scenario, argument_spec(), lambda params: project_object_errors(params, "id"))
 
 
 if __name__ == "__main__":

@@ -155,3 +155,29 @@ def test_lifecycle(kind, node, playbook):
     gone = playbook(tasks=[task(node, case, **case["delete"])])
     assert gone.task("content")["status"] == "ok"
     assert_no_write(node, before)
+
+
+def test_connection_secrets_policy_and_no_leak(node, playbook):
+    case = CASES["connection"]
+    secret = case["create"]["secret_params"]["password"]
+    created = playbook(tasks=[task(node, case, **case["create"])], diff=True, args=["-v"])
+    assert created.rc == 0, created
+    assert created.task("content")["result"]["diff"]["after"]["secret_params"] == {"password": "(secret, written)"}
+    stored = node.client().get_connection("pg_prod").get_settings().get_raw()["params"]["password"]
+    assert stored.startswith("e:AES:")
+
+    rotate = {**case["create"], "secret_params": {"password": "rotated-pg-password"}, "update_secrets": "always"}
+    before = mark(node)
+    check = playbook(tasks=[task(node, case, **rotate)], check=True, diff=True)
+    assert check.task("content")["changed"] is True
+    diff = check.task("content")["result"]["diff"]
+    assert diff["before"]["secret_params"] == {"password": "(secret, not readable)"}
+    assert diff["after"]["secret_params"] == {"password": "(secret, written)"}
+    assert {k: v for k, v in diff["before"].items() if k != "secret_params"} == {
+        k: v for k, v in diff["after"].items() if k != "secret_params"}  # nothing else differs
+    assert_no_write(node, before)
+    rotated = playbook(tasks=[task(node, case, **rotate)], diff=True, args=["-v"])
+    assert rotated.task("content")["changed"] is True
+    assert node.client().get_connection("pg_prod").get_settings().get_raw()["params"]["password"] != stored
+    for result in (created, check, rotated):
+        assert secret not in result.output and "rotated-pg-password" not in result.output

@@ -8,8 +8,8 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content imp
 
 def test_shaped_like_keeps_only_managed_keys():
     current = {"params": {"path": "/a", "connection": "c", "extra": 1}, "type": "Filesystem", "tags": ["x"]}
-    assert shaped_like(current, {"params": {"path": "/b"}, "type": "S3"}) == {"params": {"path": "/a"},
-                                                                           "type": "Filesystem"}
+    expected = {"params": {"path": "/a"}, "type": "Filesystem"}
+    assert shaped_like(current, {"params": {"path": "/b"}, "type": "S3"}) == expected
 
 
 def test_shaped_like_lists_item_by_item_when_same_length_else_whole():
