@@ -49,7 +49,9 @@ def _with_member(src, dest, name, chunks):
     with zipfile.ZipFile(src) as original, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:
         for info in original.infolist():
             out.writestr(info, original.read(info))
-        with out.open(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), "w", force_zip64=True) as member:
+        info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with out.open(info, "w", force_zip64=True) as member:
             for chunk in chunks:
                 member.write(chunk)
     return str(dest)
@@ -58,7 +60,7 @@ def _with_member(src, dest, name, chunks):
 @pytest.mark.parametrize("member, chunks, expected", [
     ("../../etc/cron.d/evil", [b"* * * * * root true"], "has a member with an unsafe name, '../../etc/cron.d/evil'"),
     ("/etc/passwd", [b"x"], "has a member with an unsafe name, '/etc/passwd'"),
-    ("padding/zeros.bin", [bytes(1024 * 1024)] * 1024, "that looks like a zip bomb"),
+    ("padding/zeros.bin", [bytes(1024 * 1024)] * 256, "that looks like a zip bomb"),  # 256 MiB of zeros in 256 KiB
 ])
 def test_unsafe_archives_are_refused_before_upload(exported, automation_node, playbook, tmp_path, member, chunks,
                                                    expected):
@@ -154,20 +156,26 @@ def tls_pair(tmp_path):
         node.close()
 
 
+def _by_var(node, var):
+    """Connection options with the key as a variable: ansible-core shows task source lines next to warnings."""
+    return {"url": node.url, "api_key": "{{ %s }}" % var}
+
+
 def test_tls_warnings_missing_ca_path_and_source_verified_with_its_own_settings(tls_pair, playbook, tmp_path):
     design, automation = tls_pair
-    result = playbook(tasks=[
-        {"name": "unverified", PROJECT_INFO: dict(_conn(automation), validate_certs=False)},
+    keys = {"design_key": design.api_key, "automation_key": automation.api_key}
+    result = playbook(extra_vars=keys, tasks=[
+        {"name": "unverified", PROJECT_INFO: dict(_by_var(automation, "automation_key"), validate_certs=False)},
         {"name": "plain http far away", "ignore_errors": True, PROJECT_INFO: dict(
-            url="http://dss.example.invalid:11200", api_key=automation.api_key, retries=0)},
-        {"name": "missing ca", "ignore_errors": True, PROJECT_INFO: dict(_conn(automation),
+            url="http://dss.example.invalid:11200", api_key="{{ automation_key }}", retries=0)},
+        {"name": "missing ca", "ignore_errors": True, PROJECT_INFO: dict(_by_var(automation, "automation_key"),
                                                                          ca_path=str(tmp_path / "nope.pem"))},
         {"name": "missing source ca", "ignore_errors": True, BUNDLE: dict(
-            _conn(automation), ca_path=automation.ca, project_key=KEY, bundle_id="v1", state="imported",
-            source=dict(_conn(design), ca_path=str(tmp_path / "nope.pem")))},
+            _by_var(automation, "automation_key"), ca_path=automation.ca, project_key=KEY, bundle_id="v1", state="imported",
+            source=dict(_by_var(design, "design_key"), ca_path=str(tmp_path / "nope.pem")))},
         {"name": "source without its own ca", "ignore_errors": True, BUNDLE: dict(
-            _conn(automation), ca_path=automation.ca, project_key=KEY, bundle_id="v1", state="imported",
-            source=_conn(design))},
+            _by_var(automation, "automation_key"), ca_path=automation.ca, project_key=KEY, bundle_id="v1", state="imported",
+            source=_by_var(design, "design_key"))},
     ])
     assert result.task("unverified")["status"] == "ok"
     output = " ".join(result.output.split())  # warnings are wrapped to the terminal width
