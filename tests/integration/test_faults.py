@@ -124,3 +124,16 @@ def test_lost_remap_save_is_not_sent_again(automation_node, archive, fault_proxy
     again = playbook(tasks=[task])
     assert again.rc == 0 and not again.task("remap")["changed"], again
     assert automation_node.writes() == writes
+
+
+def test_lost_export_answer_is_confirmed_by_reading(design_node, fault_proxy, playbook):
+    require_emulator(design_node)
+    design_node.client().create_project(KEY, "Churn", "admin")
+    proxy = fault_proxy(design_node.url, match="^PUT %s/projects/%s/bundles/exported/" % (API, KEY), nth=(1,),
+                        kinds=("lost",))
+    result = playbook(tasks=[{"name": "export", BUNDLE: dict(_through(proxy, design_node), project_key=KEY,
+                                                               bundle_id=BUNDLE_ID, state="exported")}])
+    assert result.rc == 0 and result.task("export")["changed"], result
+    assert proxy.stats()["matched"] == 1  # exported once, not re-sent
+    exported = design_node.client().get_project(KEY).list_exported_bundles()["bundles"]
+    assert [b["bundleId"] for b in exported] == [BUNDLE_ID]
