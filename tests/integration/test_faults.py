@@ -131,8 +131,9 @@ def test_lost_export_answer_is_confirmed_by_reading(design_node, fault_proxy, pl
     design_node.client().create_project(KEY, "Churn", "admin")
     proxy = fault_proxy(design_node.url, match="^PUT %s/projects/%s/bundles/exported/" % (API, KEY), nth=(1,),
                         kinds=("lost",))
-    result = playbook(tasks=[{"name": "export", BUNDLE: dict(_through(proxy, design_node), project_key=KEY,
-                                                               bundle_id=BUNDLE_ID, state="exported")}])
+    task = {"name": "export", BUNDLE: dict(_through(proxy, design_node), project_key=KEY, bundle_id=BUNDLE_ID,
+                                           state="exported")}
+    result = playbook(tasks=[task])
     assert result.rc == 0 and result.task("export")["changed"], result
     assert proxy.stats()["matched"] == 1  # exported once, not re-sent
     exported = design_node.client().get_project(KEY).list_exported_bundles()["bundles"]
