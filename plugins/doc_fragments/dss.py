@@ -74,7 +74,7 @@ options:
     description:
       - Fail before changing anything unless the node at O(url) is of this type (read from C(GET /instance-info)).
       - Whether or not it is set, a node whose C(GET /instance-info) does not name a node type is refused before any
-        other request: the URL does not point at DSS.
+        other request, because the URL does not point at DSS.
       - Guards against an inventory that points a task at the wrong DSS node. The message names both node types.
       - Modules whose operation only exists on one node type check it in any case.
     type: str

@@ -36,7 +36,6 @@ else:
     DATAIKUAPI_IMPORT_ERROR = None
 
 
-
 def dss_argument_spec():
     """Connection options shared by all modules (documented in the dataiku_gitops.dss.dss doc fragment)."""
     return dict(

@@ -22,7 +22,8 @@ SECRET_NAME_RE = re.compile(r"api_?key|apikey|password|passwd|secret|token|crede
 # key=value or "key": "value" inside a string (an option given ``api_key=... url=...`` or JSON text).
 SECRET_IN_TEXT_RE = re.compile(r"(?:api_?key|apikey|password|passwd|secret|token)[\"']?\s*[=:]\s*[\"']?([^\s,;&\"'}\]]+)",
                                re.IGNORECASE)
-URL_IN_TEXT_RE = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.IGNORECASE)
+# The scheme is bounded so that a long string without "://" is scanned in linear time.
+URL_IN_TEXT_RE = re.compile(r"\b[a-z][a-z0-9+.-]{0,15}://[^\s\"'<>]+", re.IGNORECASE)
 
 
 WORD_SPLIT_RE = re.compile(r"[\s,;=\"'{}\[\]]+")

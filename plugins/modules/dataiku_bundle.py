@@ -374,8 +374,9 @@ class DesignSide:
             task.finish(changed, before, after, **result)
 
         if to_export:
-            with module.dss_errors("export bundle %s of project %s" % (task.bundle_id, task.key)):
-                self.project.export_bundle(task.bundle_id, release_notes=task.p["release_notes"])
+            module.write_once("export bundle %s of project %s" % (task.bundle_id, task.key),
+                              lambda: self.project.export_bundle(task.bundle_id, release_notes=task.p["release_notes"]),
+                              lambda: task.bundle_id in bundles.ids_of(bundles.exported_bundles(module, task.client, task.key)))
             self._check_built()
         if dest:
             result["sha256"] = self._download(dest) if download else sha256_file(dest)

@@ -229,7 +229,7 @@ def test_wrong_api_key(emulated_design, playbook):
     digest = node.digest()
     wrong = "wrong-key-0f3c9a7d51e24b68"
     result = playbook(tasks=[{"name": "project", MODULE: dict(url=node.url, api_key=wrong, project_key="P")}])
-    assert_clean_failure(result, node, "read project P", node.url)
+    assert_clean_failure(result, node, "Failed to read the instance info on %s" % node.url)
     assert wrong not in result.output
     assert node.digest() == digest
 

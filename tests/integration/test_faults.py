@@ -59,8 +59,8 @@ def test_without_retries_one_503_fails_with_one_clear_line(automation_node, faul
     require_emulator(automation_node)
     digest = automation_node.digest()
     proxy = fault_proxy(automation_node.url, nth=(1,), kinds=("503",))
-    result = playbook(tasks=[{"name": "project", PROJECT: dict(_through(proxy, automation_node), project_key=KEY,
-                                                                 retries=0)}])
+    task = {"name": "project", PROJECT: dict(_through(proxy, automation_node), project_key=KEY, retries=0)}
+    result = playbook(tasks=[task])
     msg = result.task("project")["result"]["msg"]
     assert result.rc != 0 and msg.startswith("Failed to read the instance info on %s: " % proxy.url), msg
     assert "503 Service Unavailable" in msg and "\n" not in msg and "Traceback" not in msg
@@ -97,8 +97,9 @@ def test_lost_import_and_activation_answers_are_confirmed_by_reading(automation_
 
 def test_activation_refused_by_a_proxy_is_sent_again(automation_node, archive, fault_proxy, playbook):
     proxy = fault_proxy(automation_node.url, match="actions/activate$", nth=(1,), kinds=("503",))
-    result = playbook(tasks=[{"name": "deploy", BUNDLE: dict(_through(proxy, automation_node), project_key=KEY,
-                                                               bundle_id=BUNDLE_ID, state="active", src=archive)}])
+    task = {"name": "deploy", BUNDLE: dict(_through(proxy, automation_node), project_key=KEY, bundle_id=BUNDLE_ID,
+                                           state="active", src=archive)}
+    result = playbook(tasks=[task])
     assert result.rc == 0, result
     assert proxy.stats()["matched"] == 2 and _active(automation_node) == BUNDLE_ID
 
@@ -107,8 +108,9 @@ def test_lost_remap_save_is_not_sent_again(automation_node, archive, fault_proxy
     require_emulator(automation_node)
     automation_node.client().create_connection("fs_prod", "Filesystem", params={"root": "/data/prod"})
     direct = {"url": automation_node.url, "api_key": automation_node.api_key}
-    setup = playbook(tasks=[{"name": "import", BUNDLE: dict(direct, project_key=KEY, bundle_id=BUNDLE_ID,
-                                                              state="imported", src=archive)}])
+    imported = {"name": "import", BUNDLE: dict(direct, project_key=KEY, bundle_id=BUNDLE_ID, state="imported",
+                                               src=archive)}
+    setup = playbook(tasks=[imported])
     assert setup.rc == 0, setup
     proxy = fault_proxy(automation_node.url, match="^PUT %s/projects/%s/settings" % (API, KEY), nth=(1,),
                         kinds=("lost",))
@@ -122,3 +124,17 @@ def test_lost_remap_save_is_not_sent_again(automation_node, archive, fault_proxy
     again = playbook(tasks=[task])
     assert again.rc == 0 and not again.task("remap")["changed"], again
     assert automation_node.writes() == writes
+
+
+def test_lost_export_answer_is_confirmed_by_reading(design_node, fault_proxy, playbook):
+    require_emulator(design_node)
+    design_node.client().create_project(KEY, "Churn", "admin")
+    proxy = fault_proxy(design_node.url, match="^PUT %s/projects/%s/bundles/exported/" % (API, KEY), nth=(1,),
+                        kinds=("lost",))
+    task = {"name": "export", BUNDLE: dict(_through(proxy, design_node), project_key=KEY, bundle_id=BUNDLE_ID,
+                                           state="exported")}
+    result = playbook(tasks=[task])
+    assert result.rc == 0 and result.task("export")["changed"], result
+    assert proxy.stats()["matched"] == 1  # exported once, not re-sent
+    exported = design_node.client().get_project(KEY).list_exported_bundles()["bundles"]
+    assert [b["bundleId"] for b in exported] == [BUNDLE_ID]

@@ -12,8 +12,10 @@ prints ``listening on http://127.0.0.1:<port>`` and forwards every request to th
 
 Which requests fail is deterministic: request number N (1-based, in arrival order, counting only requests whose
 "METHOD PATH" matches ``--match`` when given) is faulted when N is in ``--nth`` or when the seeded random draw for
-N is below ``--rate``; the kind is drawn from ``--kinds`` by the same generator. ``/__emulator__/*`` (the test harness's own inspection) is never faulted nor counted.
-``GET /__fault_proxy__/stats`` returns ``{"requests": n, "matched": n, "faults": {kind: n}, "faulted": [[n, method, path, kind]]}``;
+N is below ``--rate``; the kind is drawn from ``--kinds`` by the same generator. ``/__emulator__/*`` (the test
+harness's own inspection) is never faulted nor counted.
+``GET /__fault_proxy__/stats`` returns
+``{"requests": n, "matched": n, "faults": {kind: n}, "faulted": [[n, method, path, kind]]}``;
 ``POST /__fault_proxy__/config`` with ``{"rate": .., "nth": [..], "kinds": [..], "match": ..}`` changes the plan while running.
 
 ``FaultProxy`` starts and stops the process from Python (``with FaultProxy(node.url, rate=0.03) as proxy``).

@@ -142,9 +142,7 @@ def test_zip_bomb_member_is_refused_from_the_central_directory(tmp_path):
     _bundle(path, [])
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
         with archive.open("zeros.bin", "w", force_zip64=True) as out:
-            chunk = bytes(1024 * 1024)
-            for _ in range(64):
-                out.write(chunk)
+            out.writelines([bytes(1024 * 1024)] * 64)
     assert os.path.getsize(path) < 1024 * 1024
     with pytest.raises(transfer.BundleArchiveError, match="inflates from .* to 67108864 bytes"):
         transfer.read_manifest(str(path))
