@@ -2,8 +2,11 @@
 emulated DSS nodes, with the shipped inventories and playbooks (real ansible-playbook, the collection's roles and
 modules, the official dataikuapi client).
 
-Plan (--check --diff), promote, status, converged re-run, then a breaking change on dev: staging's smoke test
-catches it, staging rolls back, prod is never touched. Exits non-zero when an expectation is not met.
+Projects are inventory hosts (the fleet inventory plugin expands inventories/fleet.yml; the demo seeds a second
+project, FRAUD, next to CHURN, and runs a copy of the shipped inventories that describes both). Plan (--check --diff),
+promote, status, converged re-run (zero writes, no module started beyond one read per node), then a breaking change
+to FRAUD on dev: staging's smoke test catches it, staging rolls FRAUD back, prod's FRAUD is never touched while CHURN
+goes on to prod. Exits non-zero when an expectation is not met.
 """
 
 import os
@@ -17,6 +20,10 @@ sys.path.insert(0, ROOT)
 from tests.demo.commit_check import show_commit_check  # noqa: E402
 from tests.support import sample_project  # noqa: E402
 from tests.support.promotion import Landscape, recap  # noqa: E402
+
+OTHER = "FRAUD"
+KEYS = (sample_project.PROJECT_KEY, OTHER)
+WORK_MODULES = ("dataiku_bundle_deploy", "dataiku_scenario_run", "dataiku_bundle_certify", "dataiku_bundle")
 
 PROMOTE = "ansible-playbook -i inventories/dev -i inventories/staging -i inventories/prod playbooks/%s"
 # Promotions show only what changes (and fails); status.yml's table is an "ok" task, so it shows those too.
@@ -47,11 +54,14 @@ def play(land, playbook, *args, **kwargs):
 def main():
     started = time.time()
     banner("1. Start three emulated DSS nodes: dev (design), staging and prod (automation)")
-    with Landscape(inventory_ports=True) as land:
+    with Landscape(inventory_ports=True, projects=KEYS) as land:
         for env, node in land.nodes.items():
             print("  %-8s %-10s %s" % (env, node.node_type, node.url))
-        print("  dev: project CHURN (customers on pg_dev -> compute_churn_scores -> churn_scores), scenario TEST_SMOKE")
-        print("  staging / prod: connections pg_staging / pg_prod (the inventories remap pg_dev to them)")
+        print("  dev: projects CHURN and FRAUD (customers on pg_dev -> compute_churn_scores -> churn_scores), "
+              "scenario TEST_SMOKE")
+        print("  staging / prod: connections pg_staging / pg_prod (the fleet description remaps pg_dev to them)")
+        print("  inventories: %s (fleet.yml + one plugin config per environment; hosts <env>-<PROJECT_KEY>)"
+              % land.inventory_dir)
         print("  git repository for the bundle ids: %s (HEAD -> bundle %s)" % (land.git_dir, land.bundle_id()))
         first = land.bundle_id()
 
@@ -61,33 +71,43 @@ def main():
         expect(result.rc == 0, "the plan runs")
         expect(land.digests() == digests, "no node changed during the plan")
 
-        banner("3. Promote bundle %s: export on dev, deploy + smoke test on staging, then on prod" % first)
+        banner("3. Promote bundle %s: export on dev, deploy + smoke test + certify on staging, then on prod, "
+               "the projects in parallel" % first)
         result = play(land, "promote.yml", "--diff")
         expect(result.rc == 0, "the promotion succeeds")
-        expect(land.active_bundle("staging") == first, "staging runs %s" % first)
-        expect(land.active_bundle("prod") == first, "prod runs %s" % first)
+        for key in KEYS:
+            expect(land.active_bundle("staging", key) == first and land.certified("staging", key),
+                   "staging runs %s for %s, with a passing test record" % (first, key))
+            expect(land.active_bundle("prod", key) == first and land.certified("prod", key),
+                   "prod runs %s for %s, with a passing test record" % (first, key))
         play(land, "status.yml")
 
-        banner("4. Promote again without a new commit: nothing to do")
+        banner("4. Promote again without a new commit: nothing to do, one read per node")
         writes = land.writes()
         result = play(land, "promote.yml")
         counts = recap(result.output)
         expect(result.rc == 0 and counts and all(c["changed"] == 0 for c in counts.values()),
                "changed=0 for every host in the recap")
         expect(land.writes() == writes, "zero write requests on the three nodes")
+        expect(not [t for t in result.tasks if t["action"].endswith(WORK_MODULES) and t["status"] != "skipped"],
+               "no deploy, test or certify module started for the converged projects")
 
-        banner("5. A breaking change on dev: dataset customers (the recipe's input) is deleted, and committed")
-        sample_project.break_flow(land.client("dev"))
-        second = land.commit("CHURN: drop the customers dataset (oops)")
-        print("  new commit -> bundle %s" % second)
-        prod_digest = land.nodes["prod"].digest()
+        banner("5. A breaking change on dev: FRAUD's dataset customers (the recipe's input) is deleted, and committed")
+        sample_project.break_flow(land.client("dev"), OTHER)
+        second = land.commit("FRAUD: drop the customers dataset (oops)")
+        print("  new commit -> bundle %s (for both projects)" % second)
+        prod_fraud_writes = land.nodes["prod"].writes()
         result = play(land, "promote.yml", "--diff")
-        expect(result.rc != 0, "the promotion fails")
-        expect(land.active_bundle("staging") == first, "staging was rolled back to %s" % first)
+        expect(result.rc != 0, "the promotion reports the failure")
+        expect(land.active_bundle("staging", OTHER) == first, "staging's FRAUD was rolled back to %s" % first)
         expect(sample_project.SMOKE_SCENARIO in result.output and first in result.output,
                "the failure names the scenario that failed and the bundle restored")
-        expect(land.nodes["prod"].digest() == prod_digest, "prod untouched (state digest unchanged), still on %s"
-               % land.active_bundle("prod"))
+        expect(land.active_bundle("prod", OTHER) == first and not [
+            t for t in result.tasks if t["host"] == "prod-" + OTHER and t["action"].endswith(WORK_MODULES)
+            and t["status"] != "skipped"], "prod's FRAUD untouched (no module ran for it), still on %s" % first)
+        expect(land.active_bundle("prod", sample_project.PROJECT_KEY) == second
+               and land.nodes["prod"].writes() > prod_fraud_writes,
+               "CHURN, independent, passed staging and reached prod with %s" % second)
         play(land, "status.yml")
         show_commit_check(land, banner, expect, play)
 

@@ -23,9 +23,10 @@ from tests.support.collection import ROOT, ensure_collection_link
 from tests.support.promotion import ENVIRONMENTS, GIT_ENV, Landscape
 
 VENV_BIN = os.path.dirname(sys.executable)
-DEPLOY_TASKS = ("Import the bundle into CHURN", "Activate the bundle on CHURN")
-AUTOMATION_HOSTS = ("staging-automation", "prod-automation")
-ALL_HOSTS = ("dev-design",) + AUTOMATION_HOSTS
+# Projects are hosts (<env>-<PROJECT_KEY>, inventory plugin dataiku_gitops.dss.fleet).
+DEPLOY_TASKS = ("Import, remap and activate the bundle on CHURN", "Run the test scenarios of CHURN")
+AUTOMATION_HOSTS = ("staging-CHURN", "prod-CHURN")
+ALL_HOSTS = ("dev-CHURN",) + AUTOMATION_HOSTS
 
 
 def write_runner_file(path, data):
@@ -41,8 +42,8 @@ def awx_inventory_script(private_data_dir):
     cmd = [os.path.join(VENV_BIN, "ansible-inventory"), "--list", "--export"]
     for env in ENVIRONMENTS:
         cmd += ["-i", os.path.join(ROOT, "inventories", env)]
-    data = subprocess.run(cmd, check=True, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"),
-                          timeout=60).stdout
+    data = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=60, env=dict(
+        os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=ensure_collection_link())).stdout
     path = os.path.join(private_data_dir, "inventory", "hosts")
     os.makedirs(os.path.dirname(path))
     with open(path, "w", encoding="utf-8") as out:
@@ -133,7 +134,7 @@ def test_promotion_through_ansible_runner(tmp_path, landscape):
     assert not [e for e in events if e["event"] in ("runner_on_failed", "runner_on_unreachable")]
     stats = [e for e in events if e["event"] == "playbook_on_stats"][-1]["event_data"]
     assert set(stats["ok"]) == set(ALL_HOSTS)
-    assert stats["changed"].get("dev-design", 0) >= 1  # the export
+    assert stats["changed"].get("dev-CHURN", 0) >= 1  # the export
     assert all(stats["changed"].get(host, 0) >= 2 for host in AUTOMATION_HOSTS)
     assert not stats["failures"] and not stats["dark"]
     assert first.stats["changed"] == stats["changed"]

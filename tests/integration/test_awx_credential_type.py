@@ -74,6 +74,6 @@ def test_shipped_playbook_uses_the_credential_over_inventory_defaults(design_nod
     result = playbook(playbook=status_playbook, inventory=os.path.join(ROOT, "inventories", "dev"),
                       env=env, args=("-e", "@%s" % extra_file))
     assert result.rc == 0, result
-    reads = [t for t in result.tasks if t["action"].endswith("dataiku_bundle_info")]
+    reads = [t for t in result.tasks if t["action"].endswith(("dataiku_bundle_info", "dataiku_bundle_state_info"))]
     assert reads and all(t["status"] == "ok" for t in reads), result
     assert design_node.api_key not in result.output
