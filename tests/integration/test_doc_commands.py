@@ -174,3 +174,17 @@ def test_document_runs_as_written_on_the_inventory_nodes(document, tmp_path, ins
         env = reader_env(installed_home, dict(land.env(), DATAIKU_URL=dev.url, DATAIKU_API_KEY=dev.api_key))
         run_document(document, copy, env)
         assert land.leaked_keys() == []
+
+
+def test_reference_commands_of_the_docs_index_work_from_the_repository(tmp_path):
+    # docs/README.md: `ansible-doc dataiku_gitops.dss.<module>`, `ansible-doc -t role dataiku_gitops.dss.bundle_deploy`
+    index = read("docs/README.md")
+    spans = re.findall(r"`(ansible-doc [^`]+)`", index)
+    assert "ansible-doc dataiku_gitops.dss.<module>" in spans
+    modules = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")))
+    env = reader_env(tmp_path, {"PATH": os.path.join(VENV, "bin") + os.pathsep + os.environ.get("PATH", "")})
+    for span in spans:
+        for command in ([span.replace("<module>", m) for m in modules] if "<module>" in span else [span]):
+            proc = subprocess.run(command.split() + ["--json"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=120, check=False)
+            assert proc.returncode == 0 and "maintainers (@dataiku-gitops)" in proc.stdout, command + proc.stderr
