@@ -19,13 +19,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
 from tests.support import doc_commands
 from tests.support.collection import ROOT
 from tests.support.galaxy_build import build_collection, install_collection
-from tests.support.promotion import GIT_ENV, Landscape
+from tests.support.promotion import GIT_ENV, Landscape, port_is_free
 
 VENV = os.path.dirname(os.path.dirname(sys.executable))
 # The demo and these guides bind the inventories' fixed ports: one at a time (the demo is run under the same lock).
@@ -157,9 +158,20 @@ def run_document(document, copy, env):
     return output
 
 
+def wait_for_free_ports(text, timeout=300):
+    """The guide binds fixed ports; a `make demo` of someone else on this machine may hold them for a while."""
+    ports = sorted({int(p) for p in doc_commands.PORT.findall(text)})
+    deadline = time.time() + timeout
+    while [p for p in ports if not port_is_free(p)] and time.time() < deadline:
+        time.sleep(2)
+    busy = [p for p in ports if not port_is_free(p)]
+    assert not busy, "ports %s stayed in use for %d s: stop what holds them and re-run" % (busy, timeout)
+
+
 @pytest.mark.parametrize("document", [d for d in documents() if d in SELF_CONTAINED])
 def test_self_contained_guide_runs_as_written(document, tmp_path, installed_home):
     copy = fresh_copy(tmp_path / "clone")
+    wait_for_free_ports(read(document))
     output = run_document(document, copy, reader_env(installed_home, {}))
     assert "failed=0" in output and "FAILED!" not in output, output[-4000:]
 
