@@ -5,8 +5,9 @@ the collection link (`make venv`'s step); nothing else is prepared. Then each do
 in order, as a reader would type them, with no ANSIBLE_* variable set: the repository's ansible.cfg must find the
 collection. Guides that start their own nodes run as they are; the other documents describe work on the nodes of
 the shipped inventories, so they run against three emulator nodes seeded with the sample project (DSS_<ENV>_URL /
-DSS_<ENV>_API_KEY set, as the README says) after one promotion. `~` is a throw-away home in which the collection is
-installed from its Galaxy artifact, standing in for the README's `ansible-galaxy collection install`.
+DSS_<ENV>_API_KEY set, as the README says) after two promotions (so a rollback has a bundle to go back to).
+`~` is a throw-away home in which the collection is installed from its Galaxy artifact, standing in for the README's
+`ansible-galaxy collection install`.
 
 Commands that need a service this machine cannot offer are listed in SKIPPED with the reason; a listed command that
 no document contains any more fails the test, so the list stays exact.
@@ -51,6 +52,8 @@ SKIPPED = {
     ("docs/awx.md", "ansible-playbook playbooks/awx/configure.yml"): "needs an AWX controller",
     ("docs/awx.md", "DSS_DEV_URL=... DSS_DEV_API_KEY=..."): "placeholders for a real design node's URL and key",
     ("docs/promotion.md", "DSS_DEV_URL=... DSS_DEV_API_KEY=..."): "placeholders for a real design node's URL and key",
+    ("docs/rollback.md", "ansible-playbook -i inventories/prod playbooks/rollback.yml -e dss_rollback_to=g3f2a9c1d0e4b"):
+        "an example bundle id (a placeholder for one of yours)",
 }
 # Guides that start their own emulator nodes on the inventories' ports and seed them.
 SELF_CONTAINED = {"docs/getting-started.md"}
@@ -180,7 +183,9 @@ def test_self_contained_guide_runs_as_written(document, tmp_path, installed_home
 def test_document_runs_as_written_on_the_inventory_nodes(document, tmp_path, installed_home):
     copy = fresh_copy(tmp_path / "clone")
     with Landscape(tmp_path / "nodes") as land:
-        if document != "README.md":  # the guides start where the README's promotion ends
+        if document != "README.md":  # the guides start from promoted nodes with a history (two bundles)
+            assert land.run("promote.yml").rc == 0
+            land.commit("CHURN: a second version")
             assert land.run("promote.yml").rc == 0
         dev = land.nodes["dev"]
         env = reader_env(installed_home, dict(land.env(), DATAIKU_URL=dev.url, DATAIKU_API_KEY=dev.api_key))
