@@ -89,7 +89,7 @@ INTEGRATION_NEWEST := tests/integration/test_dataiku_project.py tests/integratio
 	tests/integration/test_dataiku_connection_remap.py tests/integration/test_dataiku_scenario_run.py \
 	tests/integration/test_promotion.py tests/integration/test_tls.py
 
-.PHONY: matrix matrix-venvs $(addprefix sanity-,$(MATRIX_MINORS)) $(addprefix units-,$(MATRIX_MINORS)) integration-newest
+.PHONY: matrix matrix-units matrix-venvs $(addprefix sanity-,$(MATRIX_MINORS)) $(addprefix units-,$(MATRIX_MINORS)) integration-newest
 
 .build/venv-%/.installed: tests/requirements/ansible-core-%.txt tests/requirements/common.txt tests/dss_emulator/requirements.txt
 	rm -rf .build/venv-$*
@@ -112,4 +112,6 @@ $(addprefix units-,$(MATRIX_MINORS)): units-%: .build/venv-%/.installed
 integration-newest: .build/venv-$(NEWEST)/.installed venv
 	.build/venv-$(NEWEST)/bin/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(INTEGRATION_NEWEST)
 
-matrix: $(addprefix sanity-,$(MATRIX_MINORS)) $(addprefix units-,$(MATRIX_MINORS)) integration-newest
+matrix-units: $(addprefix units-,$(MATRIX_MINORS))
+
+matrix: $(addprefix sanity-,$(MATRIX_MINORS)) matrix-units integration-newest

@@ -2,8 +2,9 @@
 
     python tests/dss_emulator --node-type design|automation|deployer --port PORT --data-dir DIR --api-key KEY
 
-(from an installed collection: python <collection path>/tests/dss_emulator ..., after
-pip install -r <collection path>/tests/dss_emulator/requirements.txt; see docs/emulator.md)
+(from an installed collection: python -B <collection path>/tests/dss_emulator ..., -B so that no bytecode is
+written into the collection, after pip install -r <collection path>/tests/dss_emulator/requirements.txt;
+see docs/emulator.md)
 
 Prints `listening on http://127.0.0.1:PORT` once it accepts connections; stops cleanly on SIGTERM/SIGINT.
 """
@@ -15,12 +16,7 @@ import signal
 import sys
 import threading
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-# Outside a git checkout this runs from an installed collection: write no __pycache__ next to its files, so that
-# `ansible-galaxy collection verify` and the collection's FILES.json still match.
-if not os.path.exists(os.path.join(HERE, os.pardir, os.pardir, ".git")):
-    sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from werkzeug.serving import make_server  # noqa: E402
 

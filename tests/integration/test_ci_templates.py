@@ -77,6 +77,8 @@ def github_context(land, workspace):
     for env, node in land.nodes.items():
         values["vars.DSS_%s_URL" % env.upper()] = node.url
         values["secrets.DSS_%s_API_KEY" % env.upper()] = node.api_key
+        # the plan's read-only keys: the emulator has no read-only users, the same key stands in
+        values["secrets.DSS_%s_PLAN_API_KEY" % env.upper()] = node.api_key
     return values
 
 
@@ -115,9 +117,10 @@ def test_github_actions_template(tmp_path, land, workspace):
     jobs = workflow["jobs"]
     assert "pull_request" in jobs["plan"]["if"] and "push" in jobs["promote-staging"]["if"]
     assert jobs["promote-prod"]["needs"] == "promote-staging" and jobs["promote-prod"]["environment"] == "prod"
-    # Pushes share one concurrency group and are never cancelled.
-    assert "'push' && 'dss-promotion'" in workflow["concurrency"]["group"]
-    assert "pull_request" in workflow["concurrency"]["cancel-in-progress"]
+    # One concurrency group per environment, deployments never cancelled; a newer plan replaces the older one.
+    assert [(jobs[j]["concurrency"]["group"], jobs[j]["concurrency"]["cancel-in-progress"])
+            for j in ("promote-staging", "promote-prod")] == [("dss-staging", False), ("dss-prod", False)]
+    assert jobs["plan"]["concurrency"]["cancel-in-progress"] is True
     assert workflow["defaults"]["run"]["shell"] == "bash"
 
     # The install step's collection link, then the plan: it lands in the job summary, nothing is written to the nodes.
@@ -183,7 +186,7 @@ def test_gitlab_ci_template(land, workspace):
     prod = pipeline["promote-prod"]
     assert prod["rules"][0]["when"] == "manual" and prod["allow_failure"] is False
     assert prod["needs"] == ["promote-staging"] and prod["environment"]["name"] == "prod"
-    assert prod["resource_group"] == pipeline["promote-staging"]["resource_group"]
+    assert (pipeline["promote-staging"]["resource_group"], prod["resource_group"]) == ("dss-staging", "dss-prod")
 
     # before_script's collection link, then the merge request plan: it is the job's artifact.
     rc, output = run_shell(install_lines(pipeline["default"]["before_script"]), base_env(land), workspace)

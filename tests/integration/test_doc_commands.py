@@ -5,8 +5,9 @@ the collection link (`make venv`'s step); nothing else is prepared. Then each do
 in order, as a reader would type them, with no ANSIBLE_* variable set: the repository's ansible.cfg must find the
 collection. Guides that start their own nodes run as they are; the other documents describe work on the nodes of
 the shipped inventories, so they run against three emulator nodes seeded with the sample project (DSS_<ENV>_URL /
-DSS_<ENV>_API_KEY set, as the README says) after one promotion. `~` is a throw-away home in which the collection is
-installed from its Galaxy artifact, standing in for the README's `ansible-galaxy collection install`.
+DSS_<ENV>_API_KEY set, as the README says) after two promotions (so a rollback has a bundle to go back to).
+`~` is a throw-away home in which the collection is installed from its Galaxy artifact, standing in for the README's
+`ansible-galaxy collection install`.
 
 Commands that need a service this machine cannot offer are listed in SKIPPED with the reason; a listed command that
 no document contains any more fails the test, so the list stays exact.
@@ -19,13 +20,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
 from tests.support import doc_commands
 from tests.support.collection import ROOT
 from tests.support.galaxy_build import build_collection, install_collection
-from tests.support.promotion import GIT_ENV, Landscape
+from tests.support.promotion import GIT_ENV, Landscape, port_is_free
 
 VENV = os.path.dirname(os.path.dirname(sys.executable))
 # The demo and these guides bind the inventories' fixed ports: one at a time (the demo is run under the same lock).
@@ -50,6 +52,8 @@ SKIPPED = {
     ("docs/awx.md", "ansible-playbook playbooks/awx/configure.yml"): "needs an AWX controller",
     ("docs/awx.md", "DSS_DEV_URL=... DSS_DEV_API_KEY=..."): "placeholders for a real design node's URL and key",
     ("docs/promotion.md", "DSS_DEV_URL=... DSS_DEV_API_KEY=..."): "placeholders for a real design node's URL and key",
+    ("docs/rollback.md", "ansible-playbook -i inventories/prod playbooks/rollback.yml -e dss_rollback_to=g3f2a9c1d0e4b"):
+        "an example bundle id (a placeholder for one of yours)",
 }
 # Guides that start their own emulator nodes on the inventories' ports and seed them.
 SELF_CONTAINED = {"docs/getting-started.md"}
@@ -157,9 +161,20 @@ def run_document(document, copy, env):
     return output
 
 
+def wait_for_free_ports(text, timeout=300):
+    """The guide binds fixed ports; a `make demo` of someone else on this machine may hold them for a while."""
+    ports = sorted({int(p) for p in doc_commands.PORT.findall(text)})
+    deadline = time.time() + timeout
+    while [p for p in ports if not port_is_free(p)] and time.time() < deadline:
+        time.sleep(2)
+    busy = [p for p in ports if not port_is_free(p)]
+    assert not busy, "ports %s stayed in use for %d s: stop what holds them and re-run" % (busy, timeout)
+
+
 @pytest.mark.parametrize("document", [d for d in documents() if d in SELF_CONTAINED])
 def test_self_contained_guide_runs_as_written(document, tmp_path, installed_home):
     copy = fresh_copy(tmp_path / "clone")
+    wait_for_free_ports(read(document))
     output = run_document(document, copy, reader_env(installed_home, {}))
     assert "failed=0" in output and "FAILED!" not in output, output[-4000:]
 
@@ -168,9 +183,25 @@ def test_self_contained_guide_runs_as_written(document, tmp_path, installed_home
 def test_document_runs_as_written_on_the_inventory_nodes(document, tmp_path, installed_home):
     copy = fresh_copy(tmp_path / "clone")
     with Landscape(tmp_path / "nodes") as land:
-        if document != "README.md":  # the guides start where the README's promotion ends
+        if document != "README.md":  # the guides start from promoted nodes with a history (two bundles)
+            assert land.run("promote.yml").rc == 0
+            land.commit("CHURN: a second version")
             assert land.run("promote.yml").rc == 0
         dev = land.nodes["dev"]
         env = reader_env(installed_home, dict(land.env(), DATAIKU_URL=dev.url, DATAIKU_API_KEY=dev.api_key))
         run_document(document, copy, env)
         assert land.leaked_keys() == []
+
+
+def test_reference_commands_of_the_docs_index_work_from_the_repository(tmp_path):
+    # docs/README.md: `ansible-doc dataiku_gitops.dss.<module>`, `ansible-doc -t role dataiku_gitops.dss.bundle_deploy`
+    index = read("docs/README.md")
+    spans = re.findall(r"`(ansible-doc [^`]+)`", index)
+    assert "ansible-doc dataiku_gitops.dss.<module>" in spans
+    modules = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")))
+    env = reader_env(tmp_path, {"PATH": os.path.join(VENV, "bin") + os.pathsep + os.environ.get("PATH", "")})
+    for span in spans:
+        for command in ([span.replace("<module>", m) for m in modules] if "<module>" in span else [span]):
+            proc = subprocess.run(command.split() + ["--json"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=120, check=False)
+            assert proc.returncode == 0 and "maintainers (@dataiku-gitops)" in proc.stdout, command + proc.stderr

@@ -1,7 +1,12 @@
 """The Galaxy artifact: what `ansible-galaxy collection build` ships, and that the installed copy works on its own."""
 
+import hashlib
 import os
+import subprocess
+import sys
 import tarfile
+
+import dataikuapi
 
 from tests.support.galaxy_build import build_collection, install_collection
 
@@ -43,3 +48,52 @@ def test_installed_collection_runs_without_the_repository(tmp_path, design_node,
     again = playbook(tasks=tasks, extra_vars=extra, env=env)
     assert again.rc == 0, again
     assert again.task("create")["status"] == "ok"
+
+
+def _files_and_digests(top):
+    found = {}
+    for dirpath, _dirs, files in os.walk(top):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as fh:
+                found[os.path.relpath(path, top)] = hashlib.sha256(fh.read()).hexdigest()
+    return found
+
+
+def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it(tmp_path):
+    collections = install_collection(build_collection(tmp_path / "dist"), tmp_path / "collections")
+    installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
+    with open(os.path.join(installed, "tests", "dss_emulator", "requirements.txt"), encoding="utf-8") as fh:
+        assert {line.split("==")[0] for line in fh if line.strip() and not line.startswith("#")} == {"flask", "werkzeug"}
+    before = _files_and_digests(installed)
+    # the documented command (docs/emulator.md): python -B <collection>/tests/dss_emulator ...
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    proc = subprocess.Popen([sys.executable, "-B", os.path.join(installed, "tests", "dss_emulator"), "--node-type", "design",
+                             "--port", "0", "--data-dir", str(tmp_path / "data"), "--api-key", "k"],
+                            cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip().split()[-1]
+        assert url.startswith("http://127.0.0.1:"), url
+        client = dataikuapi.DSSClient(url, "k")
+        client.create_project("FROM_INSTALLED", "From installed", "admin")
+        assert "FROM_INSTALLED" in client.list_project_keys()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+    assert _files_and_digests(installed) == before  # no __pycache__, no data, nothing changed
+    verify = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-galaxy"), "collection", "verify",
+                             "--offline", "-p", collections, "dataiku_gitops.dss"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert verify.returncode == 0 and "Successfully verified" in verify.stdout, verify.stdout + verify.stderr
+
+
+def test_make_inside_the_installed_collection_keeps_its_virtualenv_outside(tmp_path):
+    collections = install_collection(build_collection(tmp_path / "dist"), tmp_path / "collections")
+    installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
+    env = dict(os.environ, HOME=str(tmp_path / "home"))
+    env.pop("XDG_CACHE_HOME", None)
+    plan = subprocess.run(["make", "-n", "demo"], cwd=installed, env=env, capture_output=True, text=True,
+                          timeout=60, check=True).stdout
+    venv = os.path.join(str(tmp_path / "home"), ".cache", "dataiku_gitops.dss", "venv")
+    assert "-m venv %s" % venv in plan and "%s/bin/python tests/demo/demo.py" % venv in plan, plan
+    assert ".venv" not in plan, plan

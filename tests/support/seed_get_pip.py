@@ -13,7 +13,6 @@ import subprocess
 import sys
 
 
-
 def ansible_test_pip_version(default="24.2"):
     """The pip version the ansible-test of this Python's ansible-core bootstraps (each minor pins its own)."""
     try:

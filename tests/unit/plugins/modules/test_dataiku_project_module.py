@@ -7,6 +7,7 @@ import json
 import pytest
 from dataikuapi.utils import DataikuException
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module
 from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_project
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules import project_fakes
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.project_fakes import (
@@ -149,9 +150,13 @@ def test_api_key_is_never_in_the_result(fake_client, capsys):
 def test_env_fallback_for_connection(fake_client, capsys, monkeypatch):
     monkeypatch.setenv("DATAIKU_URL", "https://from-env.example.com/")
     monkeypatch.setenv("DATAIKU_API_KEY", API_KEY)
+    connected = []
+    # the client is made with the values from the environment (ansible-core 2.21 no longer returns `invocation`)
+    monkeypatch.setattr(dss_module.DssModule, "make_client",
+                        lambda self, url, api_key, *args, **kwargs: connected.append((url, api_key)) or fake_client)
     result = run_module(dataiku_project.main, capsys, connection=False, project_key="P", state="absent")
     assert result["changed"] is False, result
-    assert result["invocation"]["module_args"]["url"] == "https://from-env.example.com/"
+    assert connected == [("https://from-env.example.com", API_KEY)]
 
 
 def test_missing_connection_options_fail(fake_client, capsys):
