@@ -1,6 +1,6 @@
 """Project Deployer deployments through the official client, with a real automation node behind the
 infrastructure: create, update (a future the client polls), health, update history, rollback, Govern policies,
-tests, and failed updates (missing connection, unreachable node) (dss-api.md §8.2, §12)."""
+tests, and failed updates (missing connection, unreachable node)."""
 
 import pytest
 

@@ -1,5 +1,5 @@
 """Project Deployer through the official client: node types, publishing from a design node, published projects and
-their bundles (list, settings, download, upload, delete), stages and infrastructures (dss-api.md §12)."""
+their bundles (list, settings, download, upload, delete), stages and infrastructures."""
 
 import io
 import zipfile

@@ -1,4 +1,4 @@
-"""The Project Deployer (dss-api.md §12, dataikuapi.dss.projectdeployer): publishing from a design node, published
+"""The Project Deployer (client: dataikuapi/dss/projectdeployer.py): publishing from a design node, published
 projects and bundles, stages, infrastructures, deployments, updates, tests and Govern status.
 
 Served by a design node (local deployer) and by a node started with --node-type deployer; an automation node

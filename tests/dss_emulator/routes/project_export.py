@@ -1,4 +1,4 @@
-"""Project export (dss-api.md §6 neighbourhood): POST /projects/K/export, what `DSSProject.get_export_stream()` and
+"""Project export (client: dataikuapi/dss/project.py): POST /projects/K/export, what `DSSProject.get_export_stream()` and
 `export_to_file()` call with their options dict as the body. The answer is a zip of the project's configuration
 in the bundle layout (bundle_archive.py) whose manifest has no bundleId, plus the data of the datasets the options
 select (dataset_data.export_data). Nothing is stored: an export is a read."""

@@ -1,4 +1,4 @@
-"""Project git (dss-api.md §16, dataikuapi DSSProjectGit): status, remotes, branches, tags, fetch/pull/push, log,
+"""Project git (client: DSSProjectGit in dataikuapi/dss/project.py): status, remotes, branches, tags, fetch/pull/push, log,
 diff, commit, revert and reset on the project's real repository (project_git.py).
 
 Every operation holds the store transaction, so the repository and the store move together; operations that change

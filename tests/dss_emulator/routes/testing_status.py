@@ -1,4 +1,4 @@
-"""Per-bundle testing status and last test-scenario runs report (dss-api.md §11), from the runs' records.
+"""Per-bundle testing status and last test-scenario runs report (client: DSSProject.get_testing_status in dataikuapi/dss/project.py), from the runs' records.
 
 `bundleId` absent: the active bundle (on a design node, runs made with no bundle active). An unknown bundle id
 has no runs, so it answers an empty status rather than an error [INF].
