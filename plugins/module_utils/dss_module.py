@@ -88,7 +88,9 @@ def project_summary(client, project_key):
     dataikuapi's DataikuException carries no HTTP status, so the request is sent on the client's session to read
     the status itself. Thread-safe (no module call): bulk reads use it from worker threads.
     """
-    response = client._session.request("GET", "%s/dip/publicapi/projects/%s/" % (client.host, project_key))
+    # verify passed explicitly, as dataikuapi does: requests lets REQUESTS_CA_BUNDLE override a session's verify.
+    response = client._session.request("GET", "%s/dip/publicapi/projects/%s/" % (client.host, project_key),
+                                       verify=client._session.verify)
     if _is_dss_not_found(response):
         return None
     handle_http_exception(response)

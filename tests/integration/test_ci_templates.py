@@ -135,8 +135,8 @@ def test_github_actions_template(tmp_path, land, workspace):
     assert land.digests() == digests
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("## DSS promotion plan")
-    for host in ("staging-automation", "prod-automation"):
-        assert re.search(r"^\| %s \| Import the bundle into CHURN \|$" % host, text, re.M), text[:3000]
+    for host in ("staging-CHURN", "prod-CHURN"):
+        assert re.search(r"^\| %s \| Import, remap and activate the bundle on CHURN \|$" % host, text, re.M), text[:3000]
         assert re.search(r"^%s\s+: ok=\d+\s+changed=[1-9]" % host, text, re.M), text[:3000]
     assert "Full plan with diffs" in text and "PLAY RECAP" in text
     assert not leaked(land, text, output)
@@ -147,7 +147,7 @@ def test_github_actions_template(tmp_path, land, workspace):
                                  DSS_PROD_API_KEY="not-the-prod-key")
     assert rc != 0, output[-2000:]
     text = failed_summary.read_text(encoding="utf-8")
-    assert "The plan failed" in text and re.search(r"^    fatal: \[prod-automation\]", text, re.M), text[:3000]
+    assert "The plan failed" in text and re.search(r"^    fatal: \[prod-CHURN\]", text, re.M), text[:3000]
     assert not leaked(land, text, output)
 
     # Push to main: staging, then prod with the same bundle (the id the staging job derived from the commit).
@@ -198,7 +198,7 @@ def test_gitlab_ci_template(land, workspace):
     artifact = os.path.join(workspace, pipeline["plan"]["artifacts"]["paths"][0])
     with open(artifact, encoding="utf-8") as fh:
         plan = fh.read()
-    assert "PLAY RECAP" in plan and re.search(r"^changed: \[prod-automation\]", plan, re.M)
+    assert "PLAY RECAP" in plan and re.search(r"^changed: \[prod-CHURN\]", plan, re.M)
     assert not leaked(land, plan, output)
 
     # Default branch: staging, then the manual prod job.
