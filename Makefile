@@ -1,6 +1,7 @@
 # dataiku_gitops.dss — everything runs from a local virtualenv created from pinned requirements.
 #   make demo   start local emulator nodes and run the main job against them
 #   make test   the whole suite (sanity, lint, unit, emulator fidelity, integration through ansible-playbook, molecule)
+#   make test-guides   every guide of docs/ run as written (CI runs it after make test)
 SHELL := /bin/bash
 PYTHON ?= python3
 # A clone keeps its virtualenv in .venv. An installed collection (no .git) must stay byte-identical to what
@@ -18,7 +19,7 @@ STAMP := $(VENV)/.installed
 COLLECTION_COPY := $(or $(TMPDIR),/tmp)/dataiku_gitops_dss-sanity/ansible_collections/dataiku_gitops/dss
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test sanity units emulator-tests integration lint demo bench clean
+.PHONY: help venv test test-guides sanity units emulator-tests integration lint demo bench clean
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -59,7 +60,11 @@ lint: venv
 		$(BIN)/ansible-lint --offline --profile production
 
 test: venv sanity lint
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit tests/emulator tests/integration tests/benchmarks
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) -m "not guides" tests/unit tests/emulator tests/integration tests/benchmarks
+
+# Every guide of docs/ run as written against fresh emulator nodes (a few promotions each); CI runs it after make test.
+test-guides: venv
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) -m guides tests/integration/test_doc_commands.py
 
 demo: venv
 	$(BIN)/python tests/demo/demo.py
