@@ -62,7 +62,8 @@ notes:
     (a string or C({env: VARIABLE, default: URL})), C(api_key), C(validate_certs) (default V(true)), C(ca_path),
     C(route) (V(direct) or V(deployer), default V(direct)), C(deployer) (a mapping for the deployer route) and
     C(environment_objects), C(certified_on): the automation environment that must have certified a bundle before
-    this one receives it, by default the previous automation environment, null for none) and C(projects) (key -> C(tests), C(route), C(deployer) and C(environments): name ->
+    this one receives it, by default the previous automation environment, null for none) and C(projects) (key ->
+    C(tests), C(route), C(deployer) and C(environments): name ->
     C(connections), C(code_envs), C(tests), C(route), C(deployer)). Exactly one environment is of type design."
   - Every project gets a host in every selected environment; project-level settings are merged under the
     environment-level ones (C(deployer)) or over the defaults (C(tests)).

@@ -45,9 +45,9 @@ def test_rows_sorted_by_project_then_environment_order_and_aligned():
 
 
 def test_bulk_reads_looped_over_environments_expand_to_rows():
-    reads = [{"item": "prod", "node_type": "AUTOMATION", "projects": {
-                 "CHURN": {"exists": True, "active_bundle_id": "b1", "certified": True, "bundle_ids": ["b1"]},
-                 "ALPHA": {"exists": False}}},
+    prod = {"CHURN": {"exists": True, "active_bundle_id": "b1", "certified": True, "bundle_ids": ["b1"]},
+            "ALPHA": {"exists": False}}
+    reads = [{"item": "prod", "node_type": "AUTOMATION", "projects": prod},
              {"item": "dev", "node_type": "DESIGN", "projects": {"CHURN": {"exists": True, "bundle_ids": ["b1"]}}}]
     lines = status_table(reads)
     assert [line.split()[:3] for line in lines[1:]] == [["ALPHA", "prod", "not"], ["CHURN", "dev", "b1"],
