@@ -51,7 +51,6 @@ SKIPPED = {
     ("docs/awx.md", "export DSS_DEV_URL=..."): "needs an AWX controller",
     ("docs/awx.md", "ansible-playbook playbooks/awx/configure.yml"): "needs an AWX controller",
     ("docs/awx.md", "DSS_DEV_URL=... DSS_DEV_API_KEY=..."): "placeholders for a real design node's URL and key",
-    ("docs/promotion.md", "DSS_DEV_URL=... DSS_DEV_API_KEY=..."): "placeholders for a real design node's URL and key",
     ("docs/rollback.md", "ansible-playbook -i inventories/prod playbooks/rollback.yml -e dss_rollback_to=g3f2a9c1d0e4b"):
         "an example bundle id (a placeholder for one of yours)",
 }

@@ -91,7 +91,15 @@ def test_promotion_rerun_new_commit_rollback_and_status(land):
     assert [t for t in real.tasks if t["action"].endswith(WORK_MODULES) and t["status"] != "skipped"] == []
     requests = land.requests()
     assert land.run("status.yml").rc == 0
-    assert noop_requests == {env: count - requests[env] for env, count in land.requests().items()}
+    status_requests = {env: count - requests[env] for env, count in land.requests().items()}
+    # Automation nodes: exactly the bulk read. The design node also answers the reads of the design commit check
+    # (dataiku_project_commit, roles/bundle_export/tasks/commit.yml), the one module a converged project starts:
+    # whether the design project still holds the commit being promoted is read on every run.
+    assert {env: noop_requests[env] for env in ("staging", "prod")} == {
+        env: status_requests[env] for env in ("staging", "prod")}
+    started = [t["action"] for t in real.tasks if t["action"].startswith("dataiku_gitops.") and t["status"] != "skipped"]
+    assert set(started) <= {"dataiku_gitops.dss.dataiku_bundle_state_info", "dataiku_gitops.dss.dataiku_project_commit"}
+    assert noop_requests["dev"] > status_requests["dev"]
     assert plan_mismatches(land.run("promote.yml", check=True, diff=True), real) == []
 
     # A new commit (with a change on dev) is a new bundle, promoted everywhere.
