@@ -18,6 +18,8 @@ class _Response:
 
 
 class _Session:
+    verify = True  # what project_summary passes on, as dataikuapi does
+
     def __init__(self, response):
         self.response = response
         self.sent = []

@@ -48,6 +48,8 @@ class _Project:
 
 
 class _Session:
+    verify = True  # what project_summary passes on, as dataikuapi does
+
     def __init__(self, client):
         self.client = client
 
