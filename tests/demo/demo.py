@@ -18,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
 from tests.demo.commit_check import show_commit_check  # noqa: E402
+from tests.demo.deployer_demo import run_deployer_demo  # noqa: E402
 from tests.support import sample_project  # noqa: E402
 from tests.support.promotion import Landscape, recap  # noqa: E402
 
@@ -113,6 +114,8 @@ def main():
 
         expect(not land.leaked_keys(), "no API key in any output")
         banner("6. Stopping the nodes")
+    # The Project Deployer route on nodes of its own: a bundle refused by Govern on prod, then signed off and deployed.
+    run_deployer_demo(banner, expect)
     elapsed = time.time() - started
     if FAILURES:
         print("\n\033[31;1mdemo FAILED (%d expectation(s) not met, %.0f s):\033[0m" % (len(FAILURES), elapsed))
