@@ -19,7 +19,7 @@ STAMP := $(VENV)/.installed
 COLLECTION_COPY := $(or $(TMPDIR),/tmp)/dataiku_gitops_dss-sanity/ansible_collections/dataiku_gitops/dss
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test test-guides sanity units emulator-tests integration lint demo bench clean
+.PHONY: help venv test suite logged-sanity logged-lint test-guides sanity units emulator-tests integration lint demo bench clean
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -59,8 +59,20 @@ lint: venv
 	ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/.build/collections" PATH="$(CURDIR)/$(BIN):$$PATH" \
 		$(BIN)/ansible-lint --offline --profile production
 
-test: venv sanity lint
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) -m "not guides" tests/unit tests/emulator tests/integration tests/benchmarks
+# Sanity and ansible-lint are mostly single-threaded: they run beside the pytest suite rather than before it, which
+# keeps both cores busy. Their output goes to .build/<part>.log, printed whole when the part ends; any failure fails
+# the target.
+test: venv
+	$(MAKE) --no-print-directory -j3 suite logged-sanity logged-lint
+
+logged-sanity logged-lint: logged-%: venv
+	@mkdir -p .build; $(MAKE) --no-print-directory $* > .build/$*.log 2>&1; rc=$$?; \
+		echo; echo "==== make $* (exit $$rc) ===="; cat .build/$*.log; exit $$rc
+
+# worksteal: the long integration files would otherwise leave one worker idle at the end.
+suite: venv
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal -m "not guides" \
+		tests/unit tests/emulator tests/integration tests/benchmarks
 
 # Every guide of docs/ run as written against fresh emulator nodes (a few promotions each); CI runs it after make test.
 test-guides: venv
