@@ -2,6 +2,7 @@
 #   make demo   start local emulator nodes and run the main job against them
 #   make test   the whole suite (sanity, lint, unit, emulator fidelity, integration through ansible-playbook, molecule)
 #   make test-guides   every guide of docs/ run as written (CI runs it after make test)
+#   make docsite-guides   regenerate the docsite pages of the guides (docs/docsite/rst) after editing docs/*.md
 SHELL := /bin/bash
 PYTHON ?= python3
 # A clone keeps its virtualenv in .venv. An installed collection (no .git) must stay byte-identical to what
@@ -19,7 +20,7 @@ STAMP := $(VENV)/.installed
 COLLECTION_COPY := $(or $(TMPDIR),/tmp)/dataiku_gitops_dss-sanity/ansible_collections/dataiku_gitops/dss
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test test-guides sanity units emulator-tests integration lint demo bench clean
+.PHONY: help venv test test-guides docsite-guides sanity units emulator-tests integration lint demo bench clean
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -65,6 +66,10 @@ test: venv sanity lint
 # Every guide of docs/ run as written against fresh emulator nodes (a few promotions each); CI runs it after make test.
 test-guides: venv
 	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) -m guides tests/integration/test_doc_commands.py
+
+# The Markdown guides are the source; antsibull-docs reads the reStructuredText pages generated from them.
+docsite-guides: venv
+	$(BIN)/python tests/support/guide_pages.py
 
 demo: venv
 	$(BIN)/python tests/demo/demo.py
