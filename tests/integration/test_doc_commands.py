@@ -59,8 +59,8 @@ SKIPPED = {
     ("docs/rollback.md", "ansible-playbook -i inventories/prod playbooks/rollback.yml -e dss_rollback_to=g3f2a9c1d0e4b"):
         "an example bundle id (a placeholder for one of yours)",
     ("docs/project-git.md", "ansible-playbook -i inventories/dev -i inventories/staging playbooks/promote.yml \\\n"
-                            "    -e dss_commit=3f2a9c1b"): "an example commit (a placeholder for the one a pull "
-                                                          "request merged on the project's remote)",
+                            "    -e dss_commit=3f2a9c1b"):
+        "an example commit (a placeholder for the one a pull request merged on the project's remote)",
 }
 # Guides that need no inventory nodes: they start their own emulator nodes (getting-started seeds them on the
 # inventories' ports), or use none.

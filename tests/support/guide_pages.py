@@ -84,8 +84,8 @@ class Page:
         if kind == "heading":
             level = int(node.tag[1])
             title = re.sub(r"^(\d+)\.", r"\1\\.", self.inline(node.children[0]))  # not a list item
-            label = "" if level == 1 else ".. _%s%s.%s:\n\n" % (LABEL_PREFIX, page_name(self.guide),
-                                                                 self.anchor(node.children[0].content))
+            anchor = self.anchor(node.children[0].content)
+            label = "" if level == 1 else ".. _%s%s.%s:\n\n" % (LABEL_PREFIX, page_name(self.guide), anchor)
             return "%s%s\n%s" % (label, title, UNDERLINES[level] * len(title))
         if kind == "paragraph":
             return self.inline(node.children[0])
@@ -146,7 +146,7 @@ class Page:
             if any(child.type != "text" for child in node.children):  # RST does not nest inline markup
                 return self.children_parts(node)
             mark = "**" if kind == "strong" else "*"
-            return [(True, mark + "".join(text for _, text in self.children_parts(node)) + mark)]
+            return [(True, mark + "".join(part[1] for part in self.children_parts(node)) + mark)]
         if kind == "link":
             text = "".join(child.content for child in node.children).replace("`", "")
             return [(True, self.link(text, node.attrs["href"]))]
@@ -158,7 +158,7 @@ class Page:
     def link(self, text, href):
         if re.match(r"^[a-z]+://", href):
             return "`%s <%s>`__" % (text, href)
-        path, _, anchor = href.partition("#")
+        path, anchor = (href.split("#", 1) + [""])[:2]
         target = posixpath.normpath(posixpath.join("docs", path)) + ("/" if path.endswith("/") else "")
         guide = target[len("docs/"):-3] if target.startswith("docs/") and target.endswith(".md") else None
         if guide in guides():
