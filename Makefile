@@ -1,7 +1,8 @@
 # dataiku_gitops.dss — everything runs from a local virtualenv created from pinned requirements.
 #   make demo   start local emulator nodes and run the main job against them
 #   make test   the whole suite (sanity, lint, unit, emulator fidelity, integration through ansible-playbook, molecule)
-#   make test-guides   every guide of docs/ run as written (CI runs it after make test)
+#   make test-guides   every guide of docs/ run as written (before a release: too long for CI's budget)
+#   make docsite-guides   regenerate the docsite pages of the guides (docs/docsite/rst) after editing docs/*.md
 SHELL := /bin/bash
 PYTHON ?= python3
 # A clone keeps its virtualenv in .venv. An installed collection (no .git) must stay byte-identical to what
@@ -19,7 +20,7 @@ STAMP := $(VENV)/.installed
 COLLECTION_COPY := $(or $(TMPDIR),/tmp)/dataiku_gitops_dss-sanity/ansible_collections/dataiku_gitops/dss
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test suite logged-sanity logged-lint test-guides sanity units emulator-tests integration lint demo bench clean
+.PHONY: help venv test suite logged-sanity logged-lint test-guides docsite-guides sanity units emulator-tests integration lint demo bench clean
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -74,9 +75,14 @@ suite: venv
 	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal -m "not guides" \
 		tests/unit tests/emulator tests/integration tests/benchmarks
 
-# Every guide of docs/ run as written against fresh emulator nodes (a few promotions each); CI runs it after make test.
+# Every guide of docs/ run as written against fresh emulator nodes (a few promotions each); about 15 min
+# on 2 cores, so CI does not run it: run it before a release or after editing a guide.
 test-guides: venv
 	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) -m guides tests/integration/test_doc_commands.py
+
+# The Markdown guides are the source; antsibull-docs reads the reStructuredText pages generated from them.
+docsite-guides: venv
+	$(BIN)/python tests/support/guide_pages.py
 
 demo: venv
 	$(BIN)/python tests/demo/demo.py

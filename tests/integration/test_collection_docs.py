@@ -1,5 +1,6 @@
-"""Reference docs: antsibull-docs lints the collection clean, renders a page per module, role and guide, and the
-docsite that `antsibull-docs sphinx-init` scaffolds builds to HTML."""
+"""Reference docs: antsibull-docs lints the collection clean, renders a page per module, role and guide, the guides'
+pages are what the Markdown guides generate, and the docsite that `antsibull-docs sphinx-init` scaffolds builds to
+HTML."""
 
 import glob
 import re
@@ -9,6 +10,7 @@ import sys
 
 import yaml
 
+from tests.support import guide_pages
 from tests.support.collection import COLLECTIONS_ROOT, ROOT, ensure_collection_link
 
 ANTSIBULL_DOCS = os.path.join(os.path.dirname(sys.executable), "antsibull-docs")
@@ -18,7 +20,8 @@ def _run(cmd, cwd):
     ensure_collection_link()
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT,
                PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    # generous: a guard against a hang only (on a loaded machine the lint and the HTML build take minutes)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout + proc.stderr
 
@@ -48,9 +51,36 @@ def test_docsite_has_a_page_per_module_role_and_guide(tmp_path):
     for guide in guides:
         assert (pages / "docsite" / ("%s.rst" % guide)).is_file(), guide
     index = (pages / "index.rst").read_text()
-    assert "docsite/guide_awx" in index and "Report an issue" in index
+    assert "docsite/guide_getting_started" in index and "Report an issue" in index
     # the env fallbacks the AWX credential type relies on are documented on the module pages
     assert "DATAIKU_API_KEY" in (pages / "dataiku_project_info_module.rst").read_text()
+
+
+def test_guide_pages_are_generated_from_the_markdown_guides():
+    # one source: each docs/<name>.md has its page, exactly as `make docsite-guides` writes it, and no other page
+    expected = guide_pages.pages()
+    on_disk = glob.glob(os.path.join(guide_pages.PAGES, "*.rst"))
+    assert sorted(on_disk) == sorted(expected), "run `make docsite-guides`"
+    stale = [os.path.relpath(path, ROOT) for path, content in expected.items()
+             if open(path, encoding="utf-8").read() != content]
+    assert stale == [], "pages not generated from their guide (edit the .md, run `make docsite-guides`): %s" % stale
+
+
+def test_every_guide_page_is_in_the_docsite_index_once():
+    with open(os.path.join(ROOT, "docs", "docsite", "extra-docs.yml"), encoding="utf-8") as fh:
+        extra = yaml.safe_load(fh)
+    listed = [doc for section in extra["sections"] for doc in section["toctree"]]
+    assert sorted(listed) == sorted(guide_pages.page_name(g) for g in guide_pages.guides())
+
+
+def test_guide_links_become_docsite_references():
+    page = guide_pages.Page("getting-started").render()
+    # a bare file name links the page by its title, a link to a section its label, a file on GitHub
+    assert ":ref:`%sguide_emulator`" % guide_pages.LABEL_PREFIX in page
+    assert ".. _%sguide_getting_started.start-three-nodes:" % guide_pages.LABEL_PREFIX in page
+    assert "<https://github.com/dataiku-gitops/dss/tree/main/docs/ci>`__" in page
+    rollback = guide_pages.Page("troubleshooting").render()
+    assert "%sguide_rollback.first-deployment>`" % guide_pages.LABEL_PREFIX in rollback
 
 
 # Only warnings caused by the missing network are tolerated: intersphinx cannot fetch the Python, Jinja and Ansible

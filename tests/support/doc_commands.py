@@ -2,8 +2,13 @@
 
 A reader runs a guide's commands in one shell, top to bottom, so a document becomes one script: exports and
 `source` carry over, `&` starts a background job that a later `kill %1` stops. Commands are read from ```bash
-(or sh/shell) blocks and from the `$ ` lines of ```console blocks; a backslash continues a command on the next
-line and a heredoc belongs to the command that opens it.
+(or sh/shell) blocks and from the `$ ` lines of ```console blocks (with the lines a backslash continues them on); a
+backslash continues a command on the next line and a heredoc belongs to the command that opens it.
+
+One command is not run as written: a DSS emulator node started in the foreground (`python tests/dss_emulator ...
+--port N`) serves until Ctrl-C, so a reader watches it print `listening on` and types the next commands in another
+terminal. The script starts it in the background instead and waits until port N accepts connections; the harness
+stops every node the script started when it ends.
 """
 
 import re
@@ -11,8 +16,8 @@ import shlex
 
 FENCE = re.compile(r"^```(bash|sh|shell|console)[ \t]*\n(.*?)^```", re.S | re.M)
 HEREDOC = re.compile(r"<<-?\s*'?\"?(\w+)'?\"?")
-# A command that starts a DSS emulator node and serves until it is stopped.
-EMULATOR_SERVER = re.compile(r"^(?!pip )\S*python\S*\s+\S*tests/dss_emulator(\s|$)")
+# A command that starts a DSS emulator node and serves until it is stopped (interpreter options such as -B allowed).
+EMULATOR_SERVER = re.compile(r"^(?!pip )\S*python\S*(\s+-[A-Za-z]+)*\s+\S*tests/dss_emulator(\s|$)")
 PORT = re.compile(r"--port[ =](\d+)")
 # Printed before each command, so that the output says which one ran last.
 MARK = "@@doc-command@@ "
@@ -25,9 +30,20 @@ def blocks(text):
     for match in FENCE.finditer(text):
         body = match.group(2)
         if match.group(1) == "console":
-            body = "".join(line[2:] + "\n" for line in body.splitlines() if line.startswith("$ "))
+            body = console_input(body)
         found.append(body)
     return found
+
+
+def console_input(body):
+    """The typed lines of a console block: the `$ ` lines and the lines a backslash continues them on (the rest is
+    output)."""
+    typed, continued = [], False
+    for line in body.splitlines():
+        if line.startswith("$ ") or continued:
+            typed.append((line[2:] if line.startswith("$ ") and not continued else line) + "\n")
+            continued = line.endswith("\\")
+    return "".join(typed)
 
 
 def commands(block):

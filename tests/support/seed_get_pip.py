@@ -4,7 +4,8 @@ ansible-core minor bootstraps its own pip version.
 
 ansible-test runs ~/.ansible/test/cache/get_pip_<ver>.py with pip-install style arguments. The stand-in written
 here installs pip from a pip wheel downloaded from the package index into .cache/pip-wheel. An existing cache file
-(for example a real get-pip script) is left alone."""
+(for example a real get-pip script) is left alone, unless it is a stand-in whose wheel is gone (written from another
+checkout since deleted): that one is written again."""
 
 import glob
 import os
@@ -42,8 +43,17 @@ sys.exit(subprocess.call([sys.executable, os.path.join(WHEEL, "pip"), "install",
 '''
 
 
+def usable_cache():
+    """An existing cache file that still works: a real get-pip script, or a stand-in whose wheel exists."""
+    if not os.path.exists(CACHE):
+        return False
+    with open(CACHE, encoding="utf-8") as fh:
+        match = re.search(r"^WHEEL = (.+)$", fh.read(), re.M)
+    return match is None or os.path.exists(match.group(1).strip("'\""))
+
+
 def main():
-    if os.path.exists(CACHE):
+    if usable_cache():
         print("ansible-test get-pip cache present: %s" % CACHE)
         return 0
     wheels = glob.glob(os.path.join(WHEEL_DIR, "pip-%s-*.whl" % PIP_VERSION))
