@@ -190,3 +190,11 @@ def test_long_histories_make_short_default_notes():
     out = rn.changes_between(history(linear(80)), ("prev", [sha(0)]), ("new", [None]))
     notes = rn.default_release_notes(out)
     assert notes.count("\n- ") == rn.NOTES_COMMITS + 1 and notes.endswith("- ... (more commits)")
+
+
+def test_the_walk_stops_at_the_scan_limit(monkeypatch):
+    monkeypatch.setattr(rn, "MAX_SCAN", 20)
+    git = linear(100)
+    out = rn.changes_between(history(git), ("old", [sha(5)]), ("new", [sha(99)]))
+    assert out["direction"] == "diverged" and "within the 20 commits" in out["note"] and out["commits"] == []
+    assert sum(1 for c in git.calls if c[0] == "log") == 2  # one walk each way, each stopped by the limit
