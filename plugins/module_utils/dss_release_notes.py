@@ -100,16 +100,16 @@ class History:
         return list(answer.get("entries") or []), answer.get("nextCommit")
 
     def first_page(self, hints, count):
-        """(hint, first log page, nextCommit) from the first hint that is a commit of the project (``None`` as a
-        hint is HEAD), else (None, None, None)."""
+        """(first log page, nextCommit) from the first hint that is a commit of the project (``None`` as a hint is
+        HEAD), else (None, None)."""
         for hint in hints:
             try:
                 entries, next_commit = self.page(hint, count)
             except DataikuException:
                 continue  # DSS answers a start commit it does not hold with an error
             if entries and (hint is None or (entries[0].get("commit") or "").lower().startswith(hint)):
-                return hint, entries, next_commit
-        return None, None, None
+                return entries, next_commit
+        return None, None
 
     def walk_until(self, entries, next_commit, stop_hints):
         """Walk the log from a first page: (entries before the stop commit, the stop entry or None), scanning at most
@@ -144,55 +144,62 @@ def _list(out, commits):
     out["truncated"] = out["truncated"] or len(commits) > MAX_COMMITS
 
 
-def changes_between(history, old, new):
-    """The changes from bundle ``old`` to bundle ``new``, each ``(bundle_id, hints)``; ``old`` None when the target
-    has no bundle yet; ``new`` hints ``[None]`` for the project's HEAD. Never raises for a read that fails."""
-    key = history.key
-    out = empty(key, old[0] if old else None, new[0])
-    try:
-        _hint, first, next_commit = history.first_page(new[1], MAX_COMMITS + 1)
-        if first is None:
-            out["note"] = _unmapped(new[0], new[1], key)
-            return out
-        out["to_commit"] = first[0]["commit"]
-        if old is None:
-            _list(out, first)
-            out["truncated"] = out["truncated"] or bool(next_commit)
-            out["note"] = "No bundle is active on the target yet: the commits are the history up to %s." % (
-                out["to_commit"][:12])
-            return out
-        if not old[1]:
-            out["note"] = _unmapped(old[0], old[1], key)
-            return out
-        seen, stop = history.walk_until(first, next_commit, old[1])
+def _first_page(history, bundle, out):
+    """(first log page, nextCommit) from the commit ``bundle`` = (id, hints) names; None (and the note) when none."""
+    entries, next_commit = history.first_page(bundle[1], MAX_COMMITS + 1)
+    if entries is None:
+        out["note"] = _unmapped(bundle[0], bundle[1], history.key)
+        return None
+    return entries, next_commit
+
+
+def _fill(history, old, new, out):
+    start = _first_page(history, new, out)
+    if start is None:
+        return
+    first, next_commit = start
+    out["to_commit"] = first[0]["commit"]
+    if old is None:
+        _list(out, first)
+        out["truncated"] = out["truncated"] or bool(next_commit)
+        out["note"] = "No earlier bundle to compare with: the commits are the history up to %s." % out["to_commit"][:12]
+        return
+    seen, stop = history.walk_until(first, next_commit, old[1]) if old[1] else ([], None)
+    if stop is not None:
+        out.update(from_commit=stop["commit"], direction="same" if not seen else "forward")
+        _list(out, seen)
+    else:
+        back = _first_page(history, old, out)
+        if back is None:
+            return
+        out["from_commit"] = back[0][0]["commit"]
+        seen, stop = history.walk_until(back[0], back[1], [out["to_commit"].lower()])
         if stop is not None:
-            out.update(from_commit=stop["commit"], direction="same" if not seen else "forward")
+            out["direction"] = "backward"  # a roll-back: the commits listed are the ones the target loses
             _list(out, seen)
         else:
-            _hint, back, back_next = history.first_page(old[1], MAX_COMMITS + 1)
-            if back is None:
-                out["note"] = _unmapped(old[0], old[1], key)
-                return out
-            out["from_commit"] = back[0]["commit"]
-            seen, stop = history.walk_until(back, back_next, [out["to_commit"].lower()])
-            if stop is not None:
-                out["direction"] = "backward"  # a roll-back: the commits listed are the ones the target loses
-                _list(out, seen)
-            else:
-                out["direction"] = "diverged"
-                out["note"] = ("Neither %s nor %s is within the %d commits before the other: only the files changed "
-                               "are listed." % (out["from_commit"][:12], out["to_commit"][:12], MAX_SCAN))
-        if out["direction"] != "same":
-            answer = history.diff(out["from_commit"], out["to_commit"])
-            files = [file_entry(e) for e in answer.get("entries") or [] if isinstance(e, dict)]
-            out["files"] = files[:MAX_FILES]
-            out["truncated"] = out["truncated"] or len(files) > MAX_FILES
-            out.update(added_lines=answer.get("addedLines"), removed_lines=answer.get("removedLines"))
+            out["direction"] = "diverged"
+            out["note"] = ("Neither %s nor %s is within the %d commits before the other: only the files changed are "
+                           "listed." % (out["from_commit"][:12], out["to_commit"][:12], MAX_SCAN))
+    if out["direction"] != "same":
+        answer = history.diff(out["from_commit"], out["to_commit"])
+        files = [file_entry(e) for e in answer.get("entries") or [] if isinstance(e, dict)]
+        out["files"] = files[:MAX_FILES]
+        out["truncated"] = out["truncated"] or len(files) > MAX_FILES
+        out.update(added_lines=answer.get("addedLines"), removed_lines=answer.get("removedLines"))
+
+
+def changes_between(history, old, new):
+    """The changes from bundle ``old`` to bundle ``new``, each ``(bundle_id, hints)``; ``old`` None when there is no
+    earlier bundle; ``new`` hints ``[None]`` for the project's HEAD. Never raises for a read that fails."""
+    out = empty(history.key, old[0] if old else None, new[0])
+    try:
+        _fill(history, old, new, out)
     except Exception as exc:  # pylint: disable=broad-except
         # Release notes are information: a git API that is missing or refuses the key must not stop a deployment.
         reason = str(exc).strip().split("\n", 1)[0][:300]
-        out.update(commits=[], files=[], truncated=False, direction=None,
-                   note="Could not read the git history of design project %s: %s" % (key, reason))
+        out.update(commits=[], files=[], truncated=False, direction=None, added_lines=None, removed_lines=None,
+                   note="Could not read the git history of design project %s: %s" % (history.key, reason))
     return out
 
 

@@ -219,20 +219,6 @@ changes:
     - Read (and shown in the diff under C(changes)) only when a bundle is exported, identically in check mode.
   returned: when O(state=exported) exports a bundle
   type: dict
-  sample:
-    project_key: CHURN
-    from_bundle_id: g0123456789ab
-    to_bundle_id: g3f2a9c1b7d40
-    from_commit: 0123456789abcdef0123456789abcdef01234567
-    to_commit: 3f2a9c1b7d40e1f2a3b4c5d6e7f8091a2b3c4d5e
-    direction: forward
-    commits: [{commit: 3f2a9c1b7d40e1f2a3b4c5d6e7f8091a2b3c4d5e, author: alice, date: "2026-11-30T07:12:03Z",
-               message: "Reviewed: add a dataset"}]
-    files: [{path: datasets/reviewed.json, change: ADD}]
-    added_lines: 12
-    removed_lines: 0
-    truncated: false
-    note: null
 imported:
   description: Whether the bundle was uploaded by this task (would be, in check mode).
   returned: when O(state=imported) or O(state=active)

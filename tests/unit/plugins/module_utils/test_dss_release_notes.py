@@ -130,7 +130,7 @@ def test_diverged_commits_list_only_files():
 def test_first_deployment_lists_the_history():
     out = rn.changes_between(history(linear(60)), None, ("new", [sha(59)]))
     assert out["from_commit"] is None and out["to_commit"] == sha(59)
-    assert len(out["commits"]) == rn.MAX_COMMITS and out["truncated"] and "No bundle is active" in out["note"]
+    assert len(out["commits"]) == rn.MAX_COMMITS and out["truncated"] and "No earlier bundle to compare with" in out["note"]
     assert out["files"] == []
 
 
