@@ -29,6 +29,7 @@ SUBJECT_LENGTH = 72
 FULL_SHA_RE = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{40}(?![0-9a-fA-F])")
 LEADING_SHA_RE = re.compile(r"^\s*([0-9a-fA-F]{7,40})(?![0-9a-zA-Z])")
 ID_SHA_RE = re.compile(r"(?:^|[^0-9a-fA-F])([0-9a-fA-F]{7,40})$")
+COMMIT_ID_PREFIXES = ("g", "git-", "git_", "git")  # bundle ids made of these and a sha name a commit even when all digits
 CHANGE_LETTERS = {"ADD": "A", "ADDED": "A", "DELETE": "D", "DELETED": "D", "REMOVED": "D", "RENAME": "R",
                   "RENAMED": "R", "COPY": "C"}
 
@@ -36,7 +37,7 @@ CHANGE_LETTERS = {"ADD": "A", "ADDED": "A", "DELETE": "D", "DELETED": "D", "REMO
 def commit_hints(bundle_id, release_notes):
     """Commit ids (full or abbreviated, lower case) a bundle may name, most explicit first: a full sha in its release
     notes, a sha the notes start with, then the hex tail of its id. An all-digit id tail (a date, a version) is no
-    hint."""
+    hint, unless the id is ``g`` or ``git-`` and that tail (a sha may be all digits)."""
     hints = []
     if isinstance(release_notes, str):
         hints += FULL_SHA_RE.findall(release_notes)[:1]
@@ -44,7 +45,7 @@ def commit_hints(bundle_id, release_notes):
         if leading:
             hints.append(leading.group(1))
     tail = ID_SHA_RE.search(bundle_id or "")
-    if tail and not tail.group(1).isdigit():
+    if tail and (not tail.group(1).isdigit() or bundle_id[:tail.start(1)].lower() in COMMIT_ID_PREFIXES):
         hints.append(tail.group(1))
     unique = []
     for hint in (h.lower() for h in hints):

@@ -80,7 +80,7 @@ def test_deploy_shows_the_commits_and_files_between_the_active_and_the_new_bundl
     first = head(design)
     design.client().get_project(KEY).export_bundle("g" + first[:12])  # named after its commit, no release notes
     initial = run(playbook, design, auto, [deploy_task(design, auto, "g" + first[:12])]).task("deploy")["result"]
-    assert initial["changes"]["from_bundle_id"] is None and initial["changes"]["to_commit"] == first
+    assert initial["changes"]["from_bundle_id"] is None and initial["changes"]["to_commit"] == first, initial["changes"]
     assert "No earlier bundle to compare with" in initial["changes"]["note"]
     assert initial["changes"]["commits"][0]["commit"] == first
 

@@ -63,6 +63,8 @@ def history(git):
     ("g" + sha(3)[:12], "%s Reviewed" % sha(3), [sha(3), sha(3)[:12]]),  # a prefix of the first hint stays: harmless
     ("b1", "Bundle b1", []),
     ("release-20261130", None, []),  # all digits: a date, not a commit
+    ("g066310820848", None, ["066310820848"]),  # a sha prefix may be all digits
+    ("git-066310820848", None, ["066310820848"]),
     ("b1", "abc1234 fix", ["abc1234"]),
     ("b1", "Fixes 1234567", []),
     (None, None, []),
