@@ -37,7 +37,7 @@ CHANGE_LETTERS = {"ADD": "A", "ADDED": "A", "DELETE": "D", "DELETED": "D", "REMO
 def commit_hints(bundle_id, release_notes):
     """Commit ids (full or abbreviated, lower case) a bundle may name, most explicit first: a full sha in its release
     notes, a sha the notes start with, then the hex tail of its id. An all-digit id tail (a date, a version) is no
-    hint, unless the id is ``g`` or ``git-`` and that tail (a sha may be all digits)."""
+    hint, unless it follows ``g`` or ``git-`` alone (a sha prefix may be all digits)."""
     hints = []
     if isinstance(release_notes, str):
         hints += FULL_SHA_RE.findall(release_notes)[:1]
