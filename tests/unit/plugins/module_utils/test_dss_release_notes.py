@@ -169,7 +169,7 @@ def test_diff_view_and_default_notes():
     assert after["changes"]["commits"][0] == "%s Change %s (alice, 2026-11-30)" % (sha(5)[:7], sha(5)[-3:])
     assert after["changes"]["files_changed"] == ["M datasets/d0.json", "A datasets/d1.json", "M datasets/d2.json"]
     notes = rn.default_release_notes(out)
-    assert notes.split("\n")[0] == "%s Change %s" % (sha(5), sha(5)[-3:])
+    assert notes.splitlines()[0] == "%s Change %s" % (sha(5), sha(5)[-3:])
     assert "Changes since bundle prev (%s):" % sha(2)[:12] in notes and notes.count("\n- ") == 3
     assert rn.commit_hints("new", notes)[0] == sha(5)  # the default notes map the bundle back to its commit
 
