@@ -13,6 +13,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_test
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_import import BundleImport
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import ProjectLock, blocker
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, name_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_release_notes import add_to_diff, deploy_changes
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import RemapState
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_errors
 
@@ -121,6 +122,10 @@ class DeployRun:
         before = dict(project_exists=exists, bundle_ids=ids, active_bundle_id=active, remapping=remap["before"])
         after = dict(project_exists=True, bundle_ids=ids_after, active_bundle_id=self.bundle_id,
                      remapping=remap["after"])
+        # What the activation changes, from the design project's git (reads on the design node, only when activating).
+        result["changes"] = deploy_changes(module, p["source"], active, self.steps.imported, self.bundle_id) \
+            if to_activate else None
+        add_to_diff(before, after, result["changes"])
         if module.check_mode:
             module.exit_with(changed, before, after, steps=steps, **result)
 

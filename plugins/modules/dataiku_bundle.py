@@ -56,6 +56,9 @@ options:
     description:
       - Release notes stored with a newly exported bundle. Ignored when the bundle already exists.
       - Only with O(state=exported).
+      - Not set - C(<commit sha> <subject>) of the project's git HEAD (the commit the bundle captures), then the
+        subjects of the commits since the previous exported bundle (see RV(changes)); no release notes when the
+        project's git history cannot be read.
     type: str
   dest:
     description:
@@ -208,6 +211,14 @@ sha256:
   returned: when O(dest) is set
   type: str
   sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+changes:
+  description:
+    - What the new bundle brings, from the design project's git - the commits and files changed between the commit of
+      the newest bundle exported before it and the project's HEAD (the commit the new bundle captures). Same shape
+      as RV(dataiku_gitops.dss.dataiku_bundle_deploy#module:changes), where it is described.
+    - Read (and shown in the diff under C(changes)) only when a bundle is exported, identically in check mode.
+  returned: when O(state=exported) exports a bundle
+  type: dict
 imported:
   description: Whether the bundle was uploaded by this task (would be, in check mode).
   returned: when O(state=imported) or O(state=active)
@@ -244,6 +255,7 @@ import os
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_paths import output_path_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_release_notes as git_notes
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_errors
@@ -368,6 +380,11 @@ class DesignSide:
         result = dict(exported=to_export, deleted_bundle_ids=victims, bundle_ids=after["bundle_ids"])
         if dest:
             result.update(dest=dest, downloaded=download)
+        if to_export:  # what the new bundle brings since the previous one, from the project's git (reads only)
+            result["changes"] = git_notes.export_changes(module, task.client, task.key, entries, task.bundle_id)
+            git_notes.add_to_diff(before, after, result["changes"])
+            if task.p["release_notes"] is None:
+                task.p["release_notes"] = git_notes.default_release_notes(result["changes"])
         if module.check_mode:
             if dest and not download:
                 result["sha256"] = sha256_file(dest)

@@ -52,6 +52,8 @@ options:
         streamed from it to the automation node without a local copy.
       - In check mode a bundle not exported there yet is predicted to be imported (a plan usually exports it in an
         earlier task that check mode did not run).
+      - When the task activates a bundle, the git history of the design project is also read there for RV(changes)
+        (the commits and files the activation brings).
   connections:
     description:
       - Connection remapping applied before activation, C(design connection -> connection on this node). Entries
@@ -173,6 +175,79 @@ steps:
     - {name: import, changed: true, diff: {before: {bundle_ids: [b1]}, after: {bundle_ids: [b1, b2]}}}
     - {name: remap, changed: false}
     - {name: activate, changed: true, diff: {before: {active_bundle_id: b1}, after: {active_bundle_id: b2}}}
+changes:
+  description:
+    - What the activation changes (the release notes of the deployment), read from the git of the design project
+      O(source) names - the commits and files changed between the commit of the bundle active on this node and the
+      commit of O(bundle_id). Also in the diff, under C(changes) - the commit each side runs (C(before.commit),
+      C(after.commit)), the commits that come in (C(after.commits)) or, on a roll-back, go away
+      (C(before.commits)), C(after.files_changed) and C(after.note).
+    - A bundle is mapped to a commit by a commit id in its release notes (what the role bundle_export writes), else by
+      the hex tail of its id (C(g<sha12>), C(git-<sha>)), checked against the project's git log. A bundle that maps
+      to no commit of the project, a missing O(source), or a git history that cannot be read give RV(changes.note)
+      and empty lists; the deployment goes on.
+    - Null when the bundle is already active; then nothing is read on the design node. Check mode reads and returns
+      the same, except that a bundle not exported yet (a plan) is mapped by its id alone.
+  returned: always
+  type: dict
+  contains:
+    project_key:
+      description: The design project whose git was read.
+      type: str
+    from_bundle_id:
+      description: The bundle active on the node before the task (null on a first deployment).
+      type: str
+    to_bundle_id:
+      description: O(bundle_id).
+      type: str
+    from_commit:
+      description: Full sha of the commit of RV(changes.from_bundle_id), null when it maps to no commit.
+      type: str
+    to_commit:
+      description: Full sha of the commit of O(bundle_id), null when it maps to no commit.
+      type: str
+    direction:
+      description:
+        - V(forward) (the new commit descends from the active one), V(backward) (a roll-back - RV(changes.commits)
+          are the commits the node loses), V(same), V(diverged) (neither within 1000 commits of the other - only the
+          files are listed), null when not known.
+      type: str
+    commits:
+      description:
+        - Commits between the two, newest first, as C({commit, author, date, message}) (C(date) ISO 8601 UTC,
+          C(message) the subject). At most 50; on a first deployment, the history up to RV(changes.to_commit).
+      type: list
+      elements: dict
+    files:
+      description: Files changed between the two commits as C({path, change}) (C(change) as DSS gives it, such as C(ADD), C(MODIFY), C(DELETE)); at most 200.
+      type: list
+      elements: dict
+    added_lines:
+      description: Lines added between the two commits, as DSS counts them (null when not read).
+      type: int
+    removed_lines:
+      description: Lines removed between the two commits (null when not read).
+      type: int
+    truncated:
+      description: Whether RV(changes.commits) or RV(changes.files) was cut to its maximum.
+      type: bool
+    note:
+      description: Why commits or files are missing (bundle mapping to no commit, no O(source), unreadable git), else null.
+      type: str
+  sample:
+    project_key: CHURN
+    from_bundle_id: g0123456789ab
+    to_bundle_id: g3f2a9c1b7d40
+    from_commit: 0123456789abcdef0123456789abcdef01234567
+    to_commit: 3f2a9c1b7d40e1f2a3b4c5d6e7f8091a2b3c4d5e
+    direction: forward
+    commits: [{commit: 3f2a9c1b7d40e1f2a3b4c5d6e7f8091a2b3c4d5e, author: alice, date: "2026-11-30T07:12:03Z",
+               message: "Reviewed: add a dataset"}]
+    files: [{path: datasets/reviewed.json, change: ADD}]
+    added_lines: 12
+    removed_lines: 0
+    truncated: false
+    note: null
 report:
   description: DSS's activation report, null when no activation happened (or in check mode).
   returned: always

@@ -245,3 +245,16 @@ def test_deleting_the_project_drops_its_repository(client, design):
     assert os.path.isdir(os.path.join(design.data_dir, "git", "GDROPPED", ".git"))
     project.delete()
     assert not os.path.exists(os.path.join(design.data_dir, "git", "GDROPPED"))
+
+
+def test_log_and_diff_accept_abbreviated_commits_and_refuse_unknown_ones(project):
+    """What the release notes of a deployment rely on: a bundle id names its commit by 12 characters."""
+    repo = project.get_project_git()
+    project.create_dataset("a", "Filesystem", params={"connection": "filesystem_managed", "path": "a"})
+    first = repo.log(count=1)["entries"][0]["commit"]
+    project.create_dataset("b", "Filesystem", params={"connection": "filesystem_managed", "path": "b"})
+    second = repo.log(count=1)["entries"][0]["commit"]
+    assert repo.log(start_commit=second[:12], count=1)["entries"][0]["commit"] == second
+    assert [e["path"] for e in repo.diff(first[:12], second[:12])["entries"]] == ["datasets/b.json"]
+    with pytest.raises(DataikuException, match="Unknown commit"):
+        repo.log(start_commit="deadbeef0000", count=1)
