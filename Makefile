@@ -105,14 +105,15 @@ PYTHON_2.18 ?= python3.11
 PYTHON_3.12 := $(or $(shell command -v python3.12 >/dev/null 2>&1 && python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null),$(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin/python3.12))),python3.12)
 PYTHON_2.20 ?= $(PYTHON_3.12)
 PYTHON_2.21 ?= $(PYTHON_3.12)
-# Full sanity on the oldest, the development and the newest minor; on the minors between, the tests that depend
-# on the ansible-core version (module documentation and argument specs, compilation, import).
+# Full sanity on the oldest, the development and the newest minor; on the minors between (and on every minor with
+# SANITY_SCOPE=selected, as CI runs it), the tests that depend on the ansible-core version (module documentation and
+# argument specs, compilation, import).
 SANITY_SELECTED := --test validate-modules --test ansible-doc --test compile --test import
 INTEGRATION_NEWEST := tests/integration/test_dataiku_project.py tests/integration/test_dataiku_bundle.py \
 	tests/integration/test_dataiku_connection_remap.py tests/integration/test_dataiku_scenario_run.py \
 	tests/integration/test_promotion.py tests/integration/test_tls.py
 
-.PHONY: matrix matrix-units matrix-venvs $(addprefix sanity-,$(MATRIX_MINORS)) $(addprefix units-,$(MATRIX_MINORS)) integration-newest
+.PHONY: matrix matrix-ci matrix-units matrix-venvs $(addprefix sanity-,$(MATRIX_MINORS)) $(addprefix units-,$(MATRIX_MINORS)) integration-newest
 
 .build/venv-%/.installed: tests/requirements/ansible-core-%.txt tests/requirements/common.txt tests/dss_emulator/requirements.txt
 	rm -rf .build/venv-$*
@@ -127,7 +128,7 @@ $(addprefix sanity-,$(MATRIX_MINORS)): sanity-%: .build/venv-%/.installed $(COLL
 	.build/venv-$*/bin/python tests/support/seed_get_pip.py
 	cd $(COLLECTION_COPY) && PATH="$(CURDIR)/.build/venv-$*/bin:$$PATH" $(CURDIR)/.build/venv-$*/bin/ansible-test sanity \
 		--venv --python $$($(PYTHON_$*) -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no \
-		$(if $(filter $*,$(OLDEST) $(NEWEST)),,$(SANITY_SELECTED))
+		$(if $(filter selected,$(SANITY_SCOPE)),$(SANITY_SELECTED),$(if $(filter $*,$(OLDEST) $(NEWEST)),,$(SANITY_SELECTED)))
 
 $(addprefix units-,$(MATRIX_MINORS)): units-%: .build/venv-%/.installed
 	.build/venv-$*/bin/pytest -q -p no:cacheprovider tests/unit
@@ -136,5 +137,9 @@ integration-newest: .build/venv-$(NEWEST)/.installed venv
 	.build/venv-$(NEWEST)/bin/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(INTEGRATION_NEWEST)
 
 matrix-units: $(addprefix units-,$(MATRIX_MINORS))
+
+# What .ci/run adds to make test: units and the version-dependent sanity tests on every other minor.
+matrix-ci: matrix-units
+	$(MAKE) --no-print-directory SANITY_SCOPE=selected $(addprefix sanity-,$(MATRIX_MINORS))
 
 matrix: $(addprefix sanity-,$(MATRIX_MINORS)) matrix-units integration-newest
