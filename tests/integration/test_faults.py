@@ -16,6 +16,7 @@ BUNDLE_ID = "v1"
 PROJECT = "dataiku_gitops.dss.dataiku_project"
 BUNDLE = "dataiku_gitops.dss.dataiku_bundle"
 REMAP = "dataiku_gitops.dss.dataiku_connection_remap"
+SCENARIO_RUN = "dataiku_gitops.dss.dataiku_scenario_run"
 API = "/dip/publicapi"
 
 
@@ -138,3 +139,35 @@ def test_lost_export_answer_is_confirmed_by_reading(design_node, fault_proxy, pl
     assert proxy.stats()["matched"] == 1  # exported once, not re-sent
     exported = design_node.client().get_project(KEY).list_exported_bundles()["bundles"]
     assert [b["bundleId"] for b in exported] == [BUNDLE_ID]
+
+
+def _smoke_project(node):
+    """Project CHURN with a scenario TEST_SMOKE that builds a dataset (SUCCESS on the emulator)."""
+    project = node.client().create_project(KEY, "Churn", "admin")
+    for name in ("raw", "clean"):
+        project.create_dataset(name, "Filesystem", params={"connection": "filesystem_managed", "path": name})
+    project.new_recipe("sync", "compute_clean").with_input("raw").with_existing_output("clean").create()
+    project.create_scenario("Smoke", "step_based", {"id": "TEST_SMOKE", "params": {"steps": [
+        {"type": "build_flowitem", "name": "Build clean",
+         "params": {"builds": [{"type": "DATASET", "itemId": "clean"}], "jobType": "RECURSIVE_BUILD"}}]}})
+    return project.get_scenario("TEST_SMOKE")
+
+
+@pytest.mark.parametrize("kind, sends", [("lost", 1), ("reset", 2), ("503", 2)])
+def test_a_scenario_start_whose_answer_is_lost_is_followed_not_started_twice(automation_node, fault_proxy, playbook,
+                                                                            kind, sends):
+    require_emulator(automation_node)
+    scenario = _smoke_project(automation_node)
+    scenario.run_and_wait()  # a run from before ours: never taken for ours
+    earlier = scenario.get_last_runs()[0].run["runId"]
+    proxy = fault_proxy(automation_node.url, match="^POST %s/projects/%s/scenarios/TEST_SMOKE/run$" % (API, KEY),
+                        nth=(1,), kinds=(kind,))
+    task = {"name": "tests", SCENARIO_RUN: dict(_through(proxy, automation_node), project_key=KEY,
+                                                scenarios=["TEST_SMOKE"], poll_interval=0.5)}
+    result = playbook(tasks=[task])
+    assert result.rc == 0, result
+    row = result.task("tests")["result"]["results"][0]
+    assert row["outcome"] == "SUCCESS" and row["run_id"] != earlier, row
+    assert proxy.stats()["matched"] == sends
+    runs = [r.run["runId"] for r in scenario.get_last_runs(limit=10)]
+    assert runs == [row["run_id"], earlier]  # exactly one run started by the task, and it is the one reported
