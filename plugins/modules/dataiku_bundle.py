@@ -446,9 +446,13 @@ class DesignSide:
         return digest
 
     def _delete(self, victims):
+        task = self.task
         for bundle_id in victims:
-            with self.module.dss_errors("delete exported bundle %s of project %s" % (bundle_id, self.task.key)):
-                self.project.delete_exported_bundle(bundle_id)
+            self.module.write_once(
+                "delete exported bundle %s of project %s" % (bundle_id, task.key),
+                lambda bundle_id=bundle_id: self.project.delete_exported_bundle(bundle_id),
+                lambda bundle_id=bundle_id: bundle_id not in bundles.ids_of(bundles.exported_bundles(
+                    self.module, task.client, task.key)))
 
 
 class AutomationSide:

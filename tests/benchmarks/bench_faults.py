@@ -74,9 +74,15 @@ class Certifications:
         return active, active in self.passed[env]
 
 
+def _message(task_result):
+    """The message of a failed task, or of its first failed loop item."""
+    items = [i for i in task_result.get("results") or [] if isinstance(i, dict) and i.get("failed")]
+    return str((items[0] if items else task_result).get("msg", ""))
+
+
 def failures(result):
     """The failed tasks of a run (host, task, first 300 characters of the message), to tell why a run failed."""
-    return [{"host": t["host"], "task": t["task"], "msg": str((t.get("result") or {}).get("msg", ""))[:300]}
+    return [{"host": t["host"], "task": t["task"], "msg": _message(t.get("result") or {})[:300]}
             for t in result.tasks if t["status"] == "failed"]
 
 
