@@ -111,9 +111,11 @@ FINDERS = {"infrastructure": (find_infra, "get_infra"), "deployment": (find_depl
 
 
 def open_object(module, what, id_option):
-    """Open the infrastructure or deployment (``what``) named by option ``id_option``: (exists, handle, settings,
-    or None when it does not exist). With state=absent, deletes it when it exists (never in check mode) and exits,
-    changed when it existed."""
+    """Open the infrastructure or deployment (``what``) named by option ``id_option`` on the deployer at ``url``
+    (checked first): (exists, handle, settings, or None when it does not exist). With state=absent, deletes it when
+    it exists (never in check mode) and exits, changed when it existed."""
+    module.check_node_type_option()
+    require_deployer(module)
     find, getter = FINDERS[what]
     ident = module.params[id_option]
     exists = find(module, ident) is not None

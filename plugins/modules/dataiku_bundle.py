@@ -288,8 +288,7 @@ class BundleTask:
             errors.append(bundle_id_error(self.bundle_id))
         if self.state == "absent" and self.bundle_id is None and p["keep_last"] is None:
             errors.append("state=absent needs bundle_id, keep_last or both.")
-        if p["keep_last"] is not None and p["keep_last"] < 1:
-            errors.append("keep_last must be 1 or more, got %d." % p["keep_last"])
+        errors.append(bundles.keep_last_error(p["keep_last"]))
         for option in ("release_notes", "dest"):
             if p[option] is not None and self.state != "exported":
                 errors.append("%s is only used with state=exported (state is %s)." % (option, self.state))

@@ -233,8 +233,6 @@ def main():
     check_input(module)
     p = module.params
     infra_id = p["infra_id"]
-    module.check_node_type_option()
-    dd.require_deployer(module)
     exists, infra, settings = dd.open_object(module, "infrastructure", "infra_id")
     if exists:
         current = settings.get_raw()

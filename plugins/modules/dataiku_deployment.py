@@ -335,8 +335,6 @@ def main():
     check_input(module)
     p = module.params
     dep_id = p["deployment_id"]
-    module.check_node_type_option()
-    dd.require_deployer(module)
     exists, handle, settings = dd.open_object(module, "deployment", "deployment_id")
     if exists:
         current = settings.get_raw()
