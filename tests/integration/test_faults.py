@@ -157,8 +157,8 @@ def _smoke_project(node):
 
 
 @pytest.mark.parametrize("kind, sends", [("lost", 1), ("reset", 2), ("503", 2)])
-def test_a_scenario_start_whose_answer_is_lost_is_followed_not_started_twice(automation_node, fault_proxy, playbook,
-                                                                            kind, sends):
+def test_a_scenario_start_whose_answer_is_lost_is_followed_not_started_twice(
+        automation_node, fault_proxy, playbook, kind, sends):
     require_emulator(automation_node)
     scenario = _smoke_project(automation_node)
     scenario.run_and_wait()  # a run from before ours: never taken for ours
@@ -176,8 +176,8 @@ def test_a_scenario_start_whose_answer_is_lost_is_followed_not_started_twice(aut
     assert runs == [row["run_id"], earlier]  # exactly one run started by the task, and it is the one reported
 
 
-def test_lost_answers_to_lock_and_retention_writes_are_confirmed_by_reading(design_node, automation_node,
-                                                                             fault_proxy, playbook):
+def test_lost_answers_to_lock_and_retention_writes_are_confirmed_by_reading(
+        design_node, automation_node, fault_proxy, playbook):
     """A second promotion (b2, keep_last 1) whose lock take, retention delete and lock release all lose their
     answer: each is sent once, and the node ends with b2 active, b1 deleted and no lock."""
     require_emulator(automation_node)
