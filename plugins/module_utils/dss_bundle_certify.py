@@ -45,8 +45,7 @@ class CertifyRun:
         errors = [project_key_error(self.key), bundle_id_error(self.bundle_id), lock_owner_error(p["lock_owner"])]
         if p["previous_bundle_id"] is not None:
             errors.append(bundle_id_error(p["previous_bundle_id"], "previous_bundle_id"))
-        if p["keep_last"] is not None and p["keep_last"] < 1:
-            errors.append("keep_last must be 1 or more, got %d." % p["keep_last"])
+        errors.append(bundles.keep_last_error(p["keep_last"]))
         errors = [e for e in errors if e]
         if errors:
             module.fail_json(msg=" ".join(errors))

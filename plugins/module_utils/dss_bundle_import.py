@@ -193,5 +193,6 @@ class BundleImport:
 
     def delete(self, victims):
         for bundle_id in victims:
-            with self.module.dss_errors("delete imported bundle %s of project %s" % (bundle_id, self.key)):
-                self.project.delete_imported_bundle(bundle_id)
+            self.module.write_once("delete imported bundle %s of project %s" % (bundle_id, self.key),
+                                   lambda bundle_id=bundle_id: self.project.delete_imported_bundle(bundle_id),
+                                   lambda bundle_id=bundle_id: bundle_id not in self.read()[1])

@@ -47,6 +47,13 @@ def ids_of(bundles):
     return [b["bundleId"] for b in bundles]
 
 
+def keep_last_error(keep_last):
+    """None when the ``keep_last`` option is unset or usable, else the message."""
+    if keep_last is not None and keep_last < 1:
+        return "keep_last must be 1 or more, got %d." % keep_last
+    return None
+
+
 def retention_victims(ids, keep_last, protected=()):
     """Bundle ids to delete so that at most ``keep_last`` remain, oldest first, never one of ``protected``.
 

@@ -126,8 +126,7 @@ def run_content_module(module, obj):
     if is_subset(desired, current) and not forced_after:
         module.exit_with(False, before, after, **{obj.kind: current})
     if not module.check_mode:
-        with module.dss_errors("update the %s" % obj.label):
-            obj.update(raw, desired)
+        _update_once(module, obj, raw, desired, "update the %s" % obj.label)
         current = _verified(module, obj, desired)
     else:
         current = _predicted(current, desired)
@@ -145,14 +144,19 @@ def _create(module, obj, desired, forced_after):
     after.update(forced_after)
     if module.check_mode:
         module.exit_with(True, {}, after, **{obj.kind: dict(desired)})
-    with module.dss_errors("create the %s" % obj.label):
-        obj.create(desired)
+    module.write_once("create the %s" % obj.label, lambda: obj.create(desired), obj.exists)
     # Creation calls do not carry every field (a schema, a recipe's code, a scenario's steps): converge the rest.
     with module.dss_errors("complete the new %s" % obj.label):
         raw = obj.read()
-        if not is_subset(desired, obj.view(raw)):
-            obj.update(raw, desired)
+    if not is_subset(desired, obj.view(raw)):
+        _update_once(module, obj, raw, desired, "complete the new %s" % obj.label)
     module.exit_with(True, {}, after, **{obj.kind: _verified(module, obj, desired)})
+
+
+def _update_once(module, obj, raw, desired, what):
+    """``obj.update`` through write_once: settings writes set whole values, so after a failure in transit the
+    update is sent again only when a re-read shows that DSS does not hold the desired values yet."""
+    module.write_once(what, lambda: obj.update(raw, desired), lambda: is_subset(desired, obj.view(obj.read())))
 
 
 def _verified(module, obj, desired):
@@ -171,8 +175,7 @@ def _absent(module, obj, raw):
         module.exit_with(False, {}, {}, **{obj.kind: {}})
     before = prune(obj.view(raw))
     if not module.check_mode:
-        with module.dss_errors("delete the %s" % obj.label):
-            obj.delete(raw)
+        module.write_once("delete the %s" % obj.label, lambda: obj.delete(raw), lambda: not obj.exists())
         with module.dss_errors("check the deletion of the %s" % obj.label):
             if obj.exists():
                 module.fail_json(msg="DSS at %s accepted the deletion of the %s but still lists it."

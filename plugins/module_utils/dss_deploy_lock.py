@@ -60,9 +60,11 @@ class ProjectLock:
         with self.module.dss_errors("read the variables of project %s" % self.key):
             return self.project.get_variables()
 
-    def _save(self, variables):
-        with self.module.dss_errors("write the deployment lock of project %s" % self.key):
-            self.project.set_variables(variables)
+    def _save(self, variables, what, happened):
+        """Write the variables once (``write_once``): after a failure in transit, ``happened(lock read back)`` says
+        whether the write reached DSS before it is sent again."""
+        self.module.write_once("%s of project %s" % (what, self.key), lambda: self.project.set_variables(variables),
+                               lambda: happened(self.read()))
 
     def read(self):
         return lock_of(self._variables())
@@ -86,7 +88,7 @@ class ProjectLock:
         local[LOCK_VARIABLE] = dict(mine)
         variables["local"] = local
         variables.setdefault("standard", {})
-        self._save(variables)
+        self._save(variables, "take the deployment lock", lambda lock: lock is not None and lock == mine)
         time.sleep(SETTLE_SECONDS)
         after = self.read()
         if after is None or after["owner"] != self.owner:
@@ -104,5 +106,6 @@ class ProjectLock:
             return False, current
         if not self.module.check_mode:
             del variables["local"][LOCK_VARIABLE]
-            self._save(variables)
+            self._save(variables, "release the deployment lock",
+                       lambda lock: lock is None or lock["owner"] != self.owner)
         return True, None

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import warnings
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import equal
+
 try:
     import requests
 except ImportError:  # reported by DssModule
@@ -105,13 +107,42 @@ def apply_remapping(raw, params):
     return raw
 
 
-def ensure_absent(module, exists, handle, what, id_option):
-    """state=absent: delete the object when it exists (never in check mode) and exit; changed when it existed."""
+FINDERS = {"infrastructure": (find_infra, "get_infra"), "deployment": (find_deployment, "get_deployment")}
+
+
+def open_object(module, what, id_option):
+    """Open the infrastructure or deployment (``what``) named by option ``id_option`` on the deployer at ``url``
+    (checked first): (exists, handle, settings, or None when it does not exist). With state=absent, deletes it when
+    it exists (never in check mode) and exits, changed when it existed."""
+    module.check_node_type_option()
+    require_deployer(module)
+    find, getter = FINDERS[what]
     ident = module.params[id_option]
-    if exists and not module.check_mode:
-        with module.dss_errors("delete %s %s" % (what, ident)):
-            handle.delete()
-    module.exit_with(exists, before={id_option: ident} if exists else {}, after={})
+    exists = find(module, ident) is not None
+    handle = getattr(deployer(module), getter)(ident)
+    if module.params["state"] == "absent":
+        if exists and not module.check_mode:
+            module.write_once("delete %s %s" % (what, ident), handle.delete, lambda: find(module, ident) is None)
+        module.exit_with(exists, before={id_option: ident} if exists else {}, after={})
+    settings = None
+    if exists:
+        with module.dss_errors("read the settings of %s %s" % (what, ident)):
+            settings = handle.get_settings()
+    return exists, handle, settings
+
+
+def save_settings(module, what, ident, handle, settings, desired, view, **save_options):
+    """Replace the raw settings with ``desired`` and save them once (``write_once``: after a failure in transit,
+    sent again only when a re-read shows DSS does not hold ``view(desired)``); returns the re-read raw settings."""
+    settings.get_raw().clear()
+    settings.get_raw().update(desired)
+
+    def stored():
+        with module.dss_errors("read back the settings of %s %s" % (what, ident)):
+            return handle.get_settings().get_raw()
+    module.write_once("save the settings of %s %s" % (what, ident), lambda: settings.save(**save_options),
+                      lambda: equal(view(stored()), view(desired)))
+    return stored()
 
 
 def health(module, deployment_id):

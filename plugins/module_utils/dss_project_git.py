@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
 
 SHA_RE = re.compile(r"^[0-9a-fA-F]{7,40}$")
 # Branch and remote names go into URL paths and query strings: git's own rules, minus URL delimiters.
@@ -71,10 +72,14 @@ class ProjectGit:
         with self.module.dss_errors("%s of project %s" % (what, self.key)):
             return func(*args, **kwargs)
 
-    def run_action(self, what, func, *args, undo=None):
+    def run_action(self, what, func, *args, undo=None, happened=None):
         """A DSS git action answering {success, ...}: fail (with git's output) unless it succeeded; ``undo`` runs
-        first when given (to put back what the task changed before it)."""
-        result = self.call(what, func, *args)
+        first when given (to put back what the task changed before it). With ``happened`` (reads only), the action
+        goes through ``write_once``: after a failure in transit it is sent again only when ``happened()`` is false."""
+        if happened is None:
+            result = self.call(what, func, *args)
+        else:
+            result = self.module.write_once("%s of project %s" % (what, self.key), lambda: func(*args), happened)
         if isinstance(result, dict) and result.get("success") is False:
             if undo:
                 undo()
@@ -104,10 +109,13 @@ class ProjectGit:
 
     def knows(self, commit):
         """Whether the repository holds ``commit`` (a log from it answers)."""
-        try:
-            entries = self.git.log(None, commit, 1).get("entries") or []
-        except Exception:  # pylint: disable=broad-except
-            return False  # DSS answers an unknown start commit with an error
+        with self.module.dss_errors("read the git log of project %s" % self.key):
+            try:
+                entries = self.git.log(None, commit, 1).get("entries") or []
+            except DataikuException as exc:
+                if self.module.is_transient(exc):
+                    raise  # a proxy's 502/503/504 says nothing about the commit
+                return False  # DSS answers an unknown start commit with an error
         return bool(entries) and entries[0].get("commit", "").startswith(commit.lower())
 
     @staticmethod
@@ -136,4 +144,5 @@ class ProjectGit:
     # -- actions --------------------------------------------------------------------------------------------------
 
     def fetch(self, remote, undo=None):
-        return self.run_action("fetch from remote %s" % remote, self.git.fetch, undo=undo)
+        # A fetch only updates the remote-tracking branches: sending it again after a lost answer is harmless.
+        return self.run_action("fetch from remote %s" % remote, self.git.fetch, undo=undo, happened=lambda: False)

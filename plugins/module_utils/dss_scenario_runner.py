@@ -8,6 +8,12 @@ backoff grows to 15 s between polls. This follows the same protocol with the cli
 ``scenario.run()`` (POST .../run, a trigger fire), ``fire.get_scenario_run()`` until the run exists (checking
 ``cancelled``, refreshed every 10th poll as the client does), then ``run.get_details()`` until
 ``scenarioRun.result`` exists. The details carry the step runs, so one GET per poll is enough.
+
+Starting a run is a write that is never sent twice blindly (``DssModule.write_once``): the runs of the scenario
+are listed before the start, and when the answer to a start is lost in transit, the runs are listed again (for up
+to ``START_GRACE`` seconds, as DSS creates the run a moment after the trigger fires). A run that was not there
+before our start is ours and is followed; a run listed before it (someone else's) never is. Only when no new run
+appears is the start sent again.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_re
 FIRST_POLL = 0.2
 POLL_FACTOR = 1.5
 ABORT_GRACE = 10.0  # seconds to wait, after an abort, for DSS to record the run's end (best effort)
+START_GRACE = 5.0  # seconds to look for the run of a start whose answer was lost, before starting again
+RECENT_RUNS = 20  # runs listed to tell the runs that existed before a start from the one it created
 
 
 class Backoff:
@@ -55,10 +63,18 @@ class ScenarioRunner:
     def run(self, item, deadline, timeout_label):
         """Run scenario ``item`` (a list item) and return its result row; abort it at ``deadline``."""
         scenario = self.project.get_scenario(item["id"])
-        with self.module.dss_errors("run scenario %s of project %s" % (item["id"], self.project.project_key)):
+        what = "run scenario %s of project %s" % (item["id"], self.project.project_key)
+        with self.module.dss_errors(what):
             started = self.clock()
-            fire = scenario.run(dict(self.trigger_params))
-            state, details = self._follow(fire, deadline)
+            start = RunStart(self, scenario)
+            fire, run = start.send("start scenario %s of project %s" % (item["id"], self.project.project_key))
+            state, details = self._follow(fire, deadline, run)
+            if state == "cancelled" and start.resent:
+                # Our first start may have reached DSS after all, its run appearing only now: follow it.
+                run = start.new_run()
+                if run is not None:
+                    fire = None
+                    state, details = self._follow(None, deadline, run)
             elapsed = self.clock() - started
             if state == "done":
                 return finished_row(item, details, elapsed)
@@ -66,14 +82,15 @@ class ScenarioRunner:
                 return aborted_row(item, details, elapsed, "DSS cancelled the run request (a run of this scenario "
                                    "may already have been in progress).")
             scenario.abort()
-            details = self._settle(fire, details)
+            details = self._settle(fire, details, run)
             return aborted_row(item, details, self.clock() - started, "Timed out after %d s (%s); the run was "
                                "aborted." % (round(elapsed), timeout_label), timed_out=True)
 
-    def _follow(self, fire, deadline):
-        """('done' | 'cancelled' | 'timeout', last run details or None)."""
+    def _follow(self, fire, deadline, run=None):
+        """('done' | 'cancelled' | 'timeout', last run details or None); follows ``run`` when it is known already
+        (found by re-reading after a lost answer), else the run that ``fire`` starts."""
         backoff = Backoff(self.poll_interval, self.clock, self.sleep)
-        run, details, polls = None, None, 0
+        details, polls = None, 0
         while True:
             if run is None:
                 polls += 1
@@ -88,12 +105,12 @@ class ScenarioRunner:
                 return "timeout", details
             backoff.sleep(deadline)
 
-    def _settle(self, fire, details):
+    def _settle(self, fire, details, run=None):
         """After an abort, give DSS a moment to close the run so its steps and end time can be reported."""
         deadline = self.clock() + ABORT_GRACE
         backoff = Backoff(self.poll_interval, self.clock, self.sleep)
         while self.clock() < deadline:
-            run = fire.get_scenario_run()
+            run = fire.get_scenario_run() if fire is not None else run
             if run is None:  # aborted before it started: there is no run to report on
                 return details
             details = run.get_details()
@@ -101,3 +118,63 @@ class ScenarioRunner:
                 return details
             backoff.sleep(deadline)
         return details
+
+
+class RunStart:
+    """One start of a scenario (POST .../run) through ``write_once``: the runs listed before it tell, after a lost
+    answer, whether it created a run (then followed, never started twice) or not (then sent again)."""
+
+    def __init__(self, runner, scenario):
+        self.runner = runner
+        self.scenario = scenario
+        self.before = set(self._run_ids())
+        self.sends = 0
+        self.found = None
+
+    @property
+    def resent(self):
+        return self.sends > 1
+
+    def _recent(self):
+        return self.scenario.get_last_runs(limit=RECENT_RUNS)
+
+    def _run_ids(self):
+        return [run.run.get("runId") for run in self._recent()]
+
+    def new_run(self):
+        """The oldest run of the scenario that was not there before our start and that carries our trigger
+        parameters (when DSS reports them), or None."""
+        for run in reversed(self._recent()):
+            if run.run.get("runId") not in self.before and self._ours(run.run):
+                return run
+        return None
+
+    def _ours(self, raw):
+        """False when the run's trigger parameters (if DSS reports them) differ from ours: someone else's run."""
+        trigger = raw.get("trigger") if isinstance(raw.get("trigger"), dict) else {}
+        theirs = trigger.get("params")
+        if not isinstance(theirs, dict):
+            return True
+        return all(theirs.get(name) == value for name, value in self.runner.trigger_params.items())
+
+    def _happened(self):
+        """Whether the interrupted start created a run: looked for during START_GRACE (DSS creates the run a moment
+        after the trigger fires)."""
+        runner = self.runner
+        deadline = runner.clock() + START_GRACE
+        backoff = Backoff(runner.poll_interval, runner.clock, runner.sleep)
+        while True:
+            self.found = self.new_run()
+            if self.found is not None or runner.clock() >= deadline:
+                return self.found is not None
+            backoff.sleep(deadline)
+
+    def _send(self):
+        self.sends += 1
+        return self.scenario.run(dict(self.runner.trigger_params))
+
+    def send(self, what):
+        """(trigger fire, None) after a start answered, or (None, run) when a start whose answer was lost is found
+        to have created ``run``."""
+        fire = self.runner.module.write_once(what, self._send, self._happened)
+        return (fire, None) if fire is not None else (None, self.found)

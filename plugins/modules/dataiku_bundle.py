@@ -300,8 +300,7 @@ class BundleTask:
             errors.append(bundle_id_error(self.bundle_id))
         if self.state == "absent" and self.bundle_id is None and p["keep_last"] is None:
             errors.append("state=absent needs bundle_id, keep_last or both.")
-        if p["keep_last"] is not None and p["keep_last"] < 1:
-            errors.append("keep_last must be 1 or more, got %d." % p["keep_last"])
+        errors.append(bundles.keep_last_error(p["keep_last"]))
         for option in ("release_notes", "dest"):
             if p[option] is not None and self.state != "exported":
                 errors.append("%s is only used with state=exported (state is %s)." % (option, self.state))
@@ -463,9 +462,13 @@ class DesignSide:
         return digest
 
     def _delete(self, victims):
+        task = self.task
         for bundle_id in victims:
-            with self.module.dss_errors("delete exported bundle %s of project %s" % (bundle_id, self.task.key)):
-                self.project.delete_exported_bundle(bundle_id)
+            self.module.write_once(
+                "delete exported bundle %s of project %s" % (bundle_id, task.key),
+                lambda bundle_id=bundle_id: self.project.delete_exported_bundle(bundle_id),
+                lambda bundle_id=bundle_id: bundle_id not in bundles.ids_of(bundles.exported_bundles(
+                    self.module, task.client, task.key)))
 
 
 class AutomationSide:

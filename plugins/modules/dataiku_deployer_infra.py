@@ -233,17 +233,8 @@ def main():
     check_input(module)
     p = module.params
     infra_id = p["infra_id"]
-    module.check_node_type_option()
-    dd.require_deployer(module)
-    exists = dd.find_infra(module, infra_id) is not None
-    infra = dd.deployer(module).get_infra(infra_id)
-
-    if p["state"] == "absent":
-        dd.ensure_absent(module, exists, infra, "infrastructure", "infra_id")
-
+    exists, infra, settings = dd.open_object(module, "infrastructure", "infra_id")
     if exists:
-        with module.dss_errors("read the settings of infrastructure %s" % infra_id):
-            settings = infra.get_settings()
         current = settings.get_raw()
     else:
         if not p["stage"]:
@@ -265,15 +256,13 @@ def main():
         check_automation_node(module, desired)
     if changed and not module.check_mode:
         if not exists:
-            with module.dss_errors("create infrastructure %s" % infra_id):
-                dd.deployer(module).create_infra(infra_id, desired["stage"], desired["governCheckPolicy"])
+            module.write_once("create infrastructure %s" % infra_id,
+                              lambda: dd.deployer(module).create_infra(infra_id, desired["stage"], desired["governCheckPolicy"]),
+                              lambda: dd.find_infra(module, infra_id) is not None)
+            with module.dss_errors("read the settings of infrastructure %s" % infra_id):
                 settings = infra.get_settings()
             desired = dict(settings.get_raw(), **{k: v for k, v in desired.items() if k != "id"})
-        settings.get_raw().clear()
-        settings.get_raw().update(desired)
-        with module.dss_errors("save the settings of infrastructure %s" % infra_id):
-            settings.save()
-            stored = view(infra.get_settings().get_raw())
+        stored = view(dd.save_settings(module, "infrastructure", infra_id, infra, settings, desired, view))
         if not equal(stored, view(desired)):
             module.fail_json(msg="DSS did not keep the settings of infrastructure %s as written." % infra_id)
     module.exit_with(changed, before=before, after=after, infra=view(desired))

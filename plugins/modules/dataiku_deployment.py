@@ -335,17 +335,8 @@ def main():
     check_input(module)
     p = module.params
     dep_id = p["deployment_id"]
-    module.check_node_type_option()
-    dd.require_deployer(module)
-    exists = dd.find_deployment(module, dep_id) is not None
-    handle = dd.deployer(module).get_deployment(dep_id)
-
-    if p["state"] == "absent":
-        dd.ensure_absent(module, exists, handle, "deployment", "deployment_id")
-
+    exists, handle, settings = dd.open_object(module, "deployment", "deployment_id")
     if exists:
-        with module.dss_errors("read the settings of deployment %s" % dep_id):
-            settings = handle.get_settings()
         current = settings.get_raw()
         if p["published_project_key"] not in (None, current.get("publishedProjectKey")):
             module.fail_json(msg="Deployment %s deploys published project %s, which cannot be changed to %s; use "
@@ -380,17 +371,17 @@ def main():
                          health_messages=messages, **result)
 
     if not exists:
-        with module.dss_errors("create deployment %s" % dep_id):
-            dd.deployer(module).create_deployment(dep_id, desired["publishedProjectKey"], desired["infraId"],
-                                                  desired["bundleId"], deployed_project_key=p["deployed_project_key"],
-                                                  ignore_warnings=p["ignore_warnings"])
+        module.write_once("create deployment %s" % dep_id,
+                          lambda: dd.deployer(module).create_deployment(
+                              dep_id, desired["publishedProjectKey"], desired["infraId"], desired["bundleId"],
+                              deployed_project_key=p["deployed_project_key"], ignore_warnings=p["ignore_warnings"]),
+                          lambda: dd.find_deployment(module, dep_id) is not None)
+        with module.dss_errors("read the settings of deployment %s" % dep_id):
             settings = handle.get_settings()
         desired = desired_raw(p, settings.get_raw())
     if not equal(view(settings.get_raw()), view(desired)):
-        settings.get_raw().clear()
-        settings.get_raw().update(desired)
-        with module.dss_errors("save the settings of deployment %s" % dep_id):
-            settings.save(ignore_warnings=p["ignore_warnings"])
+        dd.save_settings(module, "deployment", dep_id, handle, settings, desired, view,
+                         ignore_warnings=p["ignore_warnings"])
     if needs_update:
         report = run_update(module, handle, dep_id, desired["bundleId"], previous)
         result["update_log"] = last_log(module, handle)

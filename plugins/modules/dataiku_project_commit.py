@@ -289,7 +289,7 @@ def main():
         before = {"head": result["head"]}
         if not module.check_mode:
             git.run_action("pull branch %s from %s" % (promoted.branch, p["remote_name"]), git.git.pull,
-                           promoted.branch)
+                           promoted.branch, happened=lambda: git.head() == promoted.commit["commit"])
             result["head"] = git.head()
             if result["head"] != promoted.commit["commit"]:
                 module.fail_json(msg="After the pull, project %s is at %s, not %s." % (

@@ -276,16 +276,20 @@ def apply(module, git, plan):
     pending changes, the branch, then push or pull compared again when one of those changed the picture."""
     p, api = module.params, git.git
     if plan.new_url:
-        git.call("set remote %s" % p["remote_name"], api.set_remote, plan.new_url, p["remote_name"])
+        module.write_once("set remote %s of project %s" % (p["remote_name"], git.key),
+                          lambda: api.set_remote(plan.new_url, p["remote_name"]),
+                          lambda: (git.remote_of(git.status(), p["remote_name"]) or {}).get("url") == plan.new_url)
         if p["state"] != "present" and p["fetch"]:
             git.fetch(p["remote_name"], undo=_restore_remote(git, plan))
     if plan.commit():
         git.call("commit the pending changes", api.commit, p["commit_message"])
     if plan.switch:
         if plan.create:
-            git.run_action("create branch %s" % plan.target_branch, api.create_branch, plan.target_branch)
+            git.run_action("create branch %s" % plan.target_branch, api.create_branch, plan.target_branch,
+                           happened=lambda: git.status().get("currentBranch") == plan.target_branch)
         else:
-            git.run_action("switch to branch %s" % plan.target_branch, api.switch, plan.target_branch)
+            git.run_action("switch to branch %s" % plan.target_branch, api.switch, plan.target_branch,
+                           happened=lambda: git.status().get("currentBranch") == plan.target_branch)
     if p["state"] == "present":
         return
     if plan.new_url or plan.switch or plan.commit():

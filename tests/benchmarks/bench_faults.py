@@ -74,6 +74,18 @@ class Certifications:
         return active, active in self.passed[env]
 
 
+def _message(task_result):
+    """The message of a failed task, or of its first failed loop item."""
+    items = [i for i in task_result.get("results") or [] if isinstance(i, dict) and i.get("failed")]
+    return str((items[0] if items else task_result).get("msg", ""))
+
+
+def failures(result):
+    """The failed tasks of a run (host, task, first 300 characters of the message), to tell why a run failed."""
+    return [{"host": t["host"], "task": t["task"], "msg": _message(t.get("result") or {})[:300]}
+            for t in result.tasks if t["status"] == "failed"]
+
+
 def run_mode(land, proxies, mode, runs, certifications):
     env = {"DATAIKU_RETRIES": "0"} if mode == "baseline" else {}
     rows = []
@@ -89,10 +101,13 @@ def run_mode(land, proxies, mode, runs, certifications):
             "success": result.rc == 0 and all(states[e][0] == bundle for e in AUTOMATION_ENVS),
             "inconsistent": [e for e in AUTOMATION_ENVS if not states[e][1]],
             "active": {e: states[e][0] for e in AUTOMATION_ENVS},
+            "failures": failures(result),
         })
         print("  %-8s run %2d: rc=%d success=%s inconsistent=%s (%.0fs)" % (
             mode, index + 1, result.rc, rows[-1]["success"], rows[-1]["inconsistent"] or "none",
             rows[-1]["seconds"]), flush=True)
+        for failure in rows[-1]["failures"]:
+            print("      failed: %(host)s | %(task)s | %(msg)s" % failure, flush=True)
     return rows
 
 

@@ -9,6 +9,7 @@ many times the write itself was sent; the emulator's state says what happened.
 # pylint: disable=redefined-outer-name
 import pytest
 
+from tests.support import sample_project as sample
 from tests.support.real_node import require_emulator
 
 KEY = "CHURN"
@@ -16,6 +17,9 @@ BUNDLE_ID = "v1"
 PROJECT = "dataiku_gitops.dss.dataiku_project"
 BUNDLE = "dataiku_gitops.dss.dataiku_bundle"
 REMAP = "dataiku_gitops.dss.dataiku_connection_remap"
+SCENARIO_RUN = "dataiku_gitops.dss.dataiku_scenario_run"
+DEPLOY = "dataiku_gitops.dss.dataiku_bundle_deploy"
+CERTIFY = "dataiku_gitops.dss.dataiku_bundle_certify"
 API = "/dip/publicapi"
 
 
@@ -35,8 +39,8 @@ def archive(design_node, tmp_path):
     return str(path)
 
 
-def _active(node):
-    return (node.client().get_project(KEY).get_summary().get("activeBundleState") or {}).get("bundleId")
+def _active(node, key=KEY):
+    return (node.client().get_project(key).get_summary().get("activeBundleState") or {}).get("bundleId")
 
 
 def test_reads_are_retried_after_503_resets_and_lost_answers(automation_node, fault_proxy, playbook):
@@ -138,3 +142,72 @@ def test_lost_export_answer_is_confirmed_by_reading(design_node, fault_proxy, pl
     assert proxy.stats()["matched"] == 1  # exported once, not re-sent
     exported = design_node.client().get_project(KEY).list_exported_bundles()["bundles"]
     assert [b["bundleId"] for b in exported] == [BUNDLE_ID]
+
+
+def _smoke_project(node):
+    """Project CHURN with a scenario TEST_SMOKE that builds a dataset (SUCCESS on the emulator)."""
+    project = node.client().create_project(KEY, "Churn", "admin")
+    for name in ("raw", "clean"):
+        project.create_dataset(name, "Filesystem", params={"connection": "filesystem_managed", "path": name})
+    project.new_recipe("sync", "compute_clean").with_input("raw").with_existing_output("clean").create()
+    project.create_scenario("Smoke", "step_based", {"id": "TEST_SMOKE", "params": {"steps": [
+        {"type": "build_flowitem", "name": "Build clean",
+         "params": {"builds": [{"type": "DATASET", "itemId": "clean"}], "jobType": "RECURSIVE_BUILD"}}]}})
+    return project.get_scenario("TEST_SMOKE")
+
+
+@pytest.mark.parametrize("kind, sends", [("lost", 1), ("reset", 2), ("503", 2)])
+def test_a_scenario_start_whose_answer_is_lost_is_followed_not_started_twice(
+        automation_node, fault_proxy, playbook, kind, sends):
+    require_emulator(automation_node)
+    scenario = _smoke_project(automation_node)
+    scenario.run_and_wait()  # a run from before ours: never taken for ours
+    earlier = scenario.get_last_runs()[0].run["runId"]
+    proxy = fault_proxy(automation_node.url, match="^POST %s/projects/%s/scenarios/TEST_SMOKE/run$" % (API, KEY),
+                        nth=(1,), kinds=(kind,))
+    task = {"name": "tests", SCENARIO_RUN: dict(_through(proxy, automation_node), project_key=KEY,
+                                                scenarios=["TEST_SMOKE"], poll_interval=0.5)}
+    result = playbook(tasks=[task])
+    assert result.rc == 0, result
+    row = result.task("tests")["result"]["results"][0]
+    assert row["outcome"] == "SUCCESS" and row["run_id"] != earlier, row
+    assert proxy.stats()["matched"] == sends
+    runs = [r.run["runId"] for r in scenario.get_last_runs(limit=10)]
+    assert runs == [row["run_id"], earlier]  # exactly one run started by the task, and it is the one reported
+
+
+def test_lost_answers_to_lock_and_retention_writes_are_confirmed_by_reading(
+        design_node, automation_node, fault_proxy, playbook):
+    """A second promotion (b2, keep_last 1) whose lock take, retention delete and lock release all lose their
+    answer: each is sent once, and the node ends with b2 active, b1 deleted and no lock."""
+    require_emulator(automation_node)
+    sample.seed_design_project(design_node.client())
+    sample.seed_connection(automation_node.client(), "staging")
+    design = design_node.client().get_project(sample.PROJECT_KEY)
+    design.export_bundle("b1")
+    design.export_bundle("b2")
+
+    def promotion(url, bundle_id):
+        target = {"url": url, "api_key": automation_node.api_key, "project_key": sample.PROJECT_KEY}
+        return [
+            {"name": "deploy", DEPLOY: dict(target, bundle_id=bundle_id, lock_owner="run-" + bundle_id,
+                                            source={"url": design_node.url, "api_key": design_node.api_key},
+                                            connections={"pg_dev": "pg_staging"})},
+            {"name": "tests", SCENARIO_RUN: dict(target, prefix="TEST_", poll_interval=0.2)},
+            {"name": "certify", CERTIFY: dict(target, bundle_id=bundle_id, lock_owner="run-" + bundle_id, keep_last=1)},
+        ]
+    first = playbook(tasks=promotion(automation_node.url, "b1"))
+    assert first.rc == 0, first
+    proxy = fault_proxy(automation_node.url, match="^(PUT %s/projects/%s/variables/|DELETE %s/projects/%s/bundles/"
+                        "imported/)" % (API, sample.PROJECT_KEY, API, sample.PROJECT_KEY), nth=(1, 2, 3),
+                        kinds=("lost",))
+    second = playbook(tasks=promotion(proxy.url, "b2"))
+    assert second.rc == 0, second
+    stats = proxy.stats()
+    assert [f[1] for f in stats["faulted"]] == ["PUT", "DELETE", "PUT"] and stats["matched"] == 3, stats  # none re-sent
+    certified = second.task("certify")["result"]
+    assert certified["lock_released"] and certified["deleted_bundle_ids"] == ["b1"], certified
+    project = automation_node.client().get_project(sample.PROJECT_KEY)
+    assert [b["bundleId"] for b in project.list_imported_bundles()["bundles"]] == ["b2"]
+    assert _active(automation_node, sample.PROJECT_KEY) == "b2"
+    assert "dataiku_gitops_lock" not in project.get_variables()["local"]

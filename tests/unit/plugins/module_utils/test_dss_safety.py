@@ -6,6 +6,7 @@ import zipfile
 
 import pytest
 import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundle_transfer as transfer
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, shown
@@ -63,6 +64,28 @@ def test_read_retry_policy_retries_reads_only():
     retry = read_retry(3)
     assert retry.total == 3 and retry.status_forcelist == (502, 503, 504)
     assert retry.is_retry("GET", 503) and not retry.is_retry("POST", 503) and not retry.is_retry("GET", 500)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_writes_are_never_retried_by_the_transport_once_sent(method):
+    """A write whose connection broke after it was sent (reset, lost answer, read timeout) may have reached DSS:
+    urllib3 must raise (write_once decides); a connection that could not be opened never carried it: retried."""
+    retry = read_retry(3)
+    for error in (ProtocolError("Connection reset by peer"), ReadTimeoutError(None, "/", "read timed out")):
+        with pytest.raises(type(error)):
+            retry.increment(method=method, url="/", error=error)
+    assert retry.increment(method=method, url="/", error=NewConnectionError(None, "refused")).total == 2
+
+
+def test_reads_are_retried_after_resets_and_timeouts_with_small_backoff():
+    retry = read_retry(3)
+    waits = []
+    for error in (ProtocolError("reset"), ReadTimeoutError(None, "/", "slow"), ProtocolError("reset")):
+        retry = retry.increment(method="GET", url="/", error=error)
+        waits.append(retry.get_backoff_time())
+    assert waits == [0, 0.5, 1.0]  # at most 1.5 s of waiting for one read
+    with pytest.raises(MaxRetryError):
+        retry.increment(method="GET", url="/", error=ProtocolError("reset"))
 
 
 def test_transient_failures():

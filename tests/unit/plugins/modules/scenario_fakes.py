@@ -6,6 +6,7 @@ step runs, or whether DSS cancels the trigger fire. Time only advances when the 
 
 
 import pytest
+import requests
 
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.module_runner import execute
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module, dss_scenario_runner
@@ -60,10 +61,16 @@ class Script:
 
 
 class FakeRun:
-    def __init__(self, client, scenario_id, run_id, script):
+    def __init__(self, client, scenario_id, run_id, script, params=None):
         self.client, self.scenario_id, self.run_id, self.script = client, scenario_id, run_id, script
+        self.params = params if params is not None else {}
         self.polls = 0
         self.aborted = False
+
+    @property
+    def run(self):
+        """The run as get_last_runs lists it."""
+        return {"runId": self.run_id, "trigger": {"trigger": {"id": "manual", "type": "manual"}, "params": self.params}}
 
     def get_details(self):
         self.client.calls.append("GET run %s" % self.scenario_id)
@@ -78,10 +85,17 @@ class FakeRun:
 
 
 class FakeFire:
-    def __init__(self, client, scenario_id, script):
+    def __init__(self, client, scenario_id, script, params=None):
         self.client, self.scenario_id, self.script = client, scenario_id, script
+        self.params = params
         self.polls = 0
         self.run = None
+
+    def start(self):
+        """DSS creates the run of this trigger fire."""
+        self.run = FakeRun(self.client, self.scenario_id, "run-%s-%d" % (self.scenario_id, len(self.client.runs)),
+                           self.script, self.params)
+        self.client.runs.append(self.run)
 
     def is_cancelled(self, refresh=False):
         if refresh:
@@ -92,9 +106,7 @@ class FakeFire:
         self.client.calls.append("GET run-for-trigger %s" % self.scenario_id)
         self.polls += 1
         if self.run is None and self.polls >= self.script.polls_to_start:
-            self.run = FakeRun(self.client, self.scenario_id, "run-%s-%d" % (self.scenario_id, len(self.client.runs)),
-                               self.script)
-            self.client.runs.append(self.run)
+            self.start()
         return self.run
 
 
@@ -111,11 +123,33 @@ class FakeScenario:
         self.client, self.id = client, scenario_id
 
     def run(self, params=None):
+        """Fire the trigger; a fault planned in ``client.start_faults[id]`` raises a connection error instead:
+        "lost" (DSS creates the run, the answer never arrives), "reset" (the request never reaches DSS) or "late"
+        (the answer is lost and DSS creates the run only when the next start arrives, cancelling that one)."""
         self.client.calls.append("POST run %s" % self.id)
         self.client.run_params.append(params)
-        fire = FakeFire(self.client, self.id, self.client.scripts.get(self.id, Script()))
+        late = self.client.late_fires.pop(self.id, None)
+        if late is not None:
+            late.start()
+            return FakeFire(self.client, self.id, Script(cancelled=True), params)
+        faults = self.client.start_faults.get(self.id) or []
+        fault = faults.pop(0) if faults else None
+        if fault == "reset":
+            raise requests.exceptions.ConnectionError("Connection reset by peer")
+        fire = FakeFire(self.client, self.id, self.client.scripts.get(self.id, Script()), params)
         self.client.fires[self.id] = fire
+        if fault in ("lost", "late"):
+            if fault == "lost":
+                fire.start()
+            else:
+                self.client.late_fires[self.id] = fire
+            raise requests.exceptions.ConnectionError("Connection aborted: RemoteDisconnected")
         return fire
+
+    def get_last_runs(self, limit=10, only_finished_runs=False):
+        assert not only_finished_runs
+        self.client.calls.append("GET last-runs %s" % self.id)
+        return [run for run in reversed(self.client.runs) if run.scenario_id == self.id][:limit]
 
     def abort(self):
         self.client.calls.append("POST abort %s" % self.id)
@@ -151,6 +185,8 @@ class FakeClient:
         self.runs = []
         self.run_params = []
         self.calls = []
+        self.start_faults = {}  # scenario id -> fault kinds of its next starts ("lost" | "reset" | "late")
+        self.late_fires = {}  # scenario id -> the fire of a "late" start, whose run the next start creates
 
     def add(self, scenario_id, script=None, name=None, **extra):
         item = {"id": scenario_id, "name": name or scenario_id.title(), "projectKey": "P", "type": "step_based",
@@ -180,6 +216,7 @@ def fake_time(monkeypatch):
     clock = FakeTime()
     monkeypatch.setattr(dss_scenario_runner, "time", clock)
     monkeypatch.setattr(dataiku_scenario_run, "time", clock)
+    monkeypatch.setattr(dss_module, "time", clock)  # write_once's backoff
     return clock
 
 
