@@ -185,11 +185,32 @@ class FakeClient:
         return FakeResponse(content=content, headers=self.node.download_headers)
 
 
+class FakeProjectGit:
+    """The project's git as the release notes read it: a history of one commit, no diff."""
+
+    HEAD = {"commit": "0123456789abcdef0123456789abcdef01234567", "author": "alice", "message": "first",
+            "timestamp": 0}
+
+    def __init__(self, project):
+        self.project = project
+
+    def log(self, path=None, start_commit=None, count=100):  # pylint: disable=unused-argument
+        self.project.client._call("GET", "/projects/%s/git/log" % self.project.key)
+        return {"entries": [dict(self.HEAD)], "nextCommit": None}
+
+    def diff(self, commit_from=None, commit_to=None):  # pylint: disable=unused-argument
+        self.project.client._call("GET", "/projects/%s/git/diff" % self.project.key)
+        return {"entries": []}
+
+
 class FakeProject:
     def __init__(self, client, key):
         self.client = client
         self.node = client.node
         self.key = key
+
+    def get_project_git(self):
+        return FakeProjectGit(self)
 
     def _require(self):
         if self.key not in self.node.projects:

@@ -100,7 +100,11 @@ def test_import_on_design_node_fails(capsys, design, tmp_path):
 def test_export_check_mode_then_real_then_idempotent(capsys, design):
     predicted, real = check_then_run(capsys, design, DESIGN_URL, bundle_id="v1", state="exported", release_notes="first")
     assert real["changed"] and real["exported"] and real["bundle_ids"] == ["v1"]
-    assert real["diff"] == {"before": {"bundle_ids": []}, "after": {"bundle_ids": ["v1"]}}
+    assert real["diff"] == {
+        "before": {"bundle_ids": [], "changes": {"commit": None}},
+        "after": {"bundle_ids": ["v1"], "changes": {
+            "commit": "0123456789ab", "commits": ["0123456 first (alice, 1970-01-01)"],
+            "note": "No earlier bundle to compare with: the commits are the history up to 0123456789ab."}}}
     assert predicted["bundle_ids"] == ["v1"]
     assert design.bundles["CHURN"][0]["exportManifest"]["exportUserInfo"]["releaseNotes"] == "first"
     writes = len(design.writes())
