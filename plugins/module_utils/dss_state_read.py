@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import project_summary
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_test_record as record
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_commit_check import settled_check
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import is_live, lock_of
 
 MAX_WORKERS = 8
@@ -52,14 +53,20 @@ def project_state(client, key, automation, target=None, warning_is_failure=False
             "lock": lock if is_live(lock, now or time.time()) else None}
 
 
-def read_all(client, keys, automation, targets=None, warning_is_failure=False):
-    """{key: state or the exception raised reading it}, reading up to MAX_WORKERS projects at a time."""
+def read_all(client, keys, automation, targets=None, warning_is_failure=False, commit_checks=None):
+    """{key: state or the exception raised reading it}, reading up to MAX_WORKERS projects at a time. On a design
+    node, the projects of ``commit_checks`` (key -> dataiku_project_commit options) also get ``commit_check``."""
     targets = targets or {}
+    commit_checks = {} if automation else (commit_checks or {})
     now = time.time()
 
     def one(key):
         try:
-            return project_state(client, key, automation, targets.get(key), warning_is_failure, now)
+            state = project_state(client, key, automation, targets.get(key), warning_is_failure, now)
+            if key in commit_checks:
+                state["commit_check"] = settled_check(client, key, commit_checks[key]) if state["exists"] else {
+                    "settled": False, "options": commit_checks[key]}
+            return state
         except Exception as exc:  # pylint: disable=broad-except
             return exc
 

@@ -38,6 +38,19 @@ options:
     description: A test scenario that ended with WARNING does not certify a bundle.
     type: bool
     default: false
+  commit_checks:
+    description:
+      - "Design node only: per project key, the options of M(dataiku_gitops.dss.dataiku_project_commit) (C(commit),
+        C(branch), C(remote_name), C(checkout_commit), C(on_mismatch), C(uncommitted), C(required), C(fetch)) whose
+        check to settle in the same read, so that the module only runs for the projects where it has something to
+        do or to report."
+      - A project is settled when the module, given the same options, would end unchanged without failing - nothing
+        to verify, or the project's HEAD is the commit being promoted with no uncommitted changes;
+        C(projects.KEY.commit_check) then holds the module's result (C(verified), C(commit), C(source), C(head),
+        C(message), C(bundle_id), C(pulled)). Otherwise (pull, push, mismatch, error) C(settled) is false.
+      - Like the module, it fetches the project's remote through DSS (a POST that only updates the remote-tracking
+        branches) unless C(fetch=false).
+    type: dict
 notes:
   - A bundle is certified when DSS's testing status for that bundle (the latest run of each test scenario made
     while the bundle was active, C(GET /projects/KEY/scenarios/testing-status?bundleId=)) has at least one run and
@@ -94,6 +107,12 @@ projects:
     lock:
       description: The deployment lock (C(owner), C(expires) in epoch seconds) when one is held and not expired.
       type: dict
+    commit_check:
+      description:
+        - For the projects of O(commit_checks) - C(settled), C(options) (as given) and, when settled, the result of
+          M(dataiku_gitops.dss.dataiku_project_commit) with those options.
+      type: dict
+      returned: for the projects of O(commit_checks), on a design node
   sample:
     CHURN: {exists: true, active_bundle_id: git-3f2a9c1d0e4b, bundle_ids: [git-3f2a9c1d0e4b],
             bundles: [{bundle_id: git-3f2a9c1d0e4b, imported_on: "2026-01-05T10:00:00.000+0000", release_notes: null}],
@@ -101,6 +120,7 @@ projects:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_commit_check import CHECK_DEFAULTS
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_state_read import read_all
 
@@ -110,6 +130,7 @@ def main():
         project_keys=dict(type="list", elements="str", required=True, no_log=False),
         bundle_ids=dict(type="dict"),
         warning_is_failure=dict(type="bool", default=False),
+        commit_checks=dict(type="dict"),
     ), supports_check_mode=True)
     p = module.params
     targets = p["bundle_ids"] or {}
@@ -117,6 +138,12 @@ def main():
     errors += [bundle_id_error(v, "bundle_ids[%r]" % (k,)) for k, v in targets.items()]
     errors += ["bundle_ids names project %r, which is not in project_keys." % (k,)
                for k in targets if k not in p["project_keys"]]
+    checks = p["commit_checks"] or {}
+    errors += ["commit_checks names project %r, which is not in project_keys." % (k,)
+               for k in checks if k not in p["project_keys"]]
+    errors += ["commit_checks[%r] must be a dict of dataiku_project_commit options (%s)."
+               % (k, ", ".join(sorted(CHECK_DEFAULTS))) for k, v in checks.items()
+               if not isinstance(v, dict) or set(v) - set(CHECK_DEFAULTS)]
     errors = [e for e in errors if e]
     if errors:
         module.fail_json(msg=" ".join(errors[:5]))
@@ -126,7 +153,7 @@ def main():
         module.fail_json(msg="dataiku_bundle_state_info needs a DESIGN or AUTOMATION node, but %s is a %s node."
                              % (module.url, node_type))
     keys = list(dict.fromkeys(p["project_keys"]))
-    states = read_all(module.client, keys, node_type == "AUTOMATION", targets, p["warning_is_failure"])
+    states = read_all(module.client, keys, node_type == "AUTOMATION", targets, p["warning_is_failure"], checks)
     for key in keys:
         if isinstance(states[key], Exception):
             what = "read the deployment state of project %s" % key

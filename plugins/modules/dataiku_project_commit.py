@@ -137,81 +137,11 @@ pushed:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import (ProjectGit, commit_error,
-                                                                                         option_errors)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_commit_check import (CommitCheckError, Promoted,
+                                                                                          check_errors, describe)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import ProjectGit
 
 MAX_LISTED = 50
-
-
-def _describe(item):
-    return "%s (%s)" % (item["commit"][:12], item.get("message") or "")
-
-
-def _validate(module):
-    p = module.params
-    errors = option_errors(p)
-    if p["commit"] is not None and commit_error(p["commit"], "commit"):
-        errors.append(commit_error(p["commit"], "commit"))
-    if errors:
-        module.fail_json(msg=" ".join(errors))
-
-
-class Promoted:
-    """Determine the commit being promoted and the project's position relative to it (reads and fetch only)."""
-
-    def __init__(self, module, git):
-        self.module, self.git, self.p = module, git, module.params
-        self.status = git.status()
-        self.branch = self.p["branch"] or self.status.get("currentBranch")
-        self.remote = git.remote_of(self.status, self.p["remote_name"])
-        if self.remote and self.p["fetch"]:
-            git.fetch(self.p["remote_name"])
-            self.status = git.status()
-        self.remote_branch = "%s/%s" % (self.p["remote_name"], self.branch)
-        self.remote_has_branch = bool(self.remote) and self.remote_branch in git.branches(remote=True)
-        self.head = git.commits(git.head(), 1)[0] if git.head() else None
-        self.commit, self.source = self._resolve()
-
-    def _entry(self, ref):
-        found = self.git.commits(ref, 1) if self.git.knows(ref) else []
-        return found[0] if found else None
-
-    def _resolve(self):
-        p = self.p
-        if p["commit"]:
-            entry = self._entry(p["commit"])
-            if entry is None:
-                self.module.fail_json(msg="Commit %s is not in the git repository of project %s%s; push it to the "
-                                          "project's remote, or give a commit of the project." % (
-                                              p["commit"], self.git.key,
-                                              " (fetched from %s)" % p["remote_name"] if self.remote else ""))
-            return entry, "commit"
-        if self.remote_has_branch:
-            return self.git.commits(self.remote_branch, 1)[0], "remote_branch"
-        if self.remote and p["on_mismatch"] != "push":
-            self.module.fail_json(msg="The remote %s of project %s has no branch %s: push the project first "
-                                      "(on_mismatch=push), or set commit." % (p["remote_name"], self.git.key,
-                                                                              self.branch))
-        if p["checkout_commit"] and not commit_error(p["checkout_commit"], "checkout_commit"):
-            entry = self._entry(p["checkout_commit"])
-            if entry is not None:
-                return entry, "checkout"
-        return None, "none"
-
-    def pending(self):
-        return self.git.pending_files(self.status) if self.p["uncommitted"] == "fail" else []
-
-    def matches(self):
-        return bool(self.commit and self.head and self.head["commit"] == self.commit["commit"] and not self.pending())
-
-    def mismatch_text(self):
-        text = "Project %s is at %s but the commit being promoted is %s (%s)" % (
-            self.git.key, _describe(self.head) if self.head else "no commit", _describe(self.commit),
-            {"commit": "the commit option", "remote_branch": "head of %s" % self.remote_branch,
-             "checkout": "HEAD of the playbook's checkout"}[self.source])
-        if self.pending():
-            text += " and has uncommitted changes (%s)" % ", ".join(self.pending()[:10])
-        return text
 
 
 def _pull_plan(promoted):
@@ -225,7 +155,7 @@ def _pull_plan(promoted):
         return None, "the remote has no branch %s" % promoted.branch
     remote_head = promoted.git.commits(promoted.remote_branch, 1)[0]
     if remote_head["commit"] != promoted.commit["commit"]:
-        return None, "pulling would give %s, the head of %s" % (_describe(remote_head), promoted.remote_branch)
+        return None, "pulling would give %s, the head of %s" % (describe(remote_head), promoted.remote_branch)
     if tracking["ahead"]:
         return None, "the project has %d commit(s) not on %s (push or drop them first)" % (
             tracking["ahead"], promoted.remote_branch)
@@ -256,27 +186,27 @@ def main():
         required=dict(type="bool", default=False),
         fetch=dict(type="bool", default=True),
     ))
-    _validate(module)
     p = module.params
+    errors = check_errors(p)
+    if errors:
+        module.fail_json(msg=" ".join(errors))
     module.check_node_type_option()
     if module.find_project(p["project_key"]) is None:
         module.fail_json(msg="Project %s does not exist on %s." % (p["project_key"], module.url))
     module.require_node_type("DESIGN", "Verifying the commit of a design project")
     git = ProjectGit(module, p["project_key"])
-    promoted = Promoted(module, git)
-    result = dict(verified=False, commit=None, source=promoted.source, bundle_id=None, pulled=[],
-                  head=promoted.head["commit"] if promoted.head else None)
-    if promoted.commit is None and (p["on_mismatch"] != "push" or not promoted.remote):
-        if p["required"]:
-            module.fail_json(msg="No commit to promote for project %s: set commit (dss_commit), give the project a "
-                                 "git remote with the reviewed branch, or run from a clone of the project's "
-                                 "repository." % p["project_key"], **result)
-        module.exit_json(changed=False, **result)
-    if promoted.commit is not None:
-        result.update(commit=promoted.commit["commit"], message=promoted.commit["message"])
-    if promoted.matches():
-        result.update(verified=True, bundle_id="g" + promoted.commit["commit"][:12])
-        module.exit_json(changed=False, **result)
+    try:
+        promoted = Promoted(git, p)
+    except CommitCheckError as exc:
+        module.fail_json(msg=str(exc))
+    settled = promoted.settled()
+    if settled is not None:
+        module.exit_json(changed=False, **settled)
+    result = promoted.base_result()
+    if promoted.unresolved():
+        module.fail_json(msg="No commit to promote for project %s: set commit (dss_commit), give the project a "
+                             "git remote with the reviewed branch, or run from a clone of the project's "
+                             "repository." % p["project_key"], **result)
     mismatch = promoted.mismatch_text() if promoted.commit else \
         "The remote %s of project %s has no branch %s" % (p["remote_name"], p["project_key"], promoted.branch)
     if p["on_mismatch"] == "fail":
@@ -309,7 +239,7 @@ def main():
     module.fail_json(msg="%s. %s %d commit(s) of project %s to %s (%s); the promotion stops until they are reviewed "
                          "and merged." % (mismatch, "Would push" if module.check_mode else "Pushed", len(commits),
                                           p["project_key"], promoted.remote_branch,
-                                          "; ".join(_describe(c) for c in commits[:5])), changed=True, **result)
+                                          "; ".join(describe(c) for c in commits[:5])), changed=True, **result)
 
 
 if __name__ == "__main__":

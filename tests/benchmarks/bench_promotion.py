@@ -8,7 +8,8 @@ copies of the sample CHURN project on dev, then, each round, in the same run:
 - seed: a sequential dataikuapi script of the usual hand-written flow, project after project: export and download
   the bundle on dev; on staging then prod: list the projects, import, remap (first time), activate, run the smoke
   test and wait for it;
-- apply: a new commit, then ``playbooks/promote.yml`` on the three inventories (projects as hosts, ``--forks``);
+- apply: a new commit, then ``playbooks/promote.yml`` on the three inventories (projects as hosts, ``--forks``,
+  one per project by default);
 - noop: ``promote.yml`` again, nothing to do;
 - plan: ``promote.yml --check --diff`` on the converged fleet.
 
@@ -79,11 +80,17 @@ def one_round(land, keys, number, forks, workdir):
     land.commit("benchmark round %d" % number)
     apply_s, applied = playbook_run(land, forks)
     writes = land.writes()
-    noop_s = playbook_run(land, forks)[0]
+    noop_s, noop = playbook_run(land, forks)
     noop_writes = {env: land.writes()[env] - writes[env] for env in writes}
     plan_s = playbook_run(land, forks, check=True, diff=True)[0]
     return {"round": number, "seed_s": round(seed_s, 3), "apply_s": round(apply_s, 3), "noop_s": round(noop_s, 3),
-            "plan_s": round(plan_s, 3), "apply_tasks": len(applied.tasks), "noop_writes": noop_writes}
+            "plan_s": round(plan_s, 3), "apply_tasks": len(applied.tasks), "noop_tasks": len(noop.tasks),
+            "noop_modules": modules_started(noop), "noop_writes": noop_writes}
+
+
+def modules_started(result):
+    """Collection modules that ran (not skipped): a converged no-op should start only the bulk reads."""
+    return sum(1 for t in result.tasks if t["action"].startswith("dataiku_gitops.") and t["status"] != "skipped")
 
 
 def medians(runs):
@@ -106,10 +113,12 @@ def main(argv=None):
     parser.add_argument("--projects", type=int, default=20)
     parser.add_argument("--latency-scale", type=float, default=0.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--forks", type=int, default=10)
+    # One fork per project by default, as docs/promotion.md recommends for a fleet (-f 20 for 20 projects).
+    parser.add_argument("--forks", type=int, default=None)
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
     keys = project_keys(max(1, args.projects))
+    args.forks = args.forks or len(keys)
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-promotion-") as workdir:
         with Landscape(workdir=os.path.join(workdir, "land"), projects=keys, latency_scale=args.latency_scale) as land:

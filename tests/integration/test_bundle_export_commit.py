@@ -142,3 +142,25 @@ def test_no_reviewed_commit_keeps_the_checkout_id_unless_required(design_node, p
     assert bundle_ids(design_node) == ["g" + sha[:12]]
     strict = export(playbook, design_node, tmp_path, dss_git_dir=str(checkout), dss_commit_required=True)
     assert_refused(strict, design_node, "No commit to promote for project CHURN")
+
+
+def test_bulk_read_settles_a_verified_commit_and_leaves_the_rest_to_the_module(design, playbook, tmp_path):
+    """bundle_export_bulk_read (as promote.yml runs the role): one dataiku_bundle_state_info read settles the
+    projects whose HEAD is the commit being promoted, without starting dataiku_project_commit; a mismatch still
+    goes to the module, which refuses it naming both commits."""
+    node, remote = design
+    commit = head(node)
+    result = export(playbook, node, tmp_path, bundle_export_bulk_read=True)
+    assert result.rc == 0, result
+    assert result.task(VERIFY)["status"] == "skipped"
+    read = result.task("dataiku_gitops.dss.bundle_export : Read the exported bundles and the commits of every "
+                       "project at once")["result"]["projects"][KEY]["commit_check"]
+    assert (read["settled"], read["verified"], read["source"], read["commit"]) == (True, True, "remote_branch", commit)
+    assert bundle_ids(node) == ["g" + commit[:12]]
+    reviewed = commit_file(clone(remote, tmp_path / "review"), "datasets/reviewed.json", REVIEWED_DATASET,
+                           "Reviewed: add a dataset")
+    digest = node.digest()
+    refused = export(playbook, node, tmp_path, bundle_export_bulk_read=True)
+    assert_refused(refused, node, "Project CHURN is at %s" % commit[:12],
+                   "the commit being promoted is %s" % reviewed[:12], "head of origin/master")
+    assert node.digest() == digest and bundle_ids(node) == ["g" + commit[:12]]

@@ -92,13 +92,14 @@ def test_promotion_rerun_new_commit_rollback_and_status(land):
     requests = land.requests()
     assert land.run("status.yml").rc == 0
     status_requests = {env: count - requests[env] for env, count in land.requests().items()}
-    # Automation nodes: exactly the bulk read. The design node also answers the reads of the design commit check
-    # (dataiku_project_commit, roles/bundle_export/tasks/commit.yml), the one module a converged project starts:
-    # whether the design project still holds the commit being promoted is read on every run.
+    # Automation nodes: exactly the bulk read. The design node's bulk read also settles the design commit check
+    # (docs/project-git.md: reads of the project's git, on every run), so the only modules a converged no-op starts
+    # are the three bulk reads, one per node, and every converged host ends right after them.
     assert {env: noop_requests[env] for env in ("staging", "prod")} == {
         env: status_requests[env] for env in ("staging", "prod")}
     started = [t["action"] for t in real.tasks if t["action"].startswith("dataiku_gitops.") and t["status"] != "skipped"]
-    assert set(started) <= {"dataiku_gitops.dss.dataiku_bundle_state_info", "dataiku_gitops.dss.dataiku_project_commit"}
+    assert started == ["dataiku_gitops.dss.dataiku_bundle_state_info"] * 3
+    assert [t["task"] for t in real.tasks if t["task"].startswith(("Deploy, test and certify", "Export bundle"))] == []
     assert noop_requests["dev"] > status_requests["dev"]
     assert plan_mismatches(land.run("promote.yml", check=True, diff=True), real) == []
 

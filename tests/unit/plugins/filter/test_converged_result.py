@@ -1,0 +1,21 @@
+"""Unit tests of the filter converged_result (plugins/filter/converged_result.py)."""
+
+from ansible_collections.dataiku_gitops.dss.plugins.filter.converged_result import FilterModule, converged_result
+from ansible_collections.dataiku_gitops.dss.plugins.filter.promotion_gate import promotion_gate
+
+
+def test_a_converged_project_is_certified_on_its_active_bundle():
+    assert converged_result("b2", "CHURN") == {
+        "project_key": "CHURN", "bundle_id": "b2", "previous_bundle_id": "b2", "active_bundle_id": "b2",
+        "tests": None, "certified": True, "rolled_back": False, "error": None, "route": "direct"}
+    assert converged_result("b2", "CHURN", "deployer")["route"] == "deployer"
+
+
+def test_the_next_environment_gate_lets_it_through_for_that_bundle_only():
+    results = [converged_result("b2", "CHURN")]
+    assert promotion_gate(results, "CHURN", "b2", "staging") is None
+    assert "not promoted past staging" in promotion_gate(results, "CHURN", "b3", "staging")
+
+
+def test_filter_registered():
+    assert FilterModule().filters()["converged_result"] is converged_result
