@@ -77,6 +77,16 @@ def test_export_names_the_bundle_after_the_verified_commit(design, playbook, tmp
     assert again.rc == 0 and again.changed_count() == 0, again
     assert len(non_fetch_writes(node)) == writes and node.digest() == digest
 
+    # The next reviewed commit: its bundle's release notes list the commits since the first bundle.
+    sample_project.change_variable(node.client(), 45)
+    assert node.client().get_project(KEY).get_project_git().push()["success"]
+    second = head(node)
+    assert export(playbook, node, tmp_path).rc == 0
+    notes = [b for b in node.client().get_project(KEY).list_exported_bundles()["bundles"]
+             if b["bundleId"] == "g" + second[:12]][0]["exportManifest"]["exportUserInfo"]["releaseNotes"]
+    assert notes.startswith(second + " ") and "Changes since bundle g%s" % commit[:12] in notes, notes
+    assert "- %s " % second[:7] in notes, notes
+
 
 def test_mismatch_is_refused_naming_both_commits(design, playbook, tmp_path):
     node, remote = design

@@ -91,3 +91,29 @@ def test_settled_check_never_raises_and_refuses_invalid_options(monkeypatch):
         raise RuntimeError("git API unavailable")
     monkeypatch.setattr(check, "ProjectGitReader", broken)
     assert check.settled_check(None, "CHURN", {})["settled"] is False
+
+
+class _DssGitLog:
+    """DSSProjectGit.log of a node holding HEAD: an unknown start commit is refused; ``down`` refuses everything (a
+    proxy's 503 looks the same to the client)."""
+
+    def __init__(self, down=False):
+        self.down = down
+
+    def log(self, _path, start, _count):
+        if self.down or start not in (None, HEAD):
+            raise check.DataikuException("refused")
+        return {"entries": [{"commit": HEAD}]}
+
+
+def _reader(log):
+    reader = check.ProjectGitReader.__new__(check.ProjectGitReader)
+    reader.module, reader.key, reader.git = None, "CHURN", log
+    return reader
+
+
+def test_bulk_reader_tells_an_unknown_commit_from_a_node_that_does_not_answer():
+    assert _reader(_DssGitLog()).knows(HEAD) is True
+    assert _reader(_DssGitLog()).knows(OTHER) is False  # refused while HEAD answers: DSS does not hold it
+    with pytest.raises(check.DataikuException):
+        _reader(_DssGitLog(down=True)).knows(OTHER)  # nothing answers: left to the module (not settled)
