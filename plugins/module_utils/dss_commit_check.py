@@ -11,7 +11,6 @@ unchanged without failing.
 
 from __future__ import annotations
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import (ProjectGit, commit_error,
                                                                                          option_errors)
 
@@ -129,16 +128,12 @@ class ProjectGitReader(ProjectGit):
     def call(self, what, func, *args, **kwargs):
         return func(*args, **kwargs)
 
-    def knows(self, commit):
-        """As ProjectGit.knows, without a module to tell a proxy's 502/503/504 from DSS refusing an unknown start
-        commit: a refused log counts as "unknown commit" only when a log from HEAD then answers (the node is
-        there); otherwise the failure propagates and the project is left to the module."""
-        try:
-            entries = self.git.log(None, commit, 1).get("entries") or []
-        except DataikuException:
-            self.git.log(None, None, 1)
-            return False
-        return bool(entries) and entries[0].get("commit", "").startswith(commit.lower())
+    def refuses_unknown_commit(self, exc):
+        """Without a module to read the HTTP status from: a refused log counts as "unknown commit" only when a log
+        from HEAD then answers (the node is there); otherwise that failure propagates and the project is left to the
+        module."""
+        self.git.log(None, None, 1)
+        return True
 
     def run_action(self, what, func, *args, undo=None, happened=None):  # pylint: disable=unused-argument
         result = func(*args)

@@ -109,14 +109,21 @@ class ProjectGit:
 
     def knows(self, commit):
         """Whether the repository holds ``commit`` (a log from it answers)."""
-        with self.module.dss_errors("read the git log of project %s" % self.key):
-            try:
-                entries = self.git.log(None, commit, 1).get("entries") or []
-            except DataikuException as exc:
-                if self.module.is_transient(exc):
-                    raise  # a proxy's 502/503/504 says nothing about the commit
-                return False  # DSS answers an unknown start commit with an error
+        return self.call("read the git log", self._knows, commit)
+
+    def _knows(self, commit):
+        try:
+            entries = self.git.log(None, commit, 1).get("entries") or []
+        except DataikuException as exc:
+            if not self.refuses_unknown_commit(exc):
+                raise
+            return False  # DSS answers an unknown start commit with an error
         return bool(entries) and entries[0].get("commit", "").startswith(commit.lower())
+
+    def refuses_unknown_commit(self, exc):
+        """Whether the failed log ``exc`` is DSS refusing an unknown start commit (a proxy's 502/503/504 says nothing
+        about the commit)."""
+        return not self.module.is_transient(exc)
 
     @staticmethod
     def remote_of(status, name):

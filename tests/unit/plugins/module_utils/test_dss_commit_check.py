@@ -4,6 +4,7 @@ is settled only where the module would end unchanged without failing."""
 import pytest
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_commit_check as check
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import ProjectGit
 
 HEAD = "a" * 40
@@ -102,7 +103,7 @@ class _DssGitLog:
 
     def log(self, _path, start, _count):
         if self.down or start not in (None, HEAD):
-            raise check.DataikuException("refused")
+            raise DataikuException("refused")
         return {"entries": [{"commit": HEAD}]}
 
 
@@ -115,5 +116,5 @@ def _reader(log):
 def test_bulk_reader_tells_an_unknown_commit_from_a_node_that_does_not_answer():
     assert _reader(_DssGitLog()).knows(HEAD) is True
     assert _reader(_DssGitLog()).knows(OTHER) is False  # refused while HEAD answers: DSS does not hold it
-    with pytest.raises(check.DataikuException):
+    with pytest.raises(DataikuException):
         _reader(_DssGitLog(down=True)).knows(OTHER)  # nothing answers: left to the module (not settled)
