@@ -11,6 +11,8 @@ and fail if DSS did not keep what was written. Nothing here sends a request by i
 
 from __future__ import annotations
 
+import abc
+
 import re
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import changed_keys, is_subset, prune
@@ -43,9 +45,9 @@ def lines(text):
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class ContentObject:
+class ContentObject(abc.ABC):
     """What :func:`run_content_module` needs to know about one kind of DSS object. Subclasses set ``kind`` and
-    ``label`` and implement the methods that raise NotImplementedError."""
+    ``label`` and implement the abstract methods."""
 
     kind = "object"  # key of the result holding the object's view
     immutable = ()  # managed fields DSS cannot change on an existing object (a difference fails, naming them)
@@ -55,31 +57,33 @@ class ContentObject:
         self.params = module.params
         self.label = self.kind
 
+    @abc.abstractmethod
     def exists(self):
         """Whether the object exists, decided by a listing (DataikuException carries no HTTP status)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def read(self):
         """The object's document as DSS returns it."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def view(self, raw):
         """The managed fields of ``raw`` under the option names."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def desired(self):
         """The managed fields the options ask for: only the options that are set."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def create(self, desired):
-        raise NotImplementedError
+        """Create the object from ``desired``."""
 
+    @abc.abstractmethod
     def update(self, raw, desired):
         """Write ``desired`` merged over ``raw`` (fields that are not managed are written back unchanged)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def delete(self, raw):
-        raise NotImplementedError
+        """Delete the object ``raw``."""
 
     def forced_changes(self, exists):
         """(before, after) views of fields that are written although they cannot be compared (secrets); V({})
