@@ -50,8 +50,15 @@ def _doc_id(run):
 
 
 def _orphan(doc):
-    """A run stored as under way whose executing process is gone (the node stopped during the run)."""
-    return "result" not in doc["scenarioRun"] and _doc_id(doc["scenarioRun"]) not in _live
+    """A run stored as under way whose executing process is gone (the node stopped during the run).
+
+    The executing thread stores the result and then leaves `_live`: a doc read just before that store must not be
+    taken for an orphan once the thread has left, so a run not live is re-read before it is called one."""
+    run = doc["scenarioRun"]
+    if "result" in run or _doc_id(run) in _live:
+        return False
+    current = store().get("scenario_run", run["scenario"]["projectKey"], _doc_id(run))
+    return current is not None and "result" not in current["scenarioRun"]
 
 
 def _is_over(doc, now):
