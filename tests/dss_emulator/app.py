@@ -2,7 +2,7 @@
 
 A small WSGI middleware maps both API prefixes (`/dip/publicapi`, what dataikuapi sends, and the documented
 `/public/api`) to one set of routes, folds `//` and trailing slashes, and counts requests and bytes for
-`GET /__emulator__/stats`.
+`GET /__emulator__/stats` (bytes received; response body bytes sent, per request and per route).
 """
 
 import base64
@@ -30,6 +30,8 @@ class Stats:
         self.requests = {}
         self.bytes_received = 0
         self.log = []  # (method, path) of DSS API calls, newest last, bounded
+        self.responses = []  # {method, path, route, status, bytes} per answered API call, newest last, bounded
+        self.routes = {}  # "METHOD route" -> {calls, bytes, max_bytes}: totals over every call, whatever the bound
 
     def count(self, method, path):
         with self._lock:
@@ -40,6 +42,24 @@ class Stats:
     def add_bytes(self, n):
         with self._lock:
             self.bytes_received += n
+
+    def add_response(self, environ, status, size):
+        """One answered call: the response body bytes actually sent, under its path and its route (the Flask rule,
+        e.g. /projects/<projectKey>/bundles/imported, so calls on different projects add up)."""
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ["dss.path"]
+        route = environ.get("dss.route") or path
+        with self._lock:
+            self.responses.append({"method": method, "path": path, "route": route, "status": status, "bytes": size})
+            del self.responses[:-2000]
+            totals = self.routes.setdefault("%s %s" % (method, route), {"calls": 0, "bytes": 0, "max_bytes": 0})
+            totals["calls"] += 1
+            totals["bytes"] += size
+            totals["max_bytes"] = max(totals["max_bytes"], size)
+
+    def traffic(self):
+        """(last 200 responses, route totals), copied under the lock (calls may be answered meanwhile)."""
+        with self._lock:
+            return list(self.responses[-200:]), {name: dict(totals) for name, totals in self.routes.items()}
 
 
 class _CountingInput:
@@ -63,6 +83,27 @@ class _CountingInput:
         return iter(self.readline, b"")
 
 
+class _CountingBody:
+    """Wraps a WSGI response iterable to count the body bytes sent; reports them once, when the server closes it."""
+
+    def __init__(self, body, report):
+        self._body = body
+        self._report = report
+        self._size = 0
+
+    def __iter__(self):
+        for chunk in self._body:
+            self._size += len(chunk)
+            yield chunk
+
+    def close(self):
+        try:
+            if hasattr(self._body, "close"):
+                self._body.close()
+        finally:
+            self._report(self._size)
+
+
 class _PrefixMiddleware:
     def __init__(self, wsgi_app, stats):
         self.wsgi_app = wsgi_app
@@ -77,9 +118,19 @@ class _PrefixMiddleware:
                 environ["dss.api"] = True
                 self.stats.count(environ.get("REQUEST_METHOD", "GET"), rest or "/")
                 environ["wsgi.input"] = _CountingInput(environ["wsgi.input"], self.stats)
+                environ["dss.path"] = rest or "/"
                 break
         environ["PATH_INFO"] = path
-        return self.wsgi_app(environ, start_response)
+        if "dss.path" not in environ:
+            return self.wsgi_app(environ, start_response)
+        status = []
+
+        def counting_start_response(status_line, headers, *exc_info):
+            status[:] = [int(status_line.split(" ", 1)[0])]
+            return start_response(status_line, headers, *exc_info)
+
+        body = self.wsgi_app(environ, counting_start_response)
+        return _CountingBody(body, lambda size: self.stats.add_response(environ, status[0] if status else 0, size))
 
 
 def _presented_key():
@@ -123,6 +174,8 @@ def create_app(data_dir, node_type="DESIGN", api_keys=("secret",), node_id=None)
 
     @app.after_request
     def _dss_headers(resp):
+        if request.environ.get("dss.api") and request.url_rule is not None:
+            request.environ["dss.route"] = request.url_rule.rule[len(API_PREFIX):] or "/"
         resp.headers["DSS-Version"] = DSS_VERSION
         resp.headers["DSS-API-Version"] = "1"
         return resp
@@ -153,12 +206,15 @@ def create_app(data_dir, node_type="DESIGN", api_keys=("secret",), node_id=None)
     @app.get("/__emulator__/stats")
     def _stats():
         store = current_app.config["STORE"]
+        responses, routes = stats.traffic()
         return jsonify({
             "requests": dict(stats.requests),
             "bytes_received": stats.bytes_received,
             "state_digest": store.digest(),
             "node_type": current_app.config["NODE_TYPE"],
             "calls": ["%s %s" % c for c in stats.log[-200:]],
+            "responses": responses,
+            "routes": routes,
         })
 
     from routes import register_all  # pylint: disable=import-outside-toplevel

@@ -91,10 +91,15 @@ class Landscape:
             raise RuntimeError("playbooks/environment.yml failed:\n%s" % result.output[-4000:])
         return self
 
-    def _write_inventories(self):
+    def describe(self, projects):
+        """Later runs use inventories describing ``projects`` (seeding them on the nodes is the caller's job)."""
+        self.projects = tuple(projects)
+        self.inventory_dir = self._write_inventories("inventories-%d" % len(self.projects))
+
+    def _write_inventories(self, name="inventories"):
         """A copy of the shipped inventories whose description has every project of this landscape (each extra
         one with CHURN's settings)."""
-        target = os.path.join(self.workdir, "inventories")
+        target = os.path.join(self.workdir, name)
         with open(os.path.join(ROOT, "inventories", "fleet.yml"), encoding="utf-8") as fh:
             description = yaml.safe_load(fh)
         template = description["projects"][sample_project.PROJECT_KEY]

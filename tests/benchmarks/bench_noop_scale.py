@@ -1,0 +1,199 @@
+"""Traffic of a no-op promotion as the fleet grows: which requests get bigger with the number of projects, and how
+often they are sent (issue 9: a no-op run of 1,000 projects on one node sends no request whose payload grows with the
+number of projects more than once per node).
+
+    python tests/benchmarks/bench_noop_scale.py --projects 1000 [--small 100] [--forks 20] [--json out.json]
+
+Starts the promotion landscape (tests.support.promotion.Landscape), promotes CHURN for real on dev (design) and
+staging (automation), then makes the fleet converged at two sizes, ``--small`` (default N/10) and N projects, by
+cloning CHURN's state on both nodes (tests.support.project_clone: exactly what the promotion left, under other keys).
+At each size it runs the no-op ``playbooks/promote.yml`` on the dev and staging inventories and records the wall
+time, the modules started, the write requests and, per node and per route (the emulator's route template, keys
+normalised), the calls and response body bytes (emulator ``/__emulator__/stats`` ``routes``).
+
+A route grows with the number of projects when its largest response at N is more than 1.5x its largest at the small
+size (per-project routes answer the same size whatever N). The target holds when every growing route is called at
+most once per node at N. Prints a table and writes JSON (``sizes``, ``runs``, ``routes``, ``violations``). Exits 1
+when a run fails, is not a no-op (a write, a module beyond the bulk reads, a project not read as converged) or the
+target is violated; never on timings.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from tests.support import sample_project as sample  # noqa: E402  pylint: disable=wrong-import-position
+from tests.support.emulator import WRITE_METHODS  # noqa: E402  pylint: disable=wrong-import-position
+from tests.support.project_clone import clone_project  # noqa: E402  pylint: disable=wrong-import-position
+from tests.support.promotion import Landscape  # noqa: E402  pylint: disable=wrong-import-position
+
+ENVS = ("dev", "staging")  # one design node and one automation node
+BULK_READ = "dataiku_gitops.dss.dataiku_bundle_state_info"
+GROWTH = 1.5  # largest response at N over largest at the small size, above which a route grows with N
+
+
+def project_keys(count):
+    """CHURN and P0001...: every clone key has CHURN's length, so per-project responses keep their size."""
+    return [sample.PROJECT_KEY] + ["P%04d" % i for i in range(1, count)]
+
+
+def promote(land, forks):
+    started = time.monotonic()
+    result = land.run("promote.yml", "--forks", str(forks), envs=ENVS)
+    seconds = time.monotonic() - started
+    if result.rc != 0:
+        raise RuntimeError("promote.yml failed (rc=%s):\n%s" % (result.rc, result.output[-4000:]))
+    return seconds, result
+
+
+def grow_fleet(land, keys):
+    """Clone CHURN on dev and staging under the keys the nodes do not hold yet; the runs then describe ``keys``."""
+    new = [key for key in keys if key not in land.projects]
+    started = time.monotonic()
+    for env in ENVS:
+        clone_project(land.nodes[env], sample.PROJECT_KEY, new)
+    land.describe(keys)
+    return time.monotonic() - started
+
+
+def not_converged(result, keys, bundle_id):
+    """Projects the run's bulk reads did not see as converged: staging not active+certified on the bundle, dev
+    without the exported bundle."""
+    reads = {t["host"].split("-", 1)[0]: t["result"].get("projects", {}) for t in result.tasks
+             if t["action"] == BULK_READ and t["status"] == "ok"}
+    bad = []
+    for key in keys:
+        staging, dev = reads.get("staging", {}).get(key) or {}, reads.get("dev", {}).get(key) or {}
+        if not (staging.get("active_bundle_id") == bundle_id and staging.get("certified")):
+            bad.append("staging-%s" % key)
+        if bundle_id not in (dev.get("bundle_ids") or []):
+            bad.append("dev-%s" % key)
+    return bad
+
+
+def traffic(land):
+    return {env: land.nodes[env].stats() for env in ENVS}
+
+
+def routes_between(before, after):
+    """{route: {calls, bytes, max_bytes}} of the calls answered between two stats() of one node. max_bytes is the
+    largest of the run when the route was not called before (always so here: nodes restart after cloning)."""
+    routes = {}
+    for name, totals in after["routes"].items():
+        old = before["routes"].get(name, {"calls": 0, "bytes": 0, "max_bytes": 0})
+        if totals["calls"] > old["calls"]:
+            routes[name] = {"calls": totals["calls"] - old["calls"], "bytes": totals["bytes"] - old["bytes"],
+                            "max_bytes": totals["max_bytes"]}
+    return routes
+
+
+def noop_run(land, keys, bundle_id, forks):
+    before = traffic(land)
+    seconds, result = promote(land, forks)
+    after = traffic(land)
+    modules = [t for t in result.tasks if t["action"].startswith("dataiku_gitops.") and t["status"] != "skipped"]
+    return {
+        "projects": len(keys), "wall_s": round(seconds, 3), "tasks": len(result.tasks),
+        "modules_started": len(modules),
+        "extra_modules": sorted("%s %s" % (t["host"], t["action"]) for t in modules if t["action"] != BULK_READ),
+        "writes": {env: sum(after[env]["requests"].get(m, 0) - before[env]["requests"].get(m, 0)
+                            for m in WRITE_METHODS) for env in ENVS},
+        "not_converged": not_converged(result, keys, bundle_id),
+        "nodes": {env: routes_between(before[env], after[env]) for env in ENVS},
+    }
+
+
+def analyse(small, large):
+    """Per (node, route): calls and largest response at both sizes, whether it grows with N, and the violations
+    (a growing route called more than once on a node at N). A route absent at one size counts 0 calls there."""
+    rows, violations = [], []
+    for env in sorted(set(small["nodes"]) | set(large["nodes"])):
+        names = set(small["nodes"].get(env, {})) | set(large["nodes"].get(env, {}))
+        for name in sorted(names):
+            at_small = small["nodes"].get(env, {}).get(name, {"calls": 0, "bytes": 0, "max_bytes": 0})
+            at_large = large["nodes"].get(env, {}).get(name, {"calls": 0, "bytes": 0, "max_bytes": 0})
+            grows = at_large["max_bytes"] > GROWTH * max(at_small["max_bytes"], 1)
+            row = {"node": env, "route": name, "grows": grows,
+                   "small": dict(at_small, projects=small["projects"]),
+                   "large": dict(at_large, projects=large["projects"])}
+            rows.append(row)
+            if grows and at_large["calls"] > 1:
+                violations.append("%s %s: response grows with the number of projects (%d -> %d bytes) and is "
+                                  "sent %d times at N=%d" % (env, name, at_small["max_bytes"], at_large["max_bytes"],
+                                                             at_large["calls"], large["projects"]))
+    return rows, violations
+
+
+def problems(run):
+    """Why a run is not the no-op it should be (empty: it is)."""
+    found = ["%d write request(s) on %s" % (n, env) for env, n in run["writes"].items() if n]
+    if run["extra_modules"]:
+        found.append("modules beyond the bulk reads: %s" % ", ".join(run["extra_modules"][:10]))
+    if run["not_converged"]:
+        found.append("not read as converged: %s" % ", ".join(run["not_converged"][:10]))
+    return found
+
+
+def table(result):
+    small, large = result["runs"]
+    lines = ["| no-op promote.yml (dev + staging) | N=%d | N=%d |" % (small["projects"], large["projects"]),
+             "|---|---|---|"]
+    for key, label in (("wall_s", "wall time (s)"), ("tasks", "task results"), ("modules_started", "modules started"),
+                       ("writes", "write requests")):
+        values = [sum(r[key].values()) if isinstance(r[key], dict) else r[key] for r in (small, large)]
+        lines.append("| %s | %s | %s |" % (label, values[0], values[1]))
+    lines += ["", "| node | route | calls N=%d | calls N=%d | largest response N=%d (B) | largest response N=%d (B) "
+              "| bytes N=%d | grows with N |" % ((small["projects"], large["projects"]) * 2 + (large["projects"],)),
+              "|---|---|---|---|---|---|---|---|"]
+    for row in result["routes"]:
+        lines.append("| %s | `%s` | %d | %d | %d | %d | %d | %s |" % (
+            row["node"], row["route"], row["small"]["calls"], row["large"]["calls"], row["small"]["max_bytes"],
+            row["large"]["max_bytes"], row["large"]["bytes"], "yes" if row["grows"] else "no"))
+    lines.append("")
+    lines.append("target (a growing route at most once per node): %s" % (
+        "met" if not result["violations"] else "VIOLATED: " + "; ".join(result["violations"])))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--projects", type=int, default=1000)
+    parser.add_argument("--small", type=int, default=None, help="the smaller fleet (default: N/10, at least 2)")
+    parser.add_argument("--forks", type=int, default=20)
+    parser.add_argument("--json", dest="json_path")
+    args = parser.parse_args(argv)
+    sizes = (max(2, args.small or args.projects // 10), max(3, args.projects))
+    if sizes[0] >= sizes[1]:
+        parser.error("--small must be below --projects")
+    result = {"sizes": list(sizes), "forks": args.forks, "runs": []}
+    with tempfile.TemporaryDirectory(prefix="bench-noop-scale-") as workdir:
+        with Landscape(workdir=os.path.join(workdir, "land")) as land:
+            result["first_promotion_s"] = round(promote(land, args.forks)[0], 3)
+            bundle_id = land.bundle_id()
+            for size in sizes:
+                keys = project_keys(size)
+                clone_s = grow_fleet(land, keys)
+                run = dict(noop_run(land, keys, bundle_id, args.forks), clone_s=round(clone_s, 3))
+                result["runs"].append(run)
+                print("N=%d: %.1f s, %d modules, writes %s, cloned in %.1f s" % (
+                    size, run["wall_s"], run["modules_started"], run["writes"], clone_s), flush=True)
+    result["routes"], result["violations"] = analyse(*result["runs"])
+    result["problems"] = [p for run in result["runs"] for p in problems(run)]
+    print(table(result))
+    for problem in result["problems"]:
+        print("NOT A NO-OP: %s" % problem)
+    if args.json_path:
+        with open(args.json_path, "w", encoding="utf-8") as out:
+            json.dump(result, out, indent=2)
+    return 1 if result["problems"] or result["violations"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""The no-op scale benchmark at a small size: a no-op promote.yml (ansible-playbook against emulator processes, the
+fleet converged at 2 then 12 projects) sends no write, starts only the bulk reads, and no request whose response
+grows with the number of projects is sent more than once per node (issue 9). No timing assertions."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.benchmarks.bench_noop_scale import analyse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BENCH = os.path.join(ROOT, "tests", "benchmarks", "bench_noop_scale.py")
+PER_PROJECT = ("GET /projects/<key>", "GET /projects/<key>/scenarios/testing-status",
+               "GET /projects/<key>/bundles/imported")
+
+
+def test_noop_promotion_sends_no_growing_request_more_than_once_per_node(tmp_path):
+    results = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, BENCH, "--projects", "12", "--small", "2", "--forks", "8",
+                           "--json", str(results)], capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    data = json.loads(results.read_text())
+    assert data["violations"] == [] and data["problems"] == []
+    for run in data["runs"]:
+        assert run["modules_started"] == 2 and run["writes"] == {"dev": 0, "staging": 0}
+        # The accounting saw the bulk read: a fixed number of calls per project, each with a body.
+        for route in PER_PROJECT:
+            assert run["nodes"]["staging"][route]["calls"] == run["projects"], route
+        assert all(r["bytes"] > 0 for node in run["nodes"].values() for r in node.values())
+    assert not any(row["grows"] for row in data["routes"])
+
+
+def _run(projects, routes):
+    return {"projects": projects, "nodes": {"staging": routes}}
+
+
+def test_analysis_flags_a_growing_route_sent_twice_and_spares_per_project_routes():
+    small = _run(10, {"GET /projects": {"calls": 2, "bytes": 800, "max_bytes": 400},
+                      "GET /projects/<key>": {"calls": 10, "bytes": 5000, "max_bytes": 500},
+                      "GET /instance-info": {"calls": 1, "bytes": 150, "max_bytes": 150}})
+    large = _run(100, {"GET /projects": {"calls": 2, "bytes": 8000, "max_bytes": 4000},
+                       "GET /projects/<key>": {"calls": 100, "bytes": 50000, "max_bytes": 510},
+                       "GET /instance-info": {"calls": 1, "bytes": 150, "max_bytes": 150}})
+    rows, violations = analyse(small, large)
+    assert {row["route"]: row["grows"] for row in rows} == {
+        "GET /projects": True, "GET /projects/<key>": False, "GET /instance-info": False}
+    assert len(violations) == 1 and violations[0].startswith("staging GET /projects: ")
+    large["nodes"]["staging"]["GET /projects"]["calls"] = 1  # once per node is allowed
+    assert analyse(small, large)[1] == []
+
+
+def test_analysis_counts_a_route_absent_at_the_small_size():
+    rows, violations = analyse(_run(10, {}), _run(100, {"GET /projects": {"calls": 3, "bytes": 9, "max_bytes": 3}}))
+    assert rows[0]["small"]["calls"] == 0 and rows[0]["grows"] and len(violations) == 1
