@@ -105,6 +105,8 @@ def noop_run(land, keys, bundle_id, forks):
         "extra_modules": sorted("%s %s" % (t["host"], t["action"]) for t in modules if t["action"] != BULK_READ),
         "writes": {env: sum(after[env]["requests"].get(m, 0) - before[env]["requests"].get(m, 0)
                             for m in WRITE_METHODS) for env in ENVS},
+        # What the requests themselves carried (bodies): a no-op sends GETs only, so none.
+        "request_body_bytes": {env: after[env]["bytes_received"] - before[env]["bytes_received"] for env in ENVS},
         "not_converged": not_converged(result, keys, bundle_id),
         "nodes": {env: routes_between(before[env], after[env]) for env in ENVS},
     }
@@ -146,7 +148,7 @@ def table(result):
     lines = ["| no-op promote.yml (dev + staging) | N=%d | N=%d |" % (small["projects"], large["projects"]),
              "|---|---|---|"]
     for key, label in (("wall_s", "wall time (s)"), ("tasks", "task results"), ("modules_started", "modules started"),
-                       ("writes", "write requests")):
+                       ("writes", "write requests"), ("request_body_bytes", "request body bytes")):
         values = [sum(r[key].values()) if isinstance(r[key], dict) else r[key] for r in (small, large)]
         lines.append("| %s | %s | %s |" % (label, values[0], values[1]))
     lines += ["", "| node | route | calls N=%d | calls N=%d | largest response N=%d (B) | largest response N=%d (B) "

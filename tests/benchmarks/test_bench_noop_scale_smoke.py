@@ -24,6 +24,7 @@ def test_noop_promotion_sends_no_growing_request_more_than_once_per_node(tmp_pat
     assert data["violations"] == [] and data["problems"] == []
     for run in data["runs"]:
         assert run["modules_started"] == 2 and run["writes"] == {"dev": 0, "staging": 0}
+        assert run["request_body_bytes"] == {"dev": 0, "staging": 0}
         # The accounting saw the bulk read: a fixed number of calls per project, each with a body.
         for route in PER_PROJECT:
             assert run["nodes"]["staging"][route]["calls"] == run["projects"], route
