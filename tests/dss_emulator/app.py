@@ -84,7 +84,7 @@ class _CountingInput:
 
 
 class _CountingBody:
-    """Wraps a WSGI response iterable to count the body bytes sent; reports them once, when the server closes it."""
+    """Wraps a WSGI response iterable to count the body bytes sent; reports them when the server closes it."""
 
     def __init__(self, body, report):
         self._body = body
@@ -123,14 +123,23 @@ class _PrefixMiddleware:
         environ["PATH_INFO"] = path
         if "dss.path" not in environ:
             return self.wsgi_app(environ, start_response)
-        status = []
+        answer = {"status": 0, "reported": False}
+
+        def report(size):
+            if not answer["reported"]:
+                answer["reported"] = True
+                self.stats.add_response(environ, answer["status"], size)
 
         def counting_start_response(status_line, headers, *exc_info):
-            status[:] = [int(status_line.split(" ", 1)[0])]
+            answer["status"] = int(status_line.split(" ", 1)[0])
+            length = [value for name, value in headers if name.lower() == "content-length"]
+            if length and environ.get("REQUEST_METHOD") != "HEAD":
+                # Known size: counted before the body goes out, so a client that reads the stats right after the
+                # answer sees it. Streamed bodies (no Content-Length) are counted when the server closes them.
+                report(int(length[0]))
             return start_response(status_line, headers, *exc_info)
 
-        body = self.wsgi_app(environ, counting_start_response)
-        return _CountingBody(body, lambda size: self.stats.add_response(environ, status[0] if status else 0, size))
+        return _CountingBody(self.wsgi_app(environ, counting_start_response), report)
 
 
 def _presented_key():
