@@ -199,19 +199,17 @@ EXAMPLES = r"""
     keep_last: 3
   register: deployed
 
-- name: Deploy the bundle of this commit, streamed from the design node
+- name: Only deploy an archive from the controller (tests and certification follow as separate tasks)
   dataiku_gitops.dss.dataiku_bundle_deploy:
-    url: https://dss-prod.example.com:11200
-    api_key: "{{ prod_api_key }}"
-    project_key: CHURN
-    bundle_id: "git-{{ git_sha[:12] }}"
-    source:
-      url: https://dss-design.example.com:11200
-      api_key: "{{ design_api_key }}"
-    connections:
-      pg_dev: pg_prod
-    lock_owner: "{{ awx_job_id | default(run_id) }}"
-  register: deployed
+    url: https://dss-staging.example.com:11200
+    api_key: "{{ staging_api_key }}"
+    project_key: FRAUD
+    bundle_id: v42
+    src: /srv/bundles/FRAUD-v42.zip
+    code_envs:
+      py311_dev: py311_staging
+    lock_owner: "{{ run_id }}"
+  register: imported
 """
 
 RETURN = r"""
