@@ -10,9 +10,8 @@ import time
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_test_record as record
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_deploy import lock_owner_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_import import BundleImport
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import ProjectLock, blocker, describe
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import ProjectLock, blocker, describe, lock_owner_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
 
 
@@ -28,10 +27,22 @@ def argument_spec():
     )
 
 
+def retention_plan(ids, bundle_id, keep_last, previous_bundle_id=None):
+    """(imported ids once ``bundle_id`` is imported, the ids retention deletes after its certification): never
+    ``bundle_id``, nor the roll-back target ``previous_bundle_id`` when ``keep_last`` leaves room for it."""
+    ids_after = ids if bundle_id in ids else ids + [bundle_id]
+    protected = {bundle_id}
+    if previous_bundle_id and (keep_last or 0) >= 2:
+        protected.add(previous_bundle_id)
+    return ids_after, bundles.retention_victims(ids_after, keep_last, protected=protected)
+
+
 class CertifyRun:
-    def __init__(self, module):
+    """dataiku_bundle_certify, or the certify step of dataiku_bundle_deploy (``params``: the same option names)."""
+
+    def __init__(self, module, params=None):
         self.module = module
-        self.p = module.params
+        self.p = params or module.params
         self.key = self.p["project_key"]
         self.bundle_id = self.p["bundle_id"]
         self.steps = BundleImport(module, self.key, self.bundle_id)
@@ -65,9 +76,13 @@ class CertifyRun:
             released = self.lock.release()[0]
             module.exit_json(changed=False, project_key=self.key, bundle_id=self.bundle_id, active_bundle_id=active,
                              certified=False, bundle_ids=ids, deleted_bundle_ids=[], lock_released=released)
-        self.certify(ids, active)
+        changed, before, after, result = self.certify(ids, active)
+        module.exit_with(changed, before, after, **result)
 
     def certify(self, ids, active):
+        """Check (active, passing record, lock), then retention and the lock's release; (changed, before, after,
+        result). Fails, deleting nothing and keeping the lock, when the bundle is not certified (not in check mode:
+        tests have not run in a plan)."""
         module, p = self.module, self.p
         with module.dss_errors("read the testing status of bundle %s of project %s" % (self.bundle_id, self.key)):
             raw = record.testing_status(module.client, self.key, self.bundle_id)
@@ -90,11 +105,7 @@ class CertifyRun:
             self.fail("Bundle %s of project %s on %s is not certified: another run holds the deployment lock (%s), so "
                       "this run's deployment may have been interleaved with it." % (
                           self.bundle_id, self.key, module.url, describe(other, now)), tests=tests)
-        ids_after = ids if self.bundle_id in ids else ids + [self.bundle_id]
-        protected = {self.bundle_id}
-        if p["previous_bundle_id"] and (p["keep_last"] or 0) >= 2:
-            protected.add(p["previous_bundle_id"])
-        victims = bundles.retention_victims(ids_after, p["keep_last"], protected=protected)
+        ids_after, victims = retention_plan(ids, self.bundle_id, p["keep_last"], p["previous_bundle_id"])
         before = {"bundle_ids": ids_after if module.check_mode else ids}
         after = {"bundle_ids": [i for i in ids_after if i not in victims]}
         released = lock is not None and lock["owner"] == p["lock_owner"]
@@ -102,6 +113,7 @@ class CertifyRun:
             self.steps.delete(victims)
             released = self.lock.release()[0]
             after["bundle_ids"] = self.steps.read()[1]
-        module.exit_with(bool(victims), before, after, project_key=self.key, bundle_id=self.bundle_id,
-                         certified=certified, tests=tests, active_bundle_id=self.bundle_id,
-                         bundle_ids=after["bundle_ids"], deleted_bundle_ids=victims, lock_released=released)
+        return bool(victims), before, after, dict(
+            project_key=self.key, bundle_id=self.bundle_id, certified=certified, tests=tests,
+            active_bundle_id=self.bundle_id, bundle_ids=after["bundle_ids"], deleted_bundle_ids=victims,
+            lock_released=released)

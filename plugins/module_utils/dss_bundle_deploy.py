@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: dataiku_gitops.dss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""dataiku_bundle_deploy: read once, plan every step (lock, preflight, import, remap, activate), then write in
-that order. The plan is the check-mode answer; the real run executes it and re-reads the result."""
+"""dataiku_bundle_deploy: read once, plan every step (lock, preflight, import, remap, activate, and with ``tests``
+the test runs and the certification), then write in that order. The plan is the check-mode answer; the real run
+executes it and re-reads the result."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ import time
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_remap_plan as remap_plan
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_test_record as record
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_deploy_tests import (
+    TestAndCertify, tests_argument_spec, tests_option_errors, tests_view)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_import import BundleImport
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import ProjectLock, blocker
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import ProjectLock, blocker, lock_owner_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, name_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_release_notes import add_to_diff, deploy_changes
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import RemapState
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_errors
-
-MAX_OWNER_LENGTH = 100
 
 
 def argument_spec():
@@ -32,14 +33,9 @@ def argument_spec():
         lock_timeout=dict(type="int", default=3600),
         break_lock=dict(type="bool", default=False),
         warning_is_failure=dict(type="bool", default=False),
+        tests=tests_argument_spec(),
+        keep_last=dict(type="int"),
     )
-
-
-def lock_owner_error(owner, option="lock_owner"):
-    if not isinstance(owner, str) or not owner.strip() or len(owner) > MAX_OWNER_LENGTH:
-        return "%s must be a non-empty run id of at most %d characters, got %r." % (
-            option, MAX_OWNER_LENGTH, (owner or "")[:MAX_OWNER_LENGTH] + ("..." if len(owner or "") > MAX_OWNER_LENGTH else ""))
-    return None
 
 
 def input_errors(module, p):
@@ -53,7 +49,7 @@ def input_errors(module, p):
     if p["source"]:
         errors += source_errors(module, p["source"], p["project_key"], p["bundle_id"],
                                 ", so the imported bundle would not be %r" % (p["bundle_id"],))
-    return [e for e in errors if e]
+    return [e for e in errors if e] + tests_option_errors(p)
 
 
 def _step(name, changed, before=None, after=None, **extra):
@@ -126,13 +122,24 @@ class DeployRun:
         result["changes"] = deploy_changes(module, p["source"], active, self.steps.imported, self.bundle_id) \
             if to_activate else None
         add_to_diff(before, after, result["changes"])
-        if module.check_mode:
+        # With tests: they run whenever the task changes something or the bundle has no passing record yet.
+        checks = TestAndCertify(module, self.key, self.bundle_id, active) if p["tests"] is not None else None
+        if module.check_mode and checks is not None and needs_lock:
+            more, tests = checks.plan(exists, ids_after, to_activate)
+            after["bundle_ids"] = [i for i in ids_after if i not in more[-1]["deleted_bundle_ids"]]
+            result.update(tests=tests_view(tests), certified=True, lock=None,
+                          deleted_bundle_ids=more[-1]["deleted_bundle_ids"])
+            module.exit_with(changed or any(step["changed"] for step in more), before, after, steps=steps + more,
+                             **result)
+        if module.check_mode and checks is None:
             module.exit_with(changed, before, after, steps=steps, **result)
+        # Check mode goes on only for a bundle already active and certified, with tests: from here on it only
+        # reads (nothing below needs the lock, and the certification writes nothing in check mode).
 
         # -- write, in order ----------------------------------------------------------------------------------
         # Every failure from here on still says which bundle to roll back to and which lock this run holds.
         module.fail_context = dict(project_key=self.key, bundle_id=self.bundle_id, previous_bundle_id=active,
-                                   lock=None, steps=steps)
+                                   project_created=result["project_created"], lock=None, steps=steps)
         if needs_lock and exists:
             self.hold(result, steps)
         if upload:
@@ -153,6 +160,13 @@ class DeployRun:
                              steps=steps, **dict(result, active_bundle_id=active))
         after.update(bundle_ids=ids, active_bundle_id=active)
         result.update(active_bundle_id=active)
+        if checks is not None:
+            module.fail_context["changed"] = changed
+            more, tests, certification, after["bundle_ids"] = checks.run(needs_lock, self.steps.read)
+            steps += more
+            changed = changed or any(step["changed"] for step in more)
+            result.update(tests=tests_view(tests), certified=certification["certified"], lock=None,
+                          deleted_bundle_ids=certification["deleted_bundle_ids"])
         module.exit_with(changed, before, after, steps=steps, **result)
 
     def hold(self, result, steps):

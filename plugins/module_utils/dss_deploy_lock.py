@@ -18,6 +18,15 @@ import time
 
 LOCK_VARIABLE = "dataiku_gitops_lock"
 SETTLE_SECONDS = 0.3
+MAX_OWNER_LENGTH = 100
+
+
+def lock_owner_error(owner, option="lock_owner"):
+    """None when ``owner`` is a usable run id, else the message."""
+    if not isinstance(owner, str) or not owner.strip() or len(owner) > MAX_OWNER_LENGTH:
+        return "%s must be a non-empty run id of at most %d characters, got %r." % (
+            option, MAX_OWNER_LENGTH, (owner or "")[:MAX_OWNER_LENGTH] + ("..." if len(owner or "") > MAX_OWNER_LENGTH else ""))
+    return None
 
 
 def lock_of(variables):

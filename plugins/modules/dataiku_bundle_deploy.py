@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dataiku_bundle_deploy
-short_description: Deploy a bundle to a Dataiku DSS automation node in one step (lock, preflight, import, remap, activate)
+short_description: Deploy a bundle to a Dataiku DSS automation node in one step (lock, import, remap, activate, test, certify)
 version_added: 0.2.0
 description:
   - One invocation deploys bundle O(bundle_id) of project O(project_key) to the automation node at O(url) -
@@ -15,13 +15,26 @@ description:
     mapping), B(import) the archive (streamed from O(source) or O(src); creates the project on a first deployment),
     B(remap) (O(connections), O(code_envs)), B(activate) (preload then activate) - and reports each step with its
     own C(changed) and diff in RV(steps).
+  - With O(tests), the same invocation then B(tests) the bundle (runs its test scenarios as
+    M(dataiku_gitops.dss.dataiku_scenario_run) does) and B(certifies) it (as M(dataiku_gitops.dss.dataiku_bundle_certify)
+    does - the bundle is still the active one, it has a passing test record, the lock is still this run's), then
+    applies retention (O(keep_last)) and releases the lock. One module start per project instead of three; each
+    step keeps its own C(changed) and diff in RV(steps).
   - Every check happens before the first write. Check mode predicts every step exactly, including for a bundle not
-    imported yet (read through O(source), or from O(src)).
-  - Never deletes a bundle; retention happens after the tests passed, with M(dataiku_gitops.dss.dataiku_bundle_certify).
-  - The deployment lock is taken whenever something changes or the bundle has no passing test record yet, and is
-    kept when the task ends; M(dataiku_gitops.dss.dataiku_bundle_certify) releases it once the bundle is certified
-    (or with O(dataiku_gitops.dss.dataiku_bundle_certify#module:state=released) on a failure path). A project
-    already on O(bundle_id) with a passing test record is left alone, without any write.
+    imported yet (read through O(source), or from O(src)); with O(tests) it predicts which scenarios run and what
+    retention deletes, assuming the tests pass (a plan cannot run them).
+  - Without O(tests) it never deletes a bundle; retention happens after the tests passed, with
+    M(dataiku_gitops.dss.dataiku_bundle_certify).
+  - The deployment lock is taken whenever something changes or the bundle has no passing test record yet. Without
+    O(tests) it is kept when the task ends and M(dataiku_gitops.dss.dataiku_bundle_certify) releases it once the
+    bundle is certified (or with O(dataiku_gitops.dss.dataiku_bundle_certify#module:state=released) on a failure
+    path); with O(tests) the task releases it itself after the certification. A project already on O(bundle_id)
+    with a passing test record is left alone, without any write (with O(tests) its tests do not run again; only
+    O(keep_last) may delete old bundles).
+  - B(When the tests fail) (or the certification does), the task fails with the tests' report (RV(tests)),
+    RV(previous_bundle_id) and RV(lock), deletes nothing and B(keeps the lock and the previous bundle), so that the
+    caller rolls back with M(dataiku_gitops.dss.dataiku_bundle) (or this module on the previous bundle) under the
+    same O(lock_owner), re-tests and releases the lock - as the role C(dataiku_gitops.dss.bundle_deploy) does.
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 extends_documentation_fragment:
@@ -82,9 +95,70 @@ options:
     type: bool
     default: false
   warning_is_failure:
-    description: A test run that ended with WARNING does not count as passing when deciding whether the bundle is certified.
+    description:
+      - A test run that ended with WARNING does not count as passing when deciding whether the bundle is certified.
+      - With O(tests), a WARNING outcome also fails the tests step.
     type: bool
     default: false
+  tests:
+    description:
+      - Run the test scenarios after the activation, then certify the bundle, apply O(keep_last) and release the
+        lock, in this same task. The tests run whenever the task changes something or the bundle has no passing test
+        record yet; a bundle already active and certified is not tested again.
+      - The suboptions are those of M(dataiku_gitops.dss.dataiku_scenario_run), with the same meaning and defaults
+        (O(warning_is_failure) is this module's). V({}) runs every scenario whose id starts with V(TEST_).
+      - Not set, the task stops after the activation and keeps the lock (the tests and the certification are then
+        separate tasks).
+    type: dict
+    suboptions:
+      scenarios:
+        description: Ids of the scenarios to run, in this order. Mutually exclusive with O(tests.prefix).
+        type: list
+        elements: str
+      prefix:
+        description: Run every scenario whose id starts with this prefix, sorted by id (V(TEST_) when neither is given).
+        type: str
+      only_marked_as_test:
+        description: With a prefix selection, also require the scenario to be marked as a test scenario in DSS.
+        type: bool
+        default: false
+      if_no_scenarios:
+        description:
+          - What to do when the prefix selection matches no scenario - V(fail) the task, or V(ok) go on (the
+            certification then fails, as no test record exists, so V(ok) only suits bundles certified elsewhere).
+        type: str
+        choices: [fail, ok]
+        default: fail
+      stop_on_failure:
+        description: Stop after the first scenario whose outcome is not acceptable.
+        type: bool
+        default: false
+      scenario_timeout:
+        description: Seconds to wait for one scenario run to end; at the deadline the run is aborted (V(ABORTED)).
+        type: int
+        default: 3600
+      total_timeout:
+        description: Seconds for all the runs together (not set - no overall limit).
+        type: int
+      poll_interval:
+        description: Longest wait, in seconds, between two status reads of a running scenario.
+        type: float
+        default: 5.0
+      trigger_params:
+        description: Parameters passed to each run, as the parameters of its manual trigger.
+        type: dict
+        default: {}
+      junit_xml:
+        description:
+          - Path of a JUnit XML report to write (on the host that runs the task), also when the tests fail. Checked
+            before any request; not written in check mode.
+        type: path
+  keep_last:
+    description:
+      - After a successful certification only, delete the oldest imported bundles so that at most this many remain.
+        Never deletes O(bundle_id), nor the bundle active before the task when O(keep_last) is 2 or more.
+      - Requires O(tests).
+    type: int
 notes:
   - B(The lock.) It is the project-local variable C(dataiku_gitops_lock) (C({owner, expires})) of the project on the
     automation node. Local variables stay on the node and survive activation. DSS offers no atomic compare-and-set,
@@ -97,6 +171,8 @@ notes:
   - On a first deployment there is no project to hold the lock before the import; creating a project from a bundle
     fails when the project exists, so two first deployments cannot both create it, and the lock is taken right after.
   - Taking the lock is not reported as a change (it is released by the same run); RV(lock) and RV(steps) show it.
+  - With O(tests), running the scenarios is reported as a change (as M(dataiku_gitops.dss.dataiku_scenario_run)
+    does) - a run adds to the scenario history and usually rebuilds datasets.
 seealso:
   - module: dataiku_gitops.dss.dataiku_bundle_state_info
   - module: dataiku_gitops.dss.dataiku_bundle_certify
@@ -105,7 +181,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Deploy the bundle of this commit, streamed from the design node
+- name: Deploy, test and certify in one task, keeping the last 3 bundles
   dataiku_gitops.dss.dataiku_bundle_deploy:
     url: https://dss-prod.example.com:11200
     api_key: "{{ prod_api_key }}"
@@ -117,7 +193,23 @@ EXAMPLES = r"""
     connections:
       pg_dev: pg_prod
     lock_owner: "{{ awx_job_id | default(run_id) }}"
+    tests:
+      prefix: TEST_
+      junit_xml: "{{ playbook_dir }}/reports/CHURN.xml"
+    keep_last: 3
   register: deployed
+
+- name: Only deploy an archive from the controller (tests and certification follow as separate tasks)
+  dataiku_gitops.dss.dataiku_bundle_deploy:
+    url: https://dss-staging.example.com:11200
+    api_key: "{{ staging_api_key }}"
+    project_key: FRAUD
+    bundle_id: v42
+    src: /srv/bundles/FRAUD-v42.zip
+    code_envs:
+      py311_dev: py311_staging
+    lock_owner: "{{ run_id }}"
+  register: imported
 """
 
 RETURN = r"""
@@ -155,17 +247,39 @@ activated:
   type: bool
 certified:
   description:
-    - Whether O(bundle_id) already has a passing test record on this node (tests done while it was active). When
-      false, run the test scenarios, then M(dataiku_gitops.dss.dataiku_bundle_certify).
+    - Without O(tests) - whether O(bundle_id) already has a passing test record on this node (tests done while it was
+      active). When false, run the test scenarios, then M(dataiku_gitops.dss.dataiku_bundle_certify).
+    - With O(tests) - true once the task certified the bundle (the task fails otherwise); in check mode, the
+      prediction that the tests pass.
   returned: always
   type: bool
+tests:
+  description:
+    - With O(tests), the test runs as M(dataiku_gitops.dss.dataiku_scenario_run) reports them - C(summary) (counts
+      per outcome), C(failed_scenarios), C(junit_xml) (path written or null) and C(results) (one entry per scenario).
+      Null when no test ran (the bundle was already certified). Also returned when the task fails on a test.
+  returned: when O(tests) is set
+  type: dict
+  sample: {summary: {total: 1, success: 1, warning: 0, failed: 0, aborted: 0, not_run: 0}, failed_scenarios: [],
+           junit_xml: null, results: []}
+deleted_bundle_ids:
+  description: With O(tests), the bundles O(keep_last) deleted (would delete, in check mode).
+  returned: when O(tests) is set
+  type: list
+  elements: str
 lock:
-  description: The lock this run holds after the task (C(owner), C(expires) in epoch seconds), null when none was needed.
+  description:
+    - The lock this run holds after the task (C(owner), C(expires) in epoch seconds), null when none was needed or
+      (with O(tests)) once released.
   returned: always
   type: dict
   sample: {owner: "awx-1234", expires: 1767225600}
 steps:
-  description: One entry per step, in order, with C(name), C(changed) and, when it changes something, C(diff).
+  description:
+    - One entry per step, in order, with C(name), C(changed) and, when it changes something, C(diff) - C(lock),
+      C(preflight), C(import), C(remap), C(activate), and with O(tests) C(tests) (C(summary), or C(skipped) with the
+      reason) and C(certify) (C(certified), C(record) - the test record read, C(deleted_bundle_ids),
+      C(lock_released)).
   returned: always
   type: list
   elements: dict
@@ -175,6 +289,9 @@ steps:
     - {name: import, changed: true, diff: {before: {bundle_ids: [b1]}, after: {bundle_ids: [b1, b2]}}}
     - {name: remap, changed: false}
     - {name: activate, changed: true, diff: {before: {active_bundle_id: b1}, after: {active_bundle_id: b2}}}
+    - {name: tests, changed: true, summary: {total: 1, success: 1, warning: 0, failed: 0, aborted: 0, not_run: 0}}
+    - {name: certify, changed: false, certified: true, record: {nb_ran: 1, outcomes: {SUCCESS: 1}},
+       deleted_bundle_ids: [], lock_released: true}
 changes:
   description:
     - What the activation changes (the release notes of the deployment), read from the git of the design project
@@ -260,7 +377,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module impo
 
 def main():
     module = DssModule(argument_spec=argument_spec(), mutually_exclusive=[("src", "source")],
-                       supports_check_mode=True)
+                       required_by={"keep_last": "tests"}, supports_check_mode=True)
     DeployRun(module).run()
 
 

@@ -286,110 +286,28 @@ junit_xml:
   sample: /home/ci/reports/churn-smoke.xml
 """
 
-import time
-from datetime import datetime, timezone
-
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import name_error, project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_junit import junit_document, write_junit
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_paths import output_path_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_report import (
-    acceptable,
-    base_row,
-    failed_ids,
-    failure_text,
-    skipped_row,
-    summary,
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_tests import (
+    ScenarioTests,
+    empty_result,
+    option_errors,
+    scenario_options,
 )
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_runner import ScenarioRunner
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_select import select
 
 
 def argument_spec():
-    return dict(
-        project_key=dict(type="str", required=True, no_log=False),
-        scenarios=dict(type="list", elements="str"),
-        prefix=dict(type="str"),
-        only_marked_as_test=dict(type="bool", default=False),
-        if_no_scenarios=dict(type="str", choices=["fail", "ok"], default="fail"),
-        warning_is_failure=dict(type="bool", default=False),
-        stop_on_failure=dict(type="bool", default=False),
-        scenario_timeout=dict(type="int", default=3600),
-        total_timeout=dict(type="int"),
-        poll_interval=dict(type="float", default=5.0),
-        trigger_params=dict(type="dict", default={}),
-        junit_xml=dict(type="path"),
-    )
-
-
-def input_errors(params):
-    """Every problem with the options, found before any request."""
-    errors = [project_key_error(params["project_key"])]
-    for index, scenario_id in enumerate(params["scenarios"] or []):
-        errors.append(name_error(scenario_id, "scenarios[%d]" % index))
-    if params["scenarios"] is not None and not params["scenarios"]:
-        errors.append("scenarios must list at least one scenario id (omit it to select by prefix).")
-    if params["prefix"] is not None and name_error(params["prefix"] or "x", "prefix"):
-        errors.append(name_error(params["prefix"], "prefix"))
-    for option in ("scenario_timeout", "total_timeout", "poll_interval"):
-        if params[option] is not None and params[option] <= 0:
-            errors.append("%s must be a positive number of seconds, got %s." % (option, params[option]))
-    errors.append(output_path_error(params["junit_xml"], "junit_xml", create_dirs=True))
-    return [e for e in errors if e]
-
-
-def list_scenarios(module, project):
-    with module.dss_errors("list the scenarios of project %s" % project.project_key):
-        return [dict(item) for item in project.list_scenarios()]
-
-
-def marked_as_test_reader(module, project):
-    def read(item):
-        with module.dss_errors("read the settings of scenario %s of project %s" % (item["id"], project.project_key)):
-            return project.get_scenario(item["id"]).get_settings().get_raw().get("markedAsTest")
-    return read
-
-
-def selection_error(module, p, selection):
-    existing = ", ".join(selection.existing) or "none"
-    if selection.missing:
-        return ("Scenario(s) %s not found in project %s on %s; nothing was run. Existing scenario ids: %s."
-                % (", ".join(selection.missing), p["project_key"], module.url, existing))
-    if not selection.items and p["if_no_scenarios"] == "fail":
-        return ("No scenario of project %s on %s matches (%s); nothing was run. Existing scenario ids: %s. Set "
-                "if_no_scenarios=ok to accept this." % (p["project_key"], module.url, selection.description, existing))
-    return None
-
-
-def run_all(module, project, items, p):
-    """Run ``items`` one after the other; returns (result rows, whether any run request was sent)."""
-    runner = ScenarioRunner(module, project, p["trigger_params"], p["poll_interval"])
-    task_deadline = time.monotonic() + p["total_timeout"] if p["total_timeout"] else None
-    rows, stop_reason, triggered = [], None, False
-    for item in items:
-        if stop_reason:
-            rows.append(skipped_row(item, stop_reason))
-            continue
-        deadline, label = time.monotonic() + p["scenario_timeout"], "scenario_timeout=%d" % p["scenario_timeout"]
-        if task_deadline is not None and task_deadline <= deadline:
-            deadline, label = task_deadline, "total_timeout=%d" % p["total_timeout"]
-        if deadline <= time.monotonic():
-            row = base_row(item)
-            row.update(outcome="ABORTED", timed_out=True, failure_message="Not started: %s reached." % label)
-        else:
-            row = runner.run(item, deadline, label)
-            triggered = True
-        rows.append(row)
-        if p["stop_on_failure"] and not acceptable(row["outcome"], p["warning_is_failure"]):
-            stop_reason = "stop_on_failure: %s did not pass" % row["scenario_id"]
-    return rows, triggered
+    spec = dict(project_key=dict(type="str", required=True, no_log=False),
+                warning_is_failure=dict(type="bool", default=False))
+    spec.update(scenario_options())
+    return spec
 
 
 def main():
     module = DssModule(argument_spec=argument_spec(), mutually_exclusive=[("scenarios", "prefix")],
                        supports_check_mode=True)
     p = module.params
-    errors = input_errors(p)
+    errors = [e for e in [project_key_error(p["project_key"])] if e] + option_errors(p)
     if errors:
         module.fail_json(msg=" ".join(errors))
     module.check_node_type_option()
@@ -397,36 +315,20 @@ def main():
     if module.find_project(p["project_key"]) is None:
         if not module.check_mode:
             module.fail_json(msg="Project %s does not exist on %s, so it has no scenario to run." % (p["project_key"], module.url),
-                             results=[], summary=summary([]), failed_scenarios=[])
+                             **empty_result())
         # A play that creates the project first (a first bundle deployment) runs its scenarios once it exists:
         # predict that they run; which ones can only be known after the activation.
-        module.exit_json(changed=True, results=[], summary=summary([]), failed_scenarios=[], junit_xml=None,
-                         msg="Project %s does not exist yet on %s; in a real run its scenarios are selected once it "
-                             "exists (for example after a first bundle activation)." % (p["project_key"], module.url))
+        module.exit_json(changed=True, msg="Project %s does not exist yet on %s; in a real run its scenarios are "
+                                           "selected once it exists (for example after a first bundle activation)."
+                                           % (p["project_key"], module.url), **empty_result())
 
-    project = module.client.get_project(p["project_key"])
-    selection = select(list_scenarios(module, project), p["scenarios"], p["prefix"], p["only_marked_as_test"],
-                       marked_as_test_reader(module, project))
-    error = selection_error(module, p, selection)
+    tests = ScenarioTests(module, p["project_key"], p, p["warning_is_failure"])
+    selection, error = tests.select()
     if error:
-        module.fail_json(msg=error, existing_scenarios=selection.existing, results=[], summary=summary([]), failed_scenarios=[])
+        module.fail_json(msg=error, existing_scenarios=selection.existing, **empty_result())
     if module.check_mode or not selection.items:
-        rows = [base_row(item, would_run=True) for item in selection.items]
-        module.exit_json(changed=bool(rows), results=rows, summary=summary(rows), failed_scenarios=[], junit_xml=None)
-
-    started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    rows, triggered = run_all(module, project, selection.items, p)
-    result = dict(changed=triggered, results=rows, summary=summary(rows),
-                  failed_scenarios=failed_ids(rows, p["warning_is_failure"]), junit_xml=None)
-    problems = []
-    if result["failed_scenarios"]:
-        problems.append(failure_text(p["project_key"], module.url, rows, p["warning_is_failure"]))
-    if p["junit_xml"]:
-        report = junit_document(p["project_key"], module.url, rows, p["warning_is_failure"], started)
-        try:
-            result["junit_xml"] = write_junit(p["junit_xml"], report)
-        except OSError as exc:
-            problems.append("The JUnit report could not be written to %s: %s." % (p["junit_xml"], exc))
+        module.exit_json(**tests.predicted(selection))
+    result, problems = tests.run(selection.items)
     if problems:
         module.fail_json(msg=module.scrub(" ".join(problems)), **result)
     module.exit_json(**result)

@@ -24,7 +24,7 @@ from tests.support.promotion import ENVIRONMENTS, GIT_ENV, Landscape
 
 VENV_BIN = os.path.dirname(sys.executable)
 # Projects are hosts (<env>-<PROJECT_KEY>, inventory plugin dataiku_gitops.dss.fleet).
-DEPLOY_TASKS = ("Import, remap and activate the bundle on CHURN", "Run the test scenarios of CHURN")
+DEPLOY_TASKS = ("Deploy, test and certify the bundle on CHURN",)  # one module call: deploy, test, certify
 AUTOMATION_HOSTS = ("staging-CHURN", "prod-CHURN")
 ALL_HOSTS = ("dev-CHURN",) + AUTOMATION_HOSTS
 
@@ -135,7 +135,7 @@ def test_promotion_through_ansible_runner(tmp_path, landscape):
     stats = [e for e in events if e["event"] == "playbook_on_stats"][-1]["event_data"]
     assert set(stats["ok"]) == set(ALL_HOSTS)
     assert stats["changed"].get("dev-CHURN", 0) >= 1  # the export
-    assert all(stats["changed"].get(host, 0) >= 2 for host in AUTOMATION_HOSTS)
+    assert all(stats["changed"].get(host, 0) >= 1 for host in AUTOMATION_HOSTS)
     assert not stats["failures"] and not stats["dark"]
     assert first.stats["changed"] == stats["changed"]
     assert landscape.active_bundle("staging") == bundle_id

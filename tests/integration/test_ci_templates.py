@@ -136,7 +136,7 @@ def test_github_actions_template(tmp_path, land, workspace):
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("## DSS promotion plan")
     for host in ("staging-CHURN", "prod-CHURN"):
-        assert re.search(r"^\| %s \| Import, remap and activate the bundle on CHURN \|$" % host, text, re.M), text[:3000]
+        assert re.search(r"^\| %s \| Deploy, test and certify the bundle on CHURN \|$" % host, text, re.M), text[:3000]
         assert re.search(r"^%s\s+: ok=\d+\s+changed=[1-9]" % host, text, re.M), text[:3000]
     assert "Full plan with diffs" in text and "PLAY RECAP" in text
     assert not leaked(land, text, output)

@@ -1,6 +1,7 @@
 """dataiku_bundle_deploy, dataiku_scenario_run and dataiku_bundle_certify through real ansible-playbook against
-emulator nodes: exact check mode, zero-write re-runs, refusals before any write, kill -9 between steps, and two
-concurrent deployments of one project."""
+emulator nodes: exact check mode, zero-write re-runs, refusals before any write, kill -9 between steps, two
+concurrent deployments of one project, and the one-call deployment (option tests: deploy, test, certify, retention,
+lock release in one module start)."""
 
 # pylint: disable=redefined-outer-name
 
@@ -59,6 +60,16 @@ def run(playbook, design, auto, tasks, **kwargs):
     result = playbook(tasks=tasks, extra_vars={"auto_key": auto.api_key, "design_key": design.api_key}, **kwargs)
     assert auto.api_key not in result.output and design.api_key not in result.output
     return result
+
+
+def one_call_task(design, auto, bundle_id, owner="run-1", name="deploy", **extra):
+    """dataiku_bundle_deploy with tests: deploy, test, certify, retention and lock release in one module call."""
+    return deploy_task(design, auto, bundle_id, owner, name, tests={"prefix": "TEST_", "poll_interval": 0.1}, **extra)
+
+
+def lock_on_node(playbook, design, auto):
+    state = run(playbook, design, auto, [{"name": "state", STATE: dict(conn(auto), project_keys=[KEY])}])
+    return state.task("state")["result"]["projects"][KEY]["lock"]
 
 
 def _comparable(steps):
@@ -130,6 +141,10 @@ def test_failing_bundle_is_not_certified_keeps_the_rollback_target_and_rolls_bac
     ({"connections": {"pg_dev": "pg_nowhere"}}, "pg_nowhere"),
     ({"lock_owner": ""}, "lock_owner must be a non-empty run id"),
     ({"source": {"url": "http://127.0.0.1:9", "api_key": "{{ design_key }}"}}, "Could not connect"),
+    ({"keep_last": 1}, "missing parameter(s) required by 'keep_last': tests"),
+    ({"tests": {"junit_xml": "/dev/null/CHURN.xml"}}, "tests.junit_xml /dev/null/CHURN.xml: /dev/null is not a directory"),
+    ({"tests": {"scenarios": ["TEST_A"], "prefix": "TEST_"}}, "mutually exclusive: scenarios|prefix"),
+    ({"tests": {"scenario_timeout": 0}, "keep_last": 0}, "tests.scenario_timeout must be a positive number"),
 ])
 def test_bad_input_fails_before_any_write(nodes, playbook, extra, fragment):
     design, auto = nodes
@@ -216,3 +231,74 @@ def test_certify_and_state_info_refuse_bad_input_before_any_write(nodes, playboo
     failed = result.task("bad")
     assert failed["status"] == "failed" and fragment in failed["result"]["msg"], failed
     assert (auto.digest(), auto.writes()) == (digest, writes)
+
+
+def test_one_call_plan_is_exact_then_it_tests_certifies_applies_retention_and_releases_the_lock(nodes, playbook):
+    design, auto = nodes
+    digest, writes = auto.digest(), auto.writes()
+    plan = run(playbook, design, auto, [one_call_task(design, auto, "b1", keep_last=1)], check=True, diff=True)
+    assert plan.rc == 0, plan
+    assert (auto.digest(), auto.writes()) == (digest, writes)
+    real = run(playbook, design, auto, [one_call_task(design, auto, "b1", keep_last=1)], diff=True)
+    assert real.rc == 0, real
+    predicted, done = plan.task("deploy")["result"], real.task("deploy")["result"]
+    assert [s["name"] for s in done["steps"]] == ["lock", "preflight", "import", "remap", "activate", "tests", "certify"]
+    assert [(s["name"], s["changed"]) for s in done["steps"]] == [(s["name"], s["changed"]) for s in predicted["steps"]]
+    assert done["changed"] is predicted["changed"] is True and done["diff"] == predicted["diff"]
+    assert done["tests"]["summary"]["success"] == 1 and done["tests"]["failed_scenarios"] == []
+    assert done["certified"] is predicted["certified"] is True and done["lock"] is None
+    assert done["steps"][-1]["lock_released"] and done["steps"][-1]["record"]["outcomes"] == {"SUCCESS": 1}
+    assert lock_on_node(playbook, design, auto) is None
+
+    # A new bundle: the plan predicts that retention deletes b1 (keep_last=1), and the real run does so.
+    sample.change_variable(design.client(), 45)
+    export(design, "b2")
+    task = one_call_task(design, auto, "b2", keep_last=1)
+    plan = run(playbook, design, auto, [task], check=True, diff=True)
+    real = run(playbook, design, auto, [task], diff=True)
+    assert real.rc == 0, real
+    predicted, done = plan.task("deploy")["result"], real.task("deploy")["result"]
+    assert predicted["deleted_bundle_ids"] == done["deleted_bundle_ids"] == ["b1"]
+    assert [(s["name"], s["changed"]) for s in done["steps"]] == [(s["name"], s["changed"]) for s in predicted["steps"]]
+    assert done["diff"] == predicted["diff"] and done["diff"]["after"]["bundle_ids"] == ["b2"]
+    assert done["previous_bundle_id"] == "b1" and done["active_bundle_id"] == "b2"
+
+    # Converged: no test runs again, nothing changes, zero writes; check mode says the same.
+    digest, writes = auto.digest(), auto.writes()
+    for check in (True, False):
+        again = run(playbook, design, auto, [one_call_task(design, auto, "b2", owner="run-2", keep_last=1)],
+                    check=check, diff=True)
+        assert again.rc == 0 and again.changed_count() == 0, again
+        result = again.task("deploy")["result"]
+        assert result["tests"] is None and result["certified"] is True and result["lock"] is None
+        assert result["steps"][-2]["skipped"] == "bundle b2 already has a passing test record"
+    assert (auto.digest(), auto.writes()) == (digest, writes)
+
+
+def test_one_call_failing_tests_keep_the_lock_and_the_rollback_target(nodes, playbook, tmp_path):
+    design, auto = nodes
+    assert run(playbook, design, auto, [one_call_task(design, auto, "b1")]).rc == 0
+    sample.break_flow(design.client())
+    export(design, "b2")
+    junit = tmp_path / "reports" / "CHURN-b2.xml"
+    task = one_call_task(design, auto, "b2", keep_last=1)
+    task[DEPLOY]["tests"]["junit_xml"] = str(junit)
+    plan = run(playbook, design, auto, [task], check=True)
+    failed = run(playbook, design, auto, [task])
+    assert failed.rc != 0
+    result = failed.task("deploy")["result"]
+    assert result["changed"] is plan.task("deploy")["changed"] is True  # the plan predicts the failing run's status
+    assert result["tests"]["failed_scenarios"] == [sample.SMOKE_SCENARIO] and sample.SMOKE_SCENARIO in result["msg"]
+    assert "lock is kept" in result["msg"] and result["tests"]["junit_xml"] == str(junit) and junit.exists()
+    assert result["previous_bundle_id"] == "b1" and result["lock"]["owner"] == "run-1"
+    project = auto.client().get_project(KEY)
+    assert [b["bundleId"] for b in project.list_imported_bundles()["bundles"]] == ["b1", "b2"]  # nothing deleted
+    assert lock_on_node(playbook, design, auto)["owner"] == "run-1"
+
+    # The roll-back under the same owner re-enters the lock, re-tests b1, certifies it, deletes b2, releases.
+    back = run(playbook, design, auto, [one_call_task(design, auto, "b1", keep_last=1)])
+    assert back.rc == 0, back
+    result = back.task("deploy")["result"]
+    assert result["previous_bundle_id"] == "b2" and result["deleted_bundle_ids"] == ["b2"] and result["certified"]
+    assert project.get_summary()["activeBundleState"]["bundleId"] == "b1"
+    assert lock_on_node(playbook, design, auto) is None

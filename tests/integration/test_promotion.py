@@ -13,9 +13,7 @@ from tests.support.promotion import Landscape, plan_mismatches, ran_in_both, rec
 
 KEY = sample_project.PROJECT_KEY
 SMOKE = sample_project.SMOKE_SCENARIO
-DEPLOY = "Import, remap and activate the bundle on "
-TESTS = "Run the test scenarios of "
-CERTIFY = "Certify the bundle, apply retention and release the lock of "
+DEPLOY = "Deploy, test and certify the bundle on "
 # Modules that do the work of a project; a converged project must start none of them.
 WORK_MODULES = ("dataiku_bundle_deploy", "dataiku_scenario_run", "dataiku_bundle_certify", "dataiku_bundle")
 
@@ -197,7 +195,9 @@ def test_run_interrupted_between_import_and_activation_converges(land):
     assert statuses(real, "staging-CHURN", DEPLOY + KEY) == ["changed"]
     steps = {step["name"]: step["changed"] for step in real.task(
         "dataiku_gitops.dss.bundle_deploy : " + DEPLOY + KEY)["result"]["steps"]}
-    assert steps["import"] is False and steps["activate"] is True  # already imported, activated now
+    # Already imported, activated now, then tested and certified in the same module call.
+    assert steps == {"lock": False, "preflight": False, "import": False, "remap": False, "activate": True,
+                     "tests": True, "certify": False}
 
     real = plan_then_apply(land)
     assert real.rc == 0, real.output[-4000:]

@@ -13,7 +13,7 @@ from tests.support import sample_project
 from tests.support.promotion import Landscape, plan_mismatches, ran_in_both
 
 KEY, OTHER = sample_project.PROJECT_KEY, "FRAUD"
-TESTS = "dataiku_gitops.dss.bundle_deploy : Run the test scenarios of "
+DEPLOY = "dataiku_gitops.dss.bundle_deploy : Deploy, test and certify the bundle on "
 
 
 def failure_message(result, host):
@@ -65,7 +65,7 @@ def test_a_project_failing_on_staging_does_not_hold_the_others_back(fleet):
     message = failure_message(real, "staging-" + OTHER)
     assert second in message and sample_project.SMOKE_SCENARIO in message and first in message
     assert "not promoted past staging because it failed there" in failure_message(real, "prod-" + OTHER)
-    assert [t["status"] for t in real.tasks if t["host"] == "prod-" + OTHER and t["task"].startswith(TESTS)] == []
+    assert [t["status"] for t in real.tasks if t["host"] == "prod-" + OTHER and t["task"].startswith(DEPLOY)] == []
     assert fleet.leaked_keys() == []
 
 
@@ -109,7 +109,11 @@ def test_node_killed_after_activation_is_never_left_green_untested(tmp_path):
         # Releasing the stale lock (the documented way): the active bundle is tested again and certified.
         again = land.run("promote.yml", envs=("dev", "staging"), extra_vars={"dss_break_lock": "true"})
         assert again.rc == 0, again.output[-4000:]
-        assert [t["status"] for t in again.tasks if t["task"] == TESTS + KEY] == ["changed"]
+        # One module call: nothing to import or activate, the untested active bundle is tested and certified.
+        deployed = [t for t in again.tasks if t["task"] == DEPLOY + KEY]
+        assert [t["status"] for t in deployed] == ["changed"]
+        steps = {step["name"]: step["changed"] for step in deployed[0]["result"]["steps"]}
+        assert steps["activate"] is False and steps["tests"] is True
         assert land.active_bundle("staging") == first and land.certified("staging")
         assert land.leaked_keys() == []
 
@@ -129,8 +133,8 @@ def test_concurrent_promotions_never_certify_the_failing_bundle(tmp_path):
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             good, bad = pool.map(promote, ["good-bundle", "bad-bundle"])
         assert bad.rc != 0, bad.output[-3000:]
-        certified_bad = [t for t in bad.tasks if t["task"].endswith("release the lock of " + KEY)
-                         and t["status"] in ("ok", "changed")]
+        # The module that tests and certifies never succeeded for the failing bundle.
+        certified_bad = [t for t in bad.tasks if t["task"] == DEPLOY + KEY and t["status"] in ("ok", "changed")]
         assert certified_bad == [], "the failing bundle was certified"
         active = land.active_bundle("staging")
         assert active in (first, "good-bundle") and land.certified("staging")

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.module_runner import execute
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module, dss_scenario_runner
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module, dss_scenario_runner, dss_scenario_tests
 from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_scenario_run
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.summary_fake import answer_from_list
 
@@ -215,7 +215,7 @@ class FakeClient:
 def fake_time(monkeypatch):
     clock = FakeTime()
     monkeypatch.setattr(dss_scenario_runner, "time", clock)
-    monkeypatch.setattr(dataiku_scenario_run, "time", clock)
+    monkeypatch.setattr(dss_scenario_tests, "time", clock)
     monkeypatch.setattr(dss_module, "time", clock)  # write_once's backoff
     return clock
 

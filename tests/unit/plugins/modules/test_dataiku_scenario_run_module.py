@@ -4,7 +4,7 @@ check mode, stop_on_failure and the JUnit report."""
 # pylint: disable=redefined-outer-name,unused-import
 import xml.etree.ElementTree as ET
 
-from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_scenario_run
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_scenario_tests
 
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.scenario_fakes import (
     Script,
@@ -214,7 +214,7 @@ def test_junit_write_error_fails_after_the_runs_with_both_messages(fake_client, 
 
     def disk_full(path, report):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(dataiku_scenario_run, "write_junit", disk_full)
+    monkeypatch.setattr(dss_scenario_tests, "write_junit", disk_full)
     failed, result = run(capsys, project_key="P", junit_xml=str(tmp_path / "report.xml"))
     assert failed
     assert fake_client.runs and result["results"][0]["outcome"] == "FAILED"
