@@ -148,7 +148,10 @@ class Lifecycles:
 def run_lifecycles(node, workdir):
     """Check-mode create, create, no-op, check-mode change, change, bad input, check-mode delete, delete, no-op."""
     run = Lifecycles(node, workdir)
-    changed = lambda case: dict(case["create"], **case["change"])  # noqa: E731
+
+    def changed(case):
+        return dict(case["create"], **case["change"])
+
     run.step("check-create", lambda case: case["create"], check=True)
     run.step("create", lambda case: case["create"])
     run.read("create")
