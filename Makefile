@@ -10,6 +10,9 @@ PYTHON ?= python3
 # writes no bytecode next to the installed files.
 ifneq ($(wildcard .git),)
 VENV ?= .venv
+# A clone keeps bytecode (git ignores __pycache__, the Galaxy build leaves it out) even where the environment says
+# otherwise: each emulator node, scenario subprocess and helper the tests start would compile its sources again.
+unexport PYTHONDONTWRITEBYTECODE
 else
 VENV ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dataiku_gitops.dss/venv
 export PYTHONDONTWRITEBYTECODE := 1

@@ -1,12 +1,14 @@
 """dataiku_dataset, dataiku_recipe, dataiku_scenario, dataiku_connection and dataiku_code_env through real
 ansible-playbook runs against emulator processes: one lifecycle per module (check-mode create, create, no-op with
-zero writes, one-field change with an exact one-line diff, bad input failing before any write, delete).
+zero writes, one-field change with an exact one-line diff, bad input failing before any write, delete). The five
+lifecycles go step by step together on one node, one ansible-playbook run per step.
 """
 
 # pylint: disable=redefined-outer-name
 import pytest
 
-from tests.integration.test_dataiku_project import assert_clean_failure, conn, diff_lines
+from tests.integration.test_dataiku_project import conn, diff_lines
+from tests.support.playbook import run_playbook
 from tests.support.real_node import require_emulator
 
 PROJECT = "SHOP"
@@ -87,6 +89,9 @@ CASES = {
 }
 
 
+KINDS = sorted(CASES)
+
+
 @pytest.fixture
 def node(design_node):
     require_emulator(design_node)
@@ -107,54 +112,114 @@ def mark(node):
     return node.writes(), node.digest()
 
 
-@pytest.mark.parametrize("kind", sorted(CASES))
-def test_lifecycle(kind, node, playbook):
-    case = CASES[kind]
-    client = node.client()
+class Lifecycles:
+    """Every module's lifecycle on one node, step by step: each step is ONE ansible-playbook run with a task per
+    module (named "content <kind>"; a run costs about a second before its first task), the node's write count and
+    digest around it, and what the official client reads after the create and the change."""
 
-    before = mark(node)
-    check = playbook(tasks=[task(node, case, **case["create"])], check=True, diff=True)
-    assert check.rc == 0, check
-    assert check.task("content")["changed"] is True
-    assert check.task("content")["result"]["diff"]["before"] == {}
-    assert_no_write(node, before)
+    def __init__(self, node, workdir):
+        self.node, self.workdir = node, workdir
+        self.results, self.marks, self.reads = {}, {}, {}
 
-    real = playbook(tasks=[task(node, case, **case["create"])], diff=True)
-    assert real.rc == 0, real
-    assert real.task("content")["result"]["diff"] == check.task("content")["result"]["diff"]
-    assert case["read"](client) == case["created"]
+    def step(self, name, args_of, check=False, diff=True, **options):
+        tasks = [dict(task(self.node, CASES[kind], "content %s" % kind, **args_of(CASES[kind])), **options)
+                 for kind in KINDS]
+        before = mark(self.node)
+        self.results[name] = run_playbook(self.workdir, tasks=tasks, check=check, diff=diff, name=name)
+        self.marks[name] = (before, mark(self.node))
 
-    before = mark(node)
-    again = playbook(tasks=[task(node, case, **case["create"])], diff=True)
-    assert again.task("content")["status"] == "ok", again
-    assert diff_lines(again.output) == []
-    assert_no_write(node, before)
+    def read(self, name):
+        client = self.node.client()
+        self.reads[name] = {kind: CASES[kind]["read"](client) for kind in KINDS}
 
-    changed_args = dict(case["create"], **case["change"])
-    check = playbook(tasks=[task(node, case, **changed_args)], check=True, diff=True)
-    assert check.task("content")["changed"] is True, check
-    assert diff_lines(check.output) == case["lines"]
-    assert_no_write(node, before)
-    real = playbook(tasks=[task(node, case, **changed_args)], diff=True)
-    assert real.task("content")["result"]["diff"] == check.task("content")["result"]["diff"]
-    assert diff_lines(real.output) == case["lines"]
-    assert case["read"](client) == case["changed"]
+    def record(self, name, kind):
+        return self.results[name].task("content %s" % kind)
 
-    before = mark(node)
-    bad = playbook(tasks=[task(node, case, **dict(changed_args, **case["bad"]))])
-    assert_clean_failure(bad, node, case["bad_msg"])
-    assert_no_write(node, before)
+    def output(self, name, kind):
+        """What ansible-playbook printed for the task of ``kind`` in step ``name`` (its diff, its status)."""
+        after = self.results[name].output.split("TASK [content %s]" % kind, 1)[1]
+        return after.split("\nTASK [", 1)[0].split("\nPLAY RECAP", 1)[0]
 
-    check = playbook(tasks=[task(node, case, **case["delete"])], check=True, diff=True)
-    assert check.task("content")["changed"] is True and check.task("content")["result"]["diff"]["after"] == {}
-    assert_no_write(node, before)
-    real = playbook(tasks=[task(node, case, **case["delete"])], diff=True)
-    assert real.task("content")["changed"] is True
-    assert real.task("content")["result"]["diff"] == check.task("content")["result"]["diff"]
-    before = mark(node)
-    gone = playbook(tasks=[task(node, case, **case["delete"])])
-    assert gone.task("content")["status"] == "ok"
-    assert_no_write(node, before)
+    def wrote_nothing(self, name):
+        before, after = self.marks[name]
+        return before == after
+
+
+def run_lifecycles(node, workdir):
+    """Check-mode create, create, no-op, check-mode change, change, bad input, check-mode delete, delete, no-op."""
+    run = Lifecycles(node, workdir)
+
+    def changed(case):
+        return dict(case["create"], **case["change"])
+
+    run.step("check-create", lambda case: case["create"], check=True)
+    run.step("create", lambda case: case["create"])
+    run.read("create")
+    run.step("again", lambda case: case["create"])
+    run.step("check-change", changed, check=True)
+    run.step("change", changed)
+    run.read("change")
+    run.step("bad", lambda case: dict(changed(case), **case["bad"]), diff=False, ignore_errors=True)
+    run.step("check-delete", lambda case: case["delete"], check=True)
+    run.step("delete", lambda case: case["delete"])
+    run.step("gone", lambda case: case["delete"], diff=False)
+    return run
+
+
+def assert_lifecycle(run, kind):
+    case, api_key = CASES[kind], run.node.api_key
+    check = run.record("check-create", kind)
+    assert run.results["check-create"].rc == 0, run.results["check-create"]
+    assert check["changed"] is True
+    assert check["result"]["diff"]["before"] == {}
+    assert run.wrote_nothing("check-create")
+
+    real = run.record("create", kind)
+    assert run.results["create"].rc == 0, run.results["create"]
+    assert real["result"]["diff"] == check["result"]["diff"]
+    assert run.reads["create"][kind] == case["created"]
+
+    assert run.record("again", kind)["status"] == "ok", run.results["again"]
+    assert diff_lines(run.output("again", kind)) == []
+    assert run.wrote_nothing("again")
+
+    check = run.record("check-change", kind)
+    assert check["changed"] is True, run.results["check-change"]
+    assert diff_lines(run.output("check-change", kind)) == case["lines"]
+    assert run.wrote_nothing("check-change")
+    real = run.record("change", kind)
+    assert real["result"]["diff"] == check["result"]["diff"]
+    assert diff_lines(run.output("change", kind)) == case["lines"]
+    assert run.reads["change"][kind] == case["changed"]
+
+    # the bad input fails (ignore_errors lets the other modules' tasks run) with a short message, before any write
+    bad = run.record("bad", kind)
+    assert bad["status"] == "ignored", bad
+    msg = bad["result"]["msg"]
+    assert case["bad_msg"] in msg, msg
+    assert "Traceback" not in msg and "File \"/" not in msg, msg
+    assert api_key not in run.results["bad"].output
+    assert run.wrote_nothing("bad")
+
+    check = run.record("check-delete", kind)
+    assert check["changed"] is True and check["result"]["diff"]["after"] == {}
+    assert run.wrote_nothing("check-delete")
+    real = run.record("delete", kind)
+    assert real["changed"] is True
+    assert real["result"]["diff"] == check["result"]["diff"]
+    assert run.record("gone", kind)["status"] == "ok"
+    assert run.wrote_nothing("gone")
+
+
+def test_lifecycle_of_every_module(node, tmp_path):
+    run = run_lifecycles(node, tmp_path)
+    failed = {}
+    for kind in KINDS:  # every module checked, each failure reported under its module's name
+        try:
+            assert_lifecycle(run, kind)
+        except AssertionError as error:
+            failed[kind] = str(error)
+    assert not failed, "\n\n".join("%s: %s" % item for item in sorted(failed.items()))
 
 
 def test_connection_secrets_policy_and_no_leak(node, playbook):

@@ -7,14 +7,20 @@ import sys
 import tarfile
 
 import dataikuapi
+import pytest
 
 from tests.support.galaxy_build import build_collection, install_collection
 
 MAX_TARBALL_BYTES = 1024 * 1024
 
 
-def test_tarball_content_and_size(tmp_path):
-    tarball = build_collection(tmp_path)
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory):
+    """One `ansible-galaxy collection build` for the tests of this module (each installs it in a place of its own)."""
+    return build_collection(tmp_path_factory.mktemp("dist"))
+
+
+def test_tarball_content_and_size(tarball):
     assert os.path.getsize(tarball) < MAX_TARBALL_BYTES
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
@@ -31,8 +37,7 @@ def test_tarball_content_and_size(tmp_path):
         assert not name.endswith((".tar.gz", ".pyc")) and "__pycache__" not in name, name
 
 
-def test_installed_collection_runs_without_the_repository(tmp_path, design_node, playbook):
-    tarball = build_collection(tmp_path / "dist")
+def test_installed_collection_runs_without_the_repository(tmp_path, tarball, design_node, playbook):
     collections = install_collection(tarball, tmp_path / "collections")
     installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
     assert os.path.isfile(os.path.join(installed, "MANIFEST.json")) and not os.path.islink(installed)
@@ -60,8 +65,8 @@ def _files_and_digests(top):
     return found
 
 
-def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it(tmp_path):
-    collections = install_collection(build_collection(tmp_path / "dist"), tmp_path / "collections")
+def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it(tmp_path, tarball):
+    collections = install_collection(tarball, tmp_path / "collections")
     installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
     with open(os.path.join(installed, "tests", "dss_emulator", "requirements.txt"), encoding="utf-8") as fh:
         assert {line.split("==")[0] for line in fh if line.strip() and not line.startswith("#")} == {"flask", "werkzeug"}
@@ -87,8 +92,8 @@ def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it
     assert verify.returncode == 0 and "Successfully verified" in verify.stdout, verify.stdout + verify.stderr
 
 
-def test_make_inside_the_installed_collection_keeps_its_virtualenv_outside(tmp_path):
-    collections = install_collection(build_collection(tmp_path / "dist"), tmp_path / "collections")
+def test_make_inside_the_installed_collection_keeps_its_virtualenv_outside(tmp_path, tarball):
+    collections = install_collection(tarball, tmp_path / "collections")
     installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
     env = dict(os.environ, HOME=str(tmp_path / "home"))
     env.pop("XDG_CACHE_HOME", None)

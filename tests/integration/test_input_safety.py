@@ -57,20 +57,25 @@ def _with_member(src, dest, name, chunks):
     return str(dest)
 
 
-@pytest.mark.parametrize("member, chunks, expected", [
+UNSAFE_MEMBERS = [
     ("../../etc/cron.d/evil", [b"* * * * * root true"], "has a member with an unsafe name, '../../etc/cron.d/evil'"),
     ("/etc/passwd", [b"x"], "has a member with an unsafe name, '/etc/passwd'"),
     ("padding/zeros.bin", [bytes(1024 * 1024)] * 256, "that looks like a zip bomb"),  # 256 MiB of zeros in 256 KiB
-])
-def test_unsafe_archives_are_refused_before_upload(exported, automation_node, playbook, tmp_path, member, chunks,
-                                                   expected):
+]
+
+
+def test_unsafe_archives_are_refused_before_upload(exported, automation_node, playbook, tmp_path):
+    # one ansible-playbook run, a task per archive (ignore_errors: each one is tried)
     require_emulator(automation_node)
-    src = _with_member(exported, tmp_path / "bad.zip", member, chunks)
+    sources = [_with_member(exported, tmp_path / ("bad%d.zip" % i), member, chunks)
+               for i, (member, chunks, _expected) in enumerate(UNSAFE_MEMBERS)]
     digest = automation_node.digest()
-    result = playbook(tasks=[{"name": "t", "ignore_errors": True, BUNDLE: dict(
-        _conn(automation_node), project_key=KEY, bundle_id="v1", state="active", src=src)}])
-    msg = _failed_before_any_write(result, automation_node)
-    assert msg.startswith("src: %s " % src) and expected in msg, msg
+    result = playbook(tasks=[{"name": "t%d" % i, "ignore_errors": True, BUNDLE: dict(
+        _conn(automation_node), project_key=KEY, bundle_id="v1", state="active", src=src)}
+        for i, src in enumerate(sources)])
+    for i, (src, (_member, _chunks, expected)) in enumerate(zip(sources, UNSAFE_MEMBERS)):
+        msg = _failed_before_any_write(result, automation_node, "t%d" % i)
+        assert msg.startswith("src: %s " % src) and expected in msg, msg
     assert automation_node.writes() == 0 and automation_node.digest() == digest
 
 
@@ -104,17 +109,21 @@ def empty_json_server():
     server.server_close()
 
 
-@pytest.mark.parametrize("module, args", [(PROJECT, {"project_key": KEY, "description": "d"}),
-                                          (PROJECT_INFO, {}),
-                                          (SCENARIO_RUN, {"project_key": KEY}),
-                                          (BUNDLE, {"project_key": KEY, "bundle_id": "v1", "state": "active"})])
-def test_a_server_answering_empty_json_is_not_taken_for_dss(empty_json_server, playbook, module, args):
-    result = playbook(tasks=[{"name": "t", "ignore_errors": True, module: dict(
-        url=empty_json_server, api_key="not-a-dss-key-123456", **args)}])
-    msg = result.task("t")["result"]["msg"]
-    assert msg.startswith("%s does not look like a DSS node: GET /instance-info answered without a nodeType (got [])"
-                          % empty_json_server), msg
-    assert _EmptyJson.counts == {"GET": 1}  # one read, nothing written
+EMPTY_JSON_CASES = [(PROJECT, {"project_key": KEY, "description": "d"}), (PROJECT_INFO, {}),
+                    (SCENARIO_RUN, {"project_key": KEY}),
+                    (BUNDLE, {"project_key": KEY, "bundle_id": "v1", "state": "active"})]
+
+
+def test_a_server_answering_empty_json_is_not_taken_for_dss(empty_json_server, playbook):
+    # one ansible-playbook run, a task per module (ignore_errors: each one is tried)
+    result = playbook(tasks=[{"name": "t%d" % i, "ignore_errors": True, module: dict(
+        url=empty_json_server, api_key="not-a-dss-key-123456", **args)} for i, (module, args) in enumerate(EMPTY_JSON_CASES)])
+    for i, (module, _args) in enumerate(EMPTY_JSON_CASES):
+        msg = result.task("t%d" % i)["result"]["msg"]
+        assert msg.startswith("%s does not look like a DSS node: GET /instance-info answered without a nodeType "
+                              "(got [])" % empty_json_server), (module, msg)
+    # one read per module (each message above needed one), nothing written
+    assert _EmptyJson.counts == {"GET": len(EMPTY_JSON_CASES)}
 
 
 def test_a_long_id_is_echoed_cut(automation_node, playbook):
