@@ -1,6 +1,8 @@
 """A deployer-route landscape for the role tests and the demo: dev (design node, local Project Deployer), staging
 and prod (automation nodes), infrastructures `staging` (NO_CHECK) and `prod` (PREVENT), and a hand-written
-inventory with one host per (environment, project) setting the promotion contract's host vars."""
+inventory with one host per (environment, project) setting the promotion contract's host vars. Deployments go
+through the shipped `playbooks/promote.yml`, which picks the role deployer_deploy for hosts whose route is
+`deployer`."""
 
 import json
 import os
@@ -13,8 +15,8 @@ from tests.support.playbook import run_playbook
 from tests.support.sample_project import PROJECT_KEY, seed_connection, seed_design_project
 
 POLICIES = {"staging": "NO_CHECK", "prod": "PREVENT"}
-PLAYBOOK = [{"name": "Deploy through the Project Deployer", "hosts": "all", "gather_facts": False,
-             "roles": [{"role": "dataiku_gitops.dss.deployer_deploy"}]}]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLAYBOOK = [{"ansible.builtin.import_playbook": os.path.join(ROOT, "playbooks", "promote.yml")}]
 
 
 def govern(node, project_key, bundle_id, status=None):
@@ -70,6 +72,7 @@ class DeployerLandscape:
                 "dss_tests": {"prefix": "TEST_", "timeout": 60},
                 "dss_deployer": {"url": dev.url, "api_key": dev.api_key, "infra_id": env},
             }}}
+        children["dss_automation"] = {"children": {env: {} for env in POLICIES}}
         return {"all": {"vars": {"ansible_connection": "local",
                                  "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
                         "children": children}}
