@@ -21,7 +21,7 @@ if ROOT not in sys.path:
 from tests.support.deployer_landscape import DeployerLandscape  # noqa: E402
 from tests.support.sample_project import PROJECT_KEY, break_flow  # noqa: E402
 
-COMMAND = "ansible-playbook -i inventory.yml deploy.yml --limit %s -e dss_bundle_id=%s"
+COMMAND = "ansible-playbook -i inventory.yml playbooks/promote.yml --limit %s -e dss_bundle_id=%s"
 
 
 def _print_banner(text):
