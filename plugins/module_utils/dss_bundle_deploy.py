@@ -162,7 +162,7 @@ class DeployRun:
         result.update(active_bundle_id=active)
         if checks is not None:
             module.fail_context["changed"] = changed
-            more, tests, certification, after["bundle_ids"] = checks.run(needs_lock, self.steps.read)
+            more, tests, certification, after["bundle_ids"] = checks.run(needs_lock, self.steps.read, (ids, active))
             steps += more
             changed = changed or any(step["changed"] for step in more)
             result.update(tests=tests_view(tests), certified=certification["certified"], lock=None,

@@ -83,9 +83,10 @@ class TestAndCertify:
 
     # -- real run (also a converged bundle in check mode: reads only) ---------------------------------------------
 
-    def run(self, run_tests, read):
-        """Run the tests (when ``run_tests``), then certify from a fresh ``read()`` of the project: (steps, tests
-        result or None, certify result, bundle ids after)."""
+    def run(self, run_tests, read, current):
+        """Run the tests (when ``run_tests``), then certify: from a fresh ``read()`` of the project after the tests
+        (another run may have activated something meanwhile), else from ``current`` (ids, active), read just
+        before. (steps, tests result or None, certify result, bundle ids after)."""
         tests = None
         if run_tests:
             tests = self._run_tests()
@@ -96,7 +97,7 @@ class TestAndCertify:
         else:
             steps = [dict(name="tests", changed=False,
                           skipped="bundle %s already has a passing test record" % self.bundle_id)]
-        _exists, ids, active = read()
+        ids, active = read()[1:] if run_tests else current
         changed, before, after, result = self.certification.certify(ids, active)
         steps.append(certify_step(changed, before, after, result))
         return steps, tests, result, after["bundle_ids"]

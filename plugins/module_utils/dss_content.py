@@ -199,8 +199,9 @@ class ProjectObject(ContentObject):
         self.label = "%s %s.%s" % (self.kind, self.key, self.name)
         self.project = module.client.get_project(self.key)
 
+    @abc.abstractmethod
     def list_names(self):
-        raise NotImplementedError
+        """Names of the project's objects of this kind (one listing request)."""
 
     def exists(self):
         if self.module.find_project(self.key) is None:

@@ -29,6 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from tests.benchmarks.bench_promotion import playbook_run, started_modules  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import sample_project as sample  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.emulator import WRITE_METHODS  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.project_clone import clone_project  # noqa: E402  pylint: disable=wrong-import-position
@@ -45,12 +46,7 @@ def project_keys(count):
 
 
 def promote(land, forks):
-    started = time.monotonic()
-    result = land.run("promote.yml", "--forks", str(forks), envs=ENVS)
-    seconds = time.monotonic() - started
-    if result.rc != 0:
-        raise RuntimeError("promote.yml failed (rc=%s):\n%s" % (result.rc, result.output[-4000:]))
-    return seconds, result
+    return playbook_run(land, forks, envs=ENVS)
 
 
 def grow_fleet(land, keys):
@@ -98,7 +94,7 @@ def noop_run(land, keys, bundle_id, forks):
     before = traffic(land)
     seconds, result = promote(land, forks)
     after = traffic(land)
-    modules = [t for t in result.tasks if t["action"].startswith("dataiku_gitops.") and t["status"] != "skipped"]
+    modules = started_modules(result)
     return {
         "projects": len(keys), "wall_s": round(seconds, 3), "tasks": len(result.tasks),
         "modules_started": len(modules),

@@ -88,9 +88,14 @@ def one_round(land, keys, number, forks, workdir):
             "noop_modules": modules_started(noop), "noop_writes": noop_writes}
 
 
+def started_modules(result):
+    """The task records of the collection modules that ran (not skipped)."""
+    return [t for t in result.tasks if t["action"].startswith("dataiku_gitops.") and t["status"] != "skipped"]
+
+
 def modules_started(result):
-    """Collection modules that ran (not skipped): a converged no-op should start only the bulk reads."""
-    return sum(1 for t in result.tasks if t["action"].startswith("dataiku_gitops.") and t["status"] != "skipped")
+    """How many collection modules ran: a converged no-op should start only the bulk reads."""
+    return len(started_modules(result))
 
 
 def medians(runs):
