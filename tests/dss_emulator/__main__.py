@@ -7,14 +7,26 @@ written into the collection, after pip install -r <collection path>/tests/dss_em
 see docs/emulator.md)
 
 Prints `listening on http://127.0.0.1:PORT` once it accepts connections; stops cleanly on SIGTERM/SIGINT.
+
+In the background, for guides and scripts that go on in the same shell:
+
+    python tests/dss_emulator --daemon --pid-file FILE [--log-file LOG] <the options above>
+    python tests/dss_emulator stop --pid-file FILE
+
+`--daemon` returns once the node answers on its port (exit 0), or exits non-zero naming the log when the node does
+not start; `stop` ends the node of a pid file and waits until it has exited.
 """
 
 import argparse
 import logging
 import os
+import re
 import signal
+import socket
+import subprocess
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,14 +49,189 @@ def parse_args(argv=None):
     parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
     parser.add_argument("--latency-scale", type=float, default=0.0,
                         help="slow operations take their typical duration times this (docs/emulator.md); 0: none")
+    parser.add_argument("--pid-file", default=None,
+                        help="write the node's process id here while it serves (default with --daemon: "
+                             "DATA_DIR/emulator.pid); `stop --pid-file FILE` ends it")
+    parser.add_argument("--daemon", action="store_true",
+                        help="serve in the background: return once the port answers (exit 0), or exit non-zero "
+                             "naming the log if the node does not start")
+    parser.add_argument("--log-file", default=None, help="with --daemon: the node's output (default: DATA_DIR/emulator.log)")
+    parser.add_argument("--start-timeout", type=float, default=60.0,
+                        help="with --daemon: seconds to wait for the port to answer")
     return parser.parse_args(argv)
 
 
+def parse_stop_args(argv):
+    parser = argparse.ArgumentParser(prog="dss_emulator stop",
+                                     description="Stop a node started with --pid-file (or --daemon)")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--pid-file", help="the --pid-file the node was started with")
+    where.add_argument("--data-dir", help="the --data-dir of a node started with --daemon and no --pid-file")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds to wait for a clean exit after SIGTERM before SIGKILL")
+    return parser.parse_args(argv)
+
+
+def default_path(args, name):
+    return os.path.join(args.data_dir, name)
+
+
+# ---- --daemon: a detached copy of this command, watched until it listens --------------------------------------------
+def without_daemon_options(argv):
+    """``argv`` without --daemon, --log-file and --start-timeout (the detached node serves in the foreground)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--daemon":
+            continue
+        elif arg in ("--log-file", "--start-timeout"):
+            skip = True
+        elif not arg.startswith(("--log-file=", "--start-timeout=")):
+            kept.append(arg)
+    return kept
+
+
+def own_command():
+    """This command as a reader types it (-B kept: no bytecode written into an installed collection)."""
+    return [sys.executable] + (["-B"] if sys.flags.dont_write_bytecode else []) + [shown_path()]
+
+
+def shown_path():
+    """The emulator's directory, relative to the working directory when it is below it."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    relative = os.path.relpath(here)
+    return here if relative.startswith("..") else relative
+
+
+def port_answers(url):
+    host, port = re.match(r"https?://([^:/]+):(\d+)", url).groups()
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def log_tail(path, lines=20):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return "".join(fh.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def start_daemon(args, argv):
+    """Start the node detached (own session, output to the log file), wait until its port answers."""
+    os.makedirs(args.data_dir, exist_ok=True)
+    log_file = os.path.abspath(args.log_file or default_path(args, "emulator.log"))
+    pid_file = os.path.abspath(args.pid_file or default_path(args, "emulator.pid"))
+    running = read_pid(pid_file)
+    if running and process_alive(running):
+        sys.exit("dss_emulator: a node already runs with pid file %s (pid %d); stop it first: "
+                 "python %s stop --pid-file %s" % (pid_file, running, shown_path(), pid_file))
+    child_argv = without_daemon_options(argv)
+    if args.pid_file is None:
+        child_argv += ["--pid-file", pid_file]
+    with open(log_file, "wb") as log:
+        child = subprocess.Popen(own_command() + child_argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                 start_new_session=True, close_fds=True)
+    deadline = time.monotonic() + args.start_timeout
+    while time.monotonic() < deadline:
+        code = child.poll()
+        if code is not None:
+            sys.exit("dss_emulator: the node did not start (exit code %d); its log %s ends with:\n%s"
+                     % (code, log_file, log_tail(log_file)))
+        listening = re.search(r"^listening on (\S+)$", log_tail(log_file), re.M)
+        if listening and read_pid(pid_file) == child.pid and port_answers(listening.group(1)):
+            print("listening on %s (pid %d; log: %s; stop: python %s stop --pid-file %s)"
+                  % (listening.group(1), child.pid, log_file, shown_path(), pid_file), flush=True)
+            return 0
+        time.sleep(0.1)
+    child.kill()
+    child.wait(timeout=10)
+    sys.exit("dss_emulator: the node did not answer within %g s (stopped it); its log %s ends with:\n%s"
+             % (args.start_timeout, log_file, log_tail(log_file)))
+
+
+# ---- pid files and `stop` -------------------------------------------------------------------------------------------
+def read_pid(pid_file):
+    try:
+        with open(pid_file, encoding="utf-8") as fh:
+            return int(fh.read().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
+
+
+def write_pid_file(pid_file):
+    tmp = "%s.%d.tmp" % (pid_file, os.getpid())
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write("%d\n" % os.getpid())
+    os.replace(tmp, pid_file)
+
+
+def remove_own_pid_file(pid_file):
+    if pid_file and read_pid(pid_file) == os.getpid():
+        os.remove(pid_file)
+
+
+def process_alive(pid):
+    """Whether ``pid`` runs (a zombie, exited but not yet reaped by its new parent, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid, encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def wait_gone(pid, timeout):
+    deadline = time.monotonic() + timeout
+    while process_alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def stop(argv):
+    args = parse_stop_args(argv)
+    pid_file = args.pid_file or os.path.join(args.data_dir, "emulator.pid")
+    pid = read_pid(pid_file)
+    if pid is None:
+        print("dss_emulator: no node to stop (no pid file %s)" % pid_file)
+        return 0
+    if not process_alive(pid):
+        os.remove(pid_file)
+        print("dss_emulator: node %d had already stopped (removed its pid file %s)" % (pid, pid_file))
+        return 0
+    os.kill(pid, signal.SIGTERM)
+    if not wait_gone(pid, args.timeout):
+        os.kill(pid, signal.SIGKILL)
+        wait_gone(pid, 10)
+        print("dss_emulator: node %d did not stop within %g s of SIGTERM: killed it" % (pid, args.timeout))
+    else:
+        print("dss_emulator: stopped node %d" % pid)
+    if os.path.exists(pid_file) and read_pid(pid_file) == pid:
+        os.remove(pid_file)
+    return 0
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["stop"]:
+        return stop(argv[1:])
     args = parse_args(argv)
     keys = args.api_keys or [k for k in [os.environ.get("DSS_EMULATOR_API_KEY")] if k]
     if not keys:
         sys.exit("dss_emulator: give at least one --api-key (or set DSS_EMULATOR_API_KEY)")
+    if args.daemon:
+        return start_daemon(args, argv)
     os.makedirs(args.data_dir, exist_ok=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = create_app(args.data_dir, node_type=args.node_type, api_keys=keys, node_id=args.node_id)
@@ -57,6 +244,8 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if args.pid_file:
+        write_pid_file(args.pid_file)
     print("listening on %s://%s:%d" % ("https" if tls else "http", args.host, server.server_port), flush=True)
     try:
         server.serve_forever(poll_interval=0.1)  # quick SIGTERM exits keep test suites fast
@@ -64,6 +253,7 @@ def main(argv=None):
         server.server_close()
         python_process.kill_all()  # no scenario or recipe code outlives the node
         app.config["STORE"].close()
+        remove_own_pid_file(args.pid_file)
     return 0
 
 
