@@ -2,10 +2,11 @@
 
 Setup stands for the README's two commands (`make demo`, `make test`): the copy gets the virtualenv (`.venv`) and
 the collection link (`make venv`'s step); nothing else is prepared. Then each document's commands run in one bash,
-in order, as a reader would type them, with no ANSIBLE_* variable set: the repository's ansible.cfg must find the
-collection. A command that starts an emulator node in the foreground (the reader watches it, then goes on in another
-terminal) runs in the background and the next command waits for its port (tests/support/doc_commands.py); whatever
-the script started is stopped when it ends. Guides that start their own nodes, or use none, run as they are; the
+in order, exactly as a reader would type them (tests/support/doc_commands.py), with no ANSIBLE_* variable set: the
+repository's ansible.cfg must find the collection. Nothing waits without a time limit: a command that does not
+return (a node started in the foreground) fails the document after SCRIPT_TIMEOUT, naming it, and a document that
+leaves a node listening on one of its ports fails (a guide says how to stop what it starts; the test then stops it).
+Guides that start their own nodes, or use none, run as they are; the
 other documents describe work on the nodes of the shipped inventories, so they run against three emulator nodes
 seeded with the sample project (DSS_<ENV>_URL / DSS_<ENV>_API_KEY set, as the README says), promoted twice first for
 a document that rolls back (so that prod has a bundle to go back to).
@@ -23,11 +24,11 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from tests.support import doc_commands
@@ -38,6 +39,8 @@ from tests.support.promotion import GIT_ENV, Landscape, port_is_free
 VENV = os.path.dirname(os.path.dirname(sys.executable))
 # The demo and these guides bind the inventories' fixed ports: one at a time (the demo is run under the same lock).
 PORT_LOCK = "/tmp/dss-demo.lock"
+# The longest guide takes about 5 minutes on a busy 2-core machine.
+SCRIPT_TIMEOUT = 900
 
 # (document, first words of the command) -> why it does not run here.
 SKIPPED = {
@@ -160,29 +163,25 @@ def run_document(document, copy, env):
         out.write(doc_commands.script(commands, preamble))
     ports = sorted({int(p) for c in commands for p in doc_commands.PORT.findall(c)})
     with fixed_ports(ports):
-        returncode, stdout, stderr = run_script(path, copy, env)
+        returncode, stdout, stderr = doc_commands.run_script(path, copy, env, SCRIPT_TIMEOUT)
+        left_running = stop_listeners(ports)
     output = stdout + stderr
+    assert not left_running, "%s leaves nodes listening on ports %s: it must say how to stop them\n%s" % (
+        document, left_running, output[-4000:])
     assert returncode == 0, "%s: a command failed (the last %s line)\n%s" % (document, doc_commands.MARK, output[-8000:])
     ran = [line[len(doc_commands.MARK):] for line in stdout.splitlines() if line.startswith(doc_commands.MARK)]
     assert ran == [c.splitlines()[0] for c in commands], output[-4000:]
     return output
 
 
-def run_script(path, cwd, env, timeout=900):
-    """bash ``path`` in a session of its own, which is stopped whole when the script ends or times out: a node the
-    script left running (or a script that hangs) must not keep a port for the next document."""
-    with subprocess.Popen(["bash", path], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, start_new_session=True) as proc:
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            stdout, stderr = proc.communicate()
-            stderr += "\n(timed out after %d s)" % timeout
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-    return proc.returncode, stdout, stderr
+def stop_listeners(ports):
+    """The ports (of ``ports``) on which something still listens, after killing whatever does."""
+    listening = {c.laddr.port: c.pid for c in psutil.net_connections(kind="tcp")
+                 if c.status == psutil.CONN_LISTEN and c.laddr.port in ports}
+    for pid in set(filter(None, listening.values())):
+        with contextlib.suppress(psutil.Error):
+            psutil.Process(pid).kill()
+    return sorted(listening)
 
 
 @contextlib.contextmanager
@@ -192,7 +191,14 @@ def fixed_ports(ports):
         yield
         return
     with open(PORT_LOCK, "a", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        deadline = time.time() + 2 * SCRIPT_TIMEOUT  # the holder runs one document (or the demo)
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.time() < deadline, "%s stayed locked for %d s" % (PORT_LOCK, 2 * SCRIPT_TIMEOUT)
+                time.sleep(2)
         wait_for_free_ports(ports)
         yield
 

@@ -1,27 +1,25 @@
 """The shell commands of a Markdown document, as a reader types them, and one bash script that runs them in order.
 
-A reader runs a guide's commands in one shell, top to bottom, so a document becomes one script: exports and
-`source` carry over, `&` starts a background job that a later `kill %1` stops. Commands are read from ```bash
-(or sh/shell) blocks and from the `$ ` lines of ```console blocks (with the lines a backslash continues them on); a
-backslash continues a command on the next line and a heredoc belongs to the command that opens it.
-
-One command is not run as written: a DSS emulator node started in the foreground (`python tests/dss_emulator ...
---port N`) serves until Ctrl-C, so a reader watches it print `listening on` and types the next commands in another
-terminal. The script starts it in the background instead and waits until port N accepts connections; the harness
-stops every node the script started when it ends.
+A reader runs a guide's commands in one shell, top to bottom, so a document becomes one script, each command as
+written: exports and `source` carry over, and a command that does not return (an emulator node started without
+`--daemon`) blocks the script as it would block the reader. Commands are read from ```bash (or sh/shell) blocks and
+from the `$ ` lines of ```console blocks (with the lines a backslash continues them on); a backslash continues a
+command on the next line and a heredoc belongs to the command that opens it.
 """
 
+import contextlib
+import os
 import re
 import shlex
+import signal
+import subprocess
+import tempfile
 
 FENCE = re.compile(r"^```(bash|sh|shell|console)[ \t]*\n(.*?)^```", re.S | re.M)
 HEREDOC = re.compile(r"<<-?\s*'?\"?(\w+)'?\"?")
-# A command that starts a DSS emulator node and serves until it is stopped (interpreter options such as -B allowed).
-EMULATOR_SERVER = re.compile(r"^(?!pip )\S*python\S*(\s+-[A-Za-z]+)*\s+\S*tests/dss_emulator(\s|$)")
 PORT = re.compile(r"--port[ =](\d+)")
 # Printed before each command, so that the output says which one ran last.
 MARK = "@@doc-command@@ "
-TRAILING_COMMENT = re.compile(r"\s+#\s.*$")
 
 
 def blocks(text):
@@ -73,39 +71,39 @@ def document_commands(text):
     return [command for block in blocks(text) for command in commands(block)]
 
 
-def without_comment(command):
-    """The first line of a command without a trailing ` # comment` (docs put no ` #` inside their arguments)."""
-    return TRAILING_COMMENT.sub("", command.splitlines()[0]).rstrip()
-
-
-def is_emulator_server(command):
-    return bool(EMULATOR_SERVER.search(command.strip()))
-
-
-PRELUDE = r"""set -eo pipefail
-__wait_port() {
-  for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
-  echo "nothing listens on port $1" >&2; return 1
-}
-__stop_jobs() { local jobs_left; jobs_left=$(jobs -p); [ -z "$jobs_left" ] || { kill $jobs_left 2>/dev/null; wait; }; }
-trap __stop_jobs EXIT
-"""
+PRELUDE = "set -eo pipefail\n"
 
 
 def script(command_list, preamble=""):
-    """One bash script running ``command_list`` in order; each command's first line is echoed first, after MARK, so
-    a failure names it. An emulator started in the foreground goes to the background, and the script waits for its port, as
-    a reader waits for its `listening on` line before typing the next command."""
+    """One bash script running ``command_list`` in order, each as written; each command's first line is echoed
+    first, after MARK, so that the output names the command that failed (or did not return)."""
     parts = [PRELUDE, preamble]
     for command in command_list:
         parts.append("echo %s" % shlex.quote(MARK + command.splitlines()[0]))
-        if is_emulator_server(command):
-            port = PORT.search(command)
-            if not command.rstrip().endswith("&"):
-                command = without_comment(command) + " &"
-            parts.append(command)
-            if port:
-                parts.append("__wait_port %s" % port.group(1))
-        else:
-            parts.append(command)
+        parts.append(command)
     return "\n".join(parts) + "\n"
+
+
+def run_script(path, cwd, env, timeout):
+    """bash ``path`` in a session of its own, stopped whole when it ends or after ``timeout`` seconds; returns
+    (returncode, stdout, stderr). Output goes to files, not pipes: a node the script started with --daemon (in a
+    session of its own, outside the group this stops) must not keep the harness reading a pipe it holds open."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(["bash", path], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                text=True, start_new_session=True)
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)  # whatever the script left in its own session
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if timed_out:
+        stderr += "\n(timed out after %d s: the last %sline did not return)" % (timeout, MARK)
+    return proc.returncode, stdout, stderr
