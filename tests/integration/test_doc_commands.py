@@ -260,3 +260,21 @@ def test_reference_commands_of_the_docs_index_work_from_the_repository(tmp_path)
         docs = json.loads(proc.stdout)
         for command, plugin in zip(commands, (w[-1] for w in words)):
             assert "maintainers (@dataiku-gitops)" in json.dumps(docs.get(plugin)), command + proc.stderr
+
+
+def test_the_readme_installs_a_built_artifact_from_inside_the_clone(tmp_path):
+    # The clone's ansible.cfg puts the clone first on the collections path: an install there finds the clone's link
+    # ("Nothing to do"; with --force, "Cannot call rmtree on a symbolic link"). The README's commands must install.
+    commands = [c for c in runnable("README.md") if c.startswith("ansible-galaxy collection ")]
+    assert [c.split()[2] for c in commands] == ["build", "install"], commands
+    copy = fresh_copy(tmp_path / "clone")
+    home = tmp_path / "home"
+    home.mkdir()
+    path = os.path.join(copy, ".install.sh")
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(doc_commands.script(commands, "source .venv/bin/activate\n"))
+    returncode, stdout, stderr = doc_commands.run_script(path, copy, reader_env(home, {}), 300)
+    assert returncode == 0, stdout + stderr
+    installed = home / ".ansible" / "collections" / "ansible_collections" / "dataiku_gitops" / "dss"
+    assert (installed / "MANIFEST.json").is_file() and not installed.is_symlink(), stdout + stderr
+    assert "was installed successfully" in stdout, stdout + stderr
