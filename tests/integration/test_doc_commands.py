@@ -278,3 +278,32 @@ def test_the_readme_installs_a_built_artifact_from_inside_the_clone(tmp_path):
     installed = home / ".ansible" / "collections" / "ansible_collections" / "dataiku_gitops" / "dss"
     assert (installed / "MANIFEST.json").is_file() and not installed.is_symlink(), stdout + stderr
     assert "was installed successfully" in stdout, stdout + stderr
+
+
+EMULATOR_COMMAND = re.compile(r"^\S*python\S*(\s+-[A-Za-z]+)*\s+(\S*tests/dss_emulator)(\s|$)")
+
+
+def _option(command, name):
+    found = re.search(r"%s[ =](\S+)" % name, command)
+    return found.group(1) if found else None
+
+
+def test_every_node_a_guide_starts_returns_at_once_and_is_stopped_further_down():
+    # Read top to bottom in one shell, a guide must not stop at a node serving in the foreground, and must stop
+    # the nodes it starts (by their pid file, or the data dir holding the default one).
+    for document in documents():
+        started = []
+        for command in doc_commands.document_commands(read(document)):
+            match = EMULATOR_COMMAND.search(command.strip())
+            if not match:
+                continue
+            rest = command.strip()[match.end(2):].split()
+            if rest[:1] == ["stop"]:
+                stopped = _option(command, "--pid-file") or os.path.join(_option(command, "--data-dir") or "?",
+                                                                         "emulator.pid")
+                started = [s for s in started if s != stopped]
+                continue
+            assert "--daemon" in rest, "%s starts a node in the foreground: %s" % (document, command)
+            started.append(_option(command, "--pid-file") or os.path.join(_option(command, "--data-dir"),
+                                                                          "emulator.pid"))
+        assert not started, "%s never stops the nodes of %s" % (document, started)
