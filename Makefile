@@ -1,6 +1,8 @@
 # dataiku_gitops.dss — everything runs from a local virtualenv created from pinned requirements.
-#   make demo   start local emulator nodes and run the main job against them
+#   make demo   start local emulator nodes and run the main job against them (installs only what that needs)
 #   make test   the whole suite (sanity, lint, unit, emulator fidelity, integration through ansible-playbook, molecule)
+#   make demo-venv   the virtualenv of make demo (run-time requirements, the emulator's, ansible-core) and the link
+#   make venv   the same plus the development tools of requirements-dev.txt (every other target runs it)
 #   make test-guides   every guide of docs/ run as written (before a release: too long for CI's budget)
 #   make docsite-guides   regenerate the docsite pages of the guides (docs/docsite/rst) after editing docs/*.md
 SHELL := /bin/bash
@@ -18,25 +20,41 @@ VENV ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dataiku_gitops.dss/venv
 export PYTHONDONTWRITEBYTECODE := 1
 endif
 BIN := $(VENV)/bin
+# Two stamps: `make demo` installs requirements-demo.txt (the modules' run-time requirements, the emulator's and
+# ansible-core), every other target requirements-dev.txt (that plus the development tools, several hundred MB).
+DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed
+DEMO_REQUIREMENTS := requirements.txt requirements-demo.txt tests/dss_emulator/requirements.txt
 # Outside the checkout: inside it, ansible-test would list files through git and find none in an ignored dir.
 COLLECTION_COPY := $(or $(TMPDIR),/tmp)/dataiku_gitops_dss-sanity/ansible_collections/dataiku_gitops/dss
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test suite logged-sanity logged-lint test-guides docsite-guides sanity units emulator-tests integration lint demo bench clean
+.PHONY: help venv demo-venv test suite logged-sanity logged-lint test-guides docsite-guides sanity units emulator-tests integration lint demo bench clean
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
 
-$(STAMP): requirements.txt requirements-dev.txt tests/dss_emulator/requirements.txt
+define install_requirements
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==24.2
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(1)
+	touch $@
+endef
+
+$(DEMO_STAMP): $(DEMO_REQUIREMENTS)
+	$(call install_requirements,requirements-demo.txt)
+
+$(STAMP): $(DEMO_REQUIREMENTS) requirements-dev.txt
+	$(call install_requirements,requirements-dev.txt)
 
 # ansible.cfg finds the collection through the link .build/collections/ansible_collections/dataiku_gitops/dss.
+LINK_COLLECTION := $(BIN)/python -c "import sys; sys.path.insert(0, '.'); from tests.support.collection import ensure_collection_link; ensure_collection_link()"
+
 venv: $(STAMP)
-	$(BIN)/python -c "import sys; sys.path.insert(0, '.'); from tests.support.collection import ensure_collection_link; ensure_collection_link()"
+	$(LINK_COLLECTION)
+
+demo-venv: $(DEMO_STAMP)
+	$(LINK_COLLECTION)
 
 # ansible-test only runs inside .../ansible_collections/<ns>/<name>: test a copy of the tracked files there.
 $(COLLECTION_COPY): FORCE
@@ -58,10 +76,13 @@ emulator-tests: venv
 integration: venv
 	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/integration tests/benchmarks
 
-# ansible-lint resolves the collection's own FQCNs through the link .build/collections (made by `make venv`).
+# ansible-lint resolves the collection's own FQCNs through the link .build/collections (made by `make venv`). A
+# warning it prints (of Ansible's, or a Python warning of a dependency) fails the target too: a clean run prints none.
 lint: venv
-	ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/.build/collections" PATH="$(CURDIR)/$(BIN):$$PATH" \
-		$(BIN)/ansible-lint --offline --profile production
+	@mkdir -p .build
+	set -o pipefail; ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/.build/collections" PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(BIN)/ansible-lint --offline --profile production 2>&1 | tee .build/ansible-lint.out
+	@! grep -n "WARNING" .build/ansible-lint.out || { echo "ansible-lint printed the warnings above"; exit 1; }
 
 # Sanity and ansible-lint are mostly single-threaded: they run beside the pytest suite rather than before it, which
 # keeps both cores busy. Their output goes to .build/<part>.log, printed whole when the part ends; any failure fails
@@ -87,7 +108,7 @@ test-guides: venv
 docsite-guides: venv
 	$(BIN)/python tests/support/guide_pages.py
 
-demo: venv
+demo: demo-venv
 	$(BIN)/python tests/demo/demo.py
 
 bench: venv
