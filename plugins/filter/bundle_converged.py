@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: bundle_converged
 short_description: Whether a DSS project already holds a bundle, from a bulk state read
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - "Decides from one project's entry of the C(projects) result of M(dataiku_gitops.dss.dataiku_bundle_state_info)
     whether the project needs no work for bundle O(bundle_id), so that converged hosts skip every module."

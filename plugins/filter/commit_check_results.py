@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: commit_check_results
 short_description: The commit check result of every project, from the module where it ran, else the bulk read
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - "Completes the C(results) of a loop of M(dataiku_gitops.dss.dataiku_project_commit) whose items were skipped
     because the bulk read settled them (P(dataiku_gitops.dss.commit_check_settled#filter)): each skipped item is

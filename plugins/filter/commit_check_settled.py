@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: commit_check_settled
 short_description: Whether a bulk read already settled a project's design commit check
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - "M(dataiku_gitops.dss.dataiku_bundle_state_info) with C(commit_checks) settles, on a design node, the commit
     check of the projects where M(dataiku_gitops.dss.dataiku_project_commit) would end unchanged without failing.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: converged_result
 short_description: The deployment result of a project that was already converged
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - "Builds the C(bundle_deploy_result) of a project whose active bundle is already O(_input) with a passing test
     record (see P(dataiku_gitops.dss.bundle_converged#filter)): nothing was deployed, the bundle is certified, so the

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: deploy_failure_message
 short_description: One line saying what failed in a bundle deployment, what was restored and what state is known
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Builds the failure message of the rescue of the role dataiku_gitops.dss.bundle_deploy from the registered
     results of its steps, so the role stays a sequence of tasks.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: promotion_gate
 short_description: Whether a project may receive a bundle, from its test record on the previous environment
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - A bundle reaches an environment (prod) only after it passed its tests for the same project on the gate
     environment (staging). The evidence is this run's C(bundle_deploy_result) of the gate host when the gate

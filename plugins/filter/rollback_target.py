@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: rollback_target
 short_description: The bundle to roll a DSS project back to, or why there is none
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - From a project's state on an automation node (C(exists), C(active_bundle_id), C(bundle_ids) oldest first),
     returns the bundle named by O(requested), else the one imported just before the active bundle.

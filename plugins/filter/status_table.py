@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: status_table
 short_description: The table of which bundle each environment runs, one line per project and environment
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Turns the state of each (environment, project) into aligned text lines with the columns PROJECT, ENVIRONMENT,
     BUNDLE, DATE and COMMIT, sorted by project then environment.

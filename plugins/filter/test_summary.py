@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: test_summary
 short_description: The test part of a deployment result, from a registered dataiku_scenario_run result
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Returns C({summary, failed_scenarios, junit_xml}) of a registered M(dataiku_gitops.dss.dataiku_scenario_run)
     result, or null when the task did not run (skipped, or no result at all).

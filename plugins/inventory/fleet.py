@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: fleet
 short_description: One inventory host per (environment, Dataiku DSS project) from one fleet description
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads one shared YAML description of the DSS fleet (O(description)) listing the environments (node URL,
     credentials by reference, node type, route) and the projects (per-environment connection and code env mappings,

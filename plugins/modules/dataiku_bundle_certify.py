@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dataiku_bundle_certify
 short_description: Certify a deployed Dataiku DSS bundle by its test record, then apply retention and release the lock
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The last step of a deployment with M(dataiku_gitops.dss.dataiku_bundle_deploy) on an automation node.
   - O(state=certified) fails unless bundle O(bundle_id) is the active bundle of the project B(and) has a passing

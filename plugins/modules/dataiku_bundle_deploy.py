@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dataiku_bundle_deploy
 short_description: Deploy a bundle to a Dataiku DSS automation node in one step (lock, import, remap, activate, test, certify)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - One invocation deploys bundle O(bundle_id) of project O(project_key) to the automation node at O(url) -
     B(lock) the project on the node, B(preflight) (the bundle's connections and code envs resolve with the

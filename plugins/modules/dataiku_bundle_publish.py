@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dataiku_bundle_publish
 short_description: Publish an exported Dataiku DSS bundle to the Project Deployer, idempotently
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dataiku_bundle_state_info
 short_description: Read the deployment state of many Dataiku DSS projects on one node at once
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads, for every project of O(project_keys), whether it exists, its bundles, its active bundle, whether that
     bundle is certified by a passing test record, and the deployment lock held on it.

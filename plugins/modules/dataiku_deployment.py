@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dataiku_deployment
 short_description: Manage a Project Deployer deployment of Dataiku DSS as code, and update it
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dataiku_deployment_info
 short_description: Read Project Deployer deployments of Dataiku DSS, their health, updates and Govern status
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dataiku_project_commit
 short_description: Verify that a Dataiku DSS design project holds the commit being promoted
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dataiku_project_git_info
 short_description: Read the git state of a Dataiku DSS project (branch, HEAD, ahead/behind, clean, remote)
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:

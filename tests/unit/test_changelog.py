@@ -1,0 +1,52 @@
+"""The changelog of the next release describes what a user of that release gets: antsibull-changelog accepts the
+fragments, a first release has a summary and no fixes or breaking changes of a version nobody had, and every plugin
+says it was added in a released version or in the next one (so that the release lists it as new)."""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+from tests.support.collection import ROOT
+
+FRAGMENTS = os.path.join(ROOT, "changelogs", "fragments")
+
+
+def _yaml(path):
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _version(text):
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_antsibull_changelog_accepts_the_fragments():
+    lint = subprocess.run([os.path.join(os.path.dirname(sys.executable), "antsibull-changelog"), "lint"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
+
+
+def test_a_first_release_has_one_summary_and_no_fixes_of_an_unreleased_version():
+    if _yaml(os.path.join(ROOT, "changelogs", "changelog.yaml")).get("releases"):
+        return  # after the first release, fixes of released versions are what users need to read
+    sections = [(os.path.basename(path), section) for path in sorted(glob.glob(os.path.join(FRAGMENTS, "*.yml")))
+                for section in _yaml(path)]
+    assert [name for name, section in sections if section == "release_summary"] == ["first-release.yml"]
+    wrong = [(name, section) for name, section in sections if section in ("bugfixes", "breaking_changes")]
+    assert not wrong, "nobody had the version these fix or break: describe them as what the release does %s" % wrong
+
+
+def test_no_plugin_is_announced_for_a_version_after_the_next_release():
+    galaxy_version = _version(_yaml(os.path.join(ROOT, "galaxy.yml"))["version"])
+    later = []
+    for path in glob.glob(os.path.join(ROOT, "plugins", "**", "*.py"), recursive=True) + \
+            glob.glob(os.path.join(ROOT, "plugins", "**", "*.yml"), recursive=True):
+        with open(path, encoding="utf-8") as fh:
+            for added in re.findall(r"version_added:\s*['\"]?([0-9.]+)", fh.read()):
+                if _version(added) > galaxy_version:
+                    later.append((os.path.relpath(path, ROOT), added))
+    assert not later, later
