@@ -47,7 +47,7 @@ SKIPPED = {
     ("README.md", "make demo"): "prerequisite: the test's setup stands for it",
     ("README.md", "make test"): "prerequisite: the test runs inside it",
     ("docs/getting-started.md", "make demo"): "prerequisite: the test's setup stands for it",
-    ("docs/getting-started.md", "make venv"): "prerequisite: the test's setup stands for it",
+    ("docs/getting-started.md", "make demo-venv"): "prerequisite: the test's setup stands for it",
     ("README.md", "ansible-galaxy collection install git+https://"): "needs GitHub; the setup installs the "
                                                                      "collection from its Galaxy artifact instead",
     ("README.md", "pip install -r requirements.txt"): "needs PyPI; the test's virtualenv has them",
