@@ -123,7 +123,7 @@ def fresh_copy(dest):
     """The repository's files (tracked and new, not ignored) in ``dest``, committed in a new git repository, with
     the virtualenv and the collection link that `make venv` leaves."""
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, check=True).stdout.decode().split("\0")
+                           capture_output=True, check=True, timeout=120).stdout.decode().split("\0")
     for name in filter(None, files):
         source = os.path.join(ROOT, name)
         if os.path.lexists(source) and not os.path.isdir(source):
@@ -132,10 +132,10 @@ def fresh_copy(dest):
     os.symlink(VENV, os.path.join(dest, ".venv"))
     env = dict(os.environ, **GIT_ENV)
     for args in (["init", "--quiet", "--initial-branch=main"], ["add", "-A"], ["commit", "--quiet", "-m", "copy"]):
-        subprocess.run(["git"] + args, cwd=dest, env=env, check=True, capture_output=True)
+        subprocess.run(["git"] + args, cwd=dest, env=env, check=True, capture_output=True, timeout=120)
     subprocess.run([os.path.join(VENV, "bin", "python"), "-c", "import sys; sys.path.insert(0, '.'); "
                     "from tests.support.collection import ensure_collection_link; ensure_collection_link()"],
-                   cwd=dest, check=True)
+                   cwd=dest, check=True, timeout=120)
     return dest
 
 
