@@ -27,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -105,9 +106,9 @@ def shown_path():
 
 
 def port_answers(url):
-    host, port = re.match(r"https?://([^:/]+):(\d+)", url).groups()
+    address = urlsplit(url)
     try:
-        with socket.create_connection((host, int(port)), timeout=1):
+        with socket.create_connection((address.hostname, address.port), timeout=1):
             return True
     except OSError:
         return False
@@ -176,18 +177,22 @@ def remove_own_pid_file(pid_file):
 
 
 def process_alive(pid):
-    """Whether ``pid`` runs (a zombie, exited but not yet reaped by its new parent, does not)."""
+    """Whether ``pid`` runs an emulator node. A zombie (exited, not yet reaped by its new parent) does not, nor a
+    process that reused the pid of a node gone without removing its pid file (where /proc tells)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     try:
         with open("/proc/%d/stat" % pid, encoding="ascii", errors="replace") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+        with open("/proc/%d/cmdline" % pid, "rb") as fh:
+            command = fh.read()
     except (OSError, IndexError):
-        return True
+        return True  # no /proc: trust the pid file
+    return state != "Z" and b"dss_emulator" in command
 
 
 def wait_gone(pid, timeout):

@@ -66,3 +66,14 @@ def test_daemon_that_cannot_start_exits_non_zero_and_shows_its_log(tmp_path):
     assert "the node did not start (exit code 1); its log %s ends with:" % log in failed.stderr, failed.stderr
     assert "Address already in use" in failed.stderr
     assert not os.path.exists(tmp_path / "data" / "emulator.pid")
+
+
+def test_stop_never_signals_a_process_that_reused_a_stale_pid(tmp_path):
+    with subprocess.Popen(["sleep", "60"]) as other:
+        try:
+            (tmp_path / "node.pid").write_text("%d\n" % other.pid)  # a node gone (kill -9) whose pid came back
+            stopped = emulator("stop", "--pid-file", str(tmp_path / "node.pid"))
+            assert stopped.returncode == 0 and "had already stopped" in stopped.stdout, stopped.stdout
+            assert other.poll() is None and not (tmp_path / "node.pid").exists()
+        finally:
+            other.kill()
