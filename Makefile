@@ -65,7 +65,7 @@ FORCE:
 
 sanity: venv $(COLLECTION_COPY)
 	$(BIN)/python tests/support/seed_get_pip.py
-	cd $(COLLECTION_COPY) && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+	cd $(COLLECTION_COPY) && PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/ansible-test sanity --venv --python 3.11 --color no
 
 units: venv
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit
@@ -80,7 +80,7 @@ integration: venv
 # warning it prints (of Ansible's, or a Python warning of a dependency) fails the target too: a clean run prints none.
 lint: venv
 	@mkdir -p .build
-	set -o pipefail; ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/.build/collections" PATH="$(CURDIR)/$(BIN):$$PATH" \
+	set -o pipefail; ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/.build/collections" PATH="$(abspath $(BIN)):$$PATH" \
 		$(BIN)/ansible-lint --offline --profile production 2>&1 | tee .build/ansible-lint.out
 	@! grep -n "WARNING" .build/ansible-lint.out || { echo "ansible-lint printed the warnings above"; exit 1; }
 
