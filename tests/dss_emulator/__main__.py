@@ -22,6 +22,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 import python_process  # noqa: E402
 from app import create_app  # noqa: E402
+from bundle_store import CONFINE_ENV  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -37,6 +38,10 @@ def parse_args(argv=None):
     parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
     parser.add_argument("--latency-scale", type=float, default=0.0,
                         help="slow operations take their typical duration times this (docs/emulator.md); 0: none")
+    parser.add_argument("--confine-paths", action="store_true",
+                        default=os.environ.get(CONFINE_ENV, "").lower() in ("1", "true", "yes"),
+                        help="read and write server-side paths (import_bundle_from_archive...) only under "
+                             "DATA_DIR/fs, for shared machines (default: $%s, else any path of this host)" % CONFINE_ENV)
     return parser.parse_args(argv)
 
 
@@ -49,6 +54,7 @@ def main(argv=None):
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = create_app(args.data_dir, node_type=args.node_type, api_keys=keys, node_id=args.node_id)
     app.config["LATENCY_SCALE"] = max(0.0, args.latency_scale)
+    app.config["CONFINE_PATHS"] = args.confine_paths
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     server = make_server(args.host, args.port, app, threaded=True, ssl_context=tls)
 

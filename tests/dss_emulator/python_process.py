@@ -20,6 +20,7 @@ LOG_LIMIT = 64 * 1024  # keep the tail of a chatty script's output
 
 _live = {}  # token -> [Popen], the processes a scenario run (or a job) has running now
 _killed = set()
+_scenario_variables = {}  # token -> variables set by set_scenario_variables in the run's steps so far
 _lock = threading.Lock()
 
 
@@ -34,6 +35,10 @@ def datasets_dir(data_dir):
     return os.path.join(data_dir, "datasets")
 
 
+def folders_dir(data_dir):
+    return os.path.join(data_dir, "managed_folders")
+
+
 def time_limit():
     try:
         return float(os.environ.get(TIME_LIMIT_ENV) or DEFAULT_TIME_LIMIT_S)
@@ -41,12 +46,17 @@ def time_limit():
         return DEFAULT_TIME_LIMIT_S
 
 
-def _env(context, project_key, flow, project):
+def _env(context, project_key, flow, project, variables_out):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DKU_")}
     env.update({"PYTHONPATH": os.pathsep.join([RUNTIME] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
                 "PYTHONUNBUFFERED": "1", "DKU_CURRENT_PROJECT_KEY": project_key,
                 "DKU_EMULATOR_URL": context.url, "DKU_EMULATOR_API_KEY": context.api_key,
-                "DKU_EMULATOR_DATASETS_DIR": datasets_dir(context.data_dir)})
+                "DKU_EMULATOR_DATASETS_DIR": datasets_dir(context.data_dir),
+                "DKU_EMULATOR_FOLDERS_DIR": folders_dir(context.data_dir),
+                "DKU_EMULATOR_SCENARIO_VARIABLES_OUT": variables_out})
+    with _lock:
+        if context.token in _scenario_variables:
+            env["DKU_EMULATOR_SCENARIO_VARIABLES"] = json.dumps(_scenario_variables[context.token])
     if flow is not None:
         env["DKU_EMULATOR_RECIPE_FLOW"] = json.dumps(flow)
     env["DKU_EMULATOR_PROJECT"] = json.dumps(project)
@@ -73,17 +83,37 @@ def _failure(report, returncode, timed_out, limit, killed):
                    % (report["line"], report["clazz"], report["message"]))
 
 
+def missing_code_env(env_selection, code_envs):
+    """The `thrown` of code pinned to a Python code env this node does not have (DSS cannot start it), else None.
+    env_selection: the recipe's or step's `envSelection`; code_envs: the node's Python env names."""
+    selection = env_selection if isinstance(env_selection, dict) else {}
+    name = selection.get("envName")
+    if selection.get("envMode") != "EXPLICIT_ENV" or not name or name in code_envs:
+        return None
+    return {"clazz": "com.dataiku.dip.exceptions.CodedException", "title": "Code env missing",
+            "message": "PYTHON env %s doesn't exist" % name}
+
+
 def run(context, project_key, script, flow=None, project=None):
-    """Run `script`; (thrown or None, output text). flow: {"inputs", "outputs"} full names for a recipe; project:
-    {"datasets": [full names that exist], "variables": {resolved project variables}}."""
+    """Run `script`; (thrown or None, output text). flow: {"inputs", "outputs"} full names for a recipe, plus its
+    "envSelection"; project: {"datasets": [full names that exist], "folders": [{projectKey, id, name, type}],
+    "variables": {resolved project variables}, "codeEnvs": [Python env names of the node]}."""
+    project = project or {}
+    if "codeEnvs" in project:
+        missing = missing_code_env((flow or {}).get("envSelection"), project["codeEnvs"])
+        if missing:
+            return missing, ""
     limit = time_limit()
     with tempfile.TemporaryDirectory(prefix="dss-python-") as work:
         script_path = os.path.join(work, "script.py")
         result_path = os.path.join(work, "result.json")
+        variables_path = os.path.join(work, "scenario_variables.json")
         with open(script_path, "w", encoding="utf-8") as fp:
             fp.write(script or "")
+        env = _env(context, project_key, {k: v for k, v in flow.items() if k != "envSelection"} if flow else flow,
+                   project, variables_path)
         proc = subprocess.Popen([sys.executable, os.path.join(RUNTIME, "run_python.py"), script_path, result_path],
-                                cwd=work, env=_env(context, project_key, flow, project or {}), stdin=subprocess.DEVNULL,
+                                cwd=work, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         with _lock:
             _live.setdefault(context.token, []).append(proc)
@@ -106,6 +136,9 @@ def run(context, project_key, script, flow=None, project=None):
         if os.path.exists(result_path):
             with open(result_path, encoding="utf-8") as fp:
                 report = json.load(fp)
+        if os.path.exists(variables_path) and context.token is not None:
+            with open(variables_path, encoding="utf-8") as fp, _lock:
+                _scenario_variables[context.token] = json.load(fp)
     text = output.decode("utf-8", "replace")[-LOG_LIMIT:]
     return _failure(report, proc.returncode, timed_out, limit, killed), text
 
@@ -131,3 +164,4 @@ def forget(token):
     """The run of `token` is over (its thread ends)."""
     with _lock:
         _killed.discard(token)
+        _scenario_variables.pop(token, None)
