@@ -141,8 +141,19 @@ def test_time_limit_fails_the_step(monkeypatch):
         scenario = scenario_with(project, "TEST_LONG", python_step("import time\ntime.sleep(30)\n"))
         started = time.time()
         error = failed_run(scenario)[2]
-    assert error["message"].startswith("Error in Python process: did not finish within 1 s")
-    assert time.time() - started < 15
+        assert error["message"].startswith("Error in Python process: did not finish within 1 s")
+        assert time.time() - started < 15
+        # Scripts working with DataFrames fork from the node's zygote (pandas already imported): same limit, same
+        # failure reports and output.
+        forked = scenario_with(project, "TEST_LONG_PANDAS", python_step(
+            "import sys, time\nassert 'pandas' in sys.modules, 'not forked from the zygote'\ntime.sleep(30)\n"))
+        error = failed_run(forked)[2]
+        assert error["message"].startswith("Error in Python process: did not finish within 1 s"), error
+        raising = scenario_with(project, "TEST_RAISE_PANDAS", python_step(
+            "import pandas as pd\nprint('rows', len(pd.DataFrame({'a': [1]})))\nraise ValueError('bad rows')\n"))
+        run, _details, error = failed_run(raising)
+        assert error["message"] == "Error in Python process: At line 3: <class 'ValueError'>: bad rows"
+        assert "rows 1" in run.get_log() and "ValueError: bad rows" in run.get_log()
 
 
 # DSS's Python recipe template, as a new recipe from `orders` to `totals` starts, with its computation filled in.
