@@ -60,6 +60,8 @@ def _env(context, project_key, flow, project, variables_out):
                 "DKU_EMULATOR_DATASETS_DIR": datasets_dir(context.data_dir),
                 "DKU_EMULATOR_FOLDERS_DIR": folders_dir(context.data_dir),
                 "DKU_EMULATOR_SCENARIO_VARIABLES_OUT": variables_out})
+    if sys.dont_write_bytecode:  # `python -B` (an installed collection): no bytecode next to the runtime either
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     with _lock:
         if context.token in _scenario_variables:
             env["DKU_EMULATOR_SCENARIO_VARIABLES"] = json.dumps(_scenario_variables[context.token])
@@ -128,6 +130,8 @@ def _needs_pandas(script):
 def _start(script, script_path, result_path, output_path, cwd, env):
     if _needs_pandas(script) and os.environ.get(ZYGOTE_ENV, "1") != "0":
         zygote_env = dict(os.environ, PYTHONPATH=env["PYTHONPATH"], PYTHONUNBUFFERED="1")
+        if "PYTHONDONTWRITEBYTECODE" in env:
+            zygote_env["PYTHONDONTWRITEBYTECODE"] = "1"
         forked = python_zygote.start(os.path.join(RUNTIME, "zygote.py"), zygote_env, script_path, result_path,
                                      output_path, cwd, env)
         if forked is not None:
