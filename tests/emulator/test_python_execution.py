@@ -113,9 +113,10 @@ dataiku.Dataset("totals").get_writer().close()
     error = failed_run(scenario_with(project, "TEST_BUILD", build))[2]
     assert error["message"].endswith("Dataset secrets %s" % UNDECLARED)
 
-    _python_recipe(project, "compute_secrets", "import dataiku\ndataiku.Dataset('secrets').get_writer().close()\n",
-                   ["orders"], ["secrets"])
-    assert project.get_dataset("secrets").build().get_status()["baseStatus"]["state"] == "DONE"  # declared: fine
+    _python_recipe(project, "compute_secrets", "import dataiku\ndataiku.Dataset('secrets').get_writer().close()\n"
+                   "dataiku.Dataset('totals', ignore_flow=True).iter_rows()\n", ["orders"], ["secrets"])
+    # Declared, or undeclared with ignore_flow=True: fine.
+    assert project.get_dataset("secrets").build().get_status()["baseStatus"]["state"] == "DONE"
 
 
 def test_manual_run_while_one_is_running_is_cancelled(client):
@@ -207,8 +208,9 @@ notes = dataiku.Dataset("notes")
 notes.write_schema([{"name": "note", "type": "string"}, {"name": "stars", "type": "int"}])
 with notes.get_writer() as writer:
     writer.write_tuple(("fine", 4))
+    writer.write_row_array(["good", 4])
     writer.write_row_dict({"note": "great", "stars": 5})
-assert list(notes.iter_tuples()) == [("fine", 4), ("great", 5)]
+assert list(notes.iter_tuples()) == [("fine", 4), ("good", 4), ("great", 5)]
 import pandas as pd
 notes.write_dataframe(pd.DataFrame({"note": ["ok"], "stars": [3]}))
 assert notes.read_schema()[1] == {"name": "stars", "type": "int"}  # kept: infer_schema=False
@@ -235,6 +237,10 @@ with folder.get_download_stream("/daily/summary.txt") as stream:
     assert stream.read() == b"3 customers"
 folder.delete_path("/raw.bin")
 assert folder.list_paths_in_partition() == ["/daily/summary.txt", "/local.txt"]
+folder.upload_file("/copy.txt", folder.get_path() + "/local.txt")
+assert folder.get_path_details("/copy.txt")["size"] == len("written through get_path")
+folder.delete_path("/copy.txt")
+assert folder.get_path_details("/copy.txt")["exists"] is False
 Scenario().set_scenario_variables(checked_customers=3)
 """
 NEXT_STEP = """from dataiku.scenario import Scenario
