@@ -97,6 +97,7 @@ class Zygote:
 
     def stop(self):
         self.proc.kill()
+        self.proc.wait(timeout=10)  # reaped: no zombie, and its CPU time is counted to the node
 
 
 def start(zygote_script, zygote_env, script, result, output, cwd, env):
