@@ -85,11 +85,11 @@ def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it
         assert "FROM_INSTALLED" in client.list_project_keys()
         # The installed runtime runs DSS's recipe-style code (pandas forked from the zygote, plain rows spawned).
         project.create_dataset("scores", "Filesystem", params={"connection": "filesystem_managed", "path": "scores"})
-        steps = [{"type": "custom_python", "name": "Write", "params": {"script": (
-                     "import dataiku\nimport pandas as pd, numpy as np\nfrom dataiku import pandasutils as pdu\n"
-                     "dataiku.Dataset('scores').write_with_schema(pd.DataFrame({'score': np.array([0.5])}))\n")}},
-                 {"type": "custom_python", "name": "Read", "params": {"script": (
-                     "import dataiku\nassert list(dataiku.Dataset('scores').iter_tuples()) == [(0.5,)]\n")}}]
+        write = ("import dataiku\nimport pandas as pd, numpy as np\nfrom dataiku import pandasutils as pdu\n"
+                 "dataiku.Dataset('scores').write_with_schema(pd.DataFrame({'score': np.array([0.5])}))\n")
+        read = "import dataiku\nassert list(dataiku.Dataset('scores').iter_tuples()) == [(0.5,)]\n"
+        steps = [{"type": "custom_python", "name": "Write", "params": {"script": write}},
+                 {"type": "custom_python", "name": "Read", "params": {"script": read}}]
         scenario = project.create_scenario("TEST_INSTALLED", "step_based",
                                            definition={"id": "TEST_INSTALLED", "params": {"steps": steps}})
         assert scenario.run_and_wait().outcome == "SUCCESS"
