@@ -180,8 +180,10 @@ def run(context, project_key, script, flow=None, project=None):
             with open(result_path, encoding="utf-8") as fp:
                 report = json.load(fp)
         if os.path.exists(variables_path) and context.token is not None:
-            with open(variables_path, encoding="utf-8") as fp, _lock:
-                _scenario_variables[context.token] = json.load(fp)
+            with open(variables_path, encoding="utf-8") as fp:
+                variables = json.load(fp)
+            with _lock:
+                _scenario_variables[context.token] = variables
     text = output.decode("utf-8", "replace")[-LOG_LIMIT:]
     return _failure(report, proc.returncode, timed_out, limit, killed), text
 

@@ -6,6 +6,7 @@ pandas is imported only by the methods that return or take a DataFrame, so code 
 
 import csv
 import json
+import math
 import os
 import random
 
@@ -222,7 +223,7 @@ class Dataset:
 def _cell(value):
     if value is None:
         return ""
-    if isinstance(value, float) and value != value:  # NaN: a missing value
+    if isinstance(value, float) and math.isnan(value):  # a missing value
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
