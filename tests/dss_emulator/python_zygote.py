@@ -79,19 +79,18 @@ class Zygote:
 
     def start(self, script, result, output, cwd, env):
         run = Forked(output)
-        with self.lock:
+        with self.lock:  # one writer at a time: request lines never interleave
             if self.dead:
                 return None
             run_id = next(self.ids)
             self.runs[run_id] = run
-        try:
-            self.proc.stdin.write(json.dumps({"id": run_id, "script": script, "result": result, "output": output,
-                                              "cwd": cwd, "env": env}) + "\n")
-            self.proc.stdin.flush()
-        except OSError:
-            with self.lock:
+            try:
+                self.proc.stdin.write(json.dumps({"id": run_id, "script": script, "result": result,
+                                                  "output": output, "cwd": cwd, "env": env}) + "\n")
+                self.proc.stdin.flush()
+            except OSError:
                 self.runs.pop(run_id, None)
-            return None
+                return None
         run.started.wait()
         return run
 
