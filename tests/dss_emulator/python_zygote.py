@@ -51,6 +51,7 @@ class Zygote:
         self.runs = {}
         self.ids = itertools.count()
         self.lock = threading.Lock()
+        self.write_lock = threading.Lock()
         self.dead = False
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -79,18 +80,21 @@ class Zygote:
 
     def start(self, script, result, output, cwd, env):
         run = Forked(output)
-        with self.lock:  # one writer at a time: request lines never interleave
+        with self.lock:
             if self.dead:
                 return None
             run_id = next(self.ids)
             self.runs[run_id] = run
-            try:
+        try:
+            # One writer at a time (request lines never interleave); not under self.lock, which the reader needs.
+            with self.write_lock:
                 self.proc.stdin.write(json.dumps({"id": run_id, "script": script, "result": result,
                                                   "output": output, "cwd": cwd, "env": env}) + "\n")
                 self.proc.stdin.flush()
-            except OSError:
+        except OSError:
+            with self.lock:
                 self.runs.pop(run_id, None)
-                return None
+            return None
         run.started.wait()
         return run
 
