@@ -27,8 +27,8 @@ def test_included_dataset_data_travels_and_is_restored(design, automation, tmp_p
         dproject.create_dataset(name, "Filesystem", params={"connection": "filesystem_managed", "path": name})
     dproject.create_dataset("holidays", "UploadedFiles", params={"uploadConnection": "filesystem_managed"})
     seed = scenario_with(dproject, "SEED", python_step(WRITE + "dataiku.Dataset('scratch').get_writer().close()\n"
-                                                       "import pandas as pd\ndataiku.Dataset('holidays')"
-                                                       ".write_with_schema(pd.DataFrame({'day': ['12-25']}))\n"))
+                                                       "with dataiku.Dataset('holidays').get_writer() as w:\n"
+                                                       "    w.write_row_dict({'day': '12-25'})\n"))
     assert seed.run_and_wait().outcome == "SUCCESS"
     scenario_with(dproject, "TEST_RATES", python_step(CHECK))
     settings = dproject.get_settings()
@@ -60,7 +60,7 @@ def test_included_dataset_data_travels_and_is_restored(design, automation, tmp_p
     aproject.activate_bundle("v1")
     assert aproject.get_scenario("TEST_RATES").run_and_wait().outcome == "SUCCESS"
     read_back = scenario_with(aproject, "READ_BACK", python_step(
-        "import dataiku\nassert dataiku.Dataset('holidays').get_dataframe()['day'].tolist() == ['12-25']\n"))
+        "import dataiku\nassert [r['day'] for r in dataiku.Dataset('holidays').iter_rows()] == ['12-25']\n"))
     assert read_back.run_and_wait().outcome == "SUCCESS"
     # scratch had data on the design node but was not listed: it did not travel.
     not_listed = scenario_with(aproject, "SCRATCH", python_step(
