@@ -35,6 +35,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 import python_process  # noqa: E402
 from app import create_app  # noqa: E402
+from bundle_store import CONFINE_ENV  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -59,6 +60,10 @@ def parse_args(argv=None):
     parser.add_argument("--log-file", default=None, help="with --daemon: the node's output (default: DATA_DIR/emulator.log)")
     parser.add_argument("--start-timeout", type=float, default=60.0,
                         help="with --daemon: seconds to wait for the port to answer")
+    parser.add_argument("--confine-paths", action="store_true",
+                        default=os.environ.get(CONFINE_ENV, "").lower() in ("1", "true", "yes"),
+                        help="read and write server-side paths (import_bundle_from_archive...) only under "
+                             "DATA_DIR/fs, for shared machines (default: $%s, else any path of this host)" % CONFINE_ENV)
     return parser.parse_args(argv)
 
 
@@ -241,6 +246,7 @@ def main(argv=None):
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = create_app(args.data_dir, node_type=args.node_type, api_keys=keys, node_id=args.node_id)
     app.config["LATENCY_SCALE"] = max(0.0, args.latency_scale)
+    app.config["CONFINE_PATHS"] = args.confine_paths
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     server = make_server(args.host, args.port, app, threaded=True, ssl_context=tls)
 

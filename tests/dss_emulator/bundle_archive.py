@@ -8,6 +8,7 @@ Layout (see docs/emulator.md, "Bundles and activation"):
     project_config/recipes/<name>.json
     project_config/scenarios/<id>.json
     project_config/scenarios/<id>.py         script of a custom_python scenario (store kind `scenario_payload`)
+    project_config/managed_folders/<id>.json a managed folder's definition (its files do not travel)
     datasets_data/<name>.csv                 data of a dataset carried with the bundle (dataset_data.py)
 
 Archives are deterministic: entries sorted by name, fixed timestamps and attributes, canonical JSON. The same
@@ -23,7 +24,8 @@ MANIFEST = "export-manifest.json"
 CONFIG = "project_config/"
 PARAMS = CONFIG + "params.json"
 VARIABLES = CONFIG + "variables.json"
-FOLDERS = {"datasets": "dataset", "recipes": "recipe", "scenarios": "scenario"}  # archive folder -> store kind
+FOLDERS = {"datasets": "dataset", "recipes": "recipe", "scenarios": "scenario",
+           "managed_folders": "managed_folder"}  # archive folder -> store kind
 CONTENT_KINDS = tuple(FOLDERS.values())
 SCENARIO_SCRIPTS = CONFIG + "scenarios/"
 PAYLOAD_KIND = "scenario_payload"  # content[PAYLOAD_KIND] = {scenario id: {"script": text}}
@@ -45,7 +47,7 @@ def _json_bytes(obj):
 
 def object_name(kind, obj):
     """The identifying name of a content object (recipes may be stored as GET returns them: {recipe, payload})."""
-    field = "id" if kind == "scenario" else "name"
+    field = "id" if kind in ("scenario", "managed_folder") else "name"
     inner = obj.get("recipe") if kind == "recipe" and isinstance(obj.get("recipe"), dict) else obj
     return inner.get(field) or obj.get(field)
 
@@ -160,7 +162,9 @@ def _read_archive(path, verify):
 def content_summary(content):
     """The `contentSummary` of bundle list entries [INF: item-type keys]."""
     return {
-        "configContent": {kind.upper(): len(content.get(kind) or []) for kind in CONTENT_KINDS},
+        # [INF] item types of the first emulated kinds always, managed folders only when the bundle has some
+        "configContent": {kind.upper(): len(content.get(kind) or []) for kind in CONTENT_KINDS
+                          if content.get(kind) or kind != "managed_folder"},
         "includedDatasets": [{"name": name, "size": len(data)}
                              for name, data in sorted((content.get(DATA_KEY) or {}).items())],
         "includedSavedModels": [],

@@ -12,7 +12,7 @@ import re
 import shutil
 import tempfile
 
-from flask import request
+from flask import current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
@@ -105,7 +105,8 @@ def spool_upload(field="file"):
     return wanted.stream
 
 
-NODE_FS = "fs"  # <data-dir>/fs stands for the node's own filesystem (server-side archive paths)
+NODE_FS = "fs"  # with --confine-paths, <data-dir>/fs stands for the node's filesystem (server-side paths)
+CONFINE_ENV = "DSS_EMULATOR_CONFINE_PATHS"  # default of --confine-paths
 
 
 def node_fs_root():
@@ -113,13 +114,18 @@ def node_fs_root():
 
 
 def node_file(path):
-    """A server-side path as the node reads it: only files under <data-dir>/fs exist for it; any other path (the
-    client's own files, say) is refused as DSS refuses a file missing on its machine."""
+    """A server-side path as the node reads it: like DSS, any file of this host; with --confine-paths (a shared
+    machine) only files under <data-dir>/fs, any other path being refused as a file missing on the node."""
+    if not current_app.config.get("CONFINE_PATHS"):
+        if not os.path.isfile(path):
+            raise DSSError("Cannot read archive %s: No such file on the node" % path, CODED_IO, 400)
+        return os.path.abspath(path)
     root = os.path.realpath(node_fs_root())
     real = os.path.realpath(path)
     if not os.path.isabs(path) or os.path.commonpath([root, real]) != root or not os.path.isfile(real):
         raise DSSError("Cannot read archive %s: No such file on the node (server-side paths are read on the DSS "
-                       "node; this emulated node's filesystem is %s)" % (path, root), CODED_IO, 400)
+                       "node; this emulated node, run with --confine-paths, reads only under %s)" % (path, root),
+                       CODED_IO, 400)
     return real
 
 

@@ -1,12 +1,16 @@
-"""Dataset data on a node: one CSV file per dataset, <data-dir>/datasets/<PROJECT>/<name>.csv (header = columns).
+"""Dataset data on a node: one CSV file per dataset, <data-dir>/datasets/<PROJECT>/<name>.csv (header = columns),
+and the schema the code wrote, <name>.schema.json.
 
-Written and read by the Python the emulator runs (runtime/dataiku), carried by bundles that list the dataset in
-`bundleExporterSettings.exportOptions.includedDatasetsData` and by project exports, restored on activation.
+Written and read by the Python the emulator runs (runtime/dataiku), carried (the CSV) by bundles that list the
+dataset in `bundleExporterSettings.exportOptions.includedDatasetsData` (or, with `exportUploads`, hold it as an
+UploadedFiles dataset) and by project exports, restored on activation.
 """
 
 import os
 
 import python_process
+
+UPLOADED = "UploadedFiles"
 
 
 def path(data_dir, project_key, name):
@@ -35,7 +39,7 @@ def write(data_dir, project_key, name, data):
 def drop(data_dir, project_key, name=None):
     """Remove a dataset's data (or, without name, all the project's)."""
     folder = os.path.dirname(path(data_dir, project_key, "x"))
-    names = [name + ".csv"] if name else (os.listdir(folder) if os.path.isdir(folder) else [])
+    names = [name + ".csv", name + ".schema.json"] if name else (os.listdir(folder) if os.path.isdir(folder) else [])
     for entry in names:
         if os.path.exists(os.path.join(folder, entry)):
             os.unlink(os.path.join(folder, entry))
@@ -61,10 +65,21 @@ def collect(data_dir, project_key, names):
     return found
 
 
-def bundle_data(data_dir, project_key, export_options, dataset_names):
-    """The data a bundle carries: datasets listed in includedDatasetsData that exist and have data."""
-    wanted = [n for n in _names((export_options or {}).get("includedDatasetsData")) if n in dataset_names]
-    return collect(data_dir, project_key, wanted)
+def bundle_data(data_dir, project_key, export_options, datasets):
+    """The data a bundle carries, {name: CSV bytes}: datasets listed in includedDatasetsData, and with exportUploads
+    the UploadedFiles datasets, that exist and have data."""
+    options = export_options or {}
+    wanted = _names(options.get("includedDatasetsData"))
+    if options.get("exportUploads"):
+        wanted += [d["name"] for d in datasets if d.get("type") == UPLOADED and d["name"] not in wanted]
+    existing = {d["name"] for d in datasets}
+    return collect(data_dir, project_key, [n for n in wanted if n in existing])
+
+
+def transfer_method(dataset_type):
+    """`usedTransferMethod` of a dataset in a bundle manifest: UPLOAD for uploaded files (seen in a DSS 14 manifest),
+    ARCHIVE for the others [INF: the emulator's name; modules must not depend on it]."""
+    return "UPLOAD" if dataset_type == UPLOADED else "ARCHIVE"
 
 
 def export_data(data_dir, project_key, options, datasets, recipes):
@@ -76,6 +91,6 @@ def export_data(data_dir, project_key, options, datasets, recipes):
     names = [d["name"] for d in datasets
              if options.get("exportAllDatasets")
              or (options.get("exportAllInputDatasets") and d["name"] not in produced)
-             or (options.get("exportUploads") and d.get("type") == "UploadedFiles")
+             or (options.get("exportUploads") and d.get("type") == UPLOADED)
              or (options.get("exportManagedFS") and d.get("type") == "Filesystem" and d.get("managed"))]
     return collect(data_dir, project_key, names)

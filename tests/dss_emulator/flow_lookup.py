@@ -28,5 +28,7 @@ class StoreLookup(Lookup):
                                   + (flow or {}).get("outputs", [])}
         variables = st.get("variables", project_key, "variables") or {}
         project = {"datasets": ["%s.%s" % (key, name) for key in sorted(owners) for name in st.ids("dataset", key)],
-                   "variables": dict(variables.get("standard") or {}, **(variables.get("local") or {}))}
+                   "folders": [dict(f, projectKey=key) for key in sorted(owners) for f in st.list("managed_folder", key)],
+                   "variables": dict(variables.get("standard") or {}, **(variables.get("local") or {})),
+                   "codeEnvs": [i.split("/", 1)[1] for i in st.ids("code_env", "") if i.startswith("PYTHON/")]}
         return python_process.run(self.context, project_key, script, flow, project)

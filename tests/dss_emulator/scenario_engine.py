@@ -97,7 +97,8 @@ def _run_recipe(lookup, project_key, recipe, logs):
     """Run a Python recipe with its declared inputs/outputs; the `thrown` of its failure or None."""
     label = "%s.%s" % (project_key, recipe.get("name"))
     flow = {"inputs": _full_names(project_key, recipe.get("inputs")),
-            "outputs": _full_names(project_key, recipe.get("outputs"))}
+            "outputs": _full_names(project_key, recipe.get("outputs")),
+            "envSelection": (recipe.get("params") or {}).get("envSelection")}
     failure, output = lookup.run_python(project_key, lookup.recipe_code(project_key, recipe.get("name")), flow)
     logs.append("Running Python recipe %s" % label)
     logs.extend(line for line in output.splitlines() if line.strip())

@@ -12,6 +12,7 @@ import pytest
 
 from tests.emulator.bundles_helpers import (automation_remapping, blob_files, contents, expect_dss_error, on_node,
                                             raw_post, seed_design_project, zip_of)
+from tests.support.emulator import EmulatorNode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -101,21 +102,30 @@ def test_reimport_existing_project_and_foreign_key(automation, v1_archive):
     _unchanged(automation, project.import_bundle_from_archive, "Cannot read archive", "/nonexistent/b.zip")
 
 
-def test_server_path_variant(design, automation, tmp_path):
+def test_server_path_variant(design, automation, tmp_path, monkeypatch):
     project = seed_design_project(design.client(), "REFUSE_PATH")
     project.export_bundle("p1")
     path = tmp_path / "p1.zip"
     project.download_exported_bundle_archive_to_file("p1", str(path))
-    # The path is read on the node: a file of the client's machine does not exist there, whatever it holds.
+    # By default a node reads the path on its host, as a DSS node does: here the client's host.
     aclient = automation.client()
-    _unchanged(automation, aclient.create_project_from_bundle_local_archive, "No such file on the node", str(path))
-    outside = on_node(automation, path, "../p1.zip")  # in the data dir, but outside the node's filesystem
-    _unchanged(automation, aclient.create_project_from_bundle_local_archive, "No such file on the node", outside)
-    escape = os.path.join(automation.data_dir, "fs", "..", "p1.zip")
-    _unchanged(automation, aclient.create_project_from_bundle_local_archive, "No such file on the node", escape)
-    created = aclient.create_project_from_bundle_local_archive(on_node(automation, path, "srv/p1.zip"))
+    _unchanged(automation, aclient.create_project_from_bundle_local_archive, "No such file on the node",
+               str(tmp_path / "missing.zip"))
+    created = aclient.create_project_from_bundle_local_archive(str(path))
     assert created == {"projectKey": "REFUSE_PATH", "bundleId": "p1"}
     assert aclient.get_project("REFUSE_PATH").list_imported_bundles()["bundles"][0]["bundleId"] == "p1"
+
+    # --confine-paths (here through its environment default): only files under <data-dir>/fs exist for the node.
+    monkeypatch.setenv("DSS_EMULATOR_CONFINE_PATHS", "1")
+    with EmulatorNode("automation") as confined:
+        cclient = confined.client()
+        _unchanged(confined, cclient.create_project_from_bundle_local_archive, "No such file on the node", str(path))
+        outside = on_node(confined, path, "../p1.zip")  # in the data dir, but outside the node's filesystem
+        _unchanged(confined, cclient.create_project_from_bundle_local_archive, "No such file on the node", outside)
+        escape = os.path.join(confined.data_dir, "fs", "..", "p1.zip")
+        _unchanged(confined, cclient.create_project_from_bundle_local_archive, "No such file on the node", escape)
+        created = cclient.create_project_from_bundle_local_archive(on_node(confined, path, "srv/p1.zip"))
+        assert created == {"projectKey": "REFUSE_PATH", "bundleId": "p1"}
 
 
 def test_activation_checks_leave_the_project_untouched(design, automation, tmp_path):

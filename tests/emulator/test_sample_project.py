@@ -1,5 +1,7 @@
-"""The sample CHURN project (make demo, promotion tests) fails its smoke test the way users' projects do: a
-recipe reading a dataset that was removed, a failing assert in the Python test step. Through the official client."""
+"""The sample CHURN project (make demo, promotion tests), written like a real one (DSS's recipe template with pandas,
+a managed folder, a Python test step using dataiku.scenario), passes its smoke test and fails it the way users'
+projects do: a failing assert in the Python test step, a recipe pinned to a missing code env, a removed input.
+Through the official client."""
 
 import pytest
 from dataikuapi.utils import DataikuException
@@ -25,25 +27,33 @@ def _scores(client):
     return log
 
 
-def test_smoke_passes_then_fails_on_a_failing_assert_and_on_a_removed_input(design):
+def test_smoke_passes_then_fails_on_an_assert_a_missing_code_env_and_a_removed_input(design):
     client = design.client()
     sample_project.seed_design_project(client)
     run, details = _smoke(client)
     assert run.outcome == "SUCCESS", details.first_error_details
     assert [s["step"]["name"] for s in details.steps] == ["Build churn_scores", "Check the churn scores"]
     # The recipe really ran on the loaded customers with the project variable (30 days).
-    assert "[('1', '0.0'), ('2', '1.0'), ('3', '0.0'), ('4', '1.0')]" in _scores(client)
+    assert "[(1, 0.0), (2, 1.0), (3, 0.0), (4, 1.0)]" in _scores(client)
+    project = client.get_project(sample_project.PROJECT_KEY)
+    reports = project.get_managed_folder(project.list_managed_folders()[0]["id"])
+    assert reports.get_file("/smoke/at_risk.txt").content == b"2 of 4 customers at risk\n"
 
     sample_project.change_variable(client, 60)
     assert _smoke(client)[0].outcome == "SUCCESS"
-    assert "[('1', '0.0'), ('2', '0.0'), ('3', '0.0'), ('4', '1.0')]" in _scores(client)
+    assert "[(1, 0.0), (2, 0.0), (3, 0.0), (4, 1.0)]" in _scores(client)
 
     sample_project.break_scores(client)
     run, details = _smoke(client)
     assert run.outcome == "FAILED" and [s.outcome for s in details.steps] == ["SUCCESS", "FAILED"]
     assert details.first_error_details["message"] == (
-        "Error in Python process: At line 4: <class 'AssertionError'>: "
+        "Error in Python process: At line 6: <class 'AssertionError'>: "
         "churn scores must be within [0, 1]: [0.0, 0.0, 0.0, 100.0]")
+
+    sample_project.break_code_env(client)
+    run, details = _smoke(client)
+    assert run.outcome == "FAILED" and [s.outcome for s in details.steps] == ["FAILED"]
+    assert details.first_error_details["message"] == "PYTHON env %s doesn't exist" % sample_project.MISSING_CODE_ENV
 
     sample_project.break_flow(client)
     run, details = _smoke(client)

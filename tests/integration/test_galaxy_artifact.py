@@ -69,7 +69,8 @@ def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it
     collections = install_collection(tarball, tmp_path / "collections")
     installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
     with open(os.path.join(installed, "tests", "dss_emulator", "requirements.txt"), encoding="utf-8") as fh:
-        assert {line.split("==")[0] for line in fh if line.strip() and not line.startswith("#")} == {"flask", "werkzeug"}
+        assert {line.split("==")[0] for line in fh if line.strip() and not line.startswith("#")} == {
+            "flask", "werkzeug", "pandas", "numpy"}  # pandas and numpy: DSS's built-in Python environment
     before = _files_and_digests(installed)
     # the documented command (docs/emulator.md): python -B <collection>/tests/dss_emulator ...
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
@@ -80,8 +81,18 @@ def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it
         url = proc.stdout.readline().strip().split()[-1]
         assert url.startswith("http://127.0.0.1:"), url
         client = dataikuapi.DSSClient(url, "k")
-        client.create_project("FROM_INSTALLED", "From installed", "admin")
+        project = client.create_project("FROM_INSTALLED", "From installed", "admin")
         assert "FROM_INSTALLED" in client.list_project_keys()
+        # The installed runtime runs DSS's recipe-style code (pandas forked from the zygote, plain rows spawned).
+        project.create_dataset("scores", "Filesystem", params={"connection": "filesystem_managed", "path": "scores"})
+        write = ("import dataiku\nimport pandas as pd, numpy as np\nfrom dataiku import pandasutils as pdu\n"
+                 "dataiku.Dataset('scores').write_with_schema(pd.DataFrame({'score': np.array([0.5])}))\n")
+        read = "import dataiku\nassert list(dataiku.Dataset('scores').iter_tuples()) == [(0.5,)]\n"
+        steps = [{"type": "custom_python", "name": "Write", "params": {"script": write}},
+                 {"type": "custom_python", "name": "Read", "params": {"script": read}}]
+        scenario = project.create_scenario("TEST_INSTALLED", "step_based",
+                                           definition={"id": "TEST_INSTALLED", "params": {"steps": steps}})
+        assert scenario.run_and_wait().outcome == "SUCCESS"
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0

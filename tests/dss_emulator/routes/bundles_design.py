@@ -40,14 +40,14 @@ def project_content(key, project):
     payloads = {sid: st.get(PAYLOAD_KIND, key, sid) for sid in st.ids("scenario", key)}
     content[PAYLOAD_KIND] = {sid: payload for sid, payload in payloads.items() if payload is not None}
     options = (project.get("bundleExporterSettings") or {}).get("exportOptions")
-    content[DATA_KEY] = dataset_data.bundle_data(st.data_dir, key, options, [d["name"] for d in content["dataset"]])
+    content[DATA_KEY] = dataset_data.bundle_data(st.data_dir, key, options, content["dataset"])
     return content
 
 
 def _included_datasets(content):
     types = {d["name"]: d.get("type") for d in content["dataset"]}
-    return [{"name": name, "type": types.get(name), "usedTransferMethod": "ARCHIVE", "size": len(data)}  # [INF]
-            for name, data in sorted(content[DATA_KEY].items())]
+    return [{"name": name, "type": types.get(name), "usedTransferMethod": dataset_data.transfer_method(types.get(name)),
+             "size": len(data)} for name, data in sorted(content[DATA_KEY].items())]
 
 
 def build_manifest(key, bundle_id, project, content, release_notes):
