@@ -2,6 +2,8 @@
 
     python tests/dss_emulator --node-type design|automation|deployer --port PORT --data-dir DIR --api-key KEY
 
+(or python -m tests.dss_emulator ... from the collection root; python -m dss_emulator ... with tests/ on the path)
+
 (from an installed collection: python -B <collection path>/tests/dss_emulator ..., -B so that no bytecode is
 written into the collection, after pip install -r <collection path>/tests/dss_emulator/requirements.txt;
 see docs/emulator.md)
@@ -16,12 +18,14 @@ import signal
 import sys
 import threading
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if not __package__:  # run as `python tests/dss_emulator`: import this folder as the package dss_emulator (PEP 366)
+    sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    __package__ = "dss_emulator"  # pylint: disable=redefined-builtin
 
 from werkzeug.serving import make_server  # noqa: E402
 
-import python_process  # noqa: E402
-from app import create_app  # noqa: E402
+from . import python_process  # noqa: E402
+from .app import create_app  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -1,7 +1,7 @@
 """Bundle archives as blobs of the store, and bundle documents as the API shows them.
 
-Uploads never sit in memory: the multipart body is parsed from the request stream and the file part is written
-chunk by chunk into a hidden temp file of the blob directory while its sha256 is computed. A temp file becomes a
+Uploads never sit in memory: the multipart body is parsed from the request stream (web.spool_upload) and the file
+part is written chunk by chunk into a hidden temp file of the blob directory while its sha256 is computed. A temp file becomes a
 blob (renamed to its sha256) only once the archive has been validated, and is removed on any failure, so a refused
 upload leaves nothing behind (hidden temp names are not part of the state digest).
 """
@@ -12,13 +12,8 @@ import re
 import shutil
 import tempfile
 
-from flask import request
-from werkzeug.exceptions import HTTPException
-from werkzeug.formparser import MultiPartParser
-from werkzeug.http import parse_options_header
-
-from errors import CODED_IO, ILLEGAL_STATE, DSSError, bad_request
-from web import node_type, store
+from .errors import CODED_IO, ILLEGAL_STATE, DSSError, bad_request
+from .node import node_type, store
 
 CHUNK = 1024 * 1024
 BUNDLE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -67,42 +62,8 @@ class Spool:
             os.unlink(self.path)
 
 
-def _new_spool():
+def new_spool():
     return Spool(store().blob_dir)
-
-
-def spool_upload(field="file"):
-    """Parse a multipart request body (Content-Length or chunked) and spool its `field` file part to disk."""
-    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
-    boundary = options.get("boundary", "").encode("latin-1")
-    if mimetype != "multipart/form-data" or not boundary:
-        drain()
-        raise bad_request("Expected a multipart/form-data upload with a '%s' file part" % field)
-    spools = []
-
-    def factory(**_kwargs):
-        spool = _new_spool()
-        spools.append(spool)
-        return spool
-
-    # The memory limit also caps the decoder's buffer (leftover + one read), so it must exceed buffer_size.
-    parser = MultiPartParser(stream_factory=factory, max_form_memory_size=8 * CHUNK, buffer_size=CHUNK // 2)
-    try:
-        _form, files = parser.parse(request.stream, boundary, request.content_length)
-    except BaseException as exc:  # a failed upload (disconnect, bad body, full disk...) leaves no temp file
-        for spool in spools:
-            spool.discard()
-        if isinstance(exc, (ValueError, OSError, HTTPException)):
-            raise bad_request("Invalid multipart upload: %s" % exc) from exc
-        raise
-    wanted = files.get(field)
-    for spool in spools:
-        if wanted is None or spool is not wanted.stream:
-            spool.discard()
-    if wanted is None:
-        raise bad_request("No file uploaded: expected a multipart part named '%s'" % field)
-    wanted.stream.close()
-    return wanted.stream
 
 
 NODE_FS = "fs"  # <data-dir>/fs stands for the node's own filesystem (server-side archive paths)
@@ -125,7 +86,7 @@ def node_file(path):
 
 def spool_file(path):
     """Copy a server-side archive into a spool (importFromArchive / fromArchive)."""
-    spool = _new_spool()
+    spool = new_spool()
     try:
         with open(path, "rb") as src:
             shutil.copyfileobj(src, spool, CHUNK)
@@ -135,13 +96,6 @@ def spool_file(path):
                        "com.dataiku.dip.exceptions.CodedIOException", 400) from exc
     spool.close()
     return spool
-
-
-def drain():
-    """Consume an unread request body so the client gets our error answer, not a reset connection."""
-    stream = request.stream
-    while stream.read(CHUNK):
-        pass
 
 
 def keep_spool(spool):

@@ -6,7 +6,7 @@ Written and read by the Python the emulator runs (runtime/dataiku), carried by b
 
 import os
 
-import python_process
+from . import python_process
 
 
 def path(data_dir, project_key, name):

@@ -13,8 +13,8 @@ import os
 import shutil
 import subprocess
 
-import project_git_files
-from web import current_user
+from . import project_git_files
+from .node import current_user
 
 DEFAULT_BRANCH = "master"
 EXPLICIT_MODES = ("EXPLICIT", "EXPLICIT_COMMIT")

@@ -55,6 +55,16 @@ class Store:
         with self._lock:
             self._db.close()
 
+    def clear(self):
+        """Forget everything: documents, counters, first-time marks and blobs (Node.reset)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM docs")
+            self._db.execute("DELETE FROM meta")
+            self._db.execute("COMMIT")
+            for name in os.listdir(self.blob_dir):
+                os.unlink(os.path.join(self.blob_dir, name))
+
     @contextmanager
     def transaction(self):
         """Group several writes atomically; nested use joins the outer transaction."""

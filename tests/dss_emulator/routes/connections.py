@@ -10,8 +10,9 @@ import re
 
 from flask import Blueprint, jsonify, request
 
-from errors import ILLEGAL_ARGUMENT, DSSError
-from web import body_json, store
+from ..errors import ILLEGAL_ARGUMENT, DSSError
+from ..node import activated
+from ..web import body_json, store
 
 bp = Blueprint("connections", __name__)
 
@@ -40,12 +41,19 @@ def new_connection(name, type_, params=None, description=None, usable_by="ALL", 
     }
 
 
-def _seed(state):
-    st = state.app.config["STORE"]
-    # Only on the node's first start: a connection deleted later stays deleted.
+def seed_default_connection():
+    st = store()
+    # Only on the node's first start (or after a reset): a connection deleted later stays deleted.
     if st.first_time("seed.connections"):
         st.put("connection", "", "filesystem_managed",
                new_connection("filesystem_managed", "Filesystem", {"root": "${dip.home}/managed_datasets"}))
+
+
+def _seed(state):
+    node = state.app.config["NODE"]
+    node.on_reset.append(seed_default_connection)
+    with activated(node):
+        seed_default_connection()
 
 
 bp.record_once(_seed)
