@@ -19,11 +19,12 @@ steps (run as subprocesses) and a deployer updating an automation node; use a no
 
 import io
 import itertools
+import json
 import os
 import re
 import tempfile
 from contextlib import contextmanager
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
@@ -50,20 +51,39 @@ def _body_bytes(body):
     return b"".join(chunk.encode("utf-8") if isinstance(chunk, str) else chunk for chunk in body)  # chunked
 
 
+class Received:
+    """One request as the client sent it: method, API path, query params, headers, the body and how it was framed
+    (a sized body has a Content-Length; a generator body goes chunked)."""
+
+    def __init__(self, request, body):
+        self.method = request.method
+        self.path = api_path(request.url)
+        self.params = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
+        self.headers = dict(request.headers)
+        self.body = body
+        self.chunked = "Content-Length" not in request.headers and bool(body)
+
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+
 class InProcessAdapter(BaseAdapter):
     """A requests adapter that hands each request to a WSGI app in this process."""
 
     def __init__(self, app):
         super().__init__()
         self.app = app
+        self.received = []  # Received of each request, oldest first (what went over the wire, for tests)
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         # pylint: disable=too-many-arguments,too-many-positional-arguments,unused-argument
         url = urlsplit(request.url)
+        body = _body_bytes(request.body)
+        self.received.append(Received(request, body))
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length", "host")}
         environ = EnvironBuilder(path=url.path or "/", query_string=url.query, method=request.method,
                                  base_url="%s://%s" % (url.scheme, url.netloc), headers=headers,
-                                 data=_body_bytes(request.body)).get_environ()
+                                 data=body).get_environ()
         app_iter, status, answer_headers = run_wsgi_app(self.app, environ)
         try:
             data = b"".join(app_iter)
@@ -85,6 +105,14 @@ class InProcessAdapter(BaseAdapter):
         pass
 
 
+def _response(request, status, data, content_type):
+    response = requests.Response()
+    response.status_code = status
+    response.headers = CaseInsensitiveDict({"Content-Type": content_type, "Content-Length": str(len(data))})
+    response.raw, response.url, response.request = io.BytesIO(data), request.url, request
+    return response
+
+
 def api_path(url):
     """The path of a call as the node's stats name it: /projects/P/variables for .../dip/publicapi/projects/P/variables/."""
     path = re.sub(r"/{2,}", "/", urlsplit(url).path)
@@ -100,7 +128,9 @@ class FaultPlan(BaseAdapter):
     (patterns search the API path as calls() shows it, e.g. /projects/P/variables).
 
     Kinds: "lost" (the node applies the call, the answer never arrives: ConnectionError), "refused" (the call never
-    reaches the node: ConnectionError), "503" (the node is not reached; a gateway answers 503)."""
+    reaches the node: ConnectionError), "503" (the node is not reached; a gateway answers 503). `answer` replaces
+    the node's answer (e.g. a DSS error the emulator has no state for); `rewrite` changes the request on its way
+    (e.g. a DSS that ignores a field)."""
 
     def __init__(self, inner):
         super().__init__()
@@ -108,10 +138,22 @@ class FaultPlan(BaseAdapter):
         self._faults = []  # [method, compiled path regex, kind, remaining]
 
     def add(self, method, path_pattern, kind, times=1):
-        if kind not in ("lost", "refused", "503"):
+        if kind not in ("lost", "refused", "503") and not callable(kind):
             raise ValueError("unknown fault kind %r: use lost, refused or 503" % kind)
         self._faults.append([method.upper(), re.compile(path_pattern), kind, times])
         return self
+
+    def answer(self, method, path_pattern, status, body, times=1):
+        """Answer `status` with the JSON `body` instead of the node (which is not reached)."""
+        def canned(request):
+            return _response(request, status, json.dumps(body).encode("utf-8"), "application/json")
+        return self.add(method, path_pattern, canned, times)
+
+    def rewrite(self, method, path_pattern, change, times=1):
+        """Let `change(json_body)` alter a JSON request body before the node reads it."""
+        def rewritten(request):
+            request.prepare_body(data=json.dumps(change(json.loads(_body_bytes(request.body)))), files=None)
+        return self.add(method, path_pattern, rewritten, times)
 
     def _fault_for(self, request):
         path = api_path(request.url)
@@ -126,11 +168,11 @@ class FaultPlan(BaseAdapter):
         if kind == "refused":
             raise requests.exceptions.ConnectionError("injected fault: connection refused", request=request)
         if kind == "503":
-            response = requests.Response()
-            response.status_code, response.reason = 503, "Service Unavailable"
-            response.headers = CaseInsensitiveDict({"Content-Type": "text/html"})
-            response.raw, response.url, response.request = io.BytesIO(b"<html>503</html>"), request.url, request
-            return response
+            return _response(request, 503, b"<html>503 Service Unavailable</html>", "text/html")
+        if callable(kind):
+            answer = kind(request)
+            if answer is not None:
+                return answer
         response = self.inner.send(request, **kwargs)
         if kind == "lost":
             raise requests.exceptions.ConnectionError("injected fault: answer lost", request=request)
@@ -154,7 +196,8 @@ class InProcessNode:
         self.url = (url or "http://%s-%d.dss-emulator.invalid" % (node_type, next(_numbers))).rstrip("/")
         self.node = Node(data_dir, node_type=node_type, api_keys=[self.api_key], node_id=node_id)
         self.app = create_app(node=self.node)
-        self.faults = FaultPlan(InProcessAdapter(self.app))
+        self.adapter = InProcessAdapter(self.app)
+        self.faults = FaultPlan(self.adapter)
 
     def mount(self, session):
         """Send this session's requests for the node's URL to the node (through the fault plan)."""
@@ -179,10 +222,19 @@ class InProcessNode:
         return self._control("GET", "/__emulator__/stats")
 
     def calls(self):
-        return self.stats()["calls"]
+        """Every API call the node answered since it was made (or reset, or forget_calls()): "METHOD /path"."""
+        return ["%s %s" % call for call in self.app.config["STATS"].log]
 
     def writes(self):
         return [call for call in self.calls() if call.split(" ", 1)[0] in WRITE_METHODS]
+
+    def received(self):
+        """What clients sent (Received), including calls a fault kept from the node."""
+        return list(self.adapter.received)
+
+    def forget_calls(self):
+        self.app.config["STATS"].clear()
+        del self.adapter.received[:]
 
     def digest(self):
         return self.node.store.digest()
@@ -204,14 +256,26 @@ class InProcessNode:
         self.close()
 
 
+class Router:
+    """The nodes `routed` answers for, by URL origin; nodes can be added while it is active."""
+
+    def __init__(self, nodes=()):
+        self.by_origin = {}
+        for node in nodes:
+            self.add(node)
+
+    def add(self, node):
+        parts = urlsplit(node.url)
+        self.by_origin[(parts.scheme, parts.netloc)] = node
+        return node
+
+
 @contextmanager
 def routed(*nodes):
     """While active, every requests session of this process (whatever adapter it mounted, e.g. the modules' own)
-    reaches these nodes in-process by their URL; other URLs go out as usual."""
-    by_origin = {}
-    for node in nodes:
-        parts = urlsplit(node.url)
-        by_origin[(parts.scheme, parts.netloc)] = node
+    reaches these nodes in-process by their URL; other URLs go out as usual. Yields the Router (router.add(node))."""
+    router = Router(nodes)
+    by_origin = router.by_origin
     original = HTTPAdapter.send
 
     def send(adapter, request, *args, **kwargs):
@@ -223,6 +287,6 @@ def routed(*nodes):
 
     HTTPAdapter.send = send
     try:
-        yield nodes
+        yield router
     finally:
         HTTPAdapter.send = original
