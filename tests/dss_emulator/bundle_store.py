@@ -23,8 +23,9 @@ _INTERNAL = ("archive",)  # document fields that are ours, not DSS's
 class Spool:
     """A writable temp file in the blob dir that hashes what is written (also a werkzeug stream_factory result)."""
 
-    def __init__(self, blob_dir):
+    def __init__(self, blob_dir, durable=True):
         fd, self.path = tempfile.mkstemp(dir=blob_dir, prefix=".upload-")
+        self._durable = durable
         self._fp = os.fdopen(fd, "w+b")
         self._sha = hashlib.sha256()
         self.size = 0
@@ -49,7 +50,8 @@ class Spool:
     def close(self):
         if not self._fp.closed:
             self._fp.flush()
-            os.fsync(self._fp.fileno())
+            if self._durable:
+                os.fsync(self._fp.fileno())
             self._fp.close()
 
     @property
@@ -63,7 +65,7 @@ class Spool:
 
 
 def new_spool():
-    return Spool(store().blob_dir)
+    return Spool(store().blob_dir, store().durable)
 
 
 NODE_FS = "fs"  # <data-dir>/fs stands for the node's own filesystem (server-side archive paths)

@@ -185,7 +185,9 @@ class FaultPlan(BaseAdapter):
 class InProcessNode:
     """One emulated node in this process, with its state in `data_dir` (a temp dir by default)."""
 
-    def __init__(self, node_type="design", data_dir=None, api_key=None, url=None, node_id=None):
+    def __init__(self, node_type="design", data_dir=None, api_key=None, url=None, node_id=None, durable=False):
+        """``durable``: fsync every write as a node process does (off by default: a test's temp state need not
+        survive a power cut, and fsync would dominate the time)."""
         self.node_type = node_type
         self._tmp = None
         if data_dir is None:
@@ -194,7 +196,7 @@ class InProcessNode:
         self.data_dir = data_dir
         self.api_key = api_key or "emu-%s-key-%s" % (node_type, os.urandom(12).hex())
         self.url = (url or "http://%s-%d.dss-emulator.invalid" % (node_type, next(_numbers))).rstrip("/")
-        self.node = Node(data_dir, node_type=node_type, api_keys=[self.api_key], node_id=node_id)
+        self.node = Node(data_dir, node_type=node_type, api_keys=[self.api_key], node_id=node_id, durable=durable)
         self.app = create_app(node=self.node)
         self.adapter = InProcessAdapter(self.app)
         self.faults = FaultPlan(self.adapter)

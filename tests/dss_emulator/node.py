@@ -19,13 +19,13 @@ _active = contextvars.ContextVar("dss_emulator_node")
 
 
 class Node:
-    def __init__(self, data_dir, node_type="DESIGN", api_keys=("secret",), node_id=None):
+    def __init__(self, data_dir, node_type="DESIGN", api_keys=("secret",), node_id=None, durable=True):
         self.data_dir = os.path.abspath(data_dir)
         self.node_type = node_type.upper()
         self.node_id = node_id or "emulated-%s" % node_type.lower()
         self.api_keys = set(api_keys)
         os.makedirs(os.path.join(self.data_dir, "fs"), exist_ok=True)  # the node's filesystem (bundle_store.node_file)
-        self.store = Store(self.data_dir)
+        self.store = Store(self.data_dir, durable=durable)
         self.on_reset = []  # callables run after reset() (seeding a fresh node, clearing in-memory counters)
 
     def reset(self):

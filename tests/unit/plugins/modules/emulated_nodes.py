@@ -14,22 +14,27 @@ import io
 import pytest
 
 from ansible_collections.dataiku_gitops.dss.tests.dss_emulator.errors import DSSError
-from ansible_collections.dataiku_gitops.dss.tests.dss_emulator.inprocess import InProcessNode, routed
+from ansible_collections.dataiku_gitops.dss.tests.dss_emulator.inprocess import FaultPlan, InProcessNode, routed
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.module_runner import execute
 
-_POOL = {}  # (node type, url) -> InProcessNode, reset before each use: building an app costs more than a reset
+_POOL = {}  # node type -> [InProcessNode]: reset before each use (building an app costs far more than a reset)
 
 
 @pytest.fixture
 def emulated():
     """``emulated(node_type, url)``: a fresh emulated node answering at ``url`` for every client of this test."""
+    taken = []
     with routed() as router:
         def make(node_type="design", url="https://dss.example.com"):
-            node = _POOL.get((node_type, url))
-            if node is None:
-                node = _POOL[(node_type, url)] = InProcessNode(node_type, url=url)
+            pool = _POOL.setdefault(node_type, [])
+            free = [n for n in pool if all(n is not t for t in taken)]
+            node = free[0] if free else InProcessNode(node_type)
+            if not free:
+                pool.append(node)
+            taken.append(node)
+            node.url = url.rstrip("/")
             node.reset()
-            node.faults = type(node.faults)(node.adapter)  # no fault planned by an earlier test
+            node.faults = FaultPlan(node.adapter)  # no fault planned by an earlier test
             node.forget_calls()
             return router.add(node)
         yield make
@@ -79,15 +84,40 @@ def archive_of(design, bundle_id, key="CHURN"):
 
 def deploy(design, auto, bundle_ids, key="CHURN", active=None):
     """Import bundles (exported on ``design`` as needed) into project ``key`` of ``auto``; activate ``active``."""
-    client = auto.client()
     for bundle_id in bundle_ids:
         existing = [b["bundleId"] for b in design_project(design, key).list_exported_bundles()["bundles"]]
         data = archive_of(design, bundle_id, key) if bundle_id in existing else export(design, bundle_id, key)
-        if key not in client.list_project_keys():
-            client.create_project_from_bundle_archive(io.BytesIO(data))
-        else:
-            client.get_project(key).import_bundle_from_stream(io.BytesIO(data))
+        import_archive(auto, data, key)
     if active:
-        client.get_project(key).activate_bundle(active)
+        auto.client().get_project(key).activate_bundle(active)
     auto.forget_calls()
+    design.forget_calls()
+
+
+def import_archive(auto, data, key="CHURN"):
+    """Import an archive into project ``key`` of ``auto``, creating the project from it when absent."""
+    client = auto.client()
+    if key not in client.list_project_keys():
+        client.create_project_from_bundle_archive(io.BytesIO(data))
+    else:
+        client.get_project(key).import_bundle_from_stream(io.BytesIO(data))
+    auto.forget_calls()
+
+
+def export_requiring(design, bundle_id, connections=None, envs=(), key="CHURN"):
+    """Export ``bundle_id`` of a design project whose datasets use exactly ``connections`` ({name: type}) and whose
+    code recipes pin exactly the code envs ``envs`` [(language, name)]: what the bundle's manifest then requires."""
+    project = design_project(design, key)
+    for dataset in project.list_datasets():
+        project.get_dataset(dataset["name"]).delete()
+    for recipe in project.list_recipes():
+        project.get_recipe(recipe["name"]).delete()
+    for name, conn_type in (connections or {}).items():
+        project.create_dataset("uses_" + name, conn_type, params={"connection": name})
+    for lang, name in envs:
+        project.create_recipe({"type": "r" if lang == "R" else "python", "name": "runs_in_" + name,
+                               "inputs": {}, "outputs": {},
+                               "params": {"envSelection": {"envMode": "EXPLICIT_ENV", "envName": name}}},
+                              {"payload": ""})
+    project.export_bundle(bundle_id)
     design.forget_calls()
