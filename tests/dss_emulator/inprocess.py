@@ -23,6 +23,8 @@ import json
 import os
 import re
 import tempfile
+import threading
+import time
 from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlsplit
 
@@ -73,13 +75,11 @@ class InProcessAdapter(BaseAdapter):
     def __init__(self, app):
         super().__init__()
         self.app = app
-        self.received = []  # Received of each request, oldest first (what went over the wire, for tests)
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         # pylint: disable=too-many-arguments,too-many-positional-arguments,unused-argument
         url = urlsplit(request.url)
         body = _body_bytes(request.body)
-        self.received.append(Received(request, body))
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length", "host")}
         environ = EnvironBuilder(path=url.path or "/", query_string=url.query, method=request.method,
                                  base_url="%s://%s" % (url.scheme, url.netloc), headers=headers,
@@ -136,6 +136,7 @@ class FaultPlan(BaseAdapter):
         super().__init__()
         self.inner = inner
         self._faults = []  # [method, compiled path regex, kind, remaining]
+        self.received = []  # Received of each request sent through the plan, oldest first (faulted ones too)
 
     def add(self, method, path_pattern, kind, times=1):
         if kind not in ("lost", "refused", "503") and not callable(kind):
@@ -148,6 +149,14 @@ class FaultPlan(BaseAdapter):
         def canned(request):
             return _response(request, status, json.dumps(body).encode("utf-8"), "application/json")
         return self.add(method, path_pattern, canned, times)
+
+    def rewrite_answer(self, method, path_pattern, change, times=1):
+        """Let `change(json_answer)` alter the node's JSON answer (e.g. a DSS version that omits a field)."""
+        def rewritten(request):
+            answer = self.inner.send(request)
+            data = json.dumps(change(answer.json())).encode("utf-8")
+            return _response(request, answer.status_code, data, "application/json")
+        return self.add(method, path_pattern, rewritten, times)
 
     def rewrite(self, method, path_pattern, change, times=1):
         """Let `change(json_body)` alter a JSON request body before the node reads it."""
@@ -164,6 +173,9 @@ class FaultPlan(BaseAdapter):
         return None
 
     def send(self, request, **kwargs):  # pylint: disable=arguments-differ
+        body = _body_bytes(request.body)  # read once (a generator body can only be read once)
+        self.received.append(Received(request, body))
+        request.body = body
         kind = self._fault_for(request)
         if kind == "refused":
             raise requests.exceptions.ConnectionError("injected fault: connection refused", request=request)
@@ -201,16 +213,17 @@ class InProcessNode:
         self.adapter = InProcessAdapter(self.app)
         self.faults = FaultPlan(self.adapter)
 
-    def mount(self, session):
-        """Send this session's requests for the node's URL to the node (through the fault plan)."""
-        session.mount(self.url + "/", self.faults)
+    def mount(self, session, faults=True):
+        """Send this session's requests for the node's URL to the node (through the fault plan unless not
+        `faults`)."""
+        session.mount(self.url + "/", self.faults if faults else self.adapter)
         return session
 
-    def client(self):
+    def client(self, faults=True):
         """A dataikuapi DSSClient for this node (the official client, unchanged; only its transport differs)."""
         import dataikuapi  # pylint: disable=import-outside-toplevel
         client = dataikuapi.DSSClient(self.url, self.api_key)
-        self.mount(client._session)  # pylint: disable=protected-access
+        self.mount(client._session, faults)  # pylint: disable=protected-access
         return client
 
     def _control(self, method, path):
@@ -232,11 +245,19 @@ class InProcessNode:
 
     def received(self):
         """What clients sent (Received), including calls a fault kept from the node."""
-        return list(self.adapter.received)
+        return list(self.faults.received)
 
     def forget_calls(self):
         self.app.config["STATS"].clear()
-        del self.adapter.received[:]
+        del self.faults.received[:]
+
+    @staticmethod
+    def settle(timeout):
+        """Wait up to `timeout` seconds for the scenario runs executing in this process to end (their threads)."""
+        deadline = time.monotonic() + timeout
+        for thread in threading.enumerate():
+            if thread.name.startswith("scenario-run-"):
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def digest(self):
         return self.node.store.digest()

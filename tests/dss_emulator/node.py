@@ -9,6 +9,7 @@ called directly, and hold no reference to a web framework.
 import contextvars
 import os
 import shutil
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -27,6 +28,9 @@ class Node:
         os.makedirs(os.path.join(self.data_dir, "fs"), exist_ok=True)  # the node's filesystem (bundle_store.node_file)
         self.store = Store(self.data_dir, durable=durable)
         self.on_reset = []  # callables run after reset() (seeding a fresh node, clearing in-memory counters)
+        # The node's time in seconds since the epoch: run and job times, "running" windows. In-process tests may
+        # share a fake clock with the code under test, so that both see the same time pass.
+        self.clock = time.time
 
     def reset(self):
         """Back to a fresh node, like moto's reset(): every document, counter, blob and file of the data dir goes;
@@ -34,6 +38,7 @@ class Node:
         from . import python_process  # pylint: disable=import-outside-toplevel
         python_process.kill_all()  # no scenario or recipe code of the old state keeps running
         self.store.clear()
+        self.clock = time.time
         for name in os.listdir(self.data_dir):
             path = os.path.join(self.data_dir, name)
             if name not in ("blobs",) and not name.startswith("state.sqlite3") and os.path.isdir(path):
@@ -91,11 +96,16 @@ def require_project(key):
     return project
 
 
+def _now():
+    node = _active.get(None)
+    return node.clock() if node is not None else time.time()
+
+
 def now_iso():
     """DSS date format: yyyy-MM-ddTHH:mm:ss.SSS+0000."""
-    now = datetime.now(timezone.utc)
+    now = datetime.fromtimestamp(_now(), timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03d+0000" % (now.microsecond // 1000)
 
 
 def now_ms():
-    return int(datetime.now(timezone.utc).timestamp() * 1000)
+    return int(_now() * 1000)
