@@ -97,6 +97,12 @@ class ScenarioNode:
     def writes(self):
         return self.node.writes()
 
+    def details_answer(self, scenario_id, change):
+        """Let ``change(details)`` shape every run-details answer of the scenario (a DSS answer the emulator does
+        not give, e.g. a failure reported only by its title)."""
+        self.node.faults.rewrite_answer("GET", r"^/projects/P/scenarios/%s/\d{4}-[\d-]+$" % scenario_id, change,
+                                        times=10 ** 6)
+
     def lose_start_answer(self, scenario_id):
         """The node starts the run; its answer never arrives."""
         self.node.faults.add("POST", RUNS % scenario_id + "$", "lost")
