@@ -80,7 +80,9 @@ class InProcessAdapter(BaseAdapter):
         # pylint: disable=too-many-arguments,too-many-positional-arguments,unused-argument
         url = urlsplit(request.url)
         body = _body_bytes(request.body)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length", "host")}
+        # The body is whole bytes by now: werkzeug frames it itself (no chunked decoding, its own length).
+        headers = {k: v for k, v in request.headers.items()
+                   if k.lower() not in ("content-length", "host", "transfer-encoding")}
         environ = EnvironBuilder(path=url.path or "/", query_string=url.query, method=request.method,
                                  base_url="%s://%s" % (url.scheme, url.netloc), headers=headers,
                                  data=body).get_environ()
