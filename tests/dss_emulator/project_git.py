@@ -124,7 +124,7 @@ class Repo:
         if self.exists():
             return
         os.makedirs(self.path, exist_ok=True)
-        self.git("init", "--quiet", "--initial-branch=" + DEFAULT_BRANCH)
+        self.git("init", "--quiet", "--template=", "--initial-branch=" + DEFAULT_BRANCH)  # no sample hooks to copy
         self.write_tree()
         self.git("add", "-A")
         self.git("commit", "--quiet", "--allow-empty", "-m", "Project %s created" % self.key)
