@@ -14,7 +14,6 @@ from tests.emulator.bundles_helpers import (automation_remapping, blob_files, co
                                             raw_post, seed_design_project, zip_of)
 
 
-
 @pytest.fixture(scope="module")
 def v1_archive(design, tmp_path_factory):
     """The archive of bundle v1 of design project REFUSE (connections pg_dev + filesystem_managed)."""

@@ -15,6 +15,7 @@ from ..web import body_json, current_user, node_type, qbool, store
 
 bp = Blueprint("code_envs", __name__)
 
+
 @bp.get("/admin/code-envs")
 def list_envs():
     return jsonify([{"envLang": e["envLang"], "envName": e["envName"], "deploymentMode": e["deploymentMode"],
