@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 
 from .. import dataset_data
 from ..errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
-from .connections import get_connection
+from ..connection_model import get_connection
 from .scenario_runs import is_running
 from ..versioning import save_if_changed, stamp_new
 from ..web import body_json, qbool, require_project, store
