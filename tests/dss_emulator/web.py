@@ -10,7 +10,8 @@ from werkzeug.http import parse_options_header
 
 from .bundle_store import CHUNK, new_spool
 from .errors import bad_request
-from .node import current, current_user, node_type, now_iso, now_ms, require_project, store  # noqa: F401
+from .node import (current, current_user, node_type, now_iso, now_ms,  # noqa: F401  pylint: disable=unused-import
+                   require_project, store)
 from .python_process import NodeContext
 
 

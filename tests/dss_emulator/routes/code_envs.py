@@ -8,10 +8,10 @@ import copy
 
 from flask import Blueprint, jsonify, request
 
-from ..code_env_model import SPEC_KEYS, env_id, get_env, new_env, no_messages  # noqa: F401 (routes share them)
+from ..code_env_model import env_id, get_env, new_env, no_messages
 from ..errors import CODED_IO, ILLEGAL_ARGUMENT, DSSError
 from ..future_store import record_done
-from ..web import body_json, current_user, node_type, qbool, store
+from ..web import body_json, node_type, qbool, store
 
 bp = Blueprint("code_envs", __name__)
 

@@ -1,7 +1,7 @@
 """The tests and certify steps of dataiku_bundle_deploy (option tests): input checks, retention planning and the
 check-mode prediction, against a project of an emulated node in-process."""
 
-# pylint: disable=redefined-outer-name
+# pylint: disable=redefined-outer-name,unused-import
 from contextlib import contextmanager
 
 import pytest
@@ -10,7 +10,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bund
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_certify import retention_plan
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_deploy import argument_spec
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_tests import scenario_options
-from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import emulated  # noqa: F401
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import emulated
 
 
 class Failed(Exception):
@@ -18,7 +18,7 @@ class Failed(Exception):
 
 
 @pytest.fixture
-def node(emulated):  # noqa: F811
+def node(emulated):
     """An automation node with project CHURN; FakeModule talks to it with the official client."""
     automation = emulated("automation", FakeModule.url)
     automation.client().create_project("CHURN", "CHURN", "admin")
