@@ -225,12 +225,15 @@ class InProcessNode:
         """A dataikuapi DSSClient for this node (the official client, unchanged; only its transport differs)."""
         import dataikuapi  # pylint: disable=import-outside-toplevel
         client = dataikuapi.DSSClient(self.url, self.api_key)
-        self.mount(client._session, faults)  # pylint: disable=protected-access
+        session = client._session  # pylint: disable=protected-access
+        session.trust_env = False  # no proxy or netrc lookup per request: nothing leaves the process
+        self.mount(session, faults)
         return client
 
     def _control(self, method, path):
-        session = self.mount(requests.Session())
-        answer = session.request(method, self.url + path)
+        session = requests.Session()
+        session.trust_env = False
+        answer = self.mount(session).request(method, self.url + path)
         answer.raise_for_status()
         return answer.json()
 
