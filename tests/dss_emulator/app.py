@@ -14,6 +14,7 @@ import threading
 
 from flask import Flask, appcontext_popped, appcontext_pushed, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Rule
 
 from . import node as nodes
 from . import project_git
@@ -165,6 +166,21 @@ def _presented_key():
     return None
 
 
+class _LazyBuildRule(Rule):
+    """A URL rule that compiles its URL builder on first use: werkzeug compiles two builders per rule (Python
+    source through compile()) when the app is made, most of the start time of a node, and the emulator builds
+    no URL."""
+
+    def _compile_builder(self, append_unknown=True):
+        compiled = []
+
+        def build(rule, *args, **kwargs):
+            if not compiled:
+                compiled.append(Rule._compile_builder(rule, append_unknown).__get__(rule, None))
+            return compiled[0](*args, **kwargs)
+        return build
+
+
 def dss_error_response(exc):
     resp = jsonify(exc.body())
     resp.status_code = exc.status
@@ -191,6 +207,7 @@ def create_app(data_dir=None, node_type="DESIGN", api_keys=("secret",), node_id=
     """The WSGI app of a node: give a data dir (and the node's settings), or a node.Node built already."""
     node = node or nodes.Node(data_dir, node_type=node_type, api_keys=api_keys, node_id=node_id)
     app = Flask("dss_emulator")
+    app.url_rule_class = _LazyBuildRule
     app.url_map.strict_slashes = False
     project_git.install(node.store)
     _activate_node_per_app_context(app, node)
