@@ -1,22 +1,16 @@
-"""Shared pytest fixtures: the collection on sys.path, emulator nodes as processes, and a playbook runner.
+"""Shared pytest fixtures: the collection importable, emulator nodes as processes, and a playbook runner.
 
 Integration tests run against local emulator nodes. Set DATAIKU_URL and DATAIKU_API_KEY (or
 DATAIKU_TEST_DESIGN_URL / DATAIKU_TEST_AUTOMATION_URL with DATAIKU_TEST_API_KEY) to run them against a real DSS
 instead: see tests/support/real_node.py; emulator-only checks such as the state digest are then skipped, and say so."""
 
-import os
-import sys
-
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from tests.support.collection import ensure_collection_link  # noqa: E402
-from tests.support.emulator import EmulatorNode  # noqa: E402
-from tests.support.playbook import run_playbook  # noqa: E402
-from tests.support.real_node import describe_mode, real_node_or_none  # noqa: E402
+# pytest imports this file as tests.conftest (tests/ is a package), with the repository root on sys.path.
+from tests.support.collection import ensure_collection_link
+from tests.support.emulator import EmulatorNode
+from tests.support.playbook import run_playbook
+from tests.support.real_node import describe_mode, real_node_or_none
 
 ensure_collection_link()
 

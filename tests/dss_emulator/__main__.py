@@ -2,6 +2,8 @@
 
     python tests/dss_emulator --node-type design|automation|deployer --port PORT --data-dir DIR --api-key KEY
 
+(or python -m tests.dss_emulator ... from the collection root; python -m dss_emulator ... with tests/ on the path)
+
 (from an installed collection: python -B <collection path>/tests/dss_emulator ..., -B so that no bytecode is
 written into the collection, after pip install -r <collection path>/tests/dss_emulator/requirements.txt;
 see docs/emulator.md)
@@ -29,13 +31,15 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if not __package__:  # run as `python tests/dss_emulator`: import this folder as the package dss_emulator (PEP 366)
+    sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    __package__ = "dss_emulator"  # pylint: disable=redefined-builtin
 
 from werkzeug.serving import make_server  # noqa: E402
 
-import python_process  # noqa: E402
-from app import create_app  # noqa: E402
-from bundle_store import CONFINE_ENV  # noqa: E402
+from . import python_process  # noqa: E402
+from .app import create_app  # noqa: E402
+from .bundle_store import CONFINE_ENV  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -246,7 +250,7 @@ def main(argv=None):
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = create_app(args.data_dir, node_type=args.node_type, api_keys=keys, node_id=args.node_id)
     app.config["LATENCY_SCALE"] = max(0.0, args.latency_scale)
-    app.config["CONFINE_PATHS"] = args.confine_paths
+    app.config["NODE"].confine_paths = args.confine_paths
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     server = make_server(args.host, args.port, app, threaded=True, ssl_context=tls)
 

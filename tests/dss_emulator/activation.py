@@ -7,11 +7,11 @@ transaction, so a refused activation leaves the state digest unchanged.
 
 import copy
 
-import dataset_data
-from bundle_archive import CONTENT_KINDS, DATA_KEY, PAYLOAD_KIND, object_name
-from errors import CODED, CODED_IO, DSSError, bad_request
-from routes.code_envs import env_id, new_env
-from web import current_user, now_iso
+from . import dataset_data
+from .bundle_archive import CONTENT_KINDS, DATA_KEY, PAYLOAD_KIND, object_name
+from .errors import CODED, CODED_IO, DSSError, bad_request
+from .code_env_model import env_id, new_env
+from .node import current_user, now_iso
 
 ENV_LANGS = {"python": "PYTHON", "r": "R"}
 IMPORT_TIME_MODES = ("INSTALL_IF_MISS", "FAIL_IF_MISS", "DO_NOTHING")

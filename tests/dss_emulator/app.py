@@ -1,4 +1,7 @@
-"""The Flask application of one emulated DSS node.
+"""The Flask application of one emulated DSS node (the web layer over node.py's state).
+
+Each request, and each thread that pushes an app context (scenario runs), works on the app's node: it is activated
+(node.activated) for the life of the app context, so models reach it without Flask.
 
 A small WSGI middleware maps both API prefixes (`/dip/publicapi`, what dataikuapi sends, and the documented
 `/public/api`) to one set of routes, folds `//` and trailing slashes, and counts requests and bytes for
@@ -6,16 +9,16 @@ A small WSGI middleware maps both API prefixes (`/dip/publicapi`, what dataikuap
 """
 
 import base64
-import os
 import re
 import threading
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, appcontext_popped, appcontext_pushed, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Rule
 
-import project_git
-from errors import UNAUTHORIZED, DSSError
-from store import Store
+from . import node as nodes
+from . import project_git
+from .errors import UNAUTHORIZED, DSSError
 
 DSS_VERSION = "15.2.0"
 API_PREFIX = "/dip/publicapi"
@@ -55,6 +58,13 @@ class Stats:
             totals["calls"] += 1
             totals["bytes"] += size
             totals["max_bytes"] = max(totals["max_bytes"], size)
+
+    def clear(self):
+        with self._lock:
+            self.requests.clear()
+            self.bytes_received = 0
+            del self.log[:], self.responses[:]
+            self.routes.clear()
 
     def traffic(self):
         """(last 200 responses, route totals), copied under the lock (calls may be answered meanwhile)."""
@@ -156,19 +166,62 @@ def _presented_key():
     return None
 
 
-def create_app(data_dir, node_type="DESIGN", api_keys=("secret",), node_id=None):
+class _LazyBuildRule(Rule):
+    """A URL rule that compiles its URL builder on first use: werkzeug compiles two builders per rule (Python
+    source through compile()) when the app is made, most of the start time of a node, and the emulator builds
+    no URL."""
+
+    def _compile_builder(self, append_unknown=True):
+        compiled = []
+
+        def build(rule, *args, **kwargs):
+            if not compiled:
+                compiled.append(Rule._compile_builder(rule, append_unknown).__get__(rule, None))
+            return compiled[0](*args, **kwargs)
+        return build
+
+
+def dss_error_response(exc):
+    resp = jsonify(exc.body())
+    resp.status_code = exc.status
+    return resp
+
+
+def _activate_node_per_app_context(app, node):
+    """Activate `node` while an app context of `app` is pushed (requests, and threads such as scenario runs)."""
+    tokens = threading.local()
+
+    def pushed(_sender, **_kwargs):
+        if not hasattr(tokens, "stack"):
+            tokens.stack = []
+        tokens.stack.append(nodes.enter(node))
+
+    def popped(_sender, **_kwargs):
+        nodes.leave(tokens.stack.pop())
+
+    appcontext_pushed.connect(pushed, app, weak=False)
+    appcontext_popped.connect(popped, app, weak=False)
+
+
+def create_app(data_dir=None, node_type="DESIGN", api_keys=("secret",), node_id=None, node=None):
+    """The WSGI app of a node: give a data dir (and the node's settings), or a node.Node built already."""
+    node = node or nodes.Node(data_dir, node_type=node_type, api_keys=api_keys, node_id=node_id)
     app = Flask("dss_emulator")
+    app.url_rule_class = _LazyBuildRule
     app.url_map.strict_slashes = False
-    app.config["STORE"] = Store(data_dir)
-    project_git.install(app.config["STORE"])
-    app.config["NODE_TYPE"] = node_type.upper()
-    app.config["NODE_ID"] = node_id or "emulated-%s" % node_type.lower()
-    app.config["API_KEYS"] = set(api_keys)
-    app.config["DATA_DIR"] = data_dir
-    os.makedirs(os.path.join(data_dir, "fs"), exist_ok=True)  # the node's filesystem (bundle_store.node_file)
+    project_git.install(node.store)
+    _activate_node_per_app_context(app, node)
+    app.config["NODE"] = node
+    # Read by route modules (marshalling only); the node is the source of truth.
+    app.config["STORE"] = node.store
+    app.config["NODE_TYPE"] = node.node_type
+    app.config["NODE_ID"] = node.node_id
+    app.config["API_KEYS"] = node.api_keys
+    app.config["DATA_DIR"] = node.data_dir
     app.config["MAX_FORM_MEMORY_SIZE"] = 16 * 1024 * 1024  # file parts are spooled to disk by werkzeug
     stats = Stats()
     app.config["STATS"] = stats
+    node.on_reset.append(stats.clear)
     app.wsgi_app = _PrefixMiddleware(app.wsgi_app, stats)
 
     @app.before_request
@@ -191,26 +244,26 @@ def create_app(data_dir, node_type="DESIGN", api_keys=("secret",), node_id=None)
 
     @app.errorhandler(DSSError)
     def _dss_error(exc):
-        return exc.response()
+        return dss_error_response(exc)
 
     @app.errorhandler(404)
     def _no_route(_exc):
-        return DSSError("No API endpoint for %s %s" % (request.method, request.path),
-                        "com.dataiku.dip.server.controllers.NotFoundException", 404).response()
+        return dss_error_response(DSSError("No API endpoint for %s %s" % (request.method, request.path),
+                                           "com.dataiku.dip.server.controllers.NotFoundException", 404))
 
     @app.errorhandler(405)
     def _bad_method(_exc):
-        return DSSError("Method %s not supported on %s" % (request.method, request.path),
-                        "org.springframework.web.HttpRequestMethodNotSupportedException", 405).response()
+        return dss_error_response(DSSError("Method %s not supported on %s" % (request.method, request.path),
+                                           "org.springframework.web.HttpRequestMethodNotSupportedException", 405))
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
         # Any other failure still answers a DSS-shaped JSON error, as dataikuapi and the modules expect.
         if isinstance(exc, HTTPException):
-            return DSSError(exc.description or exc.name, "com.dataiku.dip.exceptions.HttpException",
-                            exc.code or 500).response()
+            return dss_error_response(DSSError(exc.description or exc.name,
+                                               "com.dataiku.dip.exceptions.HttpException", exc.code or 500))
         current_app.logger.exception("emulator failure")
-        return DSSError("%s: %s" % (type(exc).__name__, exc), "java.lang.RuntimeException", 500).response()
+        return dss_error_response(DSSError("%s: %s" % (type(exc).__name__, exc), "java.lang.RuntimeException", 500))
 
     @app.get("/__emulator__/stats")
     def _stats():
@@ -226,6 +279,12 @@ def create_app(data_dir, node_type="DESIGN", api_keys=("secret",), node_id=None)
             "routes": routes,
         })
 
-    from routes import register_all  # pylint: disable=import-outside-toplevel
+    @app.post("/__emulator__/reset")
+    def _reset():
+        """Back to a fresh node (node.Node.reset), for tests that reuse one node between cases."""
+        node.reset()
+        return jsonify({"reset": True, "state_digest": node.store.digest()})
+
+    from .routes import register_all  # pylint: disable=import-outside-toplevel
     register_all(app)
     return app

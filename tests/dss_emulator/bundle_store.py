@@ -1,7 +1,7 @@
 """Bundle archives as blobs of the store, and bundle documents as the API shows them.
 
-Uploads never sit in memory: the multipart body is parsed from the request stream and the file part is written
-chunk by chunk into a hidden temp file of the blob directory while its sha256 is computed. A temp file becomes a
+Uploads never sit in memory: the multipart body is parsed from the request stream (web.spool_upload) and the file
+part is written chunk by chunk into a hidden temp file of the blob directory while its sha256 is computed. A temp file becomes a
 blob (renamed to its sha256) only once the archive has been validated, and is removed on any failure, so a refused
 upload leaves nothing behind (hidden temp names are not part of the state digest).
 """
@@ -12,13 +12,8 @@ import re
 import shutil
 import tempfile
 
-from flask import current_app, request
-from werkzeug.exceptions import HTTPException
-from werkzeug.formparser import MultiPartParser
-from werkzeug.http import parse_options_header
-
-from errors import CODED_IO, ILLEGAL_STATE, DSSError, bad_request
-from web import node_type, store
+from .errors import CODED_IO, ILLEGAL_STATE, DSSError, bad_request
+from .node import current, node_type, store
 
 CHUNK = 1024 * 1024
 BUNDLE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -28,8 +23,9 @@ _INTERNAL = ("archive",)  # document fields that are ours, not DSS's
 class Spool:
     """A writable temp file in the blob dir that hashes what is written (also a werkzeug stream_factory result)."""
 
-    def __init__(self, blob_dir):
+    def __init__(self, blob_dir, durable=True):
         fd, self.path = tempfile.mkstemp(dir=blob_dir, prefix=".upload-")
+        self._durable = durable
         self._fp = os.fdopen(fd, "w+b")
         self._sha = hashlib.sha256()
         self.size = 0
@@ -54,7 +50,8 @@ class Spool:
     def close(self):
         if not self._fp.closed:
             self._fp.flush()
-            os.fsync(self._fp.fileno())
+            if self._durable:
+                os.fsync(self._fp.fileno())
             self._fp.close()
 
     @property
@@ -67,42 +64,8 @@ class Spool:
             os.unlink(self.path)
 
 
-def _new_spool():
-    return Spool(store().blob_dir)
-
-
-def spool_upload(field="file"):
-    """Parse a multipart request body (Content-Length or chunked) and spool its `field` file part to disk."""
-    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
-    boundary = options.get("boundary", "").encode("latin-1")
-    if mimetype != "multipart/form-data" or not boundary:
-        drain()
-        raise bad_request("Expected a multipart/form-data upload with a '%s' file part" % field)
-    spools = []
-
-    def factory(**_kwargs):
-        spool = _new_spool()
-        spools.append(spool)
-        return spool
-
-    # The memory limit also caps the decoder's buffer (leftover + one read), so it must exceed buffer_size.
-    parser = MultiPartParser(stream_factory=factory, max_form_memory_size=8 * CHUNK, buffer_size=CHUNK // 2)
-    try:
-        _form, files = parser.parse(request.stream, boundary, request.content_length)
-    except BaseException as exc:  # a failed upload (disconnect, bad body, full disk...) leaves no temp file
-        for spool in spools:
-            spool.discard()
-        if isinstance(exc, (ValueError, OSError, HTTPException)):
-            raise bad_request("Invalid multipart upload: %s" % exc) from exc
-        raise
-    wanted = files.get(field)
-    for spool in spools:
-        if wanted is None or spool is not wanted.stream:
-            spool.discard()
-    if wanted is None:
-        raise bad_request("No file uploaded: expected a multipart part named '%s'" % field)
-    wanted.stream.close()
-    return wanted.stream
+def new_spool():
+    return Spool(store().blob_dir, store().durable)
 
 
 NODE_FS = "fs"  # with --confine-paths, <data-dir>/fs stands for the node's filesystem (server-side paths)
@@ -116,7 +79,7 @@ def node_fs_root():
 def node_file(path):
     """A server-side path as the node reads it: like DSS, any file of this host; with --confine-paths (a shared
     machine) only files under <data-dir>/fs, any other path being refused as a file missing on the node."""
-    if not current_app.config.get("CONFINE_PATHS"):
+    if not current().confine_paths:
         if not os.path.isfile(path):
             raise DSSError("Cannot read archive %s: No such file on the node" % path, CODED_IO, 400)
         return os.path.abspath(path)
@@ -131,7 +94,7 @@ def node_file(path):
 
 def spool_file(path):
     """Copy a server-side archive into a spool (importFromArchive / fromArchive)."""
-    spool = _new_spool()
+    spool = new_spool()
     try:
         with open(path, "rb") as src:
             shutil.copyfileobj(src, spool, CHUNK)
@@ -141,13 +104,6 @@ def spool_file(path):
                        "com.dataiku.dip.exceptions.CodedIOException", 400) from exc
     spool.close()
     return spool
-
-
-def drain():
-    """Consume an unread request body so the client gets our error answer, not a reset connection."""
-    stream = request.stream
-    while stream.read(CHUNK):
-        pass
 
 
 def keep_spool(spool):

@@ -8,7 +8,7 @@ UploadedFiles dataset) and by project exports, restored on activation.
 
 import os
 
-import python_process
+from . import python_process
 
 UPLOADED = "UploadedFiles"
 

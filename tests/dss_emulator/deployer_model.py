@@ -9,8 +9,8 @@ timestamp), `pd_test_run` (scope = deployment id, id = scenario id). Rules and [
 "Project Deployer".
 """
 
-from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
-from web import current_user, now_iso, store
+from .errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
+from .node import current_user, now_iso, store
 
 STAGES = [{"id": "Development", "desc": "Development infrastructures"},
           {"id": "Test", "desc": "Test and staging infrastructures"},

@@ -6,7 +6,7 @@ the project settings -> preload -> activate (with the deployment's scenariosToAc
 update log; a failure raises `UpdateFailed` with a DSS-shaped error and the log so far.
 """
 
-from errors import CODED, DSSError
+from .errors import CODED, DSSError
 
 API = "/dip/publicapi"
 TIMEOUT = 60

@@ -1,9 +1,8 @@
-"""DSS-shaped API errors: JSON {errorType, message, detailedMessage, ...} that dataikuapi turns into
+"""Domain errors of the emulator. Models raise them; the web layer (app.py) answers each one as DSS does: HTTP
+`status` with the JSON `body()` {errorType, message, detailedMessage, ...}, which dataikuapi turns into
 DataikuException("<errorType>: <detailedMessage>")."""
 
 import html
-
-from flask import jsonify
 
 # errorType strings used by DSS (see docs/emulator.md for which ones are inferred).
 NOT_FOUND = "com.dataiku.dip.server.controllers.NotFoundException"
@@ -23,7 +22,7 @@ class DSSError(Exception):
         self.code = code
         self.extra = extra or {}
 
-    def response(self):
+    def body(self):
         body = {
             "errorType": self.error_type,
             "message": self.message,
@@ -35,9 +34,7 @@ class DSSError(Exception):
         if self.code:
             body["code"] = self.code
         body.update(self.extra)
-        resp = jsonify(body)
-        resp.status_code = self.status
-        return resp
+        return body
 
 
 def not_found(message, code=None):

@@ -1,9 +1,9 @@
 """The store-backed `scenario_engine.Lookup`: what a run or a build job reads of the node's current content, and
 how it runs Python (python_process, with the node context of the request that started the run or job)."""
 
-import python_process
-from scenario_engine import Lookup
-from web import store
+from . import python_process
+from .scenario_engine import Lookup
+from .node import store
 
 
 class StoreLookup(Lookup):

@@ -8,8 +8,8 @@ Stored doc (kind `future`, scope ""): {jobId, status: DONE|FAILED|ABORTED, paylo
 endTime, result | error}.
 """
 
-from errors import NOT_FOUND, DSSError
-from web import now_ms, store
+from .errors import NOT_FOUND, DSSError
+from .node import now_ms, store
 
 FAILED_FUTURE = "com.dataiku.dip.futures.FutureFailedException"
 

@@ -13,8 +13,8 @@ import os
 import shutil
 import subprocess
 
-import project_git_files
-from web import current_user
+from . import project_git_files
+from .node import current_user
 
 DEFAULT_BRANCH = "master"
 EXPLICIT_MODES = ("EXPLICIT", "EXPLICIT_COMMIT")
@@ -124,7 +124,7 @@ class Repo:
         if self.exists():
             return
         os.makedirs(self.path, exist_ok=True)
-        self.git("init", "--quiet", "--initial-branch=" + DEFAULT_BRANCH)
+        self.git("init", "--quiet", "--template=", "--initial-branch=" + DEFAULT_BRANCH)  # no sample hooks to copy
         self.write_tree()
         self.git("add", "-A")
         self.git("commit", "--quiet", "--allow-empty", "-m", "Project %s created" % self.key)

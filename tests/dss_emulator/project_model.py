@@ -7,9 +7,9 @@ permissions are computed from it on every read, so they can never disagree with 
 import copy
 import re
 
-from errors import ILLEGAL_ARGUMENT, DSSError
-from versioning import stamp_new
-from web import store
+from .errors import ILLEGAL_ARGUMENT, DSSError
+from .versioning import stamp_new
+from .node import store
 
 # DSS keys are letters, digits and underscores (the UI upper-cases them); [INF] lower case is accepted.
 PROJECT_KEY_RE = re.compile(r"^[A-Za-z0-9_]+$")

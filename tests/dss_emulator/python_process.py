@@ -14,7 +14,7 @@ import sys
 import tempfile
 import threading
 
-import python_zygote
+from . import python_zygote
 
 RUNTIME = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime")
 TIME_LIMIT_ENV = "DSS_EMULATOR_PYTHON_TIMEOUT"

@@ -33,15 +33,18 @@ def canonical(obj):
 
 
 class Store:
-    def __init__(self, data_dir):
+    def __init__(self, data_dir, durable=True):
+        """``durable=False`` skips the fsyncs (synchronous=OFF, blobs not synced): for throw-away state such as the
+        in-process nodes of unit tests, where a crash loses nothing that matters and fsync dominates the time."""
         self.data_dir = os.path.abspath(data_dir)
+        self.durable = durable
         self.blob_dir = os.path.join(self.data_dir, "blobs")
         os.makedirs(self.blob_dir, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(os.path.join(self.data_dir, "state.sqlite3"), check_same_thread=False,
                                    isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA synchronous=%s" % ("FULL" if durable else "OFF"))
         self._db.executescript(_SCHEMA)
         self._in_tx = 0
         # Hooks of other state kept in the data dir (project git repositories): after_commit(touched) runs after
@@ -54,6 +57,16 @@ class Store:
     def close(self):
         with self._lock:
             self._db.close()
+
+    def clear(self):
+        """Forget everything: documents, counters, first-time marks and blobs (Node.reset)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM docs")
+            self._db.execute("DELETE FROM meta")
+            self._db.execute("COMMIT")
+            for name in os.listdir(self.blob_dir):
+                os.unlink(os.path.join(self.blob_dir, name))
 
     @contextmanager
     def transaction(self):
@@ -156,7 +169,8 @@ class Store:
                     size += len(chunk)
                     out.write(chunk)
                 out.flush()
-                os.fsync(out.fileno())
+                if self.durable:
+                    os.fsync(out.fileno())
             sha = digest.hexdigest()
             os.replace(tmp, self.blob_path(sha))
         except BaseException:

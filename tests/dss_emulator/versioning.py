@@ -5,7 +5,7 @@ The emulator bumps `versionTag` only when a save changes the content, so saving 
 the node's state digest untouched (what idempotency tests compare).
 """
 
-from web import current_user, now_ms, store
+from .node import current_user, now_ms, store
 
 TAG_KEYS = ("versionTag", "creationTag")
 

@@ -2,7 +2,6 @@
 re-import, existing projects, activation checks (missing connection, wrong type), preload in FAIL_IF_MISS mode.
 Each refusal is checked through the official client, then against the node's state digest and blob directory."""
 
-import importlib.util
 import io
 import json
 import os
@@ -10,11 +9,10 @@ import zipfile
 
 import pytest
 
+from tests.dss_emulator import bundle_archive
 from tests.emulator.bundles_helpers import (automation_remapping, blob_files, contents, expect_dss_error, on_node,
                                             raw_post, seed_design_project, zip_of)
 from tests.support.emulator import EmulatorNode
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")
@@ -200,16 +198,12 @@ def test_preload_modes(design, automation, tmp_path):
 
 
 def test_archives_are_deterministic():
-    spec = importlib.util.spec_from_file_location("dss_emulator_bundle_archive_for_tests",
-                                                  os.path.join(ROOT, "tests", "dss_emulator", "bundle_archive.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     content = {"params": {"name": "x"}, "variables": {"standard": {"a": 1}},
                "dataset": [{"name": "b"}, {"name": "a"}], "recipe": [], "scenario": [{"id": "S"}]}
     outs = []
     for _attempt in range(2):
         buf = io.BytesIO()
-        module.write_archive(buf, {"bundleId": "v1", "originalProjectKey": "X"}, content)
+        bundle_archive.write_archive(buf, {"bundleId": "v1", "originalProjectKey": "X"}, content)
         outs.append(buf.getvalue())
     assert outs[0] == outs[1]
     names = zipfile.ZipFile(io.BytesIO(outs[0])).namelist()

@@ -5,10 +5,10 @@ paths outside the public API; `register_all` mounts every module of this package
 import importlib
 import pkgutil
 
-from app import API_PREFIX
+from ..app import API_PREFIX
 
 
 def register_all(app):
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        module = importlib.import_module("routes." + info.name)
+        module = importlib.import_module("." + info.name, __name__)
         app.register_blueprint(module.bp, url_prefix=getattr(module, "URL_PREFIX", API_PREFIX))

@@ -10,13 +10,12 @@ import copy
 
 from flask import Blueprint, jsonify, request
 
-import activation
-from bundle_archive import BundleArchiveError, content_summary, read_archive
-from bundle_store import (check_bundle_id, drain, drop_blob, keep_spool, node_file, public_view, require_node,
-                          spool_file, spool_upload)
-from errors import ILLEGAL_ARGUMENT, DSSError, bad_request, not_found
-from project_model import check_key, new_project_doc
-from web import body_json, current_user, now_iso, require_project, store
+from .. import activation
+from ..bundle_archive import BundleArchiveError, content_summary, read_archive
+from ..bundle_store import check_bundle_id, drop_blob, keep_spool, node_file, public_view, require_node, spool_file
+from ..errors import ILLEGAL_ARGUMENT, DSSError, bad_request, not_found
+from ..project_model import check_key, new_project_doc
+from ..web import body_json, current_user, drain, now_iso, require_project, spool_upload, store
 
 bp = Blueprint("bundles_automation", __name__)
 

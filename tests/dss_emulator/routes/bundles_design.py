@@ -10,13 +10,13 @@ import io
 
 from flask import Blueprint, jsonify, request, send_file
 
-from activation import required_connections, used_code_env_refs
-from app import DSS_VERSION
-import dataset_data
-from bundle_archive import CONTENT_KINDS, DATA_KEY, MANIFEST_VERSION, PAYLOAD_KIND, content_summary, write_archive
-from bundle_store import check_bundle_id, drop_blob, public_view, require_node
-from errors import ILLEGAL_ARGUMENT, DSSError, not_found
-from web import current_user, now_iso, require_project, store
+from ..activation import required_connections, used_code_env_refs
+from ..app import DSS_VERSION
+from .. import dataset_data
+from ..bundle_archive import CONTENT_KINDS, DATA_KEY, MANIFEST_VERSION, PAYLOAD_KIND, content_summary, write_archive
+from ..bundle_store import check_bundle_id, drop_blob, public_view, require_node
+from ..errors import ILLEGAL_ARGUMENT, DSSError, not_found
+from ..web import current_user, now_iso, require_project, store
 
 bp = Blueprint("bundles_design", __name__)
 

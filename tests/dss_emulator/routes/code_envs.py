@@ -8,50 +8,12 @@ import copy
 
 from flask import Blueprint, jsonify, request
 
-from errors import CODED_IO, ILLEGAL_ARGUMENT, DSSError
-from future_store import record_done
-from web import body_json, current_user, node_type, qbool, store
+from ..code_env_model import env_id, get_env, new_env, no_messages
+from ..errors import CODED_IO, ILLEGAL_ARGUMENT, DSSError
+from ..future_store import record_done
+from ..web import body_json, node_type, qbool, store
 
 bp = Blueprint("code_envs", __name__)
-
-SPEC_KEYS = ("specPackageList", "specCondaEnvironment")
-
-
-def no_messages():
-    return {"anyMessage": False, "success": False, "warning": False, "error": False, "fatal": False, "messages": []}
-
-
-def env_id(lang, name):
-    return "%s/%s" % (lang.upper(), name)
-
-
-def get_env(lang, name):
-    env = store().get("code_env", "", env_id(lang, name))
-    if env is None:
-        # Real DSS answer for a missing env (seen on a live DSS by a third party).
-        raise DSSError("%s env %s doesn't exist" % (lang.upper(), name), CODED_IO, 500)
-    return env
-
-
-def new_env(lang, name, params):
-    automation = node_type() == "AUTOMATION"
-    mode = params.get("deploymentMode") or ("AUTOMATION_SINGLE" if automation else "DESIGN_MANAGED")
-    specs = {k: params.get(k, "") for k in SPEC_KEYS}
-    desc = {k: v for k, v in params.items() if k not in SPEC_KEYS}
-    desc.update({"deploymentMode": mode, "owner": current_user()})
-    desc.setdefault("installCorePackages", True)
-    desc.setdefault("installJupyterSupport", False)
-    env = {"envLang": lang.upper(), "envName": name, "deploymentMode": mode, "owner": current_user(),
-           "usableByAll": True, "permissions": [], "desc": desc}
-    if not automation:
-        env.update(specs)
-        return env
-    # Automation node: packages live in versions; `versions` must be non-null for dataikuapi.
-    version = dict(specs, versionId="v1", desc=copy.deepcopy(desc))
-    env["versions"] = [version] if mode == "AUTOMATION_VERSIONED" else []
-    if mode != "AUTOMATION_VERSIONED":
-        env["currentVersion"] = version
-    return env
 
 
 @bp.get("/admin/code-envs")

@@ -2,8 +2,8 @@
 
 from flask import Blueprint, jsonify
 
-from future_store import get_future, raise_if_failed, state_of
-from web import qbool, store
+from ..future_store import get_future, raise_if_failed, state_of
+from ..web import qbool, store
 
 bp = Blueprint("futures", __name__)
 

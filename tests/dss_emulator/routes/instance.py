@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app, jsonify
 
-from web import current_user, node_type
+from ..web import current_user, node_type
 
 bp = Blueprint("instance", __name__)
 

@@ -11,10 +11,10 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, jsonify
 
-from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
-from flow_lookup import StoreLookup
-from scenario_engine import RUNNING_MS, build_result, thrown
-from web import body_json, current_user, node_context, now_ms, require_project, store
+from ..errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
+from ..flow_lookup import StoreLookup
+from ..scenario_engine import RUNNING_MS, build_result, thrown
+from ..web import body_json, current_user, node_context, now_ms, require_project, store
 
 bp = Blueprint("jobs", __name__)
 

@@ -12,10 +12,10 @@ import shutil
 
 from flask import Blueprint, jsonify, request, send_file
 
-from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
-from python_process import folders_dir
-from versioning import save_if_changed, stamp_new
-from web import body_json, require_project, store
+from ..errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
+from ..python_process import folders_dir
+from ..versioning import save_if_changed, stamp_new
+from ..web import body_json, require_project, store
 
 bp = Blueprint("managed_folders", __name__)
 

@@ -4,8 +4,8 @@ from get-configuration); a presented API key is ignored. Scripts only check for 
 
 from flask import Blueprint, current_app, jsonify
 
-from app import DSS_VERSION
-from web import node_type
+from ..app import DSS_VERSION
+from ..web import node_type
 
 URL_PREFIX = "/dip/api"
 bp = Blueprint("monitoring", __name__)

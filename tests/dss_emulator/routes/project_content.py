@@ -9,12 +9,12 @@ import re
 
 from flask import Blueprint, jsonify, request
 
-import dataset_data
-from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
-from routes.connections import get_connection
-from routes.scenario_runs import is_running
-from versioning import save_if_changed, stamp_new
-from web import body_json, qbool, require_project, store
+from .. import dataset_data
+from ..errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
+from ..connection_model import get_connection
+from .scenario_runs import is_running
+from ..versioning import save_if_changed, stamp_new
+from ..web import body_json, qbool, require_project, store
 
 bp = Blueprint("project_content", __name__)
 

@@ -9,14 +9,15 @@ emulator only) signs a bundle off in "Govern" or rejects it.
 
 from flask import Blueprint, current_app, jsonify, request, send_file
 
-import deployer_model as dm
-from bundle_archive import BundleArchiveError, read_archive
-from bundle_store import check_bundle_id, drain, drop_blob, keep_spool, spool_upload
-from deployer_update import UpdateFailed, active_bundle, run_update, start_test_scenarios, test_outcome
-from errors import CODED, CODED_IO, ILLEGAL_ARGUMENT, ILLEGAL_STATE, DSSError, bad_request, not_found
-from future_store import record_done, record_failed, started_state
-from project_model import check_key
-from web import body_json, current_user, node_type, now_iso, now_ms, qbool, require_project, store
+from .. import deployer_model as dm
+from ..bundle_archive import BundleArchiveError, read_archive
+from ..bundle_store import check_bundle_id, drop_blob, keep_spool
+from ..deployer_update import UpdateFailed, active_bundle, run_update, start_test_scenarios, test_outcome
+from ..errors import CODED, CODED_IO, ILLEGAL_ARGUMENT, ILLEGAL_STATE, DSSError, bad_request, not_found
+from ..future_store import record_done, record_failed, started_state
+from ..project_model import check_key
+from ..web import (body_json, current_user, drain, node_type, now_iso, now_ms, qbool, require_project, spool_upload,
+                   store)
 
 bp = Blueprint("project_deployer", __name__)
 DEPLOYER_NODES = ("DESIGN", "DEPLOYER")

@@ -7,12 +7,12 @@ import io
 
 from flask import Blueprint, send_file
 
-import dataset_data
-from app import DSS_VERSION
-from bundle_archive import DATA_KEY, MANIFEST_VERSION, write_archive
-from errors import bad_request
-from routes.bundles_design import project_content
-from web import body_json, current_user, now_iso, require_project, store
+from .. import dataset_data
+from ..app import DSS_VERSION
+from ..bundle_archive import DATA_KEY, MANIFEST_VERSION, write_archive
+from ..errors import bad_request
+from .bundles_design import project_content
+from ..web import body_json, current_user, now_iso, require_project, store
 
 bp = Blueprint("project_export", __name__)
 

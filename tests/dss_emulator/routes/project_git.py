@@ -12,9 +12,9 @@ import tempfile
 
 from flask import Blueprint, jsonify, request
 
-from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
-from project_git import DEFAULT_BRANCH, GitFailure, Repo
-from web import body_json, qbool, require_project, store
+from ..errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
+from ..project_git import DEFAULT_BRANCH, GitFailure, Repo
+from ..web import body_json, qbool, require_project, store
 
 bp = Blueprint("project_git", __name__)
 

@@ -10,14 +10,14 @@ import json
 
 from flask import Blueprint, jsonify, request
 
-import dataset_data
-from bundle_store import archive_shas, drop_blob
-from errors import ILLEGAL_ARGUMENT, DSSError
-from future_store import record_done
-from project_model import (apply_metadata, apply_permissions, apply_settings, check_key, metadata,
-                           new_project_doc, permissions, summary)
-from versioning import save_if_changed
-from web import body_json, qbool, require_project, store
+from .. import dataset_data
+from ..bundle_store import archive_shas, drop_blob
+from ..errors import ILLEGAL_ARGUMENT, DSSError
+from ..future_store import record_done
+from ..project_model import (apply_metadata, apply_permissions, apply_settings, check_key, metadata,
+                             new_project_doc, permissions, summary)
+from ..versioning import save_if_changed
+from ..web import body_json, qbool, require_project, store
 
 bp = Blueprint("projects", __name__)
 

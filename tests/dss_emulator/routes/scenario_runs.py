@@ -15,13 +15,13 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-import python_process
-from errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
-from flow_lookup import StoreLookup
-from routes.jobs import log_time, record_job
-from scenario_engine import RUNNING_MS, run_scenario, thrown
-from test_record import active_bundle_id
-from web import body_json, current_user, node_context, now_ms, qbool, require_project, store
+from .. import python_process
+from ..errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
+from ..flow_lookup import StoreLookup
+from .jobs import log_time, record_job
+from ..scenario_engine import RUNNING_MS, run_scenario, thrown
+from ..test_record import active_bundle_id
+from ..web import body_json, current_user, node_context, now_ms, qbool, require_project, store
 
 bp = Blueprint("scenario_runs", __name__)
 

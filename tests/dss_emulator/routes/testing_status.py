@@ -6,8 +6,8 @@ has no runs, so it answers an empty status rather than an error [INF].
 
 from flask import Blueprint, Response, jsonify, request
 
-from test_record import active_bundle_id, junit_report, last_test_runs, testing_status
-from web import now_ms, require_project, store
+from ..test_record import active_bundle_id, junit_report, last_test_runs, testing_status
+from ..web import now_ms, require_project, store
 
 bp = Blueprint("testing_status", __name__)
 

@@ -1,7 +1,7 @@
 """The tests and certify steps of dataiku_bundle_deploy (option tests): input checks, retention planning and the
-check-mode prediction, against an in-memory project (no HTTP)."""
+check-mode prediction, against a project of an emulated node in-process."""
 
-# pylint: disable=redefined-outer-name
+# pylint: disable=redefined-outer-name,unused-import
 from contextlib import contextmanager
 
 import pytest
@@ -10,39 +10,37 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bund
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_certify import retention_plan
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_deploy import argument_spec
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_tests import scenario_options
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import emulated
 
 
 class Failed(Exception):
     pass
 
 
-class FakeProject:
-    def __init__(self, scenario_ids):
-        self.scenario_ids = scenario_ids
-        self.calls = []
-
-    def list_scenarios(self):
-        self.calls.append("GET scenarios")
-        return [{"id": sid, "name": sid} for sid in self.scenario_ids]
-
-
-class FakeClient:
-    def __init__(self, project):
-        self.project = project
-
-    def get_project(self, _key):
-        return self.project
+@pytest.fixture
+def node(emulated):
+    """An automation node with project CHURN; FakeModule talks to it with the official client."""
+    automation = emulated("automation", FakeModule.url)
+    automation.client().create_project("CHURN", "CHURN", "admin")
+    automation.forget_calls()
+    return automation
 
 
 class FakeModule:
+    """The part of DssModule the steps use (params, client, error context, fail_json)."""
+
     url = "https://dss-auto.example.com"
     check_mode = True
 
-    def __init__(self, scenario_ids=(), keep_last=None, **tests):
+    def __init__(self, node, scenario_ids=(), keep_last=None, **tests):
         options = dict((name, spec.get("default")) for name, spec in scenario_options().items())
         options.update(tests)
         self.params = dict(lock_owner="run-1", keep_last=keep_last, warning_is_failure=False, tests=options)
-        self.client = FakeClient(FakeProject(list(scenario_ids)))
+        self.client = node.client()
+        project = self.client.get_project("CHURN")
+        for scenario_id in scenario_ids:
+            project.create_scenario(scenario_id, "step_based", definition={"id": scenario_id})
+        node.forget_calls()
 
     @contextmanager
     def dss_errors(self, _what, url=None):  # pylint: disable=unused-argument
@@ -63,8 +61,8 @@ def test_retention_never_deletes_the_bundle_and_keeps_the_previous_one_when_ther
     assert retention_plan(["a", "b2"], "b2", None, "a") == (["a", "b2"], [])
 
 
-def test_options_are_checked_with_their_full_name_and_keep_last_needs_a_positive_count():
-    module = FakeModule(scenarios=["ok", "a/b"], scenario_timeout=0, keep_last=0)
+def test_options_are_checked_with_their_full_name_and_keep_last_needs_a_positive_count(node):
+    module = FakeModule(node, scenarios=["ok", "a/b"], scenario_timeout=0, keep_last=0)
     errors = steps.tests_option_errors(module.params)
     assert any(e.startswith("tests.scenarios[1]") for e in errors), errors
     assert "tests.scenario_timeout must be a positive number of seconds, got 0." in errors
@@ -77,8 +75,8 @@ def test_the_tests_suboptions_are_the_scenario_run_options():
     assert spec["options"] == scenario_options() and spec["mutually_exclusive"] == [("scenarios", "prefix")]
 
 
-def test_plan_predicts_the_selected_scenarios_and_the_retention_assuming_the_tests_pass():
-    more, tests = plan(FakeModule(["TEST_B", "OTHER", "TEST_A"], keep_last=1))
+def test_plan_predicts_the_selected_scenarios_and_the_retention_assuming_the_tests_pass(node):
+    more, tests = plan(FakeModule(node, ["TEST_B", "OTHER", "TEST_A"], keep_last=1))
     assert [r["scenario_id"] for r in tests["results"]] == ["TEST_A", "TEST_B"]
     assert all(r["would_run"] for r in tests["results"]) and tests["junit_xml"] is None
     assert more[0] == {"name": "tests", "changed": True}
@@ -90,20 +88,22 @@ def test_plan_predicts_the_selected_scenarios_and_the_retention_assuming_the_tes
     assert steps.tests_view(None) is None
 
 
-def test_plan_of_a_first_deployment_predicts_tests_without_reading_scenarios():
-    module = FakeModule(["TEST_A"])
+def test_plan_of_a_first_deployment_predicts_tests_without_reading_scenarios(node):
+    module = FakeModule(node, ["TEST_A"])
     more, tests = plan(module, exists=False, ids=(), previous=None)
-    assert module.client.project.calls == []
+    assert node.calls() == []
     assert more[0]["changed"] is True and tests["results"] == []
     assert more[1]["changed"] is False and "diff" not in more[1]
 
 
-def test_selection_error_fails_the_plan_only_when_the_scenarios_will_not_be_replaced():
+def test_selection_error_fails_the_plan_only_when_the_scenarios_will_not_be_replaced(node):
     # Activating brings the bundle's own scenarios: none today is no reason to fail the plan, the tests run.
-    more, _tests = plan(FakeModule(["OTHER"]), to_activate=True)
+    module = FakeModule(node, ["OTHER"])
+    more, _tests = plan(module, to_activate=True)
     assert more[0]["changed"] is True
     with pytest.raises(Failed) as failed:
-        plan(FakeModule(["OTHER"]), to_activate=False, previous="b2")
+        plan(module, to_activate=False, previous="b2")
     assert "No scenario of project CHURN" in failed.value.args[0]
-    more, tests = plan(FakeModule(["OTHER"], if_no_scenarios="ok"), to_activate=False, previous="b2")
+    module.params["tests"]["if_no_scenarios"] = "ok"
+    more, tests = plan(module, to_activate=False, previous="b2")
     assert more[0]["changed"] is False and tests["results"] == []
