@@ -2,13 +2,14 @@
 
 import json
 import os
-import signal
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from tests.support import processes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EMULATOR = os.path.join(ROOT, "tests", "dss_emulator")
@@ -46,7 +47,7 @@ class EmulatorNode:
             cmd += ["--latency-scale", str(self.latency_scale)]
         if self.tls:
             cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.proc = processes.popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
             line = self.proc.stdout.readline()
@@ -61,13 +62,8 @@ class EmulatorNode:
         raise RuntimeError("DSS emulator did not start: %s%s" % (line, rest))
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            processes.stop(self.proc)
         if self.proc and self.proc.stdout:
             self.proc.stdout.close()
         self.proc = None
@@ -77,6 +73,7 @@ class EmulatorNode:
         if self.proc:
             self.proc.kill()
             self.proc.wait()
+            processes.forget(self.proc)
             self.proc.stdout.close()
             self.proc = None
 

@@ -206,7 +206,8 @@ class FaultProxy:
 
     def start(self, timeout=20):
         cmd = [sys.executable, os.path.abspath(__file__), "--target", self.target] + self.args
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        from tests.support import processes  # pylint: disable=import-outside-toplevel  (this file is also a script)
+        self.proc = processes.popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + timeout
         line = ""
         while time.time() < deadline:
@@ -221,12 +222,8 @@ class FaultProxy:
 
     def stop(self):
         if self.proc:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            from tests.support import processes  # pylint: disable=import-outside-toplevel
+            processes.stop(self.proc)
             self.proc.stdout.close()
             self.proc = None
 

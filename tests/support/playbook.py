@@ -8,11 +8,11 @@ Each task record: task, action, host, status (ok|changed|failed|ignored|skipped|
 
 import json
 import os
-import subprocess
 import sys
 
 import yaml
 
+from tests.support import processes
 from tests.support.collection import ROOT, ensure_collection_link
 
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
@@ -88,8 +88,7 @@ def run_playbook(workdir, tasks=None, playbook=None, check=False, diff=False, ex
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     cmd += list(args)
-    proc = subprocess.run(cmd, cwd=workdir, env=ansible_env(env, results_file), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    proc = processes.run(cmd, cwd=workdir, env=ansible_env(env, results_file), timeout=timeout)
     tasks_done = []
     if os.path.exists(results_file):
         with open(results_file, encoding="utf-8") as fh:

@@ -20,7 +20,7 @@ import tempfile
 
 import yaml
 
-from tests.support import sample_project
+from tests.support import processes, sample_project
 from tests.support.collection import ROOT
 from tests.support.emulator import EmulatorNode
 from tests.support.playbook import ANSIBLE_PLAYBOOK, PlaybookResult, ansible_env
@@ -212,13 +212,18 @@ class Landscape:
         cmd += list(args)
         run_env = ansible_env(dict(self.env(), **(env or {})), results_file)
         lines = []
-        with subprocess.Popen(cmd, cwd=self.workdir, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True) as proc:
+        proc = processes.popen(cmd, cwd=self.workdir, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+        try:
             for line in proc.stdout:
                 lines.append(line)
                 if stream:
                     sys.stdout.write(line)
                     sys.stdout.flush()
+            proc.wait()
+        finally:  # interrupted (SIGTERM, Ctrl-C): the playbook does not go on alone
+            processes.stop(proc)
+            proc.stdout.close()
         output = "".join(lines)
         self.outputs.append(output)
         tasks = []

@@ -1,0 +1,70 @@
+"""A benchmark killed mid-run leaves no process behind: its emulator nodes, their recipe processes and the
+ansible-playbook it runs end with it (tests/support/processes.py), whether it is stopped with SIGTERM, Ctrl-C
+(SIGINT) or kill -9."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BENCH = os.path.join(ROOT, "tests", "benchmarks", "bench_promotion.py")
+
+
+def _descendants(proc):
+    try:
+        return proc.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _mid_run(bench, timeout=240):
+    """Wait until the benchmark has its three emulator nodes and an ansible-playbook running; return every
+    process it started by then."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert bench.poll() is None, "the benchmark ended before it was killed: %s" % bench.stdout.read()
+        procs = _descendants(psutil.Process(bench.pid))
+        lines = []
+        for proc in procs:
+            try:
+                lines.append(" ".join(proc.cmdline()))
+            except psutil.Error:
+                continue
+        if sum("dss_emulator" in line and "--node-type" in line for line in lines) >= 3 and \
+                any("ansible-playbook" in line for line in lines):
+            return procs
+        time.sleep(0.2)
+    pytest.fail("the benchmark did not reach a playbook run within %d s" % timeout)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL],
+                         ids=["sigterm", "sigint", "sigkill"])
+def test_a_killed_benchmark_leaves_no_process(tmp_path, signum):
+    bench = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, BENCH, "--projects", "2", "--rounds", "1", "--json", str(tmp_path / "bench.json")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(tmp_path))
+    try:
+        started = _mid_run(bench)
+        started += [p for p in _descendants(psutil.Process(bench.pid)) if p not in started]
+        bench.send_signal(signum)
+        bench.wait(timeout=60)
+        _gone, alive = psutil.wait_procs(started, timeout=30)
+        left = []
+        for proc in alive:
+            try:
+                if proc.status() == psutil.STATUS_ZOMBIE:  # ended, waiting for a reaper that is not ours
+                    continue
+                left.append("%d %s" % (proc.pid, " ".join(proc.cmdline())))
+            except psutil.Error:
+                continue
+        assert not left, "left running after %s:\n%s" % (signal.Signals(signum).name, "\n".join(left))
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+            bench.wait()
+        bench.stdout.close()
