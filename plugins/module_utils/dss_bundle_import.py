@@ -177,7 +177,9 @@ class BundleImport:
         # A preload has no state to re-read and is harmless to repeat; an activation is checked by re-reading.
         checks = {"preload": lambda: False, "activate": lambda: self.read()[2] == bundle_id}
         # The activation replaces the project variables: a lease renewal must not write back the ones it read before.
-        mutex = getattr(module, "variables_mutex", None) or contextlib.nullcontext()
+        keeper = getattr(module, "lease_keeper", None)
+        mutexes = {"preload": contextlib.nullcontext(),
+                   "activate": getattr(module, "variables_mutex", None) or contextlib.nullcontext()}
         for action, call in (("preload", self.project.preload_bundle), ("activate", self.project.activate_bundle)):
             def attempt(call=call, action=action):
                 try:
@@ -187,7 +189,9 @@ class BundleImport:
                         raise
                     # A fatal pre-activation check (missing connection...) comes back as an API error.
                     return self._activation_failed(action, bundle_id, previous, [str(exc)], None)
-            with mutex:
+            if action == "activate" and keeper is not None:
+                keeper.before_activation()
+            with mutexes[action]:
                 response = module.write_once("%s bundle %s of project %s" % (action, bundle_id, self.key), attempt,
                                              checks[action])
             if response is None:  # the re-read showed the activation done; its report was lost in transit

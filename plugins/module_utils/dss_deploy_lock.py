@@ -11,7 +11,8 @@ the certification step closes the remaining gap by checking, before certifying, 
 that the bundle it certifies is the active one.
 
 The lock is a lease: it expires ``lease`` seconds after it was last renewed, and the holder renews it from a
-background thread (``LeaseKeeper``) while the module works (streamed import, activation, scenario waits). A holder
+background thread (``LeaseKeeper``) while the module works (streamed import, scenario waits; the activation, which
+replaces the variables, runs under a lease extended to two lengths just before it, with no renewal). A holder
 that dies (killed runner, node restarted mid-run) stops renewing, so its lease lapses within ``lease`` seconds and the
 next run takes over with no manual step; ``break_lock`` takes over a live lease.
 
@@ -140,8 +141,8 @@ class LeaseKeeper:
             except Exception:  # pylint: disable=broad-except
                 continue  # a failed renewal is retried at the next tick; the lease covers two more
 
-    def renew(self):
-        """One renewal; False when the lock is no longer ours (nothing written then)."""
+    def renew(self, leases=1):
+        """One renewal for ``leases`` lease lengths; False when the lock is no longer ours (nothing written then)."""
         with self.mutex:
             if self._stop.is_set():
                 return False
@@ -151,9 +152,18 @@ class LeaseKeeper:
                 self.lost = lock
                 return False
             self.project.set_variables(with_lock(variables, {"owner": self.owner,
-                                                             "expires": int(time.time() + self.lease)}))
+                                                             "expires": int(time.time() + leases * self.lease)}))
             self.renewals += 1
             return True
+
+    def before_activation(self):
+        """The activation replaces the variables, so no renewal may run during it (``mutex``): extend the lease to
+        two lengths first. An activation longer than that lets the lease lapse; the certification then finds the
+        lock lost and certifies nothing."""
+        try:
+            self.renew(leases=2)
+        except Exception:  # pylint: disable=broad-except
+            pass  # the lease still runs; the next tick renews it
 
 
 class ProjectLock:
