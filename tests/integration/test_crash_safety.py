@@ -73,8 +73,32 @@ def finish(proc, timeout=300):
         return proc.returncode, fh.read()
 
 
+def _descendants(root):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry, encoding="utf-8") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
 def kill_playbook(proc):
-    os.killpg(proc.pid, signal.SIGKILL)
+    """kill -9 of ansible-playbook and every process under it: the module process runs in a session of its own,
+    and a controller that dies takes it along (a module left running would be a live holder, rightly waited for)."""
+    for pid in _descendants(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     proc.wait(timeout=30)
 
 
