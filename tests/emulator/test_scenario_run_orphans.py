@@ -40,3 +40,34 @@ def test_a_run_that_ended_between_read_and_liveness_check_is_not_aborted(tmp_pat
     done = subprocess.run([sys.executable, "-c", _PROBE, str(tmp_path)], env=env, capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+_TESTING_STATUS_PROBE = r'''
+import base64, sys
+from app import create_app
+
+app = create_app(sys.argv[1], node_type="AUTOMATION")
+with app.app_context():
+    st = app.config["STORE"]
+    st.put("project", "", "P", {"projectKey": "P", "name": "P", "owner": "admin"})
+    # A test run under way when the node was killed: stored without a result, and no thread runs it any more.
+    st.put("scenario_run", "P", "TEST_X/r1", {"activeBundleId": "b1", "stepRuns": [], "stepLogs": {},
+           "scenarioRun": {"runId": "r1", "start": 1, "end": 0, "scenario": {"projectKey": "P", "id": "TEST_X"}}})
+auth = {"Authorization": "Basic " + base64.b64encode(b"secret:").decode()}
+client = app.test_client()
+status = client.get("/public/api/projects/P/scenarios/testing-status?bundleId=b1", headers=auth)
+assert status.status_code == 200, (status.status_code, status.data[:300])
+assert status.get_json() == {"nbTotalRanScenarios": 1, "nbScenariosPerOutcome": {"ABORTED": 1}}, status.get_json()
+report = client.get("/public/api/projects/P/scenarios/last-test-scenario-runs-report?bundleId=b1", headers=auth)
+assert report.status_code == 200 and b'type="ABORTED"' in report.data, report.data[:300]
+print("ok")
+'''
+
+
+def test_a_run_orphaned_by_a_node_kill_reads_aborted_in_the_testing_status(tmp_path):
+    """After a node restart, a test run the kill left without a result counts as ABORTED in the bundle's testing
+    status and its JUnit report (no HTTP 500), as the scenario-run reads show it."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tests", "dss_emulator"))
+    done = subprocess.run([sys.executable, "-c", _TESTING_STATUS_PROBE, str(tmp_path)], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
