@@ -302,7 +302,7 @@ lock:
 steps:
   description:
     - One entry per step, in order, with C(name), C(changed), C(duration) (seconds spent in the step) and, when it
-    changes something, C(diff) - C(lock),
+      changes something, C(diff) - C(lock),
       C(preflight), C(import), C(remap), C(activate), and with O(tests) C(tests) (C(summary), or C(skipped) with the
       reason) and C(certify) (C(certified), C(record) - the test record read, C(deleted_bundle_ids),
       C(lock_released)).
