@@ -16,7 +16,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_depl
     TestAndCertify, tests_argument_spec, tests_option_errors, tests_view)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_import import BundleImport
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import (
-    DEFAULT_LEASE_SECONDS, ProjectLock, blocker, current_lock as lock_in_force, lock_owner_error)
+    DEFAULT_LEASE_SECONDS, ProjectLock, blocker, lock_owner_error)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, name_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_release_notes import add_to_diff, deploy_changes
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import RemapState

@@ -266,7 +266,8 @@ class ProjectLock:
             summary = module.find_project(self.key) or {}
             other = claim_of(summary) or {"owner": "another run", "expires": time.time()}
             module.fail_json(msg="Project %s on %s was created by another run at the same time (lock %s). Nothing was "
-                                 "changed by this run (DSS refused its creation of the project)." % (self.key, module.url, describe(other, time.time())), lock=other)
+                                 "changed by this run (DSS refused its creation of the project)."
+                                 % (self.key, module.url, describe(other, time.time())), lock=other)
         return self.take(lease)
 
     def stop_renewing(self):

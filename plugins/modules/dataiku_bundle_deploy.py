@@ -174,7 +174,8 @@ options:
     type: int
 notes:
   - B(The lock.) It is a lease - the project-local variable C(dataiku_gitops_lock) (C({owner, expires})) of the
-    project on the automation node, renewed by the task every third of O(lock_timeout) from a background thread. Local variables stay on the node and survive activation. DSS offers no atomic compare-and-set,
+    project on the automation node, renewed by the task every third of O(lock_timeout) from a background thread.
+    Local variables stay on the node and survive activation. DSS offers no atomic compare-and-set,
     so the lock is taken by writing it, waiting briefly and reading it back; two runs would both believe they hold it
     only if they wrote it within that short window of each other. The certification step re-checks, before
     certifying, that the lock is still its own and that the bundle is still the active one, so such a race can fail

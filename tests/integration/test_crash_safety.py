@@ -165,7 +165,7 @@ def test_two_first_deployments_at_once_the_second_is_refused_before_any_write(sl
     writes_before = auto.writes()
     runs = [start(tmp_path, "race-%d" % i, role_play(design, auto, "b1", "race-%d" % i)) for i in (1, 2)]
     results = [finish(proc) for proc in runs]
-    assert sorted(rc == 0 for rc, _ in results) == [False, True], results
+    assert sorted(rc == 0 for rc, _out in results) == [False, True], results
     loser = [out for rc, out in results if rc != 0][0]
     assert ("created by another run at the same time" in loser or "being deployed by another run" in loser
             or "another run took the deployment lock at the same time" in loser), loser
