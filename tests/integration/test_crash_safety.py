@@ -215,3 +215,20 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(slow_pair, tmp_p
     rc, out = finish(start(tmp_path, "rerun-certify", role_play(design, auto, "b3", "rerun-certify")))
     assert rc == 0, out
     assert_on_certified(auto, "b3")
+
+
+def test_the_deploy_steps_callback_prints_each_step_with_its_duration(slow_pair, tmp_path):
+    """With the callback dataiku_gitops.dss.deploy_steps enabled, each deployment's steps are printed, with their
+    durations, when it ends (the activation of this slow node takes seconds)."""
+    design, auto = slow_pair
+    path = tmp_path / "steps.yml"
+    path.write_text(yaml.safe_dump(role_play(design, auto, "b1", "steps"), sort_keys=False))
+    env = ansible_env({"ANSIBLE_CALLBACKS_ENABLED": "dataiku_gitops.dss.deploy_steps"})
+    done = subprocess.run([ANSIBLE_PLAYBOOK, str(path), "-i", "localhost,", "-c", "local"], cwd=str(tmp_path), env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("localhost | CHURN b1: ")]
+    assert [line.split(": ", 1)[1].split()[0] for line in lines] == [
+        "lock", "preflight", "import", "remap", "activate", "tests", "certify"], done.stdout
+    activate = [line for line in lines if ": activate " in line][0]
+    assert "changed" in activate and float(activate.split()[-2]) >= 1.0, activate  # preload 1 s + activation 2 s
