@@ -16,7 +16,7 @@ description:
   - On a fleet (several projects and forks) each project's steps appear when its deployment ends, not after the whole
     play.
   - Enable it with C(callbacks_enabled = dataiku_gitops.dss.deploy_steps) in C(ansible.cfg) (section C([defaults])),
-    or E(ANSIBLE_CALLBACKS_ENABLED=dataiku_gitops.dss.deploy_steps).
+    or C(ANSIBLE_CALLBACKS_ENABLED=dataiku_gitops.dss.deploy_steps) in the environment.
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 requirements:
