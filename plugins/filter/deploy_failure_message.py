@@ -12,7 +12,8 @@ description:
   - Builds the failure message of the rescue of the role dataiku_gitops.dss.bundle_deploy from the registered
     results of its steps, so the role stays a sequence of tasks.
   - The message always says what failed, what was restored (or why nothing was), and which bundle is known to be
-    active, also when a read or the roll-back itself failed in the rescue.
+    active, also when a read or the roll-back itself failed in the rescue. It stays one line, and the quoted
+    message of the failed task is cut to 500 characters.
   - User information in the node URL is dropped from the message.
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
@@ -21,10 +22,12 @@ options:
   _input:
     description:
       - The context of the failure, with keys C(project_key), C(bundle_id), C(url), C(failed_task) and
-        C(failed_msg) (the task that failed and its message), C(previous_bundle_id) (active before the run, null for
-        none), C(project_existed), C(policy) (first-deployment failure policy), C(run_tests), and the registered
-        results C(rollback), C(retest), C(deleted) and C(after) (the read of the node after the failure). A missing
-        or skipped result means the step did not run.
+        C(failed_msg) (the task that failed and its message), C(rollback_bundle_id) (the last bundle with a passing
+        test record, null for none), C(holds_lock) (false when the run failed before taking the lock, so before its
+        first write), C(project_existed), C(policy) (first-deployment failure policy), and the registered results
+        C(rollback) (M(dataiku_gitops.dss.dataiku_bundle_deploy) on the roll-back target, with its tests),
+        C(deleted) and C(after) (the read of the node after the failure). A missing or skipped result means the
+        step did not run.
     type: dict
     required: true
 """
@@ -44,6 +47,14 @@ _value:
 import re
 
 USERINFO_RE = re.compile(r"(?<=://)[^/@\s]*@")
+ID_LIMIT = 100
+MSG_LIMIT = 500
+
+
+def _cut(value, limit):
+    """``value`` on one line, cut to ``limit`` characters with the full length said."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else "%s... (%d characters)" % (text[:limit], len(text))
 
 
 def _ran(result):
@@ -55,19 +66,15 @@ def _failed(result):
 
 
 def _msg(result, default="no message"):
-    text = str((result or {}).get("msg") or default)
-    return " ".join(text.split())
+    return _cut((result or {}).get("msg") or default, MSG_LIMIT)
 
 
-def _retest_text(context):
-    retest = context.get("retest")
-    if not _ran(retest):
-        reason = "dss_run_tests is false" if not context.get("run_tests", True) else "the active bundle had not changed"
-        return "tests not re-run (%s)" % reason
-    if retest.get("failed_scenarios") or retest.get("msg"):
-        return "its tests fail too: %s" % _msg(retest)
-    total = (retest.get("summary") or {}).get("total", 0)
-    return "its tests pass (%s scenario(s))" % total
+def _retest_text(rollback):
+    tests = rollback.get("tests") or {}
+    if not tests:
+        return "it still has its passing test record"
+    total = (tests.get("summary") or {}).get("total", 0)
+    return "its tests pass again (%s scenario(s))" % total
 
 
 def _known_state(context):
@@ -78,18 +85,21 @@ def _known_state(context):
 
 
 def _restored_text(context):
-    previous = context.get("previous_bundle_id")
-    bundle_id = context.get("bundle_id")
+    target = context.get("rollback_bundle_id")
     rollback = context.get("rollback")
     active = _known_state(context)
+    if not context.get("holds_lock", True):
+        return "Nothing to restore: this run failed before its first write."
     if _ran(rollback):
-        if active == previous and not _failed(rollback):
-            return "Restored: bundle %s is active again, %s." % (previous, _retest_text(context))
-        return "The roll-back to bundle %s FAILED: %s." % (previous, _msg(rollback, "the active bundle differs"))
-    if previous and previous == bundle_id:
-        return "Nothing to restore: bundle %s was already the active bundle." % bundle_id
+        if _failed(rollback) or (active is not None and active != target):
+            return "The roll-back to bundle %s (the last bundle with a passing test record) FAILED: %s." % (
+                target, _msg(rollback, "the active bundle differs"))
+        if rollback.get("changed"):
+            return "Rolled back to bundle %s, the last bundle with a passing test record: %s." % (
+                target, _retest_text(rollback))
+        return "Nothing to restore: bundle %s, the last bundle with a passing test record, is the active one." % target
     if context.get("project_existed"):
-        return "Nothing to restore: no bundle was active before."
+        return "Nothing to restore: no other bundle of the project has a passing test record on this node."
     if _ran(context.get("deleted")) and context["deleted"].get("changed"):
         return ("First deployment: the project this run created was deleted "
                 "(dss_first_deploy_failure_policy=delete_project).")
@@ -112,8 +122,8 @@ def deploy_failure_message(context):
     context = context if isinstance(context, dict) else {}
     url = USERINFO_RE.sub("", str(context.get("url") or "?"))
     what_failed = "Deployment of bundle %s to project %s on %s failed at '%s': %s" % (
-        context.get("bundle_id"), context.get("project_key"), url, context.get("failed_task") or "?",
-        " ".join(str(context.get("failed_msg") or "no message").split()))
+        _cut(context.get("bundle_id"), ID_LIMIT), _cut(context.get("project_key"), ID_LIMIT), url,
+        context.get("failed_task") or "?", _cut(context.get("failed_msg") or "no message", MSG_LIMIT))
     return " ".join([what_failed, _restored_text(context), _state_text(context)])
 
 

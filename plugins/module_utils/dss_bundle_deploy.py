@@ -8,13 +8,15 @@ executes it and re-reads the result."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_remap_plan as remap_plan
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_test_record as record
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_deploy_tests import (
     TestAndCertify, tests_argument_spec, tests_option_errors, tests_view)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_import import BundleImport
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import ProjectLock, blocker, lock_owner_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import (
+    DEFAULT_LEASE_SECONDS, ProjectLock, blocker, lock_owner_error)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, name_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_release_notes import add_to_diff, deploy_changes
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import RemapState
@@ -30,7 +32,8 @@ def argument_spec():
         connections=dict(type="dict"),
         code_envs=dict(type="dict"),
         lock_owner=dict(type="str", required=True),
-        lock_timeout=dict(type="int", default=3600),
+        lock_timeout=dict(type="int", default=DEFAULT_LEASE_SECONDS),
+        expect_export=dict(type="bool", default=False),
         break_lock=dict(type="bool", default=False),
         warning_is_failure=dict(type="bool", default=False),
         tests=tests_argument_spec(),
@@ -40,8 +43,9 @@ def argument_spec():
 
 def input_errors(module, p):
     errors = [project_key_error(p["project_key"]), bundle_id_error(p["bundle_id"]), lock_owner_error(p["lock_owner"])]
-    if p["lock_timeout"] < 1:
-        errors.append("lock_timeout must be 1 second or more, got %d." % p["lock_timeout"])
+    if p["lock_timeout"] < 3:
+        errors.append("lock_timeout (the lease, renewed every third of it) must be 3 seconds or more, got %d."
+                      % p["lock_timeout"])
     for option in ("connections", "code_envs"):
         for source, target in (p[option] or {}).items():
             errors.append(name_error(source, "%s source" % option))
@@ -50,6 +54,20 @@ def input_errors(module, p):
         errors += source_errors(module, p["source"], p["project_key"], p["bundle_id"],
                                 ", so the imported bundle would not be %r" % (p["bundle_id"],))
     return [e for e in errors if e] + tests_option_errors(p)
+
+
+def rollback_target(module, project_key, ids, active, bundle_id, warning_is_failure):
+    """The bundle a failure of this deployment rolls back to: the last one with a passing test record on this node
+    (the active bundle when it has one, else the newest imported bundle that has one), never ``bundle_id``; None
+    when no bundle of the project passed its tests here."""
+    order = ([active] if active in ids else []) + [i for i in reversed(ids) if i != active]
+    for candidate in order:
+        if candidate == bundle_id:
+            continue
+        with module.dss_errors("read the testing status of bundle %s of project %s" % (candidate, project_key)):
+            if record.passes(record.testing_status(module.client, project_key, candidate), warning_is_failure):
+                return candidate
+    return None
 
 
 def _step(name, changed, before=None, after=None, **extra):
@@ -67,6 +85,21 @@ class DeployRun:
         self.bundle_id = self.p["bundle_id"]
         self.steps = BundleImport(module, self.key, self.bundle_id, self.p["src"], self.p["source"])
         self.lock = ProjectLock(module, self.key, self.p["lock_owner"])
+        self.durations = {}
+
+    @contextmanager
+    def timed(self, name):
+        """Add the time spent in the block to step ``name``'s duration (reported in ``steps``)."""
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.durations[name] = self.durations.get(name, 0.0) + time.monotonic() - start
+
+    def with_durations(self, steps):
+        for step in steps:
+            step.setdefault("duration", round(self.durations.get(step["name"], 0.0), 3))
+        return steps
 
     def run(self):
         module, p = self.module, self.p
@@ -77,22 +110,29 @@ class DeployRun:
         module.require_node_type("AUTOMATION", "Deploying a bundle (dataiku_bundle_deploy)")
 
         # -- read ---------------------------------------------------------------------------------------------
-        exists, ids, active = self.steps.read()
-        certified = False
-        current_lock = None
-        if exists and self.bundle_id in ids:
-            with module.dss_errors("read the testing status of bundle %s of project %s" % (self.bundle_id, self.key)):
-                certified = record.passes(record.testing_status(module.client, self.key, self.bundle_id),
-                                          p["warning_is_failure"])
-        if exists:
-            current_lock = self.lock.read()
+        with self.timed("lock"):
+            exists, ids, active = self.steps.read()
+            certified = False
+            current_lock = None
+            if exists and self.bundle_id in ids:
+                with module.dss_errors("read the testing status of bundle %s of project %s" % (self.bundle_id, self.key)):
+                    certified = record.passes(record.testing_status(module.client, self.key, self.bundle_id),
+                                              p["warning_is_failure"])
+            if exists:
+                current_lock = self.lock.in_force(self.steps.summary, ids)
 
         # -- plan (no write) ----------------------------------------------------------------------------------
         to_import = self.bundle_id not in ids
-        upload = self.steps.plan_upload(exists, ids) if to_import else None
-        remap = self.plan_remap(exists)
+        with self.timed("import"):
+            upload = self.steps.plan_upload(exists, ids) if to_import else None
+        with self.timed("preflight"):
+            remap = self.plan_remap(exists)
         to_activate = active != self.bundle_id
         needs_lock = to_import or remap["changed"] or to_activate or not certified
+        # What a failure of this run rolls back to (also predicted in check mode).
+        with self.timed("lock"):
+            rollback = rollback_target(module, self.key, ids, active, self.bundle_id, p["warning_is_failure"]) \
+                if exists and needs_lock else (active if active != self.bundle_id else None)
         now = time.time()
         if needs_lock:
             other = blocker(current_lock, p["lock_owner"], now, p["break_lock"])
@@ -104,7 +144,7 @@ class DeployRun:
                 {"owner": p["lock_owner"], "expires": int(now + p["lock_timeout"])}
         ids_after = ids + [self.bundle_id] if to_import else list(ids)
         result = dict(project_key=self.key, bundle_id=self.bundle_id, previous_bundle_id=active,
-                      active_bundle_id=self.bundle_id, project_created=to_import and not exists, imported=to_import,
+                      rollback_bundle_id=rollback, active_bundle_id=self.bundle_id, project_created=to_import and not exists, imported=to_import,
                       activated=to_activate, certified=certified, lock=planned_lock, report=None)
         steps = [
             _step("lock", False, lock=planned_lock),
@@ -129,35 +169,40 @@ class DeployRun:
             after["bundle_ids"] = [i for i in ids_after if i not in more[-1]["deleted_bundle_ids"]]
             result.update(tests=tests_view(tests), certified=True, lock=None,
                           deleted_bundle_ids=more[-1]["deleted_bundle_ids"])
-            module.exit_with(changed or any(step["changed"] for step in more), before, after, steps=steps + more,
-                             **result)
+            module.exit_with(changed or any(step["changed"] for step in more), before, after,
+                             steps=self.with_durations(steps + more), **result)
         if module.check_mode and checks is None:
-            module.exit_with(changed, before, after, steps=steps, **result)
+            module.exit_with(changed, before, after, steps=self.with_durations(steps), **result)
         # Check mode goes on only for a bundle already active and certified, with tests: from here on it only
         # reads (nothing below needs the lock, and the certification writes nothing in check mode).
 
         # -- write, in order ----------------------------------------------------------------------------------
         # Every failure from here on still says which bundle to roll back to and which lock this run holds.
         module.fail_context = dict(project_key=self.key, bundle_id=self.bundle_id, previous_bundle_id=active,
-                                   project_created=result["project_created"], lock=None, steps=steps)
-        if needs_lock and exists:
-            self.hold(result, steps)
+                                   rollback_bundle_id=rollback, project_created=result["project_created"], lock=None,
+                                   steps=steps)
+        if needs_lock:
+            # Before the first write, also on a first deployment (the project is created empty under this run's
+            # claim, then locked): a second run is refused before it writes anything.
+            with self.timed("lock"):
+                self.hold(result, steps, create=not exists)
         if upload:
-            sent = self.steps.upload_and_check(upload)[0]
+            with self.timed("import"):
+                sent = self.steps.upload_and_check(upload, exists=True if needs_lock else exists)[0]
             steps[2]["uploaded_bytes"] = sent
-            if not exists:
-                self.hold(result, steps)
         if remap["changed"]:
-            remap_state = RemapState(module, self.key)
-            remap_plan.write(module, remap_state.settings(), remap["after_raw"], remap["params"],
-                             remap_state.settings)
+            with self.timed("remap"):
+                remap_state = RemapState(module, self.key)
+                remap_plan.write(module, remap_state.settings(), remap["after_raw"], remap["params"],
+                                 remap_state.settings)
         if to_activate:
-            result["report"] = self.steps.activate(active)
+            with self.timed("activate"):
+                result["report"] = self.steps.activate(active)
         exists, ids, active = self.steps.read()
         if active != self.bundle_id:
             module.fail_json(msg="Bundle %s was activated in project %s on %s, but the active bundle is now %s: another "
                                  "deployment changed it." % (self.bundle_id, self.key, module.url, active or "none"),
-                             steps=steps, **dict(result, active_bundle_id=active))
+                             steps=self.with_durations(steps), **dict(result, active_bundle_id=active))
         after.update(bundle_ids=ids, active_bundle_id=active)
         result.update(active_bundle_id=active)
         if checks is not None:
@@ -167,10 +212,13 @@ class DeployRun:
             changed = changed or any(step["changed"] for step in more)
             result.update(tests=tests_view(tests), certified=certification["certified"], lock=None,
                           deleted_bundle_ids=certification["deleted_bundle_ids"])
-        module.exit_with(changed, before, after, steps=steps, **result)
+        module.exit_with(changed, before, after, steps=self.with_durations(steps), **result)
 
-    def hold(self, result, steps):
-        lock = self.lock.take(self.p["lock_timeout"], self.p["break_lock"])
+    def hold(self, result, steps, create=False):
+        if create:
+            lock = self.lock.create_reserved(self.p["lock_timeout"])
+        else:
+            lock = self.lock.take(self.p["lock_timeout"], self.p["break_lock"])
         result["lock"] = steps[0]["lock"] = self.module.fail_context["lock"] = lock
 
     def plan_remap(self, exists):

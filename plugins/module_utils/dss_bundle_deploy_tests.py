@@ -11,6 +11,8 @@ the retention, assuming the tests pass."""
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_certify import CertifyRun, retention_plan
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_report import summary
@@ -88,18 +90,21 @@ class TestAndCertify:
         (another run may have activated something meanwhile), else from ``current`` (ids, active), read just
         before. (steps, tests result or None, certify result, bundle ids after)."""
         tests = None
+        start = time.monotonic()
         if run_tests:
             tests = self._run_tests()
-            steps = [dict(name="tests", changed=tests["changed"], summary=tests["summary"])]
+            steps = [dict(name="tests", changed=tests["changed"], summary=tests["summary"],
+                          duration=round(time.monotonic() - start, 3))]
             # A certification that fails now still reports the runs (and that they changed the node).
             self.module.fail_context.update(changed=self.module.fail_context.get("changed") or tests["changed"],
                                             tests=tests_view(tests))
         else:
             steps = [dict(name="tests", changed=False,
-                          skipped="bundle %s already has a passing test record" % self.bundle_id)]
+                          skipped="bundle %s already has a passing test record" % self.bundle_id, duration=0.0)]
+        start = time.monotonic()
         ids, active = read()[1:] if run_tests else current
         changed, before, after, result = self.certification.certify(ids, active)
-        steps.append(certify_step(changed, before, after, result))
+        steps.append(dict(certify_step(changed, before, after, result), duration=round(time.monotonic() - start, 3)))
         return steps, tests, result, after["bundle_ids"]
 
     def _run_tests(self):

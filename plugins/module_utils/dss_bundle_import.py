@@ -10,6 +10,7 @@ node named by ``source`` (see dss_bundle_transfer); activation is preload then a
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
@@ -50,13 +51,15 @@ class BundleImport:
         self.project = module.client.get_project(project_key)
         self.incoming = None
         self.imported = []  # imported bundle entries as the last read() listed them
+        self.summary = None  # the project summary the last read() got (None: no project)
+        self._exists_at_plan = None
 
     def fail(self, msg, **result):
         self.module.fail_json(msg=self.module.scrub(msg), **result)
 
     def read(self):
         """(project exists, imported ids oldest first, active bundle id)."""
-        item = self.module.find_project(self.key)
+        item = self.summary = self.module.find_project(self.key)
         if item is None:
             self.imported = []
             return False, [], None
@@ -66,7 +69,9 @@ class BundleImport:
     # -- import ----------------------------------------------------------------------------------------------
 
     def plan_upload(self, exists, ids):
-        """Validate what would be uploaded (read-only, also in check mode) and return a callable doing the upload."""
+        """Validate what would be uploaded (read-only, also in check mode) and return a callable doing the upload
+        (its argument: whether the project exists then; a first deployment under a lock creates it empty first)."""
+        self._exists_at_plan = exists
         if self.src:
             return self._plan_src(exists)
         if self.source:
@@ -90,7 +95,7 @@ class BundleImport:
             self._check_first_deployment_key(manifest_project_key(manifest), "src %s" % src)
         self.incoming = {"bundleId": self.bundle_id, "exportManifest": manifest}
         size = os.path.getsize(src)
-        return lambda: self._upload(exists, file_chunks(src), os.path.basename(src), size, None)
+        return lambda exists: self._upload(exists, file_chunks(src), os.path.basename(src), size, None)
 
     def _plan_source(self, exists):
         module, source = self.module, self.source
@@ -98,8 +103,11 @@ class BundleImport:
         client, entries = source_bundles(module, source)
         manifest = manifest_of(entries, source["bundle_id"])
         # In check mode the bundle may be exported by an earlier task of the same plan, which did not run: predict
-        # the import (its project key is then the source project's, as an export from it would carry).
-        if manifest is None and source["bundle_id"] not in bundles.ids_of(entries) and not module.check_mode:
+        # the import (its project key is then the source project's, as an export from it would carry) - unless the
+        # task says no export precedes it (dataiku_bundle_deploy's expect_export=false): then the plan fails as the
+        # real run will.
+        planned = module.check_mode and module.params.get("expect_export", True)
+        if manifest is None and source["bundle_id"] not in bundles.ids_of(entries) and not planned:
             self.fail("source: bundle %s is not exported in project %s on %s. Exported bundles: %s."
                       % (source["bundle_id"], source["project_key"], url, id_list(bundles.ids_of(entries))))
         if not exists:
@@ -108,7 +116,7 @@ class BundleImport:
             self._check_first_deployment_key(original, "source bundle %s" % source["bundle_id"])
         self.incoming = {"bundleId": self.bundle_id, "exportManifest": manifest} if manifest is not None else None
 
-        def upload():
+        def upload(exists):
             with module.dss_errors("download bundle %s of project %s" % (source["bundle_id"], source["project_key"]),
                                    url=url):
                 response = exported_archive_response(client, source["project_key"], source["bundle_id"])
@@ -146,11 +154,13 @@ class BundleImport:
                     self.fail("DSS created project %s from bundle %s instead of %s." % (created, self.bundle_id, self.key))
         return sent
 
-    def upload_and_check(self, upload):
-        """Run ``upload`` and re-read: (bytes sent, exists, ids, active); fails when the bundle does not appear."""
+    def upload_and_check(self, upload, exists=None):
+        """Run ``upload`` and re-read: (bytes sent, exists, ids, active); fails when the bundle does not appear.
+        ``exists``: whether the project exists now (default: as planned)."""
+        exists = self._exists_at_plan if exists is None else exists
         # A write that failed in transit may have reached DSS: write_once re-reads before sending it again.
-        sent = self.module.write_once("import bundle %s into project %s" % (self.bundle_id, self.key), upload,
-                                      lambda: self.bundle_id in self.read()[1]) or 0
+        sent = self.module.write_once("import bundle %s into project %s" % (self.bundle_id, self.key),
+                                      lambda: upload(exists), lambda: self.bundle_id in self.read()[1]) or 0
         exists, ids, active = self.read()
         if self.bundle_id not in ids:
             self.fail("The archive was uploaded to project %s on %s, but no bundle %s appears there (imported "
@@ -166,6 +176,10 @@ class BundleImport:
         module = self.module
         # A preload has no state to re-read and is harmless to repeat; an activation is checked by re-reading.
         checks = {"preload": lambda: False, "activate": lambda: self.read()[2] == bundle_id}
+        # The activation replaces the project variables: a lease renewal must not write back the ones it read before.
+        keeper = getattr(module, "lease_keeper", None)
+        mutexes = {"preload": contextlib.nullcontext(),
+                   "activate": getattr(module, "variables_mutex", None) or contextlib.nullcontext()}
         for action, call in (("preload", self.project.preload_bundle), ("activate", self.project.activate_bundle)):
             def attempt(call=call, action=action):
                 try:
@@ -175,8 +189,11 @@ class BundleImport:
                         raise
                     # A fatal pre-activation check (missing connection...) comes back as an API error.
                     return self._activation_failed(action, bundle_id, previous, [str(exc)], None)
-            response = module.write_once("%s bundle %s of project %s" % (action, bundle_id, self.key), attempt,
-                                         checks[action])
+            if action == "activate" and keeper is not None:
+                keeper.before_activation()
+            with mutexes[action]:
+                response = module.write_once("%s bundle %s of project %s" % (action, bundle_id, self.key), attempt,
+                                             checks[action])
             if response is None:  # the re-read showed the activation done; its report was lost in transit
                 continue
             report = bundles.activation_report(response)

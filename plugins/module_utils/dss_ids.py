@@ -17,6 +17,7 @@ BUNDLE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 NAME_RE = re.compile(r"^[^/#?%\\\s][^/#?%\\]*$")
 # Longest repr of a value echoed in a message: a 100,000-character id must not flood the output.
 ECHO_LIMIT = 100
+LONG_WORD_RE = re.compile(r"\S{%d,}" % (ECHO_LIMIT + 1))
 
 
 def shown(value):
@@ -26,6 +27,25 @@ def shown(value):
         return text
     length = len(value) if isinstance(value, (str, list, dict)) else len(text)
     return "%s... (%d characters)" % (text[:ECHO_LIMIT], length)
+
+
+def cut_line(text, limit=None):
+    """``text`` on one line (newlines and runs of spaces become one space), cut to ``limit`` characters."""
+    text = " ".join(str(text).split())
+    if limit is not None and len(text) > limit:
+        return "%s... (%d characters)" % (text[:limit], len(text))
+    return text
+
+
+def cut_long_words(text, limit=ECHO_LIMIT):
+    """``text`` with every word longer than ``limit`` characters cut (an id quoted whole, an answer without spaces):
+    messages quote input and answers at most ``limit`` characters at a time (paths and URLs up to ten times that)."""
+    def cut(match):
+        word = match.group(0)
+        if "/" in word and len(word) <= 10 * limit:  # a path or URL of ordinary length is quoted whole
+            return word
+        return "%s... (%d characters)" % (word[:limit], len(word))
+    return LONG_WORD_RE.sub(cut, text) if len(text) > limit else text
 
 
 def project_key_error(key, option="project_key"):

@@ -18,10 +18,11 @@ from contextlib import contextmanager
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import shown
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import cut_line, cut_long_words, shown
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_secrets import values_to_mask
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_transport import (
-    BACKOFF_FACTOR, DssAdapter, insecure_transport_warning, is_transient, redact_userinfo, userinfo_secrets)
+    BACKOFF_FACTOR, DssAdapter, insecure_transport_warning, is_transient, not_dss_answer, redact_userinfo,
+    userinfo_secrets)
 
 try:
     import dataikuapi
@@ -51,6 +52,9 @@ def dss_argument_spec():
     )
 
 
+NOT_JSON_PREFIX = "Unknown error: "
+ANSWER_LIMIT = 400  # characters of a server's answer quoted in a message
+ENV_OF_OPTION = {"url": "DATAIKU_URL", "api_key": "DATAIKU_API_KEY"}
 _ERRNO_RE = re.compile(r"\[Errno -?\d+\] [^'\")]+")
 _SSL_RE = re.compile(r"\[SSL: [A-Z0-9_]+\] [^'\")(]+(?:\([^)]*\))?")
 
@@ -115,6 +119,7 @@ class DssModule(AnsibleModule):
         self.url = self._checked_url(self.params["url"])
         self._node_info = None
         self._last_status = None  # HTTP status of the last answer received, by any client of this module
+        self._last_content_type = None
         self._write_attempt = False  # inside write_once: transient failures go back to it instead of failing
         self.client = self.make_client(self.url, self.params["api_key"])
 
@@ -151,7 +156,19 @@ class DssModule(AnsibleModule):
         self._mask_raw_secrets()
         for key, value in (getattr(self, "fail_context", None) or {}).items():
             kwargs.setdefault(key, value)
-        super().fail_json(msg=self._unsupported_hint(msg), **kwargs)
+        # One line, and no input or answer quoted whole: any word longer than an id may be is cut.
+        super().fail_json(msg=cut_long_words(cut_line(self._unsupported_hint(self._env_hint(msg)))), **kwargs)
+
+    @staticmethod
+    def _env_hint(msg):
+        """Name the environment variable that also sets a missing connection option."""
+        if not msg.startswith("missing required arguments:"):
+            return msg
+        missing = [o.strip() for o in msg.split(":", 1)[1].split(",")]
+        hints = ["%s (or the environment variable %s)" % (o, ENV_OF_OPTION[o]) for o in missing if o in ENV_OF_OPTION]
+        if not hints:
+            return msg
+        return "%s. Set %s." % (msg.rstrip("."), " and ".join(hints))
 
     def exit_json(self, **kwargs):
         self._mask_raw_secrets()
@@ -181,11 +198,12 @@ class DssModule(AnsibleModule):
         return path
 
     def make_client(self, url, api_key, validate_certs=None, ca_path=None, client_cert=None, client_key=None,
-                    option="url"):
+                    option="url", quiet=False):
         """A DSSClient for ``url`` with this module's TLS, timeout and retry settings.
 
         For a second node (``validate_certs`` given, e.g. ``source``), ``validate_certs`` and ``ca_path`` are that
-        node's own: the task's ``ca_path`` never verifies another node's certificate.
+        node's own: the task's ``ca_path`` never verifies another node's certificate. ``quiet``: a second client
+        of the same node for a background thread (no warning again, statuses not recorded for ``write_once``).
         """
         p = self.params
         if validate_certs is None:
@@ -198,20 +216,21 @@ class DssModule(AnsibleModule):
         if validate:
             self._checked_file(ca_path, ca_option)
         warning = insecure_transport_warning(url, validate, option)
-        if warning:
+        if warning and not quiet:
             self.warn(warning)
         certificate = (cert, key) if cert and key else cert
         client = dataikuapi.DSSClient(url, api_key, no_check_certificate=not validate, client_certificate=certificate)
         session = client._session  # the client exposes no CA-bundle, timeout or retry option; set them on its session
         if validate and ca_path:
             session.verify = ca_path
-        adapter = DssAdapter(p["timeout"], p["retries"], on_status=self._record_status)
+        adapter = DssAdapter(p["timeout"], p["retries"], on_status=None if quiet else self._record_status)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return client
 
-    def _record_status(self, status):
+    def _record_status(self, status, content_type=None):
         self._last_status = status
+        self._last_content_type = content_type
 
     def is_transient(self, exc):
         """True when the failed call may or may not have reached DSS (see dss_transport.is_transient)."""
@@ -268,7 +287,10 @@ class DssModule(AnsibleModule):
     def _fail_for(self, exc, what, url):
         """fail_json with one line saying what failed where, by kind of failure."""
         if isinstance(exc, DataikuException):
-            msg = "Failed to %s on %s: %s" % (what, url, exc)
+            text = str(exc)
+            if text.startswith(NOT_JSON_PREFIX):  # dataikuapi's text for an error answer that is not DSS's JSON
+                text = not_dss_answer(self._last_status, self._last_content_type, text[len(NOT_JSON_PREFIX):])
+            msg = "Failed to %s on %s: %s" % (what, url, cut_line(text, ANSWER_LIMIT))
         elif isinstance(exc, requests.exceptions.SSLError):
             msg = ("TLS verification failed for %s while trying to %s (%s). Set ca_path to the CA that signed the "
                    "DSS certificate, or validate_certs=false for a throw-away test node." % (url, what, _short_reason(exc)))

@@ -7,6 +7,19 @@ archive that cannot be written must not be noticed only after scenarios ran or a
 from __future__ import annotations
 
 import os
+import tempfile
+
+
+def _can_create_in(directory):
+    """Whether a file can really be created in ``directory``: a probe file, removed at once. ``os.access`` alone
+    says yes to root on a read-only mount or a pseudo file system."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".dss-write-check-", dir=directory)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True
 
 
 def output_path_error(path, option, allow_dir=False, create_dirs=False):
@@ -20,7 +33,7 @@ def output_path_error(path, option, allow_dir=False, create_dirs=False):
     path = os.path.abspath(os.path.expanduser(path))
     if os.path.isdir(path):
         if allow_dir:
-            return None if os.access(path, os.W_OK | os.X_OK) else "%s %s: directory is not writable." % (option, path)
+            return None if _can_create_in(path) else "%s %s: directory is not writable." % (option, path)
         return "%s %s is a directory; give a file path." % (option, path)
     if os.path.exists(path) and not os.access(path, os.W_OK):
         return "%s %s exists and is not writable." % (option, path)
@@ -31,6 +44,6 @@ def output_path_error(path, option, allow_dir=False, create_dirs=False):
         parent = os.path.dirname(parent)
     if not os.path.isdir(parent):
         return "%s %s: %s is not a directory." % (option, path, parent)
-    if not os.access(parent, os.W_OK | os.X_OK):
+    if not _can_create_in(parent):
         return "%s %s: directory %s is not writable." % (option, path, parent)
     return None

@@ -150,6 +150,20 @@ class ProjectGit:
 
     # -- actions --------------------------------------------------------------------------------------------------
 
+    def commit(self, message):
+        """Commit the pending changes once: after a failure in transit, a new head says the commit happened."""
+        head = self.head()
+        return self.module.write_once("commit the pending changes of project %s" % self.key,
+                                      lambda: self.git.commit(message), lambda: self.head() != head)
+
+    def push(self, branch, remote):
+        """Push ``branch`` once: after a failure in transit, a remote-tracking branch level with the local one (git
+        updates it on a push) says the push happened."""
+        def pushed():
+            tracking = self.tracking(self.status(), remote, branch)
+            return tracking["remote_branch_exists"] and tracking["ahead"] == 0
+        return self.run_action("push branch %s to %s" % (branch, remote), self.git.push, branch, happened=pushed)
+
     def fetch(self, remote, undo=None):
         # A fetch only updates the remote-tracking branches: sending it again after a lost answer is harmless.
         return self.run_action("fetch from remote %s" % remote, self.git.fetch, undo=undo, happened=lambda: False)

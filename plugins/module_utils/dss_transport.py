@@ -50,8 +50,30 @@ class DssAdapter(HTTPAdapter):
             self._on_status(None)
         response = super().send(request, **kwargs)
         if self._on_status:
-            self._on_status(response.status_code)
+            self._on_status(response.status_code, response.headers.get("Content-Type"))
         return response
+
+
+# What an answer that is not DSS's JSON usually means, by HTTP status.
+NOT_DSS_MEANINGS = {
+    401: "an authentication proxy or single sign-on page in front of DSS, not DSS's API",
+    403: "a proxy or firewall refusing the request before DSS, not DSS's API",
+    404: "no DSS API at this URL: check that url is DSS's base URL (https://host:port, no path)",
+    414: "the request line was too long for the server (an id far longer than DSS allows)",
+    502: "a proxy or load balancer that could not reach DSS (DSS stopped, starting or overloaded)",
+    503: "a proxy or load balancer that could not reach DSS (DSS stopped, starting or overloaded)",
+    504: "a proxy or load balancer whose request to DSS timed out",
+}
+
+
+def not_dss_answer(status, content_type, body):
+    """One sentence on an error answer whose body is not DSS's JSON: what answered and what it usually means."""
+    first = " ".join(str(body or "").split())
+    first = first[:120] + ("..." if len(first) > 120 else "")
+    meaning = NOT_DSS_MEANINGS.get(status) or ("a server that is not DSS's API (a web page, a proxy or another "
+                                               "service) answering at this URL")
+    return "HTTP %s, content type %s, body starting %r - this usually means %s" % (
+        status or "status unknown", content_type or "not given", first, meaning)
 
 
 def is_transient(exc, last_status):

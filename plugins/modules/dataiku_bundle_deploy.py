@@ -32,9 +32,11 @@ description:
     with a passing test record is left alone, without any write (with O(tests) its tests do not run again; only
     O(keep_last) may delete old bundles).
   - B(When the tests fail) (or the certification does), the task fails with the tests' report (RV(tests)),
-    RV(previous_bundle_id) and RV(lock), deletes nothing and B(keeps the lock and the previous bundle), so that the
-    caller rolls back with M(dataiku_gitops.dss.dataiku_bundle) (or this module on the previous bundle) under the
-    same O(lock_owner), re-tests and releases the lock - as the role C(dataiku_gitops.dss.bundle_deploy) does.
+    RV(rollback_bundle_id) and RV(lock), deletes nothing and B(keeps the lock), so that the caller rolls back to
+    RV(rollback_bundle_id) (this module on that bundle, under the same O(lock_owner)), re-tests it and releases the
+    lock - as the role C(dataiku_gitops.dss.bundle_deploy) does. RV(rollback_bundle_id) is the last bundle with a
+    passing test record on the node, not merely the one active before the task, so a bundle left active and
+    untested by an interrupted run is never the roll-back target.
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 extends_documentation_fragment:
@@ -63,8 +65,8 @@ options:
     description:
       - The design node the bundle is exported on, read only when the bundle is not imported yet. The archive is
         streamed from it to the automation node without a local copy.
-      - In check mode a bundle not exported there yet is predicted to be imported (a plan usually exports it in an
-        earlier task that check mode did not run).
+      - In check mode a bundle not exported there yet fails the task, as the real run will, unless O(expect_export)
+        says an earlier task of the same run exports it.
       - When the task activates a bundle, the git history of the design project is also read there for RV(changes)
         (the commits and files the activation brings).
   connections:
@@ -84,10 +86,21 @@ options:
     required: true
   lock_timeout:
     description:
-      - Seconds after which a lock taken by this task expires and any other run may take it over.
-      - Choose more than the time a deployment and its tests take.
+      - Length in seconds of the lease the lock is (at least 3). The task renews the lease every third of it while
+        it works (import, activation, test runs), so a live run keeps its lock however long it takes, and the lock
+        of a run that died (killed runner, node restarted) lapses within this time - the next run then takes it over
+        with no manual step.
+      - Without O(tests) the lock is kept when the task ends and no longer renewed; the tests and the
+        certification must then follow within this time.
     type: int
-    default: 3600
+    default: 300
+  expect_export:
+    description:
+      - Check mode only. V(true) when an earlier task of the same run exports O(bundle_id) on O(source) (a plan does
+        not run it), so that a bundle not exported yet is predicted to be imported. V(false) (the default) - a bundle
+        not exported yet fails the plan exactly as it fails the real run.
+    type: bool
+    default: false
   break_lock:
     description:
       - Take the lock over even when another run holds it and it has not expired. Use it only to release the lock of
@@ -160,16 +173,20 @@ options:
       - Requires O(tests).
     type: int
 notes:
-  - B(The lock.) It is the project-local variable C(dataiku_gitops_lock) (C({owner, expires})) of the project on the
-    automation node. Local variables stay on the node and survive activation. DSS offers no atomic compare-and-set,
+  - B(The lock.) It is a lease - the project-local variable C(dataiku_gitops_lock) (C({owner, expires})) of the
+    project on the automation node, renewed by the task every third of O(lock_timeout) from a background thread.
+    Local variables stay on the node and survive activation. DSS offers no atomic compare-and-set,
     so the lock is taken by writing it, waiting briefly and reading it back; two runs would both believe they hold it
     only if they wrote it within that short window of each other. The certification step re-checks, before
     certifying, that the lock is still its own and that the bundle is still the active one, so such a race can fail
     a run but cannot certify an untested bundle.
-  - A stale lock (the run that took it is dead) expires after O(lock_timeout); to release it earlier, re-run with
-    O(break_lock=true), or delete the local variable C(dataiku_gitops_lock) of the project in DSS.
-  - On a first deployment there is no project to hold the lock before the import; creating a project from a bundle
-    fails when the project exists, so two first deployments cannot both create it, and the lock is taken right after.
+  - The lock of a dead run is no longer renewed and lapses within O(lock_timeout); to take it over earlier, re-run
+    with O(break_lock=true), or delete the local variable C(dataiku_gitops_lock) of the project in DSS.
+  - On a first deployment the lock is held before the first upload too - the task creates the project empty, with its
+    claim in the project description (DSS refuses to create a project that exists, so exactly one run creates it),
+    takes the lock in its variables, then imports the bundle into it. A second run is refused before it writes
+    anything (at most its refused creation request). The project is created under the identity of the API key
+    (C(GET /auth/info)).
   - Taking the lock is not reported as a change (it is released by the same run); RV(lock) and RV(steps) show it.
   - With O(tests), running the scenarios is reported as a change (as M(dataiku_gitops.dss.dataiku_scenario_run)
     does) - a run adds to the scenario history and usually rebuilds datasets.
@@ -224,7 +241,16 @@ bundle_id:
   type: str
   sample: git-3f2a9c1d0e4b
 previous_bundle_id:
-  description: The bundle active before the task (the roll-back target), null on a first deployment.
+  description: The bundle active before the task, null on a first deployment.
+  returned: always
+  type: str
+  sample: git-0123456789ab
+rollback_bundle_id:
+  description:
+    - The bundle a failure of this deployment rolls back to - the last bundle with a passing test record on this node
+      (the active one when it has one, else the newest imported bundle that has one), never O(bundle_id). Null when
+      no other bundle of the project passed its tests on this node (a first deployment).
+    - Also returned when the task fails, and predicted in check mode.
   returned: always
   type: str
   sample: git-0123456789ab
@@ -276,7 +302,8 @@ lock:
   sample: {owner: "awx-1234", expires: 1767225600}
 steps:
   description:
-    - One entry per step, in order, with C(name), C(changed) and, when it changes something, C(diff) - C(lock),
+    - One entry per step, in order, with C(name), C(changed), C(duration) (seconds spent in the step) and, when it
+      changes something, C(diff) - C(lock),
       C(preflight), C(import), C(remap), C(activate), and with O(tests) C(tests) (C(summary), or C(skipped) with the
       reason) and C(certify) (C(certified), C(record) - the test record read, C(deleted_bundle_ids),
       C(lock_released)).

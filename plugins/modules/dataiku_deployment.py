@@ -283,12 +283,53 @@ def check_automation_node(module, infra_id, deployment_id):
                              "deployment %s would fail; nothing was changed." % (url, infra_id, reason, deployment_id))
 
 
+def newest_update(module, handle, deployment_id):
+    """The newest update of the deployment as listed (a dict with startTimestamp, status...), or None."""
+    with module.dss_errors("list the updates of deployment %s" % deployment_id):
+        items = [i.get_raw() for i in handle.list_updates()]
+    return max(items, key=lambda u: u.get("startTimestamp") or 0) if items else None
+
+
+def follow_lost_update(module, handle, deployment_id, bundle_id, started, deadline, previous):
+    """The update ``started`` (its start answer was lost in transit, so there is no future to poll): wait for its
+    end through the deployment's update records, fail as a failed future would."""
+    delay = 0.2
+    while True:
+        with module.dss_errors("read the update of deployment %s" % deployment_id):
+            update = handle.get_update(started["startTimestamp"]).get_raw()
+        if update.get("endTimestamp") and update.get("status") not in (None, "RUNNING", "STARTED"):
+            break
+        if time.time() > deadline:
+            module.fail_json(msg="The update of deployment %s to bundle %s did not finish within %d seconds."
+                             % (deployment_id, bundle_id, module.params["update_timeout"]), previous_bundle_id=previous)
+        time.sleep(delay)
+        delay = min(delay * 1.5, 5)
+    if update.get("status") == "FAILED":
+        health, messages = dd.health(module, deployment_id)
+        module.fail_json(msg=module.scrub("The update of deployment %s to bundle %s failed: %s" % (
+            deployment_id, bundle_id, " ".join((update.get("logs") or {}).get("lines") or [])[-300:])),
+            health=health, health_messages=messages, previous_bundle_id=previous,
+            update_log=(update.get("logs") or {}).get("lines") or [])
+    return {}
+
+
 def run_update(module, handle, deployment_id, bundle_id, previous):
-    """Start the update and poll its future until it ends or update_timeout passes."""
+    """Start the update and poll its future until it ends or update_timeout passes. The start is a write sent once
+    (``write_once``): after a failure in transit, a new update record of the deployment says it reached DSS, and
+    that update is followed instead of starting another."""
     timeout = module.params["update_timeout"]
-    with module.dss_errors("start the update of deployment %s" % deployment_id):
-        future = handle.start_update()
     deadline = time.time() + timeout
+    known = (newest_update(module, handle, deployment_id) or {}).get("startTimestamp") or 0
+    lost = {}
+
+    def started():
+        newest = newest_update(module, handle, deployment_id)
+        if newest and (newest.get("startTimestamp") or 0) > known and newest.get("bundleId") in (None, bundle_id):
+            lost["update"] = newest
+        return "update" in lost
+    future = module.write_once("start the update of deployment %s" % deployment_id, handle.start_update, started)
+    if future is None:
+        return follow_lost_update(module, handle, deployment_id, bundle_id, lost["update"], deadline, previous)
     delay = 0.2
     try:
         state = future.state or {}

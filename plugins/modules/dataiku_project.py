@@ -365,11 +365,14 @@ class ProjectRunner:
             self.module.exit_with(False, project={})
         if not self.module.check_mode:
             p = self.params
-            future = self.call("delete project %s", self.handle.delete,
-                               clear_managed_datasets=p["clear_managed_datasets"],
-                               clear_output_managed_folders=p["clear_output_managed_folders"],
-                               clear_job_and_scenario_logs=p["clear_job_and_scenario_logs"])
-            state = future.state or {}
+            # Sent once: after a failure in transit, a project no longer listed says the deletion happened.
+            future = self.module.write_once(
+                "delete project %s" % self.key,
+                lambda: self.handle.delete(clear_managed_datasets=p["clear_managed_datasets"],
+                                           clear_output_managed_folders=p["clear_output_managed_folders"],
+                                           clear_job_and_scenario_logs=p["clear_job_and_scenario_logs"]),
+                lambda: self.find_summary() is None)
+            state = (future.state or {}) if future is not None else {}
             if not state.get("hasResult") and state.get("jobId"):
                 self.call("wait for the deletion of project %s", future.wait_for_result)
             if self.find_summary() is not None:

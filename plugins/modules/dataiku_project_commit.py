@@ -231,7 +231,7 @@ def main():
     if commits is None:
         module.fail_json(msg="%s; nothing pushed: %s." % (mismatch, reason), **result)
     if not module.check_mode:
-        git.run_action("push branch %s to %s" % (promoted.branch, p["remote_name"]), git.git.push, promoted.branch)
+        git.push(promoted.branch, p["remote_name"])
     result["pushed"] = commits
     if module._diff:  # pylint: disable=protected-access
         result["diff"] = {"before": {"unpushed": ["%s %s" % (c["commit"][:7], c["message"]) for c in commits]},

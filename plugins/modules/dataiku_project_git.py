@@ -282,7 +282,7 @@ def apply(module, git, plan):
         if p["state"] != "present" and p["fetch"]:
             git.fetch(p["remote_name"], undo=_restore_remote(git, plan))
     if plan.commit():
-        git.call("commit the pending changes", api.commit, p["commit_message"])
+        git.commit(p["commit_message"])
     if plan.switch:
         if plan.create:
             git.run_action("create branch %s" % plan.target_branch, api.create_branch, plan.target_branch,
@@ -297,7 +297,7 @@ def apply(module, git, plan):
         plan.to_push, plan.to_pull = [], []
         plan._compare()  # pylint: disable=protected-access
     if plan.to_push:
-        git.run_action("push branch %s to %s" % (plan.branch, p["remote_name"]), api.push, plan.branch)
+        git.push(plan.branch, p["remote_name"])
     if plan.to_pull:
         git.run_action("pull branch %s from %s" % (plan.branch, p["remote_name"]), api.pull, plan.branch)
 

@@ -23,12 +23,13 @@ def is_test_run(run):
     return bool(scenario.get("markedAsTest")) or str(scenario.get("id", "")).startswith(TEST_PREFIX)
 
 
-def last_test_runs(st, key, bundle_id, now):
-    """{scenario id: run} of the latest finished test run of each scenario while ``bundle_id`` was active."""
+def last_test_runs(st, key, bundle_id, now, seen=None):
+    """{scenario id: run} of the latest finished test run of each scenario while ``bundle_id`` was active.
+    ``seen(doc, now)``: the run as clients see it (a run orphaned by a node stop reads as ABORTED)."""
     latest = {}
     for doc in st.list("scenario_run", key):
-        run = doc["scenarioRun"]
-        if doc.get("activeBundleId") != bundle_id or not is_test_run(run) or now < run["end"]:
+        run = seen(doc, now) if seen else doc["scenarioRun"]
+        if doc.get("activeBundleId") != bundle_id or not is_test_run(run) or "result" not in run or now < run["end"]:
             continue
         scenario_id = run["scenario"]["id"]
         if scenario_id not in latest or run["start"] >= latest[scenario_id]["start"]:

@@ -73,7 +73,7 @@ def lock_on_node(playbook, design, auto):
 
 
 def _comparable(steps):
-    return [{k: v for k, v in s.items() if k not in ("lock", "uploaded_bytes")} for s in steps]
+    return [{k: v for k, v in s.items() if k not in ("lock", "uploaded_bytes", "duration")} for s in steps]
 
 
 def test_first_deployment_plan_is_exact_then_certified_then_a_rerun_writes_nothing(nodes, playbook):
@@ -302,3 +302,29 @@ def test_one_call_failing_tests_keep_the_lock_and_the_rollback_target(nodes, pla
     assert result["previous_bundle_id"] == "b2" and result["deleted_bundle_ids"] == ["b2"] and result["certified"]
     assert project.get_summary()["activeBundleState"]["bundleId"] == "b1"
     assert lock_on_node(playbook, design, auto) is None
+
+
+def test_a_plan_fails_like_the_real_run_for_a_bundle_the_design_node_has_not_exported(nodes, playbook):
+    """The role alone (as docs/awx.md runs it with -e dss_bundle_id=<id>) for an id the design node never exported:
+    --check fails with the real run's message, and the message does not claim a restore it never needed."""
+    design, auto = nodes
+    assert run(playbook, design, auto, [one_call_task(design, auto, "b1")]).rc == 0
+    play = [{"name": "deploy", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "Deploy", "ansible.builtin.include_role": {"name": "dataiku_gitops.dss.bundle_deploy"}}],
+        "vars": {"dss_url": auto.url, "dss_api_key": auto.api_key, "dss_project_key": KEY, "dss_bundle_id": "b9",
+                 "dss_bundle_source": {"url": design.url, "api_key": design.api_key},
+                 "dss_connections": {"pg_dev": "pg_staging"}, "dss_tests": {"prefix": "TEST_"}}}]
+    digest, writes = auto.digest(), auto.writes()
+    messages = []
+    for check in (True, False):
+        result = playbook(playbook=play, check=check)
+        assert result.rc != 0, result
+        messages.append(result.task("dataiku_gitops.dss.bundle_deploy : Fail the deployment of CHURN")["result"]["msg"])
+    assert messages[0] == messages[1], messages
+    assert "source: bundle b9 is not exported in project CHURN" in messages[0]
+    assert messages[0].endswith("Nothing to restore: this run failed before its first write. Known state: active "
+                                "bundle b1."), messages[0]
+    assert (auto.digest(), auto.writes()) == (digest, writes)
+    # A plan whose design play exports the bundle first (promote.yml) still predicts the import.
+    predicted = run(playbook, design, auto, [deploy_task(design, auto, "b9", expect_export=True)], check=True)
+    assert predicted.rc == 0 and predicted.task("deploy")["result"]["imported"] is True, predicted

@@ -83,6 +83,11 @@ def _view(doc, now):
     return run, [s for s in steps if s["end"] <= now]
 
 
+def run_as_seen(doc, now):
+    """The scenarioRun of a stored run as clients see it at ``now`` (for the testing status)."""
+    return _view(doc, now)[0]
+
+
 def is_running(key, scenario_id):
     """Whether a run of the scenario is under way (for the scenario list and light status)."""
     now = now_ms()

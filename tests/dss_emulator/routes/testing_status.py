@@ -6,6 +6,7 @@ has no runs, so it answers an empty status rather than an error [INF].
 
 from flask import Blueprint, Response, jsonify, request
 
+from .scenario_runs import run_as_seen
 from ..test_record import active_bundle_id, junit_report, last_test_runs, testing_status
 from ..web import now_ms, require_project, store
 
@@ -16,7 +17,7 @@ def _runs(key):
     require_project(key)
     st = store()
     bundle_id = request.args.get("bundleId") or active_bundle_id(st, key)
-    return last_test_runs(st, key, bundle_id, now_ms())
+    return last_test_runs(st, key, bundle_id, now_ms(), seen=run_as_seen)
 
 
 @bp.get("/projects/<key>/scenarios/testing-status")

@@ -24,3 +24,25 @@ def test_a_live_lock_of_another_owner_blocks_unless_broken():
 def test_unreadable_expiry_is_not_live():
     assert not is_live({"owner": "a", "expires": "soon"}, 0)
     assert is_live({"owner": "a", "expires": "10"}, 0)
+
+
+def test_a_creation_claim_counts_only_until_a_bundle_is_imported():
+    from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import (
+        claim_description, claim_of, current_lock)
+    claim = {"owner": "run-1", "expires": 200}
+    summary = {"description": claim_description(claim)}
+    assert claim_of(summary) == claim
+    assert claim_of({"description": "dataiku_gitops_lock={not json}"}) is None and claim_of(None) is None
+    empty = {"standard": {}, "local": {}}
+    assert current_lock(empty, summary, []) == claim  # created, nothing imported yet: the claim holds
+    assert current_lock(empty, summary, ["b1"]) is None  # the creator imported (and then released its lock)
+    held = {"standard": {}, "local": {LOCK_VARIABLE: {"owner": "run-2", "expires": 300}}}
+    assert current_lock(held, summary, []) == {"owner": "run-2", "expires": 300}  # the variables win
+
+
+def test_with_lock_sets_or_removes_only_the_lock():
+    from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import with_lock
+    variables = {"standard": {"a": 1}, "local": {"env": "prod"}}
+    locked = with_lock(variables, {"owner": "r", "expires": 5})
+    assert locked == {"standard": {"a": 1}, "local": {"env": "prod", LOCK_VARIABLE: {"owner": "r", "expires": 5}}}
+    assert with_lock(locked, None) == variables and variables["local"] == {"env": "prod"}  # input left alone

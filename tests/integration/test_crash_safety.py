@@ -1,0 +1,234 @@
+"""Crash safety of the direct route through real ansible-playbook runs against emulator processes: the lock is a
+lease its holder renews and a dead holder's lease lapses by itself; the roll-back target is the last bundle with a
+passing test record; two first deployments race and the second is refused before it writes; a playbook or a node
+killed at each step of a deployment, then a re-run with no manual step, leaves every environment on a certified
+bundle (or the run red on its last certified bundle) - never on a failed or untested one.
+
+Kills are triggered by what the node shows (lock taken, bundle imported, bundle active, test record written), not
+by timers; the emulator's latency profile (--latency-scale) makes the slow steps last long enough to be hit."""
+
+# pylint: disable=redefined-outer-name
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from tests.support import sample_project as sample
+from tests.support.emulator import EmulatorNode
+from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env
+from tests.support.real_node import require_emulator
+
+KEY = sample.PROJECT_KEY
+DEPLOY = "dataiku_gitops.dss.dataiku_bundle_deploy"
+LEASE = 3  # seconds: the lease of every run here (renewed every second by a live holder)
+
+
+@pytest.fixture
+def slow_pair(design_node, tmp_path):
+    """The design node with CHURN exported as b1 and b3 (passing) and b2 (failing its tests), and an automation node whose
+    slow steps take a fifth of their real time (import 2 s, activation 2 s, a scenario start 6 s)."""
+    require_emulator(design_node)
+    sample.seed_design_project(design_node.client())
+    design = design_node.client().get_project(KEY)
+    design.export_bundle("b1")
+    sample.change_variable(design_node.client(), 45)
+    design.export_bundle("b3")  # passes, like b1
+    sample.break_flow(design_node.client())
+    design.export_bundle("b2")
+    auto = EmulatorNode("automation", latency_scale=0.2)
+    auto.start()
+    sample.seed_connection(auto.client(), "staging")
+    yield design_node, auto
+    auto.close()
+
+
+def role_play(design, auto, bundle_id, owner):
+    """The direct route (role bundle_deploy) for one project, as promote.yml includes it."""
+    return [{"name": "deploy", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "Deploy", "ansible.builtin.include_role": {"name": "dataiku_gitops.dss.bundle_deploy"}}],
+        "vars": {"dss_url": auto.url, "dss_api_key": auto.api_key, "dss_project_key": KEY, "dss_bundle_id": bundle_id,
+                 "dss_bundle_source": {"url": design.url, "api_key": design.api_key},
+                 "dss_connections": {"pg_dev": "pg_staging"}, "dss_tests": {"prefix": "TEST_"},
+                 "dss_run_id": owner, "dss_lock_timeout": LEASE}}]
+
+
+def start(tmp_path, name, play):
+    """ansible-playbook in its own process group (so that a kill takes its module processes too)."""
+    path = tmp_path / ("%s.yml" % name)
+    path.write_text(yaml.safe_dump(play, sort_keys=False))
+    log = open(tmp_path / ("%s.log" % name), "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    proc = subprocess.Popen([ANSIBLE_PLAYBOOK, str(path), "-i", "localhost,", "-c", "local"], cwd=str(tmp_path),
+                            env=ansible_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc.log_path = str(tmp_path / ("%s.log" % name))
+    return proc
+
+
+def finish(proc, timeout=300):
+    proc.wait(timeout=timeout)
+    with open(proc.log_path, encoding="utf-8") as fh:
+        return proc.returncode, fh.read()
+
+
+def _descendants(root):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry, encoding="utf-8") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def kill_playbook(proc):
+    """kill -9 of ansible-playbook and every process under it: the module process runs in a session of its own,
+    and a controller that dies takes it along (a module left running would be a live holder, rightly waited for)."""
+    for pid in _descendants(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=30)
+
+
+def wait_for(condition, what, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if condition():
+                return
+        except Exception:  # pylint: disable=broad-except
+            pass  # the node may be restarting
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for %s" % what)
+
+
+def node_view(auto):
+    """(active bundle, imported ids, lock, {bundle: outcomes of its test record}) read with the official client."""
+    client = auto.client()
+    if KEY not in [p["projectKey"] for p in client.list_projects()]:
+        return None, [], None, {}
+    project = client.get_project(KEY)
+    active = (project.get_summary().get("activeBundleState") or {}).get("bundleId")
+    ids = [b["bundleId"] for b in project.list_imported_bundles()["bundles"]]
+    lock = project.get_variables()["local"].get("dataiku_gitops_lock")
+    records = {b: project.get_testing_status(b).nb_scenarios_per_outcome for b in ids}
+    return active, ids, lock, records
+
+
+def lease_lapsed(auto):
+    """Wait until the lock left on the node (if any) has expired: what a re-run after a crash meets."""
+    lock = node_view(auto)[2]
+    if lock:
+        time.sleep(max(0.0, float(lock["expires"]) - time.time()) + 0.5)
+
+
+def assert_on_certified(auto, expected):
+    active, _ids, lock, records = node_view(auto)
+    assert active == expected and records[active] == {"SUCCESS": 1}, (active, records)
+    assert lock is None or float(lock["expires"]) < time.time(), lock
+
+
+def test_a_live_holder_renews_its_lease_and_a_second_run_is_refused_before_writing(slow_pair, tmp_path):
+    design, auto = slow_pair
+    auto.latency_scale = 0.4  # the holder works ~25 s (a 12 s scenario start): the second run meets it at work
+    auto.restart()
+    first = start(tmp_path, "first", role_play(design, auto, "b1", "run-1"))
+    wait_for(lambda: node_view(auto)[2] is not None, "the first run's lock")
+    taken = node_view(auto)[2]
+    # The deployment outlives its first lease (import, activation, a 6 s scenario start): it renews it.
+    wait_for(lambda: float(node_view(auto)[2]["expires"]) > taken["expires"] and time.time() > taken["expires"],
+             "a renewal of the lease after its first expiry")
+    second = start(tmp_path, "second", role_play(design, auto, "b1", "run-2"))
+    rc2, out2 = finish(second)
+    rc1, out1 = finish(first)
+    assert rc1 == 0, out1
+    assert rc2 != 0 and "being deployed by another run (lock held by run-1" in out2, out2
+    assert "Nothing was written by this run" in out2
+    assert "Nothing to restore: this run failed before its first write." in out2
+    assert_on_certified(auto, "b1")
+
+
+def test_two_first_deployments_at_once_the_second_is_refused_before_any_write(slow_pair, tmp_path):
+    design, auto = slow_pair
+    writes_before = auto.writes()
+    runs = [start(tmp_path, "race-%d" % i, role_play(design, auto, "b1", "race-%d" % i)) for i in (1, 2)]
+    results = [finish(proc) for proc in runs]
+    assert sorted(rc == 0 for rc, _out in results) == [False, True], results
+    loser = [out for rc, out in results if rc != 0][0]
+    assert ("created by another run at the same time" in loser or "being deployed by another run" in loser
+            or "another run took the deployment lock at the same time" in loser), loser
+    race_writes = auto.writes() - writes_before
+    assert_on_certified(auto, "b1")
+    # The same first deployment alone, on the same node: the loser added at most its refused claim.
+    auto.client().get_project(KEY).delete()
+    writes_before = auto.writes()
+    rc, out = finish(start(tmp_path, "alone", role_play(design, auto, "b1", "alone")))
+    assert rc == 0, out
+    alone = auto.writes() - writes_before
+    assert alone <= race_writes <= alone + 1, (alone, race_writes)
+
+
+def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(slow_pair, tmp_path):
+    design, auto = slow_pair
+    rc, out = finish(start(tmp_path, "b1", role_play(design, auto, "b1", "setup")))
+    assert rc == 0, out
+    steps = [
+        # (what is killed, the event on the node that triggers the kill)
+        ("playbook", "import", lambda v: v[2] is not None),                      # lock taken: the import follows
+        ("node", "activate", lambda v: "b2" in v[1] and v[0] != "b2"),           # imported, not yet active
+        ("playbook", "tests", lambda v: v[0] == "b2"),                          # active: the tests follow
+        ("node", "rescue", lambda v: "FAILED" in v[3].get("b2", {})),           # b2 failed: the roll-back follows
+    ]
+    for number, (victim, step, event) in enumerate(steps):
+        run = start(tmp_path, "kill-%d" % number, role_play(design, auto, "b2", "kill-%d" % number))
+        wait_for(lambda event=event: event(node_view(auto)), "the %s step" % step)
+        if victim == "playbook":
+            kill_playbook(run)
+        else:
+            auto.kill()
+            auto.start()  # same data directory and port
+            finish(run)
+        lease_lapsed(auto)
+        rc, out = finish(start(tmp_path, "rerun-%d" % number, role_play(design, auto, "b2", "rerun-%d" % number)))
+        # b2 fails its tests: the re-run is red and the node is back on b1, re-tested and certified.
+        assert rc != 0 and "b2" in out, out
+        assert_on_certified(auto, "b1")
+        assert "Rolled back to bundle b1, the last bundle with a passing test record" in out or \
+            "Nothing to restore: bundle b1, the last bundle with a passing test record, is the active one" in out, out
+    # Killed between the tests and the certification of a bundle that passes: the re-run certifies it.
+    run = start(tmp_path, "kill-certify", role_play(design, auto, "b3", "kill-certify"))
+    wait_for(lambda: node_view(auto)[3].get("b3") == {"SUCCESS": 1}, "the test record of b3")
+    kill_playbook(run)
+    lease_lapsed(auto)
+    rc, out = finish(start(tmp_path, "rerun-certify", role_play(design, auto, "b3", "rerun-certify")))
+    assert rc == 0, out
+    assert_on_certified(auto, "b3")
+
+
+def test_the_deploy_steps_callback_prints_each_step_with_its_duration(slow_pair, tmp_path):
+    """With the callback dataiku_gitops.dss.deploy_steps enabled, each deployment's steps are printed, with their
+    durations, when it ends (the activation of this slow node takes seconds)."""
+    design, auto = slow_pair
+    path = tmp_path / "steps.yml"
+    path.write_text(yaml.safe_dump(role_play(design, auto, "b1", "steps"), sort_keys=False))
+    env = ansible_env({"ANSIBLE_CALLBACKS_ENABLED": "dataiku_gitops.dss.deploy_steps"})
+    done = subprocess.run([ANSIBLE_PLAYBOOK, str(path), "-i", "localhost,", "-c", "local"], cwd=str(tmp_path), env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("localhost | CHURN b1: ")]
+    assert [line.split(": ", 1)[1].split()[0] for line in lines] == [
+        "lock", "preflight", "import", "remap", "activate", "tests", "certify"], done.stdout
+    activate = [line for line in lines if ": activate " in line][0]
+    assert "changed" in activate and float(activate.split()[-2]) >= 1.0, activate  # preload 1 s + activation 2 s
