@@ -27,8 +27,8 @@ options:
         C(release_notes)); the result of M(dataiku_gitops.dss.dataiku_bundle_info) is accepted as C(state) too.
       - Or whole reads of M(dataiku_gitops.dss.dataiku_bundle_state_info) (with C(node_type) and C(projects)), the
         environment in C(env) or C(item) (the results of a read looped over the environments), one row per project.
-        The C(item) may be an entry of P(dataiku_gitops.dss.status_environments#filter) (C(env), C(project_keys)):
-        a read of it that failed (no C(projects)) gives one row per project key marked C(node not read).
+        The C(item) may be an entry of P(dataiku_gitops.dss.status_environments#filter) (C(env), C(project_keys)), and
+        a read of it that failed (no C(projects)) then gives one row per project key marked C(node not read).
     type: list
     elements: dict
     required: true

@@ -77,8 +77,20 @@ def not_converged(result, keys, bundle_id):
     return bad
 
 
+def stats(node, attempts=5):
+    """The node's stats, asked again when a busy node (1,000 projects, a loaded machine) answers too late."""
+    for attempt in range(attempts):
+        try:
+            return node.stats()
+        except OSError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(2)
+    return None
+
+
 def traffic(land):
-    return {env: land.nodes[env].stats() for env in ENVS}
+    return {env: stats(land.nodes[env]) for env in ENVS}
 
 
 def routes_between(before, after):
