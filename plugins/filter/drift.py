@@ -23,12 +23,14 @@ def _differences(before, after, path=""):
 
 
 def drift_report(hostvars, hosts, fact="dss_drift"):
-    """``{"drift": bool, "count": n, "hosts": {host: [change, ...]}}`` from the ``fact`` of each of ``hosts``
-    (a list of ``{kind, id, action, before, after}``), each change with its ``differences``
+    """``{"drift": bool, "count": n, "hosts": {host: [change, ...]}}`` from the ``fact`` (a name or a list of names)
+    of each of ``hosts`` (a list of ``{kind, id, action, before, after}``), each change with its ``differences``
     (``[{path, declared, actual}]``: what DSS holds against what is declared)."""
     report = {}
+    facts = [fact] if isinstance(fact, str) else list(fact)
     for host in hosts:
-        changes = (hostvars.get(host) or {}).get(fact) or []
+        host_vars = hostvars.get(host) or {}
+        changes = [change for name in facts for change in (host_vars.get(name) or [])]
         if not changes:
             continue
         rows = []
@@ -40,6 +42,23 @@ def drift_report(hostvars, hosts, fact="dss_drift"):
         report[host] = rows
     count = sum(len(rows) for rows in report.values())
     return dict(drift=count > 0, count=count, hosts=report)
+
+
+def drift_targets(hostvars, hosts):
+    """``[{host, group}]``: the first host of each environment (``dss_env``) that declares
+    ``dss_environment_objects`` (group ``dss_drift_environment``: the objects are the node's, checked once), and every
+    host with a ``dss_project_file`` (group ``dss_drift_project``)."""
+    targets, environments = [], set()
+    for host in hosts or []:
+        host_vars = hostvars[host]
+        if "dss_environment_objects" in host_vars:
+            env = host_vars.get("dss_env", host)
+            if env not in environments:
+                environments.add(env)
+                targets.append({"host": host, "group": "dss_drift_environment"})
+        if "dss_project_file" in host_vars:
+            targets.append({"host": host, "group": "dss_drift_project"})
+    return targets
 
 
 def drift_lines(report):
@@ -60,4 +79,4 @@ def drift_lines(report):
 
 class FilterModule:
     def filters(self):
-        return {"drift_report": drift_report, "drift_lines": drift_lines}
+        return {"drift_report": drift_report, "drift_lines": drift_lines, "drift_targets": drift_targets}

@@ -27,6 +27,8 @@ options:
         C(release_notes)); the result of M(dataiku_gitops.dss.dataiku_bundle_info) is accepted as C(state) too.
       - Or whole reads of M(dataiku_gitops.dss.dataiku_bundle_state_info) (with C(node_type) and C(projects)), the
         environment in C(env) or C(item) (the results of a read looped over the environments), one row per project.
+        The C(item) may be an entry of P(dataiku_gitops.dss.status_environments#filter) (C(env), C(project_keys)), and
+        a read of it that failed (no C(projects)) then gives one row per project key marked C(node not read).
     type: list
     elements: dict
     required: true
@@ -65,6 +67,8 @@ def _bundle(state, bundle_id):
 
 def _cells(row):
     state = row.get("state") or {}
+    if state.get("unread"):
+        return "node not read", "-", "-"
     design = row.get("node_type") == "design"
     exists = state.get("exists", state.get("project_exists"))
     if not exists:
@@ -85,18 +89,35 @@ def _cells(row):
 
 
 def _expand(read):
-    """Rows of one bulk read {env or item, node_type, projects}."""
-    env = read.get("env", read.get("item"))
+    """Rows of one bulk read {env or item, node_type, projects}; a failed read of an item {env, project_keys} gives
+    its projects as not read."""
+    item = read.get("item")
+    env = read.get("env", item.get("env") if isinstance(item, dict) else item)
+    if "projects" not in read and isinstance(item, dict):
+        return [{"project": key, "env": env, "state": {"unread": True}} for key in item.get("project_keys") or []]
     node_type = str(read.get("node_type") or "").lower()
     return [{"project": key, "env": env, "node_type": node_type, "state": state}
             for key, state in sorted((read.get("projects") or {}).items())]
+
+
+def status_environments(hostvars, hosts):
+    """[{env, hosts, project_keys}] of the project hosts ``hosts``, one entry per environment (dss_env), in the
+    order the environments first appear."""
+    envs = {}
+    for host in hosts or []:
+        host_vars = hostvars[host]
+        entry = envs.setdefault(host_vars.get("dss_env"), {"env": host_vars.get("dss_env"), "hosts": [],
+                                                           "project_keys": []})
+        entry["hosts"].append(host)
+        entry["project_keys"].append(host_vars.get("dss_project_key"))
+    return list(envs.values())
 
 
 def status_table(rows, environments=("dev", "staging", "prod")):
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise AnsibleFilterError("status_table expects a list of rows {project, env, node_type, state} or of reads "
                                  "{env, node_type, projects}")
-    rows = [expanded for row in rows for expanded in (_expand(row) if "projects" in row else [row])]
+    rows = [expanded for row in rows for expanded in (_expand(row) if "projects" in row or "item" in row else [row])]
     order = list(environments)
 
     def rank(row):
@@ -110,4 +131,4 @@ def status_table(rows, environments=("dev", "staging", "prod")):
 
 class FilterModule:
     def filters(self):
-        return {"status_table": status_table}
+        return {"status_table": status_table, "status_environments": status_environments}

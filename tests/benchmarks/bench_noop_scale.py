@@ -1,15 +1,18 @@
-"""Traffic of a no-op promotion as the fleet grows: which requests get bigger with the number of projects, and how
-often they are sent (issue 9: a no-op run of 1,000 projects on one node sends no request whose payload grows with the
-number of projects more than once per node).
+"""Traffic and cost of a no-op promotion and of its plan as the fleet grows: which requests get bigger with the number
+of projects and how often they are sent (issue 9: a no-op run of 1,000 projects on one node sends no request whose
+payload grows with the number of projects more than once per node), and what a converged project costs (issue 27:
+no per-host task for a converged project, the no-op and the plan of 1,000 projects within a minute).
 
     python tests/benchmarks/bench_noop_scale.py --projects 1000 [--small 100] [--forks 20] [--json out.json]
 
 Starts the promotion landscape (tests.support.promotion.Landscape), promotes CHURN for real on dev (design) and
 staging (automation), then makes the fleet converged at two sizes, ``--small`` (default N/10) and N projects, by
 cloning CHURN's state on both nodes (tests.support.project_clone: exactly what the promotion left, under other keys).
-At each size it runs the no-op ``playbooks/promote.yml`` on the dev and staging inventories and records the wall
-time, the modules started, the write requests and, per node and per route (the emulator's route template, keys
-normalised), the calls and response body bytes (emulator ``/__emulator__/stats`` ``routes``).
+At each size it runs the no-op ``playbooks/promote.yml`` on the dev and staging inventories, then the plan
+(``--check --diff``), and records the wall time, the task results and the hosts that have any, the modules started,
+the write requests and, per node and per route (the emulator's route template, keys normalised), the calls and
+response body bytes (emulator ``/__emulator__/stats`` ``routes``). The cost per extra project is the difference of
+the wall times over the difference of the sizes (what a fixed start-up does not explain).
 
 A route grows with the number of projects when its largest response at N is more than 1.5x its largest at the small
 size (per-project routes answer the same size whatever N). The target holds when every growing route is called at
@@ -45,8 +48,8 @@ def project_keys(count):
     return [sample.PROJECT_KEY] + ["P%04d" % i for i in range(1, count)]
 
 
-def promote(land, forks):
-    return playbook_run(land, forks, envs=ENVS)
+def promote(land, forks, check=False):
+    return playbook_run(land, forks, envs=ENVS, check=check, diff=check)
 
 
 def grow_fleet(land, keys):
@@ -74,8 +77,20 @@ def not_converged(result, keys, bundle_id):
     return bad
 
 
+def stats(node, attempts=5):
+    """The node's stats, asked again when a busy node (1,000 projects, a loaded machine) answers too late."""
+    for attempt in range(attempts):
+        try:
+            return node.stats()
+        except OSError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(2)
+    return None
+
+
 def traffic(land):
-    return {env: land.nodes[env].stats() for env in ENVS}
+    return {env: stats(land.nodes[env]) for env in ENVS}
 
 
 def routes_between(before, after):
@@ -90,13 +105,16 @@ def routes_between(before, after):
     return routes
 
 
-def noop_run(land, keys, bundle_id, forks):
+def noop_run(land, keys, bundle_id, forks, check=False):
     before = traffic(land)
-    seconds, result = promote(land, forks)
+    seconds, result = promote(land, forks, check)
     after = traffic(land)
     modules = started_modules(result)
     return {
+        "mode": "plan" if check else "noop",
         "projects": len(keys), "wall_s": round(seconds, 3), "tasks": len(result.tasks),
+        # A converged project has no task of its own: only the first host of each play (run_once) has results.
+        "task_hosts": sorted({t["host"] for t in result.tasks}),
         "modules_started": len(modules),
         "extra_modules": sorted("%s %s" % (t["host"], t["action"]) for t in modules if t["action"] != BULK_READ),
         "writes": {env: sum(after[env]["requests"].get(m, 0) - before[env]["requests"].get(m, 0)
@@ -131,7 +149,7 @@ def analyse(small, large):
 
 def problems(run):
     """Why a run is not the no-op it should be (empty: it is)."""
-    found = ["%d write request(s) on %s" % (n, env) for env, n in run["writes"].items() if n]
+    found = ["%s: %d write request(s) on %s" % (run["mode"], n, env) for env, n in run["writes"].items() if n]
     if run["extra_modules"]:
         found.append("modules beyond the bulk reads: %s" % ", ".join(run["extra_modules"][:10]))
     if run["not_converged"]:
@@ -139,14 +157,25 @@ def problems(run):
     return found
 
 
+def per_project_ms(small, large):
+    """Wall time per extra project between the two sizes, in ms."""
+    return round(1000.0 * (large["wall_s"] - small["wall_s"]) / (large["projects"] - small["projects"]), 1)
+
+
 def table(result):
     small, large = result["runs"]
-    lines = ["| no-op promote.yml (dev + staging) | N=%d | N=%d |" % (small["projects"], large["projects"]),
-             "|---|---|---|"]
-    for key, label in (("wall_s", "wall time (s)"), ("tasks", "task results"), ("modules_started", "modules started"),
-                       ("writes", "write requests"), ("request_body_bytes", "request body bytes")):
-        values = [sum(r[key].values()) if isinstance(r[key], dict) else r[key] for r in (small, large)]
-        lines.append("| %s | %s | %s |" % (label, values[0], values[1]))
+    lines = []
+    for (run_small, run_large), title in ((result["runs"], "no-op promote.yml"),
+                                          (result["plans"], "promote.yml --check --diff")):
+        lines += ["| %s (dev + staging) | N=%d | N=%d |" % (title, run_small["projects"], run_large["projects"]),
+                  "|---|---|---|"]
+        for key, label in (("wall_s", "wall time (s)"), ("tasks", "task results"),
+                           ("task_hosts", "hosts with task results"), ("modules_started", "modules started"),
+                           ("writes", "write requests"), ("request_body_bytes", "request body bytes")):
+            values = [sum(r[key].values()) if isinstance(r[key], dict) else len(r[key]) if isinstance(r[key], list)
+                      else r[key] for r in (run_small, run_large)]
+            lines.append("| %s | %s | %s |" % (label, values[0], values[1]))
+        lines += ["", "%s: %.1f ms per extra project" % (title, per_project_ms(run_small, run_large)), ""]
     lines += ["", "| node | route | calls N=%d | calls N=%d | largest response N=%d (B) | largest response N=%d (B) "
               "| bytes N=%d | grows with N |" % ((small["projects"], large["projects"]) * 2 + (large["projects"],)),
               "|---|---|---|---|---|---|---|---|"]
@@ -170,7 +199,8 @@ def main(argv=None):
     sizes = (max(2, args.small or args.projects // 10), max(3, args.projects))
     if sizes[0] >= sizes[1]:
         parser.error("--small must be below --projects")
-    result = {"sizes": list(sizes), "forks": args.forks, "runs": []}
+    result = {"sizes": list(sizes), "forks": args.forks, "runs": [], "plans": [],
+              "load_average": {"start": [round(v, 2) for v in os.getloadavg()]}}
     with tempfile.TemporaryDirectory(prefix="bench-noop-scale-") as workdir:
         with Landscape(workdir=os.path.join(workdir, "land")) as land:
             result["first_promotion_s"] = round(promote(land, args.forks)[0], 3)
@@ -180,15 +210,20 @@ def main(argv=None):
                 clone_s = grow_fleet(land, keys)
                 run = dict(noop_run(land, keys, bundle_id, args.forks), clone_s=round(clone_s, 3))
                 result["runs"].append(run)
-                print("N=%d: %.1f s, %d modules, writes %s, cloned in %.1f s" % (
-                    size, run["wall_s"], run["modules_started"], run["writes"], clone_s), flush=True)
+                plan = noop_run(land, keys, bundle_id, args.forks, check=True)
+                result["plans"].append(plan)
+                print("N=%d: no-op %.1f s, plan %.1f s, %d/%d task results, %d modules, writes %s, cloned in %.1f s"
+                      % (size, run["wall_s"], plan["wall_s"], run["tasks"], plan["tasks"], run["modules_started"],
+                         run["writes"], clone_s), flush=True)
+            result["load_average"]["end"] = [round(v, 2) for v in os.getloadavg()]
             report(result, args.json_path)  # before the (slow, at 1,000 projects) removal of the nodes' data
     return 1 if result["problems"] or result["violations"] else 0
 
 
 def report(result, json_path):
     result["routes"], result["violations"] = analyse(*result["runs"])
-    result["problems"] = [p for run in result["runs"] for p in problems(run)]
+    result["problems"] = [p for run in result["runs"] + result["plans"] for p in problems(run)]
+    result["per_project_ms"] = {"noop": per_project_ms(*result["runs"]), "plan": per_project_ms(*result["plans"])}
     print(table(result))
     for problem in result["problems"]:
         print("NOT A NO-OP: %s" % problem)

@@ -13,8 +13,9 @@ copies of the sample CHURN project on dev, then, each round, in the same run:
 - noop: ``promote.yml`` again, nothing to do;
 - plan: ``promote.yml --check --diff`` on the converged fleet.
 
-Prints a table of medians and ratios to the seed script and writes JSON (``seed_s``, ``apply_s``, ``noop_s``,
-``plan_s`` medians, ``runs`` per round). Exits 1 when a playbook run or the script fails; never on timings.
+Prints a table of medians, ratios to the seed script and task results per project, and writes JSON (``seed_s``,
+``apply_s``, ``noop_s``, ``plan_s`` medians, ``runs`` per round with the task results of each run, the load average
+at the start and the end). Exits 1 when a playbook run or the script fails; never on timings.
 """
 
 import argparse
@@ -82,10 +83,10 @@ def one_round(land, keys, number, forks, workdir):
     writes = land.writes()
     noop_s, noop = playbook_run(land, forks)
     noop_writes = {env: land.writes()[env] - writes[env] for env in writes}
-    plan_s = playbook_run(land, forks, check=True, diff=True)[0]
+    plan_s, plan = playbook_run(land, forks, check=True, diff=True)
     return {"round": number, "seed_s": round(seed_s, 3), "apply_s": round(apply_s, 3), "noop_s": round(noop_s, 3),
             "plan_s": round(plan_s, 3), "apply_tasks": len(applied.tasks), "noop_tasks": len(noop.tasks),
-            "noop_modules": modules_started(noop), "noop_writes": noop_writes}
+            "plan_tasks": len(plan.tasks), "noop_modules": modules_started(noop), "noop_writes": noop_writes}
 
 
 def started_modules(result):
@@ -104,12 +105,17 @@ def medians(runs):
 
 def table(result):
     seed = result["seed_s"] or 1e-9
-    title = "N=%d, latency scale %s, %d round(s), medians" % (
-        result["projects"], result["latency_scale"], len(result["runs"]))
-    lines = [title, "| run | wall time (s) | ratio to the seed script |", "|---|---|---|"]
+    title = "N=%d, latency scale %s, %d round(s), medians; load average %s at the start, %s at the end" % (
+        result["projects"], result["latency_scale"], len(result["runs"]), result["load_average"]["start"],
+        result["load_average"]["end"])
+    last = result["runs"][-1]
+    lines = [title, "| run | wall time (s) | ratio to the seed script | task results per project (last round) |",
+             "|---|---|---|---|"]
     for key, label in (("seed_s", "seed-style script (sequential)"), ("apply_s", "promote.yml (new bundle)"),
                        ("noop_s", "promote.yml (no-op re-run)"), ("plan_s", "promote.yml --check --diff")):
-        lines.append("| %s | %.1f | %.2fx |" % (label, result[key], result[key] / seed))
+        tasks = last.get(key.replace("_s", "_tasks"))
+        per_project = "%.2f" % (tasks / result["projects"]) if tasks is not None else "-"
+        lines.append("| %s | %.1f | %.2fx | %s |" % (label, result[key], result[key] / seed, per_project))
     return "\n".join(lines)
 
 
@@ -125,12 +131,14 @@ def main(argv=None):
     keys = project_keys(max(1, args.projects))
     args.forks = args.forks or len(keys)
     runs = []
+    load_start = [round(v, 2) for v in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="bench-promotion-") as workdir:
         with Landscape(workdir=os.path.join(workdir, "land"), projects=keys, latency_scale=args.latency_scale) as land:
             for number in range(1, args.rounds + 1):
                 runs.append(one_round(land, keys, number, args.forks, workdir))
                 print("round %d: %s" % (number, json.dumps(runs[-1])), flush=True)
-    result = dict(medians(runs), projects=len(keys), latency_scale=args.latency_scale, forks=args.forks, runs=runs)
+    result = dict(medians(runs), projects=len(keys), latency_scale=args.latency_scale, forks=args.forks, runs=runs,
+                  load_average={"start": load_start, "end": [round(v, 2) for v in os.getloadavg()]})
     print(table(result))
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as out:

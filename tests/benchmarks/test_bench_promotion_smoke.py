@@ -19,3 +19,5 @@ def test_bench_promotion_runs_and_writes_its_keys(tmp_path):
     for key in ("seed_s", "apply_s", "noop_s", "plan_s"):
         assert data[key] > 0
     assert len(data["runs"]) == 1 and data["projects"] == 1
+    assert "task results per project" in proc.stdout
+    assert all(data["runs"][0][key] > 0 for key in ("apply_tasks", "noop_tasks", "plan_tasks"))

@@ -135,14 +135,19 @@ def _set_stats_keys(tasks_file):
 def test_bundle_id_flows_from_export_to_deploy():
     exported = _set_stats_keys(os.path.join(ROOT, "roles", "bundle_export", "tasks", "export.yml"))
     assert "dss_bundle_id" in exported
-    # promote.yml's design play hands it on before ending the projects already exported (a re-run of the workflow)
-    design_play = [p for p in _load(os.path.join(ROOT, "playbooks", "promote.yml")) if p["hosts"] == "dss_design"][0]
-    kinds = [[k for k in task if k.startswith("ansible.builtin.")][0] for task in design_play["tasks"]]
-    handed_on = design_play["tasks"][kinds.index("ansible.builtin.set_stats")]
-    assert kinds.index("ansible.builtin.set_stats") < kinds.index("ansible.builtin.meta")
+    # promote.yml's planning plays hand it on once for the play, also when every project is converged (a re-run of
+    # the workflow): the design one and each automation one end with tasks/plan_output.yml, which has no end_host
+    plays = _load(os.path.join(ROOT, "playbooks", "promote.yml"))
+    planning = [p for p in plays if p["name"].startswith("Plan the ")]
+    assert [p["hosts"] for p in planning] == ["dss_design", "staging:&dss_automation", "prod:&dss_automation"]
+    output = _load(os.path.join(ROOT, "playbooks", "tasks", "plan_output.yml"))
+    handed_on = [t for t in output if "ansible.builtin.set_stats" in t][0]
     assert "dss_bundle_id" in handed_on["ansible.builtin.set_stats"]["data"] and handed_on["run_once"]
-    # the deploy play takes the id from extra vars when the design host is not part of the run (AWX deploy jobs)
-    deploy_tasks = open(os.path.join(ROOT, "playbooks", "tasks", "deploy_bundle.yml"), encoding="utf-8").read()
+    assert not any("ansible.builtin.meta" in t for t in output)
+    assert "plan_output.yml" in str(planning[0]["tasks"])
+    assert "plan_output.yml" in open(os.path.join(ROOT, "playbooks", "tasks", "plan_deploy.yml"), encoding="utf-8").read()
+    # the deploy plays take the id from extra vars when the design host is not part of the run (AWX deploy jobs)
+    deploy_tasks = open(os.path.join(ROOT, "playbooks", "tasks", "plan_deploy.yml"), encoding="utf-8").read()
     assert "dss_bundle_id | default(" in deploy_tasks
     assert "dss_bundle_id" in _set_stats_keys(os.path.join(ROOT, "roles", "bundle_deploy", "tasks", "main.yml"))
 

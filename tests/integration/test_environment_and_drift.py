@@ -6,11 +6,14 @@ non-zero exit and without any write."""
 # pylint: disable=redefined-outer-name
 import json
 import os
+import subprocess
 
 import pytest
 import yaml
 
 from tests.support.collection import ROOT
+from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env
+from tests.support.promotion import recap
 from tests.support.real_node import require_emulator
 
 EXAMPLE = os.path.join(ROOT, "docs", "examples", "project-as-code.yml")
@@ -52,12 +55,29 @@ def test_environment_then_drift(node, playbook, tmp_path):
               "roles": [{"role": "dataiku_gitops.dss.project_as_code"}]}]
     assert playbook(playbook=apply, inventory=inv).rc == 0
 
-    report_path = tmp_path / "drift.json"
+    # The shipped playbook run from another directory, as a user runs it: a relative report path lands in the
+    # directory of the command (not in playbooks/), and a read-only check reports no change.
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    misplaced = os.path.join(ROOT, "playbooks", "drift-here.json")
     writes, digest = node.writes(), node.digest()
-    clean = playbook(playbook=shipped("drift.yml"), inventory=inv, extra_vars={"dss_drift_report": str(report_path)})
-    assert clean.rc == 0, clean
+    try:
+        clean = subprocess.run([ANSIBLE_PLAYBOOK, "-i", inv, os.path.join(ROOT, "playbooks", "drift.yml"),
+                                "-e", "dss_drift_report=drift-here.json"], cwd=str(workdir), env=ansible_env(),
+                               capture_output=True, text=True, timeout=600, check=False)
+        assert not os.path.exists(misplaced), "the report was written into the collection's playbooks/"
+    finally:
+        if os.path.exists(misplaced):
+            os.remove(misplaced)
+    assert clean.returncode == 0, clean.stdout[-4000:] + clean.stderr[-2000:]
+    report_path = workdir / "drift-here.json"
     assert json.loads(report_path.read_text()) == {"drift": False, "count": 0, "hosts": {}}
-    assert "No drift: every declared object matches." in clean.output
+    assert "No drift: every declared object matches." in clean.stdout
+    assert "report in %s" % report_path in clean.stdout
+    assert recap(clean.stdout) and all(counts["changed"] == 0 for counts in recap(clean.stdout).values())
+    assert node.writes() == writes and node.digest() == digest
+
+    report_path = tmp_path / "drift.json"
 
     settings = client.get_connection("pg_staging").get_settings()
     settings.get_raw()["params"]["host"] = "pg-hacked.example.com"

@@ -6,9 +6,12 @@ Every run that changes something is preceded by `--check --diff`, which must wri
 run task by task (same changed status for every task that runs in both).
 """
 
+import os
+
 import pytest
 
 from tests.support import sample_project
+from tests.support.collection import ROOT
 from tests.support.promotion import Landscape, plan_mismatches, ran_in_both, recap
 
 KEY = sample_project.PROJECT_KEY
@@ -61,7 +64,7 @@ def statuses(result, host, task_suffix):
 
 def status_rows(result):
     """{(project, environment): [bundle, ...rest of the row]} from status.yml's table."""
-    lines = result.task("Print the status table")["result"]["msg"]
+    lines = result.task("Print the status table")["result"]["msg"].splitlines()
     assert lines[0].split()[:3] == ["PROJECT", "ENVIRONMENT", "BUNDLE"]
     return {tuple(line.split()[:2]): line.split()[2:] for line in lines[1:]}
 
@@ -134,6 +137,18 @@ def test_promotion_rerun_new_commit_rollback_and_status(land):
     assert rows[(KEY, "prod")][0] == second
     assert land.git("rev-parse", "HEAD")[:12] in " ".join(rows[(KEY, "prod")])
     assert land.writes() == writes
+
+    # With prod down, the table still shows what dev and staging run, marks prod as not read, and the run fails
+    # naming it. Under the shipped ansible.cfg the table prints as text lines, not a list of quoted strings.
+    land.nodes["prod"].kill()
+    down = land.run("status.yml", env={"ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg")})
+    assert down.rc != 0, down.output[-3000:]
+    rows = status_rows(down)
+    assert rows[(KEY, "dev")][0] == second and rows[(KEY, "staging")][0] == second
+    assert rows[(KEY, "prod")][:3] == ["node", "not", "read"]
+    table = down.task("Print the status table")["result"]["msg"].splitlines()
+    assert all("        " + line in down.output.splitlines() for line in table), down.output[-3000:]
+    assert "prod could not be read: " in failure_message(down, "dev-" + KEY)
     assert_no_key_leaked(land)
 
 

@@ -76,3 +76,19 @@ def test_rollback_target_errors_name_the_bundles():
     result = rollback_target({"active_bundle_id": "b1", "bundle_ids": ["b1"]}, "CHURN", "g000")
     assert result["error"].startswith("CHURN cannot be rolled back to g000;")
     assert rollback_target(None, "CHURN")["error"].endswith("imported bundles: none")
+
+
+def test_a_node_that_could_not_be_read_is_marked_and_the_others_shown():
+    from ansible_collections.dataiku_gitops.dss.plugins.filter.status_table import status_environments
+    hostvars = {"dev-CHURN": {"dss_env": "dev", "dss_project_key": "CHURN"},
+                "prod-CHURN": {"dss_env": "prod", "dss_project_key": "CHURN"},
+                "prod-ALPHA": {"dss_env": "prod", "dss_project_key": "ALPHA"}}
+    envs = status_environments(hostvars, list(hostvars))
+    assert envs == [{"env": "dev", "hosts": ["dev-CHURN"], "project_keys": ["CHURN"]},
+                    {"env": "prod", "hosts": ["prod-CHURN", "prod-ALPHA"], "project_keys": ["CHURN", "ALPHA"]}]
+    reads = [{"item": envs[0], "node_type": "DESIGN", "projects": {"CHURN": {"exists": True, "bundle_ids": ["b1"]}}},
+             {"item": envs[1], "failed": False, "msg": "Failed to connect"}]
+    lines = status_table(reads)
+    assert [line.split()[:5] for line in lines[1:]] == [["ALPHA", "prod", "node", "not", "read"],
+                                                        ["CHURN", "dev", "b1", "(latest", "export)"],
+                                                        ["CHURN", "prod", "node", "not", "read"]]

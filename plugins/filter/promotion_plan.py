@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: promotion_plan
+short_description: Which projects of one node need work, from one bulk read, for every host of a play at once
+version_added: 0.2.0
+description:
+  - "Decides, in one evaluation for a whole play (C(run_once)), which project hosts need work on one node and which
+    are converged, from the C(projects) result of M(dataiku_gitops.dss.dataiku_bundle_state_info). The playbook then
+    queues only the pending hosts (C(add_host)) for the plays that work per host, so a converged project costs no
+    per-host task (playbooks/promote.yml)."
+  - "Design node: the bundle id of a project is O(bundle_id), else the bundle of the commit the bulk read verified
+    (a settled commit check, see P(dataiku_gitops.dss.commit_check_settled#filter)), else C(g) followed by 12 hex
+    characters of O(head). A project is pending when its commit check (O(checks), null for none) is not settled or
+    its bundle is not exported yet."
+  - "Automation node: the bundle id is O(bundle_id), else the one of the project's design host in this run (its fact
+    C(bundle_export_bundle_id), else its entry in the design plan, fact C(bundle_export_plan)). A project is pending
+    unless its route is V(direct) and the bundle is active with a passing test record
+    (P(dataiku_gitops.dss.bundle_converged#filter))."
+author:
+  - dataiku_gitops.dss maintainers (@dataiku-gitops)
+positional: _input, hosts, projects, node_type, bundle_id, checks, head
+options:
+  _input:
+    description: C(hostvars).
+    type: dict
+    required: true
+  hosts:
+    description: The project hosts of the play (C(ansible_play_hosts)); each has C(dss_project_key).
+    type: list
+    elements: str
+    required: true
+  projects:
+    description: C(projects) of the bulk read of the node.
+    type: dict
+    required: true
+  node_type:
+    description: Type of the node.
+    type: str
+    choices: [design, automation]
+    required: true
+  bundle_id:
+    description: The bundle given for the whole run (C(dss_bundle_id)); empty to derive it per project.
+    type: str
+    default: ""
+  checks:
+    description: Design node - the commit check options of each project key (as given to the bulk read), null for
+      a project without a check.
+    type: dict
+    default: {}
+  head:
+    description: Design node - the checkout's HEAD commit sha (empty when there is none).
+    type: str
+    default: ""
+"""
+
+EXAMPLES = r"""
+- name: Decide which projects need work on this node
+  ansible.builtin.set_fact:
+    promote_plan: >-
+      {{ hostvars | dataiku_gitops.dss.promotion_plan(ansible_play_hosts, promote_node.projects, 'automation',
+         dss_bundle_id | default('')) }}
+  run_once: true
+
+- name: Queue the projects that need work
+  ansible.builtin.add_host:
+    name: "{{ item }}"
+    groups: [promote_staging]
+  loop: "{{ promote_plan.pending }}"
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - C(pending) (the hosts that need work, in play order), C(converged) (their project keys), C(ids) (project key
+      -> bundle id, empty when not known yet), C(bundle_id) (the first known id, empty when none) and C(lines) (one
+      line per project saying what the run does there, for printing once).
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.dataiku_gitops.dss.plugins.filter.bundle_converged import bundle_converged
+from ansible_collections.dataiku_gitops.dss.plugins.filter.commit_check_settled import commit_check_settled
+
+
+def _design(key, state, check, bundle_id, head):
+    """(id or '', pending, line) of a project on the design node."""
+    if check is not None and not commit_check_settled({key: state}, key, check):
+        return "", True, "%s: check the commit of the design project, then export its bundle" % key
+    settled = (state or {}).get("commit_check") or {}
+    verified = settled.get("bundle_id") if settled.get("verified") else None
+    bundle = bundle_id or verified or ("g" + head[:12] if head else "")
+    if not bundle:
+        return "", True, "%s: no bundle id (no dss_bundle_id, verified commit or checkout HEAD)" % key
+    if bundle_converged(state, bundle, "design"):
+        return bundle, False, "%s: %s already exported" % (key, bundle)
+    return bundle, True, "%s: export %s" % (key, bundle)
+
+
+def _design_id(hostvars, host_vars, key):
+    design = host_vars.get("dss_design_host")
+    if not design or design not in hostvars:
+        return ""
+    design_vars = hostvars[design]
+    return design_vars.get("bundle_export_bundle_id") or \
+        ((design_vars.get("bundle_export_plan") or {}).get("ids") or {}).get(key) or ""
+
+
+def _automation(key, state, route, bundle):
+    """(pending, line) of a project on an automation node."""
+    active = (state or {}).get("active_bundle_id") or "none"
+    if not bundle:
+        return True, "%s: no bundle to deploy (see the design node's result)" % key
+    if route != "direct":
+        return True, "%s: deploy %s through the %s route (active: %s)" % (key, bundle, route, active)
+    if bundle_converged(state, bundle):
+        return False, "%s: %s active with a passing test record" % (key, bundle)
+    if active == bundle:
+        return True, "%s: test %s again (active without a passing test record)" % (key, bundle)
+    return True, "%s: deploy and test %s (active: %s)" % (key, bundle, active)
+
+
+def promotion_plan(hostvars, hosts, projects, node_type, bundle_id="", checks=None, head=""):
+    if node_type not in ("design", "automation"):
+        raise AnsibleFilterError("promotion_plan: node_type must be design or automation, got %r" % (node_type,))
+    projects, checks = projects or {}, checks or {}
+    plan = {"pending": [], "converged": [], "ids": {}, "bundle_id": "", "lines": []}
+    for host in hosts or []:
+        host_vars = hostvars[host]
+        key = host_vars.get("dss_project_key")
+        if not key:
+            raise AnsibleFilterError("promotion_plan: host %s has no dss_project_key (one host per project, as the "
+                                     "inventory plugin dataiku_gitops.dss.fleet makes them)" % host)
+        state = projects.get(key)
+        if node_type == "design":
+            bundle, pending, line = _design(key, state, checks.get(key), bundle_id, head or "")
+        else:
+            bundle = bundle_id or _design_id(hostvars, host_vars, key)
+            pending, line = _automation(key, state, host_vars.get("dss_route") or "direct", bundle)
+        plan["ids"][key] = bundle
+        plan["bundle_id"] = plan["bundle_id"] or bundle
+        plan["pending" if pending else "converged"].append(host if pending else key)
+        plan["lines"].append(line)
+    return plan
+
+
+class FilterModule:
+    def filters(self):
+        return {"promotion_plan": promotion_plan}

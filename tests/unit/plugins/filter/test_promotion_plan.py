@@ -1,0 +1,103 @@
+"""Unit tests of the filter promotion_plan (plugins/filter/promotion_plan.py): which project hosts of one node need
+work, decided once for a play from its bulk read."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.dataiku_gitops.dss.plugins.filter.promotion_plan import FilterModule, promotion_plan
+
+CHECK = {"commit": None, "branch": None, "checkout_commit": "a" * 40, "on_mismatch": "fail", "required": False}
+HEAD = "0123456789abcdef" + "0" * 24
+
+
+def settled(bundle_id=None):
+    result = {"settled": True, "options": CHECK}
+    return dict(result, verified=True, bundle_id=bundle_id) if bundle_id else dict(result, verified=False)
+
+
+def design_hostvars(*keys):
+    return {"dev-%s" % key: {"dss_project_key": key} for key in keys}
+
+
+def test_design_pending_where_the_check_is_unsettled_or_the_bundle_missing():
+    projects = {
+        "DONE": {"exists": True, "bundle_ids": ["g0123456789ab"], "commit_check": settled()},
+        "MISSING": {"exists": True, "bundle_ids": [], "commit_check": settled()},
+        "PULL": {"exists": True, "bundle_ids": ["g0123456789ab"], "commit_check": {"settled": False, "options": CHECK}},
+        "OTHER_OPTIONS": {"exists": True, "bundle_ids": ["g0123456789ab"],
+                          "commit_check": dict(settled(), options=dict(CHECK, branch="main"))},
+        "VERIFIED": {"exists": True, "bundle_ids": ["gfeedfeedfeed"], "commit_check": settled("gfeedfeedfeed")},
+    }
+    hostvars = design_hostvars(*projects)
+    plan = promotion_plan(hostvars, list(hostvars), projects, "design", "", {key: CHECK for key in projects}, HEAD)
+    assert plan["pending"] == ["dev-MISSING", "dev-PULL", "dev-OTHER_OPTIONS"]
+    assert plan["converged"] == ["DONE", "VERIFIED"]
+    # The verified commit names its project's bundle; unsettled projects get theirs from the module later.
+    assert plan["ids"] == {"DONE": "g0123456789ab", "MISSING": "g0123456789ab", "PULL": "", "OTHER_OPTIONS": "",
+                           "VERIFIED": "gfeedfeedfeed"}
+    assert plan["bundle_id"] == "g0123456789ab"
+    assert plan["lines"][1] == "MISSING: export g0123456789ab"
+    assert plan["lines"][0] == "DONE: g0123456789ab already exported"
+
+
+def test_design_without_a_check_and_with_a_given_bundle_id():
+    projects = {"A": {"exists": True, "bundle_ids": ["given"]}, "B": {"exists": False}}
+    hostvars = design_hostvars("A", "B")
+    plan = promotion_plan(hostvars, list(hostvars), projects, "design", "given", {"A": None, "B": None}, HEAD)
+    assert plan["pending"] == ["dev-B"] and plan["ids"] == {"A": "given", "B": "given"}
+    # No bundle id, commit or HEAD: pending, so the role's own message explains it.
+    plan = promotion_plan(hostvars, ["dev-A"], projects, "design", "", {}, "")
+    assert plan["pending"] == ["dev-A"] and plan["ids"] == {"A": ""} and plan["bundle_id"] == ""
+
+
+def automation_hostvars():
+    """Four staging hosts; the design host of A ran the export (fact), the others are in the design plan."""
+    hostvars = {
+        "dev-A": {"dss_project_key": "A", "bundle_export_bundle_id": "b2",
+                  "bundle_export_plan": {"ids": {"A": "", "B": "b2", "C": "b2", "D": "b2"}}},
+        "dev-B": {"dss_project_key": "B", "bundle_export_plan": {"ids": {"A": "", "B": "b2", "C": "b2", "D": "b2"}}},
+        "dev-C": {"dss_project_key": "C", "bundle_export_plan": {"ids": {"A": "", "B": "b2", "C": "b2", "D": "b2"}}},
+        "dev-D": {"dss_project_key": "D", "bundle_export_plan": {"ids": {"A": "", "B": "b2", "C": "b2", "D": "b2"}}},
+    }
+    for key in "ABCD":
+        hostvars["staging-" + key] = {"dss_project_key": key, "dss_design_host": "dev-" + key, "dss_route": "direct"}
+    hostvars["staging-D"]["dss_route"] = "deployer"
+    return hostvars
+
+
+PROJECTS = {
+    "A": {"exists": True, "active_bundle_id": "b1", "certified": True},
+    "B": {"exists": True, "active_bundle_id": "b2", "certified": True},
+    "C": {"exists": True, "active_bundle_id": "b2", "certified": False},
+    "D": {"exists": True, "active_bundle_id": "b2", "certified": True},
+}
+
+
+def test_automation_converged_only_when_active_and_certified_on_the_direct_route():
+    hostvars = automation_hostvars()
+    hosts = ["staging-A", "staging-B", "staging-C", "staging-D"]
+    plan = promotion_plan(hostvars, hosts, PROJECTS, "automation")
+    assert plan["pending"] == ["staging-A", "staging-C", "staging-D"] and plan["converged"] == ["B"]
+    assert plan["ids"] == {"A": "b2", "B": "b2", "C": "b2", "D": "b2"}
+    assert plan["lines"] == ["A: deploy and test b2 (active: b1)", "B: b2 active with a passing test record",
+                             "C: test b2 again (active without a passing test record)",
+                             "D: deploy b2 through the deployer route (active: b2)"]
+
+
+def test_automation_bundle_from_extra_vars_or_nothing_without_the_design_host():
+    hostvars = automation_hostvars()
+    plan = promotion_plan(hostvars, ["staging-A", "staging-B"], PROJECTS, "automation", "b1")
+    assert plan["pending"] == ["staging-B"] and plan["ids"] == {"A": "b1", "B": "b1"}
+    for host in ("dev-A", "dev-B"):
+        del hostvars[host]  # the design environment is not part of the run
+    plan = promotion_plan(hostvars, ["staging-A", "staging-B"], PROJECTS, "automation")
+    assert plan["pending"] == ["staging-A", "staging-B"] and plan["bundle_id"] == ""
+    assert plan["lines"][0] == "A: no bundle to deploy (see the design node's result)"
+
+
+def test_bad_input_is_refused_and_filter_registered():
+    with pytest.raises(AnsibleFilterError, match="design or automation"):
+        promotion_plan({}, [], {}, "deployer")
+    with pytest.raises(AnsibleFilterError, match="staging-X has no dss_project_key"):
+        promotion_plan({"staging-X": {}}, ["staging-X"], {}, "automation")
+    assert FilterModule().filters()["promotion_plan"] is promotion_plan
