@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: deploy_steps
 type: aggregate
 short_description: Print the steps of each bundle deployment, with their durations, as each host finishes
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For every result of M(dataiku_gitops.dss.dataiku_bundle_deploy), prints one line per step (lock, preflight,
     import, remap, activate, tests, certify) with whether it changed something and how long it took, as soon as that

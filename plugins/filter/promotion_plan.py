@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: promotion_plan
 short_description: Which projects of one node need work, from one bulk read, for every host of a play at once
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - "Decides, in one evaluation for a whole play (C(run_once)), which project hosts need work on one node and which
     are converged, from the C(projects) result of M(dataiku_gitops.dss.dataiku_bundle_state_info). The playbook then
