@@ -96,7 +96,7 @@ logged-sanity logged-lint: logged-%: venv
 
 # worksteal: the long integration files would otherwise leave one worker idle at the end.
 suite: venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal -m "not guides" \
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal --durations=30 -m "not guides" \
 		tests/unit tests/emulator tests/integration tests/benchmarks
 
 # Every guide of docs/ run as written against fresh emulator nodes (a few promotions each); about 15 min

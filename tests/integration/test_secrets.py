@@ -74,8 +74,8 @@ def test_messages_say_what_is_wrong_without_the_value(automation_node, playbook)
     require_emulator(automation_node)
     result = playbook(tasks=leak_playbook(automation_node))
     msgs = {t["task"]: t["result"]["msg"] for t in result.tasks if t["status"] in ("failed", "ignored")}
-    assert msgs["misspelt apikey"] == ("missing required arguments: api_key. Unsupported parameters: apikey (did you "
-                                       "mean api_key?).")
+    assert msgs["misspelt apikey"] == ("missing required arguments: api_key. Set api_key (or the environment variable "
+                                       "DATAIKU_API_KEY). Unsupported parameters: apikey (did you mean api_key?).")
     assert "source.apikey (did you mean source.api_key?)" in msgs["source with a misspelt apikey"]
     assert "url must not contain credentials" in msgs["key in URL userinfo"]
     assert "********@127.0.0.1" in msgs["key in URL userinfo"]

@@ -206,7 +206,8 @@ class FaultProxy:
 
     def start(self, timeout=20):
         cmd = [sys.executable, os.path.abspath(__file__), "--target", self.target] + self.args
-        from tests.support import processes  # pylint: disable=import-outside-toplevel  (this file is also a script)
+        # This file is also run as a script (the proxy itself), where the tests package is not importable.
+        from tests.support import processes  # pylint: disable=import-outside-toplevel
         self.proc = processes.popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + timeout
         line = ""
