@@ -1,6 +1,7 @@
 # dataiku_gitops.dss — everything runs from a local virtualenv created from pinned requirements.
 #   make demo   start local emulator nodes and run the main job against them (installs only what that needs)
 #   make test   the whole suite (sanity, lint, unit, emulator fidelity, integration through ansible-playbook, molecule)
+#   make test-fast   the developer loop: unit tests (module logic on the in-process emulator) and emulator fidelity
 #   make demo-venv   the virtualenv of make demo (run-time requirements, the emulator's, ansible-core) and the link
 #   make venv   the same plus the development tools of requirements-dev.txt (every other target runs it)
 #   make test-guides   every guide of docs/ run as written (before a release: too long for CI's budget)
@@ -29,7 +30,7 @@ DEMO_REQUIREMENTS := requirements.txt requirements-demo.txt tests/dss_emulator/r
 COLLECTION_COPY := $(or $(TMPDIR),/tmp)/dataiku_gitops_dss-sanity/ansible_collections/dataiku_gitops/dss
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv demo-venv test suite logged-sanity logged-lint test-guides docsite-guides sanity units emulator-tests integration lint demo bench clean
+.PHONY: help venv demo-venv test test-fast suite logged-sanity logged-lint test-guides docsite-guides sanity units emulator-tests integration lint demo bench clean
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -66,6 +67,10 @@ FORCE:
 sanity: venv $(COLLECTION_COPY)
 	$(BIN)/python tests/support/seed_get_pip.py
 	cd $(COLLECTION_COPY) && PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/ansible-test sanity --venv --python 3.11 --color no
+
+# The loop to run while developing (CONTRIBUTING.md): no ansible-playbook run, about a minute on 2 cores.
+test-fast: venv
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=10 -m "unit or emulator" tests/unit tests/emulator
 
 units: venv
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit

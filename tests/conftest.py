@@ -19,6 +19,24 @@ def pytest_report_header(config):  # pylint: disable=unused-argument
     return describe_mode()
 
 
+# Test tiers (`pytest -m unit`, `-m emulator`, `-m integration`, `-m packaging`): a test's folder gives its tier,
+# and the files that build, install or lint the collection as an artifact are the packaging tier.
+PACKAGING = {"test_galaxy_artifact.py", "test_execution_environment.py", "test_collection_docs.py", "test_molecule.py",
+             "test_ansible_runner.py", "test_awx_configure.py", "test_awx_credential_type.py", "test_ci_templates.py",
+             "test_ci_template_checks.py", "test_no_warnings.py", "test_doc_commands.py"}
+TIER_OF_FOLDER = {"unit": "unit", "emulator": "emulator", "integration": "integration", "benchmarks": "integration"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = item.path
+        tier = "packaging" if path.name in PACKAGING else TIER_OF_FOLDER.get(path.parent.name)
+        if tier is None and "unit" in path.parts:
+            tier = "unit"
+        if tier:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
 def _node(node_type):
     real = real_node_or_none(node_type)
     if real is not None:
