@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from tests.support.collection import ROOT
@@ -25,7 +26,10 @@ def _version(text):
 
 
 def test_antsibull_changelog_accepts_the_fragments():
-    lint = subprocess.run([os.path.join(os.path.dirname(sys.executable), "antsibull-changelog"), "lint"], cwd=ROOT,
+    tool = os.path.join(os.path.dirname(sys.executable), "antsibull-changelog")
+    if not os.path.exists(tool):  # the per-version virtualenvs of the support matrix hold no release tools
+        pytest.skip("antsibull-changelog is in the development virtualenv (make venv), not in this one")
+    lint = subprocess.run([tool, "lint"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, check=False)
     assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
 
