@@ -6,6 +6,8 @@ access to datasets, recipes, connections; running Python) and turn the step resu
 documents.
 """
 
+import abc
+
 RANK = {"SUCCESS": 0, "WARNING": 1, "FAILED": 2, "ABORTED": 3}
 DECLARED_OUTCOME = "emulatorOutcome"  # step params key: the step ends with this outcome (SUCCESS|WARNING|FAILED)
 UNREACHABLE_TLD = ".invalid"  # RFC 6761: never resolves, so a connection whose host ends with it is unreachable
@@ -19,27 +21,29 @@ PYTHON_RECIPE = "python"
 DECLARED_FAILURE = "com.dataiku.dip.scenario.StepFailedException"
 
 
-class Lookup:
+class Lookup(abc.ABC):
     """Read access the engine needs; the routes implement it over the store."""
 
+    @abc.abstractmethod
     def dataset(self, project_key, name):
-        raise NotImplementedError
+        """The dataset definition, or None."""
 
+    @abc.abstractmethod
     def recipes(self, project_key):
         """Recipe definitions (the inner `recipe` objects) of a project, in store order."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def recipe_code(self, project_key, name):
         """The code (payload) of a code recipe."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def connection(self, name):
-        raise NotImplementedError
+        """The connection definition, or None."""
 
+    @abc.abstractmethod
     def run_python(self, project_key, script, flow):
         """Run Python code of the project: (thrown or None, output text). flow: None for a scenario step, or the
         recipe's declared {"inputs": [...], "outputs": [...]} as PROJECT.name."""
-        raise NotImplementedError
 
 
 def worst(outcomes, default="SUCCESS"):
