@@ -46,15 +46,11 @@ _value:
 
 import re
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import cut_line
+
 USERINFO_RE = re.compile(r"(?<=://)[^/@\s]*@")
 ID_LIMIT = 100
 MSG_LIMIT = 500
-
-
-def _cut(value, limit):
-    """``value`` on one line, cut to ``limit`` characters with the full length said."""
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else "%s... (%d characters)" % (text[:limit], len(text))
 
 
 def _ran(result):
@@ -66,7 +62,7 @@ def _failed(result):
 
 
 def _msg(result, default="no message"):
-    return _cut((result or {}).get("msg") or default, MSG_LIMIT)
+    return cut_line((result or {}).get("msg") or default, MSG_LIMIT)
 
 
 def _retest_text(rollback):
@@ -122,8 +118,8 @@ def deploy_failure_message(context):
     context = context if isinstance(context, dict) else {}
     url = USERINFO_RE.sub("", str(context.get("url") or "?"))
     what_failed = "Deployment of bundle %s to project %s on %s failed at '%s': %s" % (
-        _cut(context.get("bundle_id"), ID_LIMIT), _cut(context.get("project_key"), ID_LIMIT), url,
-        context.get("failed_task") or "?", _cut(context.get("failed_msg") or "no message", MSG_LIMIT))
+        cut_line(context.get("bundle_id"), ID_LIMIT), cut_line(context.get("project_key"), ID_LIMIT), url,
+        context.get("failed_task") or "?", cut_line(context.get("failed_msg") or "no message", MSG_LIMIT))
     return " ".join([what_failed, _restored_text(context), _state_text(context)])
 
 

@@ -86,6 +86,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.dataiku_gitops.dss.plugins.filter.bundle_converged import bundle_converged
 from ansible_collections.dataiku_gitops.dss.plugins.filter.commit_check_settled import commit_check_settled
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_of_commit
 
 
 def _design(key, state, check, bundle_id, head):
@@ -94,7 +95,7 @@ def _design(key, state, check, bundle_id, head):
         return "", True, "%s: check the commit of the design project, then export its bundle" % key
     settled = (state or {}).get("commit_check") or {}
     verified = settled.get("bundle_id") if settled.get("verified") else None
-    bundle = bundle_id or verified or ("g" + head[:12] if head else "")
+    bundle = bundle_id or verified or (bundle_id_of_commit(head) if head else "")
     if not bundle:
         return "", True, "%s: no bundle id (no dss_bundle_id, verified commit or checkout HEAD)" % key
     if bundle_converged(state, bundle, "design"):

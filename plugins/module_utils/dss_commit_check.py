@@ -11,6 +11,7 @@ unchanged without failing.
 
 from __future__ import annotations
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_of_commit
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import (ProjectGit, commit_error,
                                                                                          option_errors)
 
@@ -112,7 +113,7 @@ class Promoted:
         if self.unresolved():
             return None if self.p["required"] else result
         if self.matches():
-            result.update(verified=True, bundle_id="g" + self.commit["commit"][:12])
+            result.update(verified=True, bundle_id=bundle_id_of_commit(self.commit["commit"]))
             return result
         return None
 

@@ -29,6 +29,11 @@ def shown(value):
     return "%s... (%d characters)" % (text[:ECHO_LIMIT], length)
 
 
+def bundle_id_of_commit(sha):
+    """The bundle id a commit of the design project names: "g" + its first 12 hex characters (git describe's style)."""
+    return "g" + sha[:12]
+
+
 def cut_line(text, limit=None):
     """``text`` on one line (newlines and runs of spaces become one space), cut to ``limit`` characters."""
     text = " ".join(str(text).split())

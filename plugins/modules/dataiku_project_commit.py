@@ -137,6 +137,7 @@ pushed:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_of_commit
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_commit_check import (CommitCheckError, Promoted,
                                                                                           check_errors, describe)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import ProjectGit
@@ -225,7 +226,7 @@ def main():
                 module.fail_json(msg="After the pull, project %s is at %s, not %s." % (
                     p["project_key"], result["head"], promoted.commit["commit"]), changed=True, **result)
         result.update(head=promoted.commit["commit"], pulled=commits, verified=True,
-                      bundle_id="g" + promoted.commit["commit"][:12])
+                      bundle_id=bundle_id_of_commit(promoted.commit["commit"]))
         module.exit_with(True, before, {"head": promoted.commit["commit"]}, **result)
     commits, reason = _push_plan(promoted)
     if commits is None:
