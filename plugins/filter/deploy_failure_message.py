@@ -46,7 +46,7 @@ _value:
 
 import re
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import cut_line
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import cut_line
 
 USERINFO_RE = re.compile(r"(?<=://)[^/@\s]*@")
 ID_LIMIT = 100

@@ -86,7 +86,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.dataiku_gitops.dss.plugins.filter.bundle_converged import bundle_converged
 from ansible_collections.dataiku_gitops.dss.plugins.filter.commit_check_settled import commit_check_settled
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_of_commit
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_of_commit
 
 
 def _design(key, state, check, bundle_id, head):

@@ -253,14 +253,14 @@ report:
 
 import os
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_paths import output_path_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_release_notes as git_notes
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_errors
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_import import BundleImport, id_list, manifest_of
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_transfer import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.paths import output_path_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import release_notes as git_notes
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_argument_spec, source_errors
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.importing import BundleImport, id_list, manifest_of
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.transfer import (
     BundleArchiveError, download_to_file, exported_archive_response, manifest_bundle_id, read_manifest,
     response_chunks, same_export, sha256_file)
 

@@ -128,8 +128,8 @@ lock_released:
   type: bool
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_certify import CertifyRun, argument_spec
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.certify import CertifyRun, argument_spec
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 
 
 def main():

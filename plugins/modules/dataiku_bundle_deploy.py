@@ -398,8 +398,8 @@ report:
   type: dict
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_deploy import DeployRun, argument_spec
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy import DeployRun, argument_spec
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 
 
 def main():

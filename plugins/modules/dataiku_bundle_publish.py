@@ -89,13 +89,13 @@ method:
   sample: publish
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_deployer as dd
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_transfer import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.transfer import (
     exported_archive_response, response_chunks, response_length, upload_multipart)
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundles import ids_of
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.listing import ids_of
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import (
     source_argument_spec, source_bundles, source_errors)
 
 

@@ -119,10 +119,10 @@ projects:
             certified: true, target_certified: true, lock: null}
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_commit_check import CHECK_DEFAULTS
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_state_read import read_all
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.commit_check import CHECK_DEFAULTS
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.state_read import read_all
 
 
 def main():

@@ -90,7 +90,7 @@ code_env:
     packages: [pandas==2.2.2]
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.objects import (
     ContentObject, content_argument_spec, instance_object_errors, lines, main_of)
 
 DEFAULT_MODES = {"DESIGN": "DESIGN_MANAGED", "AUTOMATION": "AUTOMATION_SINGLE"}

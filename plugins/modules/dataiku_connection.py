@@ -124,8 +124,8 @@ connection:
     allowed_groups: [data_team]
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import deep_merge, sorted_unique
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import deep_merge, sorted_unique
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.objects import (
     ContentObject, content_argument_spec, instance_object_errors, main_of)
 
 NOT_READABLE = "(secret, not readable)"

@@ -228,17 +228,17 @@ code_env_resolution:
        problem: null}
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import (
     bundle_id_error,
     name_error,
     project_key_error,
     shown,
 )
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap import ENV_SPEC_MODES, IMPORT_TIME_MODES
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_remap_plan as remap_plan
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import RemapState
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_errors
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.mapping import ENV_SPEC_MODES, IMPORT_TIME_MODES
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap import plan as remap_plan
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.state import RemapState
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_argument_spec, source_errors
 
 
 def argument_spec():

@@ -97,10 +97,10 @@ ok:
   type: bool
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap import as_mapping
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.mapping import as_mapping
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.state import (
     RemapState,
     remapping_of,
     resolution,

@@ -136,8 +136,8 @@ dataset:
 
 import copy
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import deep_merge
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import deep_merge
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.objects import (
     ProjectObject, content_argument_spec, main_of, project_object_errors)
 
 # Option name -> key of the DSS dataset document, for the top-level fields written as given.

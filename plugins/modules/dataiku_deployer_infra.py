@@ -145,9 +145,9 @@ infra:
 
 import copy
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_deployer as dd
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import equal
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import equal
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 
 KEY_MARK = "********"
 

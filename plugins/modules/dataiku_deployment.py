@@ -181,10 +181,10 @@ update_messages:
 import copy
 import time
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_deployer as dd
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import equal
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException, DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import equal
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException, DssModule
 
 IN_SYNC = ("HEALTHY", "WARNING")
 

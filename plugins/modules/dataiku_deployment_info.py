@@ -117,9 +117,9 @@ governance:
     messages: []
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_deployer as dd
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 
 
 def check_input(module):

@@ -267,10 +267,10 @@ project:
       returned: when the project exists
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import changed_keys, prune, sorted_unique
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import changed_keys, prune, sorted_unique
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project import (
     METADATA_OPTIONS, VARIABLE_SCOPES, create_permissions, desired_tags, permission_entry_errors, permission_suboptions,
     permissions_create_view, plan_metadata, plan_permissions, plan_variables, predicted_summary, summary_view,
     with_active_bundle)

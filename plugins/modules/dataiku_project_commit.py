@@ -136,11 +136,11 @@ pushed:
   elements: dict
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_of_commit
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_commit_check import (CommitCheckError, Promoted,
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_of_commit
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.commit_check import (CommitCheckError, Promoted,
                                                                                           check_errors, describe)
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import ProjectGit
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import ProjectGit
 
 MAX_LISTED = 50
 

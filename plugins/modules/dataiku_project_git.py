@@ -145,8 +145,8 @@ commits_to_pull:
   elements: dict
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import ProjectGit, option_errors
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import ProjectGit, option_errors
 
 MAX_LISTED = 50
 

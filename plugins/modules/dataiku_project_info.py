@@ -105,9 +105,9 @@ exists:
   sample: true
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project import with_active_bundle
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project import with_active_bundle
 
 
 def main():

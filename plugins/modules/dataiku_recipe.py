@@ -106,8 +106,8 @@ recipe:
 
 import copy
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import deep_merge
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import deep_merge
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.objects import (
     ProjectObject, content_argument_spec, main_of, object_name_error, project_object_errors)
 
 MAIN_ROLE = "main"

@@ -123,7 +123,7 @@ scenario:
 
 import copy
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.objects import (
     ProjectObject, content_argument_spec, main_of, project_object_errors)
 
 STEP_BASED = "step_based"

@@ -286,9 +286,9 @@ junit_xml:
   sample: /home/ci/reports/churn-smoke.xml
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_tests import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.runs import (
     ScenarioTests,
     empty_result,
     option_errors,

@@ -26,7 +26,7 @@ def test_tarball_content_and_size(tarball):
         names = tar.getnames()
     for required in ("MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "meta/execution-environment.yml",
                      "requirements.txt", "bindep.txt", "plugins/modules/dataiku_project.py",
-                     "plugins/module_utils/dss_module.py", "plugins/doc_fragments/dss.py",
+                     "plugins/module_utils/_core/module.py", "plugins/doc_fragments/dss.py",
                      "roles/bundle_export/meta/argument_specs.yml", "playbooks/promote.yml",
                      "playbooks/awx/files/credential_types.yml", "playbooks/awx/requirements.yml", "extensions/ee/execution-environment.yml"):
         assert required in names, required

@@ -1,4 +1,4 @@
-"""Release notes of a promotion (plugins/module_utils/dss_release_notes.py) through real ansible-playbook runs against
+"""Release notes of a promotion (plugins/module_utils/_bundle/release_notes.py) through real ansible-playbook runs against
 emulator nodes: the commits and files between the bundle active on the automation node and the new one, read from
 the design project's git, in the result and in the --check --diff of dataiku_bundle_deploy exactly as the real run
 reports them; no git read when the bundle is already active; a note, not a failure, for a bundle naming no commit;

@@ -6,10 +6,10 @@ from contextlib import contextmanager
 
 import pytest
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundle_deploy_tests as steps
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_certify import retention_plan
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_deploy import argument_spec
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_tests import scenario_options
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import deploy_tests as steps
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.certify import retention_plan
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy import argument_spec
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.runs import scenario_options
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import emulated
 
 

@@ -3,9 +3,9 @@ is settled only where the module would end unchanged without failing."""
 
 import pytest
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_commit_check as check
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import ProjectGit
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git import commit_check as check
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import ProjectGit
 
 HEAD = "a" * 40
 OTHER = "b" * 40

@@ -1,8 +1,8 @@
-"""Unit tests of the generic comparison helpers (plugins/module_utils/dss_compare.py)."""
+"""Unit tests of the generic comparison helpers (plugins/module_utils/_core/compare.py)."""
 
 import pytest
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import (
     camel_to_snake, changed_keys, deep_merge, equal, is_subset, keep_order, prune, rename_keys, same_items,
     sorted_unique)
 

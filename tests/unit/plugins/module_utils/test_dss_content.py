@@ -1,8 +1,8 @@
-"""Unit tests of the pure helpers of the content modules' shared run (plugins/module_utils/dss_content.py)."""
+"""Unit tests of the pure helpers of the content modules' shared run (plugins/module_utils/_content/objects.py)."""
 
 import pytest
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_content import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.objects import (
     lines, object_name_error, shaped_like)
 
 

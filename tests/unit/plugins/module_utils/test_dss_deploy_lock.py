@@ -1,6 +1,6 @@
 """The lock decisions (no I/O): who blocks whom, expiry, take-over."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import (
     LOCK_VARIABLE, blocker, is_live, lock_of)
 
 
@@ -27,7 +27,7 @@ def test_unreadable_expiry_is_not_live():
 
 
 def test_a_creation_claim_counts_only_until_a_bundle_is_imported():
-    from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import (
+    from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import (
         claim_description, claim_of, current_lock)
     claim = {"owner": "run-1", "expires": 200}
     summary = {"description": claim_description(claim)}
@@ -41,7 +41,7 @@ def test_a_creation_claim_counts_only_until_a_bundle_is_imported():
 
 
 def test_with_lock_sets_or_removes_only_the_lock():
-    from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import with_lock
+    from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import with_lock
     variables = {"standard": {"a": 1}, "local": {"env": "prod"}}
     locked = with_lock(variables, {"owner": "r", "expires": 5})
     assert locked == {"standard": {"a": 1}, "local": {"env": "prod", LOCK_VARIABLE: {"owner": "r", "expires": 5}}}

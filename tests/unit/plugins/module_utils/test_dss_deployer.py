@@ -1,4 +1,4 @@
-"""Unit tests of the Project Deployer helpers (plugins/module_utils/dss_deployer.py) and of the settings logic of
+"""Unit tests of the Project Deployer helpers (plugins/module_utils/_deployer/reads.py) and of the settings logic of
 dataiku_deployment and dataiku_deployer_infra."""
 
 import socket
@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_deployer as dd
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
 from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_deployer_infra as infra_module
 from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_deployment as deployment_module
 

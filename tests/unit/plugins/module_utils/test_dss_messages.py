@@ -1,7 +1,7 @@
-"""One-line, cut messages (dss_ids) and the description of answers that are not DSS's (dss_transport)."""
+"""One-line, cut messages (_core/ids.py) and the description of answers that are not DSS's (_core/transport.py)."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import cut_line, cut_long_words
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_transport import not_dss_answer
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import cut_line, cut_long_words
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.transport import not_dss_answer
 
 
 def test_long_words_are_cut_paths_of_ordinary_length_are_not():

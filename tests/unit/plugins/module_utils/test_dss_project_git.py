@@ -1,8 +1,8 @@
-"""Unit tests of the project git helpers (plugins/module_utils/dss_project_git.py)."""
+"""Unit tests of the project git helpers (plugins/module_utils/_git/project_git.py)."""
 
 import pytest
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project_git import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import (
     ProjectGit, commit_error, last_lines, ref_name_error)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException, project_summary
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException, project_summary
 
 
 class _Response:

@@ -1,10 +1,10 @@
-"""Unit tests of the release notes helpers (plugins/module_utils/dss_release_notes.py): bundle -> commit hints, the
+"""Unit tests of the release notes helpers (plugins/module_utils/_bundle/release_notes.py): bundle -> commit hints, the
 walk between two commits with paging, caps, roll-backs, unmapped bundles, unreadable git, diff view, default notes."""
 
 import pytest
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_release_notes as rn
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import release_notes as rn
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
 
 
 def sha(n):

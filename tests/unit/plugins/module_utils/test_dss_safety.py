@@ -8,12 +8,12 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundle_transfer as transfer
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, shown
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_paths import output_path_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_secrets import values_to_mask
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_transport import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import transfer as transfer
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, shown
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.paths import output_path_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.secrets import values_to_mask
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_argument_spec
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.transport import (
     insecure_transport_warning, is_loopback, is_transient, read_retry, redact_userinfo, userinfo_secrets)
 
 KEY = "k3y-0123456789abcdef"

@@ -3,8 +3,8 @@ project (never raised from a worker thread)."""
 
 import threading
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import LOCK_VARIABLE
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_state_read import read_all
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import LOCK_VARIABLE
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.state_read import read_all
 
 NOT_FOUND = {"errorType": "com.dataiku.dip.server.controllers.NotFoundException", "message": "no such project"}
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_test_record import passes, problem, summary
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.testing_status import passes, problem, summary
 
 
 @pytest.mark.parametrize("raw,strict,expected", [

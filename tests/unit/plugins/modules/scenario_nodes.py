@@ -4,7 +4,9 @@ the node: time passes only when the module sleeps, and each sleep lets the node'
 import pytest
 import requests
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_module, dss_scenario_runner, dss_scenario_tests
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core import module as dss_module
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario import runner as dss_scenario_runner
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario import runs as dss_scenario_tests
 from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_scenario_run
 from ansible_collections.dataiku_gitops.dss.tests.dss_emulator.inprocess import InProcessNode
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import run_module

@@ -1,6 +1,6 @@
 """The pure remapping logic: merge/exclusive lists, order-insensitive comparison, bundle picking, resolution."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_remap as r
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap import mapping as r
 
 
 def test_merge_replaces_given_sources_keeps_others_and_extra_keys():

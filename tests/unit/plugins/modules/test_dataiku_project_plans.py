@@ -1,6 +1,6 @@
-"""Planning and mapping logic of dataiku_project (plugins/module_utils/dss_project.py): no client at all."""
+"""Planning and mapping logic of dataiku_project (plugins/module_utils/_content/project.py): no client at all."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_project import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project import (
     PERMISSION_FLAGS, create_permissions, desired_tags, permission_entry_errors, permission_suboptions,
     plan_metadata, plan_permissions, plan_variables, predicted_summary, summary_view, with_active_bundle)
 

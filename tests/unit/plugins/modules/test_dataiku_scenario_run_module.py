@@ -4,7 +4,7 @@ outcomes, timeouts, check mode, stop_on_failure and the JUnit report."""
 # pylint: disable=redefined-outer-name,unused-import
 import xml.etree.ElementTree as ET
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_scenario_tests
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario import runs as dss_scenario_tests
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import emulated
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.scenario_nodes import (
     URL, clock, declared, dss, endless, missing, ok, run)

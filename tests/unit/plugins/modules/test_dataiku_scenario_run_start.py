@@ -3,7 +3,7 @@ our start is followed (never started twice), a run that existed before our start
 start that never reached DSS is sent again. Against an emulated node in-process, with faults injected in transit."""
 
 # pylint: disable=redefined-outer-name,unused-import
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_scenario_runner
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario import runner as dss_scenario_runner
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import emulated
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.scenario_nodes import (
     clock, dss, missing, ok, run)

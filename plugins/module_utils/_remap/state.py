@@ -8,9 +8,9 @@ Every read goes through ``module.dss_errors`` so a failure is one short message 
 
 from __future__ import annotations
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.mapping import (
     allowed_missing,
     pick_bundle,
     required_connections,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_test_record as record
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_import import BundleImport
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import ProjectLock, blocker, describe, lock_owner_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import testing_status as record
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.importing import BundleImport
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import ProjectLock, blocker, describe, lock_owner_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
 
 
 def argument_spec():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import warnings
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import equal
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import equal
 
 try:
     import requests

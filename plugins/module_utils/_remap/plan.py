@@ -6,14 +6,14 @@ dataiku_bundle_deploy: the preflight fails before any write when the bundle woul
 
 from __future__ import annotations
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.mapping import (
     as_mapping,
     failure_message,
     merged_behavior,
     merged_entries,
     same_entries,
 )
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import remapping_of, resolution
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.state import remapping_of, resolution
 
 
 def view(state):

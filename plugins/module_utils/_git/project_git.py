@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
 
 SHA_RE = re.compile(r"^[0-9a-fA-F]{7,40}$")
 # Branch and remote names go into URL paths and query strings: git's own rules, minus URL delimiters.

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import project_summary
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_test_record as record
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_commit_check import settled_check
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import is_live, lock_of
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import project_summary
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import testing_status as record
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.commit_check import settled_check
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import is_live, lock_of
 
 MAX_WORKERS = 8
 

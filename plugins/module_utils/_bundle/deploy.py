@@ -10,17 +10,17 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_remap_plan as remap_plan
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_test_record as record
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_deploy_tests import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap import plan as remap_plan
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import testing_status as record
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_tests import (
     TestAndCertify, tests_argument_spec, tests_option_errors, tests_view)
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_import import BundleImport
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_deploy_lock import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.importing import BundleImport
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import (
     DEFAULT_LEASE_SECONDS, ProjectLock, blocker, lock_owner_error)
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, name_error, project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_release_notes import add_to_diff, deploy_changes
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_remap_state import RemapState
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_argument_spec, source_errors
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, name_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.release_notes import add_to_diff, deploy_changes
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.state import RemapState
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_argument_spec, source_errors
 
 
 def argument_spec():

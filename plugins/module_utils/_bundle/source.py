@@ -7,8 +7,8 @@ dataiku_connection_remap. Its suboptions are documented in the ``dataiku_gitops.
 
 from __future__ import annotations
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundles import exported_bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import bundle_id_error, project_key_error, shown
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.listing import exported_bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error, shown
 
 
 def source_argument_spec():

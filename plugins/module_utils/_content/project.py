@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import (
     camel_to_snake, equal, keep_order, same_items, sorted_unique)
 
 # Option name -> key in a DSS project permission entry (the ``permissions`` list of ``DSSProject.get_permissions()``).

@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundles import describe
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.listing import describe
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
 
 MAX_COMMITS = 50
 MAX_FILES = 200

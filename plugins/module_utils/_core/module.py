@@ -18,9 +18,10 @@ from contextlib import contextmanager
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import cut_line, cut_long_words, shown
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_secrets import values_to_mask
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_transport import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import cut_line, cut_long_words, shown
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.secrets import values_to_mask
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.transport import (
     BACKOFF_FACTOR, DssAdapter, insecure_transport_warning, is_transient, not_dss_answer, redact_userinfo,
     userinfo_secrets)
 
@@ -126,7 +127,7 @@ class DssModule(AnsibleModule):
     # -- secrets in results -------------------------------------------------------------------------------------
 
     def _mask_raw_secrets(self):
-        """Add to no_log_values what ansible-core would echo unmasked (see dss_secrets): a key under a misspelt
+        """Add to no_log_values what ansible-core would echo unmasked (see _core/secrets.py): a key under a misspelt
         name, inside a mistyped option or in URL userinfo. Runs before every result, including the argument
         validation failures AnsibleModule reports from its own constructor."""
         params = getattr(self, "params", None)
@@ -173,6 +174,14 @@ class DssModule(AnsibleModule):
     def exit_json(self, **kwargs):
         self._mask_raw_secrets()
         super().exit_json(**kwargs)
+
+    def run(self, body, *args, **kwargs):
+        """The module's runner: call ``body`` and turn a :class:`DssError` it raises into ``fail_json`` (the one
+        place a failure becomes a result, as ``kubernetes.core``'s runner does)."""
+        try:
+            return body(*args, **kwargs)
+        except DssError as exc:
+            return self.fail_json(msg=exc.msg, **exc.result)
 
     echo = staticmethod(shown)
 
@@ -233,7 +242,7 @@ class DssModule(AnsibleModule):
         self._last_content_type = content_type
 
     def is_transient(self, exc):
-        """True when the failed call may or may not have reached DSS (see dss_transport.is_transient)."""
+        """True when the failed call may or may not have reached DSS (see _core/transport.py is_transient)."""
         return is_transient(exc, self._last_status)
 
     def write_once(self, what, write, happened, url=None):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_report import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.report import (
     aborted_row,
     finished_row,
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_transport import userinfo_secrets
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.transport import userinfo_secrets
 
 # Shorter strings are not masked: masking replaces every occurrence, and a short value would garble the output.
 MIN_SECRET_LENGTH = 6

@@ -14,7 +14,7 @@ import os
 import tempfile
 import xml.etree.ElementTree as ET
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_report import acceptable
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.report import acceptable
 
 
 def _seconds(value):

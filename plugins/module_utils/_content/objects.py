@@ -15,9 +15,9 @@ import abc
 
 import re
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_compare import changed_keys, is_subset, prune
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import name_error, project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import changed_keys, is_subset, prune
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import name_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 
 # Dataset and recipe names, scenario ids: DSS allows letters, digits and underscores.
 OBJECT_NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")

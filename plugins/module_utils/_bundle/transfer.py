@@ -17,7 +17,7 @@ import tempfile
 import uuid
 import zipfile
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import shown
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import shown
 
 CHUNK_SIZE = 1024 * 1024
 MANIFEST = "export-manifest.json"

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_certify import CertifyRun, retention_plan
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_report import summary
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_tests import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.certify import CertifyRun, retention_plan
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.report import summary
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.runs import (
     ScenarioTests,
     option_errors,
     scenario_options,

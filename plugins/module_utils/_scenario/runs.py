@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_ids import name_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_junit import junit_document, write_junit
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_paths import output_path_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_report import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import name_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.junit import junit_document, write_junit
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.paths import output_path_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.report import (
     acceptable,
     base_row,
     failed_ids,
@@ -21,8 +21,8 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_re
     skipped_row,
     summary,
 )
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_runner import ScenarioRunner
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_scenario_select import select
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.runner import ScenarioRunner
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.selection import select
 
 
 def scenario_options():

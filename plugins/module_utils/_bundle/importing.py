@@ -5,7 +5,7 @@
 (state=imported/active) and dataiku_bundle_deploy.
 
 Reads and checks happen before any upload (also in check mode); the upload streams from ``src`` or from the design
-node named by ``source`` (see dss_bundle_transfer); activation is preload then activate, judged by DSS's report.
+node named by ``source`` (see _bundle/transfer.py); activation is preload then activate, judged by DSS's report.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 import contextlib
 import os
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_module import DataikuException
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils import dss_bundles as bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_source import source_bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils.dss_bundle_transfer import (
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.transfer import (
     BundleArchiveError, exported_archive_response, file_chunks, manifest_bundle_id, manifest_project_key,
     read_manifest, response_chunks, response_length, upload_multipart)
 
