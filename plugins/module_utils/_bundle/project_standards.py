@@ -73,8 +73,6 @@ def summarize(raw, what, min_severity=1):
     if not isinstance(raw, dict):
         return not_available("the report of %s is a %s, not an object" % (what, type(raw).__name__))
     run_info = raw.get("bundleChecksRunInfo")
-    if run_info is None:
-        run_info = {}
     if not isinstance(run_info, dict):
         return not_available("the checks of the report of %s are a %s, not an object" % (what, type(run_info).__name__))
     out = _empty("PASSED", "")
