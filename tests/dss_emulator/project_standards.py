@@ -301,7 +301,7 @@ def run(key, check_ids=None, bundle_id=None):
     project's scope (and then, unless for a bundle, the report becomes the project's last report)."""
     project = require_project(key)
     scope = scope_of(key)
-    ids = scope.get("checks") or [] if check_ids is None else check_ids
+    ids = (scope.get("checks") or []) if check_ids is None else check_ids
     checks = [get_check(c) for c in ids]
     start = now_ms()
     run_info = {}

@@ -126,6 +126,11 @@ def test_runs_on_the_real_project_state_and_the_last_report(design, client):
     expect_dss_error("check ghost does not exist", project.start_run_project_standards_checks, ["ghost"])
     expect_dss_error("Project NOPE does not exist", client.get_project("NOPE").get_project_standards_last_report)
 
+    design.kill()  # kill -9: checks, scopes and reports were committed before the answers
+    design.start()
+    assert project.get_project_standards_last_report().data == rerun.data
+    assert client.get_project_standards().get_default_scope().checks == [c.id for c in checks.values()]
+
 
 def test_defined_check_specs_through_the_control_endpoint(design, client):
     fixed = control(design, "acme_docs", {"label": "Datasets documented", "result": {"severity": 1, "message": "2 "

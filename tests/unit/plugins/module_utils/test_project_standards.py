@@ -89,6 +89,10 @@ def test_bundle_reports_on_the_design_node_and_the_deployer(emulated):
     renamed = {"bundleId": "v1", "projectStandardsRunReport": entries["v1"]["projectStandardsReport"]}
     assert ps.exported_bundle_summary(renamed, KEY) == exported
 
+    node.reset()  # a fresh node: no check, an empty default scope
+    assert client.get_project_standards().list_checks() == []
+    assert client.get_project_standards().get_default_scope().checks == []
+
 
 def test_older_clients_and_dss_versions_are_not_available(emulated, monkeypatch):
     node = emulated("design")
