@@ -1,6 +1,7 @@
 """The Project Standards summary helper (plugins/module_utils/_bundle/project_standards.py) on reports an emulated
 design node makes from real project state, read through dataikuapi; and on what an older client or DSS answers."""
 
+# pylint: disable=redefined-outer-name,unused-import
 import json
 
 import pytest
@@ -9,8 +10,7 @@ from dataikuapi.dss.project import DSSProject
 from dataikuapi.dss.projectdeployer import DSSProjectDeployerProject
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as ps
-from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import (  # noqa: F401
-    dss_error, emulated)
+from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import dss_error, emulated
 
 KEY = "SCORES"
 SPECS = ("emulator-standards_project-has-description", "emulator-standards_python-code-envs-exist",
