@@ -307,10 +307,11 @@ def run(key, check_ids=None, bundle_id=None):
     run_info = {}
     for check in checks:
         began = now_ms()
-        params = specs.default_params(check["checkElementType"], _defined_spec(check["checkElementType"]))
+        element_type = check["checkElementType"]
+        defined = _defined_spec(element_type)
+        params = specs.default_params(element_type, defined)
         params.update(check.get("checkParams") or {})
-        result = specs.evaluate(check["checkElementType"], _defined_spec(check["checkElementType"]), key, project,
-                                params)
+        result = specs.evaluate(element_type, defined, key, project, params)
         run_info[check["id"]] = {"check": _check_list_item(check), "result": result,
                                  "durationMs": now_ms() - began, "expandedCheckParams": params}
     report = {"projectKey": key, "scope": scope["name"], "requester": current_user(), "startTime": start,
@@ -337,15 +338,10 @@ def bundle_report(key, bundle_id):
 
 # -- the deployer's policy ---------------------------------------------------------------------------------------
 
-def infra_defaults(doc):
-    doc.setdefault(POLICY_FIELD, "NO_CHECK")
-    doc.setdefault(MIN_SEVERITY_FIELD, 1)
-    return doc
-
-
 def check_infra(doc):
     """Validate an infrastructure's Project Standards policy (absent fields take their defaults)."""
-    infra_defaults(doc)
+    doc.setdefault(POLICY_FIELD, "NO_CHECK")
+    doc.setdefault(MIN_SEVERITY_FIELD, 1)
     if doc[POLICY_FIELD] not in POLICIES:
         raise _bad("%s must be one of %s, got %r" % (POLICY_FIELD, ", ".join(POLICIES), doc[POLICY_FIELD]))
     severity = doc[MIN_SEVERITY_FIELD]
