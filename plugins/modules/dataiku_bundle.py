@@ -60,6 +60,14 @@ options:
         subjects of the commits since the previous exported bundle (see RV(changes)); no release notes when the
         project's git history cannot be read.
     type: str
+  evaluate_project_standards:
+    description:
+      - With O(state=exported), whether DSS evaluates the Project Standards checks that apply to the project when it
+        exports a new bundle (DSS 14 and later); the report is stored with the bundle and travels with it to the
+        Project Deployer, whose infrastructures may refuse or warn about a bundle that fails checks.
+      - Not set - V(true), what DSS and C(dataikuapi) do by default. V(false) exports without evaluating the checks.
+      - Whatever this option, RV(project_standards) summarises the report stored with the bundle.
+    type: bool
   dest:
     description:
       - With O(state=exported), download the bundle archive to this path on the controller and return its
@@ -219,6 +227,23 @@ changes:
     - Read (and shown in the diff under C(changes)) only when a bundle is exported, identically in check mode.
   returned: when O(state=exported) exports a bundle
   type: dict
+project_standards:
+  description:
+    - Summary of the Project Standards report stored with the bundle (read from its entry in the bundle list, no
+      extra request).
+    - C(status) is V(PASSED), V(WARNING) (checks that could not run), V(FAILED) (checks that found an issue, listed
+      in C(failures) with their severity and message), V(NOT_EVALUATED) (no report - see
+      O(evaluate_project_standards) - or no check applies to the project) or V(NOT_AVAILABLE).
+    - C(passed) and C(not_applicable) list check names; C(warnings) and C(failures) list checks as C(id), C(name),
+      C(status), C(severity), C(severity_name) and C(message); C(message) says it all on one line.
+    - Null in check mode when the bundle is still to be exported.
+  returned: when O(state=exported)
+  type: dict
+  sample: {"status": "FAILED", "available": true, "evaluated": true, "scope": "DEFAULT", "min_severity": "LOWEST",
+           "passed": ["Project has a description"], "warnings": [], "not_applicable": [],
+           "failures": [{"id": "Scenarioshavetriggers", "name": "Scenarios have triggers", "status": "RUN_SUCCESS",
+                         "severity": 3, "severity_name": "MEDIUM", "message": "Scenario(s) without any trigger: LOAD"}],
+           "message": "Project Standards of bundle v3 of CHURN: 1 of 2 check(s) pass; failing: ..."}
 imported:
   description: Whether the bundle was uploaded by this task (would be, in check mode).
   returned: when O(state=imported) or O(state=active)
@@ -258,6 +283,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.paths imp
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import release_notes as git_notes
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as standards
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_argument_spec, source_errors
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.importing import BundleImport, id_list, manifest_of
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.transfer import (
@@ -273,6 +299,7 @@ def argument_spec():
         bundle_id=dict(type="str"),
         state=dict(type="str", required=True, choices=["exported", "imported", "active", "absent"]),
         release_notes=dict(type="str"),
+        evaluate_project_standards=dict(type="bool"),
         dest=dict(type="path"),
         src=dict(type="path"),
         source=source_argument_spec(),
@@ -301,7 +328,7 @@ class BundleTask:
         if self.state == "absent" and self.bundle_id is None and p["keep_last"] is None:
             errors.append("state=absent needs bundle_id, keep_last or both.")
         errors.append(bundles.keep_last_error(p["keep_last"]))
-        for option in ("release_notes", "dest"):
+        for option in ("release_notes", "evaluate_project_standards", "dest"):
             if p[option] is not None and self.state != "exported":
                 errors.append("%s is only used with state=exported (state is %s)." % (option, self.state))
         for option in ("src", "source"):
@@ -376,7 +403,8 @@ class DesignSide:
             before["dest_bundle_id"] = manifest_bundle_id(local) if local else None
             after["dest_bundle_id"] = task.bundle_id
         changed = to_export or download or bool(victims)
-        result = dict(exported=to_export, deleted_bundle_ids=victims, bundle_ids=after["bundle_ids"])
+        result = dict(exported=to_export, deleted_bundle_ids=victims, bundle_ids=after["bundle_ids"],
+                      project_standards=None if to_export else self._standards(entries))
         if dest:
             result.update(dest=dest, downloaded=download)
         if to_export:  # what the new bundle brings since the previous one, from the project's git (reads only)
@@ -390,10 +418,12 @@ class DesignSide:
             task.finish(changed, before, after, **result)
 
         if to_export:
+            evaluate = task.p["evaluate_project_standards"] is not False
             module.write_once("export bundle %s of project %s" % (task.bundle_id, task.key),
-                              lambda: self.project.export_bundle(task.bundle_id, release_notes=task.p["release_notes"]),
+                              lambda: self.project.export_bundle(task.bundle_id, release_notes=task.p["release_notes"],
+                                                                 evaluate_project_standards_checks=evaluate),
                               lambda: task.bundle_id in bundles.ids_of(bundles.exported_bundles(module, task.client, task.key)))
-            self._check_built()
+            result["project_standards"] = self._standards(self._check_built())
         if dest:
             result["sha256"] = self._download(dest) if download else sha256_file(dest)
         self._delete(victims)
@@ -433,7 +463,13 @@ class DesignSide:
         except BundleArchiveError:
             return None
 
+    def _standards(self, entries):
+        """Summary of the Project Standards report stored with the bundle (its list entry)."""
+        entry = next((b for b in entries if b["bundleId"] == self.task.bundle_id), None)
+        return standards.exported_bundle_summary(entry, self.task.key)
+
     def _check_built(self):
+        """The list of exported bundles once the new one is there and built (else the task fails)."""
         task = self.task
         entries = bundles.exported_bundles(self.module, task.client, task.key)
         entry = next((b for b in entries if b["bundleId"] == task.bundle_id), None)
@@ -445,6 +481,7 @@ class DesignSide:
             task.fail("Export of bundle %s of project %s on %s ended in state %s%s." % (
                 task.bundle_id, task.key, self.module.url, entry.get("state"),
                 ": %s" % error.get("detailedMessage") if error.get("detailedMessage") else ""))
+        return entries
 
     def _download(self, dest):
         task = self.task

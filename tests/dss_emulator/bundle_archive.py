@@ -10,6 +10,7 @@ Layout (see docs/emulator.md, "Bundles and activation"):
     project_config/scenarios/<id>.py         script of a custom_python scenario (store kind `scenario_payload`)
     project_config/managed_folders/<id>.json a managed folder's definition (its files do not travel)
     datasets_data/<name>.csv                 data of a dataset carried with the bundle (dataset_data.py)
+    project-standards-report.json            the Project Standards report of the export, when checks ran
 
 Archives are deterministic: entries sorted by name, fixed timestamps and attributes, canonical JSON. The same
 manifest and content always give the same bytes.
@@ -31,6 +32,8 @@ SCENARIO_SCRIPTS = CONFIG + "scenarios/"
 PAYLOAD_KIND = "scenario_payload"  # content[PAYLOAD_KIND] = {scenario id: {"script": text}}
 DATA = "datasets_data/"  # content[DATA_KEY] = {dataset name: CSV bytes}
 DATA_KEY = "data"
+STANDARDS_REPORT = "project-standards-report.json"  # content[STANDARDS_KEY] = the report, or None
+STANDARDS_KEY = "projectStandardsReport"
 
 MANIFEST_VERSION = 3
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -67,6 +70,8 @@ def write_archive(fileobj, manifest, content):
         entries["%s%s.py" % (SCENARIO_SCRIPTS, sid)] = (payload.get("script") or "").encode("utf-8")
     for name, data in (content.get(DATA_KEY) or {}).items():
         entries["%s%s.csv" % (DATA, name)] = data
+    if content.get(STANDARDS_KEY) is not None:
+        entries[STANDARDS_REPORT] = _json_bytes(content[STANDARDS_KEY])
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
@@ -154,6 +159,8 @@ def _read_archive(path, verify):
             entry = "%s%s.csv" % (DATA, name)
             if entry in names:
                 content[DATA_KEY][name] = zf.read(entry)
+        report = _read_json(zf, STANDARDS_REPORT) if STANDARDS_REPORT in names else None
+        content[STANDARDS_KEY] = report if isinstance(report, dict) else None  # [INF] lenient: a bad one is no report
     if not isinstance(content["params"], dict) or not isinstance(content["variables"], dict):
         raise BundleArchiveError("Invalid bundle archive: params.json and variables.json must be JSON objects")
     return manifest, content

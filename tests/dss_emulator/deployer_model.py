@@ -2,13 +2,14 @@
 deployments, update history, Govern sign-offs, and the views dataikuapi reads.
 
 Documents (scope "" unless said): `pd_project` (id = published project key), `pd_bundle` (scope = published
-project key, id = bundle id, with `archive: {sha256, size}`), `pd_govern` (scope = published project key, id =
-bundle id), `pd_infra`, `pd_deployment` (settings as GET .../settings shows them), `pd_deployment_state`
-(what the last update deployed and how it ended), `pd_update` (scope = deployment id, id = zero-padded start
-timestamp), `pd_test_run` (scope = deployment id, id = scenario id). Rules and [INF] choices: docs/emulator.md,
-"Project Deployer".
+project key, id = bundle id, with `archive: {sha256, size}` and the bundle's Project Standards report if any),
+`pd_govern` (scope = published project key, id = bundle id), `pd_infra`, `pd_deployment` (settings as GET
+.../settings shows them), `pd_deployment_state` (what the last update deployed and how it ended), `pd_update` (scope
+= deployment id, id = zero-padded start timestamp), `pd_test_run` (scope = deployment id, id = scenario id).
+Rules and [INF] choices: docs/emulator.md, "Project Deployer".
 """
 
+from . import project_standards as standards
 from .errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
 from .node import current_user, now_iso, store
 
@@ -19,7 +20,7 @@ GOVERN_POLICIES = ("PREVENT", "WARN", "NO_CHECK")
 GOVERN_STATUSES = ("PENDING", "APPROVED", "REJECTED")
 NOT_APPROVED = "ERR_DEPLOYER_GOVERN_BUNDLE_NOT_APPROVED"
 GOVERN_WARNING = "WARN_DEPLOYER_GOVERN_BUNDLE_NOT_APPROVED"
-_INTERNAL = ("archive",)
+_INTERNAL = ("archive", standards.REPORT_FIELD)
 
 
 def _required(kind, what, id_):
@@ -57,8 +58,9 @@ def published_bundle(key, bundle_id):
     return doc
 
 
-def add_published_bundle(key, manifest, archive, design_info):
-    """Record a bundle in published project `key` (created if needed); the same id twice is refused."""
+def add_published_bundle(key, manifest, archive, design_info, standards_report=None):
+    """Record a bundle in published project `key` (created if needed); the same id twice is refused. The bundle's
+    Project Standards report, if it has one, is kept with it."""
     st = store()
     bundle_id = manifest["bundleId"]
     with st.transaction():
@@ -67,6 +69,8 @@ def add_published_bundle(key, manifest, archive, design_info):
             raise _conflict("Bundle %s already exists in published project %s" % (bundle_id, key))
         doc = {"id": bundle_id, "publishedOn": now_iso(), "publishedBy": current_user(),
                "designNodeInfo": design_info, "exportManifest": manifest, "archive": archive}
+        if standards_report is not None:
+            doc[standards.REPORT_FIELD] = standards_report
         st.put("pd_bundle", key, bundle_id, doc)
     return doc
 
@@ -143,6 +147,34 @@ def report(messages):
             "messages": messages}
 
 
+def standards_messages(infra, key, bundle):
+    """(log lines, messages) of the infrastructure's Project Standards policy about deploying published `bundle` of
+    `key`: an ERROR message (policy PREVENT) or a WARNING one (WARN) when checks of at least the policy's minimum
+    severity found issues; no message otherwise [INF: a bundle without a report passes]."""
+    policy = infra.get(standards.POLICY_FIELD) or "NO_CHECK"
+    if policy == "NO_CHECK":
+        return [], []
+    bundle_id, report = bundle["id"], bundle.get(standards.REPORT_FIELD)
+    min_severity = infra.get(standards.MIN_SEVERITY_FIELD) or 1
+    where = "infrastructure %s (%s %s)" % (infra["id"], standards.POLICY_FIELD, policy)
+    if report is None:
+        return ["Project Standards: bundle %s of %s has no report; %s does not check it" % (bundle_id, key, where)], []
+    failing = standards.failing_checks(report, min_severity)
+    if not failing:
+        return ["Project Standards: bundle %s of %s passes its %d check(s)"
+                % (bundle_id, key, len(report.get("bundleChecksRunInfo") or {}))], []
+    names = standards.SEVERITY_NAMES
+    text = "Bundle %s of %s fails %d Project Standards check(s) of severity %s or more: %s" % (
+        bundle_id, key, len(failing), names[min_severity], ", ".join("%s (%s)" % (n, names[s]) for n, s in failing))
+    if policy == "PREVENT":
+        msg = message("ERROR", standards.CHECKS_FAILED, "Project Standards checks failed",
+                      "%s; %s refuses it" % (text, where), fatal=True)
+    else:
+        msg = message("WARNING", standards.CHECKS_WARNING, "Project Standards checks failed",
+                      "%s; %s deploys it with a warning" % (text, where))
+    return ["Project Standards: %s" % msg["message"]], [msg]
+
+
 def check_governance(infra, key, bundle_id, ignore_warnings):
     """Raise unless `bundle_id` may be set on a deployment of `infra`; returns the warning messages let through."""
     messages = governance_messages(infra, key, bundle_id)
@@ -189,6 +221,7 @@ def checked_infra(doc):
     if doc.get("governCheckPolicy") not in GOVERN_POLICIES:
         raise _conflict("governCheckPolicy must be one of %s, got %r"
                         % (", ".join(GOVERN_POLICIES), doc.get("governCheckPolicy")))
+    standards.check_infra(doc)
     if not isinstance(doc.get("permissions") or [], list):
         raise _conflict("permissions must be a list")
     return doc

@@ -13,10 +13,12 @@ from flask import Blueprint, jsonify, request, send_file
 from ..activation import required_connections, used_code_env_refs
 from ..app import DSS_VERSION
 from .. import dataset_data
-from ..bundle_archive import CONTENT_KINDS, DATA_KEY, MANIFEST_VERSION, PAYLOAD_KIND, content_summary, write_archive
+from .. import project_standards as standards
+from ..bundle_archive import (CONTENT_KINDS, DATA_KEY, MANIFEST_VERSION, PAYLOAD_KIND, STANDARDS_KEY, content_summary,
+                              write_archive)
 from ..bundle_store import check_bundle_id, drop_blob, public_view, require_node
 from ..errors import ILLEGAL_ARGUMENT, DSSError, not_found
-from ..web import current_user, now_iso, require_project, store
+from ..web import current_user, now_iso, qbool, require_project, store
 
 bp = Blueprint("bundles_design", __name__)
 
@@ -86,17 +88,21 @@ def export_bundle(key, bundle_id):
     require_node("DESIGN", "Exporting a bundle")
     project = require_project(key)
     check_bundle_id(bundle_id)
-    # evaluateProjectStandardsChecks is accepted and ignored: the emulator has no project standards.
     st = store()
     if st.get("exported_bundle", key, bundle_id) is not None:
         raise DSSError("Bundle %s already exists" % bundle_id, ILLEGAL_ARGUMENT, 400)
     content = project_content(key, project)
     manifest = build_manifest(key, bundle_id, project, content, request.args.get("releaseNotes"))
+    # [INF] DSS evaluates unless told not to (the client always says): the report travels in the archive too.
+    if qbool("evaluateProjectStandardsChecks", True):
+        content[STANDARDS_KEY] = standards.bundle_report(key, bundle_id)
     buf = io.BytesIO()  # config-only archive: small, built in memory
     write_archive(buf, manifest, content)
     sha, size = st.save_blob_bytes(buf.getvalue())
     doc = {"bundleId": bundle_id, "state": "BUILT", "exportManifest": manifest,
            "contentSummary": content_summary(content), "archive": {"sha256": sha, "size": size}}
+    if content.get(STANDARDS_KEY) is not None:
+        doc[standards.REPORT_FIELD] = content[STANDARDS_KEY]
     try:
         with st.transaction():
             if st.get("exported_bundle", key, bundle_id) is not None:

@@ -10,7 +10,8 @@ emulator only) signs a bundle off in "Govern" or rejects it.
 from flask import Blueprint, current_app, jsonify, request, send_file
 
 from .. import deployer_model as dm
-from ..bundle_archive import BundleArchiveError, read_archive
+from .. import project_standards as standards
+from ..bundle_archive import STANDARDS_KEY, BundleArchiveError, read_archive
 from ..bundle_store import check_bundle_id, drop_blob, keep_spool
 from ..deployer_update import UpdateFailed, active_bundle, run_update, start_test_scenarios, test_outcome
 from ..errors import CODED, CODED_IO, ILLEGAL_ARGUMENT, ILLEGAL_STATE, DSSError, bad_request, not_found
@@ -52,7 +53,8 @@ def publish_bundle(key, bundle_id):
     target = request.args.get("publishedProjectKey") or key
     check_key(target)
     design_info = {"projectKey": key, "nodeId": current_app.config["NODE_ID"], "url": request.host_url.rstrip("/")}
-    doc = dm.add_published_bundle(target, exported["exportManifest"], dict(exported["archive"]), design_info)
+    doc = dm.add_published_bundle(target, exported["exportManifest"], dict(exported["archive"]), design_info,
+                                  exported.get(standards.REPORT_FIELD))
     return jsonify({"publishedOn": doc["publishedOn"], "publishedBy": doc["publishedBy"],
                     "publishedProjectKey": target})
 
@@ -61,7 +63,7 @@ def publish_bundle(key, bundle_id):
 def upload_bundle():
     spool = spool_upload("file")
     try:
-        manifest, _content = read_archive(spool.path)
+        manifest, content = read_archive(spool.path)
         check_bundle_id(manifest["bundleId"])
         key = request.args.get("projectKey") or manifest["originalProjectKey"]
         check_key(key)
@@ -77,7 +79,7 @@ def upload_bundle():
     try:
         with store().transaction():
             created = keep_spool(spool)
-            dm.add_published_bundle(key, manifest, archive, design)
+            dm.add_published_bundle(key, manifest, archive, design, content[STANDARDS_KEY])
     except BaseException:
         spool.discard()
         if created:
@@ -170,8 +172,9 @@ def delete_bundle(key, bundle_id):
 
 @bp.get("/project-deployer/projects/<key>/bundles/<bundle_id>/project-standards-report")
 def standards_report(key, bundle_id):
-    dm.published_bundle(key, bundle_id)
-    return current_app.response_class("null", mimetype="application/json")  # no project standards emulated
+    report = dm.published_bundle(key, bundle_id).get(standards.REPORT_FIELD)
+    # A bundle exported without checks has no report: JSON null, which the client returns as None.
+    return current_app.response_class("null", mimetype="application/json") if report is None else jsonify(report)
 
 
 # -- stages and infrastructures ----------------------------------------------------------------------------------
@@ -354,6 +357,12 @@ def start_update(dep_id):
                 raise UpdateFailed(DSSError(msg["message"], CODED, 400, msg["code"]), log)
             if msg["severity"] == "WARNING":
                 warnings.append(msg)
+        lines, messages = dm.standards_messages(infra_doc, settings["publishedProjectKey"], bundle)
+        log.extend(lines)
+        for msg in messages:
+            if msg["severity"] == "ERROR":
+                raise UpdateFailed(DSSError(msg["message"], CODED, 400, msg["code"]), log)
+            warnings.append(msg)
         result = run_update(infra_doc, settings, store().blob_path(bundle["archive"]["sha256"]), log)
     except UpdateFailed as failure:
         _finish(dep_id, settings, start, "FAILED", log, previous, failure.error)
