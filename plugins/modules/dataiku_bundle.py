@@ -253,6 +253,7 @@ report:
 
 import os
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.paths import output_path_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import release_notes as git_notes
@@ -314,7 +315,7 @@ class BundleTask:
                                     ", so the imported bundle would not be %s" % self.module.echo(self.bundle_id))
         errors = [e for e in errors if e]
         if errors:
-            self.module.fail_json(msg=" ".join(errors))
+            raise DssError(" ".join(errors))
 
     def run(self):
         self.validate()
@@ -325,8 +326,8 @@ class BundleTask:
         elif self.state in IMPORT_STATES:
             self.module.require_node_type("AUTOMATION", "Importing a bundle (state=%s)" % self.state)
         elif node_type not in ("DESIGN", "AUTOMATION"):
-            self.module.fail_json(msg="Deleting bundles (state=absent) needs a DESIGN or AUTOMATION node, but %s is a "
-                                      "%s node." % (self.module.url, node_type))
+            raise DssError("Deleting bundles (state=absent) needs a DESIGN or AUTOMATION node, but %s is a "
+                           "%s node." % (self.module.url, node_type))
         if node_type == "DESIGN":
             DesignSide(self).run()
         else:
@@ -337,7 +338,7 @@ class BundleTask:
         self.module.exit_with(changed, before, after, **result)
 
     def fail(self, msg, **result):
-        self.module.fail_json(msg=self.module.scrub(msg), **result)
+        raise DssError(self.module.scrub(msg), **result)
 
 
 class DesignSide:
@@ -549,7 +550,7 @@ def main():
         mutually_exclusive=[("src", "source")],
         supports_check_mode=True,
     )
-    BundleTask(module).run()
+    module.run(lambda: BundleTask(module).run())
 
 
 if __name__ == "__main__":
