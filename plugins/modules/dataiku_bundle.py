@@ -48,6 +48,8 @@ options:
         when it is not there yet. It does not change the active bundle.
       - V(active) (automation node) is V(imported) plus preload and activation, unless the bundle is already active.
         Activating a bundle that was imported earlier (a roll-back) needs neither O(src) nor O(source).
+        Deprecated (removed in 2.0.0) - use M(dataiku_gitops.dss.dataiku_bundle_deploy), which also locks, remaps,
+        tests, certifies and rolls back on failure; V(active) still works and prints a deprecation warning.
       - V(absent) deletes the bundle on either node type. Deleting the active bundle of an automation project fails.
     type: str
     required: true
@@ -106,7 +108,8 @@ notes:
   - Uploads are not done with the client's C(import_bundle_from_stream), which reads the whole archive into memory,
     but with a generated multipart body sent through the client's own session (same authentication, TLS and errors).
 seealso:
-  - module: dataiku_gitops.dss.dataiku_bundle_info
+  - module: dataiku_gitops.dss.dataiku_project_info
+  - module: dataiku_gitops.dss.dataiku_bundle_deploy
   - name: Dataiku documentation on bundles
     description: Production deployments and bundles.
     link: https://doc.dataiku.com/dss/latest/deployment/index.html
@@ -266,6 +269,8 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.transfe
     response_chunks, same_export, sha256_file)
 
 IMPORT_STATES = ("imported", "active")
+ACTIVE_DEPRECATION = ("dataiku_bundle state=active is deprecated: deploy with dataiku_gitops.dss.dataiku_bundle_deploy "
+                      "(lock, import, remap, activate, test, certify, and roll back on failure).")
 
 
 def argument_spec():
@@ -318,6 +323,8 @@ class BundleTask:
             raise DssError(" ".join(errors))
 
     def run(self):
+        if self.state == "active":
+            self.module.deprecate(ACTIVE_DEPRECATION, version="2.0.0", collection_name="dataiku_gitops.dss")
         self.validate()
         self.module.check_node_type_option()
         node_type = self.module.node_info().get("nodeType")

@@ -117,7 +117,7 @@ notes:
     entry. Entries that do not change keep any extra keys DSS stored in them.
   - Connections whose name starts with C(@virtual) are resolved by DSS itself and are not checked.
 seealso:
-  - module: dataiku_gitops.dss.dataiku_connection_remap_info
+  - module: dataiku_gitops.dss.dataiku_project_info
   - module: dataiku_gitops.dss.dataiku_bundle
 """
 
