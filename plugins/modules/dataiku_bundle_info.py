@@ -14,8 +14,8 @@ deprecated:
   why: One module reads a project; O(dataiku_gitops.dss.dataiku_project_info#module:include) chooses what.
   alternative: Use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[bundles]).
 description:
-  - Deprecated - M(dataiku_gitops.dss.dataiku_project_info) with C(include=[bundles]) returns the same
-    (same options, same results here); this module will be removed in 2.0.0.
+  - Deprecated, removed in 2.0.0 - use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[bundles]), which
+    returns the bundles under its key C(bundles). This module keeps its options and results until then.
   - On a design node, lists the bundles exported from a project; on an automation node, the bundles imported into
     it and which one is active.
   - Use it to find the roll-back target (the bundle active before a deployment) or to decide whether a bundle id

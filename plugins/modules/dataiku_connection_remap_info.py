@@ -14,8 +14,8 @@ deprecated:
   why: One module reads a project; O(dataiku_gitops.dss.dataiku_project_info#module:include) chooses what.
   alternative: Use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[remapping]).
 description:
-  - Deprecated - M(dataiku_gitops.dss.dataiku_project_info) with C(include=[remapping]) returns the same
-    (same options, same results here); this module will be removed in 2.0.0.
+  - Deprecated, removed in 2.0.0 - use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[remapping]), which
+    returns these keys under its key C(remapping). This module keeps its options and results until then.
   - Reads C(bundleContainerSettings.remapping.connections|codeEnvs) and C(codeEnvsBehavior) of a project on a DSS
     B(automation) node.
   - With O(bundle_id), also returns how every connection and code env that imported bundle requires resolves with

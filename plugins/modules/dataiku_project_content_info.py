@@ -16,8 +16,8 @@ deprecated:
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:
-  - Deprecated - M(dataiku_gitops.dss.dataiku_project_info) with C(include=[content]) returns the same
-    (same options, same results here); this module will be removed in 2.0.0.
+  - Deprecated, removed in 2.0.0 - use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[content]), which
+    returns the lists under its key C(content). This module keeps its options and results until then.
   - Lists the datasets, recipes and scenarios of a project (three list requests), for example to find the objects a
     project description does not declare (the C(exclusive) mode of the C(dataiku_gitops.dss.project_as_code) role).
   - A project that does not exist gives C(exists=false) and empty lists, not an error.

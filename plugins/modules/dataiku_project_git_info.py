@@ -16,8 +16,8 @@ deprecated:
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:
-  - Deprecated - M(dataiku_gitops.dss.dataiku_project_info) with C(include=[git]) returns the same
-    (same options, same results here); this module will be removed in 2.0.0.
+  - Deprecated, removed in 2.0.0 - use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[git]), which
+    returns these keys under its key C(git). This module keeps its options and results until then.
   - Reads the git repository backing a DSS project on a design node - current branch, HEAD commit, commits ahead
     of and behind the remote branch, uncommitted files, remotes.
   - Ahead/behind compare with the remote branches as last fetched; O(fetch=true) fetches first (a POST that only

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dataiku_project_info
-short_description: Read Dataiku DSS projects, the bundle active on each, and one project's bundles, git, content, remapping
+short_description: Read Dataiku DSS projects, the bundle active on each, and more about one project
 version_added: 0.1.0
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
