@@ -378,7 +378,7 @@ class ProjectRunner:
                 self.call("wait for the deletion of project %s", future.wait_for_result)
             if self.find_summary() is not None:
                 raise DssError("DSS at %s accepted the deletion of project %s but still lists it."
-                                      % (self.module.url, self.key))
+                               % (self.module.url, self.key))
         self.module.exit_with(True, prune(summary_view(summary)), {}, project={})
 
     def create(self):

@@ -228,10 +228,8 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors im
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project import with_active_bundle
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project_reads import (read_bundles,
-                                                                                               read_content,
-                                                                                               read_git,
-                                                                                               read_remapping)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project_reads import (
+    read_bundles, read_content, read_git, read_remapping)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import ref_name_error
 
 

@@ -315,7 +315,7 @@ def run_task(module):
     if module.find_project(p["project_key"]) is None:
         if not module.check_mode:
             raise DssError("Project %s does not exist on %s, so it has no scenario to run." % (p["project_key"], module.url),
-                             **empty_result())
+                           **empty_result())
         # A play that creates the project first (a first bundle deployment) runs its scenarios once it exists:
         # predict that they run; which ones can only be known after the activation.
         module.exit_json(changed=True, msg="Project %s does not exist yet on %s; in a real run its scenarios are "

@@ -14,8 +14,8 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import ProjectGit
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.mapping import as_mapping
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.state import (RemapState, remapping_of,
-                                                                                     resolution)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.state import (
+    RemapState, remapping_of, resolution)
 
 
 def bundle_node_type(module):

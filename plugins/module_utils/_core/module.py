@@ -197,7 +197,7 @@ class DssModule(AnsibleModule):
         if userinfo_secrets(url):
             self.no_log_values.update(userinfo_secrets(url))
             raise DssError("%s must not contain credentials (user:password@), got %s: put the API key in the "
-                               "api_key option instead." % (option, self.echo(redact_userinfo(url))))
+                           "api_key option instead." % (option, self.echo(redact_userinfo(url))))
         if not re.match(r"^https?://[^/\s]+", url):
             raise DssError("%s must be an absolute http:// or https:// URL such as https://dss.example.com:11200, "
                            "got %s" % (option, self.echo(url)))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_of_commit
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.commit_check import (CommitCheckError, Promoted,
-                                                                                          check_errors, describe)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.commit_check import (
+    CommitCheckError, Promoted, check_errors, describe)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import ProjectGit
 
 MAX_LISTED = 50

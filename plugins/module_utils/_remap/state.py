@@ -81,7 +81,7 @@ class RemapState:
         ids = [b.get("bundleId") for b in self.bundles()]
         raise DssError("Bundle %r is not imported in project %s on %s. Imported bundles: %s. Set source to check a "
                        "bundle before importing it." % (bundle_id, self.project_key, self.module.url,
-                                                       ", ".join(ids) if ids else "none"))
+                                                        ", ".join(ids) if ids else "none"))
 
     def exported_bundle(self):
         """The exported bundle entry (with its exportManifest) named by ``source`` on the design node."""

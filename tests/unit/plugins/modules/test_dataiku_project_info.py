@@ -2,9 +2,9 @@
 and include (the same reads as the deprecated info modules, which these tests compare it with)."""
 
 # pylint: disable=redefined-outer-name,unused-import
-from ansible_collections.dataiku_gitops.dss.plugins.modules import (dataiku_bundle_info, dataiku_connection_remap_info,
-                                                                  dataiku_project_content_info, dataiku_project_git_info,
-                                                                  dataiku_project_info)
+from ansible_collections.dataiku_gitops.dss.plugins.modules import (
+    dataiku_bundle_info, dataiku_connection_remap_info, dataiku_project_content_info, dataiku_project_git_info,
+    dataiku_project_info)
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import (
     deploy, emulated, export, reads, run_module)
 
