@@ -13,7 +13,7 @@ import pytest
 from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import transfer as transfer
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import transfer
 
 
 def _zip(tmp_path, members, name="b.zip"):

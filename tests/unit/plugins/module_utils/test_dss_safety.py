@@ -8,7 +8,7 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import transfer as transfer
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import transfer
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, shown
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.paths import output_path_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.secrets import values_to_mask
