@@ -48,7 +48,7 @@ options:
     description:
       - With V(bundles) included - only return this bundle (an empty list when it does not exist).
       - With V(remapping) included - also resolve this imported bundle's connections and code envs with the current
-        mapping (RV(remapping.resolution)); fails, listing the imported bundles, when it is not imported.
+        mapping (C(resolution) in RV(remapping)); fails, listing the imported bundles, when it is not imported.
     type: str
   remote_name:
     description: With V(git) included - the remote that RV(git.remote), RV(git.ahead) and RV(git.behind) refer to.
