@@ -63,10 +63,22 @@ def dataset_order(datasets, recipes):
     return [d for d in datasets if d["name"] not in outputs] + [by_name[ref] for ref in outputs if ref in by_name]
 
 
-def project_as_code_plan(description, current=None, exclusive=False, delete_data=False):
+def _current_content(current):
+    """The datasets, recipes and scenarios of a read of the project: dataiku_project_info with include content
+    (nothing under ``content`` when the project does not exist yet), or dataiku_project_content_info."""
+    if not isinstance(current, dict) or current.get("skipped"):
+        raise AnsibleFilterError("exclusive needs the current content (the result of dataiku_project_info with "
+                                 "include=[content]).")
+    if "content" in current:
+        return current["content"]
+    return current if "datasets" in current else {}
+
+
+def project_as_code_plan(description, current=None, delete_data=False):
     """The apply plan of a project description.
 
-    ``current`` is the result of dataiku_project_content_info (needed with ``exclusive``). Returns ``project``,
+    ``current`` is the project as it is (the result of dataiku_project_info with include content): given, the plan
+    is exclusive - it deletes the objects the description does not list. Returns ``project``,
     ``datasets``, ``recipes``, ``scenarios`` (in apply order), ``delete`` (``scenarios``, ``recipes``,
     ``datasets`` with their ``drop_data``: the reverse dependency order) and ``refused`` (managed datasets whose
     deletion would delete data and ``delete_data`` is false).
@@ -83,9 +95,8 @@ def project_as_code_plan(description, current=None, exclusive=False, delete_data
     recipes = recipe_order(recipes, set(d["name"] for d in datasets))
     plan = dict(project=description["project"], datasets=dataset_order(datasets, recipes), recipes=recipes,
                 scenarios=scenarios, delete=dict(scenarios=[], recipes=[], datasets=[]), refused=[])
-    if exclusive:
-        if not isinstance(current, dict):
-            raise AnsibleFilterError("exclusive needs the current content (the result of dataiku_project_content_info).")
+    if current is not None:
+        current = _current_content(current)
         declared = dict((kind, set(i[id_key] for i in plan[kind])) for kind, id_key in KINDS)
         plan["delete"]["scenarios"] = [s["id"] for s in current.get("scenarios") or []
                                        if s["id"] not in declared["scenarios"]]

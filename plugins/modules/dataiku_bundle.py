@@ -48,6 +48,8 @@ options:
         when it is not there yet. It does not change the active bundle.
       - V(active) (automation node) is V(imported) plus preload and activation, unless the bundle is already active.
         Activating a bundle that was imported earlier (a roll-back) needs neither O(src) nor O(source).
+        Deprecated (removed in 2.0.0) - use M(dataiku_gitops.dss.dataiku_bundle_deploy), which also locks, remaps,
+        tests, certifies and rolls back on failure; V(active) still works and prints a deprecation warning.
       - V(absent) deletes the bundle on either node type. Deleting the active bundle of an automation project fails.
     type: str
     required: true
@@ -114,7 +116,8 @@ notes:
   - Uploads are not done with the client's C(import_bundle_from_stream), which reads the whole archive into memory,
     but with a generated multipart body sent through the client's own session (same authentication, TLS and errors).
 seealso:
-  - module: dataiku_gitops.dss.dataiku_bundle_info
+  - module: dataiku_gitops.dss.dataiku_project_info
+  - module: dataiku_gitops.dss.dataiku_bundle_deploy
   - name: Dataiku documentation on bundles
     description: Production deployments and bundles.
     link: https://doc.dataiku.com/dss/latest/deployment/index.html
@@ -278,6 +281,7 @@ report:
 
 import os
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.paths import output_path_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import release_notes as git_notes
@@ -291,6 +295,8 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.transfe
     response_chunks, same_export, sha256_file)
 
 IMPORT_STATES = ("imported", "active")
+ACTIVE_DEPRECATION = ("dataiku_bundle state=active is deprecated: deploy with dataiku_gitops.dss.dataiku_bundle_deploy "
+                      "(lock, import, remap, activate, test, certify, and roll back on failure).")
 
 
 def argument_spec():
@@ -341,9 +347,11 @@ class BundleTask:
                                     ", so the imported bundle would not be %s" % self.module.echo(self.bundle_id))
         errors = [e for e in errors if e]
         if errors:
-            self.module.fail_json(msg=" ".join(errors))
+            raise DssError(" ".join(errors))
 
     def run(self):
+        if self.state == "active":
+            self.module.deprecate(ACTIVE_DEPRECATION, version="2.0.0", collection_name="dataiku_gitops.dss")
         self.validate()
         self.module.check_node_type_option()
         node_type = self.module.node_info().get("nodeType")
@@ -352,8 +360,8 @@ class BundleTask:
         elif self.state in IMPORT_STATES:
             self.module.require_node_type("AUTOMATION", "Importing a bundle (state=%s)" % self.state)
         elif node_type not in ("DESIGN", "AUTOMATION"):
-            self.module.fail_json(msg="Deleting bundles (state=absent) needs a DESIGN or AUTOMATION node, but %s is a "
-                                      "%s node." % (self.module.url, node_type))
+            raise DssError("Deleting bundles (state=absent) needs a DESIGN or AUTOMATION node, but %s is a "
+                           "%s node." % (self.module.url, node_type))
         if node_type == "DESIGN":
             DesignSide(self).run()
         else:
@@ -364,7 +372,7 @@ class BundleTask:
         self.module.exit_with(changed, before, after, **result)
 
     def fail(self, msg, **result):
-        self.module.fail_json(msg=self.module.scrub(msg), **result)
+        raise DssError(self.module.scrub(msg), **result)
 
 
 class DesignSide:
@@ -586,7 +594,7 @@ def main():
         mutually_exclusive=[("src", "source")],
         supports_check_mode=True,
     )
-    BundleTask(module).run()
+    module.run(lambda: BundleTask(module).run())
 
 
 if __name__ == "__main__":

@@ -134,7 +134,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module im
 
 def main():
     module = DssModule(argument_spec=argument_spec(), supports_check_mode=True)
-    CertifyRun(module).run()
+    module.run(lambda: CertifyRun(module).run())
 
 
 if __name__ == "__main__":

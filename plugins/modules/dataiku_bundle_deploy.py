@@ -405,7 +405,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module im
 def main():
     module = DssModule(argument_spec=argument_spec(), mutually_exclusive=[("src", "source")],
                        required_by={"keep_last": "tests"}, supports_check_mode=True)
-    DeployRun(module).run()
+    module.run(lambda: DeployRun(module).run())
 
 
 if __name__ == "__main__":

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dataiku_bundle_info
-short_description: List the bundles of a Dataiku DSS project
+short_description: List the bundles of a Dataiku DSS project (deprecated)
 version_added: 0.1.0
+deprecated:
+  removed_in: 2.0.0
+  why: One module reads a project; O(dataiku_gitops.dss.dataiku_project_info#module:include) chooses what.
+  alternative: Use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[bundles]).
 description:
+  - Deprecated, removed in 2.0.0 - use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[bundles]), which
+    returns the bundles under its key C(bundles). This module keeps its options and results until then.
   - On a design node, lists the bundles exported from a project; on an automation node, the bundles imported into
     it and which one is active.
   - Use it to find the roll-back target (the bundle active before a deployment) or to decide whether a bundle id
@@ -116,9 +122,21 @@ bundles:
       type: bool
 """
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project_reads import bundle_node_type, read_bundles
+
+
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
+    key, wanted = module.params["project_key"], module.params["bundle_id"]
+    error = project_key_error(key) or (bundle_id_error(wanted) if wanted is not None else None)
+    if error:
+        raise DssError(error)
+    module.check_node_type_option()
+    bundle_node_type(module)
+    module.exit_json(changed=False, **read_bundles(module, key, wanted, module.find_project(key)))
 
 
 def main():
@@ -129,29 +147,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    key, wanted = module.params["project_key"], module.params["bundle_id"]
-    error = project_key_error(key) or (bundle_id_error(wanted) if wanted is not None else None)
-    if error:
-        module.fail_json(msg=error)
-    module.check_node_type_option()
-    node_type = module.node_info().get("nodeType")
-    if node_type not in ("DESIGN", "AUTOMATION"):
-        module.fail_json(msg="Listing project bundles needs a DESIGN or AUTOMATION node, but %s is a %s node."
-                             % (module.url, node_type))
-
-    item = module.find_project(key)
-    entries, active = [], None
-    if item is not None:
-        if node_type == "DESIGN":
-            entries = bundles.exported_bundles(module, module.client, key)
-        else:
-            entries = bundles.imported_bundles(module, module.client, key)
-            active = bundles.active_bundle_id(module, module.client, key, item)
-    if wanted is not None:
-        entries = [b for b in entries if b["bundleId"] == wanted]
-    described = [bundles.describe(b, active) for b in entries]
-    module.exit_json(changed=False, node_type=node_type, project_exists=item is not None, active_bundle_id=active,
-                     bundle_ids=[b["bundle_id"] for b in described], bundles=described)
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

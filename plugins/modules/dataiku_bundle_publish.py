@@ -94,6 +94,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.transfe
     exported_archive_response, response_chunks, response_length, upload_multipart)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.listing import ids_of
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import (
     source_argument_spec, source_bundles, source_errors)
@@ -108,7 +109,7 @@ def check_input(module):
         errors += source_errors(module, p["source"], p["project_key"], p["bundle_id"])
     errors = [e for e in errors if e]
     if errors:
-        module.fail_json(msg=" ".join(errors))
+        raise DssError(" ".join(errors))
 
 
 def design_source(module):
@@ -120,13 +121,8 @@ def design_source(module):
                 validate_certs=p["validate_certs"], ca_path=p["ca_path"])
 
 
-def main():
-    module = DssModule(argument_spec=dict(
-        project_key=dict(type="str", required=True, no_log=False),
-        bundle_id=dict(type="str", required=True),
-        published_project_key=dict(type="str", no_log=False),
-        source=source_argument_spec(),
-    ))
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
     check_input(module)
     p = module.params
     module.check_node_type_option()
@@ -134,8 +130,8 @@ def main():
     source = design_source(module)
     local = source["url"] == module.url
     if local and node_type != "DESIGN":
-        module.fail_json(msg="%s is a %s node: set source to the design node bundle %s is exported on."
-                             % (module.url, node_type, p["bundle_id"]))
+        raise DssError("%s is a %s node: set source to the design node bundle %s is exported on."
+                       % (module.url, node_type, p["bundle_id"]))
     published = dd.find_published_project(module, p["published_project_key"])
     before = dd.bundle_ids(published)
     result = dict(published_project_key=p["published_project_key"], bundle_id=p["bundle_id"])
@@ -144,10 +140,10 @@ def main():
                          method="none", **result)
     design_client, exported = source_bundles(module, source)
     if p["bundle_id"] not in ids_of(exported):
-        module.fail_json(msg=module.scrub("Bundle %s is not exported in project %s on the design node %s; export it "
-                                          "first (exported bundles: %s)." % (p["bundle_id"], source["project_key"],
-                                                                             source["url"], ", ".join(ids_of(exported))
-                                                                             or "none")))
+        raise DssError(module.scrub("Bundle %s is not exported in project %s on the design node %s; export it "
+                                    "first (exported bundles: %s)." % (p["bundle_id"], source["project_key"],
+                                                                       source["url"], ", ".join(ids_of(exported))
+                                                                       or "none")))
     after = before + [p["bundle_id"]]
     method = "publish" if local else "upload"
     if not module.check_mode:
@@ -165,10 +161,20 @@ def main():
                     response.close()
         after = dd.bundle_ids(dd.find_published_project(module, p["published_project_key"]))
         if p["bundle_id"] not in after:
-            module.fail_json(msg="Bundle %s does not appear in published project %s after publishing it."
-                                 % (p["bundle_id"], p["published_project_key"]))
+            raise DssError("Bundle %s does not appear in published project %s after publishing it."
+                           % (p["bundle_id"], p["published_project_key"]))
     module.exit_with(True, before={"bundle_ids": before}, after={"bundle_ids": after}, bundle_ids=after,
                      method=method, **result)
+
+
+def main():
+    module = DssModule(argument_spec=dict(
+        project_key=dict(type="str", required=True, no_log=False),
+        bundle_id=dict(type="str", required=True),
+        published_project_key=dict(type="str", no_log=False),
+        source=source_argument_spec(),
+    ))
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

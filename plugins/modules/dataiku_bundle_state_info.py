@@ -119,19 +119,15 @@ projects:
             certified: true, target_certified: true, lock: null}
 """
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.commit_check import CHECK_DEFAULTS
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.state_read import read_all
 
 
-def main():
-    module = DssModule(argument_spec=dict(
-        project_keys=dict(type="list", elements="str", required=True, no_log=False),
-        bundle_ids=dict(type="dict"),
-        warning_is_failure=dict(type="bool", default=False),
-        commit_checks=dict(type="dict"),
-    ), supports_check_mode=True)
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
     p = module.params
     targets = p["bundle_ids"] or {}
     errors = [project_key_error(k, "project_keys entry") for k in p["project_keys"]]
@@ -146,12 +142,12 @@ def main():
                if not isinstance(v, dict) or set(v) - set(CHECK_DEFAULTS)]
     errors = [e for e in errors if e]
     if errors:
-        module.fail_json(msg=" ".join(errors[:5]))
+        raise DssError(" ".join(errors[:5]))
     module.check_node_type_option()
     node_type = module.node_info().get("nodeType")
     if node_type not in ("DESIGN", "AUTOMATION"):
-        module.fail_json(msg="dataiku_bundle_state_info needs a DESIGN or AUTOMATION node, but %s is a %s node."
-                             % (module.url, node_type))
+        raise DssError("dataiku_bundle_state_info needs a DESIGN or AUTOMATION node, but %s is a %s node."
+                       % (module.url, node_type))
     keys = list(dict.fromkeys(p["project_keys"]))
     states = read_all(module.client, keys, node_type == "AUTOMATION", targets, p["warning_is_failure"], checks)
     for key in keys:
@@ -159,8 +155,18 @@ def main():
             what = "read the deployment state of project %s" % key
             with module.dss_errors(what):
                 raise states[key]
-            module.fail_json(msg=module.scrub("Failed to %s on %s: %s" % (what, module.url, states[key])))
+            raise DssError(module.scrub("Failed to %s on %s: %s" % (what, module.url, states[key])))
     module.exit_json(changed=False, node_type=node_type, projects=states)
+
+
+def main():
+    module = DssModule(argument_spec=dict(
+        project_keys=dict(type="list", elements="str", required=True, no_log=False),
+        bundle_ids=dict(type="dict"),
+        warning_is_failure=dict(type="bool", default=False),
+        commit_checks=dict(type="dict"),
+    ), supports_check_mode=True)
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

@@ -117,7 +117,7 @@ notes:
     entry. Entries that do not change keep any extra keys DSS stored in them.
   - Connections whose name starts with C(@virtual) are resolved by DSS itself and are not checked.
 seealso:
-  - module: dataiku_gitops.dss.dataiku_connection_remap_info
+  - module: dataiku_gitops.dss.dataiku_project_info
   - module: dataiku_gitops.dss.dataiku_bundle
 """
 
@@ -234,6 +234,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids impor
     project_key_error,
     shown,
 )
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.mapping import ENV_SPEC_MODES, IMPORT_TIME_MODES
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap import plan as remap_plan
@@ -278,12 +279,12 @@ def input_errors(params):
     return [e for e in errors if e]
 
 
-def main():
-    module = DssModule(argument_spec=argument_spec(), supports_check_mode=True)
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
     p = module.params
     errors = [e for e in input_errors(p) + source_option_errors(module, p) if e]
     if errors:
-        module.fail_json(msg=" ".join(errors))
+        raise DssError(" ".join(errors))
     module.check_node_type_option()
     module.require_node_type("AUTOMATION", "Bundle activation remapping (dataiku_connection_remap)")
 
@@ -294,8 +295,8 @@ def main():
         # First deployment planned in check mode: the import that creates the project did not happen.
         settings = None
     else:
-        module.fail_json(msg="Project %s does not exist on %s; import the bundle first or run this after "
-                             "dataiku_bundle (which creates the project from the bundle)." % (p["project_key"], module.url))
+        raise DssError("Project %s does not exist on %s; import the bundle first or run this after "
+                       "dataiku_bundle (which creates the project from the bundle)." % (p["project_key"], module.url))
     before, after, conn_rows, env_rows, changed, bundle = remap_plan.plan(
         module, state, settings.get_raw() if settings else {}, p)
     if changed and not module.check_mode:
@@ -304,6 +305,11 @@ def main():
     managed = remap_plan.view(after)
     module.exit_with(changed, before=remap_plan.view(before), after=managed, resolution=conn_rows,
                      code_env_resolution=env_rows, bundle_id=(bundle or {}).get("bundleId"), **managed)
+
+
+def main():
+    module = DssModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

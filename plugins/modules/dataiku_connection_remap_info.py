@@ -7,9 +7,15 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dataiku_connection_remap_info
-short_description: Read the bundle activation remapping of a project and how a bundle's connections resolve
+short_description: Read the bundle activation remapping of a project (deprecated)
 version_added: 0.1.0
+deprecated:
+  removed_in: 2.0.0
+  why: One module reads a project; O(dataiku_gitops.dss.dataiku_project_info#module:include) chooses what.
+  alternative: Use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[remapping]).
 description:
+  - Deprecated, removed in 2.0.0 - use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[remapping]), which
+    returns these keys under its key C(remapping). This module keeps its options and results until then.
   - Reads C(bundleContainerSettings.remapping.connections|codeEnvs) and C(codeEnvsBehavior) of a project on a DSS
     B(automation) node.
   - With O(bundle_id), also returns how every connection and code env that imported bundle requires resolves with
@@ -98,41 +104,29 @@ ok:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.mapping import as_mapping
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.state import (
-    RemapState,
-    remapping_of,
-    resolution,
-)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project_reads import read_remapping
 
 
-def main():
-    module = DssModule(argument_spec=dict(project_key=dict(type="str", required=True, no_log=False), bundle_id=dict(type="str")),
-                       supports_check_mode=True)
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
     p = module.params
     errors = [project_key_error(p["project_key"])]
     if p["bundle_id"] is not None:
         errors.append(bundle_id_error(p["bundle_id"]))
     errors = [e for e in errors if e]
     if errors:
-        module.fail_json(msg=" ".join(errors))
+        raise DssError(" ".join(errors))
     module.check_node_type_option()
     module.require_node_type("AUTOMATION", "Reading the bundle activation remapping (dataiku_connection_remap_info)")
+    module.exit_json(changed=False, **read_remapping(module, p["project_key"], p["bundle_id"]))
 
-    state = RemapState(module, p["project_key"])
-    raw = state.settings().get_raw()
-    current = remapping_of(raw)
-    conn_map, env_map = as_mapping(current["connections"]), as_mapping(current["code_envs"])
-    result = dict(connections=conn_map, code_envs=env_map, code_envs_behavior=current["behavior"],
-                  remapping=(raw.get("bundleContainerSettings") or {}).get("remapping") or {})
-    if p["bundle_id"] is not None:
-        bundle = state.bundle(p["bundle_id"])
-        conn_rows, env_rows = resolution(state, bundle, True, conn_map, env_map,
-                                         current["behavior"].get("importTimeMode"))
-        result.update(bundle_id=p["bundle_id"], resolution=conn_rows, code_env_resolution=env_rows,
-                      ok=all(r["ok"] for r in conn_rows + env_rows))
-    module.exit_json(changed=False, **result)
+
+def main():
+    module = DssModule(argument_spec=dict(project_key=dict(type="str", required=True, no_log=False), bundle_id=dict(type="str")),
+                       supports_check_mode=True)
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

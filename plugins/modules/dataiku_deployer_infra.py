@@ -147,6 +147,7 @@ import copy
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import equal
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 
 KEY_MARK = "********"
@@ -200,7 +201,7 @@ def check_input(module):
         module._checked_url(p["automation_node_url"], "automation_node_url")
     errors = [e for e in errors if e]
     if errors:
-        module.fail_json(msg=" ".join(errors))
+        raise DssError(" ".join(errors))
 
 
 def check_automation_node(module, raw):
@@ -209,27 +210,12 @@ def check_automation_node(module, raw):
         return
     reason = dd.probe(url, timeout=module.params["timeout"])
     if reason:
-        module.fail_json(msg="The automation node %s of infrastructure %s cannot be reached (%s): check "
-                             "automation_node_url; nothing was changed." % (url, module.params["infra_id"], reason))
+        raise DssError("The automation node %s of infrastructure %s cannot be reached (%s): check "
+                       "automation_node_url; nothing was changed." % (url, module.params["infra_id"], reason))
 
 
-def main():
-    module = DssModule(argument_spec=dict(
-        infra_id=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        stage=dict(type="str"),
-        govern_check_policy=dict(type="str", choices=["PREVENT", "WARN", "NO_CHECK"]),
-        automation_node_url=dict(type="str"),
-        automation_api_key=dict(type="str", no_log=True),
-        update_api_key=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
-        trust_all_ssl_certificates=dict(type="bool"),
-        connections=dict(type="dict"),
-        code_envs=dict(type="dict"),
-        permissions=dict(type="list", elements="dict", options=dict(
-            group=dict(type="str", required=True), read=dict(type="bool", default=True),
-            deploy=dict(type="bool", default=False), admin=dict(type="bool", default=False))),
-        check_automation_node=dict(type="bool", default=True),
-    ))
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
     check_input(module)
     p = module.params
     infra_id = p["infra_id"]
@@ -238,13 +224,13 @@ def main():
         current = settings.get_raw()
     else:
         if not p["stage"]:
-            module.fail_json(msg="Infrastructure %s does not exist: set stage (and govern_check_policy) to create "
-                                 "it." % infra_id)
+            raise DssError("Infrastructure %s does not exist: set stage (and govern_check_policy) to create "
+                           "it." % infra_id)
         with module.dss_errors("list the stages of the Project Deployer"):
             stages = [s.get("id") for s in dd.deployer(module).list_stages() or []]
         if stages and p["stage"] not in stages:
-            module.fail_json(msg="stage %r is not a stage of this deployer; its stages are: %s."
-                                 % (p["stage"], ", ".join(stages)))
+            raise DssError("stage %r is not a stage of this deployer; its stages are: %s."
+                           % (p["stage"], ", ".join(stages)))
         current = {"id": infra_id, "stage": p["stage"], "governCheckPolicy": p["govern_check_policy"] or "NO_CHECK"}
     desired, key_changes = desired_raw(module, current, not exists)
     before, after = (view(current) if exists else {}), view(desired)
@@ -264,8 +250,28 @@ def main():
             desired = dict(settings.get_raw(), **{k: v for k, v in desired.items() if k != "id"})
         stored = view(dd.save_settings(module, "infrastructure", infra_id, infra, settings, desired, view))
         if not equal(stored, view(desired)):
-            module.fail_json(msg="DSS did not keep the settings of infrastructure %s as written." % infra_id)
+            raise DssError("DSS did not keep the settings of infrastructure %s as written." % infra_id)
     module.exit_with(changed, before=before, after=after, infra=view(desired))
+
+
+def main():
+    module = DssModule(argument_spec=dict(
+        infra_id=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        stage=dict(type="str"),
+        govern_check_policy=dict(type="str", choices=["PREVENT", "WARN", "NO_CHECK"]),
+        automation_node_url=dict(type="str"),
+        automation_api_key=dict(type="str", no_log=True),
+        update_api_key=dict(type="str", choices=["always", "on_create"], default="always", no_log=False),
+        trust_all_ssl_certificates=dict(type="bool"),
+        connections=dict(type="dict"),
+        code_envs=dict(type="dict"),
+        permissions=dict(type="list", elements="dict", options=dict(
+            group=dict(type="str", required=True), read=dict(type="bool", default=True),
+            deploy=dict(type="bool", default=False), admin=dict(type="bool", default=False))),
+        check_automation_node=dict(type="bool", default=True),
+    ))
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

@@ -355,24 +355,8 @@ def last_log(module, handle):
         return handle.get_update().logs or []
 
 
-def main():
-    module = DssModule(argument_spec=dict(
-        deployment_id=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        published_project_key=dict(type="str", no_log=False),
-        infra_id=dict(type="str"),
-        bundle_id=dict(type="str"),
-        deployed_project_key=dict(type="str", no_log=False),
-        connections=dict(type="dict"),
-        code_envs=dict(type="dict"),
-        scenarios_to_activate=dict(type="dict"),
-        update=dict(type="bool", default=True),
-        update_timeout=dict(type="int", default=900),
-        ignore_warnings=dict(type="bool", default=False),
-        govern_timeout=dict(type="int", default=0),
-        govern_poll_interval=dict(type="int", default=10),
-        expect_published=dict(type="bool", default=False),
-    ))
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
     check_input(module)
     p = module.params
     dep_id = p["deployment_id"]
@@ -429,6 +413,27 @@ def main():
         result["update_messages"] = report.get("messages") or []
     health, messages = dd.health(module, dep_id)
     module.exit_with(True, before=before, after=after, health=health, health_messages=messages, **result)
+
+
+def main():
+    module = DssModule(argument_spec=dict(
+        deployment_id=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        published_project_key=dict(type="str", no_log=False),
+        infra_id=dict(type="str"),
+        bundle_id=dict(type="str"),
+        deployed_project_key=dict(type="str", no_log=False),
+        connections=dict(type="dict"),
+        code_envs=dict(type="dict"),
+        scenarios_to_activate=dict(type="dict"),
+        update=dict(type="bool", default=True),
+        update_timeout=dict(type="int", default=900),
+        ignore_warnings=dict(type="bool", default=False),
+        govern_timeout=dict(type="int", default=0),
+        govern_poll_interval=dict(type="int", default=10),
+        expect_published=dict(type="bool", default=False),
+    ))
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

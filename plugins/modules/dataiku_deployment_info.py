@@ -119,6 +119,7 @@ governance:
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 
 
@@ -135,7 +136,7 @@ def check_input(module):
         errors.append("updates must be 0 or more.")
     errors = [e for e in errors if e]
     if errors:
-        module.fail_json(msg=" ".join(errors))
+        raise DssError(" ".join(errors))
 
 
 def updates_of(module, handle, count):
@@ -160,14 +161,8 @@ def describe(module, light):
                 updates=updates_of(module, handle, module.params["updates"]))
 
 
-def main():
-    module = DssModule(argument_spec=dict(
-        deployment_id=dict(type="str"),
-        published_project_key=dict(type="str", no_log=False),
-        infra_id=dict(type="str"),
-        bundle_id=dict(type="str"),
-        updates=dict(type="int", default=3),
-    ))
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
     check_input(module)
     p = module.params
     module.check_node_type_option()
@@ -184,6 +179,17 @@ def main():
         if selected and p["bundle_id"] is not None:
             result["governance"] = dd.governance(module, p["deployment_id"], p["bundle_id"])
     module.exit_json(**result)
+
+
+def main():
+    module = DssModule(argument_spec=dict(
+        deployment_id=dict(type="str"),
+        published_project_key=dict(type="str", no_log=False),
+        infra_id=dict(type="str"),
+        bundle_id=dict(type="str"),
+        updates=dict(type="int", default=3),
+    ))
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

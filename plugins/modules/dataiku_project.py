@@ -269,6 +269,7 @@ project:
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import changed_keys, prune, sorted_unique
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project import (
     METADATA_OPTIONS, VARIABLE_SCOPES, create_permissions, desired_tags, permission_entry_errors, permission_suboptions,
@@ -376,8 +377,8 @@ class ProjectRunner:
             if not state.get("hasResult") and state.get("jobId"):
                 self.call("wait for the deletion of project %s", future.wait_for_result)
             if self.find_summary() is not None:
-                self.module.fail_json(msg="DSS at %s accepted the deletion of project %s but still lists it."
-                                      % (self.module.url, self.key))
+                raise DssError("DSS at %s accepted the deletion of project %s but still lists it."
+                               % (self.module.url, self.key))
         self.module.exit_with(True, prune(summary_view(summary)), {}, project={})
 
     def create(self):
@@ -443,14 +444,19 @@ class ProjectRunner:
             self.present(summary)
 
 
-def main():
-    module = DssModule(argument_spec=argument_spec())
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
     errors = [e for e in [project_key_error(module.params["project_key"])] if e]
     errors += permission_entry_errors(module.params["permissions"])
     if errors:
-        module.fail_json(msg="; ".join(errors))
+        raise DssError("; ".join(errors))
     module.check_node_type_option()
     ProjectRunner(module).run()
+
+
+def main():
+    module = DssModule(argument_spec=argument_spec())
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,17 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dataiku_project_commit
-short_description: Verify that a Dataiku DSS design project holds the commit being promoted
+short_description: Verify that a Dataiku DSS design project holds the commit being promoted (deprecated)
 version_added: 0.1.0
+deprecated:
+  removed_in: 2.0.0
+  why: The commit check is a state of the module that manages the project's git.
+  alternative: Use M(dataiku_gitops.dss.dataiku_project_git) with C(state=verified).
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:
+  - Deprecated alias of M(dataiku_gitops.dss.dataiku_project_git) with C(state=verified) (same options, same
+    results); it will be removed in 2.0.0.
   - A bundle carries the design project as it is; this module makes sure that is the reviewed commit before the
     export, so the bundle id can name that commit.
   - "The commit being promoted is, in this order: O(commit) when set; else the head of the reviewed branch on the
@@ -137,110 +143,19 @@ pushed:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_of_commit
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.commit_check import (
-    CommitCheckError, Promoted, check_errors, describe)
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import ProjectGit
-
-MAX_LISTED = 50
-
-
-def _pull_plan(promoted):
-    """Commits a pull would bring, when pulling makes HEAD the promoted commit; else a reason it cannot."""
-    tracking = promoted.git.tracking(promoted.status, promoted.p["remote_name"], promoted.status.get("currentBranch"))
-    if promoted.pending():
-        return None, "commit or drop the uncommitted changes first"
-    if promoted.branch != promoted.status.get("currentBranch"):
-        return None, "the project is on branch %s, not %s" % (promoted.status.get("currentBranch"), promoted.branch)
-    if not promoted.remote_has_branch:
-        return None, "the remote has no branch %s" % promoted.branch
-    remote_head = promoted.git.commits(promoted.remote_branch, 1)[0]
-    if remote_head["commit"] != promoted.commit["commit"]:
-        return None, "pulling would give %s, the head of %s" % (describe(remote_head), promoted.remote_branch)
-    if tracking["ahead"]:
-        return None, "the project has %d commit(s) not on %s (push or drop them first)" % (
-            tracking["ahead"], promoted.remote_branch)
-    return promoted.git.commits(promoted.remote_branch, min(tracking["behind"], MAX_LISTED)), None
-
-
-def _push_plan(promoted):
-    tracking = promoted.git.tracking(promoted.status, promoted.p["remote_name"], promoted.status.get("currentBranch"))
-    if not promoted.remote:
-        return None, "the project has no remote %s" % promoted.p["remote_name"]
-    if promoted.remote_has_branch and tracking["behind"]:
-        return None, "%s has %d commit(s) the project lacks" % (promoted.remote_branch, tracking["behind"])
-    if promoted.remote_has_branch and not tracking["ahead"]:
-        return None, "the project has no commit to push"
-    count = min(tracking["ahead"] or MAX_LISTED, MAX_LISTED)
-    return promoted.git.commits(promoted.head["commit"], count), None
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.verify import CHECK_ONLY_OPTIONS, verify_commit
 
 
 def main():
     module = DssModule(argument_spec=dict(
+        CHECK_ONLY_OPTIONS,
         project_key=dict(type="str", required=True, no_log=False),
-        commit=dict(type="str"),
         branch=dict(type="str"),
         remote_name=dict(type="str", default="origin"),
-        checkout_commit=dict(type="str"),
-        on_mismatch=dict(type="str", default="fail", choices=["fail", "pull", "push"]),
         uncommitted=dict(type="str", default="fail", choices=["fail", "ignore"]),
-        required=dict(type="bool", default=False),
         fetch=dict(type="bool", default=True),
     ))
-    p = module.params
-    errors = check_errors(p)
-    if errors:
-        module.fail_json(msg=" ".join(errors))
-    module.check_node_type_option()
-    if module.find_project(p["project_key"]) is None:
-        module.fail_json(msg="Project %s does not exist on %s." % (p["project_key"], module.url))
-    module.require_node_type("DESIGN", "Verifying the commit of a design project")
-    git = ProjectGit(module, p["project_key"])
-    try:
-        promoted = Promoted(git, p)
-    except CommitCheckError as exc:
-        module.fail_json(msg=str(exc))
-    settled = promoted.settled()
-    if settled is not None:
-        module.exit_json(changed=False, **settled)
-    result = promoted.base_result()
-    if promoted.unresolved():
-        module.fail_json(msg="No commit to promote for project %s: set commit (dss_commit), give the project a "
-                             "git remote with the reviewed branch, or run from a clone of the project's "
-                             "repository." % p["project_key"], **result)
-    mismatch = promoted.mismatch_text() if promoted.commit else \
-        "The remote %s of project %s has no branch %s" % (p["remote_name"], p["project_key"], promoted.branch)
-    if p["on_mismatch"] == "fail":
-        module.fail_json(msg=mismatch + ". Pull that commit into the design project (on_mismatch=pull) or push the "
-                                        "project's commits for review (on_mismatch=push).", **result)
-    if p["on_mismatch"] == "pull":
-        commits, reason = _pull_plan(promoted)
-        if commits is None:
-            module.fail_json(msg="%s; cannot pull it: %s." % (mismatch, reason), **result)
-        before = {"head": result["head"]}
-        if not module.check_mode:
-            git.run_action("pull branch %s from %s" % (promoted.branch, p["remote_name"]), git.git.pull,
-                           promoted.branch, happened=lambda: git.head() == promoted.commit["commit"])
-            result["head"] = git.head()
-            if result["head"] != promoted.commit["commit"]:
-                module.fail_json(msg="After the pull, project %s is at %s, not %s." % (
-                    p["project_key"], result["head"], promoted.commit["commit"]), changed=True, **result)
-        result.update(head=promoted.commit["commit"], pulled=commits, verified=True,
-                      bundle_id=bundle_id_of_commit(promoted.commit["commit"]))
-        module.exit_with(True, before, {"head": promoted.commit["commit"]}, **result)
-    commits, reason = _push_plan(promoted)
-    if commits is None:
-        module.fail_json(msg="%s; nothing pushed: %s." % (mismatch, reason), **result)
-    if not module.check_mode:
-        git.push(promoted.branch, p["remote_name"])
-    result["pushed"] = commits
-    if module._diff:  # pylint: disable=protected-access
-        result["diff"] = {"before": {"unpushed": ["%s %s" % (c["commit"][:7], c["message"]) for c in commits]},
-                          "after": {"unpushed": []}}
-    module.fail_json(msg="%s. %s %d commit(s) of project %s to %s (%s); the promotion stops until they are reviewed "
-                         "and merged." % (mismatch, "Would push" if module.check_mode else "Pushed", len(commits),
-                                          p["project_key"], promoted.remote_branch,
-                                          "; ".join(describe(c) for c in commits[:5])), changed=True, **result)
+    module.run(verify_commit, module, module.params)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,17 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dataiku_project_content_info
-short_description: List the datasets, recipes and scenarios of a Dataiku DSS project
+short_description: List the datasets, recipes and scenarios of a Dataiku DSS project (deprecated)
 version_added: 0.1.0
+deprecated:
+  removed_in: 2.0.0
+  why: One module reads a project; O(dataiku_gitops.dss.dataiku_project_info#module:include) chooses what.
+  alternative: Use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[content]).
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:
+  - Deprecated, removed in 2.0.0 - use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[content]), which
+    returns the lists under its key C(content). This module keeps its options and results until then.
   - Lists the datasets, recipes and scenarios of a project (three list requests), for example to find the objects a
     project description does not declare (the C(exclusive) mode of the C(dataiku_gitops.dss.project_as_code) role).
   - A project that does not exist gives C(exists=false) and empty lists, not an error.
@@ -65,28 +71,26 @@ scenarios:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project_reads import read_content
+
+
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
+    key = module.params["project_key"]
+    error = project_key_error(key)
+    if error:
+        raise DssError(error)
+    module.check_node_type_option()
+    if module.find_project(key) is None:
+        module.exit_json(changed=False, exists=False, datasets=[], recipes=[], scenarios=[])
+    module.exit_json(changed=False, exists=True, **read_content(module, key))
 
 
 def main():
     module = DssModule(argument_spec=dict(project_key=dict(type="str", required=True, no_log=False)))
-    key = module.params["project_key"]
-    error = project_key_error(key)
-    if error:
-        module.fail_json(msg=error)
-    module.check_node_type_option()
-    if module.find_project(key) is None:
-        module.exit_json(changed=False, exists=False, datasets=[], recipes=[], scenarios=[])
-    project = module.client.get_project(key)
-    with module.dss_errors("list the content of project %s" % key):
-        datasets = [dict(name=d.get("name"), type=d.get("type"), managed=bool(d.get("managed")))
-                    for d in project.list_datasets()]
-        recipes = [dict(name=r.get("name"), type=r.get("type")) for r in project.list_recipes()]
-        scenarios = [dict(id=s.get("id"), name=s.get("name"), type=s.get("type"), active=bool(s.get("active")))
-                     for s in project.list_scenarios()]
-    module.exit_json(changed=False, exists=True, datasets=sorted(datasets, key=lambda d: d["name"]),
-                     recipes=sorted(recipes, key=lambda r: r["name"]),
-                     scenarios=sorted(scenarios, key=lambda s: s["id"]))
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

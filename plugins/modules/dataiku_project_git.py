@@ -26,6 +26,15 @@ description:
     commits are listed in the results of the real run only (they depend on the new remote).
   - Input is validated before the first write; a remote that cannot be reached, an unknown branch, or pending
     changes with O(uncommitted=fail) fail with a message naming what is wrong.
+  - "O(state=verified) is the commit check of a promotion: it makes sure the project holds the commit being
+    promoted, so that a bundle exported next can be named after it (RV(bundle_id)). The commit being promoted is,
+    in this order - O(commit) when set; else the head of the reviewed branch on the project's own git remote
+    (O(branch) on O(remote_name), fetched through DSS); else O(checkout_commit) when the project's repository holds
+    it; else none. The project's HEAD must be that commit, without uncommitted changes unless O(uncommitted=ignore).
+    O(on_mismatch) decides what happens otherwise - V(fail) names both commits; V(pull) pulls the reviewed branch
+    when that makes HEAD the promoted commit (no local commits on top) and fails without writing otherwise; V(push)
+    pushes the project's unpushed commits to the remote branch and fails, so that they are reviewed first. Without
+    a commit, RV(verified) is V(false) and nothing is checked, unless O(required=true), which fails."
 extends_documentation_fragment:
   - dataiku_gitops.dss.dss
   - dataiku_gitops.dss.dss.attributes
@@ -48,10 +57,13 @@ options:
     description:
       - Branch the project must be on. Switching changes the project's content to what the branch holds.
       - It must exist locally or on the remote (as fetched), unless O(create_branch=true).
+      - With O(state=verified), the reviewed branch on the remote; the project is never switched to it.
       - Not set - the current branch.
     type: str
   create_branch:
-    description: Create O(branch) from the current HEAD when it exists neither locally nor on the remote.
+    description:
+      - Create O(branch) from the current HEAD when it exists neither locally nor on the remote.
+      - Not with O(state=verified).
     type: bool
     default: false
   state:
@@ -60,17 +72,43 @@ options:
       - V(pushed) - the remote branch holds the local commits (push when ahead; fails when the remote branch has
         commits the project lacks, naming them - pull first).
       - V(pulled) - the project holds the remote branch's commits (pull with rebase when behind).
+      - V(verified) - the project holds the commit being promoted (see the description, O(on_mismatch)); the remote
+        and the branch are only read.
     type: str
-    choices: [present, pushed, pulled]
+    choices: [present, pushed, pulled, verified]
     default: present
   uncommitted:
     description:
       - What to do with changes not committed yet (projects in explicit commit mode).
       - V(ignore) - leave them. V(fail) - fail before any write, listing the files. V(commit) - commit them with
         O(commit_message) first.
+      - With O(state=verified), V(fail) (a mismatch - the bundle would carry them) or V(ignore) (only HEAD is
+        compared).
+      - Not set - V(fail) with O(state=verified), V(ignore) otherwise.
     type: str
     choices: [ignore, fail, commit]
-    default: ignore
+  commit:
+    description:
+      - O(state=verified) - the commit being promoted (7 to 40 hexadecimal characters); it must be in the project's
+        repository (after the fetch).
+    type: str
+  checkout_commit:
+    description:
+      - O(state=verified) - HEAD of the git checkout running the playbook. Used only when the project's repository
+        holds it (then the checkout is a clone of the project's repository); ignored otherwise.
+    type: str
+  on_mismatch:
+    description:
+      - O(state=verified) - what to do when the project's HEAD is not the commit being promoted (see the
+        description).
+      - Not set - V(fail).
+    type: str
+    choices: [fail, pull, push]
+  required:
+    description:
+      - O(state=verified) - fail when no commit can be determined instead of returning RV(verified=false).
+    type: bool
+    default: false
   commit_message:
     description: Message of the commit of pending changes (O(uncommitted=commit)).
     type: str
@@ -84,8 +122,8 @@ options:
 notes:
   - Needs a design node; automation nodes hold bundles, not the design project's history.
 seealso:
-  - module: dataiku_gitops.dss.dataiku_project_git_info
-  - module: dataiku_gitops.dss.dataiku_project_commit
+  - module: dataiku_gitops.dss.dataiku_project_info
+  - module: dataiku_gitops.dss.dataiku_bundle
 """
 
 EXAMPLES = r"""
@@ -104,49 +142,99 @@ EXAMPLES = r"""
     branch: main
     state: pulled
     uncommitted: fail
+
+- name: The design project must be at the head of the reviewed main branch (pull it in when it is behind)
+  dataiku_gitops.dss.dataiku_project_git:
+    project_key: CHURN
+    branch: main
+    state: verified
+    on_mismatch: pull
+    required: true
+  register: churn_commit
+
+- name: Export the bundle named after that commit
+  dataiku_gitops.dss.dataiku_bundle:
+    project_key: CHURN
+    bundle_id: "{{ churn_commit.bundle_id }}"
+    state: exported
 """
 
 RETURN = r"""
 remote:
   description: The remote after the task (V(null) when none is set).
-  returned: always
+  returned: unless O(state=verified)
   type: dict
   sample: {name: origin, url: "git@github.com:acme/dss-churn.git"}
 branch:
   description: Current branch after the task.
-  returned: always
+  returned: unless O(state=verified)
   type: str
   sample: master
 head:
-  description: Full sha of the project's HEAD after the task (predicted unchanged in check mode).
+  description:
+    - Full sha of the project's HEAD after the task (predicted unchanged in check mode, except a pull of
+      O(state=verified)).
   returned: always
   type: str
 ahead:
   description: Local commits the remote branch lacks, after the task.
-  returned: always
+  returned: unless O(state=verified)
   type: int
 behind:
   description: Remote-branch commits the project lacks, after the task.
-  returned: always
+  returned: unless O(state=verified)
   type: int
 committed:
   description: Whether pending changes were (or, in check mode, would be) committed.
-  returned: always
+  returned: unless O(state=verified)
   type: bool
 commits_to_push:
   description: Commits pushed (or that would be pushed), newest first, as C({commit, message, author}).
-  returned: always
+  returned: unless O(state=verified)
   type: list
   elements: dict
 commits_to_pull:
   description: Commits pulled (or that would be pulled), newest first, as C({commit, message, author}).
-  returned: always
+  returned: unless O(state=verified)
+  type: list
+  elements: dict
+verified:
+  description: Whether a commit was determined and the project's HEAD is (now) that commit.
+  returned: when O(state=verified)
+  type: bool
+commit:
+  description: Full sha of the commit being promoted (V(null) when none could be determined).
+  returned: when O(state=verified)
+  type: str
+source:
+  description: Where the commit came from - V(commit), V(remote_branch), V(checkout) or V(none).
+  returned: when O(state=verified)
+  type: str
+message:
+  description: Subject of the commit being promoted.
+  returned: when O(state=verified) and a commit was determined
+  type: str
+bundle_id:
+  description: C(g) followed by the first 12 characters of RV(commit), when verified; else V(null).
+  returned: when O(state=verified)
+  type: str
+  sample: g3f2a9c1b7d40
+pulled:
+  description: Commits pulled (or that would be pulled), newest first, as C({commit, message, author}).
+  returned: when O(state=verified)
+  type: list
+  elements: dict
+pushed:
+  description: Commits pushed (or that would be pushed) with O(on_mismatch=push), newest first.
+  returned: when O(state=verified) and commits were pushed
   type: list
   elements: dict
 """
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import ProjectGit, option_errors
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.verify import CHECK_ONLY_OPTIONS, verify_commit
 
 MAX_LISTED = 50
 
@@ -163,7 +251,7 @@ def _validate(module):
     if p["uncommitted"] == "commit" and not p["commit_message"].strip():
         errors.append("commit_message must not be empty with uncommitted=commit.")
     if errors:
-        module.fail_json(msg=" ".join(errors))
+        raise DssError(" ".join(errors))
 
 
 class Plan:
@@ -186,12 +274,12 @@ class Plan:
     def decide(self):
         p = self.p
         if self.pending and p["uncommitted"] == "fail":
-            self.module.fail_json(msg="Project %s has uncommitted changes (%s) and uncommitted=fail; commit them "
-                                      "in DSS, or set uncommitted=commit or ignore." % (
-                                          self.git.key, ", ".join(self.pending[:10])), uncommitted_files=self.pending)
+            raise DssError("Project %s has uncommitted changes (%s) and uncommitted=fail; commit them "
+                           "in DSS, or set uncommitted=commit or ignore." % (
+                               self.git.key, ", ".join(self.pending[:10])), uncommitted_files=self.pending)
         needs_remote = p["state"] != "present"
         if needs_remote and not self.remote and not self.new_url:
-            self.module.fail_json(msg="Project %s has no git remote %r: set remote_url to push or pull." % (
+            raise DssError("Project %s has no git remote %r: set remote_url to push or pull." % (
                 self.git.key, p["remote_name"]))
         if p["fetch"] and self.remote and not self.new_url and (needs_remote or self.switch):
             self.git.fetch(p["remote_name"])
@@ -209,11 +297,11 @@ class Plan:
         on_remote = not self.new_url and remote_name in fetched
         if self.target_branch not in local and not on_remote:
             if not self.p["create_branch"]:
-                self.module.fail_json(msg="Branch %r does not exist in the git repository of project %s (local "
-                                          "branches: %s%s); set create_branch=true to create it from HEAD." % (
-                                              self.target_branch, self.git.key, ", ".join(sorted(local)) or "none",
-                                              "" if self.new_url else "; remote branches as fetched: %s" % (
-                                                  ", ".join(sorted(fetched)) or "none")))
+                raise DssError("Branch %r does not exist in the git repository of project %s (local "
+                               "branches: %s%s); set create_branch=true to create it from HEAD." % (
+                                   self.target_branch, self.git.key, ", ".join(sorted(local)) or "none",
+                                   "" if self.new_url else "; remote branches as fetched: %s" % (
+                                       ", ".join(sorted(fetched)) or "none")))
             self.create = True
 
     def _compare(self):
@@ -222,10 +310,10 @@ class Plan:
         if self.p["state"] == "pushed":
             if self.tracking["behind"]:
                 behind = self.git.commits(self.tracking["remote_branch"], min(self.tracking["behind"], MAX_LISTED))
-                self.module.fail_json(msg="Cannot push project %s: %s has %d commit(s) the project lacks (%s); pull "
-                                          "them first (state=pulled)." % (
-                                              self.git.key, self.tracking["remote_branch"], self.tracking["behind"],
-                                              "; ".join(_short(behind))))
+                raise DssError("Cannot push project %s: %s has %d commit(s) the project lacks (%s); pull "
+                               "them first (state=pulled)." % (
+                                   self.git.key, self.tracking["remote_branch"], self.tracking["behind"],
+                                   "; ".join(_short(behind))))
             if self.tracking["ahead"] or not self.tracking["remote_branch_exists"]:
                 self.to_push = self.git.commits(self.git.head(), min(self.tracking["ahead"] or MAX_LISTED,
                                                                      MAX_LISTED))
@@ -302,23 +390,40 @@ def apply(module, git, plan):
         git.run_action("pull branch %s from %s" % (plan.branch, p["remote_name"]), api.pull, plan.branch)
 
 
-def main():
-    module = DssModule(argument_spec=dict(
-        project_key=dict(type="str", required=True, no_log=False),
-        remote_url=dict(type="str"),
-        remote_name=dict(type="str", default="origin"),
-        branch=dict(type="str"),
-        create_branch=dict(type="bool", default=False),
-        state=dict(type="str", default="present", choices=["present", "pushed", "pulled"]),
-        uncommitted=dict(type="str", default="ignore", choices=["ignore", "fail", "commit"]),
-        commit_message=dict(type="str", default="Commit pending changes (dataiku_gitops.dss)"),
-        fetch=dict(type="bool", default=True),
-    ))
+def _check_options(params):
+    """The options of one state given to another, and the default of ``uncommitted`` by state."""
+    verified = params["state"] == "verified"
+    errors = []
+    if verified:
+        if params["uncommitted"] == "commit":
+            errors.append("state=verified never commits: set uncommitted to fail (its default with state=verified) "
+                          "or ignore.")
+        errors += ["%s cannot be set with state=verified (the check changes neither the remote nor the branches): "
+                   "set it in an earlier task with state=present." % name
+                   for name in ("remote_url", "create_branch") if params[name]]
+    else:
+        check_only = [name for name in ("commit", "checkout_commit", "on_mismatch") if params[name] is not None]
+        check_only += ["required"] if params["required"] else []
+        if check_only:
+            errors.append("%s only apply to state=verified, not state=%s." % (", ".join(check_only), params["state"]))
+    if errors:
+        raise DssError(" ".join(errors))
+    default_uncommitted = "fail" if verified else "ignore"
+    return dict(params, uncommitted=params["uncommitted"] or default_uncommitted,
+                on_mismatch=params["on_mismatch"] or "fail")
+
+
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
+    params = _check_options(module.params)
+    if params["state"] == "verified":
+        verify_commit(module, params)
+    module.params["uncommitted"] = params["uncommitted"]  # the Plan reads it from the module
     _validate(module)
     module.check_node_type_option()
     key = module.params["project_key"]
     if module.find_project(key) is None:
-        module.fail_json(msg="Project %s does not exist on %s." % (key, module.url))
+        raise DssError("Project %s does not exist on %s." % (key, module.url))
     module.require_node_type("DESIGN", "Managing the git repository of a project")
     git = ProjectGit(module, key)
     plan = Plan(module, git).decide()
@@ -336,6 +441,23 @@ def main():
     module.exit_with(changed, before, after, remote=after["remote"] if after["remote"]["url"] else None,
                      branch=plan.target_branch, head=git.head(), ahead=tracking["ahead"], behind=tracking["behind"],
                      committed=committed, commits_to_push=plan.to_push, commits_to_pull=plan.to_pull)
+
+
+def main():
+    module = DssModule(argument_spec=dict(
+        CHECK_ONLY_OPTIONS,
+        project_key=dict(type="str", required=True, no_log=False),
+        remote_url=dict(type="str"),
+        remote_name=dict(type="str", default="origin"),
+        branch=dict(type="str"),
+        create_branch=dict(type="bool", default=False),
+        state=dict(type="str", default="present", choices=["present", "pushed", "pulled", "verified"]),
+        uncommitted=dict(type="str", choices=["ignore", "fail", "commit"]),
+        on_mismatch=dict(type="str", choices=["fail", "pull", "push"]),
+        commit_message=dict(type="str", default="Commit pending changes (dataiku_gitops.dss)"),
+        fetch=dict(type="bool", default=True),
+    ))
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

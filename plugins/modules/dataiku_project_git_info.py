@@ -7,11 +7,17 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dataiku_project_git_info
-short_description: Read the git state of a Dataiku DSS project (branch, HEAD, ahead/behind, clean, remote)
+short_description: Read the git state of a Dataiku DSS project (deprecated)
 version_added: 0.1.0
+deprecated:
+  removed_in: 2.0.0
+  why: One module reads a project; O(dataiku_gitops.dss.dataiku_project_info#module:include) chooses what.
+  alternative: Use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[git]).
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 description:
+  - Deprecated, removed in 2.0.0 - use M(dataiku_gitops.dss.dataiku_project_info) with C(include=[git]), which
+    returns these keys under its key C(git). This module keeps its options and results until then.
   - Reads the git repository backing a DSS project on a design node - current branch, HEAD commit, commits ahead
     of and behind the remote branch, uncommitted files, remotes.
   - Ahead/behind compare with the remote branches as last fetched; O(fetch=true) fetches first (a POST that only
@@ -94,8 +100,22 @@ remotes:
   elements: dict
 """
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import ProjectGit, option_errors
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import option_errors
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project_reads import read_git
+
+
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
+    p = module.params
+    errors = option_errors(p)
+    if errors:
+        raise DssError(" ".join(errors))
+    module.check_node_type_option()
+    if module.find_project(p["project_key"]) is None:
+        raise DssError("Project %s does not exist on %s." % (p["project_key"], module.url))
+    module.exit_json(changed=False, **read_git(module, p["project_key"], p["remote_name"], p["fetch"]))
 
 
 def main():
@@ -104,28 +124,7 @@ def main():
         remote_name=dict(type="str", default="origin"),
         fetch=dict(type="bool", default=False),
     ))
-    p = module.params
-    errors = option_errors(p)
-    if errors:
-        module.fail_json(msg=" ".join(errors))
-    module.check_node_type_option()
-    if module.find_project(p["project_key"]) is None:
-        module.fail_json(msg="Project %s does not exist on %s." % (p["project_key"], module.url))
-    git = ProjectGit(module, p["project_key"])
-    status = git.status()
-    remote = git.remote_of(status, p["remote_name"])
-    if p["fetch"] and remote:
-        git.fetch(p["remote_name"])
-        status = git.status()
-    branch = status.get("currentBranch")
-    tracking = git.tracking(status, p["remote_name"], branch) if remote else {
-        "ahead": int((status.get("trackingCount") or {}).get("ahead") or 0), "behind": 0,
-        "remote_branch_exists": False}
-    pending = git.pending_files(status)
-    module.exit_json(changed=False, branch=branch, head=git.head(), ahead=tracking["ahead"],
-                     behind=tracking["behind"], remote_branch_exists=tracking["remote_branch_exists"],
-                     clean=not pending, uncommitted_files=pending, remote=remote,
-                     remotes=[{"name": r.get("name"), "url": r.get("url")} for r in status.get("remotes") or []])
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

@@ -123,6 +123,7 @@ scenario:
 
 import copy
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.objects import (
     ProjectObject, content_argument_spec, main_of, project_object_errors)
 
@@ -181,8 +182,8 @@ class Scenario(ProjectObject):
         definition = {"id": self.name, "params": {"steps": []} if p["type"] == STEP_BASED else {}}
         created = self.project.create_scenario(p["name"] or self.name, p["type"], definition=definition)
         if created.id != self.name:
-            self.module.fail_json(msg="DSS at %s created the scenario with id %s instead of %s: rename or delete it."
-                                      % (self.module.url, created.id, self.name))
+            raise DssError("DSS at %s created the scenario with id %s instead of %s: rename or delete it."
+                           % (self.module.url, created.id, self.name))
 
     def update(self, raw, desired):
         settings = self.handle.get_settings()

@@ -287,6 +287,7 @@ junit_xml:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import project_key_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.runs import (
     ScenarioTests,
@@ -303,19 +304,18 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = DssModule(argument_spec=argument_spec(), mutually_exclusive=[("scenarios", "prefix")],
-                       supports_check_mode=True)
+def run_task(module):
+    """The task once the options are parsed; a failure raises DssError, which module.run reports."""
     p = module.params
     errors = [e for e in [project_key_error(p["project_key"])] if e] + option_errors(p)
     if errors:
-        module.fail_json(msg=" ".join(errors))
+        raise DssError(" ".join(errors))
     module.check_node_type_option()
 
     if module.find_project(p["project_key"]) is None:
         if not module.check_mode:
-            module.fail_json(msg="Project %s does not exist on %s, so it has no scenario to run." % (p["project_key"], module.url),
-                             **empty_result())
+            raise DssError("Project %s does not exist on %s, so it has no scenario to run." % (p["project_key"], module.url),
+                           **empty_result())
         # A play that creates the project first (a first bundle deployment) runs its scenarios once it exists:
         # predict that they run; which ones can only be known after the activation.
         module.exit_json(changed=True, msg="Project %s does not exist yet on %s; in a real run its scenarios are "
@@ -325,13 +325,19 @@ def main():
     tests = ScenarioTests(module, p["project_key"], p, p["warning_is_failure"])
     selection, error = tests.select()
     if error:
-        module.fail_json(msg=error, existing_scenarios=selection.existing, **empty_result())
+        raise DssError(error, existing_scenarios=selection.existing, **empty_result())
     if module.check_mode or not selection.items:
         module.exit_json(**tests.predicted(selection))
     result, problems = tests.run(selection.items)
     if problems:
-        module.fail_json(msg=module.scrub(" ".join(problems)), **result)
+        raise DssError(module.scrub(" ".join(problems)), **result)
     module.exit_json(**result)
+
+
+def main():
+    module = DssModule(argument_spec=argument_spec(), mutually_exclusive=[("scenarios", "prefix")],
+                       supports_check_mode=True)
+    module.run(run_task, module)
 
 
 if __name__ == "__main__":

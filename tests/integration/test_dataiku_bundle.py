@@ -137,6 +137,9 @@ def test_export_import_activate_rerun_upgrade_rollback(design_node, automation_n
     again = playbook(tasks=[_task("rollback", automation_node, bundle_id="git-aaa111", state="active")], diff=True)
     assert again.rc == 0 and not again.task("rollback")["changed"], again
     assert automation_node.writes() == writes
+    # state=active still works, and says where it went.
+    assert "dataiku_bundle state=active is deprecated: deploy with dataiku_gitops.dss.dataiku_bundle_deploy" in \
+        " ".join(again.output.split()), again
 
     info = playbook(tasks=[_task("design info", design_node, module=INFO),
                            _task("auto info", automation_node, module=INFO)])

@@ -195,3 +195,53 @@ def test_info_reports_branch_head_ahead_behind(design, remote, playbook, tmp_pat
     fresh = playbook(tasks=[info_task(design, fetch=True)]).task("info")["result"]
     assert (fresh["ahead"], fresh["behind"], fresh["remote_branch_exists"]) == (1, 1, True)
     assert fresh["remote"] == {"name": "origin", "url": remote}
+
+
+# -- state=verified: the commit check of a promotion ---------------------------------------------------------------
+
+def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(design, remote, playbook, tmp_path):
+    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    reviewed = commit_file(clone(remote, tmp_path / "review"), "README.md", "reviewed\n", "Reviewed: docs")
+    task = git_task(design, "verify", state="verified", on_mismatch="pull", required=True)
+    digest, writes = design.digest(), len(non_fetch_writes(design))
+    check = playbook(tasks=[task], check=True, diff=True)
+    predicted = check.task("verify")["result"]
+    assert (predicted["changed"], predicted["verified"], predicted["source"]) == (True, True, "remote_branch"), check
+    assert predicted["bundle_id"] == "g" + reviewed[:12] and predicted["pulled"][0]["commit"] == reviewed
+    assert predicted["diff"]["after"] == {"head": reviewed} and predicted["diff"]["before"]["head"] != reviewed
+    assert design.digest() == digest and len(non_fetch_writes(design)) == writes
+
+    real = playbook(tasks=[task], diff=True)
+    done = real.task("verify")["result"]
+    assert {k: done[k] for k in predicted if k != "invocation"} == \
+        {k: predicted[k] for k in predicted if k != "invocation"}
+    assert project_git(design).log(count=1)["entries"][0]["commit"] == reviewed
+
+    digest, writes = design.digest(), design.writes()
+    again = playbook(tasks=[git_task(design, "verify", state="verified", on_mismatch="pull", fetch=False)], diff=True)
+    assert again.task("verify")["status"] == "ok" and again.task("verify")["result"]["verified"] is True
+    assert diff_lines(again.output) == [] and design.writes() == writes and design.digest() == digest
+
+
+def test_verified_bad_input_and_a_mismatch_fail_clearly_writing_nothing(design, remote, playbook, tmp_path):
+    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    commit_file(clone(remote, tmp_path / "review"), "README.md", "reviewed\n", "Reviewed: docs")
+    assert project_git(design).fetch()["success"]  # the tasks compare without fetching (fetch=false): no write
+    cases = {
+        "commit option": (dict(state="verified", uncommitted="commit"), "state=verified never commits: set "
+                          "uncommitted to fail (its default with state=verified) or ignore."),
+        "remote_url": (dict(state="verified", remote_url=remote), "remote_url cannot be set with state=verified"),
+        "check option elsewhere": (dict(state="pulled", on_mismatch="pull", required=True),
+                                   "on_mismatch, required only apply to state=verified, not state=pulled."),
+        "bad commit": (dict(state="verified", commit="xyz", fetch=False), "commit"),
+        "mismatch": (dict(state="verified", fetch=False), "the commit being promoted is"),
+    }
+    tasks = [dict(git_task(design, name, **args), ignore_errors=True) for name, (args, _msg) in cases.items()]
+    digest, writes = design.digest(), design.writes()
+    result = playbook(tasks=tasks)
+    for name, (_args, message) in cases.items():
+        task = result.task(name)
+        assert task["status"] == "ignored" and message in task["result"]["msg"], task
+        assert "Traceback" not in task["result"]["msg"]
+    assert "on_mismatch=pull" in result.task("mismatch")["result"]["msg"]
+    assert design.writes() == writes and design.digest() == digest and design.api_key not in result.output

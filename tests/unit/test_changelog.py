@@ -54,3 +54,19 @@ def test_no_plugin_is_announced_for_a_version_after_the_next_release():
                 if _version(added) > galaxy_version:
                     later.append((os.path.relpath(path, ROOT), added))
     assert not later, later
+
+
+def test_every_deprecated_module_says_so_in_its_docs_and_in_a_deprecated_features_fragment():
+    """A deprecation in meta/runtime.yml reaches users three ways: the warning, ansible-doc (``deprecated`` with the
+    same removal version) and the changelog's Deprecated Features section."""
+    routing = (_yaml(os.path.join(ROOT, "meta", "runtime.yml")).get("plugin_routing") or {}).get("modules") or {}
+    deprecated = {name: entry["deprecation"] for name, entry in routing.items() if "deprecation" in entry}
+    announced = " ".join(str(item) for path in glob.glob(os.path.join(FRAGMENTS, "*.yml"))
+                         for item in _yaml(path).get("deprecated_features") or [])
+    for name, deprecation in deprecated.items():
+        assert "dataiku_gitops.dss." in deprecation["warning_text"], (name, "the warning names the replacement")
+        assert re.search(r"(^|\s)%s - " % re.escape(name), announced), "%s has no deprecated_features entry" % name
+        with open(os.path.join(ROOT, "plugins", "modules", name + ".py"), encoding="utf-8") as fh:
+            source = fh.read()
+        docs = yaml.safe_load(source.split('DOCUMENTATION = r"""', 1)[1].split('"""', 1)[0])
+        assert str(docs["deprecated"]["removed_in"]) == str(deprecation["removal_version"]), name

@@ -8,6 +8,7 @@ dataiku_connection_remap. Its suboptions are documented in the ``dataiku_gitops.
 from __future__ import annotations
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.listing import exported_bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error, shown
 
 
@@ -49,8 +50,8 @@ def source_bundles(module, source):
                                 ca_path=source["ca_path"], option="source.url")
     node_type = module.checked_instance_info(client, url).get("nodeType")
     if node_type != "DESIGN":
-        module.fail_json(msg=module.scrub("source needs a DESIGN node (bundles are exported there), but %s is a %s "
-                                          "node." % (url, node_type)))
+        raise DssError(module.scrub("source needs a DESIGN node (bundles are exported there), but %s is a %s "
+                                    "node." % (url, node_type)))
     if module.find_project(key, client=client, url=url) is None:
-        module.fail_json(msg=module.scrub("source: project %s does not exist on the design node %s." % (key, url)))
+        raise DssError(module.scrub("source: project %s does not exist on the design node %s." % (key, url)))
     return client, exported_bundles(module, client, key, url=url)

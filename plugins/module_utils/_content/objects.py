@@ -16,6 +16,7 @@ import abc
 import re
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import changed_keys, is_subset, prune
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import name_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
 
@@ -101,8 +102,11 @@ def _diff_views(current_view, desired):
     return before, prune(desired)
 
 
-def run_content_module(module, obj):
-    """Read, plan, write unless check mode, verify, exit: the whole run of a content module."""
+def run_content_module(module, content_class):
+    """Node check, read, plan, write unless check mode, verify, exit: the whole run of a content module (under
+    ``module.run``: a failure raises DssError)."""
+    module.check_node_type_option()
+    obj = content_class(module)
     with module.dss_errors("look up the %s" % obj.label):
         exists = obj.exists()
     raw = None
@@ -113,7 +117,7 @@ def run_content_module(module, obj):
         _absent(module, obj, raw)
     problem = obj.check_input(raw)
     if problem:
-        module.fail_json(msg=problem)
+        raise DssError(problem)
     desired = obj.desired()
     forced_before, forced_after = obj.forced_changes(exists)
     if raw is None:
@@ -121,9 +125,9 @@ def run_content_module(module, obj):
     current = obj.view(raw)
     frozen = [k for k in obj.immutable if k in desired and not is_subset(desired[k], current.get(k))]
     if frozen:
-        module.fail_json(msg="Cannot change %s of the existing %s (%s): DSS does not allow it. Delete the %s first "
-                             "(state=absent) to recreate it." % (", ".join(frozen), obj.label, ", ".join(
-                                 "%s is %r, wanted %r" % (k, current.get(k), desired[k]) for k in frozen), obj.kind))
+        raise DssError("Cannot change %s of the existing %s (%s): DSS does not allow it. Delete the %s first "
+                       "(state=absent) to recreate it." % (", ".join(frozen), obj.label, ", ".join(
+                           "%s is %r, wanted %r" % (k, current.get(k), desired[k]) for k in frozen), obj.kind))
     before, after = _diff_views(current, desired)
     before.update(forced_before)
     after.update(forced_after)
@@ -169,8 +173,8 @@ def _verified(module, obj, desired):
         current = obj.view(obj.read())
     if not is_subset(desired, current):
         lost = changed_keys(shaped_like(current, desired), desired)
-        module.fail_json(msg="DSS at %s accepted the write of the %s but did not keep %s."
-                             % (module.url, obj.label, ", ".join(lost) or "the written fields"))
+        raise DssError("DSS at %s accepted the write of the %s but did not keep %s."
+                       % (module.url, obj.label, ", ".join(lost) or "the written fields"))
     return current
 
 
@@ -182,8 +186,8 @@ def _absent(module, obj, raw):
         module.write_once("delete the %s" % obj.label, lambda: obj.delete(raw), lambda: not obj.exists())
         with module.dss_errors("check the deletion of the %s" % obj.label):
             if obj.exists():
-                module.fail_json(msg="DSS at %s accepted the deletion of the %s but still lists it."
-                                     % (module.url, obj.label))
+                raise DssError("DSS at %s accepted the deletion of the %s but still lists it."
+                               % (module.url, obj.label))
     module.exit_with(True, before, {}, **{obj.kind: {}})
 
 
@@ -207,8 +211,8 @@ class ProjectObject(ContentObject):
         if self.module.find_project(self.key) is None:
             if self.module.check_mode:
                 return False  # the project is created by an earlier task of the same check run: predict creation
-            self.module.fail_json(msg="Project %s does not exist on %s: create it first (for example with "
-                                      "dataiku_gitops.dss.dataiku_project)." % (self.key, self.module.url))
+            raise DssError("Project %s does not exist on %s: create it first (for example with "
+                           "dataiku_gitops.dss.dataiku_project)." % (self.key, self.module.url))
         return self.name in self.list_names()
 
 
@@ -240,5 +244,4 @@ def main_of(content_class, argument_spec, input_errors):
     errors = input_errors(module.params)
     if errors:
         module.fail_json(msg="; ".join(errors))
-    module.check_node_type_option()
-    run_content_module(module, content_class(module))
+    module.run(run_content_module, module, content_class)

@@ -4,7 +4,8 @@
 """The AnsibleModule subclass every module of the collection uses.
 
 It owns the connection options, builds the official ``dataikuapi`` client, checks the node type and turns
-client, HTTP and TLS failures into a short ``fail_json`` message (never a traceback, never the API key).
+client, HTTP and TLS failures into a short :class:`DssError` (never a traceback, never the API key), which its
+runner ``run`` reports with ``fail_json``.
 """
 
 from __future__ import annotations
@@ -117,12 +118,15 @@ class DssModule(AnsibleModule):
             self.fail_json(msg=missing_required_lib("dataiku-api-client (and six)"), exception=DATAIKUAPI_IMPORT_ERROR)
         if self.params["retries"] < 0:
             self.fail_json(msg="retries must be 0 or more, got %d." % self.params["retries"])
-        self.url = self._checked_url(self.params["url"])
         self._node_info = None
         self._last_status = None  # HTTP status of the last answer received, by any client of this module
         self._last_content_type = None
         self._write_attempt = False  # inside write_once: transient failures go back to it instead of failing
-        self.client = self.make_client(self.url, self.params["api_key"])
+        try:  # the constructor reports its own failures: no runner is running yet
+            self.url = self._checked_url(self.params["url"])
+            self.client = self.make_client(self.url, self.params["api_key"])
+        except DssError as exc:
+            self.fail_json(msg=exc.msg, **exc.result)
 
     # -- secrets in results -------------------------------------------------------------------------------------
 
@@ -153,7 +157,8 @@ class DssModule(AnsibleModule):
         return "%s. Unsupported parameters: %s." % (msg.rstrip("."), ", ".join(hints))
 
     def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
-        """fail_json with ``fail_context`` (what a failure must still report, such as a lock taken) merged in."""
+        """fail_json with raw secrets masked and the message cut to one line. ``fail_context`` is merged in only
+        until the deploy modules report their facts through DssError.add (then it goes)."""
         self._mask_raw_secrets()
         for key, value in (getattr(self, "fail_context", None) or {}).items():
             kwargs.setdefault(key, value)
@@ -191,19 +196,17 @@ class DssModule(AnsibleModule):
         url = (url or "").strip().rstrip("/")
         if userinfo_secrets(url):
             self.no_log_values.update(userinfo_secrets(url))
-            self.fail_json(msg="%s must not contain credentials (user:password@), got %s: put the API key in the "
-                               "api_key option instead." % (option, self.echo(redact_userinfo(url))))
+            raise DssError("%s must not contain credentials (user:password@), got %s: put the API key in the "
+                           "api_key option instead." % (option, self.echo(redact_userinfo(url))))
         if not re.match(r"^https?://[^/\s]+", url):
-            self.fail_json(
-                msg="%s must be an absolute http:// or https:// URL such as https://dss.example.com:11200, got %s"
-                % (option, self.echo(url))
-            )
+            raise DssError("%s must be an absolute http:// or https:// URL such as https://dss.example.com:11200, "
+                           "got %s" % (option, self.echo(url)))
         return url
 
     def _checked_file(self, path, option):
-        """Fail with a clear message (not a TLS library traceback) unless ``path`` is a readable file."""
+        """Raise a clear message (not a TLS library traceback) unless ``path`` is a readable file."""
         if path and not (os.path.isfile(path) and os.access(path, os.R_OK)):
-            self.fail_json(msg="%s %s does not exist or is not a readable file." % (option, path))
+            raise DssError("%s %s does not exist or is not a readable file." % (option, path))
         return path
 
     def make_client(self, url, api_key, validate_certs=None, ca_path=None, client_cert=None, client_key=None,
@@ -251,8 +254,8 @@ class DssModule(AnsibleModule):
         Reads are retried by the transport; a write is not, because a write that failed in transit (connection
         error, timeout, 502/503/504 from a proxy) may have reached DSS. After such a failure ``happened()`` (reads
         only) says whether DSS holds the result: if so the write is done (returns None), if not it is sent again,
-        up to ``retries`` times with backoff. Any other failure is reported at once, as ``dss_errors`` does (also
-        from ``dss_errors`` blocks inside ``write``).
+        up to ``retries`` times with backoff. Any other failure raises at once, as ``dss_errors`` does (also from
+        ``dss_errors`` blocks inside ``write``, which hand transient failures back here instead).
         """
         attempts = self.params["retries"] + 1
         for attempt in range(1, attempts + 1):
@@ -282,19 +285,19 @@ class DssModule(AnsibleModule):
 
     @contextmanager
     def dss_errors(self, what, url=None):
-        """Run DSS calls; turn any client, HTTP or TLS failure into fail_json naming ``what`` and the URL."""
+        """Run DSS calls; turn any client, HTTP or TLS failure into a DssError naming ``what`` and the URL."""
         url = url or self.url
         try:
             yield
         except (DataikuException, requests.exceptions.RequestException) as exc:
             if self._write_attempt and self.is_transient(exc):
                 raise  # inside write_once, which re-reads before deciding
-            self._fail_for(exc, what, url)
+            raise self._fail_for(exc, what, url) from None
         except ValueError as exc:
-            self._fail_for(exc, what, url)
+            raise self._fail_for(exc, what, url) from None
 
     def _fail_for(self, exc, what, url):
-        """fail_json with one line saying what failed where, by kind of failure."""
+        """The DssError (one line) saying what failed where, by kind of failure."""
         if isinstance(exc, DataikuException):
             text = str(exc)
             if text.startswith(NOT_JSON_PREFIX):  # dataikuapi's text for an error answer that is not DSS's JSON
@@ -311,7 +314,7 @@ class DssModule(AnsibleModule):
             # requests' JSONDecodeError is a ValueError: a 2xx that is not JSON means this is not a DSS API.
             msg = ("Unexpected answer from %s while trying to %s: %s (is this the URL of a DSS node?)"
                    % (url, what, _short_reason(exc)))
-        self.fail_json(msg=self.scrub(msg))
+        return DssError(self.scrub(msg))
 
     # -- existence --------------------------------------------------------------------------------------------
 
@@ -340,7 +343,7 @@ class DssModule(AnsibleModule):
         node_type = info.get("nodeType") if isinstance(info, dict) else None
         if not isinstance(node_type, str) or not node_type:
             keys = sorted(str(k) for k in info)[:10] if isinstance(info, dict) else type(info).__name__
-            self.fail_json(msg=self.scrub(
+            raise DssError(self.scrub(
                 "%s does not look like a DSS node: GET /instance-info answered without a nodeType (got %s). Check "
                 "that the URL is the base URL of DSS (as in https://dss.example.com:11200), not a proxy, login "
                 "page or another service." % (url, self.echo(keys))))
@@ -354,10 +357,10 @@ class DssModule(AnsibleModule):
             self.require_node_type(self.params["node_type"].upper(), "This task (node_type=%s)" % self.params["node_type"])
 
     def require_node_type(self, expected, purpose):
-        """Fail unless the node is of type ``expected`` (DESIGN or AUTOMATION), naming both types."""
+        """Raise unless the node is of type ``expected`` (DESIGN or AUTOMATION), naming both types."""
         actual = self.node_info().get("nodeType")
         if actual != expected:
-            self.fail_json(msg="%s needs a %s node, but %s is a %s node." % (purpose, expected, self.url, actual))
+            raise DssError("%s needs a %s node, but %s is a %s node." % (purpose, expected, self.url, actual))
         return actual
 
     # -- results ------------------------------------------------------------------------------------------------

@@ -4,13 +4,14 @@
 """Reads and actions on a DSS project's git repository (``DSSProjectGit``) shared by the project git modules.
 
 DSS answers network actions (fetch, pull, push, switch) with ``{success, logs/messages, output}`` rather than an
-HTTP error: ``run_action`` turns ``success: false`` into one fail_json line with git's last meaningful output.
+HTTP error: ``run_action`` turns ``success: false`` into one DssError line with git's last meaningful output.
 """
 
 from __future__ import annotations
 
 import re
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
 
@@ -83,7 +84,7 @@ class ProjectGit:
         if isinstance(result, dict) and result.get("success") is False:
             if undo:
                 undo()
-            self.module.fail_json(msg=self.module.scrub("Failed to %s of project %s on %s: %s%s" % (
+            raise DssError(self.module.scrub("Failed to %s of project %s on %s: %s%s" % (
                 what, self.key, self.module.url, last_lines(result),
                 " (the previous remote was restored)" if undo else "")))
         return result

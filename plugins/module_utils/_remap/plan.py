@@ -6,6 +6,8 @@ dataiku_bundle_deploy: the preflight fails before any write when the bundle woul
 
 from __future__ import annotations
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
+
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.mapping import (
     as_mapping,
     failure_message,
@@ -43,10 +45,10 @@ def plan(module, state, raw_settings, params, bundle=None):
     conn_rows, env_rows = resolution(state, bundle, params["bundle_id"] is not None, conn_map, env_map,
                                      after["behavior"].get("importTimeMode"))
     if not all(r["ok"] for r in conn_rows + env_rows):
-        module.fail_json(msg=failure_message(params["project_key"], params["bundle_id"], conn_rows, env_rows,
-                                             state.connections() if conn_rows else {},
-                                             state.code_envs() if env_rows else set(), module.url),
-                         resolution=conn_rows, code_env_resolution=env_rows)
+        raise DssError(failure_message(params["project_key"], params["bundle_id"], conn_rows, env_rows,
+                                       state.connections() if conn_rows else {},
+                                       state.code_envs() if env_rows else set(), module.url),
+                       resolution=conn_rows, code_env_resolution=env_rows)
     changed = not same_remapping(before, after)
     return before, after, conn_rows, env_rows, changed, bundle
 

@@ -8,6 +8,7 @@ Every read goes through ``module.dss_errors`` so a failure is one short message 
 
 from __future__ import annotations
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.mapping import (
@@ -78,9 +79,9 @@ class RemapState:
         if self.source:
             return self.exported_bundle()
         ids = [b.get("bundleId") for b in self.bundles()]
-        return self.module.fail_json(msg="Bundle %r is not imported in project %s on %s. Imported bundles: %s. Set "
-                                     "source to check a bundle before importing it." % (
-                                         bundle_id, self.project_key, self.module.url, ", ".join(ids) if ids else "none"))
+        raise DssError("Bundle %r is not imported in project %s on %s. Imported bundles: %s. Set source to check a "
+                       "bundle before importing it." % (bundle_id, self.project_key, self.module.url,
+                                                        ", ".join(ids) if ids else "none"))
 
     def exported_bundle(self):
         """The exported bundle entry (with its exportManifest) named by ``source`` on the design node."""
@@ -94,8 +95,8 @@ class RemapState:
             return self._predicted_export(client, key, bundle_id, url)
         if found is None:
             ids = [b["bundleId"] for b in entries]
-            module.fail_json(msg="source: bundle %s is not exported in project %s on %s. Exported bundles: %s."
-                             % (bundle_id, key, url, ", ".join(ids) if ids else "none"))
+            raise DssError("source: bundle %s is not exported in project %s on %s. Exported bundles: %s."
+                           % (bundle_id, key, url, ", ".join(ids) if ids else "none"))
         return found
 
     def _predicted_export(self, client, key, bundle_id, url):

@@ -55,20 +55,21 @@ CURRENT = {"datasets": [{"name": "keep", "managed": False}, {"name": "ext", "man
 
 
 def test_exclusive_deletes_unlisted_and_refuses_managed_data():
-    plan = project_as_code_plan(spec(datasets=[{"name": "keep"}], scenarios=[{"id": "KEEP"}]), CURRENT,
-                                exclusive=True)
+    plan = project_as_code_plan(spec(datasets=[{"name": "keep"}], scenarios=[{"id": "KEEP"}]), CURRENT)
     assert plan["delete"] == {"scenarios": ["S1"], "recipes": ["old"],
                               "datasets": [{"name": "ext", "drop_data": False}]}
     assert plan["refused"] == ["data"]
-    allowed = project_as_code_plan(spec(datasets=[{"name": "keep"}], scenarios=[{"id": "KEEP"}]), CURRENT,
-                                   exclusive=True, delete_data=True)
+    allowed = project_as_code_plan(spec(datasets=[{"name": "keep"}], scenarios=[{"id": "KEEP"}]),
+                                   {"exists": True, "content": CURRENT}, delete_data=True)
     assert allowed["refused"] == [] and {"name": "data", "drop_data": True} in allowed["delete"]["datasets"]
 
 
-def test_exclusive_needs_current_and_is_off_by_default():
-    assert project_as_code_plan(spec(), CURRENT)["delete"]["datasets"] == []
+def test_exclusive_with_the_current_content_only():
+    assert project_as_code_plan(spec(), None)["delete"]["datasets"] == []
+    new_project = project_as_code_plan(spec(), {"exists": False, "projects": []})  # dataiku_project_info, no project
+    assert new_project["delete"] == {"scenarios": [], "recipes": [], "datasets": []}
     with pytest.raises(AnsibleFilterError, match="exclusive needs the current content"):
-        project_as_code_plan(spec(), None, exclusive=True)
+        project_as_code_plan(spec(), {"skipped": True, "changed": False})
 
 
 def test_changes_from_loop_and_single_results():
