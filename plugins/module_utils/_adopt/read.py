@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read one node for adoption: what each project holds, in the options of the collection's modules.
+
+Reads only (the transport retries them). A design node gives each project's description (project, datasets,
+recipes, scenarios) and its test scenarios; an automation node gives each project's remapping and active bundle.
+Both give the environment objects (connections without their secrets, code envs). What the formats cannot express
+is listed in ``not_adopted``, so that nobody takes it for described.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._adopt import convert
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.code_env import package_holder
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.project import with_active_bundle
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
+
+OBJECT_MODES = ("used", "all", "none")
+
+
+def _not_adopted(project, kind, name, reason):
+    return dict(project=project, kind=kind, id=name, reason=reason)
+
+
+class NodeReader:
+    """Reads the projects ``keys`` (all projects when None) of the module's node, then its environment objects."""
+
+    def __init__(self, module, keys, test_prefix, objects):
+        self.module = module
+        self.client = module.client
+        self.keys = keys
+        self.test_prefix = test_prefix
+        self.objects = objects
+        self.design = module.node_info().get("nodeType") == "DESIGN"
+        self.used_connections = set()
+        self.used_code_envs = set()
+        self.not_adopted = []
+
+    def read(self):
+        keys = self.keys
+        if keys is None:
+            with self.module.dss_errors("list the projects"):
+                keys = sorted(self.client.list_project_keys())
+        projects, missing = {}, []
+        for key in keys:
+            summary = self.module.find_project(key)
+            if summary is None:
+                missing.append(key)
+                continue
+            projects[key] = self._design_project(key, summary) if self.design else self._automation_project(key, summary)
+        return dict(node_type="design" if self.design else "automation", projects=projects, missing=missing,
+                    environment_objects=self._environment_objects(), not_adopted=self.not_adopted)
+
+    # -- projects ---------------------------------------------------------------------------------------------
+
+    def _design_project(self, key, summary):
+        project = self.client.get_project(key)
+        with self.module.dss_errors("read project %s" % key):
+            metadata = project.get_metadata()
+            variables = project.get_variables()
+            permissions = project.get_permissions()
+            datasets = project.list_datasets(as_type="listitems")
+            recipes = [project.get_recipe(r["name"]).get_settings().data for r in project.list_recipes(as_type="listitems")]
+            scenarios = [self._scenario(project, s["id"]) for s in project.list_scenarios(as_type="listitems")]
+            folders = project.list_managed_folders()
+        for flag in convert.unknown_permission_flags(permissions.get("permissions")):
+            self.not_adopted.append(_not_adopted(key, "permission flag", flag, "no dataiku_project option for it"))
+        for folder in folders:
+            self.not_adopted.append(_not_adopted(key, "managed folder", folder.get("name") or folder.get("id"),
+                                                 "managed folders are not part of project_as_code"))
+        description = dict(project=convert.project_item(key, summary, metadata, variables, permissions))
+        description["datasets"] = sorted((convert.dataset_item(dict(d)) for d in datasets), key=lambda d: d["name"])
+        description["recipes"] = sorted((convert.recipe_item(r) for r in recipes), key=lambda r: r["name"])
+        description["scenarios"] = sorted(scenarios, key=lambda s: s["id"])
+        for data in recipes:
+            for role in convert.extra_recipe_roles(data):
+                self.not_adopted.append(_not_adopted(key, "recipe role", "%s.%s" % (data["recipe"].get("name"), role),
+                                                     "only the main input and output role is expressed"))
+            if convert.recipe_code_env(data):
+                self.used_code_envs.add(convert.recipe_code_env(data))
+        self.used_connections.update(d["connection"] for d in description["datasets"] if d.get("connection"))
+        tests = [s["id"] for s in description["scenarios"] if s["id"].startswith(self.test_prefix)]
+        return dict(description=description, tests=tests)
+
+    def _scenario(self, project, scenario_id):
+        settings = project.get_scenario(scenario_id).get_settings()
+        raw = settings.get_raw()
+        script = settings.code if raw.get("type") != convert.STEP_BASED else None
+        return convert.scenario_item(raw, script)
+
+    def _automation_project(self, key, summary):
+        project = self.client.get_project(key)
+        with self.module.dss_errors("read project %s" % key):
+            remap = convert.remapping(project.get_settings().get_raw())
+            datasets = project.list_datasets(as_type="listitems")
+        self.used_connections.update(remap["connections"].values())
+        self.used_connections.update(convert.dataset_item(dict(d)).get("connection") for d in datasets)
+        self.used_connections.discard(None)
+        self.used_code_envs.update(remap["code_envs"].values())
+        return dict(remapping=remap, active_bundle_id=with_active_bundle(summary)["active_bundle_id"])
+
+    # -- environment objects -------------------------------------------------------------------------------
+
+    def _environment_objects(self):
+        if self.objects == "none":
+            return dict(connections=[], code_envs=[], secret_params={})
+        with self.module.dss_errors("list the connections (an administrator key is needed)"):
+            connections = self.client.list_connections() or {}
+        with self.module.dss_errors("list the code envs"):
+            envs = self.client.list_code_envs() or []
+        wanted = (lambda name, used: True) if self.objects == "all" else (lambda name, used: name in used)
+        items, secrets = [], {}
+        for name in sorted(connections):
+            if wanted(name, self.used_connections):
+                item, secret_keys = convert.connection_item(dict(connections[name], name=name))
+                items.append(item)
+                if secret_keys:
+                    secrets[name] = secret_keys
+        code_envs = []
+        for env in sorted(envs, key=lambda e: (str(e.get("envName")), str(e.get("envLang")))):
+            name, lang = env.get("envName"), env.get("envLang") or "PYTHON"
+            if not name or not wanted(name, self.used_code_envs):
+                continue
+            with self.module.dss_errors("read the %s code env %s" % (lang, name)):
+                raw = self.client.get_code_env(lang, name).get_definition()
+            code_envs.append(convert.code_env_item(name, lang, raw, package_holder(dict(raw))))
+        return dict(connections=items, code_envs=code_envs, secret_params=secrets)
+
+
+def read_node(module, keys, test_prefix, objects):
+    """The adoption data of the module's node (see NodeReader)."""
+    if objects not in OBJECT_MODES:
+        raise DssError("environment_objects must be one of %s, got %r." % (", ".join(OBJECT_MODES), objects))
+    return NodeReader(module, keys, test_prefix, objects).read()
