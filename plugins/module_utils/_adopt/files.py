@@ -42,8 +42,23 @@ def _str(dumper, value):
 _Dumper.add_representer(str, _str)
 
 
+def plain(data):
+    """``data`` with plain Python types only: Ansible hands filters its own str, dict and list subclasses, which the
+    YAML dumper does not know."""
+    if isinstance(data, dict):
+        return dict((plain(k), plain(v)) for k, v in data.items())
+    if isinstance(data, (list, tuple)):
+        return [plain(v) for v in data]
+    if isinstance(data, bool) or data is None:
+        return data
+    for kind in (str, int, float):
+        if isinstance(data, kind):
+            return kind(data)
+    return data
+
+
 def dump(data):
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
+    return yaml.dump(plain(data), Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
 
 
 def _indent(text, spaces):
@@ -142,6 +157,7 @@ def adoption_files(results, nodes, test_prefix="TEST_"):
     """[{path, content, sha1}] of every file adoption writes, from the registered results of
     dataiku_node_export_info (one per environment, ``item`` the environment name) and ``nodes`` ({env: {url,
     validate_certs, ca_path}})."""
+    results, nodes = plain(results), plain(nodes)
     reads, design = _reads(results)
     missing = sorted(env for env, _read in reads if env not in (nodes or {}))
     if missing:
