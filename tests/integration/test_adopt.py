@@ -12,12 +12,16 @@ import pytest
 import yaml
 
 from tests.support import sample_project
+from tests.support.collection import ROOT
 from tests.support.promotion import Landscape, recap
 
 KEY = sample_project.PROJECT_KEY
 # The demo's CHURN and 19 lighter projects (a dataset on pg_dev and a test scenario without steps): a fleet of 20.
 EXTRA = tuple("ADOPT_%02d" % n for n in range(1, 20))
 SECRET = "adopt-test-secret-%s" % os.urandom(6).hex()
+
+
+ONLY_CHURN = '{"dss_adopt_projects": ["%s"]}' % KEY
 
 
 def seed_light_project(client, key):
@@ -35,7 +39,7 @@ def land(tmp_path_factory):
         for key in EXTRA:
             seed_light_project(landscape.client("dev"), key)
         landscape.describe((KEY,) + EXTRA)
-        promoted = landscape.run("promote.yml", "-f", "10")
+        promoted = landscape.run("promote.yml", "-f", "20")
         assert promoted.rc == 0, promoted.output[-4000:]
         # A secret DSS holds (returned encrypted): adoption must leave it out and say so.
         settings = landscape.client("prod").get_connection("pg_prod").get_settings()
@@ -58,8 +62,13 @@ def unchanged(result):
     return result.rc == 0 and counts and all(c["changed"] == 0 and c["failed"] == 0 for c in counts.values())
 
 
-APPLY_PROJECTS = [{"name": "Apply the project descriptions", "hosts": "dss_design", "gather_facts": False,
-                   "roles": [{"role": "dataiku_gitops.dss.project_as_code"}]}]
+def apply_playbook(path):
+    """environment.yml, then the project_as_code role on the design hosts (their dss_project_file), for real."""
+    path.write_text(yaml.safe_dump([
+        {"import_playbook": os.path.join(ROOT, "playbooks", "environment.yml")},
+        {"name": "Apply the project descriptions", "hosts": "dss_design", "gather_facts": False,
+         "roles": [{"role": "dataiku_gitops.dss.project_as_code"}]}]))
+    return str(path)
 
 
 def test_adopt_then_apply_changes_nothing(land, tmp_path):
@@ -93,54 +102,52 @@ def test_adopt_then_apply_changes_nothing(land, tmp_path):
     assert [r["name"] for r in churn["recipes"]] == [sample_project.RECIPE]
     assert churn["recipes"][0]["payload"] == sample_project.RECIPE_CODE
 
-    # Right after adoption, everything that applies the files finds nothing to change, and writes nothing.
-    land.inventory_dir = str(dest / "inventories")
+    # Right after adoption, everything that applies the files finds nothing to change, and writes nothing: drift.yml
+    # (the environment objects and the project descriptions in check mode), the promotion plan, then a real apply of
+    # the environment objects and the 20 project descriptions.
+    described, land.inventory_dir = land.inventory_dir, str(dest / "inventories")
     try:
-        runs = [land.run("environment.yml", check=True, diff=True),
-                land.run("promote.yml", "-f", "10", check=True, diff=True),
-                land.run("drift.yml", envs=("dev", "staging", "prod"),
-                         extra_vars={"dss_drift_report": str(tmp_path / "drift.json")}),
-                land.run("environment.yml", diff=True)]
-        for run in runs:
-            assert unchanged(run), run.output[-4000:]
-        assert "No drift: every declared object matches." in runs[2].output
-        apply_playbook = tmp_path / "apply-projects.yml"
-        apply_playbook.write_text(yaml.safe_dump(APPLY_PROJECTS))
-        for check in (True, False):
-            applied = land.run(str(apply_playbook), envs=("dev",), check=check, diff=True)
-            assert unchanged(applied), applied.output[-4000:]
-            assert len(recap(applied.output)) == 20
+        drift = land.run("drift.yml", "-f", "20", extra_vars={"dss_drift_report": str(tmp_path / "drift.json")})
+        plan = land.run("promote.yml", "-f", "20", check=True, diff=True)
+        applied = land.run(apply_playbook(tmp_path / "apply.yml"), "-f", "20", diff=True)
     finally:
-        land.inventory_dir = land._write_inventories("inventories-again")  # pylint: disable=protected-access
+        land.inventory_dir = described
+    for run in (drift, plan, applied):
+        assert unchanged(run), run.output[-4000:]
+    assert "No drift: every declared object matches." in drift.output
+    assert len([t for t in drift.tasks if t["task"].endswith("Recipes")]) == 20
+    assert len([t for t in applied.tasks if t["task"].endswith("Datasets")]) == 20
     assert land.writes() == before_writes and land.digests() == before_digests
 
     # Adopting again into the same directory: the same files, nothing written.
     again = adopt(land, dest)
     assert unchanged(again), again.output[-4000:]
     assert written(dest) == files
+    assert not [t for t in again.tasks if t["task"] == "Write the files that are missing or differ"
+                and t["status"] != "skipped"]
 
 
 def test_refuses_to_overwrite_a_file_that_differs(land, tmp_path):
     dest = tmp_path / "repo"
-    assert adopt(land, dest, "-e", "dss_adopt_projects=['%s']" % KEY).rc == 0
+    assert adopt(land, dest, "-e", ONLY_CHURN).rc == 0
     edited = dest / "projects" / ("%s.yml" % KEY)
     edited.write_text(edited.read_text().replace("churn_threshold_days: 30", "churn_threshold_days: 99"))
     kept = written(dest)
 
-    refused = adopt(land, dest, "-e", "dss_adopt_projects=['%s']" % KEY)
+    refused = adopt(land, dest, "-e", ONLY_CHURN)
     assert refused.rc != 0
     assert "These files of %s differ from what the nodes hold: projects/%s.yml." % (dest, KEY) in refused.output
     assert "dss_adopt_overwrite=true" in refused.output
     assert written(dest) == kept
 
-    overwritten = adopt(land, dest, "-e", "dss_adopt_projects=['%s']" % KEY, dss_adopt_overwrite="true")
+    overwritten = adopt(land, dest, "-e", ONLY_CHURN, dss_adopt_overwrite="true")
     assert overwritten.rc == 0, overwritten.output[-4000:]
     assert "churn_threshold_days: 30" in edited.read_text()
 
 
 def test_a_relative_destination_is_taken_from_the_command_directory(land):
     # Landscape runs ansible-playbook in its work directory.
-    result = adopt(land, "relative-adopted", "-e", "dss_adopt_projects=['%s']" % KEY)
+    result = adopt(land, "relative-adopted", "-e", ONLY_CHURN)
     assert result.rc == 0, result.output[-4000:]
     assert os.path.isfile(os.path.join(land.workdir, "relative-adopted", "projects", "%s.yml" % KEY))
 

@@ -17,6 +17,7 @@ secret connection parameters are comments naming a Vault variable to fill in, ne
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 
 import yaml
@@ -178,16 +179,18 @@ def adoption_files(results, nodes, test_prefix="TEST_"):
     return files
 
 
-def conflicts(stat_results, files):
-    """Paths of ``files`` that exist with another content, from the registered loop of ansible.builtin.stat over
-    them (``item`` the file entry, ``stat.checksum`` the SHA-1 of what is there)."""
-    wanted = dict((f["path"], f["sha1"]) for f in files)
-    found = []
-    for result in stat_results or []:
-        item, stat = result.get("item") or {}, result.get("stat") or {}
-        if stat.get("exists") and stat.get("checksum") != wanted.get(item.get("path")):
-            found.append(item.get("path"))
-    return sorted(found)
+def pending(files, directory):
+    """The ``files`` that ``directory`` does not hold with the same content, each with ``exists`` (True: a file is
+    there with another content, which adoption must not overwrite unless asked). Reads the controller's files."""
+    result = []
+    for item in files:
+        path = os.path.join(directory, item["path"])
+        if os.path.isfile(path):
+            with open(path, "rb") as handle:
+                if hashlib.sha1(handle.read()).hexdigest() == item["sha1"]:
+                    continue
+        result.append(dict(item, exists=os.path.lexists(path)))
+    return result
 
 
 def notes(results, test_prefix="TEST_"):

@@ -4,12 +4,14 @@ files are what the fleet inventory plugin and the project_as_code role read; sec
 survives Ansible's loader; bad input is refused before any request."""
 
 # pylint: disable=redefined-outer-name,unused-import
+import hashlib
+
 import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 
 from ansible_collections.dataiku_gitops.dss.plugins.filter.project_as_code import project_as_code_plan
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._adopt.files import adoption_files, conflicts, notes
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._adopt.files import adoption_files, notes, pending
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._adopt.sources import adoption_sources
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.modules import (
@@ -132,12 +134,14 @@ def test_files_are_what_the_fleet_plugin_and_the_role_read(design, capsys):
                for line in notes([read]))
 
 
-def test_conflicts_are_existing_files_with_another_content():
-    files = [{"path": "a.yml", "sha1": "1"}, {"path": "b.yml", "sha1": "2"}, {"path": "c.yml", "sha1": "3"}]
-    stats = [{"item": files[0], "stat": {"exists": True, "checksum": "1"}},
-             {"item": files[1], "stat": {"exists": True, "checksum": "x"}},
-             {"item": files[2], "stat": {"exists": False}}]
-    assert conflicts(stats, files) == ["b.yml"]
+def test_pending_files_are_missing_or_differ(tmp_path):
+    files = [dict(path=p, content=c, sha1=hashlib.sha1(c.encode()).hexdigest())
+             for p, c in (("same.yml", "a\n"), ("sub/other.yml", "b\n"), ("new.yml", "c\n"))]
+    (tmp_path / "same.yml").write_text("a\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "other.yml").write_text("edited\n")
+    assert [(f["path"], f["exists"]) for f in pending(files, str(tmp_path))] == [("sub/other.yml", True),
+                                                                                 ("new.yml", False)]
 
 
 @pytest.mark.parametrize("results, message", [
