@@ -52,7 +52,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._adopt.files import adoption_files
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.adopt_files import adoption_files
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 
 

@@ -40,7 +40,7 @@ _value:
   elements: str
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._adopt.files import notes
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.adopt_files import notes
 
 
 def adopt_notes(results, test_prefix="TEST_"):

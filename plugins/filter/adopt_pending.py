@@ -43,7 +43,7 @@ _value:
 
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._adopt.files import pending
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.adopt_files import pending
 
 
 def adopt_pending(files, directory):

@@ -51,7 +51,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._adopt.sources import adoption_sources
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.adopt_sources import adoption_sources
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 
 

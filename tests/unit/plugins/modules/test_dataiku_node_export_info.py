@@ -11,8 +11,8 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 
 from ansible_collections.dataiku_gitops.dss.plugins.filter.project_as_code import project_as_code_plan
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._adopt.files import adoption_files, notes, pending
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._adopt.sources import adoption_sources
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.adopt_files import adoption_files, notes, pending
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.adopt_sources import adoption_sources
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.modules import (
     dataiku_code_env, dataiku_connection, dataiku_dataset, dataiku_node_export_info, dataiku_project, dataiku_recipe,

@@ -23,8 +23,8 @@ import re
 import yaml
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.fleet_description import ENV_NAME_RE
 
-ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 JINJA_MARKERS = ("{{", "{%", "{#")
 PROJECTS_DIR = "projects"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._adopt.files import ENV_NAME_RE
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.fleet_description import ENV_NAME_RE
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 
 NODE_KEYS = ("url", "api_key", "validate_certs", "ca_path")
