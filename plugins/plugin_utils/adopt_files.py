@@ -201,12 +201,12 @@ def notes(results, test_prefix="TEST_"):
         env = result.get("item")
         secrets = (result.get("environment_objects") or {}).get("secret_params") or {}
         for name in sorted(secrets):
+            variables = ", ".join(vault_variable(env, name, key) for key in secrets[name])
             lines.append("%s: connection %s - secret parameter(s) %s not adopted: fill in %s from Vault (see the "
-                         "comment in inventories/fleet.yml)" % (env, name, ", ".join(secrets[name]), ", ".join(
-                             vault_variable(env, name, key) for key in secrets[name])))
+                         "comment in inventories/fleet.yml)" % (env, name, ", ".join(secrets[name]), variables))
         for item in result.get("not_adopted") or []:
-            lines.append("%s: project %s, %s %s not adopted (%s)" % (env, item["project"], item["kind"], item["id"],
-                                                                    item["reason"]))
+            lines.append("%s: project %s, %s %s not adopted (%s)"
+                         % (env, item["project"], item["kind"], item["id"], item["reason"]))
         for key in result.get("missing") or []:
             lines.append("%s: project %s is not on this node" % (env, key))
         if result.get("node_type") == "design":

@@ -125,6 +125,7 @@ def test_adopt_then_apply_changes_nothing(land, tmp_path):
     assert written(dest) == files
     assert not [t for t in again.tasks if t["task"] == "Write the files that are missing or differ"
                 and t["status"] != "skipped"]
+    assert land.leaked_keys() == [] and not [o for o in land.outputs if SECRET in o]
 
 
 def test_refuses_to_overwrite_a_file_that_differs(land, tmp_path):

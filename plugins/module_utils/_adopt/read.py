@@ -77,9 +77,8 @@ class NodeReader:
             for role in convert.extra_recipe_roles(data):
                 self.not_adopted.append(_not_adopted(key, "recipe role", "%s.%s" % (data["recipe"].get("name"), role),
                                                      "only the main input and output role is expressed"))
-            if convert.recipe_code_env(data):
-                self.used_code_envs.add(convert.recipe_code_env(data))
-        self.used_connections.update(d["connection"] for d in description["datasets"] if d.get("connection"))
+            self.used_code_envs.add(convert.recipe_code_env(data))
+        self.used_connections.update(d.get("connection") for d in description["datasets"])
         tests = [s["id"] for s in description["scenarios"] if s["id"].startswith(self.test_prefix)]
         return dict(description=description, tests=tests)
 
@@ -96,13 +95,14 @@ class NodeReader:
             datasets = project.list_datasets(as_type="listitems")
         self.used_connections.update(remap["connections"].values())
         self.used_connections.update(convert.dataset_item(dict(d)).get("connection") for d in datasets)
-        self.used_connections.discard(None)
         self.used_code_envs.update(remap["code_envs"].values())
         return dict(remapping=remap, active_bundle_id=with_active_bundle(summary)["active_bundle_id"])
 
     # -- environment objects -------------------------------------------------------------------------------
 
     def _environment_objects(self):
+        self.used_connections.discard(None)
+        self.used_code_envs.discard(None)
         if self.objects == "none":
             return dict(connections=[], code_envs=[], secret_params={})
         with self.module.dss_errors("list the connections (an administrator key is needed)"):
