@@ -19,7 +19,7 @@ description:
     scenarios) and the ids of its test scenarios (those starting with O(test_prefix)).
   - On an automation node, each project gives its connection and code env remapping and its active bundle.
   - On both, the environment objects (connections and code envs) as C(dss_environment_objects) items. Secret
-    connection parameters are never returned; RV(environment_objects.secret_params) names them.
+    connection parameters are never returned; C(secret_params) of RV(environment_objects) names them.
   - Reads only; sends a fixed number of requests per project plus one per recipe and per scenario.
   - What the formats cannot express (managed folders, recipe roles other than the main one, unknown permission
     flags) is listed in RV(not_adopted).
@@ -35,7 +35,7 @@ options:
     type: list
     elements: str
   test_prefix:
-    description: Scenarios whose id starts with this prefix are the project's test scenarios (RV(projects.KEY.tests)).
+    description: Scenarios whose id starts with this prefix are the project's test scenarios (C(tests) of RV(projects)).
     type: str
     default: TEST_
   environment_objects:
