@@ -20,7 +20,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.modules import (
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.fleet_description import expand
 from ansible_collections.dataiku_gitops.dss.tests.support import sample_project
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import (
-    deploy, emulated, run_module)
+    deploy, dss_error, emulated, run_module)
 
 SECRET = "s3cret-value-never-written"
 JINJA_CODE = "print('{{ not a template }}')\n"
@@ -183,3 +183,15 @@ def test_bad_project_key_is_refused_before_any_request(emulated, capsys):
     failed, result = run_module(dataiku_node_export_info.main, capsys, node, project_keys=["bad-key"])
     assert failed and "not a valid DSS project key" in result["msg"]
     assert node.calls() == []
+
+
+def test_a_read_refused_by_dss_fails_naming_the_project_and_writes_nothing(emulated, capsys):
+    node = emulated("design")
+    for key in ("A", "B", "C"):
+        node.client().create_project(key, key, "admin")
+    node.faults.answer("GET", r"/projects/B/permissions$", 403, dss_error("Action forbidden"))
+    node.forget_calls()
+    failed, result = run_module(dataiku_node_export_info.main, capsys, node)
+    assert failed and result["msg"].startswith("Failed to read project B on https://dss.example.com: ")
+    assert "Action forbidden" in result["msg"] and "Traceback" not in result["msg"]
+    assert node.writes() == []
