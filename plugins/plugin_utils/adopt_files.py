@@ -113,7 +113,7 @@ def _secret_comment(env, secrets):
     return "\n".join(lines) + "\n"
 
 
-def _project(key, design_read, autos, test_prefix):
+def _project(key, autos, test_prefix):
     entry = dict(tests=dict(prefix=test_prefix))
     environments = {}
     for env, read in autos:
@@ -138,16 +138,11 @@ def fleet_text(reads, design, nodes, test_prefix):
     for env, read in reads:
         parts.append(_indent(_secret_comment(env, read["environment_objects"].get("secret_params")), 2))
         parts.append(_indent(dump({env: _environment(env, read, nodes[env])}), 2))
-    projects = dict((key, _project(key, reads_of(reads, design), autos, test_prefix))
-                    for key in sorted(reads_of(reads, design)["projects"]))
+    projects = dict((key, _project(key, autos, test_prefix)) for key in sorted(dict(reads)[design]["projects"]))
     parts.append("\n# Per project: the test scenarios (found by prefix) and, per automation environment, the\n"
                  "# remapping configured there when adopted.\n")
     parts.append(dump({"projects": projects}) if projects else "projects: {}\n")
     return "".join(parts)
-
-
-def reads_of(reads, env):
-    return dict(reads)[env]
 
 
 def _file(path, content):
@@ -168,7 +163,7 @@ def adoption_files(results, nodes, test_prefix="TEST_"):
         files.append(_file("inventories/%s/hosts.yml" % env, (
             "---\n# The %s environment of the adopted fleet description (../fleet.yml).\n"
             "plugin: dataiku_gitops.dss.fleet\ndescription: ../fleet.yml\nenvironments: [%s]\n" % (env, env))))
-    for key, project in sorted(reads_of(reads, design)["projects"].items()):
+    for key, project in sorted(dict(reads)[design]["projects"].items()):
         files.append(_file("inventories/%s/host_vars/%s-%s.yml" % (design, design, key), (
             "---\n# The description of project %s (role dataiku_gitops.dss.project_as_code, playbooks/drift.yml).\n"
             'dss_project_file: "{{ inventory_dir }}/../../%s/%s.yml"\n' % (key, PROJECTS_DIR, key))))
