@@ -90,24 +90,11 @@ code_env:
     packages: [pandas==2.2.2]
 """
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.code_env import VERSIONED, package_holder
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._content.objects import (
     ContentObject, content_argument_spec, instance_object_errors, lines, main_of)
 
 DEFAULT_MODES = {"DESIGN": "DESIGN_MANAGED", "AUTOMATION": "AUTOMATION_SINGLE"}
-VERSIONED = "AUTOMATION_VERSIONED"
-
-
-def package_holder(raw):
-    """The part of an env definition holding ``specPackageList``: the env itself on a design node, its single
-    version on an automation node (``currentVersion``), None for a versioned env."""
-    mode = raw.get("deploymentMode")
-    if mode == VERSIONED:
-        return None
-    if mode == "AUTOMATION_SINGLE":
-        return raw.setdefault("currentVersion", {})
-    if raw.get("versions") is not None and isinstance(raw.get("noVersion"), dict):
-        return raw["noVersion"]
-    return raw
 
 
 class CodeEnv(ContentObject):
