@@ -49,8 +49,7 @@ options:
     choices: [used, all, none]
     default: used
 seealso:
-  - module: dataiku_gitops.dss.dataiku_project_content_info
-  - module: dataiku_gitops.dss.dataiku_connection_remap_info
+  - module: dataiku_gitops.dss.dataiku_project_info
 """
 
 EXAMPLES = r"""
