@@ -29,6 +29,11 @@ class GitFailure(Exception):
         self.output = output
 
 
+def failure(proc):
+    """The GitFailure of a finished git command that failed."""
+    return GitFailure((proc.stderr + proc.stdout).strip())
+
+
 def author():
     login = current_user()
     return login, "%s@dss-emulator.local" % login
@@ -66,7 +71,7 @@ class Repo:
         proc = subprocess.run(["git", "-C", self.path] + list(args), capture_output=True, text=True,
                               env=dict(_env(), **(env or {})), timeout=timeout, check=False)
         if check and proc.returncode != 0:
-            raise GitFailure((proc.stderr + proc.stdout).strip())
+            raise failure(proc)
         return proc
 
     def out(self, *args):
@@ -98,21 +103,49 @@ class Repo:
         proc = self.git("rev-parse", "-q", "--verify", "%s^{commit}" % ref, check=False)
         return proc.stdout.strip() or None
 
+    def _config_has(self, section):
+        """Whether the repository's config may set ``section`` (a header of it, or an include that could hold one).
+        git runs with no global or system config (_env), so without either the answer of a git call that only
+        depends on that section is known: the reads that the promotion sends for every project skip those calls."""
+        try:
+            with open(os.path.join(self.path, ".git", "config"), encoding="utf-8") as fh:
+                headers = [line.strip().lower() for line in fh if line.lstrip().startswith("[")]
+        except OSError:
+            return True  # let git answer (and fail as it does)
+        return any(header.startswith(("[" + section, "[include")) for header in headers)
+
     def remotes(self):
+        legacy = any(os.path.exists(os.path.join(self.path, ".git", name)) for name in ("remotes", "branches"))
+        if not legacy and not self._config_has("remote"):
+            return []  # what `git remote` lists without a remote section
         names = [n for n in self.out("remote").splitlines() if n]
         return [{"name": n, "url": self.out("remote", "get-url", n)} for n in names]
 
-    def default_remote(self):
-        names = [r["name"] for r in self.remotes()]
+    def default_remote(self, remotes=None):
+        """``remotes``: what remotes() just answered, when the caller has it (one git call fewer)."""
+        names = [r["name"] for r in (self.remotes() if remotes is None else remotes)]
         return "origin" if "origin" in names else (names[0] if names else None)
 
-    def tracking_ref(self, branch=None):
-        """The remote-tracking ref the branch follows: its upstream, else <remote>/<branch> when fetched."""
+    def commit_count(self):
+        """Commits reachable from HEAD, 0 without a commit yet."""
+        proc = self.git("rev-list", "--count", "HEAD", check=False)
+        if proc.returncode == 0:
+            return int(proc.stdout.strip())
+        if self.head() is None:  # asked only after a failure: the usual answer costs one git call
+            return 0
+        raise failure(proc)
+
+    def tracking_ref(self, branch=None, remotes=None):
+        """The remote-tracking ref the branch follows: its upstream, else <remote>/<branch> when fetched.
+        ``remotes``: as for default_remote()."""
         branch = branch or self.branch()
-        upstream = self.git("rev-parse", "--abbrev-ref", "-q", "%s@{upstream}" % branch, check=False).stdout.strip()
+        upstream = ""  # a branch has an upstream only through its branch.<name> config section
+        if self._config_has("branch"):
+            upstream = self.git("rev-parse", "--abbrev-ref", "-q", "%s@{upstream}" % branch,
+                                check=False).stdout.strip()
         if upstream:
             return upstream
-        remote = self.default_remote()
+        remote = self.default_remote(remotes)
         if remote and self.resolve("refs/remotes/%s/%s" % (remote, branch)):
             return "%s/%s" % (remote, branch)
         return None

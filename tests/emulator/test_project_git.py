@@ -102,6 +102,29 @@ def test_push_fetch_pull_follow_the_remote(project, remote, tmp_path):
         assert "project_config/datasets/reviewed.json" in archive.namelist()
 
 
+def test_tracking_count_without_upstream_counts_against_the_fetched_remote_branch(client, project, remote):
+    """The status's remotes and trackingCount in each state a promotion meets: no remote (every commit ahead), a
+    remote not fetched yet (the same), a fetched remote branch the project does not track (counted against it, an
+    unrelated history here), then an upstream set by a push."""
+    repo = project.get_project_git()
+    own = len(repo.log()["entries"])
+    status = repo.get_status()
+    assert status["remotes"] == [] and status["trackingCount"] == {"ahead": own, "behind": 0}
+    other = new_project(client, project.project_key + "_O").get_project_git()
+    other.set_remote(remote)
+    assert other.push()["success"] is True
+    theirs = len(other.log()["entries"])
+    repo.set_remote(remote)
+    status = repo.get_status()
+    assert status["remotes"] == [{"name": "origin", "url": remote}]
+    assert status["trackingCount"] == {"ahead": own, "behind": 0}
+    assert repo.fetch()["success"] is True
+    assert repo.get_status()["trackingCount"] == {"ahead": own, "behind": theirs}
+    repo.set_remote(remote, name="backup")
+    assert [r["name"] for r in repo.get_status()["remotes"]] == ["backup", "origin"]
+    assert repo.get_status()["trackingCount"] == {"ahead": own, "behind": theirs}
+
+
 def test_unreachable_remote_fails_with_logs(project, tmp_path):
     repo = project.get_project_git()
     repo.set_remote("file://" + str(tmp_path / "missing.git"))
