@@ -90,7 +90,23 @@ class Repo:
         return (doc.get("settings") or {}).get("gitCommitMode") in EXPLICIT_MODES
 
     def branch(self):
-        return self.out("symbolic-ref", "--short", "-q", "HEAD")
+        return self._head_branch() or self.out("symbolic-ref", "--short", "-q", "HEAD")
+
+    def _head_branch(self):
+        """What `git symbolic-ref --short HEAD` answers, read from .git/HEAD without a git call when HEAD names a
+        branch and no other ref could take its short name (git would then answer heads/<name>); else None."""
+        git_dir = os.path.join(self.path, ".git")
+        try:
+            with open(os.path.join(git_dir, "HEAD"), encoding="utf-8") as fh:
+                head = fh.read()
+        except OSError:
+            return None
+        prefix = "ref: refs/heads/"
+        name = head[len(prefix):-1] if head.startswith(prefix) and head.endswith("\n") else ""
+        others = (name, "refs/" + name, "refs/tags/" + name, "refs/remotes/" + name, "packed-refs")
+        if not name or any(os.path.lexists(os.path.join(git_dir, other)) for other in others):
+            return None
+        return name
 
     def head(self):
         proc = self.git("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)

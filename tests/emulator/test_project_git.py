@@ -191,6 +191,17 @@ def test_tags(project):
     assert [t["shortName"] for t in repo.list_tags()] == ["v1-annotated"]
 
 
+def test_current_branch_is_what_git_names_it_even_when_a_tag_shares_its_name(design, project):
+    """The status names the branch as `git symbolic-ref --short HEAD` does: heads/<name> once a tag takes <name>."""
+    repo = project.get_project_git()
+    path = os.path.join(design.data_dir, "git", project.project_key)
+    assert repo.get_status()["currentBranch"] == "master" == git(path, "symbolic-ref", "--short", "HEAD")
+    repo.create_tag("master")
+    assert repo.get_status()["currentBranch"] == git(path, "symbolic-ref", "--short", "HEAD") == "heads/master"
+    repo.delete_tag("master")
+    assert repo.get_status()["currentBranch"] == "master"
+
+
 def test_log_paging_and_path(project):
     repo = project.get_project_git()
     for n in range(3):
