@@ -10,6 +10,7 @@ Git operations that move the working tree (pull, switch, reset, revert) load the
 
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -17,6 +18,7 @@ from . import project_git_files
 from .node import current_user
 
 DEFAULT_BRANCH = "master"
+FULL_SHA_RE = re.compile(r"^[0-9a-fA-F]{40}$")
 EXPLICIT_MODES = ("EXPLICIT", "EXPLICIT_COMMIT")
 NETWORK_TIMEOUT = 60
 
@@ -114,10 +116,25 @@ class Repo:
 
     def resolve(self, ref):
         """Full sha of a commit-ish, or None."""
-        if not ref:
+        if not ref or self._cannot_hold(ref):
             return None
         proc = self.git("rev-parse", "-q", "--verify", "%s^{commit}" % ref, check=False)
         return proc.stdout.strip() or None
+
+    def _cannot_hold(self, ref):
+        """True when ``ref`` is a full sha the repository surely lacks: no loose object of that name, no pack and no
+        alternate object store where it could be (what git would answer, without a git call: the promotion asks
+        every project whether it holds the playbook checkout's commit)."""
+        if not FULL_SHA_RE.match(ref):
+            return False
+        objects = os.path.join(self.path, ".git", "objects")
+        if os.path.lexists(os.path.join(objects, ref[:2].lower(), ref[2:].lower())) or \
+                os.path.lexists(os.path.join(objects, "info", "alternates")):
+            return False
+        try:
+            return not any(name.endswith(".pack") for name in os.listdir(os.path.join(objects, "pack")))
+        except FileNotFoundError:
+            return True
 
     def _config_has(self, section):
         """Whether the repository's config may set ``section`` (a header of it, or an include that could hold one).

@@ -292,3 +292,20 @@ def test_log_and_diff_accept_abbreviated_commits_and_refuse_unknown_ones(project
     assert [e["path"] for e in repo.diff(first[:12], second[:12])["entries"]] == ["datasets/b.json"]
     with pytest.raises(DataikuException, match="Unknown commit"):
         repo.log(start_commit="deadbeef0000", count=1)
+
+
+def test_a_full_commit_id_is_found_loose_or_packed_and_refused_when_unknown(design, project):
+    """Full ids, as the promotion's commit check sends them: known whether git keeps the commit as a loose object or
+    in a pack (after gc), refused (404) when the repository lacks it."""
+    repo = project.get_project_git()
+    head = repo.log(count=1)["entries"][0]["commit"]
+    unknown = ("0" if head[0] != "0" else "1") + head[1:]
+    for packed in (False, True):
+        if packed:
+            path = os.path.join(design.data_dir, "git", project.project_key)
+            git(path, "repack", "-a", "-d", "-q")  # into a pack, the loose objects removed
+            assert not os.path.exists(os.path.join(path, ".git", "objects", head[:2], head[2:]))
+        assert repo.log(start_commit=head, count=1)["entries"][0]["commit"] == head
+        assert repo.log(start_commit=head.upper(), count=1)["entries"][0]["commit"] == head
+        with pytest.raises(DataikuException, match="Unknown commit"):
+            repo.log(start_commit=unknown, count=1)
