@@ -110,7 +110,7 @@ def noop_run(land, keys, bundle_id, forks, check=False):
     seconds, result = promote(land, forks, check)
     after = traffic(land)
     modules = started_modules(result)
-    return {
+    run = {
         "mode": "plan" if check else "noop",
         "projects": len(keys), "wall_s": round(seconds, 3), "tasks": len(result.tasks),
         # A converged project has no task of its own: only the first host of each play (run_once) has results.
@@ -124,6 +124,14 @@ def noop_run(land, keys, bundle_id, forks, check=False):
         "not_converged": not_converged(result, keys, bundle_id),
         "nodes": {env: routes_between(before[env], after[env]) for env in ENVS},
     }
+    run["requests_per_project"] = requests_per_project(run)
+    return run
+
+
+def requests_per_project(run):
+    """{node: requests about one project (routes naming a project key) per project of the fleet}."""
+    return {env: round(sum(r["calls"] for name, r in routes.items() if "<key>" in name) / run["projects"], 2)
+            for env, routes in run["nodes"].items()}
 
 
 def analyse(small, large):
@@ -171,7 +179,8 @@ def table(result):
                   "|---|---|---|"]
         for key, label in (("wall_s", "wall time (s)"), ("tasks", "task results"),
                            ("task_hosts", "hosts with task results"), ("modules_started", "modules started"),
-                           ("writes", "write requests"), ("request_body_bytes", "request body bytes")):
+                           ("writes", "write requests"), ("request_body_bytes", "request body bytes"),
+                           ("requests_per_project", "requests per project (dev + staging)")):
             values = [sum(r[key].values()) if isinstance(r[key], dict) else len(r[key]) if isinstance(r[key], list)
                       else r[key] for r in (run_small, run_large)]
             lines.append("| %s | %s | %s |" % (label, values[0], values[1]))
