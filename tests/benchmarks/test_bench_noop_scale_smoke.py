@@ -41,6 +41,7 @@ def test_noop_promotion_sends_no_growing_request_more_than_once_per_node(tmp_pat
         assert dev["GET /projects/<key>/git/actions/log"]["calls"] == 2 * run["projects"]
         assert dev["GET /projects/<key>/git/status"]["calls"] == run["projects"]
         assert run["requests_per_project"] == {"dev": 5, "staging": 4}
+        assert run["cpu_s"]["ansible"] > 0 and run["cpu_s"]["dev"] > 0 and run["cpu_s"]["staging"] > 0
         assert all(r["bytes"] > 0 for node in run["nodes"].values() for r in node.values())
 
 
