@@ -14,8 +14,8 @@ from __future__ import annotations
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_of_commit
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.transport import TRANSIENT_STATUSES
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import (ProjectGit, commit_error,
-                                                                                         entry_of, option_errors)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import (
+    ProjectGit, commit_error, entry_of, option_errors)
 
 # The options of dataiku_project_commit that decide the check, with the module's defaults.
 CHECK_DEFAULTS = {"commit": None, "branch": None, "remote_name": "origin", "checkout_commit": None,
