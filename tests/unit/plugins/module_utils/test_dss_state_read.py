@@ -122,7 +122,7 @@ def test_environment_settings_are_worked_out_once_per_node_and_equal_what_reques
     assert merged(session, *calls[0])["verify"] == "/etc/pki/dss-ca.pem"
     scans = []
     monkeypatch.setattr(requests.sessions, "get_environ_proxies", lambda *a, **k: scans.append(a) or {})
-    for _ in range(50):
+    for _request in range(50):
         merged(session, *calls[1])  # known: the environment is not read again
     settings = merged(session, *calls[1])
     settings["proxies"]["http"] = "changed by one request"

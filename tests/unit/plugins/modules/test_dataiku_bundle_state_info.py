@@ -45,7 +45,8 @@ def test_a_converged_design_project_costs_four_reads_whatever_the_fleet(capsys, 
     for key, head in heads.items():
         check = projects[key]["commit_check"]
         assert check["settled"] and check["verified"] and check["source"] == "checkout"
-        assert check["bundle_id"] == "g" + head[:12] in projects[key]["bundle_ids"] and check["head"] == head
+        assert check["bundle_id"] == "g" + head[:12] and check["head"] == head
+        assert check["bundle_id"] in projects[key]["bundle_ids"]
     expected = Counter(["GET /projects/K", "GET /projects/K/bundles/exported", "GET /projects/K/git/status",
                         "GET /projects/K/git/actions/log"])  # HEAD's log names the commit being promoted
     assert per_project(node) == {key: expected for key in heads}
