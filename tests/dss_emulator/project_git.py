@@ -125,11 +125,13 @@ class Repo:
         """True when ``ref`` is a full sha the repository surely lacks: no loose object of that name, no pack and no
         alternate object store where it could be (what git would answer, without a git call: the promotion asks
         every project whether it holds the playbook checkout's commit)."""
-        if not FULL_SHA_RE.match(ref):
+        if not FULL_SHA_RE.match(ref) or os.environ.keys() & {"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"}:
             return False
-        objects = os.path.join(self.path, ".git", "objects")
-        if os.path.lexists(os.path.join(objects, ref[:2].lower(), ref[2:].lower())) or \
-                os.path.lexists(os.path.join(objects, "info", "alternates")):
+        git_dir = os.path.join(self.path, ".git")
+        objects = os.path.join(git_dir, "objects")
+        elsewhere = (os.path.join(objects, ref[:2].lower(), ref[2:].lower()), os.path.join(objects, "info", "alternates"),
+                     os.path.join(git_dir, "refs", "replace"), os.path.join(git_dir, "packed-refs"))
+        if any(os.path.lexists(path) for path in elsewhere):  # the object, or a place git could find it through
             return False
         try:
             return not any(name.endswith(".pack") for name in os.listdir(os.path.join(objects, "pack")))

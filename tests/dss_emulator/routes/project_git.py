@@ -309,10 +309,12 @@ def log(key):
         repo = _repo(key)
         start = _commit_or_fail(repo, _param("startCommit")) if _param("startCommit") else "HEAD"
         path = _param("path")
+        if start != "HEAD" and repo.head() is None:
+            return jsonify({"entries": []})
         args = ["log", "--format=" + LOG_FORMAT, "-n", str(count + 1), start] + (["--", path] if path else [])
         proc = repo.git(*args, check=False)
         if proc.returncode != 0:
-            if repo.head() is None:  # no commit yet; asked only after a failure (the usual log is one git call)
+            if repo.head() is None:  # no commit on HEAD yet: asked only after a failure (a log from HEAD is 1 call)
                 return jsonify({"entries": []})
             raise failure(proc)
         records = [r for r in proc.stdout.strip().split("\x1e") if r.strip()]
