@@ -19,6 +19,7 @@ from .node import current_user
 
 DEFAULT_BRANCH = "master"
 FULL_SHA_RE = re.compile(r"^[0-9a-fA-F]{40}$")
+OBJECT_STORE_VARIABLES = {"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"}
 EXPLICIT_MODES = ("EXPLICIT", "EXPLICIT_COMMIT")
 NETWORK_TIMEOUT = 60
 
@@ -122,15 +123,16 @@ class Repo:
         return proc.stdout.strip() or None
 
     def _cannot_hold(self, ref):
-        """True when ``ref`` is a full sha the repository surely lacks: no loose object of that name, no pack and no
-        alternate object store where it could be (what git would answer, without a git call: the promotion asks
-        every project whether it holds the playbook checkout's commit)."""
-        if not FULL_SHA_RE.match(ref) or os.environ.keys() & {"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"}:
+        """True when ``ref`` is a full sha the repository surely lacks: no loose object of that name, no pack, and no
+        other object store or replace ref where git could find it (what git would answer, without a git call: the
+        promotion asks every project whether it holds the playbook checkout's commit)."""
+        if not FULL_SHA_RE.match(ref) or os.environ.keys() & OBJECT_STORE_VARIABLES:
             return False
         git_dir = os.path.join(self.path, ".git")
         objects = os.path.join(git_dir, "objects")
-        elsewhere = (os.path.join(objects, ref[:2].lower(), ref[2:].lower()), os.path.join(objects, "info", "alternates"),
-                     os.path.join(git_dir, "refs", "replace"), os.path.join(git_dir, "packed-refs"))
+        elsewhere = (os.path.join(objects, ref[:2].lower(), ref[2:].lower()),
+                     os.path.join(objects, "info", "alternates"), os.path.join(git_dir, "refs", "replace"),
+                     os.path.join(git_dir, "packed-refs"))
         if any(os.path.lexists(path) for path in elsewhere):  # the object, or a place git could find it through
             return False
         try:
