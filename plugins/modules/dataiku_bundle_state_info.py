@@ -14,8 +14,11 @@ description:
     bundle is certified by a passing test record, and the deployment lock held on it.
   - Meant to run once per node (for example with C(run_once)) before a promotion, so that projects that are
     already converged need no further module invocation.
-  - Sends a fixed number of requests per project (at most five), never a listing of all the projects of the node,
-    and reads up to eight projects concurrently.
+  - Sends a fixed number of requests per project, never a listing of all the projects of the node, and reads up to
+    eight projects concurrently. The deployment state takes at most five; a commit check of O(commit_checks) adds the
+    project's git status and the log from its HEAD, one more log when the commit being promoted is not HEAD, and
+    with a git remote a fetch (unless C(fetch=false)) and a second status, the remote branches and, without
+    C(commit), the log of the remote branch.
   - A project that does not exist is not an error; its RV(projects) entry then has C(exists=false).
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)

@@ -9,10 +9,12 @@ Starts the promotion landscape (tests.support.promotion.Landscape), promotes CHU
 staging (automation), then makes the fleet converged at two sizes, ``--small`` (default N/10) and N projects, by
 cloning CHURN's state on both nodes (tests.support.project_clone: exactly what the promotion left, under other keys).
 At each size it runs the no-op ``playbooks/promote.yml`` on the dev and staging inventories, then the plan
-(``--check --diff``), and records the wall time, the task results and the hosts that have any, the modules started,
-the write requests and, per node and per route (the emulator's route template, keys normalised), the calls and
-response body bytes (emulator ``/__emulator__/stats`` ``routes``). The cost per extra project is the difference of
-the wall times over the difference of the sizes (what a fixed start-up does not explain).
+(``--check --diff``), and records the wall time, the CPU time (the playbook with its modules, each node with its git
+commands: far steadier than wall times on a shared machine), the task results and the hosts that have any, the
+modules started, the write requests, the requests per project on each node and, per node and per route (the
+emulator's route template, keys normalised), the calls and response body bytes (emulator ``/__emulator__/stats``
+``routes``). The cost per extra project is the difference of
+the wall times (and of the CPU times) over the difference of the sizes (what a fixed start-up does not explain).
 
 A route grows with the number of projects when its largest response at N is more than 1.5x its largest at the small
 size (per-project routes answer the same size whatever N). The target holds when every growing route is called at
@@ -24,6 +26,7 @@ target is violated; never on timings.
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -105,14 +108,33 @@ def routes_between(before, after):
     return routes
 
 
+def node_cpu_s(node):
+    """CPU seconds a node process has used, with the git commands it ran (Linux /proc); None elsewhere."""
+    try:
+        with open("/proc/%d/stat" % node.proc.pid, encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, AttributeError):
+        return None
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+
+
+def cpu_s(land):
+    """CPU seconds so far of the finished children of this process (each ansible-playbook run with its workers and
+    modules) and of each node: on a shared machine they move far less with the load than wall times."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"ansible": usage.ru_utime + usage.ru_stime, **{env: node_cpu_s(land.nodes[env]) for env in ENVS}}
+
+
 def noop_run(land, keys, bundle_id, forks, check=False):
-    before = traffic(land)
+    before, cpu_before = traffic(land), cpu_s(land)
     seconds, result = promote(land, forks, check)
-    after = traffic(land)
+    after, cpu_after = traffic(land), cpu_s(land)
     modules = started_modules(result)
-    return {
+    run = {
         "mode": "plan" if check else "noop",
         "projects": len(keys), "wall_s": round(seconds, 3), "tasks": len(result.tasks),
+        "cpu_s": {name: round(cpu_after[name] - cpu_before[name], 2) if cpu_before[name] is not None else None
+                  for name in cpu_before},
         # A converged project has no task of its own: only the first host of each play (run_once) has results.
         "task_hosts": sorted({t["host"] for t in result.tasks}),
         "modules_started": len(modules),
@@ -124,6 +146,14 @@ def noop_run(land, keys, bundle_id, forks, check=False):
         "not_converged": not_converged(result, keys, bundle_id),
         "nodes": {env: routes_between(before[env], after[env]) for env in ENVS},
     }
+    run["requests_per_project"] = requests_per_project(run)
+    return run
+
+
+def requests_per_project(run):
+    """{node: requests about one project (routes naming a project key) per project of the fleet}."""
+    return {env: round(sum(r["calls"] for name, r in routes.items() if "<key>" in name) / run["projects"], 2)
+            for env, routes in run["nodes"].items()}
 
 
 def analyse(small, large):
@@ -157,9 +187,11 @@ def problems(run):
     return found
 
 
-def per_project_ms(small, large):
-    """Wall time per extra project between the two sizes, in ms."""
-    return round(1000.0 * (large["wall_s"] - small["wall_s"]) / (large["projects"] - small["projects"]), 1)
+def per_project_ms(small, large, key="wall_s"):
+    """Wall time (or total CPU time, key cpu_s) per extra project between the two sizes, in ms."""
+    def value(run):
+        return sum(v or 0 for v in run[key].values()) if isinstance(run[key], dict) else run[key]
+    return round(1000.0 * (value(large) - value(small)) / (large["projects"] - small["projects"]), 1)
 
 
 def table(result):
@@ -171,11 +203,14 @@ def table(result):
                   "|---|---|---|"]
         for key, label in (("wall_s", "wall time (s)"), ("tasks", "task results"),
                            ("task_hosts", "hosts with task results"), ("modules_started", "modules started"),
-                           ("writes", "write requests"), ("request_body_bytes", "request body bytes")):
-            values = [sum(r[key].values()) if isinstance(r[key], dict) else len(r[key]) if isinstance(r[key], list)
-                      else r[key] for r in (run_small, run_large)]
+                           ("writes", "write requests"), ("request_body_bytes", "request body bytes"),
+                           ("requests_per_project", "requests per project (dev + staging)"),
+                           ("cpu_s", "CPU s (ansible-playbook with its modules + nodes)")):
+            values = [round(sum(v or 0 for v in r[key].values()), 2) if isinstance(r[key], dict)
+                      else len(r[key]) if isinstance(r[key], list) else r[key] for r in (run_small, run_large)]
             lines.append("| %s | %s | %s |" % (label, values[0], values[1]))
-        lines += ["", "%s: %.1f ms per extra project" % (title, per_project_ms(run_small, run_large)), ""]
+        lines += ["", "%s: %.1f ms per extra project, %.1f ms of CPU" % (
+            title, per_project_ms(run_small, run_large), per_project_ms(run_small, run_large, "cpu_s")), ""]
     lines += ["", "| node | route | calls N=%d | calls N=%d | largest response N=%d (B) | largest response N=%d (B) "
               "| bytes N=%d | grows with N |" % ((small["projects"], large["projects"]) * 2 + (large["projects"],)),
               "|---|---|---|---|---|---|---|---|"]
@@ -224,6 +259,8 @@ def report(result, json_path):
     result["routes"], result["violations"] = analyse(*result["runs"])
     result["problems"] = [p for run in result["runs"] + result["plans"] for p in problems(run)]
     result["per_project_ms"] = {"noop": per_project_ms(*result["runs"]), "plan": per_project_ms(*result["plans"])}
+    result["per_project_cpu_ms"] = {"noop": per_project_ms(*result["runs"], key="cpu_s"),
+                                    "plan": per_project_ms(*result["plans"], key="cpu_s")}
     print(table(result))
     for problem in result["problems"]:
         print("NOT A NO-OP: %s" % problem)

@@ -35,6 +35,13 @@ def test_noop_promotion_sends_no_growing_request_more_than_once_per_node(tmp_pat
         # The accounting saw the bulk read: a fixed number of calls per project, each with a body.
         for route in PER_PROJECT:
             assert run["nodes"]["staging"][route]["calls"] == run["projects"], route
+        # The design node's read of a converged project: summary, exported bundles, git status, the log from HEAD
+        # and one for the playbook checkout's commit (the projects' repositories do not hold it): 5 requests.
+        dev = run["nodes"]["dev"]
+        assert dev["GET /projects/<key>/git/actions/log"]["calls"] == 2 * run["projects"]
+        assert dev["GET /projects/<key>/git/status"]["calls"] == run["projects"]
+        assert run["requests_per_project"] == {"dev": 5, "staging": 4}
+        assert run["cpu_s"]["ansible"] > 0 and run["cpu_s"]["dev"] > 0 and run["cpu_s"]["staging"] > 0
         assert all(r["bytes"] > 0 for node in run["nodes"].values() for r in node.values())
 
 

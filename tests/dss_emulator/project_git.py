@@ -10,6 +10,7 @@ Git operations that move the working tree (pull, switch, reset, revert) load the
 
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -17,6 +18,8 @@ from . import project_git_files
 from .node import current_user
 
 DEFAULT_BRANCH = "master"
+FULL_SHA_RE = re.compile(r"^[0-9a-fA-F]{40}$")
+OBJECT_STORE_VARIABLES = {"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"}
 EXPLICIT_MODES = ("EXPLICIT", "EXPLICIT_COMMIT")
 NETWORK_TIMEOUT = 60
 
@@ -27,6 +30,11 @@ class GitFailure(Exception):
     def __init__(self, output):
         super().__init__(output)
         self.output = output
+
+
+def failure(proc):
+    """The GitFailure of a finished git command that failed."""
+    return GitFailure((proc.stderr + proc.stdout).strip())
 
 
 def author():
@@ -66,7 +74,7 @@ class Repo:
         proc = subprocess.run(["git", "-C", self.path] + list(args), capture_output=True, text=True,
                               env=dict(_env(), **(env or {})), timeout=timeout, check=False)
         if check and proc.returncode != 0:
-            raise GitFailure((proc.stderr + proc.stdout).strip())
+            raise failure(proc)
         return proc
 
     def out(self, *args):
@@ -85,7 +93,23 @@ class Repo:
         return (doc.get("settings") or {}).get("gitCommitMode") in EXPLICIT_MODES
 
     def branch(self):
-        return self.out("symbolic-ref", "--short", "-q", "HEAD")
+        return self._head_branch() or self.out("symbolic-ref", "--short", "-q", "HEAD")
+
+    def _head_branch(self):
+        """What `git symbolic-ref --short HEAD` answers, read from .git/HEAD without a git call when HEAD names a
+        branch and no other ref could take its short name (git would then answer heads/<name>); else None."""
+        git_dir = os.path.join(self.path, ".git")
+        try:
+            with open(os.path.join(git_dir, "HEAD"), encoding="utf-8") as fh:
+                head = fh.read()
+        except OSError:
+            return None
+        prefix = "ref: refs/heads/"
+        name = head[len(prefix):-1] if head.startswith(prefix) and head.endswith("\n") else ""
+        others = (name, "refs/" + name, "refs/tags/" + name, "refs/remotes/" + name, "packed-refs")
+        if not name or any(os.path.lexists(os.path.join(git_dir, other)) for other in others):
+            return None
+        return name
 
     def head(self):
         proc = self.git("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
@@ -93,26 +117,72 @@ class Repo:
 
     def resolve(self, ref):
         """Full sha of a commit-ish, or None."""
-        if not ref:
+        if not ref or self._cannot_hold(ref):
             return None
         proc = self.git("rev-parse", "-q", "--verify", "%s^{commit}" % ref, check=False)
         return proc.stdout.strip() or None
 
+    def _cannot_hold(self, ref):
+        """True when ``ref`` is a full sha the repository surely lacks: no loose object of that name, no pack, and no
+        other object store or replace ref where git could find it (what git would answer, without a git call: the
+        promotion asks every project whether it holds the playbook checkout's commit)."""
+        if not FULL_SHA_RE.match(ref) or os.environ.keys() & OBJECT_STORE_VARIABLES:
+            return False
+        git_dir = os.path.join(self.path, ".git")
+        objects = os.path.join(git_dir, "objects")
+        elsewhere = (os.path.join(objects, ref[:2].lower(), ref[2:].lower()),
+                     os.path.join(objects, "info", "alternates"), os.path.join(git_dir, "refs", "replace"),
+                     os.path.join(git_dir, "packed-refs"))
+        if any(os.path.lexists(path) for path in elsewhere):  # the object, or a place git could find it through
+            return False
+        try:
+            return not any(name.endswith(".pack") for name in os.listdir(os.path.join(objects, "pack")))
+        except FileNotFoundError:
+            return True
+
+    def _config_has(self, section):
+        """Whether the repository's config may set ``section`` (a header of it, or an include that could hold one).
+        git runs with no global or system config (_env), so without either the answer of a git call that only
+        depends on that section is known: the reads that the promotion sends for every project skip those calls."""
+        try:
+            with open(os.path.join(self.path, ".git", "config"), encoding="utf-8") as fh:
+                headers = [line.strip().lower() for line in fh if line.lstrip().startswith("[")]
+        except OSError:
+            return True  # let git answer (and fail as it does)
+        return any(header.startswith(("[" + section, "[include")) for header in headers)
+
     def remotes(self):
+        legacy = any(os.path.exists(os.path.join(self.path, ".git", name)) for name in ("remotes", "branches"))
+        if not legacy and not self._config_has("remote"):
+            return []  # what `git remote` lists without a remote section
         names = [n for n in self.out("remote").splitlines() if n]
         return [{"name": n, "url": self.out("remote", "get-url", n)} for n in names]
 
-    def default_remote(self):
-        names = [r["name"] for r in self.remotes()]
+    def default_remote(self, remotes=None):
+        """``remotes``: what remotes() just answered, when the caller has it (one git call fewer)."""
+        names = [r["name"] for r in (self.remotes() if remotes is None else remotes)]
         return "origin" if "origin" in names else (names[0] if names else None)
 
-    def tracking_ref(self, branch=None):
-        """The remote-tracking ref the branch follows: its upstream, else <remote>/<branch> when fetched."""
+    def commit_count(self):
+        """Commits reachable from HEAD, 0 without a commit yet."""
+        proc = self.git("rev-list", "--count", "HEAD", check=False)
+        if proc.returncode == 0:
+            return int(proc.stdout.strip())
+        if self.head() is None:  # asked only after a failure: the usual answer costs one git call
+            return 0
+        raise failure(proc)
+
+    def tracking_ref(self, branch=None, remotes=None):
+        """The remote-tracking ref the branch follows: its upstream, else <remote>/<branch> when fetched.
+        ``remotes``: as for default_remote()."""
         branch = branch or self.branch()
-        upstream = self.git("rev-parse", "--abbrev-ref", "-q", "%s@{upstream}" % branch, check=False).stdout.strip()
+        upstream = ""  # a branch has an upstream only through its branch.<name> config section
+        if self._config_has("branch"):
+            upstream = self.git("rev-parse", "--abbrev-ref", "-q", "%s@{upstream}" % branch,
+                                check=False).stdout.strip()
         if upstream:
             return upstream
-        remote = self.default_remote()
+        remote = self.default_remote(remotes)
         if remote and self.resolve("refs/remotes/%s/%s" % (remote, branch)):
             return "%s/%s" % (remote, branch)
         return None

@@ -102,6 +102,29 @@ def test_push_fetch_pull_follow_the_remote(project, remote, tmp_path):
         assert "project_config/datasets/reviewed.json" in archive.namelist()
 
 
+def test_tracking_count_without_upstream_counts_against_the_fetched_remote_branch(client, project, remote):
+    """The status's remotes and trackingCount in each state a promotion meets: no remote (every commit ahead), a
+    remote not fetched yet (the same), a fetched remote branch the project does not track (counted against it, an
+    unrelated history here), then an upstream set by a push."""
+    repo = project.get_project_git()
+    own = len(repo.log()["entries"])
+    status = repo.get_status()
+    assert status["remotes"] == [] and status["trackingCount"] == {"ahead": own, "behind": 0}
+    other = new_project(client, project.project_key + "_O").get_project_git()
+    other.set_remote(remote)
+    assert other.push()["success"] is True
+    theirs = len(other.log()["entries"])
+    repo.set_remote(remote)
+    status = repo.get_status()
+    assert status["remotes"] == [{"name": "origin", "url": remote}]
+    assert status["trackingCount"] == {"ahead": own, "behind": 0}
+    assert repo.fetch()["success"] is True
+    assert repo.get_status()["trackingCount"] == {"ahead": own, "behind": theirs}
+    repo.set_remote(remote, name="backup")
+    assert [r["name"] for r in repo.get_status()["remotes"]] == ["backup", "origin"]
+    assert repo.get_status()["trackingCount"] == {"ahead": own, "behind": theirs}
+
+
 def test_unreachable_remote_fails_with_logs(project, tmp_path):
     repo = project.get_project_git()
     repo.set_remote("file://" + str(tmp_path / "missing.git"))
@@ -166,6 +189,17 @@ def test_tags(project):
     assert tags["v1-annotated"]["annotations"] == {"message": "First release"}
     repo.delete_tag("v1")
     assert [t["shortName"] for t in repo.list_tags()] == ["v1-annotated"]
+
+
+def test_current_branch_is_what_git_names_it_even_when_a_tag_shares_its_name(design, project):
+    """The status names the branch as `git symbolic-ref --short HEAD` does: heads/<name> once a tag takes <name>."""
+    repo = project.get_project_git()
+    path = os.path.join(design.data_dir, "git", project.project_key)
+    assert repo.get_status()["currentBranch"] == "master" == git(path, "symbolic-ref", "--short", "HEAD")
+    repo.create_tag("master")
+    assert repo.get_status()["currentBranch"] == git(path, "symbolic-ref", "--short", "HEAD") == "heads/master"
+    repo.delete_tag("master")
+    assert repo.get_status()["currentBranch"] == "master"
 
 
 def test_log_paging_and_path(project):
@@ -258,3 +292,20 @@ def test_log_and_diff_accept_abbreviated_commits_and_refuse_unknown_ones(project
     assert [e["path"] for e in repo.diff(first[:12], second[:12])["entries"]] == ["datasets/b.json"]
     with pytest.raises(DataikuException, match="Unknown commit"):
         repo.log(start_commit="deadbeef0000", count=1)
+
+
+def test_a_full_commit_id_is_found_loose_or_packed_and_refused_when_unknown(design, project):
+    """Full ids, as the promotion's commit check sends them: known whether git keeps the commit as a loose object or
+    in a pack (after gc), refused (404) when the repository lacks it."""
+    repo = project.get_project_git()
+    head = repo.log(count=1)["entries"][0]["commit"]
+    unknown = ("0" if head[0] != "0" else "1") + head[1:]
+    for packed in (False, True):
+        if packed:
+            path = os.path.join(design.data_dir, "git", project.project_key)
+            git(path, "repack", "-a", "-d", "-q")  # into a pack, the loose objects removed
+            assert not os.path.exists(os.path.join(path, ".git", "objects", head[:2], head[2:]))
+        assert repo.log(start_commit=head, count=1)["entries"][0]["commit"] == head
+        assert repo.log(start_commit=head.upper(), count=1)["entries"][0]["commit"] == head
+        with pytest.raises(DataikuException, match="Unknown commit"):
+            repo.log(start_commit=unknown, count=1)

@@ -12,8 +12,10 @@ unchanged without failing.
 from __future__ import annotations
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_of_commit
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.transport import TRANSIENT_STATUSES
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import (
-    ProjectGit, commit_error, option_errors)
+    ProjectGit, commit_error, entry_of, option_errors)
 
 # The options of dataiku_project_commit that decide the check, with the module's defaults.
 CHECK_DEFAULTS = {"commit": None, "branch": None, "remote_name": "origin", "checkout_commit": None,
@@ -51,12 +53,16 @@ class Promoted:
             self.status = git.status()
         self.remote_branch = "%s/%s" % (self.p["remote_name"], self.branch)
         self.remote_has_branch = bool(self.remote) and self.remote_branch in git.branches(remote=True)
-        self.head = git.commits(git.head(), 1)[0] if git.head() else None
+        heads = git.commits(None, 1)  # a log from HEAD: HEAD's entry in one read (None: no commit yet)
+        self.head = heads[0] if heads else None
         self.commit, self.source = self._resolve()
 
-    def _entry(self, ref):
-        found = self.git.commits(ref, 1) if self.git.knows(ref) else []
-        return found[0] if found else None
+    def _entry(self, sha):
+        """The log entry of commit ``sha``, None when the repository does not hold it. The usual commit being
+        promoted is the project's HEAD, already read: then no request."""
+        if self.head and self.head["commit"].startswith(sha.lower()):
+            return self.head
+        return self.git.entry(sha)
 
     def _resolve(self):
         p = self.p
@@ -123,18 +129,27 @@ class ProjectGitReader(ProjectGit):
 
     def __init__(self, client, project_key):  # pylint: disable=super-init-not-called
         self.module = None
+        self.client = client
         self.key = project_key
         self.git = client.get_project(project_key).get_project_git()
 
     def call(self, what, func, *args, **kwargs):
         return func(*args, **kwargs)
 
-    def refuses_unknown_commit(self, exc):
-        """Without a module to read the HTTP status from: a refused log counts as "unknown commit" only when a log
-        from HEAD then answers (the node is there); otherwise that failure propagates and the project is left to the
-        module."""
-        self.git.log(None, None, 1)
-        return True
+    def _entry(self, commit):
+        """The log from ``commit`` that DSSProjectGit.log sends, on the client's own session (same auth, TLS,
+        retries) to read the HTTP status that dataikuapi's exception lacks: an error answer other than a gateway's
+        502/503/504 is DSS refusing a start commit it does not hold, as the module decides
+        (ProjectGit.refuses_unknown_commit); anything else raises and leaves the project to the module."""
+        session = self.client._session  # pylint: disable=protected-access
+        response = session.request("GET", "%s/dip/publicapi/projects/%s/git/actions/log" % (self.client.host, self.key),
+                                   params={"startCommit": commit, "count": 1}, verify=session.verify)
+        if response.status_code in TRANSIENT_STATUSES:
+            raise DssError("Failed to read the git log of project %s: HTTP %d" % (self.key, response.status_code))
+        if response.status_code >= 400:
+            return None
+        answer = response.json()
+        return entry_of((answer.get("entries") if isinstance(answer, dict) else None) or [], commit)
 
     def run_action(self, what, func, *args, undo=None, happened=None):  # pylint: disable=unused-argument
         result = func(*args)

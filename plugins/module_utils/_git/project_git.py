@@ -55,6 +55,13 @@ def last_lines(result, count=2):
     return " / ".join(fatal[:count] if fatal else lines[-count:]) or "no output"
 
 
+def entry_of(entries, commit):
+    """The entry of ``commit`` (a sha, maybe abbreviated) when a log from it starts with it, else None."""
+    if entries and isinstance(entries[0], dict) and str(entries[0].get("commit") or "").startswith(commit.lower()):
+        return commit_item(entries[0])
+    return None
+
+
 def commit_item(entry):
     """A log entry as the modules return it."""
     return {"commit": entry.get("commit"), "message": entry.get("shortMessage") or entry.get("message"),
@@ -110,16 +117,21 @@ class ProjectGit:
 
     def knows(self, commit):
         """Whether the repository holds ``commit`` (a log from it answers)."""
-        return self.call("read the git log", self._knows, commit)
+        return self.entry(commit) is not None
 
-    def _knows(self, commit):
+    def entry(self, commit):
+        """The log entry of ``commit`` (a sha) as commits() gives it, or None when the repository does not hold it:
+        one read."""
+        return self.call("read the git log", self._entry, commit)
+
+    def _entry(self, commit):
         try:
             entries = self.git.log(None, commit, 1).get("entries") or []
         except DataikuException as exc:
             if not self.refuses_unknown_commit(exc):
                 raise
-            return False  # DSS answers an unknown start commit with an error
-        return bool(entries) and entries[0].get("commit", "").startswith(commit.lower())
+            return None  # DSS answers an unknown start commit with an error
+        return entry_of(entries, commit)
 
     def refuses_unknown_commit(self, exc):
         """Whether the failed log ``exc`` is DSS refusing an unknown start commit (a proxy's 502/503/504 says nothing

@@ -13,7 +13,7 @@ import tempfile
 from flask import Blueprint, jsonify, request
 
 from ..errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
-from ..project_git import DEFAULT_BRANCH, GitFailure, Repo
+from ..project_git import DEFAULT_BRANCH, GitFailure, Repo, failure
 from ..web import body_json, qbool, require_project, store
 
 bp = Blueprint("project_git", __name__)
@@ -90,12 +90,12 @@ def _porcelain(repo):
     return lists
 
 
-def tracking_count(repo):
-    """[INF] Commits ahead/behind the tracked remote branch; with none, every local commit is ahead."""
-    ref = repo.tracking_ref()
+def tracking_count(repo, branch=None, remotes=None):
+    """[INF] Commits ahead/behind the tracked remote branch; with none, every local commit is ahead. ``branch`` and
+    ``remotes``: what the caller already read (see Repo.tracking_ref)."""
+    ref = repo.tracking_ref(branch, remotes)
     if ref is None:
-        ahead = int(repo.out("rev-list", "--count", "HEAD")) if repo.head() else 0
-        return {"ahead": ahead, "behind": 0}
+        return {"ahead": repo.commit_count(), "behind": 0}
     behind, ahead = repo.out("rev-list", "--left-right", "--count", "%s...HEAD" % ref).split()
     return {"ahead": int(ahead), "behind": int(behind)}
 
@@ -106,8 +106,10 @@ def status(key):
         repo = _repo(key)
         lists = _porcelain(repo)
         dirty = any(lists[k] for k in lists)
-        return jsonify(dict(lists, currentBranch=repo.branch(), remotes=repo.remotes(),
-                            trackingCount=tracking_count(repo), clean=not dirty, hasUncommittedChanges=dirty,
+        branch, remotes = repo.branch(), repo.remotes()  # read once: the tracking count needs them too
+        return jsonify(dict(lists, currentBranch=branch, remotes=remotes,
+                            trackingCount=tracking_count(repo, branch, remotes), clean=not dirty,
+                            hasUncommittedChanges=dirty,
                             originProjectKey=None, trackingCountWithOriginProject={"ahead": 0, "behind": 0}))
 
 
@@ -307,10 +309,15 @@ def log(key):
         repo = _repo(key)
         start = _commit_or_fail(repo, _param("startCommit")) if _param("startCommit") else "HEAD"
         path = _param("path")
-        if repo.head() is None:
+        if start != "HEAD" and repo.head() is None:
             return jsonify({"entries": []})
         args = ["log", "--format=" + LOG_FORMAT, "-n", str(count + 1), start] + (["--", path] if path else [])
-        records = [r for r in repo.out(*args).split("\x1e") if r.strip()]
+        proc = repo.git(*args, check=False)
+        if proc.returncode != 0:
+            if repo.head() is None:  # no commit on HEAD yet: asked only after a failure (a log from HEAD is 1 call)
+                return jsonify({"entries": []})
+            raise failure(proc)
+        records = [r for r in proc.stdout.strip().split("\x1e") if r.strip()]
     entries = [_entry(r) for r in records]
     out = {"entries": entries[:count]}
     if len(entries) > count:

@@ -69,3 +69,31 @@ def test_plain_yaml_inventories_are_left_to_other_plugins(tmp_path):
     proc, data = inventory(static)
     assert proc.returncode == 0, proc.stderr
     assert data["ungrouped"]["hosts"] == ["plain-host"]
+
+
+PARSES = """
+import runpy, sys
+from ansible.parsing.dataloader import DataLoader
+load = DataLoader.load
+def counting(self, data, file_name="<string>", *args, **kwargs):
+    if str(file_name).endswith("fleet.yml"):
+        sys.stderr.write("PARSED %s\\n" % file_name)
+    return load(self, data, file_name, *args, **kwargs)
+DataLoader.load = counting
+sys.argv = [sys.argv[1], "--list"] + sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_the_sources_of_one_fleet_parse_its_description_once():
+    """Three sources, one description: parsed once per run (a 1,000-project description takes about a second)."""
+    cmd = [sys.executable, "-c", PARSES, INVENTORY]
+    for env in ("dev", "staging", "prod"):
+        cmd += ["-i", shipped(env)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False,
+                          env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=ensure_collection_link(), ANSIBLE_NOCOLOR="1"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("PARSED ") == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert sorted(data["_meta"]["hostvars"]) == ["dev-CHURN", "prod-CHURN", "staging-CHURN"]
+    assert data["_meta"]["hostvars"]["prod-CHURN"]["dss_connections"] == {"pg_dev": "pg_prod"}

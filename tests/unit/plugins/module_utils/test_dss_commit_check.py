@@ -4,7 +4,7 @@ is settled only where the module would end unchanged without failing."""
 import pytest
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git import commit_check as check
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.project_git import ProjectGit
 
 HEAD = "a" * 40
@@ -19,6 +19,7 @@ class _Git:
 
     def __init__(self, remote=False, remote_head=None, pending=()):
         self.remote, self.remote_head, self.fetched = remote, remote_head, 0
+        self.reads = []  # the start of each log read
         self.state = {"currentBranch": "master", "modified": list(pending),
                       "remotes": [{"name": "origin", "url": "git@example.com:churn.git"}] if remote else []}
 
@@ -31,15 +32,17 @@ class _Git:
     def branches(self, remote=False):
         return ["origin/master"] if remote and self.remote_head else []
 
-    def head(self):
-        return HEAD
-
-    def knows(self, ref):
-        return ref in (HEAD, OTHER)
+    def entry(self, ref):
+        self.reads.append(ref)
+        return _item(ref) if ref in (HEAD, OTHER) else None
 
     def commits(self, ref, count):
-        sha = self.remote_head if ref == "origin/master" else ref
-        return [{"commit": sha, "message": "subject of %s" % sha[:4], "author": "alice"}][:count]
+        self.reads.append(ref)
+        return [_item({None: HEAD, "origin/master": self.remote_head}.get(ref, ref))][:count]
+
+
+def _item(sha):
+    return {"commit": sha, "message": "subject of %s" % sha[:4], "author": "alice"}
 
 
 def params(**options):
@@ -60,6 +63,18 @@ def test_head_at_the_promoted_commit_is_settled_verified():
         settled = promoted.settled()
         assert settled["verified"] is True and settled["bundle_id"] == "g" + HEAD[:12]
         assert settled["commit"] == HEAD and settled["message"] == "subject of aaaa"
+
+
+def test_one_log_read_when_the_promoted_commit_is_head_and_one_more_otherwise():
+    for options in ({"checkout_commit": HEAD}, {"commit": HEAD[:12]}, {"commit": HEAD.upper()}):
+        git = _Git()
+        assert check.Promoted(git, params(**options)).settled()["verified"] is True
+        assert git.reads == [None]  # HEAD's entry, read once, names the promoted commit
+    git = _Git()
+    promoted = check.Promoted(git, params(commit=OTHER))
+    assert promoted.commit["commit"] == OTHER and promoted.head["commit"] == HEAD and git.reads == [None, OTHER]
+    git = _Git()
+    assert check.Promoted(git, params(checkout_commit="c" * 40)).source == "none" and git.reads == [None, "c" * 40]
 
 
 @pytest.mark.parametrize("git,options", [
@@ -94,27 +109,52 @@ def test_settled_check_never_raises_and_refuses_invalid_options(monkeypatch):
     assert check.settled_check(None, "CHURN", {})["settled"] is False
 
 
-class _DssGitLog:
-    """DSSProjectGit.log of a node holding HEAD: an unknown start commit is refused; ``down`` refuses everything (a
-    proxy's 503 looks the same to the client)."""
+class _Answer:
+    def __init__(self, status, payload):
+        self.status_code, self._payload = status, payload
 
-    def __init__(self, down=False):
-        self.down = down
-
-    def log(self, _path, start, _count):
-        if self.down or start not in (None, HEAD):
-            raise DataikuException("refused")
-        return {"entries": [{"commit": HEAD}]}
+    def json(self):
+        return self._payload
 
 
-def _reader(log):
-    reader = check.ProjectGitReader.__new__(check.ProjectGitReader)
-    reader.module, reader.key, reader.git = None, "CHURN", log
-    return reader
+class _LogSession:
+    """The client session of a node holding HEAD, answering GET .../git/actions/log as DSS does: an unknown start
+    commit refused (404), or every log answered ``down`` (a gateway's 503 after the transport's retries)."""
+    verify = True
+
+    def __init__(self, down=None):
+        self.down, self.sent = down, []
+
+    def request(self, method, url, params=None, verify=None):
+        self.sent.append((method, url, params, verify))
+        if self.down:
+            return _Answer(self.down, "<html>unavailable</html>")
+        if params["startCommit"] != HEAD[:len(params["startCommit"])]:
+            return _Answer(404, {"errorType": "com.dataiku.dip.exceptions.NotFoundException", "message": "no"})
+        return _Answer(200, {"entries": [{"commit": HEAD, "shortMessage": "subject"}]})
+
+
+class _Client:
+    host = "https://dss.example.com"
+
+    def __init__(self, session):
+        self._session = session
+
+    def get_project(self, _key):
+        return self
+
+    def get_project_git(self):
+        return None
 
 
 def test_bulk_reader_tells_an_unknown_commit_from_a_node_that_does_not_answer():
-    assert _reader(_DssGitLog()).knows(HEAD) is True
-    assert _reader(_DssGitLog()).knows(OTHER) is False  # refused while HEAD answers: DSS does not hold it
-    with pytest.raises(DataikuException):
-        _reader(_DssGitLog(down=True)).knows(OTHER)  # nothing answers: left to the module (not settled)
+    session = _LogSession()
+    reader = check.ProjectGitReader(_Client(session), "CHURN")
+    assert reader.entry(HEAD[:12]) == {"commit": HEAD, "message": "subject", "author": None}
+    assert reader.knows(OTHER) is False  # refused by DSS: it does not hold the commit, in one request
+    assert session.sent[-1] == ("GET", "https://dss.example.com/dip/publicapi/projects/CHURN/git/actions/log",
+                                {"startCommit": OTHER, "count": 1}, True)
+    assert len(session.sent) == 2
+    for status in (502, 503, 504):  # a gateway says nothing about the commit: left to the module (not settled)
+        with pytest.raises(DssError, match="HTTP %d" % status):
+            check.ProjectGitReader(_Client(_LogSession(down=status)), "CHURN").knows(OTHER)

@@ -3,8 +3,11 @@ project (never raised from a worker thread)."""
 
 import threading
 
+import requests
+
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import LOCK_VARIABLE
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.state_read import read_all
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.state_read import (
+    read_all, reuse_environment_settings)
 
 NOT_FOUND = {"errorType": "com.dataiku.dip.server.controllers.NotFoundException", "message": "no such project"}
 
@@ -53,6 +56,9 @@ class _Session:
     def __init__(self, client):
         self.client = client
 
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        return {"proxies": proxies, "stream": stream, "verify": verify, "cert": cert}
+
     def request(self, method, url, **_kwargs):
         key = url.rstrip("/").rsplit("/", 1)[1]
         self.client.sent("%s /projects/%s/" % (method, key))
@@ -93,3 +99,31 @@ def test_states_with_a_fixed_number_of_requests_per_project():
         per_project[key] = per_project.get(key, 0) + 1
     assert per_project["P01"] == 4 and per_project["P00"] == 5 and per_project["MISSING"] == 1
     assert not any(r.rstrip("/") == "GET /projects" for r in client.requests)
+
+
+def test_environment_settings_are_worked_out_once_per_node_and_equal_what_requests_computes(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.com:3128")
+    monkeypatch.setenv("NO_PROXY", "dss-direct.example.com")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/pki/dss-ca.pem")
+    session, plain = requests.Session(), requests.Session()
+    reuse_environment_settings(session)
+    # As Session.request calls it: a new proxies dict each time (requests adds the environment's proxies to it).
+    calls = (("https://dss.example.com/dip/publicapi/projects/A/", False, None),
+             ("https://dss.example.com/dip/publicapi/projects/B/git/status", False, True),
+             ("https://dss-direct.example.com/dip/publicapi/projects/A/", True, None))
+
+    def merged(which, url, stream, verify):
+        return which.merge_environment_settings(url, {}, stream, verify, None)
+
+    for call in calls:
+        assert merged(session, *call) == merged(plain, *call)
+    assert merged(session, *calls[0])["proxies"]["https"] == "http://proxy.example.com:3128"
+    assert "https" not in merged(session, *calls[2])["proxies"]  # NO_PROXY
+    assert merged(session, *calls[0])["verify"] == "/etc/pki/dss-ca.pem"
+    scans = []
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies", lambda *a, **k: scans.append(a) or {})
+    for _request in range(50):
+        merged(session, *calls[1])  # known: the environment is not read again
+    settings = merged(session, *calls[1])
+    settings["proxies"]["http"] = "changed by one request"
+    assert scans == [] and "http" not in merged(session, *calls[1])["proxies"]
