@@ -25,6 +25,11 @@ PACKAGING = {"test_galaxy_artifact.py", "test_execution_environment.py", "test_c
              "test_ansible_runner.py", "test_awx_configure.py", "test_awx_credential_type.py", "test_ci_templates.py",
              "test_ci_template_checks.py", "test_no_warnings.py", "test_doc_commands.py"}
 TIER_OF_FOLDER = {"unit": "unit", "emulator": "emulator", "integration": "integration", "benchmarks": "integration"}
+# Also `slow` (`-m "not slow"` leaves them out): whole promotions, benchmarks, large data, molecule; the slowest files
+# of `make test`'s --durations.
+SLOW = {"test_bundles_large.py", "test_crash_safety.py", "test_promotion.py", "test_promotion_fleet.py",
+        "test_no_orphans.py", "test_bench_smoke.py", "test_bench_faults_smoke.py", "test_bench_noop_scale_smoke.py",
+        "test_bench_promotion_smoke.py", "test_molecule.py", "test_ansible_runner.py"}
 
 
 def pytest_collection_modifyitems(items):
@@ -35,6 +40,8 @@ def pytest_collection_modifyitems(items):
             tier = "unit"
         if tier:
             item.add_marker(getattr(pytest.mark, tier))
+        if path.name in SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
