@@ -2,6 +2,8 @@
 #   make demo   start local emulator nodes and run the main job against them (installs only what that needs)
 #   make test   the whole suite (sanity, lint, unit, emulator fidelity, integration through ansible-playbook, molecule)
 #   make test-fast   the developer loop: unit tests (module logic on the in-process emulator) and emulator fidelity
+#   make test-packaging   the collection as an artifact: Galaxy build, EE, docsite, molecule, AWX, CI templates
+#   make ci   what CI runs (.ci/run): make test and make matrix-ci at once, each part logged
 #   make demo-venv   the virtualenv of make demo (run-time requirements, the emulator's, ansible-core) and the link
 #   make venv   the same plus the development tools of requirements-dev.txt (every other target runs it)
 #   make test-guides   every guide of docs/ run as written (before a release: too long for CI's budget)
@@ -30,7 +32,7 @@ DEMO_REQUIREMENTS := requirements.txt requirements-demo.txt tests/dss_emulator/r
 COLLECTION_COPY := $(or $(TMPDIR),/tmp)/dataiku_gitops_dss-sanity/ansible_collections/dataiku_gitops/dss
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv demo-venv test test-fast suite logged-sanity logged-lint test-guides docsite-guides sanity units emulator-tests integration lint demo bench clean
+.PHONY: help venv demo-venv test test-fast test-packaging ci suite logged-sanity logged-lint logged-test-packaging logged-matrix-ci test-guides docsite-guides sanity units emulator-tests integration lint demo bench clean
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -57,11 +59,15 @@ venv: $(STAMP)
 demo-venv: $(DEMO_STAMP)
 	$(LINK_COLLECTION)
 
-# ansible-test only runs inside .../ansible_collections/<ns>/<name>: test a copy of the tracked files there.
-$(COLLECTION_COPY): FORCE
-	rm -rf $(COLLECTION_COPY) && mkdir -p $(COLLECTION_COPY)
+# ansible-test only runs inside .../ansible_collections/<ns>/<name>: test a copy of the tracked files there. Each
+# ansible-core minor of the support matrix gets a copy of its own, so that their sanity runs can go at the same time.
+define copy_collection
+	rm -rf $(1) && mkdir -p $(1)
 	git ls-files -z --cached --others --exclude-standard | \
-		xargs -0 -I{} cp --parents -P {} $(COLLECTION_COPY)/ 2>/dev/null || true
+		xargs -0 -I{} cp --parents -P {} $(1)/ 2>/dev/null || true
+endef
+$(COLLECTION_COPY): FORCE
+	$(call copy_collection,$(COLLECTION_COPY))
 FORCE:
 
 sanity: venv $(COLLECTION_COPY)
@@ -89,20 +95,32 @@ lint: venv
 		$(BIN)/ansible-lint --offline --profile production 2>&1 | tee .build/ansible-lint.out
 	@! grep -n "WARNING" .build/ansible-lint.out || { echo "ansible-lint printed the warnings above"; exit 1; }
 
-# Sanity and ansible-lint are mostly single-threaded: they run beside the pytest suite rather than before it, which
-# keeps both cores busy. Their output goes to .build/<part>.log, printed whole when the part ends; any failure fails
-# the target.
+# Sanity, ansible-lint and the packaging tier are mostly single-threaded: they run beside the pytest suite rather
+# than before it, which keeps both cores busy. Their output goes to .build/<part>.log, printed whole when the part
+# ends; any failure fails the target.
 test: venv
-	$(MAKE) --no-print-directory -j3 suite logged-sanity logged-lint
+	$(MAKE) --no-print-directory -j4 suite logged-test-packaging logged-sanity logged-lint PACKAGING_WORKERS=1
 
-logged-sanity logged-lint: logged-%: venv
+logged-sanity logged-lint logged-test-packaging logged-matrix-ci: logged-%: venv
 	@mkdir -p .build; $(MAKE) --no-print-directory $* > .build/$*.log 2>&1; rc=$$?; \
 		echo; echo "==== make $* (exit $$rc) ===="; cat .build/$*.log; exit $$rc
 
 # worksteal: the long integration files would otherwise leave one worker idle at the end.
 suite: venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal --durations=30 -m "not guides" \
-		tests/unit tests/emulator tests/integration tests/benchmarks
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal --durations=30 \
+		-m "not guides and not packaging" tests/unit tests/emulator tests/integration tests/benchmarks
+
+# The packaging tier (tests/conftest.py names its files): builds, installs and lints the collection as an artifact.
+PACKAGING_WORKERS ?= $(PYTEST_WORKERS)
+test-packaging: venv
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PACKAGING_WORKERS) --durations=10 -m "packaging and not guides" \
+		tests/integration
+
+# CI (.ci/run): make test and make matrix-ci in one make, so that the matrix's virtualenvs, unit and sanity runs fill
+# the cores whenever the suite leaves one idle, instead of running after it.
+ci: venv
+	$(MAKE) --no-print-directory -j5 suite logged-test-packaging logged-sanity logged-lint logged-matrix-ci \
+		PACKAGING_WORKERS=1
 
 # Every guide of docs/ run as written against fresh emulator nodes (a few promotions each); about 15 min
 # on 2 cores, so CI does not run it: run it before a release or after editing a guide.
@@ -153,9 +171,12 @@ INTEGRATION_NEWEST := tests/integration/test_dataiku_project.py tests/integratio
 
 matrix-venvs: $(foreach m,$(MATRIX_MINORS),.build/venv-$(m)/.installed)
 
-$(addprefix sanity-,$(MATRIX_MINORS)): sanity-%: .build/venv-%/.installed $(COLLECTION_COPY)
+MATRIX_COPY = $(or $(TMPDIR),/tmp)/dataiku_gitops_dss-sanity-$(1)/ansible_collections/dataiku_gitops/dss
+
+$(addprefix sanity-,$(MATRIX_MINORS)): sanity-%: .build/venv-%/.installed FORCE
 	.build/venv-$*/bin/python tests/support/seed_get_pip.py
-	cd $(COLLECTION_COPY) && PATH="$(CURDIR)/.build/venv-$*/bin:$$PATH" $(CURDIR)/.build/venv-$*/bin/ansible-test sanity \
+	$(call copy_collection,$(call MATRIX_COPY,$*))
+	cd $(call MATRIX_COPY,$*) && PATH="$(CURDIR)/.build/venv-$*/bin:$$PATH" $(CURDIR)/.build/venv-$*/bin/ansible-test sanity \
 		--venv --python $$($(PYTHON_$*) -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no \
 		$(if $(filter selected,$(SANITY_SCOPE)),$(SANITY_SELECTED),$(if $(filter $*,$(OLDEST) $(NEWEST)),,$(SANITY_SELECTED)))
 
@@ -167,7 +188,8 @@ integration-newest: .build/venv-$(NEWEST)/.installed venv
 
 matrix-units: $(addprefix units-,$(MATRIX_MINORS))
 
-# What .ci/run adds to make test: units and the version-dependent sanity tests on every other minor.
+# What CI adds to make test: units and the version-dependent sanity tests on every other minor. Each minor's sanity
+# runs in a copy of its own, so with make -j they run side by side.
 matrix-ci: matrix-units
 	$(MAKE) --no-print-directory SANITY_SCOPE=selected $(addprefix sanity-,$(MATRIX_MINORS))
 

@@ -8,7 +8,7 @@ import pytest
 
 # pytest imports this file as tests.conftest (tests/ is a package), with the repository root on sys.path.
 from tests.support.collection import ensure_collection_link
-from tests.support.emulator import EmulatorNode
+from tests.support.emulator import NodePool
 from tests.support.playbook import run_playbook
 from tests.support.real_node import describe_mode, real_node_or_none
 
@@ -25,6 +25,11 @@ PACKAGING = {"test_galaxy_artifact.py", "test_execution_environment.py", "test_c
              "test_ansible_runner.py", "test_awx_configure.py", "test_awx_credential_type.py", "test_ci_templates.py",
              "test_ci_template_checks.py", "test_no_warnings.py", "test_doc_commands.py"}
 TIER_OF_FOLDER = {"unit": "unit", "emulator": "emulator", "integration": "integration", "benchmarks": "integration"}
+# Also `slow` (`-m "not slow"` leaves them out): whole promotions, benchmarks, large data, molecule; the slowest files
+# of `make test`'s --durations.
+SLOW = {"test_bundles_large.py", "test_crash_safety.py", "test_promotion.py", "test_promotion_fleet.py",
+        "test_no_orphans.py", "test_bench_smoke.py", "test_bench_faults_smoke.py", "test_bench_noop_scale_smoke.py",
+        "test_bench_promotion_smoke.py", "test_molecule.py", "test_ansible_runner.py"}
 
 
 def pytest_collection_modifyitems(items):
@@ -35,31 +40,38 @@ def pytest_collection_modifyitems(items):
             tier = "unit"
         if tier:
             item.add_marker(getattr(pytest.mark, tier))
+        if path.name in SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
-def _node(node_type):
+@pytest.fixture(scope="session")
+def node_pool():
+    """The emulator processes of this pytest process (one per node type), reused by every test: see NodePool."""
+    pool = NodePool()
+    yield pool
+    pool.close()
+
+
+def _node(node_type, pool):
     real = real_node_or_none(node_type)
     if real is not None:
         yield real
         return
-    node = EmulatorNode(node_type)
-    node.start()
-    try:
-        yield node
-    finally:
-        node.close()
+    yield pool.checkout(node_type)
 
 
 @pytest.fixture
-def design_node():
-    """A fresh design node (emulator process, or the real DSS named by DATAIKU_TEST_DESIGN_URL)."""
-    yield from _node("design")
+def design_node(node_pool):
+    """A fresh design node: an emulator process reset for this test (state and request counters), or the real DSS
+    named by DATAIKU_TEST_DESIGN_URL. Stopping or killing it is allowed: the next test gets a new process."""
+    yield from _node("design", node_pool)
 
 
 @pytest.fixture
-def automation_node():
-    """A fresh automation node (emulator process, or the real DSS named by DATAIKU_TEST_AUTOMATION_URL)."""
-    yield from _node("automation")
+def automation_node(node_pool):
+    """A fresh automation node (emulator process reset for this test, or the real DSS named by
+    DATAIKU_TEST_AUTOMATION_URL); like design_node."""
+    yield from _node("automation", node_pool)
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
-"""Fixtures of the emulator fidelity tests: one emulator process per test module (fast), the official client,
-and direct seeding of a stopped node's data dir for states no public call of this area can create."""
+"""Fixtures of the emulator fidelity tests: one fresh emulator node per test module (a process of this pytest worker,
+reset for each module), the official client, and direct seeding of a stopped node's data dir for states no public
+call of this area can create."""
 
 import pytest
 
 from tests.dss_emulator.store import Store
-from tests.support.emulator import EmulatorNode
+from tests.support.emulator import NodePool
 
 
 def seed_docs(node, docs):
@@ -19,16 +20,22 @@ def seed_docs(node, docs):
     node.start()
 
 
-@pytest.fixture(scope="module")
-def design():
-    with EmulatorNode("design") as node:
-        yield node
+@pytest.fixture(scope="session")
+def module_nodes():
+    """Not the pool of design_node/automation_node: a test of another module must not reset a module's node."""
+    pool = NodePool()
+    yield pool
+    pool.close()
 
 
 @pytest.fixture(scope="module")
-def automation():
-    with EmulatorNode("automation") as node:
-        yield node
+def design(module_nodes):
+    return module_nodes.checkout("design")
+
+
+@pytest.fixture(scope="module")
+def automation(module_nodes):
+    return module_nodes.checkout("automation")
 
 
 @pytest.fixture(scope="module")

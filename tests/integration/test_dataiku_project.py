@@ -8,7 +8,8 @@ import socket
 
 import pytest
 
-from tests.support.real_node import require_emulator
+from tests.support.playbook import run_cases
+from tests.support.real_node import real_node_or_none, require_emulator
 
 MODULE = "dataiku_gitops.dss.dataiku_project"
 INFO = "dataiku_gitops.dss.dataiku_project_info"
@@ -32,10 +33,11 @@ def diff_lines(output):
             if line[:1] in ("+", "-") and not line.startswith(("---", "+++")) and line.strip() not in ("-", "+")]
 
 
-def assert_clean_failure(result, node, *fragments):
-    """A failed task with a short message: the fragments present, no traceback, the API key nowhere."""
+def assert_clean_failure(result, node, *fragments, host=None):
+    """A failed task (the last one, or that of the case ``host`` of a run_cases run) with a short message: the
+    fragments present, no traceback, the API key nowhere in the run's output."""
     assert result.rc != 0, result
-    task = result.tasks[-1]
+    task = result.tasks[-1] if host is None else result.task("project", host=host)
     assert task["status"] == "failed", result
     msg = task["result"]["msg"]
     for fragment in fragments:
@@ -49,6 +51,13 @@ def assert_clean_failure(result, node, *fragments):
 def emulated_design(design_node):
     require_emulator(design_node)
     return design_node
+
+
+def module_design_node(node_pool):
+    """For a module-scoped fixture: the design node of design_node, checked out (reset) for it."""
+    node = real_node_or_none("design") or node_pool.checkout("design")
+    require_emulator(node)
+    return node
 
 
 def closed_port_url():
@@ -214,47 +223,67 @@ def test_delete_check_real_and_again(emulated_design, playbook):
     assert node.writes() == writes and node.digest() == digest
 
 
-@pytest.mark.parametrize("key", ["my-project", "A#B"])
-def test_invalid_project_key(emulated_design, playbook, key):
-    node = emulated_design
+INVALID_KEYS = ["my-project", "A#B"]
+
+
+@pytest.fixture(scope="module")
+def refused_before_any_request(node_pool, tmp_path_factory):
+    """The cases refused before any request, in one ansible-playbook run (one case per host): invalid project keys,
+    a URL without scheme, an unreachable URL. Gives (result, node, requests the node received, digest unchanged)."""
+    node = module_design_node(node_pool)
     digest = node.digest()
-    result = playbook(tasks=[project_task(node, project_key=key)])
-    assert_clean_failure(result, node, "not a valid DSS project key", repr(key))
-    assert node.stats()["requests"].get("GET", 0) == 0  # rejected before any request
-    assert node.digest() == digest
+    unreachable, bare = closed_port_url(), node.url.split("://", 1)[1]
+    cases = {"key_%d" % i: dict(conn(node), project_key=key) for i, key in enumerate(INVALID_KEYS)}
+    cases["unreachable"] = dict(url=unreachable, api_key=node.api_key, project_key="P")
+    cases["no_scheme"] = dict(url=bare, api_key=node.api_key, project_key="P")
+    result = run_cases(tmp_path_factory.mktemp("refused"), "project", MODULE, cases)
+    return result, node, node.stats()["requests"], node.digest() == digest, unreachable, bare
 
 
-def test_wrong_api_key(emulated_design, playbook):
-    node = emulated_design
+@pytest.fixture(scope="module")
+def refused_by_the_node(node_pool, tmp_path_factory):
+    """The cases the node refuses, in one run: a wrong API key, the wrong node type. Gives (result, node, writes,
+    digest unchanged, the wrong key)."""
+    node = module_design_node(node_pool)
     digest = node.digest()
     wrong = "wrong-key-0f3c9a7d51e24b68"
-    result = playbook(tasks=[{"name": "project", MODULE: dict(url=node.url, api_key=wrong, project_key="P")}])
-    assert_clean_failure(result, node, "Failed to read the instance info on %s" % node.url)
+    cases = {"wrong_key": dict(url=node.url, api_key=wrong, project_key="P"),
+             "node_type": dict(conn(node), project_key="P", node_type="automation")}
+    result = run_cases(tmp_path_factory.mktemp("refused-by-node"), "project", MODULE, cases)
+    return result, node, node.writes(), node.digest() == digest, wrong
+
+
+@pytest.mark.parametrize("index", range(len(INVALID_KEYS)), ids=INVALID_KEYS)
+def test_invalid_project_key(refused_before_any_request, index):
+    result, node, requests, digest_unchanged = refused_before_any_request[:4]
+    assert_clean_failure(result, node, "not a valid DSS project key", repr(INVALID_KEYS[index]), host="key_%d" % index)
+    assert requests.get("GET", 0) == 0  # rejected before any request (no case of the run sent one)
+    assert digest_unchanged
+
+
+def test_wrong_api_key(refused_by_the_node):
+    result, node, _writes, digest_unchanged, wrong = refused_by_the_node
+    assert_clean_failure(result, node, "Failed to read the instance info on %s" % node.url, host="wrong_key")
     assert wrong not in result.output
-    assert node.digest() == digest
+    assert digest_unchanged
 
 
-def test_unreachable_url(emulated_design, playbook):
+def test_unreachable_url(refused_before_any_request):
+    result, node, _requests, _digest, url = refused_before_any_request[:5]
+    assert_clean_failure(result, node, "Could not connect to DSS at %s" % url, "refused", host="unreachable")
+
+
+def test_url_without_scheme(refused_before_any_request):
+    result, node, requests, _digest, _url, bare = refused_before_any_request
+    assert_clean_failure(result, node, "http:// or https://", bare, host="no_scheme")
+    assert requests.get("GET", 0) == 0
+
+
+def test_wrong_node_type(refused_by_the_node, emulated_design, playbook):
+    result, node, writes, digest_unchanged, _wrong = refused_by_the_node
+    assert_clean_failure(result, node, "AUTOMATION", "DESIGN", host="node_type")
+    assert writes == 0 and digest_unchanged
     node = emulated_design
-    url = closed_port_url()
-    result = playbook(tasks=[{"name": "project", MODULE: dict(url=url, api_key=node.api_key, project_key="P")}])
-    assert_clean_failure(result, node, "Could not connect to DSS at %s" % url, "refused")
-
-
-def test_url_without_scheme(emulated_design, playbook):
-    node = emulated_design
-    bare = node.url.split("://", 1)[1]
-    result = playbook(tasks=[{"name": "project", MODULE: dict(url=bare, api_key=node.api_key, project_key="P")}])
-    assert_clean_failure(result, node, "http:// or https://", bare)
-    assert node.stats()["requests"].get("GET", 0) == 0
-
-
-def test_wrong_node_type(emulated_design, playbook):
-    node = emulated_design
-    digest = node.digest()
-    result = playbook(tasks=[project_task(node, project_key="P", node_type="automation")])
-    assert_clean_failure(result, node, "AUTOMATION", "DESIGN")
-    assert node.writes() == 0 and node.digest() == digest
     info = playbook(tasks=[info_task(node, node_type="automation")])
     assert_clean_failure(info, node, "AUTOMATION", "DESIGN")
 

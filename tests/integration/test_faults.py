@@ -10,7 +10,9 @@ many times the write itself was sent; the emulator's state says what happened.
 import pytest
 
 from tests.support import sample_project as sample
-from tests.support.real_node import require_emulator
+from tests.support.fault_proxy import FaultProxy
+from tests.support.playbook import run_cases
+from tests.support.real_node import real_node_or_none, require_emulator
 
 KEY = "CHURN"
 BUNDLE_ID = "v1"
@@ -71,14 +73,36 @@ def test_without_retries_one_503_fails_with_one_clear_line(automation_node, faul
     assert automation_node.digest() == digest and automation_node.writes() == 0
 
 
-@pytest.mark.parametrize("kind, sends", [("lost", 1), ("reset", 2), ("503", 2)])
-def test_a_failed_create_is_resent_only_if_it_did_not_happen(automation_node, fault_proxy, playbook, kind, sends):
-    require_emulator(automation_node)
-    proxy = fault_proxy(automation_node.url, match="^POST %s/projects/$" % API, nth=(1,), kinds=(kind,))
-    result = playbook(tasks=[{"name": "project", PROJECT: dict(_through(proxy, automation_node), project_key=KEY)}])
-    assert result.rc == 0 and result.task("project")["changed"], result
-    assert proxy.stats()["matched"] == sends
-    assert automation_node.client().list_project_keys() == [KEY]
+CREATE_FAULTS = [("lost", 1), ("reset", 2), ("503", 2)]
+
+
+@pytest.fixture(scope="module")
+def failed_creates(node_pool, tmp_path_factory):
+    """One ansible-playbook run, one host per fault kind: each creates a project of its own (CHURN_LOST...) through a
+    proxy of its own that faults the first create it forwards. Gives (result, {kind: proxy stats}, project keys)."""
+    node = real_node_or_none("automation") or node_pool.checkout("automation")
+    require_emulator(node)
+    proxies = {kind: FaultProxy(node.url, match="^POST %s/projects/$" % API, nth=(1,), kinds=(kind,)).start()
+               for kind, _sends in CREATE_FAULTS}
+    try:
+        cases = {kind: dict(_through(proxy, node), project_key="%s_%s" % (KEY, kind.upper()))
+                 for kind, proxy in proxies.items()}
+        result = run_cases(tmp_path_factory.mktemp("creates"), "project", PROJECT, cases)
+        stats = {kind: proxy.stats() for kind, proxy in proxies.items()}
+    finally:
+        for proxy in proxies.values():
+            proxy.stop()
+    return result, stats, node.client().list_project_keys()
+
+
+@pytest.mark.parametrize("kind, sends", CREATE_FAULTS)
+def test_a_failed_create_is_resent_only_if_it_did_not_happen(failed_creates, kind, sends):
+    result, stats, keys = failed_creates
+    assert result.rc == 0 and result.task("project", host=kind)["changed"], result
+    assert stats[kind]["matched"] == sends
+    # Each case's project exists once, and nothing else: no create of any case made a second project.
+    assert "%s_%s" % (KEY, kind.upper()) in keys
+    assert sorted(keys) == sorted("%s_%s" % (KEY, k.upper()) for k, _sends in CREATE_FAULTS)
 
 
 def test_lost_import_and_activation_answers_are_confirmed_by_reading(automation_node, archive, fault_proxy, playbook):

@@ -16,6 +16,21 @@ EMULATOR = os.path.join(ROOT, "tests", "dss_emulator")
 WRITE_METHODS = ("POST", "PUT", "DELETE", "PATCH")
 
 
+def _memory_tmp():
+    """Where a node without a data dir of its own keeps its throw-away state: memory (/dev/shm) where there is one.
+    A node syncs every write to disk (the emulator's durability); on a busy disk that wait was a good part of the
+    suite's time. Memory keeps what a test can observe: a killed node finds its state again, only a power cut
+    would lose it. DSS_TEST_NODE_TMP chooses another place."""
+    chosen = os.environ.get("DSS_TEST_NODE_TMP")
+    if chosen:
+        return chosen
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+NODE_TMP = _memory_tmp()
+
+
 class EmulatorNode:
     """One emulator process. ``with EmulatorNode("automation") as node: node.url, node.api_key, node.stats()``."""
 
@@ -26,7 +41,7 @@ class EmulatorNode:
         self.node_type = node_type
         self._tmp = None
         if data_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="dss-%s-" % node_type)
+            self._tmp = tempfile.TemporaryDirectory(prefix="dss-%s-" % node_type, dir=NODE_TMP)
             data_dir = self._tmp.name
         self.data_dir = data_dir
         # Long and random: Ansible's no_log masks every occurrence of a secret, so a short one would mask noise.
@@ -95,11 +110,24 @@ class EmulatorNode:
 
     # -- inspection -----------------------------------------------------------------------------------------
 
-    def stats(self):
+    def _control(self, path, method="GET"):
         # The test harness reads its own node; a TLS node here has a throw-away self-signed certificate.
         context = ssl._create_unverified_context() if self.tls else None  # pylint: disable=protected-access
-        with urllib.request.urlopen(self.url + "/__emulator__/stats", timeout=10, context=context) as resp:
+        request = urllib.request.Request(self.url + path, method=method)
+        with urllib.request.urlopen(request, timeout=10, context=context) as resp:
             return json.load(resp)
+
+    def stats(self):
+        return self._control("/__emulator__/stats")
+
+    def reset(self):
+        """Back to a fresh node without a new process (the emulator's Node.reset: documents, blobs, files, request
+        counters); a scenario or recipe process of the old state is killed."""
+        self._control("/__emulator__/reset", method="POST")
+        return self
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
 
     def digest(self):
         return self.stats()["state_digest"]
@@ -112,3 +140,28 @@ class EmulatorNode:
     def client(self):
         import dataikuapi  # pylint: disable=import-outside-toplevel
         return dataikuapi.DSSClient(self.url, self.api_key)
+
+
+class NodePool:
+    """One emulator process per node type, reused by test after test: each ``checkout`` gives the node back reset to
+    a fresh one (state, files, request counters), so a test sees only its own traffic. A node its last test stopped,
+    killed or left dead is replaced by a new process. Starting a node costs about half a second of CPU; a reset a few
+    milliseconds."""
+
+    def __init__(self):
+        self._nodes = {}
+
+    def checkout(self, node_type):
+        node = self._nodes.get(node_type)
+        if node is not None and not node.running():
+            node.close()
+            node = None
+        if node is None:
+            node = self._nodes[node_type] = EmulatorNode(node_type).start()
+            return node
+        return node.reset()
+
+    def close(self):
+        for node in self._nodes.values():
+            node.close()
+        self._nodes.clear()

@@ -94,3 +94,20 @@ def run_playbook(workdir, tasks=None, playbook=None, check=False, diff=False, ex
         with open(results_file, encoding="utf-8") as fh:
             tasks_done = [json.loads(line) for line in fh if line.strip()]
     return PlaybookResult(proc.returncode, proc.stdout + proc.stderr, tasks_done, path)
+
+
+def run_cases(workdir, task_name, module, cases, name="cases", **kwargs):
+    """Independent cases of one task in one ansible-playbook run (one start instead of one per case): each case is a
+    host of its own (a local one) whose variable ``case`` holds the module's options, so a case that fails stops only
+    its host. ``cases`` maps a host name to the options; read each case with ``result.task(task_name, host=name)``.
+    An option a case leaves out is omitted (``default(omit)``), as if the task did not set it."""
+    workdir = str(workdir)
+    os.makedirs(workdir, exist_ok=True)
+    options = sorted({option for args in cases.values() for option in args})
+    hosts = {host: {"ansible_connection": "local", "case": args} for host, args in cases.items()}
+    inventory = os.path.join(workdir, "%s-inventory.yml" % name)
+    with open(inventory, "w", encoding="utf-8") as out:
+        yaml.safe_dump({"all": {"hosts": hosts}}, out, sort_keys=False)
+    task = {"name": task_name, module: {option: "{{ case.%s | default(omit) }}" % option for option in options}}
+    play = [{"name": name, "hosts": "all", "gather_facts": False, "tasks": [task]}]
+    return run_playbook(workdir, playbook=play, inventory=inventory, name=name, **kwargs)
