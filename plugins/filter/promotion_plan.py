@@ -23,7 +23,7 @@ description:
     (P(dataiku_gitops.dss.bundle_converged#filter))."
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
-positional: _input, hosts, projects, node_type, bundle_id, checks, head
+positional: _input, hosts, node
 options:
   _input:
     description: C(hostvars).
@@ -34,28 +34,15 @@ options:
     type: list
     elements: str
     required: true
-  projects:
-    description: C(projects) of the bulk read of the node.
+  node:
+    description:
+      - The node and what the run gives for it, as a dict - C(type) (V(design) or V(automation)), C(projects) (the
+        C(projects) of the bulk read of the node), C(bundle_id) (the bundle given for the whole run, C(dss_bundle_id);
+        empty to derive it per project), and for a design node C(checks) (the commit check options of each project
+        key, as given to the bulk read, null for a project without a check) and C(head) (the checkout's HEAD commit
+        sha, empty when there is none).
     type: dict
     required: true
-  node_type:
-    description: Type of the node.
-    type: str
-    choices: [design, automation]
-    required: true
-  bundle_id:
-    description: The bundle given for the whole run (C(dss_bundle_id)); empty to derive it per project.
-    type: str
-    default: ""
-  checks:
-    description: Design node - the commit check options of each project key (as given to the bulk read), null for
-      a project without a check.
-    type: dict
-    default: {}
-  head:
-    description: Design node - the checkout's HEAD commit sha (empty when there is none).
-    type: str
-    default: ""
 """
 
 EXAMPLES = r"""
@@ -126,9 +113,16 @@ def _automation(key, state, route, bundle):
     return True, "%s: deploy and test %s (active: %s)" % (key, bundle, active)
 
 
-def promotion_plan(hostvars, hosts, projects, node_type, bundle_id="", checks=None, head=""):
+def promotion_plan(hostvars, hosts, node):
+    """The plan of ``hosts`` on one node: ``node`` is {type, projects, bundle_id, checks, head} (see the docs)."""
+    node = node if isinstance(node, dict) else {}
+    return _plan(hostvars, hosts, node.get("projects"), node.get("type"), node.get("bundle_id") or "",
+                 node.get("checks"), node.get("head") or "")
+
+
+def _plan(hostvars, hosts, projects, node_type, bundle_id, checks, head):
     if node_type not in ("design", "automation"):
-        raise AnsibleFilterError("promotion_plan: node_type must be design or automation, got %r" % (node_type,))
+        raise AnsibleFilterError("promotion_plan: node.type must be design or automation, got %r" % (node_type,))
     projects, checks = projects or {}, checks or {}
     plan = {"pending": [], "converged": [], "ids": {}, "bundle_id": "", "lines": []}
     for host in hosts or []:

@@ -31,12 +31,12 @@ description:
     path); with O(tests) the task releases it itself after the certification. A project already on O(bundle_id)
     with a passing test record is left alone, without any write (with O(tests) its tests do not run again; only
     O(keep_last) may delete old bundles).
-  - B(When the tests fail) (or the certification does), the task fails with the tests' report (RV(tests)),
-    RV(rollback_bundle_id) and RV(lock), deletes nothing and B(keeps the lock), so that the caller rolls back to
-    RV(rollback_bundle_id) (this module on that bundle, under the same O(lock_owner)), re-tests it and releases the
-    lock - as the role C(dataiku_gitops.dss.bundle_deploy) does. RV(rollback_bundle_id) is the last bundle with a
-    passing test record on the node, not merely the one active before the task, so a bundle left active and
-    untested by an interrupted run is never the roll-back target.
+  - B(When a step fails) after this run's first write (import, remap, activation, tests, certification), the task
+    applies O(on_failure) - V(rollback) activates RV(rollback_bundle_id) again, re-tests it, certifies it and
+    releases the lock - then fails with one line saying what failed, what was restored and which bundle is active
+    now, and the same result keys as on success (RV(error), RV(rolled_back), RV(active_bundle_id), RV(tests)...).
+    RV(rollback_bundle_id) is the last bundle with a passing test record on the node, not merely the one active
+    before the task, so a bundle left active and untested by an interrupted run is never the roll-back target.
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 extends_documentation_fragment:
@@ -44,6 +44,7 @@ extends_documentation_fragment:
   - dataiku_gitops.dss.dss.attributes
   - dataiku_gitops.dss.dss.action_group
   - dataiku_gitops.dss.dss.source
+  - dataiku_gitops.dss.deploy
 options:
   project_key:
     description:
@@ -107,65 +108,6 @@ options:
         a run that is known to be dead (killed runner, cancelled job).
     type: bool
     default: false
-  warning_is_failure:
-    description:
-      - A test run that ended with WARNING does not count as passing when deciding whether the bundle is certified.
-      - With O(tests), a WARNING outcome also fails the tests step.
-    type: bool
-    default: false
-  tests:
-    description:
-      - Run the test scenarios after the activation, then certify the bundle, apply O(keep_last) and release the
-        lock, in this same task. The tests run whenever the task changes something or the bundle has no passing test
-        record yet; a bundle already active and certified is not tested again.
-      - The suboptions are those of M(dataiku_gitops.dss.dataiku_scenario_run), with the same meaning and defaults
-        (O(warning_is_failure) is this module's). V({}) runs every scenario whose id starts with V(TEST_).
-      - Not set, the task stops after the activation and keeps the lock (the tests and the certification are then
-        separate tasks).
-    type: dict
-    suboptions:
-      scenarios:
-        description: Ids of the scenarios to run, in this order. Mutually exclusive with O(tests.prefix).
-        type: list
-        elements: str
-      prefix:
-        description: Run every scenario whose id starts with this prefix, sorted by id (V(TEST_) when neither is given).
-        type: str
-      only_marked_as_test:
-        description: With a prefix selection, also require the scenario to be marked as a test scenario in DSS.
-        type: bool
-        default: false
-      if_no_scenarios:
-        description:
-          - What to do when the prefix selection matches no scenario - V(fail) the task, or V(ok) go on (the
-            certification then fails, as no test record exists, so V(ok) only suits bundles certified elsewhere).
-        type: str
-        choices: [fail, ok]
-        default: fail
-      stop_on_failure:
-        description: Stop after the first scenario whose outcome is not acceptable.
-        type: bool
-        default: false
-      scenario_timeout:
-        description: Seconds to wait for one scenario run to end; at the deadline the run is aborted (V(ABORTED)).
-        type: int
-        default: 3600
-      total_timeout:
-        description: Seconds for all the runs together (not set - no overall limit).
-        type: int
-      poll_interval:
-        description: Longest wait, in seconds, between two status reads of a running scenario.
-        type: float
-        default: 5.0
-      trigger_params:
-        description: Parameters passed to each run, as the parameters of its manual trigger.
-        type: dict
-        default: {}
-      junit_xml:
-        description:
-          - Path of a JUnit XML report to write (on the host that runs the task), also when the tests fail. Checked
-            before any request; not written in check mode.
-        type: path
   keep_last:
     description:
       - After a successful certification only, delete the oldest imported bundles so that at most this many remain.
@@ -230,11 +172,39 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+route:
+  description: V(direct) - the route of the deployment, as M(dataiku_gitops.dss.dataiku_deployment) reports V(deployer).
+  returned: always
+  type: str
+  sample: direct
 project_key:
   description: The project key.
   returned: always
   type: str
   sample: CHURN
+error:
+  description: Null on success; on a failure, the message of the step that failed (before what was restored).
+  returned: always
+  type: str
+rolled_back:
+  description: Whether O(on_failure) activated RV(rollback_bundle_id) again, and it passed its certification.
+  returned: always
+  type: bool
+rollback:
+  description:
+    - On a failure after the first write with O(on_failure=rollback) or O(on_failure=delete_project) and a roll-back
+      target - C(bundle_id), C(changed) (whether it was activated again), C(tests) (its re-test) and C(error) (why
+      the roll-back failed, null when it passed). Null otherwise.
+  returned: on failure
+  type: dict
+project_deleted:
+  description: Whether O(on_failure=delete_project) deleted the project this run created.
+  returned: on failure
+  type: bool
+on_failure:
+  description: O(on_failure), as the plan applies it.
+  returned: success
+  type: str
 bundle_id:
   description: The bundle deployed.
   returned: always
@@ -260,7 +230,7 @@ active_bundle_id:
   type: str
   sample: git-3f2a9c1d0e4b
 project_created:
-  description: Whether the project was (would be) created from the bundle.
+  description: Whether the project was (would be) created by this run (a first deployment).
   returned: always
   type: bool
 imported:
@@ -399,13 +369,13 @@ report:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy import DeployRun, argument_spec
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_module import DeployModule
 
 
 def main():
-    module = DssModule(argument_spec=argument_spec(), mutually_exclusive=[("src", "source")],
-                       required_by={"keep_last": "tests"}, supports_check_mode=True)
-    DeployRun(module).run()
+    module = DeployModule(argument_spec=argument_spec(), mutually_exclusive=[("src", "source")],
+                          required_by={"keep_last": "tests"}, supports_check_mode=True)
+    module.run(DeployRun(module).run)
 
 
 if __name__ == "__main__":
