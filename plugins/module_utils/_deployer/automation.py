@@ -11,16 +11,16 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.certify
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy import rollback_target
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_module import OnNode
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.importing import BundleImport
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_argument_spec
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.runs import ScenarioTests
 
 
 def automation_argument_spec():
-    return dict(type="dict", options=dict(
-        url=dict(type="str", required=True),
-        api_key=dict(type="str", required=True, no_log=True),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path"),
-    ))
+    """Another node's connection, as the ``source`` option of the direct route has it (without the bundle)."""
+    spec = source_argument_spec()
+    for name in ("project_key", "bundle_id"):
+        spec["options"].pop(name)
+    return spec
 
 
 class AutomationProject:
