@@ -66,6 +66,9 @@ _value:
     - C(pending) (the hosts that need work, in play order), C(converged) (their project keys), C(ids) (project key
       -> bundle id, empty when not known yet), C(bundle_id) (the first known id, empty when none) and C(lines) (one
       line per project saying what the run does there, for printing once).
+    - Automation node - C(pending_ids) (project key -> bundle id of the pending projects that have one, what the gate
+      reads) and C(exported_in_run) (project key -> whether the design host of the project named, and exported where
+      missing, that very bundle in this run - a plan then predicts its import).
   type: dict
 """
 
@@ -88,6 +91,12 @@ def _design(key, state, check, bundle_id, head):
     if bundle_converged(state, bundle, "design"):
         return bundle, False, "%s: %s already exported" % (key, bundle)
     return bundle, True, "%s: export %s" % (key, bundle)
+
+
+def _exported_in_run(hostvars, host_vars):
+    """The bundle the design host of the project named (and exported where missing) in this run, or ''."""
+    design = host_vars.get("dss_design_host")
+    return (hostvars[design].get("bundle_export_bundle_id") or "") if design and design in hostvars else ""
 
 
 def _design_id(hostvars, host_vars, key):
@@ -124,7 +133,8 @@ def _plan(hostvars, hosts, projects, node_type, bundle_id, checks, head):
     if node_type not in ("design", "automation"):
         raise AnsibleFilterError("promotion_plan: node.type must be design or automation, got %r" % (node_type,))
     projects, checks = projects or {}, checks or {}
-    plan = {"pending": [], "converged": [], "ids": {}, "bundle_id": "", "lines": []}
+    plan = {"pending": [], "converged": [], "ids": {}, "bundle_id": "", "lines": [], "pending_ids": {},
+            "exported_in_run": {}}
     for host in hosts or []:
         host_vars = hostvars[host]
         key = host_vars.get("dss_project_key")
@@ -137,6 +147,9 @@ def _plan(hostvars, hosts, projects, node_type, bundle_id, checks, head):
         else:
             bundle = bundle_id or _design_id(hostvars, host_vars, key)
             pending, line = _automation(key, state, host_vars.get("dss_route") or "direct", bundle)
+            plan["exported_in_run"][key] = bool(bundle) and _exported_in_run(hostvars, host_vars) == bundle
+            if pending and bundle:
+                plan["pending_ids"][key] = bundle
         plan["ids"][key] = bundle
         plan["bundle_id"] = plan["bundle_id"] or bundle
         plan["pending" if pending else "converged"].append(host if pending else key)

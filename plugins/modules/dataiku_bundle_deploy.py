@@ -16,21 +16,18 @@ description:
     B(remap) (O(connections), O(code_envs)), B(activate) (preload then activate) - and reports each step with its
     own C(changed) and diff in RV(steps).
   - With O(tests), the same invocation then B(tests) the bundle (runs its test scenarios as
-    M(dataiku_gitops.dss.dataiku_scenario_run) does) and B(certifies) it (as M(dataiku_gitops.dss.dataiku_bundle_certify)
-    does - the bundle is still the active one, it has a passing test record, the lock is still this run's), then
-    applies retention (O(keep_last)) and releases the lock. One module start per project instead of three; each
-    step keeps its own C(changed) and diff in RV(steps).
+    M(dataiku_gitops.dss.dataiku_scenario_run) does) and B(certifies) it (the bundle is still the active one, it has
+    a passing test record, the lock is still this run's), then applies retention (O(keep_last)) and releases the
+    lock. One module start per project; each step keeps its own C(changed) and diff in RV(steps).
   - Every check happens before the first write. Check mode predicts every step exactly, including for a bundle not
     imported yet (read through O(source), or from O(src)); with O(tests) it predicts which scenarios run and what
-    retention deletes, assuming the tests pass (a plan cannot run them).
-  - Without O(tests) it never deletes a bundle; retention happens after the tests passed, with
-    M(dataiku_gitops.dss.dataiku_bundle_certify).
-  - The deployment lock is taken whenever something changes or the bundle has no passing test record yet. Without
-    O(tests) it is kept when the task ends and M(dataiku_gitops.dss.dataiku_bundle_certify) releases it once the
-    bundle is certified (or with O(dataiku_gitops.dss.dataiku_bundle_certify#module:state=released) on a failure
-    path); with O(tests) the task releases it itself after the certification. A project already on O(bundle_id)
-    with a passing test record is left alone, without any write (with O(tests) its tests do not run again; only
-    O(keep_last) may delete old bundles).
+    retention deletes, assuming the tests pass (a plan cannot run them), and RV(rollback_bundle_id) says what a
+    failure would roll back to.
+  - Without O(tests) it never deletes a bundle, and it keeps the lock when the task ends (the tests and the
+    certification are then the caller's; M(dataiku_gitops.dss.dataiku_deploy_lock) releases it). The deployment lock
+    is taken whenever something changes or the bundle has no passing test record yet. A project already on
+    O(bundle_id) with a passing test record is left alone, without any write (with O(tests) its tests do not run
+    again; only O(keep_last) may delete old bundles).
   - B(When a step fails) after this run's first write (import, remap, activation, tests, certification), the task
     applies O(on_failure) - V(rollback) activates RV(rollback_bundle_id) again, re-tests it, certifies it and
     releases the lock - then fails with one line saying what failed, what was restored and which bundle is active
@@ -134,7 +131,8 @@ notes:
     does) - a run adds to the scenario history and usually rebuilds datasets.
 seealso:
   - module: dataiku_gitops.dss.dataiku_bundle_state_info
-  - module: dataiku_gitops.dss.dataiku_bundle_certify
+  - module: dataiku_gitops.dss.dataiku_deploy_lock
+  - module: dataiku_gitops.dss.dataiku_deployment
   - module: dataiku_gitops.dss.dataiku_scenario_run
   - module: dataiku_gitops.dss.dataiku_bundle
 """
@@ -244,7 +242,7 @@ activated:
 certified:
   description:
     - Without O(tests) - whether O(bundle_id) already has a passing test record on this node (tests done while it was
-      active). When false, run the test scenarios, then M(dataiku_gitops.dss.dataiku_bundle_certify).
+      active). When false, run the test scenarios, then this module with O(tests) to certify it.
     - With O(tests) - true once the task certified the bundle (the task fails otherwise); in check mode, the
       prediction that the tests pass.
   returned: always
@@ -254,7 +252,7 @@ tests:
     - With O(tests), the test runs as M(dataiku_gitops.dss.dataiku_scenario_run) reports them - C(summary) (counts
       per outcome), C(failed_scenarios), C(junit_xml) (path written or null) and C(results) (one entry per scenario).
       Null when no test ran (the bundle was already certified). Also returned when the task fails on a test.
-  returned: when O(tests) is set
+  returned: always
   type: dict
   sample: {summary: {total: 1, success: 1, warning: 0, failed: 0, aborted: 0, not_run: 0}, failed_scenarios: [],
            junit_xml: null, results: []}

@@ -33,7 +33,9 @@ options:
     type: str
     required: true
   lock_owner:
-    description: Id of the run that takes or releases the lock (at most 100 characters), as given to M(dataiku_gitops.dss.dataiku_bundle_deploy).
+    description:
+      - Id of the run that takes or releases the lock (at most 100 characters), as given to
+        M(dataiku_gitops.dss.dataiku_bundle_deploy).
     type: str
     required: true
   state:
@@ -42,13 +44,13 @@ options:
     choices: [present, absent]
     default: present
   lock_timeout:
-    description: Length in seconds of the lease O(state=present) takes (at least 3).
+    description: Length in seconds of the lease that O(state=present) takes (at least 3).
     type: int
     default: 300
   break_lock:
     description:
       - With O(state=present), take the lock over from another run that holds it; with O(state=absent), remove the
-        lock whoever holds it. Use it only for a run known to be dead (killed runner, cancelled job): a dead run's
+        lock whoever holds it. Use it only for a run known to be dead (killed runner, cancelled job) - a dead run's
         lease also lapses by itself within its length.
     type: bool
     default: false
@@ -83,7 +85,9 @@ project_key:
   type: str
   sample: CHURN
 lock:
-  description: The lock in force after the task (C(owner), C(expires) in epoch seconds), null when none (predicted in check mode).
+  description:
+    - The lock in force after the task (C(owner), C(expires) in epoch seconds), null when none (predicted in check
+      mode).
   returned: always
   type: dict
   sample: {owner: awx-1234, expires: 1767225600}

@@ -87,6 +87,10 @@ def test_automation_converged_only_when_active_and_certified_on_the_direct_route
     assert plan["lines"] == ["A: deploy and test b2 (active: b1)", "B: b2 active with a passing test record",
                              "C: test b2 again (active without a passing test record)",
                              "D: deploy b2 through the deployer route (active: b2)"]
+    # What the deploy play reads without going through hostvars: the gate's ids, and which bundles the design
+    # play of this run exported (only dev-A's fact names one).
+    assert plan["pending_ids"] == {"A": "b2", "C": "b2", "D": "b2"}
+    assert plan["exported_in_run"] == {"A": True, "B": False, "C": False, "D": False}
 
 
 def test_automation_bundle_from_extra_vars_or_nothing_without_the_design_host():
