@@ -227,7 +227,7 @@ class ProjectLock:
             if current is None or current["owner"] != self.owner:
                 raise DssError("Project %s on %s: another run took the deployment lock at the same time (%s); "
                                "nothing was deployed by this run." % (
-                                              self.key, self.module.url, describe(current, now) if current else "released"),
+                                   self.key, self.module.url, describe(current, now) if current else "released"),
                                lock=current)
         if renew:
             self.keep(lease)

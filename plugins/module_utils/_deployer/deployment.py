@@ -136,7 +136,7 @@ def follow_lost_update(module, handle, deployment_id, bundle_id, started, deadli
     if update.get("status") == "FAILED":
         health, messages = dd.health(module, deployment_id)
         raise DssError(module.scrub("The update of deployment %s to bundle %s failed: %s" % (
-            deployment_id, bundle_id, " ".join((update.get("logs") or {}).get("lines") or [])[-300:])),
+                           deployment_id, bundle_id, " ".join((update.get("logs") or {}).get("lines") or [])[-300:])),
                        health=health, health_messages=messages, previous_bundle_id=previous,
                        update_log=(update.get("logs") or {}).get("lines") or [])
     return {}
@@ -173,7 +173,7 @@ def run_update(module, handle, deployment_id, bundle_id, previous):
     except DataikuException as exc:
         health, messages = dd.health(module, deployment_id)
         raise DssError(module.scrub("The update of deployment %s to bundle %s failed: %s"
-                                          % (deployment_id, bundle_id, exc)),
+                                    % (deployment_id, bundle_id, exc)),
                        health=health, health_messages=messages, previous_bundle_id=previous,
                        update_log=last_log(module, handle))
     return state.get("result") or {}

@@ -39,12 +39,12 @@ class DeploymentRun:
             if errors:
                 raise DssError(" ".join(errors))
         self.exists, self.handle, settings = dd.open_object(module, "deployment", "deployment_id")
+        if p["tests"] is not None:
+            self.run_certified(settings)
         plan = self.plan(self.exists, settings)
-        if p["tests"] is None:
-            if not module.check_mode and plan["changed"]:
-                self.apply(plan, settings)
-            self.exit(plan)
-        self.run_certified(plan, settings)
+        if not module.check_mode and plan["changed"]:
+            self.apply(plan, settings)
+        self.exit(plan)
 
     # -- plan (no write) --------------------------------------------------------------------------------------
 
@@ -126,36 +126,46 @@ class DeploymentRun:
 
     # -- the Project Deployer route: test and certify ---------------------------------------------------------
 
-    def run_certified(self, plan, settings):
+    def run_certified(self, settings):
+        """The Project Deployer route: plan, update, test on the automation node, certify; any failure goes through
+        ``on_failure`` and one message, as on the direct route."""
         module, p = self.module, self.p
-        desired = plan["desired"]
-        bundle_id = desired["bundleId"]
-        key = desired.get("deployedProjectKey") or desired["publishedProjectKey"]
+        current = settings.get_raw() if settings is not None else {}
+        key = p["deployed_project_key"] or current.get("deployedProjectKey") or current.get("publishedProjectKey") \
+            or p["published_project_key"]
+        bundle_id = p["bundle_id"] or current.get("bundleId")
         auto = AutomationProject(module, p["automation"], key)
         result = outcome.blank("deployer", key, bundle_id)
+        result.update(deployment_id=self.dep_id, on_failure=p["on_failure"])
+        try:
+            self.certified_update(settings, auto, result)
+        except DssError as exc:
+            raise Recovery(DeployerRoute(self, auto), p["on_failure"]).failed(
+                exc, result, "through deployment %s" % self.dep_id, self.step, self.wrote)
+
+    def certified_update(self, settings, auto, result):
+        module = self.module
+        bundle_id = result["bundle_id"]
+        self.step = "plan"
+        plan = self.plan(self.exists, settings)
         exists, ids, active = auto.read()
         certified = exists and active == bundle_id and auto.passes(bundle_id)
         result.update(previous_bundle_id=active, active_bundle_id=bundle_id, project_created=not exists,
                       rollback_bundle_id=auto.rollback_target(ids, active, bundle_id) if exists else None,
-                      certified=certified, deployment_id=self.dep_id, on_failure=p["on_failure"])
+                      certified=certified)
         to_test = plan["changed"] or not certified
         if module.check_mode or not to_test:
             tests = predicted_tests(auto.tests, exists, plan["changed"]) if to_test else None
             result.update(tests=tests_view(tests), certified=True)
             plan["changed"] = plan["changed"] or bool(tests and tests["changed"])
             self.exit(plan, **result)
-        try:
-            if plan["changed"]:
-                self.apply(plan, settings)
-            self.step = "tests"
-            self.wrote = True  # a test run writes too (scenario history, rebuilt datasets)
-            tests = run_tests(module, auto.tests)
-            result["tests"] = tests_view(tests)
-            self.step = "certify"
-            auto.certify(bundle_id)
-        except DssError as exc:
-            raise Recovery(DeployerRoute(self, auto), p["on_failure"]).failed(
-                exc, result, "through deployment %s" % self.dep_id, self.step, self.wrote)
+        if plan["changed"]:
+            self.apply(plan, settings)
+        self.step = "tests"
+        self.wrote = True  # a test run writes too (scenario history, rebuilt datasets)
+        result["tests"] = tests_view(run_tests(module, auto.tests))
+        self.step = "certify"
+        auto.certify(bundle_id)
         plan["changed"] = True
         result.update(certified=True, active_bundle_id=bundle_id)
         self.exit(plan, **result)

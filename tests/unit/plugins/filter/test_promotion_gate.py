@@ -9,7 +9,7 @@ FAILED = {"project_key": "FRAUD", "bundle_id": "b2", "active_bundle_id": "b1", "
 
 def gate(results, key, bundle_id, env, read=None, expected=None, all_or_nothing=False):
     return promotion_gate(results, dict(project_key=key, bundle_id=bundle_id, env=env, read=read, expected=expected,
-                                         all_or_nothing=all_or_nothing))
+                                        all_or_nothing=all_or_nothing))
 
 
 def test_certified_in_this_run_passes():
@@ -43,7 +43,7 @@ def test_all_or_nothing_holds_every_project_back():
         "CHURN: held back by dss_all_or_nothing: bundle b2 is not certified on staging for FRAUD.")
     # A gate host that took part but left no result (failed before recording) holds the others back too.
     assert "for ALPHA" in gate([GOOD], "CHURN", "b2", "staging", expected=["CHURN", "ALPHA"],
-                                         all_or_nothing=True)
+                               all_or_nothing=True)
     assert gate([GOOD], "CHURN", "b2", "staging", expected=["CHURN"], all_or_nothing=True) is None
     assert FilterModule().filters()["promotion_gate"] is promotion_gate
 

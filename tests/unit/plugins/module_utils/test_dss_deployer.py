@@ -150,7 +150,6 @@ class GateModule:
         self.check_mode = check_mode
 
 
-
 def gate(monkeypatch, answers, module):
     """Run dataiku_deployment's Govern gate with Govern answering `answers` in turn; returns the reads made."""
     reads = []
