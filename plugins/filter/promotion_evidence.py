@@ -11,7 +11,8 @@ version_added: 0.1.0
 description:
   - For a host of the prod deploy play of playbooks/promote.yml, gathers the evidence
     P(dataiku_gitops.dss.promotion_gate#filter) decides on - C(results), this run's C(bundle_deploy_result) facts of
-    the gate environment's hosts (the group C(promote_<gate env>)); C(read), the gate node's bulk read (the host's
+    the gate environment's hosts (the group C(promote_<gate env>)), or their C(deployer_deploy_result) on the
+    Project Deployer route; C(read), the gate node's bulk read (the host's
     registered C(promote_gate_node) when the gate environment did not run, else the gate host's C(promote_node));
     C(expected), the project keys of the gate environment in this run.
   - Empty evidence for a host without a gate environment (C(dss_gate_env) unset).
@@ -63,7 +64,9 @@ def promotion_evidence(hostvars, groups, host):
     gate_host = _var(hostvars, host, "dss_gate_host")
     in_run = gate_host in (groups.get("all") or [])
     for gate_host_of_run in groups.get("promote_%s" % gate_env) or []:
-        result = _var(hostvars, gate_host_of_run, "bundle_deploy_result")
+        # Either route's record: both have the same keys (filter deploy_result).
+        result = _var(hostvars, gate_host_of_run, "bundle_deploy_result") or \
+            _var(hostvars, gate_host_of_run, "deployer_deploy_result")
         if isinstance(result, dict):
             evidence["results"].append(result)
     read = _var(hostvars, host, "promote_gate_node") or {}
