@@ -10,7 +10,6 @@ import copy
 import time
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import equal
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
