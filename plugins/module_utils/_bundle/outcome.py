@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import cut_line
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import cut_line, cut_long_words
 
 ON_FAILURE = ("rollback", "keep", "delete_project")
-ID_LIMIT = 100
 MSG_LIMIT = 500
 USERINFO_RE = re.compile(r"(?<=://)[^/@\s]*@")
 # The keys every deployment result has, on success and on failure, on both routes.
@@ -22,6 +21,11 @@ RESULT_KEYS = ("route", "project_key", "bundle_id", "previous_bundle_id", "activ
 
 def on_failure_spec():
     return dict(type="str", choices=list(ON_FAILURE), default="keep")
+
+
+def short(text):
+    """A message as a result value: one line, long words cut, at most MSG_LIMIT characters."""
+    return cut_line(cut_long_words(cut_line(text)), MSG_LIMIT)
 
 
 def blank(route, project_key, bundle_id):
@@ -40,7 +44,7 @@ def deploy_result(result):
     view["rolled_back"] = bool(view["rolled_back"])
     view["steps"] = view["steps"] or []
     if result.get("failed") and not view["error"]:
-        view["error"] = cut_line(result.get("msg") or "failed", MSG_LIMIT)
+        view["error"] = short(result.get("msg") or "failed")
     return view
 
 
@@ -86,14 +90,15 @@ class Recovered:
 
     def state_text(self):
         if self.read_error:
-            return "Known state: UNKNOWN, the read after the failure failed (%s)." % cut_line(self.read_error, MSG_LIMIT)
+            return "Known state: UNKNOWN, the read after the failure failed (%s)." % _sentence(self.read_error)[:-1]
         if self.exists is False:
             return "Known state: the project does not exist on the node."
         return "Known state: active bundle %s." % (self.active or "none")
 
 
 def _sentence(text):
-    text = cut_line(text, MSG_LIMIT).strip()
+    # On one line, not cut here: the module's fail_json cuts every long word (an id, an answer) once.
+    text = cut_line(text).strip()
     return text if text.endswith(".") else text + "."
 
 
@@ -101,6 +106,6 @@ def failure_message(result, where, step, error, recovered):
     """One line: the deployment of ``result``'s bundle ``where`` (``on <url>``, ``through deployment D``) failed at
     ``step`` with ``error``; then what ``recovered`` did and the known state."""
     what = "Deployment of bundle %s to project %s %s failed at '%s': %s" % (
-        cut_line(result["bundle_id"], ID_LIMIT), cut_line(result["project_key"], ID_LIMIT),
-        USERINFO_RE.sub("", where), step, _sentence(error or "no message"))
+        cut_line(result["bundle_id"]), cut_line(result["project_key"]), USERINFO_RE.sub("", where), step,
+        _sentence(error or "no message"))
     return " ".join([what, recovered.restored_text(), recovered.state_text()])

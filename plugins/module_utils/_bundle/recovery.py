@@ -13,11 +13,8 @@ The route is an adapter with ``restore(bundle_id)`` (make it active; True when i
 
 from __future__ import annotations
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.outcome import Recovered, failure_message
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.outcome import Recovered, failure_message, short
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import cut_line
-
-ERROR_LIMIT = 500
 
 
 class Recovery:
@@ -48,10 +45,12 @@ class Recovery:
         result.update(active_bundle_id=recovered.active, certified=False,
                       rolled_back=bool(rollback and rollback["changed"] and not rollback["error"]),
                       rollback=rollback, project_deleted=recovered.deleted,
-                      error=cut_line(error.msg, ERROR_LIMIT))
+                      error=short(error.msg))
         changed = bool(error.result.get("changed")) or wrote
         error.result.update(result, changed=changed)
         error.msg = failure_message(result, where, step, error.msg, recovered)
+        if rollback and rollback["error"]:
+            rollback["error"] = short(rollback["error"])  # a result value: cut here, the message is cut by fail_json
         return error
 
     def _roll_back(self, target):
@@ -60,7 +59,7 @@ class Recovery:
             rollback["changed"] = self.route.restore(target)
             rollback["tests"] = self.route.verify(target, rollback["changed"])
         except DssError as exc:
-            rollback["error"] = cut_line(exc.msg, ERROR_LIMIT)
+            rollback["error"] = exc.msg
             rollback["tests"] = exc.result.get("tests", rollback["tests"])
         return rollback
 

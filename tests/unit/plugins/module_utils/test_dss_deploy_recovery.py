@@ -93,3 +93,16 @@ def test_nothing_is_undone_before_the_first_write_and_an_unreadable_node_is_said
 def test_deploy_result_has_every_key_also_for_a_task_that_failed_before_reporting():
     view = outcome.deploy_result({"failed": True, "msg": "bad input"})
     assert set(view) == set(outcome.RESULT_KEYS) and view["error"] == "bad input" and view["certified"] is False
+
+
+def test_a_huge_id_is_cut_once_by_the_module_and_stays_on_one_line():
+    """The report does not cut words itself: fail_json cuts each long word once, so an id reads 'bbb...(N chars)'."""
+    import re  # pylint: disable=import-outside-toplevel
+    from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import (  # pylint: disable=import-outside-toplevel
+        cut_line, cut_long_words)
+    result = outcome.blank("direct", "K" * 100000, "b" * 100000)
+    error = Recovery(Route(), "rollback").failed(DssError("Failed to read project %s:\nHTTP 414" % ("K" * 100000)),
+                                                 result, "on https://dss", "read", False)
+    msg = cut_long_words(cut_line(error.msg))
+    assert "\n" not in msg and len(msg) < 1000 and re.search(r"b{100}\.\.\. \(100000 characters\)", msg), msg
+    assert len(error.result["error"]) <= 600 and "K" * 101 not in error.result["error"]
