@@ -63,6 +63,7 @@ class Recovered:
         self.exists = None
         self.active = None
         self.read_error = None
+        self.first_error = None
 
     def restored_text(self):
         rollback, target = self.rollback, self.target
@@ -89,6 +90,8 @@ class Recovered:
                 "(on_failure=%s)." % self.policy)
 
     def state_text(self):
+        if self.read_error and self.read_error == self.first_error:
+            return "Known state: UNKNOWN, the read after the failure failed the same way."
         if self.read_error:
             return "Known state: UNKNOWN, the read after the failure failed (%s)." % _sentence(self.read_error)[:-1]
         if self.exists is False:

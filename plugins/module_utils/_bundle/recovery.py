@@ -29,6 +29,7 @@ class Recovery:
             if error.result.get(key) is not None:
                 result[key] = error.result[key]
         recovered = Recovered(self.policy, result["rollback_bundle_id"], wrote, result["project_created"])
+        recovered.first_error = error.msg
         if wrote and self.policy != "keep":
             if self.policy == "delete_project" and result["project_created"]:
                 recovered.deleted = self._attempt(self.route.delete_created) is True

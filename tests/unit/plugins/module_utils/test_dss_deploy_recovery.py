@@ -106,3 +106,9 @@ def test_a_huge_id_is_cut_once_by_the_module_and_stays_on_one_line():
     msg = cut_long_words(cut_line(error.msg))
     assert "\n" not in msg and len(msg) < 1000 and re.search(r"b{100}\.\.\. \(100000 characters\)", msg), msg
     assert len(error.result["error"]) <= 600 and "K" * 101 not in error.result["error"]
+
+
+def test_a_read_after_the_failure_that_fails_the_same_way_is_not_quoted_twice():
+    route = Route(fail={"read": "The test scenarios failed: TEST_SMOKE FAILED."})
+    error = failed(route, "keep", wrote=False)
+    assert error.msg.endswith("Known state: UNKNOWN, the read after the failure failed the same way."), error.msg
