@@ -46,11 +46,13 @@ _value:
   type: dict
 """
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.outcome import blank
+
 
 def converged_result(bundle_id, project_key, route="direct"):
-    return {"project_key": project_key, "bundle_id": bundle_id, "previous_bundle_id": bundle_id,
-            "active_bundle_id": bundle_id, "tests": None, "certified": True, "rolled_back": False, "error": None,
-            "route": route}
+    result = blank(route, project_key, bundle_id)
+    result.update(previous_bundle_id=bundle_id, active_bundle_id=bundle_id, certified=True)
+    return result
 
 
 class FilterModule:

@@ -18,39 +18,24 @@ description:
   - Returns null when the project may go on, else one line saying why not.
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
-positional: _input, project_key, bundle_id, gate_env, read, expected, all_or_nothing
+positional: _input, gate
 options:
   _input:
     description: C(bundle_deploy_result) facts of the gate environment's hosts in this run (may be empty).
     type: list
     elements: dict
     required: true
-  project_key:
-    description: The project to promote.
-    type: str
-    required: true
-  bundle_id:
-    description: The bundle to promote.
-    type: str
-    required: true
-  gate_env:
-    description: Name of the gate environment, for the message.
-    type: str
-    required: true
-  read:
-    description: C(projects) of a M(dataiku_gitops.dss.dataiku_bundle_state_info) read of the gate node, used for
-      projects without a result in this run.
+  gate:
+    description:
+      - What to check, as a dict - C(project_key) and C(bundle_id) (the project and the bundle to promote), C(env)
+        (the name of the gate environment, for the message), C(read) (C(projects) of a
+        M(dataiku_gitops.dss.dataiku_bundle_state_info) read of the gate node, used for projects without a result in
+        this run), C(expected) (the projects of the gate environment that took part in this run) and
+        C(all_or_nothing) (hold every project back when one project of the gate environment is not certified).
+      - Without C(bundle_id), says that there is nothing to deploy on C(host) (with C(design_host), the design host
+        of the project in this run, that failed to name one); without C(env), no gate applies.
     type: dict
-    default: {}
-  expected:
-    description: Projects of the gate environment that took part in this run (for O(all_or_nothing)).
-    type: list
-    elements: str
-    default: []
-  all_or_nothing:
-    description: Hold every project back when one project of the gate environment is not certified.
-    type: bool
-    default: false
+    required: true
 """
 
 EXAMPLES = r"""
@@ -59,7 +44,7 @@ EXAMPLES = r"""
     that: gate_error is none
     fail_msg: "{{ gate_error }}"
   vars:
-    gate_error: "{{ gate_results | dataiku_gitops.dss.promotion_gate(dss_project_key, bundle_id, 'staging') }}"
+    gate_error: "{{ gate_results | dataiku_gitops.dss.promotion_gate({'project_key': dss_project_key, 'bundle_id': bundle_id, 'env': 'staging'}) }}"
 """
 
 RETURN = r"""
@@ -82,7 +67,27 @@ def _read_certified(state, bundle_id):
     return state.get("active_bundle_id") == bundle_id and state.get("certified") is True
 
 
-def promotion_gate(results, project_key, bundle_id, gate_env, read=None, expected=None, all_or_nothing=False):
+def promotion_gate(results, gate):
+    """Null when the project may receive the bundle, else why not: ``gate`` is {project_key, bundle_id, env, read,
+    expected, all_or_nothing} (see the docs)."""
+    gate = gate if isinstance(gate, dict) else {}
+    if not gate.get("bundle_id"):
+        return _nothing_to_deploy(gate.get("host"), gate.get("design_host"))
+    if not gate.get("env"):
+        return None
+    return _refusal(results, gate.get("project_key"), gate.get("bundle_id"), gate.get("env"), gate.get("read"),
+                    gate.get("expected"), bool(gate.get("all_or_nothing")))
+
+
+def _nothing_to_deploy(host, design_host):
+    if design_host:
+        why = "the design host %s named no bundle (it failed on the design node, see above)" % design_host
+    else:
+        why = "run the design environment in the same run (-i inventories/dev) or pass -e dss_bundle_id=<id>"
+    return "Nothing to deploy on %s: %s." % (host, why)
+
+
+def _refusal(results, project_key, bundle_id, gate_env, read, expected, all_or_nothing):
     by_project = {r.get("project_key"): r for r in results or [] if isinstance(r, dict)}
     read = read or {}
 

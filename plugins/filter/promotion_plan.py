@@ -23,7 +23,7 @@ description:
     (P(dataiku_gitops.dss.bundle_converged#filter))."
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
-positional: _input, hosts, projects, node_type, bundle_id, checks, head
+positional: _input, hosts, node
 options:
   _input:
     description: C(hostvars).
@@ -34,28 +34,15 @@ options:
     type: list
     elements: str
     required: true
-  projects:
-    description: C(projects) of the bulk read of the node.
+  node:
+    description:
+      - The node and what the run gives for it, as a dict - C(type) (V(design) or V(automation)), C(projects) (the
+        C(projects) of the bulk read of the node), C(bundle_id) (the bundle given for the whole run, C(dss_bundle_id);
+        empty to derive it per project), and for a design node C(checks) (the commit check options of each project
+        key, as given to the bulk read, null for a project without a check) and C(head) (the checkout's HEAD commit
+        sha, empty when there is none).
     type: dict
     required: true
-  node_type:
-    description: Type of the node.
-    type: str
-    choices: [design, automation]
-    required: true
-  bundle_id:
-    description: The bundle given for the whole run (C(dss_bundle_id)); empty to derive it per project.
-    type: str
-    default: ""
-  checks:
-    description: Design node - the commit check options of each project key (as given to the bulk read), null for
-      a project without a check.
-    type: dict
-    default: {}
-  head:
-    description: Design node - the checkout's HEAD commit sha (empty when there is none).
-    type: str
-    default: ""
 """
 
 EXAMPLES = r"""
@@ -79,6 +66,9 @@ _value:
     - C(pending) (the hosts that need work, in play order), C(converged) (their project keys), C(ids) (project key
       -> bundle id, empty when not known yet), C(bundle_id) (the first known id, empty when none) and C(lines) (one
       line per project saying what the run does there, for printing once).
+    - Automation node - C(pending_ids) (project key -> bundle id of the pending projects that have one, what the gate
+      reads) and C(exported_in_run) (project key -> whether the design host of the project named, and exported where
+      missing, that very bundle in this run - a plan then predicts its import).
   type: dict
 """
 
@@ -101,6 +91,12 @@ def _design(key, state, check, bundle_id, head):
     if bundle_converged(state, bundle, "design"):
         return bundle, False, "%s: %s already exported" % (key, bundle)
     return bundle, True, "%s: export %s" % (key, bundle)
+
+
+def _exported_in_run(hostvars, host_vars):
+    """The bundle the design host of the project named (and exported where missing) in this run, or ''."""
+    design = host_vars.get("dss_design_host")
+    return (hostvars[design].get("bundle_export_bundle_id") or "") if design and design in hostvars else ""
 
 
 def _design_id(hostvars, host_vars, key):
@@ -126,11 +122,19 @@ def _automation(key, state, route, bundle):
     return True, "%s: deploy and test %s (active: %s)" % (key, bundle, active)
 
 
-def promotion_plan(hostvars, hosts, projects, node_type, bundle_id="", checks=None, head=""):
+def promotion_plan(hostvars, hosts, node):
+    """The plan of ``hosts`` on one node: ``node`` is {type, projects, bundle_id, checks, head} (see the docs)."""
+    node = node if isinstance(node, dict) else {}
+    return _plan(hostvars, hosts, node.get("projects"), node.get("type"), node.get("bundle_id") or "",
+                 node.get("checks"), node.get("head") or "")
+
+
+def _plan(hostvars, hosts, projects, node_type, bundle_id, checks, head):
     if node_type not in ("design", "automation"):
-        raise AnsibleFilterError("promotion_plan: node_type must be design or automation, got %r" % (node_type,))
+        raise AnsibleFilterError("promotion_plan: node.type must be design or automation, got %r" % (node_type,))
     projects, checks = projects or {}, checks or {}
-    plan = {"pending": [], "converged": [], "ids": {}, "bundle_id": "", "lines": []}
+    plan = {"pending": [], "converged": [], "ids": {}, "bundle_id": "", "lines": [], "pending_ids": {},
+            "exported_in_run": {}}
     for host in hosts or []:
         host_vars = hostvars[host]
         key = host_vars.get("dss_project_key")
@@ -143,6 +147,9 @@ def promotion_plan(hostvars, hosts, projects, node_type, bundle_id="", checks=No
         else:
             bundle = bundle_id or _design_id(hostvars, host_vars, key)
             pending, line = _automation(key, state, host_vars.get("dss_route") or "direct", bundle)
+            plan["exported_in_run"][key] = bool(bundle) and _exported_in_run(hostvars, host_vars) == bundle
+            if pending and bundle:
+                plan["pending_ids"][key] = bundle
         plan["ids"][key] = bundle
         plan["bundle_id"] = plan["bundle_id"] or bundle
         plan["pending" if pending else "converged"].append(host if pending else key)

@@ -594,7 +594,7 @@ def main():
         mutually_exclusive=[("src", "source")],
         supports_check_mode=True,
     )
-    module.run(lambda: BundleTask(module).run())
+    module.run(BundleTask(module).run)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dataiku_bundle_certify
-short_description: Certify a deployed Dataiku DSS bundle by its test record, then apply retention and release the lock
+short_description: Certify a deployed Dataiku DSS bundle by its test record, then apply retention and release the lock (deprecated)
 version_added: 0.1.0
+deprecated:
+  removed_in: 2.0.0
+  why: >-
+    The certification is a step of the two deploy modules (option C(tests) of
+    M(dataiku_gitops.dss.dataiku_bundle_deploy) and M(dataiku_gitops.dss.dataiku_deployment)), and the deployment lock
+    has its own module.
+  alternative: >-
+    M(dataiku_gitops.dss.dataiku_bundle_deploy) with O(dataiku_gitops.dss.dataiku_bundle_deploy#module:tests) to
+    certify, M(dataiku_gitops.dss.dataiku_deploy_lock) with C(state=absent) instead of O(state=released).
 description:
   - The last step of a deployment with M(dataiku_gitops.dss.dataiku_bundle_deploy) on an automation node.
   - O(state=certified) fails unless bundle O(bundle_id) is the active bundle of the project B(and) has a passing
@@ -129,12 +138,12 @@ lock_released:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.certify import CertifyRun, argument_spec
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_module import DeployModule
 
 
 def main():
-    module = DssModule(argument_spec=argument_spec(), supports_check_mode=True)
-    module.run(lambda: CertifyRun(module).run())
+    module = DeployModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module.run(CertifyRun(module).run)
 
 
 if __name__ == "__main__":

@@ -16,27 +16,24 @@ description:
     B(remap) (O(connections), O(code_envs)), B(activate) (preload then activate) - and reports each step with its
     own C(changed) and diff in RV(steps).
   - With O(tests), the same invocation then B(tests) the bundle (runs its test scenarios as
-    M(dataiku_gitops.dss.dataiku_scenario_run) does) and B(certifies) it (as M(dataiku_gitops.dss.dataiku_bundle_certify)
-    does - the bundle is still the active one, it has a passing test record, the lock is still this run's), then
-    applies retention (O(keep_last)) and releases the lock. One module start per project instead of three; each
-    step keeps its own C(changed) and diff in RV(steps).
+    M(dataiku_gitops.dss.dataiku_scenario_run) does) and B(certifies) it (the bundle is still the active one, it has
+    a passing test record, the lock is still this run's), then applies retention (O(keep_last)) and releases the
+    lock. One module start per project; each step keeps its own C(changed) and diff in RV(steps).
   - Every check happens before the first write. Check mode predicts every step exactly, including for a bundle not
     imported yet (read through O(source), or from O(src)); with O(tests) it predicts which scenarios run and what
-    retention deletes, assuming the tests pass (a plan cannot run them).
-  - Without O(tests) it never deletes a bundle; retention happens after the tests passed, with
-    M(dataiku_gitops.dss.dataiku_bundle_certify).
-  - The deployment lock is taken whenever something changes or the bundle has no passing test record yet. Without
-    O(tests) it is kept when the task ends and M(dataiku_gitops.dss.dataiku_bundle_certify) releases it once the
-    bundle is certified (or with O(dataiku_gitops.dss.dataiku_bundle_certify#module:state=released) on a failure
-    path); with O(tests) the task releases it itself after the certification. A project already on O(bundle_id)
-    with a passing test record is left alone, without any write (with O(tests) its tests do not run again; only
-    O(keep_last) may delete old bundles).
-  - B(When the tests fail) (or the certification does), the task fails with the tests' report (RV(tests)),
-    RV(rollback_bundle_id) and RV(lock), deletes nothing and B(keeps the lock), so that the caller rolls back to
-    RV(rollback_bundle_id) (this module on that bundle, under the same O(lock_owner)), re-tests it and releases the
-    lock - as the role C(dataiku_gitops.dss.bundle_deploy) does. RV(rollback_bundle_id) is the last bundle with a
-    passing test record on the node, not merely the one active before the task, so a bundle left active and
-    untested by an interrupted run is never the roll-back target.
+    retention deletes, assuming the tests pass (a plan cannot run them), and RV(rollback_bundle_id) says what a
+    failure would roll back to.
+  - Without O(tests) it never deletes a bundle, and it keeps the lock when the task ends (the tests and the
+    certification are then the caller's; M(dataiku_gitops.dss.dataiku_deploy_lock) releases it). The deployment lock
+    is taken whenever something changes or the bundle has no passing test record yet. A project already on
+    O(bundle_id) with a passing test record is left alone, without any write (with O(tests) its tests do not run
+    again; only O(keep_last) may delete old bundles).
+  - B(When a step fails) after this run's first write (import, remap, activation, tests, certification), the task
+    applies O(on_failure) - V(rollback) activates RV(rollback_bundle_id) again, re-tests it, certifies it and
+    releases the lock - then fails with one line saying what failed, what was restored and which bundle is active
+    now, and the same result keys as on success (RV(error), RV(rolled_back), RV(active_bundle_id), RV(tests)...).
+    RV(rollback_bundle_id) is the last bundle with a passing test record on the node, not merely the one active
+    before the task, so a bundle left active and untested by an interrupted run is never the roll-back target.
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 extends_documentation_fragment:
@@ -44,6 +41,7 @@ extends_documentation_fragment:
   - dataiku_gitops.dss.dss.attributes
   - dataiku_gitops.dss.dss.action_group
   - dataiku_gitops.dss.dss.source
+  - dataiku_gitops.dss.deploy
 options:
   project_key:
     description:
@@ -107,65 +105,6 @@ options:
         a run that is known to be dead (killed runner, cancelled job).
     type: bool
     default: false
-  warning_is_failure:
-    description:
-      - A test run that ended with WARNING does not count as passing when deciding whether the bundle is certified.
-      - With O(tests), a WARNING outcome also fails the tests step.
-    type: bool
-    default: false
-  tests:
-    description:
-      - Run the test scenarios after the activation, then certify the bundle, apply O(keep_last) and release the
-        lock, in this same task. The tests run whenever the task changes something or the bundle has no passing test
-        record yet; a bundle already active and certified is not tested again.
-      - The suboptions are those of M(dataiku_gitops.dss.dataiku_scenario_run), with the same meaning and defaults
-        (O(warning_is_failure) is this module's). V({}) runs every scenario whose id starts with V(TEST_).
-      - Not set, the task stops after the activation and keeps the lock (the tests and the certification are then
-        separate tasks).
-    type: dict
-    suboptions:
-      scenarios:
-        description: Ids of the scenarios to run, in this order. Mutually exclusive with O(tests.prefix).
-        type: list
-        elements: str
-      prefix:
-        description: Run every scenario whose id starts with this prefix, sorted by id (V(TEST_) when neither is given).
-        type: str
-      only_marked_as_test:
-        description: With a prefix selection, also require the scenario to be marked as a test scenario in DSS.
-        type: bool
-        default: false
-      if_no_scenarios:
-        description:
-          - What to do when the prefix selection matches no scenario - V(fail) the task, or V(ok) go on (the
-            certification then fails, as no test record exists, so V(ok) only suits bundles certified elsewhere).
-        type: str
-        choices: [fail, ok]
-        default: fail
-      stop_on_failure:
-        description: Stop after the first scenario whose outcome is not acceptable.
-        type: bool
-        default: false
-      scenario_timeout:
-        description: Seconds to wait for one scenario run to end; at the deadline the run is aborted (V(ABORTED)).
-        type: int
-        default: 3600
-      total_timeout:
-        description: Seconds for all the runs together (not set - no overall limit).
-        type: int
-      poll_interval:
-        description: Longest wait, in seconds, between two status reads of a running scenario.
-        type: float
-        default: 5.0
-      trigger_params:
-        description: Parameters passed to each run, as the parameters of its manual trigger.
-        type: dict
-        default: {}
-      junit_xml:
-        description:
-          - Path of a JUnit XML report to write (on the host that runs the task), also when the tests fail. Checked
-            before any request; not written in check mode.
-        type: path
   keep_last:
     description:
       - After a successful certification only, delete the oldest imported bundles so that at most this many remain.
@@ -192,7 +131,8 @@ notes:
     does) - a run adds to the scenario history and usually rebuilds datasets.
 seealso:
   - module: dataiku_gitops.dss.dataiku_bundle_state_info
-  - module: dataiku_gitops.dss.dataiku_bundle_certify
+  - module: dataiku_gitops.dss.dataiku_deploy_lock
+  - module: dataiku_gitops.dss.dataiku_deployment
   - module: dataiku_gitops.dss.dataiku_scenario_run
   - module: dataiku_gitops.dss.dataiku_bundle
 """
@@ -230,11 +170,39 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+route:
+  description: V(direct) - the route of the deployment, as M(dataiku_gitops.dss.dataiku_deployment) reports V(deployer).
+  returned: always
+  type: str
+  sample: direct
 project_key:
   description: The project key.
   returned: always
   type: str
   sample: CHURN
+error:
+  description: Null on success; on a failure, the message of the step that failed (before what was restored).
+  returned: always
+  type: str
+rolled_back:
+  description: Whether O(on_failure) activated RV(rollback_bundle_id) again, and it passed its certification.
+  returned: always
+  type: bool
+rollback:
+  description:
+    - On a failure after the first write with O(on_failure=rollback) or O(on_failure=delete_project) and a roll-back
+      target - C(bundle_id), C(changed) (whether it was activated again), C(tests) (its re-test) and C(error) (why
+      the roll-back failed, null when it passed). Null otherwise.
+  returned: on failure
+  type: dict
+project_deleted:
+  description: Whether O(on_failure=delete_project) deleted the project this run created.
+  returned: on failure
+  type: bool
+on_failure:
+  description: O(on_failure), as the plan applies it.
+  returned: success
+  type: str
 bundle_id:
   description: The bundle deployed.
   returned: always
@@ -260,7 +228,7 @@ active_bundle_id:
   type: str
   sample: git-3f2a9c1d0e4b
 project_created:
-  description: Whether the project was (would be) created from the bundle.
+  description: Whether the project was (would be) created by this run (a first deployment).
   returned: always
   type: bool
 imported:
@@ -274,7 +242,7 @@ activated:
 certified:
   description:
     - Without O(tests) - whether O(bundle_id) already has a passing test record on this node (tests done while it was
-      active). When false, run the test scenarios, then M(dataiku_gitops.dss.dataiku_bundle_certify).
+      active). When false, run the test scenarios, then this module with O(tests) to certify it.
     - With O(tests) - true once the task certified the bundle (the task fails otherwise); in check mode, the
       prediction that the tests pass.
   returned: always
@@ -284,7 +252,7 @@ tests:
     - With O(tests), the test runs as M(dataiku_gitops.dss.dataiku_scenario_run) reports them - C(summary) (counts
       per outcome), C(failed_scenarios), C(junit_xml) (path written or null) and C(results) (one entry per scenario).
       Null when no test ran (the bundle was already certified). Also returned when the task fails on a test.
-  returned: when O(tests) is set
+  returned: always
   type: dict
   sample: {summary: {total: 1, success: 1, warning: 0, failed: 0, aborted: 0, not_run: 0}, failed_scenarios: [],
            junit_xml: null, results: []}
@@ -399,13 +367,13 @@ report:
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy import DeployRun, argument_spec
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DssModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_module import DeployModule
 
 
 def main():
-    module = DssModule(argument_spec=argument_spec(), mutually_exclusive=[("src", "source")],
-                       required_by={"keep_last": "tests"}, supports_check_mode=True)
-    module.run(lambda: DeployRun(module).run())
+    module = DeployModule(argument_spec=argument_spec(), mutually_exclusive=[("src", "source")],
+                          required_by={"keep_last": "tests"}, supports_check_mode=True)
+    module.run(DeployRun(module).run)
 
 
 if __name__ == "__main__":

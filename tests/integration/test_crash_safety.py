@@ -46,6 +46,13 @@ def slow_pair(design_node, tmp_path):
     auto.close()
 
 
+def writes_but_lease(node):
+    """Write requests other than those to the project variables (the lock's take, renewals and release)."""
+    stats = node.stats()
+    return node.writes(stats) - sum(totals["calls"] for route, totals in stats["routes"].items()
+                                    if route.startswith("PUT ") and route.rstrip("/").endswith("/variables"))
+
+
 def role_play(design, auto, bundle_id, owner):
     """The direct route (role bundle_deploy) for one project, as promote.yml includes it."""
     return [{"name": "deploy", "hosts": "localhost", "gather_facts": False, "tasks": [
@@ -162,21 +169,22 @@ def test_a_live_holder_renews_its_lease_and_a_second_run_is_refused_before_writi
 
 def test_two_first_deployments_at_once_the_second_is_refused_before_any_write(slow_pair, tmp_path):
     design, auto = slow_pair
-    writes_before = auto.writes()
+    writes_before = writes_but_lease(auto)
     runs = [start(tmp_path, "race-%d" % i, role_play(design, auto, "b1", "race-%d" % i)) for i in (1, 2)]
     results = [finish(proc) for proc in runs]
     assert sorted(rc == 0 for rc, _out in results) == [False, True], results
     loser = [out for rc, out in results if rc != 0][0]
     assert ("created by another run at the same time" in loser or "being deployed by another run" in loser
             or "another run took the deployment lock at the same time" in loser), loser
-    race_writes = auto.writes() - writes_before
+    race_writes = writes_but_lease(auto) - writes_before
     assert_on_certified(auto, "b1")
-    # The same first deployment alone, on the same node: the loser added at most its refused claim.
+    # The same first deployment alone, on the same node: the loser added at most its refused claim (lease renewals,
+    # one a second while a run works, are left out: their number follows the wall time of a loaded machine).
     auto.client().get_project(KEY).delete()
-    writes_before = auto.writes()
+    writes_before = writes_but_lease(auto)
     rc, out = finish(start(tmp_path, "alone", role_play(design, auto, "b1", "alone")))
     assert rc == 0, out
-    alone = auto.writes() - writes_before
+    alone = writes_but_lease(auto) - writes_before
     assert alone <= race_writes <= alone + 1, (alone, race_writes)
 
 

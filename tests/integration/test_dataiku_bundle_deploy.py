@@ -319,7 +319,7 @@ def test_a_plan_fails_like_the_real_run_for_a_bundle_the_design_node_has_not_exp
     for check in (True, False):
         result = playbook(playbook=play, check=check)
         assert result.rc != 0, result
-        messages.append(result.task("dataiku_gitops.dss.bundle_deploy : Fail the deployment of CHURN")["result"]["msg"])
+        messages.append(result.task("dataiku_gitops.dss.bundle_deploy : Deploy, test and certify the bundle on CHURN")["result"]["msg"])
     assert messages[0] == messages[1], messages
     assert "source: bundle b9 is not exported in project CHURN" in messages[0]
     assert messages[0].endswith("Nothing to restore: this run failed before its first write. Known state: active "
@@ -328,3 +328,74 @@ def test_a_plan_fails_like_the_real_run_for_a_bundle_the_design_node_has_not_exp
     # A plan whose design play exports the bundle first (promote.yml) still predicts the import.
     predicted = run(playbook, design, auto, [deploy_task(design, auto, "b9", expect_export=True)], check=True)
     assert predicted.rc == 0 and predicted.task("deploy")["result"]["imported"] is True, predicted
+
+
+LOCK = "dataiku_gitops.dss.dataiku_deploy_lock"
+
+
+def lock_task(auto, name, owner, **extra):
+    return {"name": name, LOCK: dict(conn(auto), project_key=KEY, lock_owner=owner, **extra), "ignore_errors": True}
+
+
+def test_on_failure_policies_and_the_lock_module_in_one_run(nodes, playbook):
+    """One playbook: a failing first deployment with on_failure=delete_project deletes the project it created; a
+    good one leaves no creation claim in the description; a failing bundle with delete_project on an existing
+    project (plan first: it names the roll-back target) rolls back to b1, re-tests it and releases the lock; with
+    keep it stays active and the lock is kept; then the lock module refuses, leaves alone, breaks, takes and
+    releases the lock."""
+    design, auto = nodes
+    sample.break_flow(design.client())
+    export(design, "b2")
+    failing = dict(tests={"prefix": "TEST_", "poll_interval": 0.1}, on_failure="delete_project")
+    tasks = [
+        dict(one_call_task(design, auto, "b2", name="first", on_failure="delete_project"), ignore_errors=True),
+        one_call_task(design, auto, "b1", name="good", on_failure="rollback"),
+        dict(deploy_task(design, auto, "b2", name="plan", **failing), check_mode=True),
+        dict(deploy_task(design, auto, "b2", name="rollback", **failing), ignore_errors=True),
+        dict(one_call_task(design, auto, "b2", name="keep", on_failure="keep"), ignore_errors=True),
+        lock_task(auto, "refused", "run-2"),
+        lock_task(auto, "left alone", "run-2", state="absent"),
+        dict(lock_task(auto, "break plan", "run-2", state="absent", break_lock=True), check_mode=True),
+        lock_task(auto, "break", "run-2", state="absent", break_lock=True),
+        lock_task(auto, "take", "run-3", lock_timeout=60),
+        lock_task(auto, "take again", "run-3", lock_timeout=60),
+        lock_task(auto, "release", "run-3", state="absent"),
+    ]
+    result = run(playbook, design, auto, tasks)
+
+    assert [result.task(name)["status"] for name in ("first", "rollback", "keep", "refused")] == ["ignored"] * 4
+    first = result.task("first")["result"]
+    assert first["project_created"] and first["project_deleted"] and first["error"], first
+    assert "First deployment: the project this run created was deleted (on_failure=delete_project)." in first["msg"]
+    assert first["msg"].endswith("Known state: the project does not exist on the node."), first["msg"]
+
+    good = result.task("good")["result"]
+    assert good["certified"] and good["route"] == "direct" and good["error"] is None and good["project_created"]
+    plan = result.task("plan")["result"]
+    assert plan["changed"] and plan["rollback_bundle_id"] == "b1" and plan["certified"], plan
+
+    back = result.task("rollback")["result"]
+    assert back["rolled_back"] and back["active_bundle_id"] == "b1" and back["lock"] is None
+    assert back["error"] and sample.SMOKE_SCENARIO in back["error"] and back["tests"]["failed_scenarios"]
+    assert back["rollback"]["tests"]["summary"]["success"] == 1 and not back["project_deleted"], back
+    assert "Rolled back to bundle b1, the last bundle with a passing test record: its tests pass again" in back["msg"]
+    assert back["msg"].endswith("Known state: active bundle b1."), back["msg"]
+    keys = ("route", "project_key", "bundle_id", "previous_bundle_id", "active_bundle_id", "rollback_bundle_id",
+            "tests", "certified", "rolled_back", "error", "steps", "lock", "project_created")
+    assert [k for k in keys if k not in good or k not in back] == []  # one result shape, success or failure
+
+    keep = result.task("keep")["result"]
+    assert not keep["rolled_back"] and keep["active_bundle_id"] == "b2"
+    assert keep["lock"]["owner"] == "run-1" and "on_failure=keep" in keep["msg"], keep
+
+    assert "held by run-1" in result.task("refused")["result"]["msg"]
+    assert not result.task("left alone")["changed"] and result.task("left alone")["result"]["lock"]["owner"] == "run-1"
+    assert result.task("break plan")["changed"] and result.task("break plan")["result"]["lock"] is None
+    assert result.task("break")["changed"] and result.task("break")["result"]["previous_lock"]["owner"] == "run-1"
+    assert result.task("take")["changed"] and result.task("take")["result"]["lock"]["owner"] == "run-3"
+    assert not result.task("take again")["changed"]
+    assert result.task("release")["changed"] and result.task("release")["result"]["lock"] is None
+    assert lock_on_node(playbook, design, auto) is None
+    project = auto.client().get_project(KEY)
+    assert "dataiku_gitops_lock" not in (project.get_metadata().get("description") or "")
+    assert project.get_summary()["activeBundleState"]["bundleId"] == "b2"

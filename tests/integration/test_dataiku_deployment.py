@@ -151,3 +151,44 @@ def test_govern_gate_prevent_and_warn(nodes, playbook):
     result = through.task("deploy")["result"]
     assert result["health"] == "WARNING" and result["update_messages"][0]["severity"] == "WARNING", through
     assert active_bundle(automation) == "v2"
+
+
+def test_deployer_route_on_failure_policies_in_one_run(nodes, playbook):
+    """dataiku_deployment with tests: a failing first deployment with on_failure=delete_project deletes the deployment
+    and the project; a good bundle is certified by its test record; on_failure=keep leaves the failing bundle active;
+    the plan then names the roll-back target; on_failure=rollback (the failing bundle already active) updates the
+    deployment back to the last certified bundle and re-tests it; a re-run changes nothing."""
+    from tests.support.sample_project import break_flow  # pylint: disable=import-outside-toplevel
+    design, automation = nodes
+    deployer_ready(design, automation, bundle_ids=("v1",))
+    break_flow(design.client())
+    project = design.client().get_project("CHURN")
+    project.export_bundle("v2")
+    project.publish_bundle("v2")
+    route = dict(deployment_id="churn-prod", published_project_key="CHURN", infra_id="prod",
+                 automation={"url": automation.url, "api_key": automation.api_key},
+                 tests={"prefix": "TEST_", "poll_interval": 0.1})
+    tasks = [
+        dict(task(DEPLOYMENT, design, "first", bundle_id="v2", on_failure="delete_project", **route), ignore_errors=True),
+        task(DEPLOYMENT, design, "good", bundle_id="v1", on_failure="rollback", **route),
+        dict(task(DEPLOYMENT, design, "keep", bundle_id="v2", on_failure="keep", **route), ignore_errors=True),
+        dict(task(DEPLOYMENT, design, "plan", bundle_id="v2", on_failure="rollback", **route), check_mode=True),
+        dict(task(DEPLOYMENT, design, "rollback", bundle_id="v2", on_failure="rollback", **route), ignore_errors=True),
+        task(DEPLOYMENT, design, "converged", bundle_id="v1", on_failure="rollback", **route),
+    ]
+    result = playbook(tasks=tasks)
+    assert [result.task(name)["status"] for name in ("first", "keep", "rollback")] == ["ignored"] * 3
+    first = result.task("first")["result"]
+    assert first["project_created"] and first["project_deleted"] and first["error"], first
+    assert "First deployment: the project this run created was deleted" in first["msg"], first["msg"]
+    good = result.task("good")["result"]
+    assert good["route"] == "deployer" and good["certified"] and good["tests"]["summary"]["success"] == 1, good
+    keep = result.task("keep")["result"]
+    assert keep["active_bundle_id"] == "v2" and not keep["rolled_back"] and "on_failure=keep" in keep["msg"], keep
+    plan = result.task("plan")["result"]
+    assert plan["rollback_bundle_id"] == "v1" and plan["previous_bundle_id"] == "v2" and plan["changed"], plan
+    back = result.task("rollback")["result"]
+    assert back["rolled_back"] and back["active_bundle_id"] == "v1" and back["previous_bundle_id"] == "v2", back
+    assert "Rolled back to bundle v1, the last bundle with a passing test record" in back["msg"], back["msg"]
+    assert result.task("converged")["status"] == "ok", result.task("converged")
+    assert active_bundle(automation) == "v1"

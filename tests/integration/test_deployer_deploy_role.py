@@ -1,6 +1,7 @@
 """The role dataiku_gitops.dss.deployer_deploy through ansible-playbook, one inventory host per (environment,
-project): staging deploy + tests, idempotent re-run, the Govern gate on prod (refused, then signed off), and the
-automatic rollback when the tests fail on prod."""
+project): staging deploy + tests, idempotent re-run, the Govern gate on prod (refused, then signed off), the
+automatic rollback to the last certified bundle when the tests fail on prod, also when the failing bundle is already
+the active one (left by a run that did not test it)."""
 
 # pylint: disable=redefined-outer-name
 import pytest
@@ -71,8 +72,25 @@ def test_staging_then_govern_gate_then_prod_then_rollback(land):
     broken = land.deploy("prod", "v2")
     assert broken.rc != 0
     msg = failed_msg(broken, PROD)
-    assert "failed at 'Run the test scenarios of CHURN'" in msg and "Restored: bundle v1 is active again" in msg, msg
+    assert "failed at 'tests'" in msg and "Rolled back to bundle v1, the last bundle with a passing test record" in msg
+    assert msg.endswith("Known state: active bundle v1."), msg
     result = result_fact(broken, PROD)
     assert result["rolled_back"] is True and result["active_bundle_id"] == "v1" and result["certified"] is False
-    assert result["tests"]["failed_scenarios"]
+    assert result["tests"]["failed_scenarios"] and result["rollback_bundle_id"] == "v1" and result["route"] == "deployer"
     assert land.active("prod") == "v1"
+
+    # A run that did not test (dss_run_tests=false, or one killed before its tests) leaves v2 active on prod. The
+    # next run finds the deployment in sync on v2 but v2 without a passing test record: it tests v2, which fails,
+    # and rolls back to v1, the last certified bundle (not to "the bundle before", which is v2 itself).
+    assert land.deploy("prod", "v2", dss_run_tests=False).rc == 0
+    assert land.active("prod") == "v2"
+    plan = land.deploy("prod", "v2", check=True)
+    assert plan.rc == 0 and result_fact(plan, PROD)["rollback_bundle_id"] == "v1", plan
+    again = land.deploy("prod", "v2")
+    assert again.rc != 0
+    result = result_fact(again, PROD)
+    assert result["rolled_back"] is True and result["previous_bundle_id"] == "v2", result
+    assert "Rolled back to bundle v1" in failed_msg(again, PROD)
+    assert land.active("prod") == "v1"
+    converged = land.deploy("prod", "v1")
+    assert converged.rc == 0 and converged.changed_count() == 0, converged

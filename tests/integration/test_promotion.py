@@ -119,7 +119,8 @@ def test_promotion_rerun_new_commit_rollback_and_status(land):
     real = plan_then_apply(land, "rollback.yml", envs=("prod",))
     assert real.rc == 0, real.output[-4000:]
     assert land.active_bundle("prod") == first and land.active_bundle("staging") == second
-    assert real.task("Run the test scenarios on the restored bundle")["status"] == "changed"
+    assert real.task("Activate the restored bundle, run its test scenarios and certify it")["status"] == "changed"
+    assert real.task("Activate the restored bundle, run its test scenarios and certify it")["result"]["tests"]["summary"]["success"] >= 1
     # ... or to a named bundle.
     real = plan_then_apply(land, "rollback.yml", envs=("prod",), extra_vars={"dss_rollback_to": second})
     assert real.rc == 0 and land.active_bundle("prod") == second

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import testing_status as record
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.importing import BundleImport
@@ -37,6 +38,29 @@ def retention_plan(ids, bundle_id, keep_last, previous_bundle_id=None):
     return ids_after, bundles.retention_victims(ids_after, keep_last, protected=protected)
 
 
+def certification_problem(node, project_key, bundle_id, active, raw, warning_is_failure):
+    """Why ``bundle_id`` is not certified on ``node`` (one sentence), or None: it must be the ``active`` bundle and
+    its test record ``raw`` must pass. Shared by both routes."""
+    if active != bundle_id:
+        return ("Bundle %s of project %s on %s is not certified: it is not the active bundle (the active bundle is %s), "
+                "so another deployment or a roll-back replaced it after it was tested."
+                % (bundle_id, project_key, node.url, active or "none"))
+    if not record.passes(raw, warning_is_failure):
+        return "Bundle %s of project %s on %s is not certified: %s." % (
+            bundle_id, project_key, node.url, record.problem(raw, bundle_id, warning_is_failure))
+    return None
+
+
+def check_certified(node, project_key, bundle_id, active, warning_is_failure):
+    """Read the test record of ``bundle_id`` on ``node`` and raise unless it certifies the bundle; its summary."""
+    with node.dss_errors("read the testing status of bundle %s of project %s" % (bundle_id, project_key)):
+        raw = record.testing_status(node.client, project_key, bundle_id)
+    problem = certification_problem(node, project_key, bundle_id, active, raw, warning_is_failure)
+    if problem:
+        raise DssError(node.scrub(problem), active_bundle_id=active)
+    return record.summary(raw)
+
+
 class CertifyRun:
     """dataiku_bundle_certify, or the certify step of dataiku_bundle_deploy (``params``: the same option names)."""
 
@@ -49,7 +73,7 @@ class CertifyRun:
         self.lock = ProjectLock(module, self.key, self.p["lock_owner"])
 
     def fail(self, msg, **result):
-        self.module.fail_json(msg=self.module.scrub(msg), project_key=self.key, bundle_id=self.bundle_id, **result)
+        raise DssError(self.module.scrub(msg), project_key=self.key, bundle_id=self.bundle_id, **result)
 
     def run(self):
         module, p = self.module, self.p
@@ -59,7 +83,7 @@ class CertifyRun:
         errors.append(bundles.keep_last_error(p["keep_last"]))
         errors = [e for e in errors if e]
         if errors:
-            module.fail_json(msg=" ".join(errors))
+            raise DssError(" ".join(errors))
         module.check_node_type_option()
         module.require_node_type("AUTOMATION", "Certifying a bundle (dataiku_bundle_certify)")
         exists, ids, active = self.steps.read()
@@ -92,15 +116,10 @@ class CertifyRun:
         now = time.time()
         other = blocker(lock, p["lock_owner"], now)
         if not module.check_mode:
-            if active != self.bundle_id:
-                self.fail("Bundle %s of project %s on %s is not certified: it is not the active bundle (the active "
-                          "bundle is %s), so another deployment or a roll-back replaced it after it was tested."
-                          % (self.bundle_id, self.key, module.url, active or "none"), tests=tests, active_bundle_id=active)
-            if not certified:
-                self.fail("Bundle %s of project %s on %s is not certified: %s. Nothing was deleted; the deployment "
-                          "lock is kept for this run's roll-back." % (
-                              self.bundle_id, self.key, module.url, record.problem(raw, self.bundle_id, p["warning_is_failure"])),
-                          tests=tests, active_bundle_id=active)
+            problem = certification_problem(module, self.key, self.bundle_id, active, raw, p["warning_is_failure"])
+            if problem:
+                self.fail(problem + (" Nothing was deleted; the deployment lock is kept for this run's roll-back."
+                                     if active == self.bundle_id else ""), tests=tests, active_bundle_id=active)
         if other is not None:
             self.fail("Bundle %s of project %s on %s is not certified: another run holds the deployment lock (%s), so "
                       "this run's deployment may have been interleaved with it." % (

@@ -11,12 +11,15 @@ import time
 from contextlib import contextmanager
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap import plan as remap_plan
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import outcome
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import testing_status as record
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_tests import (
     TestAndCertify, tests_argument_spec, tests_option_errors, tests_view)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.importing import BundleImport
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import (
     DEFAULT_LEASE_SECONDS, ProjectLock, blocker, lock_owner_error)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.recovery import Recovery
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, name_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.release_notes import add_to_diff, deploy_changes
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._remap.state import RemapState
@@ -38,6 +41,7 @@ def argument_spec():
         warning_is_failure=dict(type="bool", default=False),
         tests=tests_argument_spec(),
         keep_last=dict(type="int"),
+        on_failure=outcome.on_failure_spec(),
     )
 
 
@@ -56,7 +60,7 @@ def input_errors(module, p):
     return [e for e in errors if e] + tests_option_errors(p)
 
 
-def rollback_target(module, project_key, ids, active, bundle_id, warning_is_failure):
+def rollback_target(module, project_key, ids, active, bundle_id, warning_is_failure):  # shared by both routes
     """The bundle a failure of this deployment rolls back to: the last one with a passing test record on this node
     (the active bundle when it has one, else the newest imported bundle that has one), never ``bundle_id``; None
     when no bundle of the project passed its tests here."""
@@ -86,11 +90,15 @@ class DeployRun:
         self.steps = BundleImport(module, self.key, self.bundle_id, self.p["src"], self.p["source"])
         self.lock = ProjectLock(module, self.key, self.p["lock_owner"])
         self.durations = {}
+        self.result = outcome.blank("direct", self.key, self.bundle_id)
+        self.step = "read"  # the step running, named in a failure's message
+        self.wrote = False  # whether this run wrote anything yet (its first write takes the lock)
 
     @contextmanager
     def timed(self, name):
         """Add the time spent in the block to step ``name``'s duration (reported in ``steps``)."""
         start = time.monotonic()
+        self.step = name
         try:
             yield
         finally:
@@ -105,9 +113,19 @@ class DeployRun:
         module, p = self.module, self.p
         errors = input_errors(module, p)
         if errors:
-            module.fail_json(msg=" ".join(errors))
+            raise DssError(" ".join(errors))
         module.check_node_type_option()
         module.require_node_type("AUTOMATION", "Deploying a bundle (dataiku_bundle_deploy)")
+        try:
+            self.deploy()
+        except DssError as exc:
+            self.result["steps"] = self.with_durations(self.result["steps"])
+            raise Recovery(DirectRoute(self), p["on_failure"]).failed(exc, self.result, "on %s" % module.url,
+                                                                      self.step, self.wrote)
+
+    def deploy(self):
+        module, p = self.module, self.p
+        result = self.result
 
         # -- read ---------------------------------------------------------------------------------------------
         with self.timed("lock"):
@@ -120,6 +138,7 @@ class DeployRun:
                                               p["warning_is_failure"])
             if exists:
                 current_lock = self.lock.in_force(self.steps.summary, ids)
+        result["previous_bundle_id"] = active
 
         # -- plan (no write) ----------------------------------------------------------------------------------
         to_import = self.bundle_id not in ids
@@ -133,20 +152,20 @@ class DeployRun:
         with self.timed("lock"):
             rollback = rollback_target(module, self.key, ids, active, self.bundle_id, p["warning_is_failure"]) \
                 if exists and needs_lock else (active if active != self.bundle_id else None)
+        result.update(rollback_bundle_id=rollback, project_created=to_import and not exists)
         now = time.time()
         if needs_lock:
             other = blocker(current_lock, p["lock_owner"], now, p["break_lock"])
             if other is not None:
-                module.fail_json(msg=self.lock.refuse_message(other, now), lock=other)
+                raise DssError(self.lock.refuse_message(other, now), lock=other)
         planned_lock = None
         if needs_lock:
             planned_lock = current_lock if current_lock and current_lock["owner"] == p["lock_owner"] else \
                 {"owner": p["lock_owner"], "expires": int(now + p["lock_timeout"])}
         ids_after = ids + [self.bundle_id] if to_import else list(ids)
-        result = dict(project_key=self.key, bundle_id=self.bundle_id, previous_bundle_id=active,
-                      rollback_bundle_id=rollback, active_bundle_id=self.bundle_id, project_created=to_import and not exists, imported=to_import,
-                      activated=to_activate, certified=certified, lock=planned_lock, report=None)
-        steps = [
+        result.update(active_bundle_id=self.bundle_id, imported=to_import, activated=to_activate, certified=certified,
+                      lock=planned_lock, report=None, on_failure=p["on_failure"])
+        steps = result["steps"] = [
             _step("lock", False, lock=planned_lock),
             _step("preflight", False, resolution=remap["rows"][0], code_env_resolution=remap["rows"][1]),
             _step("import", to_import, {"project_exists": exists, "bundle_ids": ids},
@@ -163,29 +182,27 @@ class DeployRun:
             if to_activate else None
         add_to_diff(before, after, result["changes"])
         # With tests: they run whenever the task changes something or the bundle has no passing record yet.
-        checks = TestAndCertify(module, self.key, self.bundle_id, active) if p["tests"] is not None else None
+        checks = TestAndCertify(module, self.key, self.bundle_id, active, p["keep_last"]) \
+            if p["tests"] is not None else None
         if module.check_mode and checks is not None and needs_lock:
             more, tests = checks.plan(exists, ids_after, to_activate)
             after["bundle_ids"] = [i for i in ids_after if i not in more[-1]["deleted_bundle_ids"]]
             result.update(tests=tests_view(tests), certified=True, lock=None,
                           deleted_bundle_ids=more[-1]["deleted_bundle_ids"])
-            module.exit_with(changed or any(step["changed"] for step in more), before, after,
-                             steps=self.with_durations(steps + more), **result)
+            result["steps"] = self.with_durations(steps + more)
+            module.exit_with(changed or any(step["changed"] for step in more), before, after, **result)
         if module.check_mode and checks is None:
-            module.exit_with(changed, before, after, steps=self.with_durations(steps), **result)
+            result["steps"] = self.with_durations(steps)
+            module.exit_with(changed, before, after, **result)
         # Check mode goes on only for a bundle already active and certified, with tests: from here on it only
         # reads (nothing below needs the lock, and the certification writes nothing in check mode).
 
         # -- write, in order ----------------------------------------------------------------------------------
-        # Every failure from here on still says which bundle to roll back to and which lock this run holds.
-        module.fail_context = dict(project_key=self.key, bundle_id=self.bundle_id, previous_bundle_id=active,
-                                   rollback_bundle_id=rollback, project_created=result["project_created"], lock=None,
-                                   steps=steps)
         if needs_lock:
             # Before the first write, also on a first deployment (the project is created empty under this run's
             # claim, then locked): a second run is refused before it writes anything.
             with self.timed("lock"):
-                self.hold(result, steps, create=not exists)
+                result["lock"] = steps[0]["lock"] = self.hold(create=not exists)
         if upload:
             with self.timed("import"):
                 sent = self.steps.upload_and_check(upload, exists=True if needs_lock else exists)[0]
@@ -200,26 +217,26 @@ class DeployRun:
                 result["report"] = self.steps.activate(active)
         exists, ids, active = self.steps.read()
         if active != self.bundle_id:
-            module.fail_json(msg="Bundle %s was activated in project %s on %s, but the active bundle is now %s: another "
-                                 "deployment changed it." % (self.bundle_id, self.key, module.url, active or "none"),
-                             steps=self.with_durations(steps), **dict(result, active_bundle_id=active))
+            result["active_bundle_id"] = active
+            raise DssError("Bundle %s was activated in project %s on %s, but the active bundle is now %s: another "
+                           "deployment changed it." % (self.bundle_id, self.key, module.url, active or "none"))
         after.update(bundle_ids=ids, active_bundle_id=active)
-        result.update(active_bundle_id=active)
         if checks is not None:
-            module.fail_context["changed"] = changed
+            self.step = "test and certify"
             more, tests, certification, after["bundle_ids"] = checks.run(needs_lock, self.steps.read, (ids, active))
             steps += more
             changed = changed or any(step["changed"] for step in more)
             result.update(tests=tests_view(tests), certified=certification["certified"], lock=None,
                           deleted_bundle_ids=certification["deleted_bundle_ids"])
-        module.exit_with(changed, before, after, steps=self.with_durations(steps), **result)
+        result["steps"] = self.with_durations(steps)
+        module.exit_with(changed, before, after, **result)
 
-    def hold(self, result, steps, create=False):
-        if create:
-            lock = self.lock.create_reserved(self.p["lock_timeout"])
-        else:
-            lock = self.lock.take(self.p["lock_timeout"], self.p["break_lock"])
-        result["lock"] = steps[0]["lock"] = self.module.fail_context["lock"] = lock
+    def hold(self, create=False):
+        """Take the lock (creating the project under this run's claim on a first deployment): the first write."""
+        lock = self.lock.create_reserved(self.p["lock_timeout"]) if create else \
+            self.lock.take(self.p["lock_timeout"], self.p["break_lock"])
+        self.wrote = True
+        return lock
 
     def plan_remap(self, exists):
         """The remap step: preflight of the bundle against the mapping (fails before any write) and the change."""
@@ -234,3 +251,41 @@ class DeployRun:
             module, state, raw, params, bundle=self.steps.incoming)
         return dict(changed=changed, before=remap_plan.view(before), after=remap_plan.view(after),
                     rows=(conn_rows, env_rows), params=params, after_raw=after)
+
+
+class DirectRoute:
+    """How ``on_failure`` acts on an automation node this run deploys to directly, under its lock."""
+
+    def __init__(self, run):
+        self.run = run
+        self.module = run.module
+
+    def restore(self, bundle_id):
+        active = self.run.steps.read()[2]
+        if active == bundle_id:
+            return False
+        self.run.steps.activate(active, bundle_id=bundle_id)
+        return True
+
+    def verify(self, bundle_id, restored):
+        """Re-test the restored bundle (when it was activated again and ``tests`` is set), certify it by its test
+        record and release the lock; never deletes a bundle."""
+        checks = TestAndCertify(self.module, self.run.key, bundle_id, None)
+        exists_ids_active = self.run.steps.read()
+        tests = checks.run(restored, self.run.steps.read, exists_ids_active[1:])[1]
+        return tests_view(tests)
+
+    def delete_created(self):
+        run = self.run
+        run.lock.stop_renewing()
+        project = self.module.client.get_project(run.key)
+        self.module.write_once("delete project %s (created by this run)" % run.key, project.delete,
+                               lambda: self.module.find_project(run.key) is None)
+        return True
+
+    def release(self):
+        self.run.lock.release()
+
+    def read_state(self):
+        exists, _ids, active = self.run.steps.read()
+        return exists, active

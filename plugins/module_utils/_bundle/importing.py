@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_bundles
@@ -55,7 +56,7 @@ class BundleImport:
         self._exists_at_plan = None
 
     def fail(self, msg, **result):
-        self.module.fail_json(msg=self.module.scrub(msg), **result)
+        raise DssError(self.module.scrub(msg), **result)
 
     def read(self):
         """(project exists, imported ids oldest first, active bundle id)."""

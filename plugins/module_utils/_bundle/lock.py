@@ -29,11 +29,15 @@ import re
 import threading
 import time
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
+
 LOCK_VARIABLE = "dataiku_gitops_lock"
 SETTLE_SECONDS = 0.3
 MAX_OWNER_LENGTH = 100
 DEFAULT_LEASE_SECONDS = 300
 CLAIM_RE = re.compile(r"%s=(\{[^{}]*\})" % LOCK_VARIABLE)
+CLAIM_PREFIX = "Being created by a dataiku_gitops.dss deployment (the bundle import follows)."
+CLAIM_TEXT_RE = re.compile(r"(%s\s*)?%s=\{[^{}]*\}" % (re.escape(CLAIM_PREFIX), LOCK_VARIABLE))
 
 
 def lock_owner_error(owner, option="lock_owner"):
@@ -58,8 +62,7 @@ def lock_of(variables):
 
 def claim_description(lock):
     """The description a first deployment creates the project with: its claim, readable by people and runs."""
-    return ("Being created by a dataiku_gitops.dss deployment (the bundle import follows). %s=%s"
-            % (LOCK_VARIABLE, json.dumps(lock, sort_keys=True)))
+    return "%s %s=%s" % (CLAIM_PREFIX, LOCK_VARIABLE, json.dumps(lock, sort_keys=True))
 
 
 def claim_of(summary):
@@ -205,16 +208,16 @@ class ProjectLock:
     def lease_for(self, lease):
         return {"owner": self.owner, "expires": int(time.time() + lease)}
 
-    def take(self, lease, break_lock=False):
-        """Take (or keep) the lock as a ``lease``-second lease and start renewing it; returns the lock. Fails when
-        another run holds it."""
+    def take(self, lease, break_lock=False, renew=True):
+        """Take (or keep) the lock as a ``lease``-second lease and (``renew``) start renewing it; returns the lock.
+        Fails when another run holds it."""
         now = time.time()
         variables = self._variables()
         current = lock_of(variables)
-        if current is None or current["owner"] != self.owner:
+        if current is None or current["owner"] != self.owner or not is_live(current, now):
             other = blocker(current, self.owner, now, break_lock)
             if other is not None:
-                self.module.fail_json(msg=self.refuse_message(other, now), lock=other)
+                raise DssError(self.refuse_message(other, now), lock=other)
             mine = self.lease_for(lease)
             with self.module.variables_mutex:
                 self._save(with_lock(variables, mine), "take the deployment lock",
@@ -222,11 +225,12 @@ class ProjectLock:
             time.sleep(SETTLE_SECONDS)
             current = self.read()
             if current is None or current["owner"] != self.owner:
-                self.module.fail_json(msg="Project %s on %s: another run took the deployment lock at the same time (%s); "
-                                          "nothing was deployed by this run." % (
-                                              self.key, self.module.url, describe(current, now) if current else "released"),
-                                      lock=current)
-        self.keep(lease)
+                raise DssError("Project %s on %s: another run took the deployment lock at the same time (%s); "
+                               "nothing was deployed by this run." % (
+                                   self.key, self.module.url, describe(current, now) if current else "released"),
+                               lock=current)
+        if renew:
+            self.keep(lease)
         return current
 
     def keep(self, lease):
@@ -265,9 +269,9 @@ class ProjectLock:
         if state.get("taken"):
             summary = module.find_project(self.key) or {}
             other = claim_of(summary) or {"owner": "another run", "expires": time.time()}
-            module.fail_json(msg="Project %s on %s was created by another run at the same time (lock %s). Nothing was "
-                                 "changed by this run (DSS refused its creation of the project)."
-                                 % (self.key, module.url, describe(other, time.time())), lock=other)
+            raise DssError("Project %s on %s was created by another run at the same time (lock %s). Nothing was "
+                           "changed by this run (DSS refused its creation of the project)."
+                           % (self.key, module.url, describe(other, time.time())), lock=other)
         return self.take(lease)
 
     def stop_renewing(self):
@@ -276,15 +280,32 @@ class ProjectLock:
             keeper.stop()
             self.module.lease_keeper = None
 
-    def release(self):
-        """Stop renewing, then remove the lock when it is ours; (released, lock left). Another run's lock is left
-        alone."""
+    def release(self, break_lock=False):
+        """Stop renewing, then remove the lock when it is ours (or any lock, with ``break_lock``); (released, lock
+        left). Another run's lock is left alone."""
         self.stop_renewing()
         variables = self._variables()
         current = lock_of(variables)
-        if current is None or current["owner"] != self.owner:
+        if current is None or (current["owner"] != self.owner and not break_lock):
             return False, current
         if not self.module.check_mode:
             self._save(with_lock(variables, None), "release the deployment lock",
-                       lambda lock: lock is None or lock["owner"] != self.owner)
+                       lambda lock: lock is None or lock != current)
+            self.clear_claim()
         return True, None
+
+    def clear_claim(self):
+        """Remove a first deployment's creation claim from the project description (its lock is in the variables
+        from then on): the project must not keep telling people it is being created."""
+        module = self.module
+        if claim_of(module.find_project(self.key)) is None:
+            return
+        with module.dss_errors("read the metadata of project %s" % self.key):
+            metadata = self.project.get_metadata()
+        metadata["description"] = CLAIM_TEXT_RE.sub("", str(metadata.get("description") or "")).strip()
+
+        def cleared():
+            with module.dss_errors("read the metadata of project %s" % self.key):
+                return claim_of(self.project.get_metadata()) is None
+        module.write_once("clear the creation claim of project %s" % self.key,
+                          lambda: self.project.set_metadata(metadata), cleared)

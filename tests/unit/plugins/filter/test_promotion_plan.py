@@ -10,6 +10,11 @@ CHECK = {"commit": None, "branch": None, "checkout_commit": "a" * 40, "on_mismat
 HEAD = "0123456789abcdef" + "0" * 24
 
 
+def plan_of(hostvars, hosts, projects, node_type, bundle_id="", checks=None, head=""):
+    return promotion_plan(hostvars, hosts, dict(projects=projects, type=node_type, bundle_id=bundle_id, checks=checks,
+                                                head=head))
+
+
 def settled(bundle_id=None):
     result = {"settled": True, "options": CHECK}
     return dict(result, verified=True, bundle_id=bundle_id) if bundle_id else dict(result, verified=False)
@@ -29,7 +34,7 @@ def test_design_pending_where_the_check_is_unsettled_or_the_bundle_missing():
         "VERIFIED": {"exists": True, "bundle_ids": ["gfeedfeedfeed"], "commit_check": settled("gfeedfeedfeed")},
     }
     hostvars = design_hostvars(*projects)
-    plan = promotion_plan(hostvars, list(hostvars), projects, "design", "", {key: CHECK for key in projects}, HEAD)
+    plan = plan_of(hostvars, list(hostvars), projects, "design", "", {key: CHECK for key in projects}, HEAD)
     assert plan["pending"] == ["dev-MISSING", "dev-PULL", "dev-OTHER_OPTIONS"]
     assert plan["converged"] == ["DONE", "VERIFIED"]
     # The verified commit names its project's bundle; unsettled projects get theirs from the module later.
@@ -43,10 +48,10 @@ def test_design_pending_where_the_check_is_unsettled_or_the_bundle_missing():
 def test_design_without_a_check_and_with_a_given_bundle_id():
     projects = {"A": {"exists": True, "bundle_ids": ["given"]}, "B": {"exists": False}}
     hostvars = design_hostvars("A", "B")
-    plan = promotion_plan(hostvars, list(hostvars), projects, "design", "given", {"A": None, "B": None}, HEAD)
+    plan = plan_of(hostvars, list(hostvars), projects, "design", "given", {"A": None, "B": None}, HEAD)
     assert plan["pending"] == ["dev-B"] and plan["ids"] == {"A": "given", "B": "given"}
     # No bundle id, commit or HEAD: pending, so the role's own message explains it.
-    plan = promotion_plan(hostvars, ["dev-A"], projects, "design", "", {}, "")
+    plan = plan_of(hostvars, ["dev-A"], projects, "design", "", {}, "")
     assert plan["pending"] == ["dev-A"] and plan["ids"] == {"A": ""} and plan["bundle_id"] == ""
 
 
@@ -76,28 +81,32 @@ PROJECTS = {
 def test_automation_converged_only_when_active_and_certified_on_the_direct_route():
     hostvars = automation_hostvars()
     hosts = ["staging-A", "staging-B", "staging-C", "staging-D"]
-    plan = promotion_plan(hostvars, hosts, PROJECTS, "automation")
+    plan = plan_of(hostvars, hosts, PROJECTS, "automation")
     assert plan["pending"] == ["staging-A", "staging-C", "staging-D"] and plan["converged"] == ["B"]
     assert plan["ids"] == {"A": "b2", "B": "b2", "C": "b2", "D": "b2"}
     assert plan["lines"] == ["A: deploy and test b2 (active: b1)", "B: b2 active with a passing test record",
                              "C: test b2 again (active without a passing test record)",
                              "D: deploy b2 through the deployer route (active: b2)"]
+    # What the deploy play reads without going through hostvars: the gate's ids, and which bundles the design
+    # play of this run exported (only dev-A's fact names one).
+    assert plan["pending_ids"] == {"A": "b2", "C": "b2", "D": "b2"}
+    assert plan["exported_in_run"] == {"A": True, "B": False, "C": False, "D": False}
 
 
 def test_automation_bundle_from_extra_vars_or_nothing_without_the_design_host():
     hostvars = automation_hostvars()
-    plan = promotion_plan(hostvars, ["staging-A", "staging-B"], PROJECTS, "automation", "b1")
+    plan = plan_of(hostvars, ["staging-A", "staging-B"], PROJECTS, "automation", "b1")
     assert plan["pending"] == ["staging-B"] and plan["ids"] == {"A": "b1", "B": "b1"}
     for host in ("dev-A", "dev-B"):
         del hostvars[host]  # the design environment is not part of the run
-    plan = promotion_plan(hostvars, ["staging-A", "staging-B"], PROJECTS, "automation")
+    plan = plan_of(hostvars, ["staging-A", "staging-B"], PROJECTS, "automation")
     assert plan["pending"] == ["staging-A", "staging-B"] and plan["bundle_id"] == ""
     assert plan["lines"][0] == "A: no bundle to deploy (see the design node's result)"
 
 
 def test_bad_input_is_refused_and_filter_registered():
     with pytest.raises(AnsibleFilterError, match="design or automation"):
-        promotion_plan({}, [], {}, "deployer")
+        plan_of({}, [], {}, "deployer")
     with pytest.raises(AnsibleFilterError, match="staging-X has no dss_project_key"):
-        promotion_plan({"staging-X": {}}, ["staging-X"], {}, "automation")
+        plan_of({"staging-X": {}}, ["staging-X"], {}, "automation")
     assert FilterModule().filters()["promotion_plan"] is promotion_plan

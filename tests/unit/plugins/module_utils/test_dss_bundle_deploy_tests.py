@@ -9,6 +9,7 @@ import pytest
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import deploy_tests as steps
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.certify import retention_plan
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy import argument_spec
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.runs import scenario_options
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import emulated
 
@@ -51,7 +52,8 @@ class FakeModule:
 
 
 def plan(module, exists=True, ids=("b1", "b2"), to_activate=True, previous="b1"):
-    return steps.TestAndCertify(module, "CHURN", "b2", previous).plan(exists, list(ids), to_activate)
+    return steps.TestAndCertify(module, "CHURN", "b2", previous, module.params["keep_last"]).plan(
+        exists, list(ids), to_activate)
 
 
 def test_retention_never_deletes_the_bundle_and_keeps_the_previous_one_when_there_is_room():
@@ -101,9 +103,15 @@ def test_selection_error_fails_the_plan_only_when_the_scenarios_will_not_be_repl
     module = FakeModule(node, ["OTHER"])
     more, _tests = plan(module, to_activate=True)
     assert more[0]["changed"] is True
-    with pytest.raises(Failed) as failed:
+    with pytest.raises(DssError) as failed:
         plan(module, to_activate=False, previous="b2")
-    assert "No scenario of project CHURN" in failed.value.args[0]
+    assert "No scenario of project CHURN" in failed.value.msg
     module.params["tests"]["if_no_scenarios"] = "ok"
     more, tests = plan(module, to_activate=False, previous="b2")
     assert more[0]["changed"] is False and tests["results"] == []
+
+
+def test_role_test_options_map_the_contract_keys_and_name_the_junit_report():
+    assert steps.role_test_options({"prefix": "TEST_", "timeout": 60, "warning_is_failure": True, "scenarios": []}) == {
+        "prefix": "TEST_", "scenario_timeout": 60, "scenarios": []}
+    assert steps.role_test_options(None, "/tmp/reports/", "CHURN-b2") == {"junit_xml": "/tmp/reports/CHURN-b2.xml"}

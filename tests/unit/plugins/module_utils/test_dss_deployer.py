@@ -8,7 +8,8 @@ import pytest
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
 from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_deployer_infra as infra_module
-from ansible_collections.dataiku_gitops.dss.plugins.modules import dataiku_deployment as deployment_module
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import deployment as deployment_module
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 
 
 class FakeDeployment:
@@ -143,17 +144,10 @@ def test_infra_view_and_url_normalisation():
     assert view["permissions"] == [{"group": "ops", "read": True, "deploy": True, "admin": False}]
 
 
-class Failed(Exception):
-    pass
-
-
 class GateModule:
     def __init__(self, timeout, check_mode=False):
         self.params = dict(govern_timeout=timeout, govern_poll_interval=1, ignore_warnings=False)
         self.check_mode = check_mode
-
-    def fail_json(self, **kwargs):
-        raise Failed(kwargs)
 
 
 def gate(monkeypatch, answers, module):
@@ -178,9 +172,9 @@ def test_govern_gate_waits_for_the_sign_off(monkeypatch):
 
 def test_govern_gate_fails_at_once_without_timeout_and_in_check_mode(monkeypatch):
     for module in (GateModule(timeout=0), GateModule(timeout=60, check_mode=True)):
-        with pytest.raises(Failed) as info:
+        with pytest.raises(DssError) as info:
             gate(monkeypatch, [True, False], module)
-        msg = info.value.args[0]["msg"]
+        msg = info.value.msg
         assert "Govern refuses bundle v2 for deployment dep" in msg and "governance status PENDING" in msg
         assert "after waiting" not in msg
 
@@ -188,6 +182,6 @@ def test_govern_gate_fails_at_once_without_timeout_and_in_check_mode(monkeypatch
 def test_govern_gate_gives_up_after_the_timeout(monkeypatch):
     clock = iter(range(0, 1000, 30))
     monkeypatch.setattr(deployment_module.time, "time", lambda: next(clock))
-    with pytest.raises(Failed) as info:
+    with pytest.raises(DssError) as info:
         gate(monkeypatch, [True], GateModule(timeout=60))
-    assert "after waiting 60 seconds for a sign-off" in info.value.args[0]["msg"]
+    assert "after waiting 60 seconds for a sign-off" in info.value.msg
