@@ -157,11 +157,8 @@ class DssModule(AnsibleModule):
         return "%s. Unsupported parameters: %s." % (msg.rstrip("."), ", ".join(hints))
 
     def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
-        """fail_json with raw secrets masked and the message cut to one line. ``fail_context`` is merged in only
-        until the deploy modules report their facts through DssError.add (then it goes)."""
+        """fail_json with raw secrets masked and the message cut to one line."""
         self._mask_raw_secrets()
-        for key, value in (getattr(self, "fail_context", None) or {}).items():
-            kwargs.setdefault(key, value)
         # One line, and no input or answer quoted whole: any word longer than an id may be is cut.
         super().fail_json(msg=cut_long_words(cut_line(self._unsupported_hint(self._env_hint(msg)))), **kwargs)
 

@@ -14,6 +14,7 @@ import re
 import warnings
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import equal
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 
 try:
     import requests
@@ -37,8 +38,8 @@ def require_deployer(module):
     """Fail unless the node at url runs a Project Deployer (a DEPLOYER node or a design node's local deployer)."""
     actual = module.node_info().get("nodeType")
     if actual not in DEPLOYER_NODE_TYPES:
-        module.fail_json(msg="The Project Deployer runs on a DEPLOYER node or on a DESIGN node with a local "
-                             "deployer, but %s is a %s node: set url to the deployer." % (module.url, actual))
+        raise DssError("The Project Deployer runs on a DEPLOYER node or on a DESIGN node with a local deployer, but %s "
+                       "is a %s node: set url to the deployer." % (module.url, actual))
     return actual
 
 
