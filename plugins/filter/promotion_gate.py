@@ -13,8 +13,8 @@ description:
     environment (staging). The evidence is this run's C(bundle_deploy_result) of the gate host when the gate
     environment ran in the same run, else the bulk read of the gate node (C(target_certified), or the active bundle's
     C(certified)).
-  - With O(all_or_nothing), a project also waits for every project of the gate environment that took part in this
-    run to be certified.
+  - With C(all_or_nothing) in O(gate), a project also waits for every project of the gate environment that took
+    part in this run to be certified.
   - Returns null when the project may go on, else one line saying why not.
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)

@@ -13,13 +13,13 @@ description:
     are converged, from the C(projects) result of M(dataiku_gitops.dss.dataiku_bundle_state_info). The playbook then
     queues only the pending hosts (C(add_host)) for the plays that work per host, so a converged project costs no
     per-host task (playbooks/promote.yml)."
-  - "Design node: the bundle id of a project is O(bundle_id), else the bundle of the commit the bulk read verified
-    (a settled commit check, see P(dataiku_gitops.dss.commit_check_settled#filter)), else C(g) followed by 12 hex
-    characters of O(head). A project is pending when its commit check (O(checks), null for none) is not settled or
-    its bundle is not exported yet."
-  - "Automation node: the bundle id is O(bundle_id), else the one of the project's design host in this run (its fact
-    C(bundle_export_bundle_id), else its entry in the design plan, fact C(bundle_export_plan)). A project is pending
-    unless its route is V(direct) and the bundle is active with a passing test record
+  - "Design node: the bundle id of a project is C(bundle_id) of O(node), else the bundle of the commit the bulk
+    read verified (a settled commit check, see P(dataiku_gitops.dss.commit_check_settled#filter)), else C(g)
+    followed by 12 hex characters of C(head) of O(node). A project is pending when its commit check (C(checks) of
+    O(node), null for none) is not settled or its bundle is not exported yet."
+  - "Automation node: the bundle id is C(bundle_id) of O(node), else the one of the project's design host in this
+    run (its fact C(bundle_export_bundle_id), else its entry in the design plan, fact C(bundle_export_plan)). A
+    project is pending unless its route is V(direct) and the bundle is active with a passing test record
     (P(dataiku_gitops.dss.bundle_converged#filter))."
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
@@ -49,8 +49,8 @@ EXAMPLES = r"""
 - name: Decide which projects need work on this node
   ansible.builtin.set_fact:
     promote_plan: >-
-      {{ hostvars | dataiku_gitops.dss.promotion_plan(ansible_play_hosts, promote_node.projects, 'automation',
-         dss_bundle_id | default('')) }}
+      {{ hostvars | dataiku_gitops.dss.promotion_plan(ansible_play_hosts, {'type': 'automation',
+         'projects': promote_node.projects, 'bundle_id': dss_bundle_id | default('')}) }}
   run_once: true
 
 - name: Queue the projects that need work

@@ -134,10 +134,10 @@ def follow_lost_update(module, handle, deployment_id, bundle_id, started, deadli
         delay = min(delay * 1.5, 5)
     if update.get("status") == "FAILED":
         health, messages = dd.health(module, deployment_id)
-        raise DssError(module.scrub("The update of deployment %s to bundle %s failed: %s" % (
-                           deployment_id, bundle_id, " ".join((update.get("logs") or {}).get("lines") or [])[-300:])),
-                       health=health, health_messages=messages, previous_bundle_id=previous,
-                       update_log=(update.get("logs") or {}).get("lines") or [])
+        lines = (update.get("logs") or {}).get("lines") or []
+        raise DssError(module.scrub("The update of deployment %s to bundle %s failed: %s"
+                                    % (deployment_id, bundle_id, " ".join(lines)[-300:])),
+                       health=health, health_messages=messages, previous_bundle_id=previous, update_log=lines)
     return {}
 
 
