@@ -188,9 +188,10 @@ integration-newest: .build/venv-$(NEWEST)/.installed venv
 
 matrix-units: $(addprefix units-,$(MATRIX_MINORS))
 
-# What CI adds to make test: units and the version-dependent sanity tests on every other minor. Each minor's sanity
-# runs in a copy of its own, so with make -j they run side by side.
-matrix-ci: matrix-units
+# What CI adds to make test: the version-dependent sanity tests on every other minor and the unit tests on the oldest
+# and the newest (the minors between run them in make matrix). Each minor's sanity runs in a copy of its own, so with
+# make -j they run side by side.
+matrix-ci: units-$(OLDEST) units-$(NEWEST)
 	$(MAKE) --no-print-directory SANITY_SCOPE=selected $(addprefix sanity-,$(MATRIX_MINORS))
 
 matrix: $(addprefix sanity-,$(MATRIX_MINORS)) matrix-units integration-newest
