@@ -3,7 +3,7 @@
 #   make test   the whole suite (sanity, lint, unit, emulator fidelity, integration through ansible-playbook, molecule)
 #   make test-fast   the developer loop: unit tests (module logic on the in-process emulator) and emulator fidelity
 #   make test-packaging   the collection as an artifact: Galaxy build, EE, docsite, molecule, AWX, CI templates
-#   make ci   what CI runs (.ci/run): make test and make matrix-ci at once, each part logged
+#   make ci   what CI runs (.ci/run): make test, and make matrix-ci beside it
 #   make demo-venv   the virtualenv of make demo (run-time requirements, the emulator's, ansible-core) and the link
 #   make venv   the same plus the development tools of requirements-dev.txt (every other target runs it)
 #   make test-guides   every guide of docs/ run as written (before a release: too long for CI's budget)
@@ -32,7 +32,7 @@ DEMO_REQUIREMENTS := requirements.txt requirements-demo.txt tests/dss_emulator/r
 COLLECTION_COPY := $(or $(TMPDIR),/tmp)/dataiku_gitops_dss-sanity/ansible_collections/dataiku_gitops/dss
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv demo-venv test test-fast test-packaging ci suite logged-sanity logged-lint logged-test-packaging logged-matrix-ci test-guides docsite-guides sanity units emulator-tests integration lint demo bench clean
+.PHONY: help venv demo-venv test test-fast test-packaging ci suite logged-sanity logged-lint logged-test-packaging test-guides docsite-guides sanity units emulator-tests integration lint demo bench clean
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -101,7 +101,7 @@ lint: venv
 test: venv
 	$(MAKE) --no-print-directory -j4 suite logged-test-packaging logged-sanity logged-lint PACKAGING_WORKERS=1
 
-logged-sanity logged-lint logged-test-packaging logged-matrix-ci: logged-%: venv
+logged-sanity logged-lint logged-test-packaging: logged-%: venv
 	@mkdir -p .build; $(MAKE) --no-print-directory $* > .build/$*.log 2>&1; rc=$$?; \
 		echo; echo "==== make $* (exit $$rc) ===="; cat .build/$*.log; exit $$rc
 
@@ -116,11 +116,9 @@ test-packaging: venv
 	$(BIN)/pytest -q -p no:cacheprovider -n $(PACKAGING_WORKERS) --durations=10 -m "packaging and not guides" \
 		tests/integration
 
-# CI (.ci/run): make test and make matrix-ci in one make, so that the matrix's virtualenvs, unit and sanity runs fill
-# the cores whenever the suite leaves one idle, instead of running after it.
-ci: venv
-	$(MAKE) --no-print-directory -j5 suite logged-test-packaging logged-sanity logged-lint logged-matrix-ci \
-		PACKAGING_WORKERS=1
+# What CI runs: make test with make matrix-ci beside it (.ci/run says how).
+ci:
+	.ci/run
 
 # Every guide of docs/ run as written against fresh emulator nodes (a few promotions each); about 15 min
 # on 2 cores, so CI does not run it: run it before a release or after editing a guide.
