@@ -186,10 +186,10 @@ integration-newest: .build/venv-$(NEWEST)/.installed venv
 
 matrix-units: $(addprefix units-,$(MATRIX_MINORS))
 
-# What CI adds to make test: the version-dependent sanity tests on every other minor and the unit tests on the oldest
-# and the newest (the minors between run them in make matrix). Each minor's sanity runs in a copy of its own, so with
-# make -j they run side by side.
+# What CI adds to make test: the version-dependent sanity tests and the unit tests on the oldest and the newest
+# minor, which bracket the development one (make matrix runs them on the minors between too). Each minor's sanity runs
+# in a copy of its own, so with make -j they run side by side.
 matrix-ci: units-$(OLDEST) units-$(NEWEST)
-	$(MAKE) --no-print-directory SANITY_SCOPE=selected $(addprefix sanity-,$(MATRIX_MINORS))
+	$(MAKE) --no-print-directory SANITY_SCOPE=selected sanity-$(OLDEST) sanity-$(NEWEST)
 
 matrix: $(addprefix sanity-,$(MATRIX_MINORS)) matrix-units integration-newest
