@@ -116,6 +116,11 @@ def resolve(variables, role):
         inputs[name] = value
     inputs["connection"] = connection(inputs)
     if role == "project_as_code":
+        # The description (given, else the file loaded by the role) and what every module of the role shares.
+        inputs["spec"] = variables.get("project_as_code_description") or variables.get("project_as_code_loaded") or {}
+        project = inputs["spec"].get("project") if isinstance(inputs["spec"], Mapping) else None
+        inputs["key"] = project.get("key") if isinstance(project, Mapping) else None
+        inputs["module_defaults"] = dict(inputs["connection"], project_key=inputs["key"])
         return inputs
     if role == "bundle_export":
         try:
