@@ -10,9 +10,10 @@ type: aggregate
 short_description: Print the steps of each bundle deployment, with their durations, as each host finishes
 version_added: 0.1.0
 description:
-  - For every result of M(dataiku_gitops.dss.dataiku_bundle_deploy), prints one line per step (lock, preflight,
-    import, remap, activate, tests, certify) with whether it changed something and how long it took, as soon as that
-    host's deployment ends, next to the output of the stdout callback.
+  - For every result of M(dataiku_gitops.dss.dataiku_bundle_deploy) (steps lock, preflight, import, remap,
+    activate, tests, certify) and of M(dataiku_gitops.dss.dataiku_deployment) with C(tests) (the Project Deployer
+    route - update, tests, certify), prints one line per step with whether it changed something and how long it
+    took, as soon as that host's deployment ends, next to the output of the stdout callback.
   - On a fleet (several projects and forks) each project's steps appear when its deployment ends, not after the whole
     play.
   - Enable it with C(callbacks_enabled = dataiku_gitops.dss.deploy_steps) in C(ansible.cfg) (section C([defaults])),
@@ -25,7 +26,9 @@ requirements:
 
 from ansible.plugins.callback import CallbackBase
 
-DEPLOY_ACTIONS = ("dataiku_gitops.dss.dataiku_bundle_deploy", "dataiku_bundle_deploy")
+# Both routes of a promotion: the direct one and the Project Deployer one report the same steps.
+DEPLOY_ACTIONS = ("dataiku_gitops.dss.dataiku_bundle_deploy", "dataiku_bundle_deploy",
+                  "dataiku_gitops.dss.dataiku_deployment", "dataiku_deployment")
 
 
 def step_lines(host, result):

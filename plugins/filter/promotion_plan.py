@@ -41,6 +41,8 @@ options:
         empty to derive it per project), and for a design node C(checks) (the commit check options of each project
         key, as given to the bulk read, null for a project without a check) and C(head) (the checkout's HEAD commit
         sha, empty when there is none).
+      - Optionally C(project_keys), the project key of each host (P(dataiku_gitops.dss.project_keys#filter)): a design
+        plan then reads no host's variables.
     type: dict
     required: true
 """
@@ -79,7 +81,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.filter.commit_check_settled 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_of_commit
 
 
-def _design(key, state, check, bundle_id, head):
+def _design_node(key, state, check, bundle_id, head):
     """(id or '', pending, line) of a project on the design node."""
     if check is not None and not commit_check_settled({key: state}, key, check):
         return "", True, "%s: check the commit of the design project, then export its bundle" % key
@@ -93,19 +95,15 @@ def _design(key, state, check, bundle_id, head):
     return bundle, True, "%s: export %s" % (key, bundle)
 
 
-def _exported_in_run(hostvars, host_vars):
-    """The bundle the design host of the project named (and exported where missing) in this run, or ''."""
-    design = host_vars.get("dss_design_host")
-    return (hostvars[design].get("bundle_export_bundle_id") or "") if design and design in hostvars else ""
-
-
-def _design_id(hostvars, host_vars, key):
+def _design(hostvars, host_vars, key):
+    """(the bundle id of the project's design host in this run, the one it named and exported where missing, or
+    ''): one read of the design host's variables."""
     design = host_vars.get("dss_design_host")
     if not design or design not in hostvars:
-        return ""
+        return "", ""
     design_vars = hostvars[design]
-    return design_vars.get("bundle_export_bundle_id") or \
-        ((design_vars.get("bundle_export_plan") or {}).get("ids") or {}).get(key) or ""
+    exported = design_vars.get("bundle_export_bundle_id") or ""
+    return exported or ((design_vars.get("bundle_export_plan") or {}).get("ids") or {}).get(key) or "", exported
 
 
 def _automation(key, state, route, bundle):
@@ -126,28 +124,30 @@ def promotion_plan(hostvars, hosts, node):
     """The plan of ``hosts`` on one node: ``node`` is {type, projects, bundle_id, checks, head} (see the docs)."""
     node = node if isinstance(node, dict) else {}
     return _plan(hostvars, hosts, node.get("projects"), node.get("type"), node.get("bundle_id") or "",
-                 node.get("checks"), node.get("head") or "")
+                 node.get("checks"), node.get("head") or "", node.get("project_keys") or {})
 
 
-def _plan(hostvars, hosts, projects, node_type, bundle_id, checks, head):
+def _plan(hostvars, hosts, projects, node_type, bundle_id, checks, head, keys):
     if node_type not in ("design", "automation"):
         raise AnsibleFilterError("promotion_plan: node.type must be design or automation, got %r" % (node_type,))
     projects, checks = projects or {}, checks or {}
     plan = {"pending": [], "converged": [], "ids": {}, "bundle_id": "", "lines": [], "pending_ids": {},
             "exported_in_run": {}}
     for host in hosts or []:
-        host_vars = hostvars[host]
-        key = host_vars.get("dss_project_key")
+        # The design plan needs no other variable of the host than its project key: read without hostvars when given.
+        host_vars = hostvars[host] if node_type == "automation" or host not in keys else {}
+        key = keys.get(host) or host_vars.get("dss_project_key")
         if not key:
             raise AnsibleFilterError("promotion_plan: host %s has no dss_project_key (one host per project, as the "
                                      "inventory plugin dataiku_gitops.dss.fleet makes them)" % host)
         state = projects.get(key)
         if node_type == "design":
-            bundle, pending, line = _design(key, state, checks.get(key), bundle_id, head or "")
+            bundle, pending, line = _design_node(key, state, checks.get(key), bundle_id, head or "")
         else:
-            bundle = bundle_id or _design_id(hostvars, host_vars, key)
+            design_id, exported = _design(hostvars, host_vars, key)
+            bundle = bundle_id or design_id
             pending, line = _automation(key, state, host_vars.get("dss_route") or "direct", bundle)
-            plan["exported_in_run"][key] = bool(bundle) and _exported_in_run(hostvars, host_vars) == bundle
+            plan["exported_in_run"][key] = bool(bundle) and exported == bundle
             if pending and bundle:
                 plan["pending_ids"][key] = bundle
         plan["ids"][key] = bundle

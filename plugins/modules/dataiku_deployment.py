@@ -265,7 +265,10 @@ project_created:
   returned: when O(tests) is set
   type: bool
 steps:
-  description: Always empty on this route (the update's log is RV(update_log)); kept for the same keys as the direct route.
+  description:
+    - What the task did, in order - C(update) (the settings saved and the deployment updated, when C(changed)),
+      C(tests) and C(certify) - each with C(name), C(changed) and C(duration) (seconds), as on the direct route
+      (the update's own log is RV(update_log)). On a failure, the steps done before it.
   returned: when O(tests) is set
   type: list
   elements: dict

@@ -67,5 +67,6 @@ def derive(inputs, variables):
         export["keep_last"] = inputs["keep_last"]
     inputs["export"] = export
     inputs["design_node"] = dict(type="design", projects=node_read.get("projects"), bundle_id=inputs["bundle_id"],
-                                 checks=variables.get("bundle_export_checks"), head=head)
+                                 checks=variables.get("bundle_export_checks"), head=head,
+                                 project_keys=variables.get("bundle_export_project_hosts") or {})
     return inputs

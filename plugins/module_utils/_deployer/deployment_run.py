@@ -8,6 +8,8 @@ code and the same result keys as dataiku_bundle_deploy."""
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import outcome
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_tests import (
     predicted_tests, run_tests, tests_option_errors, tests_view)
@@ -143,10 +145,15 @@ class DeploymentRun:
             raise Recovery(DeployerRoute(self, auto), p["on_failure"]).failed(
                 exc, result, "through deployment %s" % self.dep_id, self.step, self.wrote)
 
+    def timed_step(self, result, name, changed, started):
+        """Record step ``name`` in the result's ``steps`` (as on the direct route: name, changed, duration)."""
+        result["steps"].append(dict(name=name, changed=changed, duration=round(time.monotonic() - started, 3)))
+
     def certified_update(self, settings, auto, result):
         module = self.module
         bundle_id = result["bundle_id"]
         self.step = "plan"
+        started = time.monotonic()
         plan = self.plan(self.exists, settings)
         exists, ids, active = auto.read()
         certified = exists and active == bundle_id and auto.passes(bundle_id)
@@ -156,16 +163,25 @@ class DeploymentRun:
         to_test = plan["changed"] or not certified
         if module.check_mode or not to_test:
             tests = predicted_tests(auto.tests, exists, plan["changed"]) if to_test else None
+            self.timed_step(result, "update", plan["changed"], started)
+            if to_test:
+                self.timed_step(result, "tests", bool(tests and tests["changed"]), time.monotonic())
+                self.timed_step(result, "certify", True, time.monotonic())
             result.update(tests=tests_view(tests), certified=True)
             plan["changed"] = plan["changed"] or bool(tests and tests["changed"])
             self.exit(plan, **result)
         if plan["changed"]:
             self.apply(plan, settings)
+        self.timed_step(result, "update", plan["changed"], started)
         self.step = "tests"
         self.wrote = True  # a test run writes too (scenario history, rebuilt datasets)
+        started = time.monotonic()
         result["tests"] = tests_view(run_tests(module, auto.tests))
+        self.timed_step(result, "tests", True, started)
         self.step = "certify"
+        started = time.monotonic()
         auto.certify(bundle_id)
+        self.timed_step(result, "certify", True, started)
         plan["changed"] = True
         result.update(certified=True, active_bundle_id=bundle_id)
         self.exit(plan, **result)

@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataiku_gitops.dss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The project key of each project host, without computing every host's variables where the inventory says it.
+
+``hostvars[host]`` computes all the variables of the host (about a millisecond each, times 1,000 hosts for one pass
+of a fleet). The inventory plugin dataiku_gitops.dss.fleet names each host ``<env>-<KEY>`` and puts it in the group
+``project_<KEY>``: where both agree, that is the key, read from ``groups`` alone. Any other host (an inventory
+written by hand) is read through ``hostvars`` (its ``dss_project_key``).
+"""
+
+from __future__ import annotations
+
+GROUP_PREFIX = "project_"
+
+
+def keys_from_groups(groups, hosts):
+    """{host: key} of the ``hosts`` whose name ends with -KEY and that are in the group project_KEY only."""
+    wanted = set(hosts)
+    found, ambiguous = {}, set()
+    for group, members in (groups or {}).items():
+        if not group.startswith(GROUP_PREFIX):
+            continue
+        key = group[len(GROUP_PREFIX):]
+        for host in members or []:
+            if host not in wanted or not host.endswith("-" + key):
+                continue
+            if host in found and found[host] != key:
+                ambiguous.add(host)
+            found[host] = key
+    for host in ambiguous:
+        del found[host]
+    return found
+
+
+def project_keys(hostvars, hosts, groups):
+    """{host: dss_project_key} for every host of ``hosts`` (in their order), from ``groups`` where the fleet
+    inventory's naming says it, else from the host's variables (None when it has none)."""
+    found = keys_from_groups(groups, hosts)
+    keys = {}
+    for host in hosts or []:
+        keys[host] = found[host] if host in found else (hostvars[host].get("dss_project_key")
+                                                       if host in hostvars else None)
+    return keys
