@@ -41,7 +41,7 @@ options:
         empty to derive it per project), and for a design node C(checks) (the commit check options of each project
         key, as given to the bulk read, null for a project without a check) and C(head) (the checkout's HEAD commit
         sha, empty when there is none).
-      - Optionally C(project_keys), the project key of each host (P(dataiku_gitops.dss.project_keys#filter)): a design
+      - Optionally C(project_keys), the project key of each host (P(dataiku_gitops.dss.project_keys#filter)), with which a design
         plan then reads no host's variables.
     type: dict
     required: true
