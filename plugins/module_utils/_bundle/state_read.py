@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.transport import reuse_environment_settings
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import project_summary
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import testing_status as record
@@ -52,28 +52,6 @@ def project_state(client, key, automation, target=None, warning_is_failure=False
     return {"exists": True, "active_bundle_id": active, "bundle_ids": bundles.ids_of(entries),
             "bundles": [_bundle_view(e, automation) for e in entries], "certified": certified, "target_certified": target_certified,
             "lock": lock if is_live(lock, now or time.time()) else None}
-
-
-def reuse_environment_settings(session):
-    """Let ``session`` (a requests.Session) work out the settings it takes from the environment (proxies,
-    REQUESTS_CA_BUNDLE ...) once per node instead of once per request: requests scans every environment variable
-    twice for each request, about a fifth of the client's CPU per request, and the environment does not change while
-    a module runs. The settings are the ones requests would compute (same arguments, same node); each request gets
-    its own copy."""
-    compute = session.merge_environment_settings
-    known = {}
-
-    def merge_environment_settings(url, proxies, stream, verify, cert):
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc, tuple(sorted((proxies or {}).items())), stream, verify,
-               cert if not isinstance(cert, list) else tuple(cert))
-        if key not in known:
-            known[key] = compute(url, proxies, stream, verify, cert)
-        settings = dict(known[key])
-        settings["proxies"] = dict(settings.get("proxies") or {})
-        return settings
-
-    session.merge_environment_settings = merge_environment_settings
 
 
 def read_all(client, keys, automation, targets=None, warning_is_failure=False, commit_checks=None):

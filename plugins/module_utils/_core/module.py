@@ -24,7 +24,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids impor
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.secrets import values_to_mask
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.transport import (
     BACKOFF_FACTOR, DssAdapter, insecure_transport_warning, is_transient, not_dss_answer, redact_userinfo,
-    userinfo_secrets)
+    reuse_environment_settings, userinfo_secrets)
 
 try:
     import dataikuapi
@@ -235,6 +235,7 @@ class DssModule(AnsibleModule):
         adapter = DssAdapter(p["timeout"], p["retries"], on_status=None if quiet else self._record_status)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
+        reuse_environment_settings(session)
         return client
 
     def _record_status(self, status, content_type=None):

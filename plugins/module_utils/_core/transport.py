@@ -130,3 +130,28 @@ def redact_userinfo(url):
     if "@" not in parts.netloc:
         return url
     return parts._replace(netloc="********@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def reuse_environment_settings(session):
+    """Let ``session`` (a requests.Session) work out the settings it takes from the environment (proxies,
+    REQUESTS_CA_BUNDLE ...) once per node instead of once per request: requests scans every environment variable
+    twice for each request, about a fifth of the client's CPU per request, and the environment does not change while
+    a module runs. The settings are the ones requests would compute (same arguments, same node); each request gets
+    its own copy."""
+    if getattr(session, "environment_settings_reused", False):
+        return
+    compute = session.merge_environment_settings
+    known = {}
+
+    def merge_environment_settings(url, proxies, stream, verify, cert):
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, tuple(sorted((proxies or {}).items())), stream, verify,
+               cert if not isinstance(cert, list) else tuple(cert))
+        if key not in known:
+            known[key] = compute(url, proxies, stream, verify, cert)
+        settings = dict(known[key])
+        settings["proxies"] = dict(settings.get("proxies") or {})
+        return settings
+
+    session.merge_environment_settings = merge_environment_settings
+    session.environment_settings_reused = True
