@@ -39,6 +39,8 @@ def project_keys(hostvars, hosts, groups):
     found = keys_from_groups(groups, hosts)
     keys = {}
     for host in hosts or []:
-        keys[host] = found[host] if host in found else (hostvars[host].get("dss_project_key")
-                                                       if host in hostvars else None)
+        if host in found:
+            keys[host] = found[host]
+        else:
+            keys[host] = hostvars[host].get("dss_project_key") if host in hostvars else None
     return keys
