@@ -94,7 +94,7 @@ def test_direct_route_gates(design_node, automation_node, run_cases_in):
     plan, real = run_both(run, cases, (design, auto))
     assert_blocked(plan, real, "deploy", "standards", "project_standards:", FAILING)
     assert_blocked(plan, real, "deploy", "notes", "release_notes: the bundle has no release notes")
-    assert_blocked(plan, real, "deploy", "tested", "tested_on: not tested on staging",
+    assert_blocked(plan, real, "deploy", "tested", "tested_on: bundle b1 is not promoted past staging because",
                    "no test scenario has run while bundle b1 was active")
     assert_blocked(plan, real, "deploy", "every", FAILING, "release_notes:", "tested_on:")
     everything = statuses(real.task("deploy", host="every")["result"])

@@ -258,21 +258,22 @@ class DeployRun:
                                                       % self.bundle_id))
             return None
         check = Preflight(self.module, self.key, self.bundle_id, self.module.url)
-        summary = self.standards_summary() if check.standards_policy != "ignore" else None
+        summary = self.standards_summary() if check.standards_policy != "ignore" else {}
         entries = check.evaluate(summary, self.release_notes(), direct_govern_entry())
         check.enforce(entries, self.result)
         return entries
 
     def standards_summary(self):
-        """The bundle's Project Standards report, kept with the exported bundle on the design node (``source``)."""
+        """The bundle's Project Standards report, kept with the exported bundle on the design node (``source``);
+        None when it is not exported yet."""
         what = "bundle %s of %s" % (self.bundle_id, self.key)
         source = self.p["source"]
         if not source:
-            return standards.not_evaluated("%s (read from the design node: set source)" % what)
+            return standards.not_available("the report of %s is kept on the design node: set source" % what)
         entries = source_bundles(self.module, source)[1]
         entry = next((e for e in entries if e.get("bundleId") == source["bundle_id"]), None)
         if entry is None:
-            return standards.not_evaluated("%s (not exported yet)" % what)
+            return None  # not exported yet (a plan expecting the export): read by the real run
         return standards.exported_bundle_summary(entry, source["project_key"])
 
     def release_notes(self):

@@ -83,15 +83,19 @@ def skipped(reason):
 
 # -- the decisions (no request) -----------------------------------------------------------------------------------
 
-def standards_entry(summary, policies):
+def standards_entry(summary, policies, pending=False):
     """The project_standards entry from a report summary (project_standards.summarize with min_severity 1) and the
-    policies that apply, ``[(origin, policy, min_severity 1-5)]`` (the environment's, the infrastructure's)."""
+    policies that apply, ``[(origin, policy, min_severity 1-5)]`` (the environment's, the infrastructure's);
+    ``pending``: the bundle is not exported (published) yet, so there is no report to read in this plan."""
     active = [(origin, policy, severity) for origin, policy, severity in policies if policy != "ignore"]
     if not active:
         return entry("project_standards", "skip", "not required here (policy ignore)")
-    if summary is None or not summary["evaluated"]:
-        message = (summary or {}).get("message") or "no Project Standards report"
-        return entry("project_standards", "warn", "%s; the bundle is let through unchecked" % message)
+    if summary is None or pending:
+        return entry("project_standards", "warn", "the bundle is not exported yet: its report is read when it is")
+    if summary["status"] == "NOT_EVALUATED":  # no check applies to the project: DSS's deployer lets it through too
+        return entry("project_standards", "pass", "%s (no check applies)" % summary["message"])
+    if not summary["evaluated"]:
+        return entry("project_standards", "warn", "%s; the bundle is let through unchecked" % summary["message"])
     worst, reasons = "pass", []
     for origin, policy, severity in active:
         failing = [c for c in summary["failures"] + summary["warnings"]
@@ -141,11 +145,11 @@ def in_run_certified(result, bundle_id):
     return True, None
 
 
-def tested_entry(env, certified, why):
+def tested_entry(env, bundle_id, certified, why):
     if certified:
         return entry("tested_on", "pass", "passing test record on %s" % env)
-    return entry("tested_on", "block", "not tested on %s: %s (a bundle reaches this environment only after its "
-                                       "tests passed there)" % (env, why))
+    return entry("tested_on", "block", "bundle %s is not promoted past %s because %s (a bundle reaches this "
+                                       "environment only after its tests passed on %s)" % (bundle_id, env, why, env))
 
 
 def notes_entry(policy, notes):
@@ -219,16 +223,17 @@ class Preflight:
         return SEVERITIES.index(self.gates.get("min_severity") or "LOWEST") + 1
 
     def evaluate(self, standards_summary, notes, govern, infra=None):
-        """The entries of every gate (``govern``: an entry already made by the route)."""
+        """The entries of every gate (``standards_summary`` None: the bundle cannot be read yet; ``govern``: an entry
+        already made by the route)."""
         policies = [("environment", self.standards_policy, self.min_severity)]
         if infra is not None:
             policies.append(("infrastructure", infra[0], infra[1]))
-        entries = [standards_entry(standards_summary, policies), govern]
+        entries = [standards_entry(standards_summary, policies, pending=standards_summary is None), govern]
         tested_on = self.gates.get("tested_on")
         if tested_on:
             certified, why = previous_record(self.module, tested_on, self.key, self.bundle_id,
                                              self.module.params["warning_is_failure"])
-            entries.append(tested_entry(tested_on["env"], certified, why))
+            entries.append(tested_entry(tested_on["env"], self.bundle_id, certified, why))
         else:
             entries.append(entry("tested_on", "skip", "no previous environment required here"))
         entries.append(notes_entry(self.gates.get("release_notes") or "ignore", notes))

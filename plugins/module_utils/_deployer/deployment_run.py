@@ -96,11 +96,11 @@ class DeploymentRun:
         key = desired.get("deployedProjectKey") or published_key
         check = Preflight(module, key, bundle_id, "infrastructure %s" % infra_id)
         infra = standards_policy(module, infra_id)
-        summary = None
+        summary = {}  # not read: no policy asks for it
         if check.standards_policy != "ignore" or infra[0] != "ignore":
             with module.dss_errors("read the Project Standards report of bundle %s" % bundle_id):
                 summary = standards.published_bundle_summary(module.client, published_key, bundle_id) if published \
-                    else standards.not_evaluated("bundle %s of %s (not published yet)" % (bundle_id, published_key))
+                    else None
         if not exists:
             govern = govern_entry(None, self.dep_id, bundle_id, p["ignore_warnings"])
         elif not published:
