@@ -7,6 +7,7 @@ the cases are hosts of one run (tests/support/playbook.run_cases)."""
 
 import pytest
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import state_read
 from tests.integration.deployer_setup import deployer_ready
 from tests.support import sample_project as sample
 from tests.support.playbook import run_cases
@@ -119,6 +120,9 @@ def test_direct_route_gates(design_node, automation_node, run_cases_in):
         assert warn["status"] in ("ok", "changed") and statuses(warn["result"])["project_standards"] == "warn"
         assert FAILING in " ".join(warn["result"].get("warnings") or []), warn
     assert "Traceback" not in real.output and auto.api_key not in real.output + plan.output
+    # The decision went with the lock (no write of its own); the bulk read of the status table reads it back.
+    assert state_read.project_state(auto.client(), KEY, True)["gates"] == {
+        "bundle_id": "b1", "decision": "warn", "warned": ["project_standards"]}
 
 
 def sample_active(auto):

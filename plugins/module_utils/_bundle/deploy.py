@@ -19,7 +19,8 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.importi
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import (
     DEFAULT_LEASE_SECONDS, ProjectLock, blocker, lock_owner_error)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflight import (
-    Preflight, direct_govern_entry, gates_argument_spec, gates_errors, skipped, view as gates_view)
+    Preflight, direct_govern_entry, gates_argument_spec, gates_errors, recorded_decision, skipped,
+    view as gates_view)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as standards
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.listing import describe
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_bundles
@@ -245,8 +246,10 @@ class DeployRun:
 
     def hold(self, create=False):
         """Take the lock (creating the project under this run's claim on a first deployment): the first write."""
-        lock = self.lock.create_reserved(self.p["lock_timeout"]) if create else \
-            self.lock.take(self.p["lock_timeout"], self.p["break_lock"])
+        # The gates' decision goes with the lock (no write of its own): the status table shows it.
+        extra = recorded_decision(self.bundle_id, self.result["gates"])
+        lock = self.lock.create_reserved(self.p["lock_timeout"], extra) if create else \
+            self.lock.take(self.p["lock_timeout"], self.p["break_lock"], extra=extra)
         self.wrote = True
         return lock
 

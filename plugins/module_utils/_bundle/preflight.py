@@ -37,6 +37,8 @@ INFRA_POLICY_FIELD = "projectStandardsCheckPolicy"
 INFRA_MIN_SEVERITY_FIELD = "projectStandardsMinSeverity"
 INFRA_POLICIES = {"NO_CHECK": "ignore", "WARN": "warn", "PREVENT": "prevent"}
 REASON_LIMIT = 400
+# The project-local variable (automation node) holding the decision of the last deployment that went through.
+DECISION_VARIABLE = "dataiku_gitops_gates"
 
 
 def gates_argument_spec():
@@ -258,3 +260,21 @@ def view(entries):
     """The ``gates`` result: the decision, the entries, and one line per gate (for the diff and the plan)."""
     return {"decision": decision(entries), "checks": entries,
             "lines": ["%s: %s - %s" % (e["gate"], e["status"], e["reason"]) for e in entries]}
+
+
+def recorded_decision(bundle_id, gates):
+    """The local variables recording the gates' decision about ``bundle_id`` (written with the deployment lock);
+    none when the gates were not evaluated."""
+    if not gates or all(c["status"] == "skip" for c in gates["checks"]):
+        return {}
+    warned = [c["gate"] for c in gates["checks"] if c["status"] == "warn"]
+    return {DECISION_VARIABLE: {"bundle_id": bundle_id, "decision": gates["decision"], "warned": warned}}
+
+
+def decision_of(variables):
+    """The recorded decision ``{bundle_id, decision, warned}`` in a project's variables, or None."""
+    local = (variables or {}).get("local") if isinstance(variables, dict) else None
+    value = local.get(DECISION_VARIABLE) if isinstance(local, dict) else None
+    if not isinstance(value, dict) or value.get("decision") not in ("pass", "warn", "block"):
+        return None
+    return {"bundle_id": value.get("bundle_id"), "decision": value["decision"], "warned": list(value.get("warned") or [])}

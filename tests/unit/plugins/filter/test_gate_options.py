@@ -54,3 +54,19 @@ def test_prod_needs_its_test_record_on_staging_read_on_the_node_or_taken_from_th
                  "error": "tests failed", "steps": []}]
     result = gate_options(hv, "prod-CHURN", {"results": this_run})["tested_on"]["result"]
     assert result == {"bundle_id": "b2", "active_bundle_id": "b2", "certified": False, "error": "tests failed"}
+
+
+def test_status_table_shows_the_recorded_decision_of_the_active_bundle():
+    from ansible_collections.dataiku_gitops.dss.plugins.filter.status_table import status_table
+    state = {"exists": True, "active_bundle_id": "b2", "certified": True, "bundles": [{"bundle_id": "b2"}]}
+    rows = [{"project": "CHURN", "env": "staging", "node_type": "automation", "state": state},
+            {"project": "CHURN", "env": "prod", "node_type": "automation",
+             "state": dict(state, gates={"bundle_id": "b2", "decision": "warn", "warned": ["project_standards"]})},
+            {"project": "FRAUD", "env": "prod", "node_type": "automation",
+             "state": dict(state, gates={"bundle_id": "b1", "decision": "pass", "warned": []})}]
+    lines = status_table(rows)
+    assert lines[0].split() == ["PROJECT", "ENVIRONMENT", "BUNDLE", "DATE", "COMMIT", "GATES"]
+    assert lines[1].split()[-1] == "-"  # staging: deployed without a recorded decision
+    assert lines[2].endswith("warn (project_standards)")
+    assert lines[3].split()[-1] == "-"  # the decision was about another bundle than the active one
+    assert "GATES" not in status_table(rows[:1])[0]  # no recorded decision anywhere: the table is unchanged
