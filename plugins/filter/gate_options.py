@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: gate_options
 short_description: The gates option of the deploy modules for one project host of a promotion
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Builds the O(dataiku_gitops.dss.dataiku_bundle_deploy#module:gates) option (the same for
     M(dataiku_gitops.dss.dataiku_deployment)) of one (environment, project) host - the gates its environment
