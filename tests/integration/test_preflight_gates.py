@@ -83,7 +83,7 @@ def test_direct_route_gates(design_node, automation_node, run_cases_in):
         "notes": dict(base, gates={"release_notes": "prevent"}),
         "tested": dict(base, gates={"tested_on": untested_on(design)}),
         "every": dict(base, gates={"project_standards": "prevent", "release_notes": "prevent",
-                                 "tested_on": untested_on(design)}),
+                                   "tested_on": untested_on(design)}),
         "above": dict(base, gates={"project_standards": "prevent", "min_severity": "HIGH",
                                    "tested_on": {"env": "staging", "result": {
                                        "bundle_id": "b1", "active_bundle_id": "b1", "certified": True}}}),
@@ -137,8 +137,8 @@ def test_deployer_route_gates(design_node, automation_node, run_cases_in):
     base = dict(url=design.url, api_key=design.api_key, published_project_key=KEY, infra_id="prod", bundle_id="v1")
     cases = {
         "standards": dict(base, deployment_id="d-standards", gates={"project_standards": "prevent"}),
-        "every": dict(base, deployment_id="d-all", gates={"project_standards": "prevent", "release_notes": "prevent",
-                                                        "tested_on": untested_on(design)}),
+        "every": dict(base, deployment_id="d-all", gates={
+            "project_standards": "prevent", "release_notes": "prevent", "tested_on": untested_on(design)}),
         "warn": dict(base, deployment_id="d-warn", gates={"project_standards": "warn"}),
     }
 

@@ -246,10 +246,10 @@ class Preflight:
         result["gates"] = view(entries)
         blocking = [e for e in entries if e["status"] == "block"]
         if blocking:
-            raise DssError(self.module.scrub(
-                "Preflight gates hold bundle %s of %s back from %s: %s. Nothing was changed."
-                % (self.bundle_id, self.key, self.where, "; ".join("%s: %s" % (e["gate"], e["reason"])
-                                                                  for e in blocking))), gates=result["gates"])
+            reasons = "; ".join("%s: %s" % (e["gate"], e["reason"]) for e in blocking)
+            raise DssError(self.module.scrub("Preflight gates hold bundle %s of %s back from %s: %s. Nothing was "
+                                             "changed." % (self.bundle_id, self.key, self.where, reasons)),
+                           gates=result["gates"])
         for item in entries:
             if item["status"] == "warn":
                 self.module.warn("Preflight gate %s warns about bundle %s of %s on %s: %s"
