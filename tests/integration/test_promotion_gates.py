@@ -6,12 +6,16 @@ the plan and in the real run alike; the other project goes on; the status table 
 import json
 import urllib.request
 
+import pytest
+
 from tests.support import sample_project
 from tests.support.promotion import Landscape, plan_mismatches, ran_in_both
 
 KEY, OTHER = sample_project.PROJECT_KEY, "FRAUD"
 DEPLOY = "dataiku_gitops.dss.bundle_deploy : Deploy, test and certify the bundle on "
 CHECK = "Datasets documented"
+
+pytestmark = pytest.mark.slow  # a whole promotion (three nodes of its own), as test_promotion_fleet.py
 
 
 def failing_check_for(node, project_key):
