@@ -95,7 +95,8 @@ options:
         previous environment (O(gates.tested_on)) and release notes (O(gates.release_notes)).
       - Each gate passes, warns (the task goes on and Ansible prints a warning) or blocks. When one or more block,
         the task fails before any write with every blocking reason in one message, and nothing is changed.
-      - RV(gates) reports the decision and each gate's status and reason; the diff shows them under C(after.gates).
+      - RV(gates) reports the decision and each gate's status and reason; when this option is set, the diff also
+        shows them under C(after.gates).
       - B(Govern) is asked on the Project Deployer route only, as the infrastructure's policy says (V(PREVENT)
         blocks a bundle that is not approved, V(WARN) blocks unless O(ignore_warnings) is set). The direct route
         deploys without an infrastructure, so Govern does not take part there (the gate says V(skip)); deploy through

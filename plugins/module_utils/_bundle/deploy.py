@@ -192,7 +192,7 @@ class DeployRun:
         result["changes"] = deploy_changes(module, p["source"], active, self.steps.imported, self.bundle_id) \
             if to_activate else None
         add_to_diff(before, after, result["changes"])
-        if gates is not None:
+        if gates is not None and p["gates"]:
             after["gates"] = result["gates"]["lines"]
         # With tests: they run whenever the task changes something or the bundle has no passing record yet.
         checks = TestAndCertify(module, self.key, self.bundle_id, active, p["keep_last"]) \

@@ -85,7 +85,7 @@ class DeploymentRun:
             desired=desired, needs_update=needs_update, changed=changed,
             before=dict(view(current), in_sync=in_sync) if exists else {},
             after=dict(view(desired), in_sync=needs_update or (in_sync and not settings_changed),
-                       **({"gates": gates["lines"]} if changed else {})),
+                       **({"gates": gates["lines"]} if changed and p["gates"] else {})),
             result=dict(deployment=view(desired), bundle_id=desired["bundleId"], gates=gates,
                         previous_bundle_id=current.get("bundleId") if in_sync else None, updated=needs_update))
 
