@@ -98,7 +98,7 @@ options:
       - RV(gates) reports the decision and each gate's status and reason; when this option is set, the diff also
         shows them under C(after.gates).
       - B(Govern) is asked on the Project Deployer route only, as the infrastructure's policy says (V(PREVENT)
-        blocks a bundle that is not approved, V(WARN) blocks unless O(ignore_warnings) is set). The direct route
+        blocks a bundle that is not approved, V(WARN) blocks unless C(ignore_warnings) is set). The direct route
         deploys without an infrastructure, so Govern does not take part there (the gate says V(skip)); deploy through
         the Project Deployer where Govern must decide.
       - On the Project Deployer route the infrastructure's own Project Standards policy (what DSS applies in the
@@ -112,10 +112,11 @@ options:
         description:
           - What a bundle failing a Project Standards check of at least O(gates.min_severity) does - V(prevent)
             blocks it, V(warn) lets it through with a warning, V(ignore) does not read the report.
-          - The report is the one DSS keeps with the bundle at export - read on the design node (O(source)) on the
+          - The report is the one DSS keeps with the bundle at export - read on the design node (C(source)) on the
             direct route, on the deployer (C(get_project_standards_report)) on the Project Deployer route. A bundle
-            without a report (no check applies to the project, or an archive given with O(src)) is let through with
-            a warning.
+            without a report because no check applies to the project passes, as DSS's deployer lets it through; a
+            report that cannot be read (a DSS without Project Standards, an archive given with C(src) on the direct
+            route) gives a warning.
         type: str
         choices: [ignore, warn, prevent]
         default: ignore

@@ -23,7 +23,6 @@ result (``gates``) and in the diff, so a plan shows them.
 
 from __future__ import annotations
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as standards
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import testing_status as record
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import cut_line
