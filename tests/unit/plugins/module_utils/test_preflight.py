@@ -158,3 +158,15 @@ def test_warnings_let_the_bundle_through():
     assert result["gates"]["decision"] == "warn"
     assert len(module.warnings) == 1 and "triggers (MEDIUM)" in module.warnings[0]
     assert result["gates"]["lines"][0].startswith("project_standards: warn - environment (policy warn")
+
+
+def test_the_decision_recorded_with_the_lock_and_read_back():
+    entries = [preflight.entry("project_standards", "warn", "x"), preflight.direct_govern_entry(),
+               preflight.entry("tested_on", "pass", "y"), preflight.entry("release_notes", "skip", "z")]
+    record = preflight.recorded_decision("b1", preflight.view(entries))
+    assert record == {"dataiku_gitops_gates": {"bundle_id": "b1", "decision": "warn", "warned": ["project_standards"]}}
+    assert preflight.decision_of({"local": dict(record, other=1), "standard": {}}) == record["dataiku_gitops_gates"]
+    # Nothing evaluated (every gate skipped): nothing recorded; a foreign or broken value reads as none.
+    assert preflight.recorded_decision("b1", preflight.view(preflight.skipped("converged"))) == {}
+    assert preflight.decision_of({"local": {"dataiku_gitops_gates": "pass"}}) is None
+    assert preflight.decision_of(None) is None
