@@ -87,4 +87,79 @@ options:
     type: str
     choices: [rollback, keep, delete_project]
     default: keep
+  gates:
+    description:
+      - The preflight gates of the environment this task deploys to, evaluated together before the first write (in
+        check mode as in a real run) whenever the task has something to deploy - the bundle's Project Standards
+        report (O(gates.project_standards)), Govern (the Project Deployer route), a passing test record on the
+        previous environment (O(gates.tested_on)) and release notes (O(gates.release_notes)).
+      - Each gate passes, warns (the task goes on and Ansible prints a warning) or blocks. When one or more block,
+        the task fails before any write with every blocking reason in one message, and nothing is changed.
+      - RV(gates) reports the decision and each gate's status and reason; when this option is set, the diff also
+        shows them under C(after.gates).
+      - B(Govern) is asked on the Project Deployer route only, as the infrastructure's policy says (V(PREVENT)
+        blocks a bundle that is not approved, V(WARN) blocks unless C(ignore_warnings) is set). The direct route
+        deploys without an infrastructure, so Govern does not take part there (the gate says V(skip)); deploy through
+        the Project Deployer where Govern must decide.
+      - On the Project Deployer route the infrastructure's own Project Standards policy (what DSS applies in the
+        update) is evaluated too, so a bundle DSS would refuse is held back before any write.
+      - A bundle not exported (direct route) or published (Project Deployer route) yet, in a plan that expects an
+        earlier task to do it, cannot be read - its Project Standards and release notes gates then V(warn) in that
+        plan and are decided by the real run.
+    type: dict
+    suboptions:
+      project_standards:
+        description:
+          - What a bundle failing a Project Standards check of at least O(gates.min_severity) does - V(prevent)
+            blocks it, V(warn) lets it through with a warning, V(ignore) does not read the report.
+          - The report is the one DSS keeps with the bundle at export - read on the design node (C(source)) on the
+            direct route, on the deployer (C(get_project_standards_report)) on the Project Deployer route. A bundle
+            without a report because no check applies to the project passes, as DSS's deployer lets it through; a
+            report that cannot be read (a DSS without Project Standards, an archive given with C(src) on the direct
+            route) gives a warning.
+        type: str
+        choices: [ignore, warn, prevent]
+        default: ignore
+      min_severity:
+        description: The lowest severity of a check issue that counts as failing (DSS severities 1 to 5).
+        type: str
+        choices: [LOWEST, LOW, MEDIUM, HIGH, CRITICAL]
+        default: LOWEST
+      release_notes:
+        description:
+          - What a bundle without release notes does - V(prevent) blocks it, V(warn) lets it through with a warning,
+            V(ignore) does not check.
+        type: str
+        choices: [ignore, warn, prevent]
+        default: ignore
+      tested_on:
+        description:
+          - The previous environment, where the bundle must have a passing test record (DSS's per-bundle testing
+            status of the project, with O(warning_is_failure)) before it comes here. Not set - no such gate.
+        type: dict
+        suboptions:
+          env:
+            description: Name of that environment, for the messages.
+            type: str
+            required: true
+          url:
+            description: Base URL of its automation node. Required unless O(gates.tested_on.result) is set.
+            type: str
+          api_key:
+            description: API key for that node. Required unless O(gates.tested_on.result) is set.
+            type: str
+          validate_certs:
+            description: Verify that node's TLS certificate.
+            type: bool
+            default: true
+          ca_path:
+            description: CA bundle (PEM) to verify that node's certificate with.
+            type: path
+          result:
+            description:
+              - This run's deployment result of the project on that environment (the result of
+                M(dataiku_gitops.dss.dataiku_bundle_deploy) or M(dataiku_gitops.dss.dataiku_deployment) there), when
+                the same run deployed it - then it decides instead of the node (in check mode, what the plan
+                predicts there) - C(bundle_id), C(active_bundle_id), C(certified) and C(error).
+            type: dict
 """

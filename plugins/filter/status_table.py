@@ -13,6 +13,9 @@ description:
     BUNDLE, DATE and COMMIT, sorted by project then environment.
   - On a design node the bundle shown is the latest export (marked C((latest export))); on an automation node the
     active bundle, marked C((untested)) when the bulk read says it has no passing test record.
+  - Once a deployment recorded the decision of its preflight gates (the bulk read's C(gates)), a GATES column
+    shows it for the bundle shown (V(pass), or V(warn) with the gates that warned; C(-) when the bundle shown was
+    deployed without one).
   - The commit is the first line of the bundle's release notes (the role dataiku_gitops.dss.bundle_export writes the
     commit sha and subject there), a full sha shortened to 12 characters.
 author:
@@ -63,6 +66,17 @@ FULL_SHA_RE = re.compile(r"^([0-9a-f]{12})[0-9a-f]{28}\b")
 
 def _bundle(state, bundle_id):
     return next((b for b in state.get("bundles") or [] if b.get("bundle_id") == bundle_id), {})
+
+
+def _gates(row):
+    """The GATES cell: the decision recorded with the deployment of the active bundle, else -."""
+    state = row.get("state") or {}
+    record = state.get("gates")
+    if not isinstance(record, dict) or not record.get("decision") or record.get("bundle_id") != state.get(
+            "active_bundle_id"):
+        return "-"
+    warned = record.get("warned") or []
+    return record["decision"] + (" (%s)" % ", ".join(warned) if warned else "")
 
 
 def _cells(row):
@@ -125,7 +139,11 @@ def status_table(rows, environments=("dev", "staging", "prod")):
         return (str(row.get("project")), order.index(env) if env in order else len(order), env)
 
     lines = [HEADER] + [(str(row.get("project")), str(row.get("env"))) + _cells(row) for row in sorted(rows, key=rank)]
-    widths = [max(len(line[column]) for line in lines) for column in range(len(HEADER))]
+    if any(isinstance((row.get("state") or {}).get("gates"), dict) for row in rows):
+        # The gates' decision of each deployment, once some deployment recorded one.
+        gates = [_gates(row) for row in sorted(rows, key=rank)]
+        lines = [lines[0] + ("GATES",)] + [line + (cell,) for line, cell in zip(lines[1:], gates)]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
 
 

@@ -22,8 +22,8 @@ description:
     C(dss_connections), C(dss_code_envs), C(dss_tests) (C(prefix), C(scenarios), C(warning_is_failure), C(timeout),
     C(if_no_scenarios)), C(dss_deployer), C(dss_design_host) (the design host of the same project),
     C(dss_design_node) (C(url), C(api_key), C(validate_certs), C(ca_path) of the design environment, so the design
-    node is always verified with its own TLS settings), C(dss_environment_objects) (when the environment sets it),
-    and on automation environments that receive bundles certified elsewhere C(dss_gate_env), C(dss_gate_host) and
+    node is always verified with its own TLS settings), C(dss_environment_objects) and C(dss_gates) (when the
+    environment sets them), and on automation environments that receive bundles certified elsewhere C(dss_gate_env), C(dss_gate_host) and
     C(dss_gate_node) (the environment whose passing test record a bundle needs first, see C(certified_on)).
   - "Credentials are never literal: C(api_key) is C({env: VARIABLE}) (or a list of variables, the first one set
     wins) or C({var: INVENTORY_VARIABLE}) (for example a Vault-encrypted variable); the host variable is a lazy
@@ -62,7 +62,9 @@ notes:
     (a string or C({env: VARIABLE, default: URL})), C(api_key), C(validate_certs) (default V(true)), C(ca_path),
     C(route) (V(direct) or V(deployer), default V(direct)), C(deployer) (a mapping for the deployer route) and
     C(environment_objects), C(certified_on): the automation environment that must have certified a bundle before
-    this one receives it, by default the previous automation environment, null for none) and C(projects) (key ->
+    this one receives it, by default the previous automation environment, null for none), C(gates) (the preflight
+    gates of the environment - C(project_standards), C(min_severity), C(release_notes) as the deploy modules'
+    C(gates) option has them, see the Gates section of docs/promotion.md) and C(projects) (key ->
     C(tests), C(route), C(deployer) and C(environments): name ->
     C(connections), C(code_envs), C(tests), C(route), C(deployer)). Exactly one environment is of type design."
   - Every project gets a host in every selected environment; project-level settings are merged under the

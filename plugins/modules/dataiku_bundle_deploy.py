@@ -360,6 +360,25 @@ changes:
     removed_lines: 0
     truncated: false
     note: null
+gates:
+  description:
+    - The preflight gates of this deployment (see O(gates)), also when the task fails on them - C(decision) (V(pass),
+      V(warn) or V(block)), C(checks) (one per gate - C(gate) (V(project_standards), V(govern), V(tested_on),
+      V(release_notes)), C(status) (V(pass), V(warn), V(block), or V(skip) when the gate is not required here or
+      does not apply) and C(reason)) and C(lines) (one line per gate, as the diff shows them).
+    - When the task has nothing to deploy (the bundle is already active and certified, or the deployment in sync),
+      every gate is V(skip).
+  returned: always
+  type: dict
+  sample:
+    decision: block
+    checks:
+      - {gate: project_standards, status: block,
+         reason: "environment (policy prevent, LOWEST or more): failing Project has a description (LOW)"}
+      - {gate: govern, status: skip, reason: "the direct route deploys without a Project Deployer infrastructure"}
+      - {gate: tested_on, status: pass, reason: passing test record on staging}
+      - {gate: release_notes, status: skip, reason: not required here (policy ignore)}
+    lines: ["project_standards: block - environment (policy prevent, LOWEST or more): failing Project has a description (LOW)"]
 report:
   description: DSS's activation report, null when no activation happened (or in check mode).
   returned: always

@@ -110,6 +110,13 @@ projects:
     lock:
       description: The deployment lock (C(owner), C(expires) in epoch seconds) when one is held and not expired.
       type: dict
+    gates:
+      description:
+        - On an automation node, the preflight gates' decision recorded by the last deployment of the project that
+          went through them (M(dataiku_gitops.dss.dataiku_bundle_deploy) writes it with its lock) - C(bundle_id),
+          C(decision) (V(pass) or V(warn)) and C(warned) (the gates that warned); null when none is recorded. Read
+          with the lock, no extra request.
+      type: dict
     commit_check:
       description:
         - For the projects of O(commit_checks) - C(settled), C(options) (as given) and, when settled, the result of
@@ -119,7 +126,8 @@ projects:
   sample:
     CHURN: {exists: true, active_bundle_id: git-3f2a9c1d0e4b, bundle_ids: [git-3f2a9c1d0e4b],
             bundles: [{bundle_id: git-3f2a9c1d0e4b, imported_on: "2026-01-05T10:00:00.000+0000", release_notes: null}],
-            certified: true, target_certified: true, lock: null}
+            certified: true, target_certified: true, lock: null,
+            gates: {bundle_id: git-3f2a9c1d0e4b, decision: warn, warned: [project_standards]}}
 """
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError

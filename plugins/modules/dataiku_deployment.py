@@ -224,6 +224,25 @@ update_messages:
   returned: when an update ran
   type: list
   elements: dict
+gates:
+  description:
+    - The preflight gates of this deployment (see O(gates)), also when the task fails on them - C(decision) (V(pass),
+      V(warn) or V(block)), C(checks) (one per gate - C(gate) (V(project_standards), V(govern), V(tested_on),
+      V(release_notes)), C(status) (V(pass), V(warn), V(block), or V(skip) when the gate is not required here or
+      does not apply) and C(reason)) and C(lines) (one line per gate, as the diff shows them).
+    - When the task has nothing to deploy (the bundle is already active and certified, or the deployment in sync),
+      every gate is V(skip).
+  returned: when O(state=present)
+  type: dict
+  sample:
+    decision: block
+    checks:
+      - {gate: project_standards, status: block,
+         reason: "environment (policy prevent, LOWEST or more): failing Project has a description (LOW)"}
+      - {gate: govern, status: skip, reason: "the direct route deploys without a Project Deployer infrastructure"}
+      - {gate: tested_on, status: pass, reason: passing test record on staging}
+      - {gate: release_notes, status: skip, reason: not required here (policy ignore)}
+    lines: ["project_standards: block - environment (policy prevent, LOWEST or more): failing Project has a description (LOW)"]
 route:
   description: V(deployer). With O(tests), the keys below are those of M(dataiku_gitops.dss.dataiku_bundle_deploy).
   returned: when O(tests) is set
@@ -281,6 +300,7 @@ lock:
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_module import DeployModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_tests import tests_argument_spec
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.outcome import on_failure_spec
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflight import gates_argument_spec
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer.automation import automation_argument_spec
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer.deployment_run import DeploymentRun
 
@@ -306,6 +326,7 @@ def main():
         tests=tests_argument_spec(),
         warning_is_failure=dict(type="bool", default=False),
         on_failure=on_failure_spec(),
+        gates=gates_argument_spec(),
     ), required_by={"tests": "automation"})
     module.run(DeploymentRun(module).run)
 

@@ -23,7 +23,8 @@ TEST_KEYS = ("prefix", "scenarios", "warning_is_failure", "timeout", "if_no_scen
 TEST_DEFAULTS = {"prefix": "TEST_", "scenarios": None, "warning_is_failure": False, "timeout": 3600,
                  "if_no_scenarios": "fail"}
 ENVIRONMENT_KEYS = ("node_type", "url", "api_key", "validate_certs", "ca_path", "route", "deployer",
-                    "environment_objects", "certified_on")
+                    "environment_objects", "certified_on", "gates")
+GATE_KEYS = ("project_standards", "min_severity", "release_notes")  # the deploy modules' gates option checks values
 PROJECT_KEYS = ("tests", "route", "deployer", "environments")
 PROJECT_ENV_KEYS = ("connections", "code_envs", "tests", "route", "deployer")
 
@@ -148,7 +149,9 @@ def parse_environments(description):
             "route": _choice(env.get("route"), ROUTES, where + ".route", "direct"),
             "deployer": dict(_mapping(env.get("deployer"), where + ".deployer")),
             "environment_objects": env.get("environment_objects"),
+            "gates": _mapping(env.get("gates"), where + ".gates"),
         }
+        _unknown_keys(parsed[name]["gates"], GATE_KEYS, where + ".gates")
         parsed[name]["certified_on"] = _gate(name, env, parsed, where)
     designs = [name for name, env in parsed.items() if env["node_type"] == "design"]
     if len(designs) != 1:
@@ -237,6 +240,8 @@ def expand(description, selected=None, project_filter=None):
                 gate = environments[env["certified_on"]]
                 host_vars.update({"dss_gate_env": gate["name"], "dss_gate_host": host_name(gate["name"], key),
                                   "dss_gate_node": _node_vars(gate)})
+            if env["gates"]:
+                host_vars["dss_gates"] = dict(env["gates"])
             if env["environment_objects"] is not None:
                 host_vars["dss_environment_objects"] = env["environment_objects"]
             groups = [name, "dss_%s" % env["node_type"], "project_%s" % key]

@@ -38,9 +38,11 @@ REMAPPING = {
     "connections": ("dss_connections", {}),
     "code_envs": ("dss_code_envs", {}),
 }
+# The preflight gates: what promote.yml builds (with tested_on), else the environment's gates of the fleet.
+GATES = {"gates": (("dss_gate_options", "dss_gates"), {})}
 INPUTS = {
     "bundle_deploy": dict(
-        CONNECTION, **REMAPPING, **TESTS,
+        CONNECTION, **REMAPPING, **TESTS, **GATES,
         project_key=("dss_project_key", REQUIRED),
         bundle_id=("dss_bundle_id", REQUIRED),
         bundle_source=("dss_bundle_source", None),
@@ -53,7 +55,7 @@ INPUTS = {
         break_lock=("dss_break_lock", False),
     ),
     "deployer_deploy": dict(
-        CONNECTION, **REMAPPING, **TESTS,
+        CONNECTION, **REMAPPING, **TESTS, **GATES,
         project_key=("dss_project_key", REQUIRED),
         bundle_id=("dss_bundle_id", REQUIRED),
         bundle_source=("dss_bundle_source", REQUIRED),
@@ -96,7 +98,8 @@ class RoleInputError(ValueError):
 
 
 def _value(variables, role, name, contract, default):
-    for var in ("%s_%s" % (role, name), contract):
+    contracts = contract if isinstance(contract, tuple) else (contract,)
+    for var in ("%s_%s" % (role, name),) + contracts:
         value = variables.get(var) if var else None
         if value is not None:
             return value
@@ -186,6 +189,8 @@ def _bundle_deploy(inputs, hostname):
         options["src"] = "%s/%s.zip" % (archive_dir, inputs["report"])
     if int(inputs["keep_last"] or 0) > 0:
         options["keep_last"] = inputs["keep_last"]
+    if inputs["gates"]:
+        options["gates"] = inputs["gates"]
     return options
 
 
@@ -212,7 +217,7 @@ def _deployer_deploy(inputs):
         warning_is_failure=tests.get("warning_is_failure", False),
         on_failure=inputs["on_failure"],
     )
-    for key in ("connections", "code_envs"):
+    for key in ("connections", "code_envs", "gates"):
         if inputs[key]:
             deployment[key] = inputs[key]
     for key in ("update_timeout", "govern_poll_interval"):

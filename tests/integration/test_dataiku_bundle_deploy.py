@@ -109,7 +109,7 @@ def test_first_deployment_plan_is_exact_then_certified_then_a_rerun_writes_nothi
     projects = state.task("state")["result"]["projects"]
     bundles = projects[KEY].pop("bundles")
     assert projects[KEY] == {"exists": True, "active_bundle_id": "b1", "bundle_ids": ["b1"], "certified": True,
-                             "target_certified": True, "lock": None}
+                             "target_certified": True, "lock": None, "gates": None}
     assert [b["bundle_id"] for b in bundles] == ["b1"] and bundles[0]["imported_on"]
     assert projects["NOPE"]["exists"] is False
     assert (auto.digest(), auto.writes()) == (digest, writes)

@@ -18,6 +18,12 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.importing import BundleImport
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import (
     DEFAULT_LEASE_SECONDS, ProjectLock, blocker, lock_owner_error)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflight import (
+    Preflight, direct_govern_entry, gates_argument_spec, gates_errors, recorded_decision, skipped,
+    view as gates_view)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as standards
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.listing import describe
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.recovery import Recovery
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, name_error, project_key_error
@@ -42,6 +48,7 @@ def argument_spec():
         tests=tests_argument_spec(),
         keep_last=dict(type="int"),
         on_failure=outcome.on_failure_spec(),
+        gates=gates_argument_spec(),
     )
 
 
@@ -57,7 +64,7 @@ def input_errors(module, p):
     if p["source"]:
         errors += source_errors(module, p["source"], p["project_key"], p["bundle_id"],
                                 ", so the imported bundle would not be %r" % (p["bundle_id"],))
-    return [e for e in errors if e] + tests_option_errors(p)
+    return [e for e in errors if e] + tests_option_errors(p) + gates_errors(p["gates"])
 
 
 def rollback_target(module, project_key, ids, active, bundle_id, warning_is_failure):  # shared by both routes
@@ -153,6 +160,9 @@ class DeployRun:
             rollback = rollback_target(module, self.key, ids, active, self.bundle_id, p["warning_is_failure"]) \
                 if exists and needs_lock else (active if active != self.bundle_id else None)
         result.update(rollback_bundle_id=rollback, project_created=to_import and not exists)
+        # The gates, before the lock (the first write): every reason at once, in check mode as in a real run.
+        with self.timed("preflight"):
+            gates = self.preflight(needs_lock)
         now = time.time()
         if needs_lock:
             other = blocker(current_lock, p["lock_owner"], now, p["break_lock"])
@@ -167,7 +177,8 @@ class DeployRun:
                       lock=planned_lock, report=None, on_failure=p["on_failure"])
         steps = result["steps"] = [
             _step("lock", False, lock=planned_lock),
-            _step("preflight", False, resolution=remap["rows"][0], code_env_resolution=remap["rows"][1]),
+            _step("preflight", False, resolution=remap["rows"][0], code_env_resolution=remap["rows"][1],
+                  gates=result["gates"]),
             _step("import", to_import, {"project_exists": exists, "bundle_ids": ids},
                   {"project_exists": True, "bundle_ids": ids_after}),
             _step("remap", remap["changed"], remap["before"], remap["after"]),
@@ -181,6 +192,8 @@ class DeployRun:
         result["changes"] = deploy_changes(module, p["source"], active, self.steps.imported, self.bundle_id) \
             if to_activate else None
         add_to_diff(before, after, result["changes"])
+        if gates is not None and p["gates"]:
+            after["gates"] = result["gates"]["lines"]
         # With tests: they run whenever the task changes something or the bundle has no passing record yet.
         checks = TestAndCertify(module, self.key, self.bundle_id, active, p["keep_last"]) \
             if p["tests"] is not None else None
@@ -233,10 +246,46 @@ class DeployRun:
 
     def hold(self, create=False):
         """Take the lock (creating the project under this run's claim on a first deployment): the first write."""
-        lock = self.lock.create_reserved(self.p["lock_timeout"]) if create else \
-            self.lock.take(self.p["lock_timeout"], self.p["break_lock"])
+        # The gates' decision goes with the lock (no write of its own): the status table shows it.
+        extra = recorded_decision(self.bundle_id, self.result["gates"])
+        lock = self.lock.create_reserved(self.p["lock_timeout"], extra) if create else \
+            self.lock.take(self.p["lock_timeout"], self.p["break_lock"], extra=extra)
         self.wrote = True
         return lock
+
+    def preflight(self, needs_lock):
+        """Evaluate the gates when there is something to deploy (fails with every blocking reason); returns the
+        entries, or None when nothing is to be written (then every gate is skipped)."""
+        if not needs_lock:
+            self.result["gates"] = gates_view(skipped("bundle %s is already active with a passing test record here"
+                                                      % self.bundle_id))
+            return None
+        check = Preflight(self.module, self.key, self.bundle_id, self.module.url)
+        summary = self.standards_summary() if check.standards_policy != "ignore" else {}
+        entries = check.evaluate(summary, self.release_notes(), direct_govern_entry())
+        check.enforce(entries, self.result)
+        return entries
+
+    def standards_summary(self):
+        """The bundle's Project Standards report, kept with the exported bundle on the design node (``source``);
+        None when it is not exported yet."""
+        what = "bundle %s of %s" % (self.bundle_id, self.key)
+        source = self.p["source"]
+        if not source:
+            return standards.not_available("the report of %s is kept on the design node: set source" % what)
+        entries = source_bundles(self.module, source)[1]
+        entry = next((e for e in entries if e.get("bundleId") == source["bundle_id"]), None)
+        if entry is None:
+            return None  # not exported yet (a plan expecting the export): read by the real run
+        return standards.exported_bundle_summary(entry, source["project_key"])
+
+    def release_notes(self):
+        """The bundle's release notes from its manifest (imported or incoming), None when not known yet."""
+        entry = self.steps.incoming or next((e for e in self.steps.imported if e.get("bundleId") == self.bundle_id),
+                                            None)
+        if not entry or not isinstance(entry.get("exportManifest"), dict):
+            return None
+        return describe(entry)["release_notes"] or ""
 
     def plan_remap(self, exists):
         """The remap step: preflight of the bundle against the mapping (fails before any write) and the change."""

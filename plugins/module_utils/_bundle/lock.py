@@ -103,12 +103,14 @@ def describe(lock, now):
         lock["owner"], max(0, int(float(lock["expires"]) - now)))
 
 
-def with_lock(variables, lock):
-    """``variables`` with the lock set (``lock``) or removed (None); both sections kept, as DSS requires."""
+def with_lock(variables, lock, extra=None):
+    """``variables`` with the lock set (``lock``) or removed (None), and the local variables ``extra`` set in the same
+    write; both sections kept, as DSS requires."""
     local = dict(variables.get("local") or {}) if isinstance(variables.get("local"), dict) else {}
     local.pop(LOCK_VARIABLE, None)
     if lock is not None:
         local[LOCK_VARIABLE] = dict(lock)
+    local.update(extra or {})
     return dict(variables, local=local, standard=variables.get("standard") or {})
 
 
@@ -208,9 +210,9 @@ class ProjectLock:
     def lease_for(self, lease):
         return {"owner": self.owner, "expires": int(time.time() + lease)}
 
-    def take(self, lease, break_lock=False, renew=True):
+    def take(self, lease, break_lock=False, renew=True, extra=None):
         """Take (or keep) the lock as a ``lease``-second lease and (``renew``) start renewing it; returns the lock.
-        Fails when another run holds it."""
+        Fails when another run holds it. ``extra``: local variables written with the lock (no write of their own)."""
         now = time.time()
         variables = self._variables()
         current = lock_of(variables)
@@ -220,7 +222,7 @@ class ProjectLock:
                 raise DssError(self.refuse_message(other, now), lock=other)
             mine = self.lease_for(lease)
             with self.module.variables_mutex:
-                self._save(with_lock(variables, mine), "take the deployment lock",
+                self._save(with_lock(variables, mine, extra), "take the deployment lock",
                            lambda lock: lock is not None and lock == mine)
             time.sleep(SETTLE_SECONDS)
             current = self.read()
@@ -240,7 +242,7 @@ class ProjectLock:
             self.module.lease_keeper = LeaseKeeper(client, self.key, self.owner, lease,
                                                    self.module.variables_mutex).start()
 
-    def create_reserved(self, lease):
+    def create_reserved(self, lease, extra=None):
         """First deployment: create the project empty with this run's claim in its description (one atomic write:
         DSS refuses to create an existing project), then take the lock in its variables. Fails, having written
         nothing, when another run created it first."""
@@ -272,7 +274,7 @@ class ProjectLock:
             raise DssError("Project %s on %s was created by another run at the same time (lock %s). Nothing was "
                            "changed by this run (DSS refused its creation of the project)."
                            % (self.key, module.url, describe(other, time.time())), lock=other)
-        return self.take(lease)
+        return self.take(lease, extra=extra)
 
     def stop_renewing(self):
         keeper = self.module.lease_keeper

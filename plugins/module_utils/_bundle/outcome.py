@@ -16,7 +16,7 @@ MSG_LIMIT = 500
 USERINFO_RE = re.compile(r"(?<=://)[^/@\s]*@")
 # The keys every deployment result has, on success and on failure, on both routes.
 RESULT_KEYS = ("route", "project_key", "bundle_id", "previous_bundle_id", "active_bundle_id", "rollback_bundle_id",
-               "tests", "certified", "rolled_back", "error", "steps", "lock", "project_created")
+               "tests", "certified", "rolled_back", "error", "steps", "lock", "project_created", "gates")
 
 
 def on_failure_spec():

@@ -16,6 +16,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import testing_status as record
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.commit_check import settled_check
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import is_live, lock_of
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflight import decision_of
 
 MAX_WORKERS = 8
 
@@ -38,7 +39,7 @@ def project_state(client, key, automation, target=None, warning_is_failure=False
     summary = project_summary(client, key)
     if summary is None:
         return {"exists": False, "active_bundle_id": None, "bundle_ids": [], "bundles": [], "certified": False,
-                "target_certified": False if target else None, "lock": None}
+                "target_certified": False if target else None, "lock": None, "gates": None}
     project = client.get_project(key)
     state = summary.get("activeBundleState") if automation else None
     active = state.get("bundleId") if isinstance(state, dict) and state.get("bundleId") else None
@@ -47,11 +48,12 @@ def project_state(client, key, automation, target=None, warning_is_failure=False
     if target:
         target_certified = certified if target == active else (
             automation and record.passes(record.testing_status(client, key, target), warning_is_failure))
-    lock = lock_of(project.get_variables()) if automation else None
+    variables = project.get_variables() if automation else None
+    lock = lock_of(variables) if automation else None
     entries = _bundles(project, automation)
     return {"exists": True, "active_bundle_id": active, "bundle_ids": bundles.ids_of(entries),
             "bundles": [_bundle_view(e, automation) for e in entries], "certified": certified, "target_certified": target_certified,
-            "lock": lock if is_live(lock, now or time.time()) else None}
+            "lock": lock if is_live(lock, now or time.time()) else None, "gates": decision_of(variables)}
 
 
 def read_all(client, keys, automation, targets=None, warning_is_failure=False, commit_checks=None):

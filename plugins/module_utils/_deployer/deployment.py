@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import time
 
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflight import govern_entry, infra_policy
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
@@ -80,22 +81,29 @@ def check_references(module, desired, current_infra):
     return bundle in dd.bundle_ids(published)
 
 
-def check_governance(module, deployment_id, bundle_id):
-    """Fail unless Govern lets the bundle through; with govern_timeout, wait that long for a sign-off first."""
+def governance_gate(module, deployment_id, bundle_id):
+    """(Govern's status, the preflight's govern entry); with govern_timeout, wait that long for a sign-off first."""
     gov = dd.governance(module, deployment_id, bundle_id)
     deadline = time.time() + module.params["govern_timeout"]
     while gov["blocked"] and not module.check_mode and time.time() < deadline:
         time.sleep(min(module.params["govern_poll_interval"], max(0.1, deadline - time.time())))
         gov = dd.governance(module, deployment_id, bundle_id)
-    if gov["blocked"]:
-        waited = " after waiting %d seconds for a sign-off" % module.params["govern_timeout"] if (
-            module.params["govern_timeout"] and not module.check_mode) else ""
-        raise DssError("Govern refuses bundle %s for deployment %s%s: %s. Nothing was changed."
-                       % (bundle_id, deployment_id, waited, gov["summary"]), governance=gov)
-    if gov["warning"] and not module.params["ignore_warnings"]:
-        raise DssError("Govern warns about bundle %s for deployment %s: %s. Set ignore_warnings=true to deploy "
-                       "it anyway; nothing was changed." % (bundle_id, deployment_id, gov["summary"]),
-                       governance=gov)
+    waited = " after waiting %d seconds for a sign-off" % module.params["govern_timeout"] if (
+        gov["blocked"] and module.params["govern_timeout"] and not module.check_mode) else ""
+    return gov, govern_entry(gov, deployment_id, bundle_id, module.params["ignore_warnings"], waited)
+
+
+def check_governance(module, deployment_id, bundle_id):
+    """Fail unless Govern lets the bundle through (the govern gate alone)."""
+    gov, gate = governance_gate(module, deployment_id, bundle_id)
+    if gate["status"] == "block":
+        raise DssError("%s. Nothing was changed." % gate["reason"], governance=gov)
+
+
+def standards_policy(module, infra_id):
+    """(policy, min severity) of the infrastructure's Project Standards policy, as DSS applies it in an update."""
+    with module.dss_errors("read the settings of infrastructure %s" % infra_id):
+        return infra_policy(dd.deployer(module).get_infra(infra_id).get_settings().get_raw())
 
 
 def check_automation_node(module, infra_id, deployment_id):

@@ -19,8 +19,11 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors im
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer.automation import AutomationProject
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer.deployment import (
-    IN_SYNC, check_automation_node, check_governance, check_input, check_references, desired_raw, last_log,
-    run_update, view)
+    IN_SYNC, check_automation_node, check_input, check_references, desired_raw, governance_gate, last_log,
+    run_update, standards_policy, view)
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as standards
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflight import (
+    Preflight, entry, gates_errors, govern_entry, release_notes, skipped, view as gates_view)
 
 
 class DeploymentRun:
@@ -32,10 +35,14 @@ class DeploymentRun:
         self.exists = False
         self.wrote = False
         self.step = "read"
+        self.governance = None  # Govern's status, when the preflight asked it
 
     def run(self):
         module, p = self.module, self.p
         check_input(module)
+        errors = gates_errors(p["gates"])
+        if errors:
+            raise DssError(" ".join(errors))
         if p["tests"] is not None:
             errors = tests_option_errors(dict(p, keep_last=None))
             if errors:
@@ -71,16 +78,50 @@ class DeploymentRun:
         settings_changed = not exists or not equal(view(current), view(desired))
         in_sync = exists and health in IN_SYNC
         needs_update = p["update"] and (settings_changed or not in_sync)
-        if exists and published and (needs_update or desired["bundleId"] != current.get("bundleId")):
-            check_governance(module, dep_id, desired["bundleId"])
+        changed = settings_changed or needs_update
+        gates = self.preflight(exists, published, desired, needs_update or desired["bundleId"] != current.get(
+            "bundleId")) if changed else gates_view(skipped("the deployment is in sync with its settings already"))
         if needs_update:
             check_automation_node(module, desired["infraId"], dep_id)
         return dict(
-            desired=desired, needs_update=needs_update, changed=settings_changed or needs_update,
+            desired=desired, needs_update=needs_update, changed=changed,
             before=dict(view(current), in_sync=in_sync) if exists else {},
-            after=dict(view(desired), in_sync=needs_update or (in_sync and not settings_changed)),
-            result=dict(deployment=view(desired), bundle_id=desired["bundleId"],
+            after=dict(view(desired), in_sync=needs_update or (in_sync and not settings_changed),
+                       **({"gates": gates["lines"]} if changed and p["gates"] else {})),
+            result=dict(deployment=view(desired), bundle_id=desired["bundleId"], gates=gates,
                         previous_bundle_id=current.get("bundleId") if in_sync else None, updated=needs_update))
+
+    def preflight(self, exists, published, desired, asks_govern):
+        """Every gate of the bundle for this deployment, before any write: fails with every blocking reason."""
+        module, p = self.module, self.p
+        bundle_id, published_key, infra_id = desired["bundleId"], desired["publishedProjectKey"], desired["infraId"]
+        key = desired.get("deployedProjectKey") or published_key
+        check = Preflight(module, key, bundle_id, "infrastructure %s" % infra_id)
+        infra = standards_policy(module, infra_id)
+        summary = {}  # not read: no policy asks for it
+        if check.standards_policy != "ignore" or infra[0] != "ignore":
+            with module.dss_errors("read the Project Standards report of bundle %s" % bundle_id):
+                summary = standards.published_bundle_summary(module.client, published_key, bundle_id) if published \
+                    else None
+        if not exists:
+            govern = govern_entry(None, self.dep_id, bundle_id, p["ignore_warnings"])
+        elif not published:
+            govern = entry("govern", "warn", "bundle %s is not published yet: Govern is asked when it is" % bundle_id)
+        elif asks_govern:
+            self.governance, govern = governance_gate(module, self.dep_id, bundle_id)
+        else:
+            govern = entry("govern", "skip", "the deployment keeps its bundle %s" % bundle_id)
+        notes = release_notes(dd.find_published_project(module, published_key), bundle_id) \
+            if (p["gates"] or {}).get("release_notes", "ignore") != "ignore" else None
+        entries = check.evaluate(summary, notes, govern, infra)
+        holder = {}
+        try:
+            check.enforce(entries, holder)
+        except DssError as exc:
+            if self.governance is not None:
+                exc.result["governance"] = self.governance
+            raise
+        return holder["gates"]
 
     def exit(self, plan, **more):
         health, messages = dd.health(self.module, self.dep_id) if self.exists or self.wrote \

@@ -12,7 +12,7 @@ def test_a_converged_project_is_certified_on_its_active_bundle():
     assert converged_result("b2", "CHURN") == {
         "project_key": "CHURN", "bundle_id": "b2", "previous_bundle_id": "b2", "active_bundle_id": "b2",
         "rollback_bundle_id": None, "tests": None, "certified": True, "rolled_back": False, "error": None,
-        "route": "direct", "steps": [], "lock": None, "project_created": False}
+        "route": "direct", "steps": [], "lock": None, "project_created": False, "gates": None}
     assert converged_result("b2", "CHURN", "deployer")["route"] == "deployer"
 
 
