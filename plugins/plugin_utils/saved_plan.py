@@ -138,7 +138,10 @@ def _pairs(hostvars, hosts):
 
 
 def _input_errors(plan, hostvars, run, given_bundle_id):
-    planned = {(env, key) for env, node in plan["environments"].items() for key in node["projects"]}
+    # A run may apply some environments of the plan (the staging job, then the prod job after approval), but all
+    # the planned projects of each environment it covers.
+    envs = {env for env, _key in run}
+    planned = {(env, key) for env, node in plan["environments"].items() if env in envs for key in node["projects"]}
     errors = []
     new = sorted("%s/%s" % p for p in set(run) - planned)
     gone = sorted("%s/%s" % p for p in planned - set(run))
@@ -146,8 +149,8 @@ def _input_errors(plan, hostvars, run, given_bundle_id):
         errors.append("the plan has no entry for %s (it was made for other projects or environments)"
                       % ", ".join(new))
     if gone:
-        errors.append("the plan covers %s, which this run does not (give the inventories and --limit the plan was "
-                      "made with)" % ", ".join(gone))
+        errors.append("the plan covers %s, which this run does not (give the --limit the plan was made with)"
+                      % ", ".join(gone))
     for (env, key), host in sorted(run.items()):
         node = plan["environments"].get(env)
         if node is None or key not in node["projects"]:

@@ -2,7 +2,7 @@
 prod): `--check --diff -e dss_plan_out=FILE -e dss_plan_markdown=FILE` saves the plan and its Markdown summary and
 writes nothing to DSS; `-e dss_plan=FILE` applies exactly that plan, and again changes nothing; a plan whose node
 moved since (a bundle activated by hand) is refused before any write, naming the project, environment and change;
-a plan that does not fit the run (missing file, other environments, saved without --check) is refused too.
+a plan that does not fit the run (missing file, other projects, saved without --check) is refused too.
 
 One promotion scenario (module-scoped, in order) serves every assert, to keep the runs few."""
 
@@ -52,10 +52,11 @@ def scenario(tmp_path_factory):
         land.client("prod").get_project(KEY).activate_bundle(seen["bundle"])
         before = land.writes(), land.digests()
         seen["moved"] = land.run("promote.yml", extra_vars={"dss_plan": "converged.json"})
-        # The plan does not fit: made for dev, staging and prod, applied to staging and prod only; no file.
-        seen["other_envs"] = land.run("promote.yml", envs=("staging", "prod"), extra_vars={"dss_plan": "converged.json"})
+        # Refused: no plan file; a plan saved without --check; a plan made for other projects (FRAUD is new).
         seen["missing"] = land.run("promote.yml", extra_vars={"dss_plan": "no-such-plan.json"})
         seen["not_check"] = land.run("promote.yml", extra_vars={"dss_plan_out": "late.json"})
+        land.describe((KEY, "FRAUD"))
+        seen["other_projects"] = land.run("promote.yml", extra_vars={"dss_plan": "converged.json"})
         seen["refusals_wrote"] = (land.writes(), land.digests()) != before
         seen["late_exists"] = os.path.exists(os.path.join(land.workdir, "late.json"))
         seen["prod_active"] = land.active_bundle("prod")
@@ -104,8 +105,10 @@ def test_a_plan_whose_node_moved_is_refused_before_any_write(scenario):
 
 
 def test_a_plan_that_does_not_fit_the_run_is_refused(scenario):
-    other = scenario["other_envs"]
-    assert other.rc != 0 and "the plan covers dev/%s, which this run does not" % KEY in other.output
+    other = scenario["other_projects"]
+    assert other.rc != 0
+    assert "converged.json does not fit this run; nothing was written: the plan has no entry for dev/FRAUD, " \
+        "prod/FRAUD, staging/FRAUD (it was made for other projects or environments)" in other.output
     missing = scenario["missing"]
     assert missing.rc != 0
     assert "No saved plan at %s/no-such-plan.json" % scenario["land"].workdir in missing.output

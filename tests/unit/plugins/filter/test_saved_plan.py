@@ -191,7 +191,7 @@ def test_a_plan_made_for_another_run_is_refused(tmp_path):
     assert str(raised.value) == (
         "%s does not fit this run; nothing was written: the plan has no entry for dev/FRAUD (it was made for other "
         "projects or environments); the plan covers dev/SALES, staging/SALES, which this run does not (give the "
-        "inventories and --limit the plan was made with); the plan names several bundles (%s, %s); a saved plan "
+        "--limit the plan was made with); the plan names several bundles (%s, %s); a saved plan "
         "applies one bundle per run: plan again with -e dss_bundle_id." % (path, NEW, OLD))
     moved_node = hostvars_of(route="deployer")
     moved_node["staging-CHURN"]["dss_url"] = "https://other.example.com"
@@ -202,6 +202,13 @@ def test_a_plan_made_for_another_run_is_refused(tmp_path):
             "planned for the direct route, but the inventory now says deployer; staging/SALES is planned for the "
             "direct route, but the inventory now says deployer; dss_bundle_id is %s but the plan deploys %s"
             % (URLS["staging"], OLD, NEW)) in str(raised.value)
+
+
+def test_a_run_may_apply_some_environments_of_the_plan(tmp_path):
+    _plan, path = saved(tmp_path)
+    prepared = prepared_of(path, hosts=["staging-CHURN", "staging-SALES"])
+    assert [read["env"] for read in prepared["reads"]] == ["staging"]
+    assert saved_plan_refusal(results_of(prepared), prepared) is None
 
 
 def test_the_markdown_summary_has_one_row_per_project_and_names_the_plan():
