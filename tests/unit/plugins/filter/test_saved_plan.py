@@ -12,7 +12,8 @@ from ansible_collections.dataiku_gitops.dss.plugins.filter.saved_plan import (Fi
                                                                               saved_plan_refusal)
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils import saved_plan as plans
 
-OLD, NEW = "g000000000001", "g000000000002"
+OLD = "g000000000001"
+NEW = "g000000000002"
 URLS = {"dev": "https://dev.example.com", "staging": "https://staging.example.com"}
 
 
