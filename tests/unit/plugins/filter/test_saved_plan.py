@@ -54,7 +54,7 @@ def hostvars_of(staging=None, dev=None, keys=("CHURN", "SALES"), route="direct")
     return hostvars
 
 
-HOSTS = ["dev-CHURN", "dev-SALES", "staging-CHURN", "staging-SALES"]
+HOSTS = ("dev-CHURN", "dev-SALES", "staging-CHURN", "staging-SALES")
 
 
 def saved(tmp_path, hostvars=None, hosts=HOSTS, **run):
