@@ -107,17 +107,23 @@ def test_adopt_then_apply_changes_nothing(land, tmp_path):
     assert churn["recipes"][0]["payload"] == sample_project.RECIPE_CODE
 
     # Right after adoption, everything that applies the files finds nothing to change, and writes nothing: drift.yml
-    # (the environment objects and the project descriptions in check mode), the promotion plan, then a real apply of
-    # the environment objects and the project descriptions of the whole fleet.
+    # (the environment objects and the project descriptions in check mode), the promotion plan (saved), then a real
+    # apply of that plan, of the environment objects and of the project descriptions of the whole fleet.
     described, land.inventory_dir = land.inventory_dir, str(dest / "inventories")
+    saved = str(tmp_path / "plan.json")
     try:
         drift = land.run("drift.yml", "-f", FORKS, extra_vars={"dss_drift_report": str(tmp_path / "drift.json")})
-        plan = land.run("promote.yml", "-f", FORKS, check=True, diff=True)
+        plan = land.run("promote.yml", "-f", FORKS, check=True, diff=True, extra_vars={"dss_plan_out": saved})
+        promoted = land.run("promote.yml", "-f", FORKS, diff=True, extra_vars={"dss_plan": saved})
         applied = land.run(apply_playbook(tmp_path / "apply.yml"), "-f", FORKS, diff=True)
     finally:
         land.inventory_dir = described
-    for run in (drift, plan, applied):
+    for run in (drift, plan, promoted, applied):
         assert unchanged(run), run.output[-4000:]
+    with open(saved, encoding="utf-8") as fh:
+        projects = [p for env in yaml.safe_load(fh)["environments"].values() for p in env["projects"].values()]
+    assert len(projects) == 3 * FLEET and not [p for p in projects if p["work"]]
+    assert "Every node holds the state of plan" in promoted.output
     assert "No drift: every declared object matches." in drift.output
     assert len([t for t in drift.tasks if t["task"].endswith("Recipes")]) == FLEET
     assert len([t for t in applied.tasks if t["task"].endswith("Datasets")]) == FLEET

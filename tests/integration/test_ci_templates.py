@@ -2,10 +2,14 @@
 against three emulator nodes with the CI-provided variables substituted (secrets, URLs, $GITHUB_STEP_SUMMARY,
 commit sha), in a workspace that looks like a CI checkout of this repository."""
 
+import contextlib
+import http.server
+import json
 import os
 import re
 import subprocess
 import sys
+import threading
 
 import pytest
 import yaml
@@ -134,7 +138,13 @@ def test_github_actions_template(tmp_path, land, workspace):
     assert rc == 0, output[-4000:]
     assert land.digests() == digests
     text = summary.read_text(encoding="utf-8")
-    assert text.startswith("## DSS promotion plan")
+    # The saved plan's Markdown summary first, then the tasks; plan.json and plan.md are what the upload step takes.
+    plan = json.loads(open(os.path.join(workspace, "dss-plan", "plan.json"), encoding="utf-8").read())
+    assert text.startswith("### DSS promotion plan `%s`" % plan["plan_id"][7:19]), text[:3000]
+    assert text.startswith(open(os.path.join(workspace, "dss-plan", "plan.md"), encoding="utf-8").read())
+    upload = [s for s in jobs["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")][0]
+    assert upload["with"]["path"].split() == ["dss-plan/plan.json", "dss-plan/plan.md"]
+    assert "### What each task would change" in text
     for host in ("staging-CHURN", "prod-CHURN"):
         assert re.search(r"^\| %s \| Deploy, test and certify the bundle on CHURN \|$" % host, text, re.M), text[:3000]
         assert re.search(r"^%s\s+: ok=\d+\s+changed=[1-9]" % host, text, re.M), text[:3000]
@@ -150,12 +160,18 @@ def test_github_actions_template(tmp_path, land, workspace):
     assert "The plan failed" in text and re.search(r"^    fatal: \[prod-CHURN\]", text, re.M), text[:3000]
     assert not leaked(land, text, output)
 
-    # Push to main: staging, then prod with the same bundle (the id the staging job derived from the commit).
-    bundle_id = "g" + head(land)[:12]
+    # Push to main: staging, then prod apply the plan of the pull request (its bundle; the download steps put it in
+    # dss-plan/, where the plan step left it here). The failed plan above saved no plan over it.
+    assert plan["bundle_id"] == "g" + head(land)[:12]
+    assert [s["with"]["path"] for j in ("promote-staging", "promote-prod") for s in jobs[j]["steps"]
+            if s.get("uses", "").startswith("actions/download-artifact@")] == ["dss-plan", "dss-plan"]
+    land.commit("CHURN: the merge commit")  # the plan names its bundle, not the merge commit's
+    bundle_id = plan["bundle_id"]
     rc, output = run_github_step(land, workspace, workflow, "promote-staging", "promote")
     assert rc == 0, output[-4000:]
+    assert "Every node holds the state of plan %s" % plan["plan_id"] in output
     assert (land.active_bundle("staging"), land.active_bundle("prod")) == (bundle_id, None)
-    rc, output2 = run_github_step(land, workspace, workflow, "promote-prod", "promote", GITHUB_SHA=head(land))
+    rc, output2 = run_github_step(land, workspace, workflow, "promote-prod", "promote")
     assert rc == 0, output2[-4000:]
     assert land.active_bundle("prod") == bundle_id
     assert not leaked(land, output, output2)
@@ -174,9 +190,40 @@ def gitlab_env(land, workspace, pipeline, job_name):
     return env
 
 
-def run_gitlab_job(land, workspace, pipeline, job_name):
-    env = gitlab_env(land, workspace, pipeline, job_name)
+def run_gitlab_job(land, workspace, pipeline, job_name, extra_env=None):
+    env = dict(gitlab_env(land, workspace, pipeline, job_name), **(extra_env or {}))
     return run_shell("\n".join(pipeline[job_name]["script"]), env, workspace)
+
+
+ARTIFACT_TOKEN = "job-token-%s" % os.urandom(4).hex()
+
+
+@contextlib.contextmanager
+def artifacts_api(text, ref):
+    """GitLab's "download a single artifact file by reference name" route for the plan job's plan.json, answering
+    only the job token; yields the API's base URL."""
+    route = "/projects/42/jobs/artifacts/%s/raw/dss-plan/plan.json?job=plan" % ref
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # pylint: disable=invalid-name
+            ok = self.path == route and self.headers.get("JOB-TOKEN") == ARTIFACT_TOKEN
+            body = text.encode("utf-8") if ok else b"404 Not Found"
+            self.send_response(200 if ok else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # pylint: disable=arguments-differ
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield "http://127.0.0.1:%d" % server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_gitlab_ci_template(land, workspace):
@@ -195,16 +242,26 @@ def test_gitlab_ci_template(land, workspace):
     rc, output = run_gitlab_job(land, workspace, pipeline, "plan")
     assert rc == 0, output[-4000:]
     assert land.digests() == digests
-    artifact = os.path.join(workspace, pipeline["plan"]["artifacts"]["paths"][0])
-    with open(artifact, encoding="utf-8") as fh:
+    assert pipeline["plan"]["artifacts"]["paths"] == ["plan.txt", "dss-plan/plan.json", "dss-plan/plan.md"]
+    with open(os.path.join(workspace, "plan.txt"), encoding="utf-8") as fh:
         plan = fh.read()
     assert "PLAY RECAP" in plan and re.search(r"^changed: \[prod-CHURN\]", plan, re.M)
     assert not leaked(land, plan, output)
+    saved = os.path.join(workspace, "dss-plan", "plan.json")
+    with open(saved, encoding="utf-8") as fh:
+        plan_text = fh.read()
+    os.remove(saved)  # the default branch's pipeline starts from a fresh checkout
 
-    # Default branch: staging, then the manual prod job.
-    bundle_id = "g" + head(land)[:12]
-    rc, output = run_gitlab_job(land, workspace, pipeline, "promote-staging")
+    # Default branch: staging downloads the merge request's plan (a stand-in for GitLab's job artifacts API) and
+    # applies it, then the manual prod job applies the plan from staging's artifacts.
+    bundle_id = json.loads(plan_text)["bundle_id"]
+    land.commit("Merge branch 'churn' into 'main'\n\nSee merge request data/dss-fleet!7")
+    with artifacts_api(plan_text, "refs%2Fmerge-requests%2F7%2Fhead") as api_url:
+        env = {"CI_API_V4_URL": api_url, "CI_PROJECT_ID": "42", "CI_JOB_TOKEN": ARTIFACT_TOKEN,
+               "CI_COMMIT_MESSAGE": land.git("log", "-1", "--format=%B")}
+        rc, output = run_gitlab_job(land, workspace, pipeline, "promote-staging", env)
     assert rc == 0, output[-4000:]
+    assert pipeline["promote-staging"]["artifacts"]["paths"] == ["dss-plan/plan.json"]
     assert (land.active_bundle("staging"), land.active_bundle("prod")) == (bundle_id, None)
     rc, output2 = run_gitlab_job(land, workspace, pipeline, "promote-prod")
     assert rc == 0, output2[-4000:]
