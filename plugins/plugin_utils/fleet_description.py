@@ -378,7 +378,7 @@ def _host(key, project, env, node, environments, topology):
         host_vars["dss_environment_objects"] = env["environment_objects"]
     groups = [name, "dss_%s" % env["node_type"], "project_%s" % key]
     if node:
-        host_vars["dss_node"] = node
+        host_vars.update({"dss_node": node, "dss_node_group": target["group"]})
         groups.append(target["group"])
     if env["node_type"] == "automation":
         host_vars.update(_order_vars(key, env, node, topology))
