@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: gate_node_reads
 short_description: The nodes of a gate environment with several nodes to read, when it did not run in this run
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For the deploy play of an automation environment whose gate environment (C(dss_gate_env)) has several nodes
     (C(dss_gate_hosts), C(dss_gate_nodes) from the inventory plugin P(dataiku_gitops.dss.fleet#inventory)) and did

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: node_batches
 short_description: The serial batches of a planning play, one per node of an environment with several nodes
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - "The C(serial) batch sizes of a planning play of playbooks/promote.yml: one batch per node of an environment with
     several nodes (its hosts are in the group C(dss_node_<env>_<node>), made by the inventory plugin

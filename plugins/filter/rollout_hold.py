@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: rollout_hold
 short_description: Whether a host of a deploy play may deploy now, from what happened before it in the rollout
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For a host of a deploy play of playbooks/promote.yml (tasks/deploy_step.yml), null when it may deploy now, else
     one line saying why it is held back (docs/topologies.md), checked in this order
