@@ -15,7 +15,7 @@ import yaml
 
 from tests.support import sample_project
 from tests.support.emulator import EmulatorNode
-from tests.support.promotion import ENVIRONMENTS, Landscape
+from tests.support.promotion import Landscape
 
 NODES = {"dev": ("dev",), "staging": ("s1", "s2"), "prod": ("p1", "p2", "p3")}
 CANARY = "p1"
@@ -26,39 +26,46 @@ def node_name(env, node):
     return env if env == node else "%s_%s" % (env, node)
 
 
-def description(projects):
+def description(projects, nodes=None):
     """The fleet description of this landscape (the shipped one's settings, nodes per automation environment)."""
+    nodes = nodes or NODES
     environments = {"dev": {"node_type": "design", "url": {"env": "DSS_DEV_URL"}, "api_key": {"env": "DSS_DEV_API_KEY"}}}
-    for env in ("staging", "prod"):
+    automation = [env for env in ("staging", "prod") if env in nodes]
+    for env in automation:
         connection = sample_project.CONNECTIONS[env]
         environments[env] = {
             "node_type": "automation",
             "nodes": {node: {"url": {"env": "DSS_%s_URL" % node_name(env, node).upper()},
                              "api_key": {"env": "DSS_%s_API_KEY" % node_name(env, node).upper()}}
-                      for node in NODES[env]},
+                      for node in nodes[env]},
             "environment_objects": {"connections": [{"name": connection, "type": "PostgreSQL",
                                                      "params": sample_project.connection_params(env)}],
                                     "code_envs": []},
         }
-    environments["prod"]["rollout"] = {"canary": CANARY, "batch_size": 1}
+    if "prod" in environments:
+        environments["prod"]["rollout"] = {"canary": CANARY, "batch_size": 1}
     return {
         "environments": environments,
         "projects": {key: {"depends_on": upstream, "tests": {"prefix": "TEST_", "timeout": 600},
                            "environments": {env: {"connections": {"pg_dev": sample_project.CONNECTIONS[env]}}
-                                            for env in ("staging", "prod")}}
+                                            for env in automation}}
                      for key, upstream in projects.items()},
     }
 
 
 class TopologyLandscape(Landscape):
-    """Landscape (tests/support/promotion.py) on the nodes of NODES; ``land.nodes["prod_p1"]``."""
+    """Landscape (tests/support/promotion.py) on the nodes of ``nodes`` (default NODES); ``land.nodes["prod_p1"]``."""
 
-    def __init__(self, workdir, projects):
+    def __init__(self, workdir, projects, nodes=None):
         super().__init__(workdir, projects=tuple(projects))
         self.dependencies = dict(projects)
+        self.layout = nodes or NODES
+
+    def automation_nodes(self):
+        return [node_name(env, node) for env, nodes in self.layout.items() if env != "dev" for node in nodes]
 
     def start(self):
-        for env, nodes in NODES.items():
+        for env, nodes in self.layout.items():
             for node in nodes:
                 node_type = "design" if env == "dev" else "automation"
                 self.nodes[node_name(env, node)] = EmulatorNode(node_type).start()
@@ -69,19 +76,25 @@ class TopologyLandscape(Landscape):
         os.makedirs(self.git_dir)
         self.git("init", "--quiet", "--initial-branch=main")
         self.commit("first version of the flows")
-        result = self.run("environment.yml", envs=("staging", "prod"))
+        result = self.run("environment.yml", envs=[env for env in self.layout if env != "dev"])
         if result.rc != 0:
             raise RuntimeError("playbooks/environment.yml failed:\n%s" % result.output[-4000:])
         return self
 
-    def _write_topology(self):
-        target = os.path.join(self.workdir, "inventories")
-        for env in ENVIRONMENTS:
+    def describe(self, projects):
+        """Later runs use a description of ``projects`` (no dependencies; seeding them is the caller's job)."""
+        self.projects = tuple(projects)
+        self.dependencies = {key: [] for key in projects}
+        self.inventory_dir = self._write_topology("inventories-%d" % len(self.projects))
+
+    def _write_topology(self, name="inventories"):
+        target = os.path.join(self.workdir, name)
+        for env in self.layout:
             os.makedirs(os.path.join(target, env))
             with open(os.path.join(target, env, "hosts.yml"), "w", encoding="utf-8") as out:
                 out.write("plugin: dataiku_gitops.dss.fleet\ndescription: ../fleet.yml\nenvironments: [%s]\n" % env)
         with open(os.path.join(target, "fleet.yml"), "w", encoding="utf-8") as out:
-            yaml.safe_dump(description(self.dependencies), out, sort_keys=False)
+            yaml.safe_dump(description(self.dependencies, self.layout), out, sort_keys=False)
         return target
 
     def activation(self, node, project_key):
