@@ -5,7 +5,8 @@ nodes, prod on three with p1 as the canary (then one node per batch), projects C
 One landscape for the module, three runs in order: a first promotion (every node, upstream projects activated
 first, the canary before the other prod nodes), a no-op re-run (one read per node, nothing written), then a new
 bundle whose tests fail on the canary only (its connection broken there): the canary rolls back, its dependents
-are held back naming the upstream project, and the other prod nodes are left untouched."""
+are held back naming the upstream project, and the other prod nodes are left untouched. Last, a plan of prod alone
+checks the gate on both staging nodes by reading them."""
 
 import pytest
 
@@ -45,6 +46,10 @@ def land(tmp_path_factory):
         sample_project.break_connection(landscape.client("prod_p1"), "prod")
         landscape.untouched = {node: landscape.nodes[node].digest() for node in ("prod_p2", "prod_p3")}
         landscape.canary_failed = landscape.run("promote.yml")
+        # prod alone (staging not in the run): the gate reads both staging nodes; a plan, so nothing is written.
+        landscape.before_plan = landscape.writes()
+        landscape.prod_plan = landscape.run("promote.yml", envs=("prod",), check=True, diff=True,
+                                            extra_vars={"dss_bundle_id": landscape.second})
         yield landscape
 
 
@@ -88,4 +93,18 @@ def test_a_failing_canary_rolls_back_and_stops_the_environment(land):
             assert "stopped after the canary node p1" in failure_message(result, host(node, key))
     assert not [t for t in result.tasks if t["task"].startswith(DEPLOY) and "-p2-" in t["host"] + t["host"]
                 and t["status"] != "skipped"]
+    assert land.leaked_keys() == []
+
+
+def test_prod_alone_reads_every_staging_node_for_the_gate(land):
+    result = land.prod_plan
+    assert result.rc == 0, result.output[-4000:]
+    reads = [t for t in result.tasks if t["task"] == "Read the test records of every node of the gate environment"
+             and t["status"] == "ok"]
+    assert len(reads) == 1
+    assert sorted(item["promote_gate_item"]["node"] for item in reads[0]["result"]["results"]) == \
+        ["staging-s1", "staging-s2"]
+    planned = {t["host"] for t in result.tasks if t["task"].startswith(DEPLOY) and t["status"] == "changed"}
+    assert planned == {host(node, key) for node in ("prod_p1", "prod_p2", "prod_p3") for key in PROJECTS}
+    assert land.writes() == land.before_plan
     assert land.leaked_keys() == []

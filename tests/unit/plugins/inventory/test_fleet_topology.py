@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.fleet_description import FleetError, expand
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.fleet_topology import TopologyError, phases, waves
+from tests.unit.plugins.inventory.test_fleet_description import changed
 
 TOPOLOGY = {
     "environments": {
@@ -130,13 +131,8 @@ def test_waves_and_cycles():
     (("environments", "dev", "nodes"), {"a": {"url": "x"}}, "only an automation environment has several nodes"),
 ])
 def test_invalid_topologies_are_refused_with_a_message(path, value, message):
-    description = copy.deepcopy(TOPOLOGY)
-    target = description
-    for key in path[:-1]:
-        target = target.setdefault(key, {})
-    target[path[-1]] = value
     with pytest.raises(FleetError) as raised:
-        expand(description)
+        expand(changed(TOPOLOGY, path, value))
     assert message in str(raised.value)
 
 
