@@ -81,7 +81,8 @@ notes:
   - "Several nodes in an automation environment: C(nodes) (name, lower case -> C(url) (required), C(api_key),
     C(validate_certs), C(ca_path) (the environment's C(api_key), C(validate_certs) and C(ca_path) are their
     defaults, its C(url) is then refused), C(connections) and C(code_envs) (remapping overrides merged over each
-    project's for that environment)) and C(rollout) (C(canary) - a node deployed first, C(batch_size) - nodes per
+    project's for that environment), C(deployer) (merged over the project's, e.g. the node's C(infra_id))) and
+    C(rollout) (C(canary) - a node deployed first, C(batch_size) - nodes per
     batch after it, default all, C(max_fail_percentage) - the failed share of a batch above which the later batches
     are held back, default 0). A project's environment entry may list C(nodes) (default all)."
   - "Dependencies between projects: C(depends_on) (a list of project keys) in a project; an upstream project's

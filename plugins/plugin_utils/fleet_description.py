@@ -27,7 +27,7 @@ TEST_DEFAULTS = {"prefix": "TEST_", "scenarios": None, "warning_is_failure": Fal
                  "if_no_scenarios": "fail"}
 ENVIRONMENT_KEYS = ("node_type", "url", "api_key", "validate_certs", "ca_path", "route", "deployer",
                     "environment_objects", "certified_on", "nodes", "rollout")
-NODE_KEYS = ("url", "api_key", "validate_certs", "ca_path", "connections", "code_envs")
+NODE_KEYS = ("url", "api_key", "validate_certs", "ca_path", "connections", "code_envs", "deployer")
 ROLLOUT_KEYS = ("canary", "batch_size", "max_fail_percentage")
 PROJECT_KEYS = ("tests", "route", "deployer", "environments", "depends_on")
 PROJECT_ENV_KEYS = ("connections", "code_envs", "tests", "route", "deployer", "nodes")
@@ -210,7 +210,8 @@ def _several_nodes(name, env, node_type, where):
         parsed[node] = dict(_connection(settings, node_where, url_required=True, defaults=defaults),
                             name=node, group=node_group(name, node),
                             connections=_string_map(settings.get("connections"), node_where + ".connections"),
-                            code_envs=_string_map(settings.get("code_envs"), node_where + ".code_envs"))
+                            code_envs=_string_map(settings.get("code_envs"), node_where + ".code_envs"),
+                            deployer=dict(_mapping(settings.get("deployer"), node_where + ".deployer")))
     rollout = _mapping(env.get("rollout"), where + ".rollout")
     _unknown_keys(rollout, ROLLOUT_KEYS, where + ".rollout")
     percentage = rollout.get("max_fail_percentage", 0)
@@ -347,6 +348,8 @@ def _host(key, project, env, node, environments, topology):
     deployer = dict(env["deployer"])
     deployer.update(_mapping(project.get("deployer"), where + ".deployer"))
     deployer.update(_mapping(settings.get("deployer"), env_where + ".deployer"))
+    if node:  # the node's infrastructure on the deployer route (infra_id...) is the node's own
+        deployer.update(target["deployer"])
     route = settings.get("route", project.get("route"))
     connections = _string_map(settings.get("connections"), env_where + ".connections")
     code_envs = _string_map(settings.get("code_envs"), env_where + ".code_envs")

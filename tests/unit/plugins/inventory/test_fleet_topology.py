@@ -16,8 +16,9 @@ TOPOLOGY = {
                     "nodes": {"s1": {"url": "https://s1.example.com"},
                               "s2": {"url": "https://s2.example.com", "api_key": {"env": "S2_KEY"},
                                      "validate_certs": False, "connections": {"pg_dev": "pg_staging_s2"}}}},
-        "prod": {"node_type": "automation", "route": "deployer",
-                 "nodes": {"eu": {"url": "https://eu.example.com", "api_key": {"env": "EU_KEY"}},
+        "prod": {"node_type": "automation", "route": "deployer", "deployer": {"url": "https://deployer.example.com"},
+                 "nodes": {"eu": {"url": "https://eu.example.com", "api_key": {"env": "EU_KEY"},
+                                  "deployer": {"infra_id": "prod-eu"}},
                            "us": {"url": "https://us.example.com", "api_key": {"env": "US_KEY"}},
                            "ap": {"url": "https://ap.example.com", "api_key": {"env": "AP_KEY"}}},
                  "rollout": {"canary": "us", "batch_size": 1, "max_fail_percentage": 20}},
@@ -59,6 +60,8 @@ def test_each_node_has_its_connection_and_remapping_overrides():
     assert s2["dss_connections"] == {"pg_dev": "pg_staging_s2", "pg_x": "pg_x_staging"}
     assert (s2["dss_node"], s2["dss_node_group"], s2["dss_env"]) == ("s2", "dss_node_staging_s2", "staging")
     assert expanded["prod-eu-SALES"][1]["dss_route"] == "deployer"
+    assert expanded["prod-eu-SALES"][1]["dss_deployer"] == {"url": "https://deployer.example.com", "infra_id": "prod-eu"}
+    assert expanded["prod-us-SALES"][1]["dss_deployer"] == {"url": "https://deployer.example.com"}
 
 
 def test_rollout_steps_put_the_canary_first_then_batches_and_waves_inside_each():
