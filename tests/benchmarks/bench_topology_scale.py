@@ -2,12 +2,14 @@
 as bench_noop_scale.py, per node - a fixed number of requests per project and node, one bulk read per node, no
 write, no module beyond the bulk reads, task results on the first host of each planning batch only.
 
-    python tests/benchmarks/bench_topology_scale.py --projects 100 --nodes 3 [--small 10] [--forks 20] [--json out.json]
+    python tests/benchmarks/bench_topology_scale.py --projects 100 --nodes 3 [--prod] [--small 10] [--forks 20]
+                                                    [--json out.json]
 
-Starts a topology landscape (tests.support.topology: dev, and staging on ``--nodes`` automation nodes), promotes CHURN
-for real on dev and every staging node, then makes the fleet converged at two sizes (``--small``, default N/10, and
-N) by cloning CHURN's state on every node (tests.support.project_clone). At each size it runs the no-op
-``playbooks/promote.yml`` on dev and staging, then the plan (``--check --diff``), and records per node the requests
+Starts a topology landscape (tests.support.topology: dev, and staging on ``--nodes`` automation nodes; with
+``--prod``, prod too, on as many nodes, the first one its canary), promotes CHURN for real on every node, then makes
+the fleet converged at two sizes (``--small``, default N/10, and N) by cloning CHURN's state on every node
+(tests.support.project_clone). At each size it runs the no-op ``playbooks/promote.yml`` on all its environments,
+then the plan (``--check --diff``), and records per node the requests
 about projects per project, the writes, the bulk reads, the task results and their hosts, and the wall and CPU
 times. Exits 1 when a run fails or is not a no-op, or when the requests per project of a node differ between the
 two sizes; never on timings.
@@ -30,9 +32,8 @@ from tests.benchmarks.bench_promotion import playbook_run, started_modules  # no
 from tests.support import sample_project as sample  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.emulator import WRITE_METHODS  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.project_clone import clone_project  # noqa: E402  pylint: disable=wrong-import-position
-from tests.support.topology import TopologyLandscape, node_name  # noqa: E402  pylint: disable=wrong-import-position
+from tests.support.topology import TopologyLandscape  # noqa: E402  pylint: disable=wrong-import-position
 
-ENVS = ("dev", "staging")
 BULK_READ = "dataiku_gitops.dss.dataiku_bundle_state_info"
 
 
@@ -57,7 +58,7 @@ def measure(land, keys, bundle_id, forks, check):
     nodes = ["dev"] + land.automation_nodes()
     before = {node: stats(land.nodes[node]) for node in nodes}
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    seconds, result = playbook_run(land, forks, envs=ENVS, check=check, diff=check)
+    seconds, result = playbook_run(land, forks, envs=tuple(land.layout), check=check, diff=check)
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     after = {node: stats(land.nodes[node]) for node in nodes}
     routes = {node: routes_between(before[node], after[node]) for node in nodes}
@@ -95,8 +96,9 @@ def table(result):
     lines = []
     for mode in ("noop", "plan"):
         small, large = [r for r in result["runs"] if r["mode"] == mode]
-        lines += ["| `promote.yml` %s (dev + staging on %d nodes) | N=%d | N=%d |" % (
-            "no-op" if mode == "noop" else "--check --diff", result["nodes"], small["projects"], large["projects"]),
+        lines += ["| `promote.yml` %s (dev + %s on %d nodes each) | N=%d | N=%d |" % (
+            "no-op" if mode == "noop" else "--check --diff", " + ".join(result["environments"]), result["nodes"],
+            small["projects"], large["projects"]),
             "|---|---:|---:|"]
         rows = (("wall time (s)", lambda r: r["wall_s"]), ("CPU s of ansible-playbook", lambda r: r["ansible_cpu_s"]),
                 ("task results", lambda r: r["tasks"]), ("hosts with task results", lambda r: len(r["task_hosts"])),
@@ -116,7 +118,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--projects", type=int, default=100)
     parser.add_argument("--small", type=int, default=None, help="the smaller fleet (default: N/10, at least 2)")
-    parser.add_argument("--nodes", type=int, default=3, help="automation nodes of staging")
+    parser.add_argument("--nodes", type=int, default=3, help="automation nodes per automation environment")
+    parser.add_argument("--prod", action="store_true", help="prod too (staging only without it)")
     parser.add_argument("--forks", type=int, default=20)
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
@@ -124,17 +127,20 @@ def main(argv=None):
     if sizes[0] >= sizes[1]:
         parser.error("--small must be below --projects")
     layout = {"dev": ("dev",), "staging": tuple("s%d" % (i + 1) for i in range(args.nodes))}
-    result = {"sizes": list(sizes), "nodes": args.nodes, "forks": args.forks, "runs": [],
+    if args.prod:
+        layout["prod"] = tuple("p%d" % (i + 1) for i in range(args.nodes))  # p1 is the canary (tests.support.topology)
+    result = {"sizes": list(sizes), "nodes": args.nodes, "environments": [env for env in layout if env != "dev"],
+              "forks": args.forks, "runs": [],
               "load_average": {"start": [round(v, 2) for v in os.getloadavg()]}}
     with tempfile.TemporaryDirectory(prefix="bench-topology-") as workdir:
         with TopologyLandscape(os.path.join(workdir, "land"), {sample.PROJECT_KEY: []}, nodes=layout) as land:
-            result["first_promotion_s"] = round(playbook_run(land, args.forks, envs=ENVS)[0], 2)
+            result["first_promotion_s"] = round(playbook_run(land, args.forks, envs=tuple(layout))[0], 2)
             bundle_id = land.bundle_id()
             for size in sizes:
                 keys = project_keys(size)
                 new = [key for key in keys if key not in land.projects]
                 started = time.monotonic()
-                for node in ["dev"] + [node_name("staging", n) for n in layout["staging"]]:
+                for node in ["dev"] + land.automation_nodes():
                     clone_project(land.nodes[node], sample.PROJECT_KEY, new)
                 land.describe(keys)
                 clone_s = time.monotonic() - started
