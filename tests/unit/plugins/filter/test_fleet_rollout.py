@@ -101,8 +101,8 @@ def test_a_failure_on_the_canary_holds_back_the_other_nodes():
     assert rollout_hold(all_vars, {"host": "prod-p2-A", "bundle_id": BUNDLE}, play, play) is None
     # an earlier batch counts too; a host that was not queued (converged) is not a deployment
     alive = [h for h in play if h != "prod-p2-B"]
-    assert "stopped after batch 1 of its nodes" in rollout_hold(all_vars, {"host": "prod-p3-A", "bundle_id": BUNDLE},
-                                                                 play, alive)
+    message = rollout_hold(all_vars, {"host": "prod-p3-A", "bundle_id": BUNDLE}, play, alive)
+    assert "stopped after batch 1 of its nodes" in message
     all_vars["prod-p2-B"]["promote_plan"] = {"pending": []}
     assert rollout_hold(all_vars, {"host": "prod-p3-A", "bundle_id": BUNDLE}, play, alive) is None
     # max_fail_percentage: one failure out of two on the canary is 50%
