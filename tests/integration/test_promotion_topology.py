@@ -56,7 +56,7 @@ def land(tmp_path_factory):
 def test_every_node_gets_every_project_upstream_first_and_the_canary_first(land):
     assert land.promoted.rc == 0, land.promoted.output[-6000:]
     activated = land.activated
-    assert {bundle for bundle, _ in activated.values()} == {land.first} and land.all_certified
+    assert {bundle for bundle, _activated_on in activated.values()} == {land.first} and land.all_certified
     for node in AUTOMATION:  # never a dependent before its upstream project on the same node
         assert activated[(node, UPSTREAM)][1] < activated[(node, MIDDLE)][1] < activated[(node, DOWNSTREAM)][1]
     for key in PROJECTS:  # the canary, then p2, then p3 (batch_size 1)

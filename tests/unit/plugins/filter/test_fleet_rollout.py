@@ -27,7 +27,7 @@ CERTIFIED = {"exists": True, "active_bundle_id": BUNDLE, "certified": True}
 
 def hostvars(**facts):
     """{host: vars} of the whole fleet, with ``facts`` ({host: {fact: value}}) added."""
-    found = {name: dict(host_vars) for name, _, host_vars in expand(DESCRIPTION)}
+    found = {name: dict(host_vars) for name, _groups, host_vars in expand(DESCRIPTION)}
     for host, values in facts.items():
         found[host].update(values)
     return found
@@ -35,7 +35,7 @@ def hostvars(**facts):
 
 def groups():
     found = {}
-    for name, host_groups, _ in expand(DESCRIPTION):
+    for name, host_groups, _vars in expand(DESCRIPTION):
         for group in host_groups:
             found.setdefault(group, []).append(name)
     return found

@@ -36,7 +36,7 @@ def hosts(description=None, **kwargs):
 
 
 def order(description=None, **kwargs):
-    return [name for name, _, _ in expand(description or TOPOLOGY, **kwargs)]
+    return [host[0] for host in expand(description or TOPOLOGY, **kwargs)]
 
 
 def test_one_host_per_node_and_project_in_node_order():
@@ -45,7 +45,7 @@ def test_one_host_per_node_and_project_in_node_order():
                      "staging-s2-SALES", "staging-s2-CHURN", "staging-s2-REPORT",
                      "prod-eu-SALES", "prod-eu-CHURN", "prod-us-SALES", "prod-us-CHURN", "prod-us-REPORT",
                      "prod-ap-SALES"]
-    groups, _ = hosts()["prod-us-CHURN"]
+    groups = hosts()["prod-us-CHURN"][0]
     assert groups == ["prod", "dss_automation", "project_CHURN", "dss_node_prod_us"]
     assert "dev-SALES" in hosts(selected=["dev"])  # the design environment keeps one host per project
 
@@ -67,7 +67,7 @@ def test_each_node_has_its_connection_and_remapping_overrides():
 def test_rollout_steps_put_the_canary_first_then_batches_and_waves_inside_each():
     expanded = hosts()
     # Three waves (SALES, CHURN, REPORT); prod phases: us (canary) 0, eu 1, ap 2 (batch_size 1).
-    steps = {name: host_vars["dss_rollout_step"] for name, (_, host_vars) in expanded.items()
+    steps = {name: host_vars["dss_rollout_step"] for name, (_groups, host_vars) in expanded.items()
              if name.startswith("prod-")}
     assert steps == {"prod-us-SALES": 0, "prod-us-CHURN": 1, "prod-us-REPORT": 2, "prod-eu-SALES": 3,
                      "prod-eu-CHURN": 4, "prod-ap-SALES": 6}
