@@ -13,6 +13,8 @@ import pytest
 from tests.support import sample_project
 from tests.support.topology import NODES, TopologyLandscape, node_name
 
+pytestmark = pytest.mark.slow  # whole promotions on six nodes (the tier of tests/conftest.py's SLOW files)
+
 UPSTREAM, MIDDLE, DOWNSTREAM = "CUSTOMERS", "CHURN", "RETENTION"
 PROJECTS = {UPSTREAM: [], MIDDLE: [UPSTREAM], DOWNSTREAM: [MIDDLE]}
 DEPLOY = "dataiku_gitops.dss.bundle_deploy : Deploy, test and certify the bundle on "
