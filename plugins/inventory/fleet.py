@@ -6,16 +6,20 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: fleet
-short_description: One inventory host per (environment, Dataiku DSS project) from one fleet description
+short_description: One inventory host per (environment, node, Dataiku DSS project) from one fleet description
 version_added: 0.1.0
 description:
   - Reads one shared YAML description of the DSS fleet (O(description)) listing the environments (node URL,
     credentials by reference, node type, route) and the projects (per-environment connection and code env mappings,
     test scenarios, route options), and adds one host per (environment, project), named C(<env>-<PROJECT_KEY>), for
     the environments this configuration selects (O(environments)).
+  - "An automation environment with several nodes (C(nodes)) gets one host per (environment, node, project) instead,
+    named C(<env>-<node>-<PROJECT_KEY>), for the nodes each project lists (by default all of the environment's),
+    with its node's URL, credentials, TLS settings and remapping overrides (docs/topologies.md)."
   - Projects become hosts so that C(forks) (and AWX job slicing) promote them in parallel and each one independently.
   - Groups are the environment name (C(dev), C(staging), C(prod), ...), C(dss_design) or C(dss_automation) after the
-    node type, and C(project_<PROJECT_KEY>).
+    node type, C(project_<PROJECT_KEY>), and C(dss_node_<env>_<node>) for the hosts of one node of an environment
+    with several nodes (the hosts of a node are added next to each other, node after node).
   - Every host gets C(ansible_connection=local) (tasks talk to DSS over its REST API from the controller),
     C(ansible_python_interpreter) set to the controller's Python, and the variables C(dss_env), C(dss_project_key),
     C(dss_node_type), C(dss_url), C(dss_api_key), C(dss_validate_certs), C(dss_ca_path) (when set), C(dss_route),
@@ -25,6 +29,15 @@ description:
     node is always verified with its own TLS settings), C(dss_environment_objects) and C(dss_gates) (when the
     environment sets them), and on automation environments that receive bundles certified elsewhere C(dss_gate_env), C(dss_gate_host) and
     C(dss_gate_node) (the environment whose passing test record a bundle needs first, see C(certified_on)).
+  - "Topology variables, only where they apply: C(dss_node) and C(dss_node_group) (a node of an environment with
+    several nodes), C(dss_gate_hosts) and C(dss_gate_nodes) (host -> C(url), C(api_key), C(validate_certs),
+    C(ca_path)) when the gate environment has several nodes (every one must certify the bundle; C(dss_gate_host)
+    and C(dss_gate_node) are then its first), C(dss_rollout) (C(canary), C(max_fail_percentage)),
+    C(dss_rollout_phase), C(dss_rollout_step) and C(dss_rollout_steps) (the deploy order of an automation
+    environment with several nodes or C(depends_on)), C(dss_wave), C(dss_depends_on) and C(dss_upstream_hosts)
+    (the hosts of the upstream projects on the same node)."
+  - "C(depends_on) is checked when the inventory is parsed: an unknown project, a cycle (named in full) or an
+    upstream project missing from a node its dependent is deployed to fails the inventory."
   - "Credentials are never literal: C(api_key) is C({env: VARIABLE}) (or a list of variables, the first one set
     wins) or C({var: INVENTORY_VARIABLE}) (for example a Vault-encrypted variable); the host variable is a lazy
     template resolved when a task runs. A literal key in the description is refused."
@@ -67,6 +80,15 @@ notes:
     C(gates) option has them, see the Gates section of docs/promotion.md) and C(projects) (key ->
     C(tests), C(route), C(deployer) and C(environments): name ->
     C(connections), C(code_envs), C(tests), C(route), C(deployer)). Exactly one environment is of type design."
+  - "Several nodes in an automation environment: C(nodes) (name, lower case -> C(url) (required), C(api_key),
+    C(validate_certs), C(ca_path) (the environment's C(api_key), C(validate_certs) and C(ca_path) are their
+    defaults, its C(url) is then refused), C(connections) and C(code_envs) (remapping overrides merged over each
+    project's for that environment), C(deployer) (merged over the project's, e.g. the node's C(infra_id))) and
+    C(rollout) (C(canary) - a node deployed first, C(batch_size) - nodes per
+    batch after it, default all, C(max_fail_percentage) - the failed share of a batch above which the later batches
+    are held back, default 0). A project's environment entry may list C(nodes) (default all)."
+  - "Dependencies between projects: C(depends_on) (a list of project keys) in a project; an upstream project's
+    bundle is activated before its dependents' on every node (docs/topologies.md)."
   - Every project gets a host in every selected environment; project-level settings are merged under the
     environment-level ones (C(deployer)) or over the defaults (C(tests)).
 """
@@ -93,6 +115,24 @@ environments: [staging]
 #     tests: {prefix: TEST_, timeout: 600}
 #     environments:
 #       staging: {connections: {pg_dev: pg_staging}}
+
+# An environment with three nodes, a canary first, and a project that needs another one's bundle first
+# (hosts prod-eu1-CUSTOMERS, prod-eu1-CHURN, prod-eu2-CUSTOMERS, ...):
+# environments:
+#   prod:
+#     node_type: automation
+#     api_key: {env: DSS_PROD_API_KEY}
+#     nodes:
+#       eu1: {url: "https://dss-prod-eu1.example.com"}
+#       eu2: {url: "https://dss-prod-eu2.example.com", connections: {pg_dev: pg_prod_eu2}}
+#       us1: {url: "https://dss-prod-us1.example.com", api_key: {var: vault_dss_prod_us1_api_key}}
+#     rollout: {canary: eu1, batch_size: 1}
+# projects:
+#   CUSTOMERS: {}
+#   CHURN:
+#     depends_on: [CUSTOMERS]
+#     environments:
+#       prod: {nodes: [eu1, eu2]}
 """
 
 import os

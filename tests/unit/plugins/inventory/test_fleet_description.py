@@ -106,13 +106,18 @@ def test_selection_of_environments_and_projects():
     (("projects", "CHURN", "tests", "retries"), 3, "unknown key\\(s\\) retries"),
 ])
 def test_invalid_descriptions_are_refused_with_a_message(path, value, message):
-    description = copy.deepcopy(DESCRIPTION)
+    with pytest.raises(FleetError, match=message):
+        expand(changed(DESCRIPTION, path, value))
+
+
+def changed(description, path, value):
+    """A copy of ``description`` with ``value`` at ``path`` (a tuple of keys, created where missing)."""
+    description = copy.deepcopy(description)
     target = description
     for key in path[:-1]:
         target = target.setdefault(key, {})
     target[path[-1]] = value
-    with pytest.raises(FleetError, match=message):
-        expand(description)
+    return description
 
 
 def test_missing_required_environment_settings():
