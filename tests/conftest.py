@@ -8,6 +8,9 @@ import pytest
 
 # pytest imports this file as tests.conftest (tests/ is a package), with the repository root on sys.path.
 from tests.support.collection import ensure_collection_link
+# --cpu-report=N (CONTRIBUTING.md): the hooks of the plugin, made this conftest's own.
+from tests.support.cpu_report import (  # noqa: F401 pylint: disable=unused-import
+    pytest_addoption, pytest_configure, pytest_runtest_makereport, pytest_runtest_protocol)
 from tests.support.emulator import NodePool
 from tests.support.playbook import run_playbook
 from tests.support.real_node import describe_mode, real_node_or_none
