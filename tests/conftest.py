@@ -53,7 +53,8 @@ TIER_OF_FOLDER = {"unit": "unit", "emulator": "emulator", "integration": "integr
 # of `make test`'s --durations.
 SLOW = {"test_bundles_large.py", "test_crash_safety.py", "test_promotion.py", "test_promotion_fleet.py",
         "test_no_orphans.py", "test_bench_smoke.py", "test_bench_faults_smoke.py", "test_bench_noop_scale_smoke.py",
-        "test_bench_promotion_smoke.py", "test_molecule.py", "test_ansible_runner.py"}
+        "test_bench_promotion_smoke.py", "test_molecule.py", "test_ansible_runner.py", "test_adopt.py",
+        "test_deployer_deploy_role.py", "test_ci_templates.py"}
 
 
 def pytest_collection_modifyitems(items):
