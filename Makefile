@@ -76,16 +76,16 @@ sanity: venv $(COLLECTION_COPY)
 
 # The loop to run while developing (CONTRIBUTING.md): no ansible-playbook run, about a minute on 2 cores.
 test-fast: venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=10 -m "unit or emulator" tests/unit tests/emulator
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=10 --cpu-report=10 -m "unit or emulator" tests/unit tests/emulator
 
 units: venv
-	$(BIN)/pytest -q -p no:cacheprovider tests/unit
+	$(BIN)/pytest -q -p no:cacheprovider --durations=10 tests/unit
 
 emulator-tests: venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/emulator
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=10 tests/emulator
 
 integration: venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/integration tests/benchmarks
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=20 tests/integration tests/benchmarks
 
 # ansible-lint resolves the collection's own FQCNs through the link .build/collections (made by `make venv`). A
 # warning it prints (of Ansible's, or a Python warning of a dependency) fails the target too: a clean run prints none.
@@ -107,13 +107,13 @@ logged-sanity logged-lint logged-test-packaging: logged-%: venv
 
 # worksteal: the long integration files would otherwise leave one worker idle at the end.
 suite: venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal --durations=30 \
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal --durations=30 --cpu-report=30 \
 		-m "not guides and not packaging" tests/unit tests/emulator tests/integration tests/benchmarks
 
 # The packaging tier (tests/conftest.py names its files): builds, installs and lints the collection as an artifact.
 PACKAGING_WORKERS ?= $(PYTEST_WORKERS)
 test-packaging: venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PACKAGING_WORKERS) --durations=10 -m "packaging and not guides" \
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PACKAGING_WORKERS) --durations=10 --cpu-report=10 -m "packaging and not guides" \
 		tests/integration
 
 # What CI runs: make test with make matrix-ci beside it (.ci/run says how).
@@ -123,7 +123,7 @@ ci:
 # Every guide of docs/ run as written against fresh emulator nodes (a few promotions each); about 15 min
 # on 2 cores, so CI does not run it: run it before a release or after editing a guide.
 test-guides: venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) -m guides tests/integration/test_doc_commands.py
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=10 -m guides tests/integration/test_doc_commands.py
 
 # The Markdown guides are the source; antsibull-docs reads the reStructuredText pages generated from them.
 docsite-guides: venv

@@ -4,15 +4,39 @@ Integration tests run against local emulator nodes. Set DATAIKU_URL and DATAIKU_
 DATAIKU_TEST_DESIGN_URL / DATAIKU_TEST_AUTOMATION_URL with DATAIKU_TEST_API_KEY) to run them against a real DSS
 instead: see tests/support/real_node.py; emulator-only checks such as the state digest are then skipped, and say so."""
 
+import os
+import shutil
+import tempfile
+
 import pytest
 
 # pytest imports this file as tests.conftest (tests/ is a package), with the repository root on sys.path.
 from tests.support.collection import ensure_collection_link
+# --cpu-report=N (CONTRIBUTING.md): the hooks of the plugin, made this conftest's own.
+from tests.support.cpu_report import (  # noqa: F401 pylint: disable=unused-import
+    pytest_addoption, pytest_runtest_makereport, pytest_runtest_protocol)
+from tests.support.cpu_report import pytest_configure as cpu_report_configure
+from tests.support import galaxy_build
 from tests.support.emulator import NodePool
 from tests.support.playbook import run_playbook
 from tests.support.real_node import describe_mode, real_node_or_none
 
 ensure_collection_link()
+_BUILD_CACHE = pytest.StashKey[str]()
+
+
+def pytest_configure(config):
+    """One collection build per run (tests/support/galaxy_build.py): a directory the xdist workers inherit."""
+    cpu_report_configure(config)
+    if not os.environ.get(galaxy_build.CACHE_VARIABLE):
+        os.environ[galaxy_build.CACHE_VARIABLE] = tempfile.mkdtemp(prefix="dss-test-build-")
+        config.stash[_BUILD_CACHE] = os.environ[galaxy_build.CACHE_VARIABLE]
+
+
+def pytest_unconfigure(config):
+    if _BUILD_CACHE in config.stash:
+        shutil.rmtree(config.stash[_BUILD_CACHE], ignore_errors=True)
+        del os.environ[galaxy_build.CACHE_VARIABLE]
 
 
 def pytest_report_header(config):  # pylint: disable=unused-argument
@@ -29,7 +53,8 @@ TIER_OF_FOLDER = {"unit": "unit", "emulator": "emulator", "integration": "integr
 # of `make test`'s --durations.
 SLOW = {"test_bundles_large.py", "test_crash_safety.py", "test_promotion.py", "test_promotion_fleet.py",
         "test_no_orphans.py", "test_bench_smoke.py", "test_bench_faults_smoke.py", "test_bench_noop_scale_smoke.py",
-        "test_bench_promotion_smoke.py", "test_molecule.py", "test_ansible_runner.py"}
+        "test_bench_promotion_smoke.py", "test_molecule.py", "test_ansible_runner.py", "test_adopt.py",
+        "test_deployer_deploy_role.py", "test_ci_templates.py"}
 
 
 def pytest_collection_modifyitems(items):

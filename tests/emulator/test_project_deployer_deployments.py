@@ -21,9 +21,12 @@ def deployer(design, automation):
 
 
 def test_create_update_status_history_and_rollback(deployer, automation):
+    # Other tests of this module may have run first on this worker: the new deployment is the only one added.
+    before = sorted(d.id for d in deployer.list_deployments())
     deployment = deployer.create_deployment("churn-prod", PROJECT_KEY, "prod", "v1")
-    assert [d.id for d in deployer.list_deployments()] == ["churn-prod"]
-    light = deployer.list_deployments(as_objects=False)[0]
+    assert sorted(d.id for d in deployer.list_deployments()) == sorted(before + ["churn-prod"])
+    light = [d for d in deployer.list_deployments(as_objects=False)
+             if d["deploymentBasicInfo"]["id"] == "churn-prod"][0]
     assert light["deploymentBasicInfo"]["bundleId"] == "v1" and light["neverEverDeployed"] is True
     status = deployment.get_status()
     assert status.get_health() == "OUT_OF_SYNC"
@@ -101,8 +104,12 @@ def _save_with(deployment, **changes):
     settings.save()
 
 
-def test_create_refusals(deployer):
-    expect_dss_error("already exists", deployer.create_deployment, "churn-prod", PROJECT_KEY, "prod", "v1")
+def test_create_refusals(deployer, automation):
+    # A deployment of its own (on an infrastructure of its own): the test does not depend on another having run.
+    make_infra(deployer, "refusals", automation)
+    deployer.create_deployment("dup-dep", PROJECT_KEY, "refusals", "v1", deployed_project_key="CHURN_DUP")
+    expect_dss_error("already exists", deployer.create_deployment, "dup-dep", PROJECT_KEY, "refusals", "v1",
+                     deployed_project_key="CHURN_DUP")
     expect_dss_error("Published project NOPE does not exist", deployer.create_deployment, "d", "NOPE", "prod", "v1")
     expect_dss_error("Bundle v7 does not exist", deployer.create_deployment, "d", PROJECT_KEY, "prod", "v7")
     expect_dss_error("Infrastructure nope does not exist", deployer.create_deployment, "d", PROJECT_KEY, "nope", "v1")

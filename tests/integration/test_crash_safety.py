@@ -5,7 +5,9 @@ killed at each step of a deployment, then a re-run with no manual step, leaves e
 bundle (or the run red on its last certified bundle) - never on a failed or untested one.
 
 Kills are triggered by what the node shows (lock taken, bundle imported, bundle active, test record written), not
-by timers; the emulator's latency profile (--latency-scale) makes the slow steps last long enough to be hit."""
+by timers; the emulator's latency profile (--latency-scale) makes the slow steps last long enough to be hit. It is
+set only for the runs that are interrupted: set-ups and re-runs go at full speed (what they check does not depend
+on how long a step takes)."""
 
 # pylint: disable=redefined-outer-name
 
@@ -17,7 +19,7 @@ import time
 import pytest
 import yaml
 
-from tests.support import sample_project as sample
+from tests.support import processes, sample_project as sample
 from tests.support.emulator import EmulatorNode
 from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env
 from tests.support.real_node import require_emulator
@@ -25,6 +27,7 @@ from tests.support.real_node import require_emulator
 KEY = sample.PROJECT_KEY
 DEPLOY = "dataiku_gitops.dss.dataiku_bundle_deploy"
 LEASE = 3  # seconds: the lease of every run here (renewed every second by a live holder)
+SLOW = 0.2  # the latency scale of the runs that are interrupted (import 2 s, activation 2 s, a scenario start 6 s)
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def slow_pair(design_node, tmp_path):
     design.export_bundle("b3")  # passes, like b1
     sample.break_flow(design_node.client())
     design.export_bundle("b2")
-    auto = EmulatorNode("automation", latency_scale=0.2)
+    auto = EmulatorNode("automation", latency_scale=SLOW)
     auto.start()
     sample.seed_connection(auto.client(), "staging")
     yield design_node, auto
@@ -68,14 +71,16 @@ def start(tmp_path, name, play):
     path = tmp_path / ("%s.yml" % name)
     path.write_text(yaml.safe_dump(play, sort_keys=False))
     log = open(tmp_path / ("%s.log" % name), "w", encoding="utf-8")  # pylint: disable=consider-using-with
-    proc = subprocess.Popen([ANSIBLE_PLAYBOOK, str(path), "-i", "localhost,", "-c", "local"], cwd=str(tmp_path),
-                            env=ansible_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = processes.popen([ANSIBLE_PLAYBOOK, str(path), "-i", "localhost,", "-c", "local"], cwd=str(tmp_path),
+                           env=ansible_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()  # the child has its own copy
     proc.log_path = str(tmp_path / ("%s.log" % name))
     return proc
 
 
 def finish(proc, timeout=300):
     proc.wait(timeout=timeout)
+    processes.forget(proc)
     with open(proc.log_path, encoding="utf-8") as fh:
         return proc.returncode, fh.read()
 
@@ -107,6 +112,7 @@ def kill_playbook(proc):
         except ProcessLookupError:
             pass
     proc.wait(timeout=30)
+    processes.forget(proc)
 
 
 def wait_for(condition, what, timeout=120):
@@ -181,6 +187,7 @@ def test_two_first_deployments_at_once_the_second_is_refused_before_any_write(sl
     # The same first deployment alone, on the same node: the loser added at most its refused claim (lease renewals,
     # one a second while a run works, are left out: their number follows the wall time of a loaded machine).
     auto.client().get_project(KEY).delete()
+    auto.set_latency(0)  # nothing to race with: full speed
     writes_before = writes_but_lease(auto)
     rc, out = finish(start(tmp_path, "alone", role_play(design, auto, "b1", "alone")))
     assert rc == 0, out
@@ -190,6 +197,7 @@ def test_two_first_deployments_at_once_the_second_is_refused_before_any_write(sl
 
 def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(slow_pair, tmp_path):
     design, auto = slow_pair
+    auto.set_latency(0)
     rc, out = finish(start(tmp_path, "b1", role_play(design, auto, "b1", "setup")))
     assert rc == 0, out
     steps = [
@@ -200,12 +208,15 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(slow_pair, tmp_p
         ("node", "rescue", lambda v: "FAILED" in v[3].get("b2", {})),           # b2 failed: the roll-back follows
     ]
     for number, (victim, step, event) in enumerate(steps):
+        auto.set_latency(SLOW)
         run = start(tmp_path, "kill-%d" % number, role_play(design, auto, "b2", "kill-%d" % number))
         wait_for(lambda event=event: event(node_view(auto)), "the %s step" % step)
         if victim == "playbook":
             kill_playbook(run)
+            auto.set_latency(0)  # a request the killed run left waiting keeps its delay
         else:
             auto.kill()
+            auto.latency_scale = 0
             auto.start()  # same data directory and port
             finish(run)
         lease_lapsed(auto)
@@ -216,9 +227,11 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(slow_pair, tmp_p
         assert "Rolled back to bundle b1, the last bundle with a passing test record" in out or \
             "Nothing to restore: bundle b1, the last bundle with a passing test record, is the active one" in out, out
     # Killed between the tests and the certification of a bundle that passes: the re-run certifies it.
+    auto.set_latency(SLOW)
     run = start(tmp_path, "kill-certify", role_play(design, auto, "b3", "kill-certify"))
     wait_for(lambda: node_view(auto)[3].get("b3") == {"SUCCESS": 1}, "the test record of b3")
     kill_playbook(run)
+    auto.set_latency(0)
     lease_lapsed(auto)
     rc, out = finish(start(tmp_path, "rerun-certify", role_play(design, auto, "b3", "rerun-certify")))
     assert rc == 0, out

@@ -110,10 +110,12 @@ class EmulatorNode:
 
     # -- inspection -----------------------------------------------------------------------------------------
 
-    def _control(self, path, method="GET"):
+    def _control(self, path, method="GET", body=None):
         # The test harness reads its own node; a TLS node here has a throw-away self-signed certificate.
         context = ssl._create_unverified_context() if self.tls else None  # pylint: disable=protected-access
-        request = urllib.request.Request(self.url + path, method=method)
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"} if data else {})
         with urllib.request.urlopen(request, timeout=10, context=context) as resp:
             return json.load(resp)
 
@@ -124,6 +126,13 @@ class EmulatorNode:
         """Back to a fresh node without a new process (the emulator's Node.reset: documents, blobs, files, request
         counters); a scenario or recipe process of the old state is killed."""
         self._control("/__emulator__/reset", method="POST")
+        return self
+
+    def set_latency(self, scale):
+        """The latency profile from now on (0: none), without a restart: a request already waiting keeps its
+        delay."""
+        self._control("/__emulator__/latency", method="POST", body={"scale": scale})
+        self.latency_scale = scale
         return self
 
     def running(self):
@@ -159,6 +168,8 @@ class NodePool:
         if node is None:
             node = self._nodes[node_type] = EmulatorNode(node_type).start()
             return node
+        if node.latency_scale:  # a test slowed it down
+            node.set_latency(0)
         return node.reset()
 
     def close(self):

@@ -1,6 +1,13 @@
-"""Build the collection tarball with the real `ansible-galaxy collection build` (packaging tests)."""
+"""Build the collection tarball with the real `ansible-galaxy collection build` (packaging tests).
 
+The repository does not change during a test run: one build serves every test of the run. The first caller builds
+into the directory named by DSS_TEST_BUILD_CACHE (tests/conftest.py makes one per run, shared by the pytest-xdist
+workers, which wait for each other on a lock), the next ones copy that tarball. Without the variable every call
+builds."""
+
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 
@@ -21,8 +28,24 @@ def tarball_name():
     return "%s-%s-%s.tar.gz" % (meta["namespace"], meta["name"], meta["version"])
 
 
+CACHE_VARIABLE = "DSS_TEST_BUILD_CACHE"
+
+
 def build_collection(dest_dir):
-    """`ansible-galaxy collection build` of the repository into ``dest_dir``; returns the tarball path."""
+    """The tarball `ansible-galaxy collection build` makes of the repository, in ``dest_dir``; returns its path."""
+    cache = os.environ.get(CACHE_VARIABLE)
+    if not cache:
+        return _build(dest_dir)
+    os.makedirs(str(dest_dir), exist_ok=True)
+    with open(os.path.join(cache, "lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        built = os.path.join(cache, tarball_name())
+        if not os.path.isfile(built):
+            _build(cache)
+    return shutil.copy(built, os.path.join(str(dest_dir), tarball_name()))
+
+
+def _build(dest_dir):
     proc = subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--force",
                            "--output-path", str(dest_dir), ROOT],
                           capture_output=True, text=True, timeout=120, check=False)

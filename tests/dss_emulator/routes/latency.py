@@ -3,12 +3,14 @@
 The durations and where they come from are in docs/emulator.md ("Latency profile"). S = 0 (the default) adds
 nothing. The delay is spent before the request is handled, in the request's own thread (the server is threaded,
 so other requests are not held up); a scenario run's delay is spent on the request that starts it.
+`POST /__emulator__/latency {"scale": S}` (emulator only) changes the scale of a running node: a test slows the node
+down only for the run it wants to interrupt; a request already waiting keeps its delay.
 """
 
 import re
 import time
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, jsonify, request
 
 bp = Blueprint("latency", __name__)
 
@@ -41,3 +43,17 @@ def _delay():
     if seconds:
         time.sleep(seconds * scale)
     return None
+
+
+def _set_scale():
+    scale = (request.get_json(force=True, silent=True) or {}).get("scale")
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale < 0:
+        return jsonify({"error": "give {\"scale\": S} with S a number >= 0"}), 400
+    current_app.config["LATENCY_SCALE"] = float(scale)
+    return jsonify({"scale": float(scale)})
+
+
+@bp.record_once
+def _mount_control(state):
+    # On the app itself: blueprint routes live under the DSS API prefix (and its authentication).
+    state.app.add_url_rule("/__emulator__/latency", "latency_control", _set_scale, methods=["POST"])
