@@ -1,62 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: dataiku_gitops.dss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of saved promotion plans (docs in saved_plan*.yml beside this file): the plan of a check-mode run, the
+plan file checked against the run that applies it, what moved since, and the Markdown summary."""
 
 from __future__ import annotations
-
-DOCUMENTATION = r"""
-name: saved_plan
-short_description: The saved plan of a check-mode promotion, from the facts its planning plays left
-version_added: 0.1.0
-description:
-  - "Gathers what a C(--check) run of playbooks/promote.yml planned, per environment and project: the bundle, the
-    planned step, whether the project has work, and the state the plan was computed from (from the bulk reads the
-    run already did - existence, bundle list, active bundle and its test record) with its sha256 digest."
-  - "Each project entry has a C(decisions) dict, empty here, where other parts of the run may add their decisions
-    (for example a preflight gate's); the comparison at apply time ignores it."
-  - "Fails, so that nothing is saved, when a host of the run failed or was not planned."
-  - "The format is described in docs/plans.md; P(dataiku_gitops.dss.saved_plan_prepare#filter) and
-    P(dataiku_gitops.dss.saved_plan_refusal#filter) apply it, P(dataiku_gitops.dss.saved_plan_markdown#filter)
-    summarises it."
-author:
-  - dataiku_gitops.dss maintainers (@dataiku-gitops)
-positional: _input, run
-options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  run:
-    description:
-      - The run, as a dict - C(hosts) (every project host the play targeted, C(ansible_play_hosts_all)), C(active)
-        (those that have not failed, C(ansible_play_hosts)) and C(bundle_id) (C(dss_bundle_id) when given).
-    type: dict
-    required: true
-"""
-
-EXAMPLES = r"""
-- name: Write the plan
-  ansible.builtin.copy:
-    content: "{{ plan | to_nice_json }}\n"
-    dest: /tmp/plan.json
-    mode: "0644"
-  vars:
-    plan: >-
-      {{ hostvars | dataiku_gitops.dss.saved_plan({'hosts': ansible_play_hosts_all, 'active': ansible_play_hosts,
-         'bundle_id': dss_bundle_id | default('')}) }}
-  check_mode: false
-  run_once: true
-  delegate_to: localhost
-"""
-
-RETURN = r"""
-_value:
-  description:
-    - C(format), C(version) (1), C(created), C(plan_id) (digest of the content), C(bundle_id), C(bundle_ids) and
-      C(environments) - per environment C(node_type), C(url) and C(projects) - per project key C(bundle_id), C(work),
-      C(step), C(state), C(digest), C(decisions) and, on automation nodes, C(route).
-  type: dict
-"""
 
 from datetime import datetime, timezone
 
