@@ -12,9 +12,8 @@ description:
   - "For a host of a deploy play of playbooks/promote.yml, the O(dataiku_gitops.dss.promotion_gate#filter:gate)
     argument of P(dataiku_gitops.dss.promotion_gate#filter) from the host's variables - C(host)
     (C(inventory_hostname)), C(design_host) (C(dss_design_host) when it is a host of the inventory, else empty),
-    C(project_key) (C(dss_project_key)), C(bundle_id) (C(promote_bundle_id)), C(env) (C(dss_gate_env) with
-    C(dss_all_or_nothing), else empty: the project's own test record there is a preflight gate of the deploy
-    module), C(all_or_nothing) (C(dss_all_or_nothing)) - and from O(evidence) (C(read), C(expected))."
+    C(project_key) (C(dss_project_key)), C(bundle_id) (C(promote_bundle_id)), C(env) (C(dss_gate_env), else
+    empty), C(all_or_nothing) (C(dss_all_or_nothing)) - and from O(evidence) (C(read), C(expected))."
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
 positional: _input, evidence
@@ -56,7 +55,7 @@ def promotion_gate_of_host(variables, evidence):
                 design_host=design_host if design_host in known else "",
                 project_key=variables.get("dss_project_key"),
                 bundle_id=variables.get("promote_bundle_id") or "",
-                env=(variables.get("dss_gate_env") or "") if all_or_nothing else "",
+                env=variables.get("dss_gate_env") or "",
                 read=evidence.get("read") or {},
                 expected=evidence.get("expected") or [],
                 all_or_nothing=all_or_nothing)

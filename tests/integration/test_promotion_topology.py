@@ -70,7 +70,8 @@ def test_every_node_gets_every_project_upstream_first_and_the_canary_first(land)
 def test_a_rerun_reads_each_node_once_and_writes_nothing(land):
     assert land.noop.rc == 0, land.noop.output[-4000:]
     assert set(land.noop_writes.values()) == {0}
-    reads = [t for t in land.noop.tasks if t["action"] == "dataiku_gitops.dss.dataiku_bundle_state_info"]
+    reads = [t for t in land.noop.tasks
+             if t["action"] == "dataiku_gitops.dss.dataiku_bundle_state_info" and t["status"] != "skipped"]
     assert sorted(t["host"] for t in reads) == sorted(["dev-" + UPSTREAM] + [host(node, UPSTREAM)
                                                                              for node in AUTOMATION])
     assert not [t for t in land.noop.tasks if t["task"].startswith(DEPLOY)]
