@@ -216,9 +216,9 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(slow_pair, tmp_p
             auto.set_latency(0)  # a request the killed run left waiting keeps its delay
         else:
             auto.kill()
-            auto.latency_scale = 0
-            auto.start()  # same data directory and port
+            auto.start()  # same data directory and port, same latency: the killed run's rescue goes on as it was
             finish(run)
+            auto.set_latency(0)
         lease_lapsed(auto)
         rc, out = finish(start(tmp_path, "rerun-%d" % number, role_play(design, auto, "b2", "rerun-%d" % number)))
         # b2 fails its tests: the re-run is red and the node is back on b1, re-tested and certified.
