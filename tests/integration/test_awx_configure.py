@@ -1,20 +1,28 @@
 """playbooks/awx/configure.yml: valid, lint-clean, and the workflow it declares is the promotion the roles implement.
 
-There is no AWX here: the graph and the job templates are checked on the playbook's data, the bundle-id hand-over
-on the roles' own set_stats tasks."""
+There is no AWX here: the graph, the job templates and the other objects are checked on what the playbook sends
+(the filter dataiku_gitops.dss.awx_objects on its variables), one real run proves the wiring up to the controller,
+the bundle-id hand-over is checked on the roles' own set_stats tasks."""
 
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 
 import yaml
 
 from tests.support import awx_injection
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils import awx_objects
 from tests.support.collection import COLLECTIONS_ROOT, ROOT, ensure_collection_link
 
 CONFIGURE = os.path.join(ROOT, "playbooks", "awx", "configure.yml")
 BIN = os.path.dirname(sys.executable)
+ENVIRON = {"DSS_AWX_SCM_URL": "https://git.example.com/data/dss-gitops.git",
+           "DSS_DEV_URL": "https://dss-dev.example.com", "DSS_DEV_API_KEY": "dev-key-4f1c9a",
+           "DSS_STAGING_URL": "https://dss-staging.example.com", "DSS_STAGING_API_KEY": "staging-key-7d2e0b",
+           "DSS_PROD_URL": "https://dss-prod.example.com", "DSS_PROD_API_KEY": "prod-key-93ab51"}
 
 
 def _load(path):
@@ -26,10 +34,10 @@ def _play():
     return _load(CONFIGURE)[0]
 
 
-def _task(module):
-    found = [t for t in _play()["tasks"] if module in t]
-    assert len(found) == 1, module
-    return found[0]
+def _objects():
+    """What the playbook's tasks send to AWX: the filter applied to the play's variables (those of an AWX-less
+    run: the credential types file as the play loads it) and a complete DSS_* environment."""
+    return awx_objects.build({"dss_awx_credential_types": list(awx_injection.credential_types().values())}, ENVIRON)
 
 
 def _env():
@@ -53,12 +61,15 @@ def test_syntax_check_and_production_lint():
 
 def test_no_secret_in_clear():
     play = _play()
-    for task in play["tasks"]:
-        if "awx.awx.credential" in task:
-            assert task.get("no_log") is True, task["name"]
-            assert "lookup('ansible.builtin.env'" in task["awx.awx.credential"]["inputs"]["api_key"]
+    credential_tasks = [t for t in play["tasks"] if "awx.awx.credential" in t]
+    assert len(credential_tasks) == 1 and credential_tasks[0].get("no_log") is True
+    # the keys reach AWX from the environment only: what the credential task sends holds them, the playbook does not
+    credentials = {c["name"]: c for c in _objects()["credentials"]}
+    for env in ("dev", "staging", "prod"):
+        assert credentials["DSS %s node" % env]["inputs"]["api_key"] == ENVIRON["DSS_%s_API_KEY" % env.upper()]
+    assert credentials["DSS bundle source"]["inputs"]["api_key"] == ENVIRON["DSS_DEV_API_KEY"]
     text = open(CONFIGURE, encoding="utf-8").read()
-    assert "api_key: " not in text.replace("api_key: \"{{ lookup", "")
+    assert "api_key" not in text and "API_KEY=..." in text
 
 
 def _workflow_chain(nodes):
@@ -77,9 +88,9 @@ def _workflow_chain(nodes):
 
 
 def test_workflow_is_export_approval_staging_approval_prod():
-    play = _play()
-    templates = {jt["name"]: jt for jt in play["vars"]["dss_awx_job_templates"]}
-    workflow = _task("awx.awx.workflow_job_template")["awx.awx.workflow_job_template"]
+    objects = _objects()
+    templates = {jt["name"]: jt for jt in objects["job_templates"]}
+    workflow = objects["workflow"]
     chain = _workflow_chain(workflow["workflow_nodes"])
     assert [n["identifier"] for n in chain] == ["export-dev", "approve-staging", "deploy-staging", "approve-prod",
                                                 "deploy-prod"]
@@ -88,16 +99,17 @@ def test_workflow_is_export_approval_staging_approval_prod():
     for node in chain[1::2]:
         assert node["unified_job_template"]["timeout"]
     jobs = [templates[n["unified_job_template"]["name"]] for n in chain[0::2]]
-    assert [(j["env"], j["job_type"]) for j in jobs] == [("dev", "run"), ("staging", "run"), ("prod", "run")]
-    assert jobs[0]["playbook"] == jobs[1]["playbook"] == "{{ dss_awx_promote_playbook }}"
-    assert play["vars"]["dss_awx_promote_playbook"] == "playbooks/promote.yml"
+    assert [(j["inventory"], j["job_type"]) for j in jobs] == [("DSS dev", "run"), ("DSS staging", "run"),
+                                                               ("DSS prod", "run")]
+    assert jobs[0]["playbook"] == jobs[1]["playbook"] == jobs[2]["playbook"] == "playbooks/promote.yml"
+    assert os.path.isfile(os.path.join(ROOT, jobs[0]["playbook"]))
     # deploy jobs stream the bundle from the design node: they carry the bundle-source credential too
     for job in jobs[1:]:
-        assert job["credentials"] == ["DSS %s node" % job["env"], "DSS bundle source"]
+        assert job["credentials"] == ["DSS %s node" % job["inventory"].split(" ", 1)[1], "DSS bundle source"]
 
 
 def test_plans_run_in_check_mode_with_diff():
-    templates = {jt["name"]: jt for jt in _play()["vars"]["dss_awx_job_templates"]}
+    templates = {jt["name"]: jt for jt in _objects()["job_templates"]}
     for name in ("DSS plan export dev", "DSS plan deploy staging", "DSS plan deploy prod"):
         plan = templates[name]
         run = templates[name.replace("plan ", "")]
@@ -105,19 +117,20 @@ def test_plans_run_in_check_mode_with_diff():
         assert {k: v for k, v in plan.items() if k not in ("name", "job_type", "diff_mode", "description")} == \
             {k: v for k, v in run.items() if k not in ("name", "job_type", "diff_mode", "description")}
     for env in ("staging", "prod"):
-        assert templates["DSS rollback %s" % env]["playbook"] == "{{ dss_awx_rollback_playbook }}"
-    assert _task("awx.awx.job_template")["awx.awx.job_template"]["ask_variables_on_launch"] is True
+        assert templates["DSS rollback %s" % env]["playbook"] == "playbooks/rollback.yml"
+    assert os.path.isfile(os.path.join(ROOT, "playbooks", "rollback.yml"))
+    assert {t["ask_variables_on_launch"] for t in templates.values()} == {True}
 
 
 def test_one_credential_and_inventory_per_environment():
-    play = _play()
-    envs = play["vars"]["dss_awx_environments"]
+    objects = _objects()
+    envs = [inventory["name"].split(" ", 1)[1] for inventory in objects["inventories"]]
     assert envs == ["dev", "staging", "prod"]
-    for env in envs:
+    for env, source in zip(envs, objects["inventory_sources"]):
         assert os.path.isfile(os.path.join(ROOT, "inventories", env, "hosts.yml"))
-    source = _task("awx.awx.inventory_source")["awx.awx.inventory_source"]
-    assert source["source"] == "scm" and source["source_path"] == "inventories/{{ item }}/hosts.yml"
-    used_types = {t["awx.awx.credential"]["credential_type"] for t in play["tasks"] if "awx.awx.credential" in t}
+        assert source["source"] == "scm" and source["source_path"] == "inventories/%s/hosts.yml" % env
+        assert source["inventory"] == "DSS %s" % env
+    used_types = {c["credential_type"] for c in objects["credentials"]}
     assert used_types == set(awx_injection.credential_types())
 
 
@@ -156,7 +169,12 @@ def test_self_contained_and_declares_the_collections_it_uses():
     # an installed collection keeps playbooks/, not necessarily extensions/: read nothing outside playbooks/awx
     text = open(CONFIGURE, encoding="utf-8").read()
     reads = re.findall(r"lookup\('ansible\.builtin\.file', ([^)]+)\)", text)
-    assert sorted(reads) == ["ca_file", "playbook_dir ~ '/files/credential_types.yml'"], reads
+    assert reads == ["playbook_dir ~ '/files/credential_types.yml'"], reads
+    # the filter reads one file: the CA certificate a DSS_<ENV>_CA_FILE names
+    read = []
+    awx_objects.build({}, dict(ENVIRON, DSS_PROD_CA_FILE="/etc/pki/dss-ca.pem"),
+                      read_text=lambda path: read.append(path) or "PEM")
+    assert read == ["/etc/pki/dss-ca.pem"]
     assert "vars_files" not in text and "include_vars" not in text
     used = {name.rsplit(".", 1)[0] for task in _play()["tasks"] for name in task if name.count(".") == 2}
     used |= {group.split("/", 1)[1].rsplit(".", 1)[0] for group in _play()["module_defaults"]}
@@ -167,5 +185,32 @@ def test_self_contained_and_declares_the_collections_it_uses():
 
 
 def test_job_templates_never_run_twice_at_once():
-    assert _task("awx.awx.job_template")["awx.awx.job_template"]["allow_simultaneous"] is False
-    assert _task("awx.awx.workflow_job_template")["awx.awx.workflow_job_template"]["allow_simultaneous"] is False
+    objects = _objects()
+    assert len(objects["job_templates"]) == 8
+    assert {t["allow_simultaneous"] for t in objects["job_templates"]} == {False}
+    assert objects["workflow"]["allow_simultaneous"] is False
+
+
+def _closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_real_run_checks_the_inputs_then_talks_to_the_controller_it_is_given(tmp_path, playbook):
+    """The playbook as ansible-playbook runs it, AWX unreachable: the inputs check passes, the controller options of
+    the variables reach the awx.awx modules, the injector templates reach them unrendered, no secret is printed."""
+    shutil.copytree(os.path.join(ROOT, "playbooks", "awx", "files"), tmp_path / "files")
+    port, token = _closed_port(), "controller-token-5be7c1"
+    env = dict(ENVIRON, CONTROLLER_HOST="", CONTROLLER_OAUTH_TOKEN="")
+    with open(CONFIGURE, encoding="utf-8") as fh:
+        result = playbook(playbook=fh.read(), env=env, args=("-vvv",), extra_vars={
+            "dss_awx_controller_host": "http://127.0.0.1:%d" % port, "dss_awx_controller_token": token})
+    assert result.rc != 0
+    assert [t["status"] for t in result.tasks] == ["ok", "failed"], result
+    created = result.tasks[1]["result"]["results"]
+    assert [r["item"] for r in created] == list(awx_injection.credential_types().values())
+    for item in created:
+        assert "http://127.0.0.1:%d/api/v2/credential_types/?name=" % port in item["msg"]
+    for secret in [token] + [v for k, v in ENVIRON.items() if k.endswith("_API_KEY")]:
+        assert secret not in result.output
