@@ -31,8 +31,8 @@ def test_defaults_build_the_documented_objects():
         "DSS export dev", "DSS plan export dev", "DSS deploy staging", "DSS plan deploy staging", "DSS deploy prod",
         "DSS plan deploy prod", "DSS rollback staging", "DSS rollback prod"]
     credentials = _by_name(objects["credentials"])
-    assert credentials["DSS staging node"]["inputs"] == {"url": "https://staging", "api_key": "key-staging",
-                                                        "validate_certs": True, "ca": ""}
+    assert credentials["DSS staging node"]["inputs"] == {
+        "url": "https://staging", "api_key": "key-staging", "validate_certs": True, "ca": ""}
     # the bundle source is the design (first) environment's node
     assert credentials["DSS bundle source"]["inputs"] == {"url": "https://dev", "api_key": "key-dev"}
     assert all(c["update_secrets"] is False and c["state"] == "present" for c in credentials.values())
