@@ -102,9 +102,12 @@ lint: venv
 test: venv
 	$(MAKE) --no-print-directory -j4 suite logged-test-packaging logged-sanity logged-lint PACKAGING_WORKERS=1
 
+# The banner gives each part's wall time and CPU seconds (user + sys of everything it ran), so that what sanity and
+# lint cost stays visible beside the suite's and the packaging tier's --cpu-report.
 logged-sanity logged-lint logged-test-packaging: logged-%: venv
-	@mkdir -p .build; $(MAKE) --no-print-directory $* > .build/$*.log 2>&1; rc=$$?; \
-		echo; echo "==== make $* (exit $$rc) ===="; cat .build/$*.log; exit $$rc
+	@mkdir -p .build; TIMEFORMAT="%0R s wall, %0U s user + %0S s sys"; \
+		{ time $(MAKE) --no-print-directory $* > .build/$*.log 2>&1; } 2> .build/$*.time; rc=$$?; \
+		echo; echo "==== make $* (exit $$rc; $$(cat .build/$*.time)) ===="; cat .build/$*.log; exit $$rc
 
 # worksteal: the long integration files would otherwise leave one worker idle at the end.
 suite: venv
