@@ -161,9 +161,8 @@ def artifacts_api(text, ref):
         server.server_close()
 
 
-
-
 # -- Static: triggers, gates, the commands both templates share -----------------------------------------------------
+
 
 def apply_command(script):
     """The ansible-playbook command of a job's script or a step's run block, as words."""
@@ -216,6 +215,7 @@ def test_ci_templates_triggers_gates_and_shared_apply_commands():
 
 
 # -- One pull request through both templates ------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def land(tmp_path_factory):
