@@ -46,7 +46,7 @@ def _mid_run(bench, timeout=240):
                          ids=["sigterm", "sigint", "sigkill"])
 def test_a_killed_benchmark_leaves_no_process(tmp_path, signum):
     bench = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, BENCH, "--projects", "2", "--rounds", "1", "--json", str(tmp_path / "bench.json")],
+        [sys.executable, BENCH, "--projects", "1", "--rounds", "1", "--json", str(tmp_path / "bench.json")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(tmp_path))
     try:
         started = _mid_run(bench)
