@@ -182,9 +182,8 @@ define build_matrix_venv
 endef
 
 .build/venv-%/.installed: tests/requirements/ansible-core-%.txt tests/requirements/common.txt tests/dss_emulator/requirements.txt
-	@mkdir -p .build $(dir $(call MATRIX_VENV_DIR,$*))
-	flock $(call MATRIX_VENV_DIR,$*).lock $(MAKE) --no-print-directory matrix-venv-build MINOR=$* \
-		VENV_DIR=$(call MATRIX_VENV_DIR,$*)
+	mkdir -p .build $(dir $(call MATRIX_VENV_DIR,$*)) && flock $(call MATRIX_VENV_DIR,$*).lock \
+		$(MAKE) --no-print-directory matrix-venv-build MINOR=$* VENV_DIR=$(call MATRIX_VENV_DIR,$*)
 	rm -rf .build/venv-$* && ln -sfn $(call MATRIX_VENV_DIR,$*) .build/venv-$*
 	touch $@
 
