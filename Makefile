@@ -59,12 +59,13 @@ venv: $(STAMP)
 demo-venv: $(DEMO_STAMP)
 	$(LINK_COLLECTION)
 
-# ansible-test only runs inside .../ansible_collections/<ns>/<name>: test a copy of the tracked files there. Each
-# ansible-core minor of the support matrix gets a copy of its own, so that their sanity runs can go at the same time.
+# ansible-test only runs inside .../ansible_collections/<ns>/<name>: test a copy of the tracked files there (one cp
+# per batch of files: a cp per file cost about a CPU second per copy). Each ansible-core minor of the support matrix
+# gets a copy of its own, so that their sanity runs can go at the same time.
 define copy_collection
 	rm -rf $(1) && mkdir -p $(1)
 	git ls-files -z --cached --others --exclude-standard | \
-		xargs -0 -I{} cp --parents -P {} $(1)/ 2>/dev/null || true
+		xargs -0 cp --parents -P -t $(1)/ 2>/dev/null || true
 endef
 $(COLLECTION_COPY): FORCE
 	$(call copy_collection,$(COLLECTION_COPY))
@@ -101,9 +102,12 @@ lint: venv
 test: venv
 	$(MAKE) --no-print-directory -j4 suite logged-test-packaging logged-sanity logged-lint PACKAGING_WORKERS=1
 
+# The banner gives each part's wall time and CPU seconds (user + sys of everything it ran), so that what sanity and
+# lint cost stays visible beside the suite's and the packaging tier's --cpu-report.
 logged-sanity logged-lint logged-test-packaging: logged-%: venv
-	@mkdir -p .build; $(MAKE) --no-print-directory $* > .build/$*.log 2>&1; rc=$$?; \
-		echo; echo "==== make $* (exit $$rc) ===="; cat .build/$*.log; exit $$rc
+	@mkdir -p .build; TIMEFORMAT="%0R s wall, %0U s user + %0S s sys"; \
+		{ time $(MAKE) --no-print-directory $* > .build/$*.log 2>&1; } 2> .build/$*.time; rc=$$?; \
+		echo; echo "==== make $* (exit $$rc; $$(cat .build/$*.time)) ===="; cat .build/$*.log; exit $$rc
 
 # worksteal: the long integration files would otherwise leave one worker idle at the end.
 suite: venv
@@ -113,7 +117,8 @@ suite: venv
 # The packaging tier (tests/conftest.py names its files): builds, installs and lints the collection as an artifact.
 PACKAGING_WORKERS ?= $(PYTEST_WORKERS)
 test-packaging: venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PACKAGING_WORKERS) --durations=10 --cpu-report=10 -m "packaging and not guides" \
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PACKAGING_WORKERS) --dist loadfile --durations=10 --cpu-report=10 \
+		-m "packaging and not guides" \
 		tests/integration
 
 # What CI runs: make test with make matrix-ci beside it (.ci/run says how).
@@ -158,14 +163,33 @@ INTEGRATION_NEWEST := tests/integration/test_dataiku_project.py tests/integratio
 	tests/integration/test_dataiku_connection_remap.py tests/integration/test_dataiku_scenario_run.py \
 	tests/integration/test_promotion.py tests/integration/test_tls.py
 
-.PHONY: matrix matrix-ci matrix-units matrix-venvs $(addprefix sanity-,$(MATRIX_MINORS)) $(addprefix units-,$(MATRIX_MINORS)) integration-newest
+.PHONY: matrix matrix-ci matrix-units matrix-venvs matrix-venv-build $(addprefix sanity-,$(MATRIX_MINORS)) $(addprefix units-,$(MATRIX_MINORS)) integration-newest
+
+# A clean clone (CI) would build both virtualenvs of matrix-ci on every run: about 30 CPU-s and 3 minutes each. They
+# are kept in MATRIX_CACHE instead, one per content of the minor's requirement files and Python version (the key), and
+# .build/venv-<minor> links to it; the same requirements reuse it, changed ones build a new one. MATRIX_CACHE= (empty)
+# builds in .build as before. flock: two runs building the same key take turns (a virtualenv cannot be moved).
+MATRIX_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dataiku_gitops.dss/matrix-venvs
+MATRIX_REQUIREMENTS = tests/requirements/ansible-core-$(1).txt tests/requirements/common.txt tests/dss_emulator/requirements.txt
+matrix_key = $(shell { cat $(call MATRIX_REQUIREMENTS,$(1)); $(PYTHON_$(1)) -VV; } 2>&1 | sha256sum | cut -c1-16)
+MATRIX_VENV_DIR = $(if $(MATRIX_CACHE),$(MATRIX_CACHE)/venv-$(1)-$(call matrix_key,$(1)),$(CURDIR)/.build/venv-$(1)-local)
+
+define build_matrix_venv
+	test -f $(1)/.installed || { rm -rf $(1) && $(PYTHON_$(2)) -m venv $(1) && \
+		$(1)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip==24.2 && \
+		$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements/ansible-core-$(2).txt && \
+		touch $(1)/.installed; }
+endef
 
 .build/venv-%/.installed: tests/requirements/ansible-core-%.txt tests/requirements/common.txt tests/dss_emulator/requirements.txt
-	rm -rf .build/venv-$*
-	$(PYTHON_$*) -m venv .build/venv-$*
-	.build/venv-$*/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip==24.2
-	.build/venv-$*/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements/ansible-core-$*.txt
+	mkdir -p .build $(dir $(call MATRIX_VENV_DIR,$*)) && flock $(call MATRIX_VENV_DIR,$*).lock \
+		$(MAKE) --no-print-directory matrix-venv-build MINOR=$* VENV_DIR=$(call MATRIX_VENV_DIR,$*)
+	rm -rf .build/venv-$* && ln -sfn $(call MATRIX_VENV_DIR,$*) .build/venv-$*
 	touch $@
+
+# Called under the lock by the rule above (MINOR, VENV_DIR).
+matrix-venv-build:
+	$(call build_matrix_venv,$(VENV_DIR),$(MINOR))
 
 matrix-venvs: $(foreach m,$(MATRIX_MINORS),.build/venv-$(m)/.installed)
 

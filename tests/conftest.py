@@ -6,7 +6,9 @@ instead: see tests/support/real_node.py; emulator-only checks such as the state 
 
 import os
 import shutil
+import signal
 import tempfile
+import threading
 
 import pytest
 
@@ -25,9 +27,19 @@ ensure_collection_link()
 _BUILD_CACHE = pytest.StashKey[str]()
 
 
+def _interrupt(signum, _frame):
+    raise KeyboardInterrupt("stopped by signal %d" % signum)
+
+
 def pytest_configure(config):
-    """One collection build per run (tests/support/galaxy_build.py): a directory the xdist workers inherit."""
+    """One collection build per run (tests/support/galaxy_build.py): a directory the xdist workers inherit.
+
+    SIGTERM (a CI timeout, kill) stops the run like Ctrl-C: pytest would take the SystemExit that
+    tests/support/processes.py makes of it for the failure of the running test and go on with the next one; a
+    KeyboardInterrupt ends the session, whose tear-down stops the pooled emulator nodes."""
     cpu_report_configure(config)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     if not os.environ.get(galaxy_build.CACHE_VARIABLE):
         os.environ[galaxy_build.CACHE_VARIABLE] = tempfile.mkdtemp(prefix="dss-test-build-")
         config.stash[_BUILD_CACHE] = os.environ[galaxy_build.CACHE_VARIABLE]

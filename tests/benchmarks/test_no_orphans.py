@@ -1,6 +1,6 @@
 """A benchmark killed mid-run leaves no process behind: its emulator nodes, their recipe processes and the
 ansible-playbook it runs end with it (tests/support/processes.py), whether it is stopped with SIGTERM, Ctrl-C
-(SIGINT) or kill -9."""
+(SIGINT) or kill -9; and a pytest run stopped with SIGTERM ends at once with its emulator nodes."""
 
 import os
 import signal
@@ -46,7 +46,7 @@ def _mid_run(bench, timeout=240):
                          ids=["sigterm", "sigint", "sigkill"])
 def test_a_killed_benchmark_leaves_no_process(tmp_path, signum):
     bench = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, BENCH, "--projects", "2", "--rounds", "1", "--json", str(tmp_path / "bench.json")],
+        [sys.executable, BENCH, "--projects", "1", "--rounds", "1", "--json", str(tmp_path / "bench.json")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(tmp_path))
     try:
         started = _mid_run(bench)
@@ -68,3 +68,38 @@ def test_a_killed_benchmark_leaves_no_process(tmp_path, signum):
             bench.kill()
             bench.wait()
         bench.stdout.close()
+
+
+PROBE = os.path.join(ROOT, "tests", "benchmarks", "orphan_probe.py")
+
+
+def test_a_pytest_run_stopped_with_sigterm_ends_and_leaves_no_node():
+    # SIGTERM (a CI timeout) stops the whole run, as Ctrl-C does (tests/conftest.py), instead of failing only the
+    # running test; the pooled node ends with it. With pytest-xdist, as make test runs it.
+    run = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-n", "1", PROBE],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 240
+        started = []
+        while not any("dss_emulator" in " ".join(_cmdline(p)) for p in started):
+            assert run.poll() is None and time.monotonic() < deadline, "the probe's node did not start"
+            time.sleep(0.5)
+            started = _descendants(psutil.Process(run.pid))
+        run.send_signal(signal.SIGTERM)
+        output = run.communicate(timeout=120)[0]
+        assert run.returncode != 0 and "KeyboardInterrupt" in output, output[-3000:]
+        assert "the run went on after the signal" not in output, output[-3000:]
+        _gone, alive = psutil.wait_procs(started, timeout=30)
+        assert not [p for p in alive if _cmdline(p)], [_cmdline(p) for p in alive]
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+
+
+def _cmdline(proc):
+    try:
+        return [] if proc.status() == psutil.STATUS_ZOMBIE else proc.cmdline()
+    except psutil.Error:
+        return []

@@ -1,12 +1,18 @@
 """docs/ci/ templates, exercised: the plan and promote steps' shell commands, taken verbatim from the YAML, run
 against three emulator nodes with the CI-provided variables substituted (secrets, URLs, $GITHUB_STEP_SUMMARY,
-commit sha), in a workspace that looks like a CI checkout of this repository."""
+commit sha), in a workspace that looks like a CI checkout of this repository (one per template).
+
+Both templates go through one pull request on one landscape (a promotion costs about 10 CPU seconds): each plans it
+with its own plan step (the same plan: same plan_id), then GitLab's staging job downloads its plan and applies it and
+GitHub's prod job applies the prod part of its own. The two templates' apply commands are the same command (checked
+word for word), so each runs once; the job that does not run it is checked to give it the variables it needs."""
 
 import contextlib
 import http.server
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -35,16 +41,8 @@ def run_shell(script, env, cwd):
     return proc.returncode, proc.stdout + proc.stderr
 
 
-@pytest.fixture
-def land(tmp_path):
-    with Landscape(workdir=tmp_path / "landscape") as landscape:
-        yield landscape
-
-
-@pytest.fixture
-def workspace(tmp_path):
+def workspace(path):
     """A CI checkout: the repository's top-level entries (symlinked), without .build (the install steps create it)."""
-    path = tmp_path / "checkout"
     path.mkdir()
     for name in os.listdir(ROOT):
         if name not in (".build", ".git", ".venv"):
@@ -114,69 +112,6 @@ def run_github_step(land, workspace, workflow, job_name, step_id, **extra_env):
     return run_shell(step["run"], env, workspace)
 
 
-def test_github_actions_template(tmp_path, land, workspace):
-    workflow = load(GITHUB)
-    triggers = workflow["on"]
-    assert set(triggers) == {"pull_request", "push"} and triggers["push"]["branches"] == ["main"]
-    jobs = workflow["jobs"]
-    assert "pull_request" in jobs["plan"]["if"] and "push" in jobs["promote-staging"]["if"]
-    assert jobs["promote-prod"]["needs"] == "promote-staging" and jobs["promote-prod"]["environment"] == "prod"
-    # One concurrency group per environment, deployments never cancelled; a newer plan replaces the older one.
-    assert [(jobs[j]["concurrency"]["group"], jobs[j]["concurrency"]["cancel-in-progress"])
-            for j in ("promote-staging", "promote-prod")] == [("dss-staging", False), ("dss-prod", False)]
-    assert jobs["plan"]["concurrency"]["cancel-in-progress"] is True
-    assert workflow["defaults"]["run"]["shell"] == "bash"
-
-    # The install step's collection link, then the plan: it lands in the job summary, nothing is written to the nodes.
-    install = [s for s in jobs["plan"]["steps"] if s.get("name", "").startswith("Install")][0]
-    env = dict(base_env(land), **github_env(workflow, "plan", install, github_context(land, workspace)))
-    rc, output = run_shell(install_lines(install["run"].splitlines()), env, workspace)
-    assert rc == 0, output
-    summary = tmp_path / "step-summary.md"
-    digests = land.digests()
-    rc, output = run_github_step(land, workspace, workflow, "plan", "plan", GITHUB_STEP_SUMMARY=str(summary))
-    assert rc == 0, output[-4000:]
-    assert land.digests() == digests
-    text = summary.read_text(encoding="utf-8")
-    # The saved plan's Markdown summary first, then the tasks; plan.json and plan.md are what the upload step takes.
-    plan = json.loads(open(os.path.join(workspace, "dss-plan", "plan.json"), encoding="utf-8").read())
-    assert text.startswith("### DSS promotion plan `%s`" % plan["plan_id"][7:19]), text[:3000]
-    assert text.startswith(open(os.path.join(workspace, "dss-plan", "plan.md"), encoding="utf-8").read())
-    upload = [s for s in jobs["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")][0]
-    assert upload["with"]["path"].split() == ["dss-plan/plan.json", "dss-plan/plan.md"]
-    assert "### What each task would change" in text
-    for host in ("staging-CHURN", "prod-CHURN"):
-        assert re.search(r"^\| %s \| Deploy, test and certify the bundle on CHURN \|$" % host, text, re.M), text[:3000]
-        assert re.search(r"^%s\s+: ok=\d+\s+changed=[1-9]" % host, text, re.M), text[:3000]
-    assert "Full plan with diffs" in text and "PLAY RECAP" in text
-    assert not leaked(land, text, output)
-
-    # A failing plan fails the step although its output is piped through tee, and the summary says why.
-    failed_summary = tmp_path / "failed-summary.md"
-    rc, output = run_github_step(land, workspace, workflow, "plan", "plan", GITHUB_STEP_SUMMARY=str(failed_summary),
-                                 DSS_PROD_API_KEY="not-the-prod-key")
-    assert rc != 0, output[-2000:]
-    text = failed_summary.read_text(encoding="utf-8")
-    assert "The plan failed" in text and re.search(r"^    fatal: \[prod-CHURN\]", text, re.M), text[:3000]
-    assert not leaked(land, text, output)
-
-    # Push to main: staging, then prod apply the plan of the pull request (its bundle; the download steps put it in
-    # dss-plan/, where the plan step left it here). The failed plan above saved no plan over it.
-    assert plan["bundle_id"] == "g" + head(land)[:12]
-    assert [s["with"]["path"] for j in ("promote-staging", "promote-prod") for s in jobs[j]["steps"]
-            if s.get("uses", "").startswith("actions/download-artifact@")] == ["dss-plan", "dss-plan"]
-    land.commit("CHURN: the merge commit")  # the plan names its bundle, not the merge commit's
-    bundle_id = plan["bundle_id"]
-    rc, output = run_github_step(land, workspace, workflow, "promote-staging", "promote")
-    assert rc == 0, output[-4000:]
-    assert "Every node holds the state of plan %s" % plan["plan_id"] in output
-    assert (land.active_bundle("staging"), land.active_bundle("prod")) == (bundle_id, None)
-    rc, output2 = run_github_step(land, workspace, workflow, "promote-prod", "promote")
-    assert rc == 0, output2[-4000:]
-    assert land.active_bundle("prod") == bundle_id
-    assert not leaked(land, output, output2)
-
-
 # -- GitLab CI ------------------------------------------------------------------------------------------------------
 
 def gitlab_env(land, workspace, pipeline, job_name):
@@ -226,45 +161,141 @@ def artifacts_api(text, ref):
         server.server_close()
 
 
-def test_gitlab_ci_template(land, workspace):
-    pipeline = load(GITLAB)
+# -- Static: triggers, gates, the commands both templates share -----------------------------------------------------
+
+
+def apply_command(script):
+    """The ansible-playbook command of a job's script or a step's run block, as words."""
+    lines = [line for line in script.replace("\\\n", " ").splitlines() if line.strip().startswith("ansible-playbook")]
+    assert len(lines) == 1, script
+    return shlex.split(lines[0])
+
+
+def test_ci_templates_triggers_gates_and_shared_apply_commands():
+    workflow, pipeline = load(GITHUB), load(GITLAB)
+    triggers = workflow["on"]
+    assert set(triggers) == {"pull_request", "push"} and triggers["push"]["branches"] == ["main"]
+    jobs = workflow["jobs"]
+    assert "pull_request" in jobs["plan"]["if"] and "push" in jobs["promote-staging"]["if"]
+    assert jobs["promote-prod"]["needs"] == "promote-staging" and jobs["promote-prod"]["environment"] == "prod"
+    # One concurrency group per environment, deployments never cancelled; a newer plan replaces the older one.
+    assert [(jobs[j]["concurrency"]["group"], jobs[j]["concurrency"]["cancel-in-progress"])
+            for j in ("promote-staging", "promote-prod")] == [("dss-staging", False), ("dss-prod", False)]
+    assert jobs["plan"]["concurrency"]["cancel-in-progress"] is True
+    assert workflow["defaults"]["run"]["shell"] == "bash"
+    upload = [s for s in jobs["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")][0]
+    assert upload["with"]["path"].split() == ["dss-plan/plan.json", "dss-plan/plan.md"]
+    assert [s["with"]["path"] for j in ("promote-staging", "promote-prod") for s in jobs[j]["steps"]
+            if s.get("uses", "").startswith("actions/download-artifact@")] == ["dss-plan", "dss-plan"]
+
     assert pipeline["stages"] == ["plan", "staging", "prod"]
     assert pipeline["plan"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
     prod = pipeline["promote-prod"]
     assert prod["rules"][0]["when"] == "manual" and prod["allow_failure"] is False
     assert prod["needs"] == ["promote-staging"] and prod["environment"]["name"] == "prod"
     assert (pipeline["promote-staging"]["resource_group"], prod["resource_group"]) == ("dss-staging", "dss-prod")
+    assert pipeline["plan"]["artifacts"]["paths"] == ["plan.txt", "dss-plan/plan.json", "dss-plan/plan.md"]
+    assert pipeline["promote-staging"]["artifacts"]["paths"] == ["dss-plan/plan.json"]
 
-    # before_script's collection link, then the merge request plan: it is the job's artifact.
-    rc, output = run_shell(install_lines(pipeline["default"]["before_script"]), base_env(land), workspace)
+    # The apply commands are the same in both templates: the run below runs each once (GitLab's staging job,
+    # GitHub's prod step); the other template's job must give it the URL and key of every environment it names.
+    context = {name: "x" for name in ["github.workspace"] + ["%s.DSS_%s_%s" % (kind, env.upper(), what)
+                                                             for kind, what in (("vars", "URL"),
+                                                                                ("secrets", "API_KEY"),
+                                                                                ("secrets", "PLAN_API_KEY"))
+                                                             for env in ENVIRONMENTS]}
+    for job, gitlab_job in (("promote-staging", "promote-staging"), ("promote-prod", "promote-prod")):
+        step = github_step(workflow, job, "promote")
+        command = apply_command(step["run"])
+        assert command == apply_command("\n".join(pipeline[gitlab_job]["script"])), job
+        inventories = [command[i + 1].split("/")[-1] for i, word in enumerate(command) if word == "-i"]
+        env = github_env(workflow, job, step, context)
+        assert inventories and all("DSS_%s_URL" % e.upper() in env and "DSS_%s_API_KEY" % e.upper() in env
+                                   for e in inventories + ["dev"]), (job, sorted(env))
+
+
+# -- One pull request through both templates ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def land(tmp_path_factory):
+    with Landscape(workdir=tmp_path_factory.mktemp("ci-templates") / "landscape") as landscape:
+        yield landscape
+
+
+def test_github_actions_and_gitlab_ci_templates_run_as_written(tmp_path, land):
+    workflow, pipeline = load(GITHUB), load(GITLAB)
+    jobs = workflow["jobs"]
+    github_ws, gitlab_ws = workspace(tmp_path / "github"), workspace(tmp_path / "gitlab")
+
+    # GitHub: the install step's collection link, then the plan: it lands in the job summary, nothing is written to
+    # the nodes.
+    install = [s for s in jobs["plan"]["steps"] if s.get("name", "").startswith("Install")][0]
+    env = dict(base_env(land), **github_env(workflow, "plan", install, github_context(land, github_ws)))
+    rc, output = run_shell(install_lines(install["run"].splitlines()), env, github_ws)
     assert rc == 0, output
+    summary = tmp_path / "step-summary.md"
     digests = land.digests()
-    rc, output = run_gitlab_job(land, workspace, pipeline, "plan")
+    rc, output = run_github_step(land, github_ws, workflow, "plan", "plan", GITHUB_STEP_SUMMARY=str(summary))
     assert rc == 0, output[-4000:]
     assert land.digests() == digests
-    assert pipeline["plan"]["artifacts"]["paths"] == ["plan.txt", "dss-plan/plan.json", "dss-plan/plan.md"]
-    with open(os.path.join(workspace, "plan.txt"), encoding="utf-8") as fh:
-        plan = fh.read()
-    assert "PLAY RECAP" in plan and re.search(r"^changed: \[prod-CHURN\]", plan, re.M)
-    assert not leaked(land, plan, output)
-    saved = os.path.join(workspace, "dss-plan", "plan.json")
+    text = summary.read_text(encoding="utf-8")
+    # The saved plan's Markdown summary first, then the tasks; plan.json and plan.md are what the upload step takes.
+    plan = json.loads(open(os.path.join(github_ws, "dss-plan", "plan.json"), encoding="utf-8").read())
+    assert text.startswith("### DSS promotion plan `%s`" % plan["plan_id"][7:19]), text[:3000]
+    assert text.startswith(open(os.path.join(github_ws, "dss-plan", "plan.md"), encoding="utf-8").read())
+    assert "### What each task would change" in text
+    for host in ("staging-CHURN", "prod-CHURN"):
+        assert re.search(r"^\| %s \| Deploy, test and certify the bundle on CHURN \|$" % host, text, re.M), text[:3000]
+        assert re.search(r"^%s\s+: ok=\d+\s+changed=[1-9]" % host, text, re.M), text[:3000]
+    assert "Full plan with diffs" in text and "PLAY RECAP" in text
+    assert not leaked(land, text, output)
+
+    # A failing plan fails the step although its output is piped through tee, and the summary says why.
+    failed_summary = tmp_path / "failed-summary.md"
+    rc, output = run_github_step(land, github_ws, workflow, "plan", "plan", GITHUB_STEP_SUMMARY=str(failed_summary),
+                                 DSS_PROD_API_KEY="not-the-prod-key")
+    assert rc != 0, output[-2000:]
+    text = failed_summary.read_text(encoding="utf-8")
+    assert "The plan failed" in text and re.search(r"^    fatal: \[prod-CHURN\]", text, re.M), text[:3000]
+    assert not leaked(land, text, output)
+
+    # GitLab: before_script's collection link, then the merge request plan: it is the job's artifact, and the same
+    # plan as GitHub's.
+    rc, output = run_shell(install_lines(pipeline["default"]["before_script"]), base_env(land), gitlab_ws)
+    assert rc == 0, output
+    digests = land.digests()
+    rc, output = run_gitlab_job(land, gitlab_ws, pipeline, "plan")
+    assert rc == 0, output[-4000:]
+    assert land.digests() == digests
+    with open(os.path.join(gitlab_ws, "plan.txt"), encoding="utf-8") as fh:
+        plan_txt = fh.read()
+    assert "PLAY RECAP" in plan_txt and re.search(r"^changed: \[prod-CHURN\]", plan_txt, re.M)
+    assert not leaked(land, plan_txt, output)
+    saved = os.path.join(gitlab_ws, "dss-plan", "plan.json")
     with open(saved, encoding="utf-8") as fh:
         plan_text = fh.read()
     os.remove(saved)  # the default branch's pipeline starts from a fresh checkout
+    assert json.loads(plan_text)["plan_id"] == plan["plan_id"]
 
-    # Default branch: staging downloads the merge request's plan (a stand-in for GitLab's job artifacts API) and
-    # applies it, then the manual prod job applies the plan from staging's artifacts.
-    bundle_id = json.loads(plan_text)["bundle_id"]
+    # The merge (GitHub's push to main, GitLab's default branch): the plan names the pull request's bundle, not the
+    # merge commit's. GitLab's staging job downloads the merge request's plan (a stand-in for GitLab's job artifacts
+    # API) and applies its dev and staging part.
+    bundle_id = plan["bundle_id"]
+    assert bundle_id == "g" + head(land)[:12]
     land.commit("Merge branch 'churn' into 'main'\n\nSee merge request data/dss-fleet!7")
     with artifacts_api(plan_text, "refs%2Fmerge-requests%2F7%2Fhead") as api_url:
         env = {"CI_API_V4_URL": api_url, "CI_PROJECT_ID": "42", "CI_JOB_TOKEN": ARTIFACT_TOKEN,
                "CI_COMMIT_MESSAGE": land.git("log", "-1", "--format=%B")}
-        rc, output = run_gitlab_job(land, workspace, pipeline, "promote-staging", env)
+        rc, output = run_gitlab_job(land, gitlab_ws, pipeline, "promote-staging", env)
     assert rc == 0, output[-4000:]
-    assert pipeline["promote-staging"]["artifacts"]["paths"] == ["dss-plan/plan.json"]
+    assert "Every node holds the state of plan %s" % plan["plan_id"] in output
     assert (land.active_bundle("staging"), land.active_bundle("prod")) == (bundle_id, None)
-    rc, output2 = run_gitlab_job(land, workspace, pipeline, "promote-prod")
+
+    # Then GitHub's prod job applies the prod part of its plan (the same plan).
+    rc, output2 = run_github_step(land, github_ws, workflow, "promote-prod", "promote")
     assert rc == 0, output2[-4000:]
+    assert land.active_bundle("prod") == bundle_id
     assert {env: land.active_bundle(env) for env in ENVIRONMENTS if env != "dev"} == {"staging": bundle_id,
                                                                                       "prod": bundle_id}
     assert not leaked(land, output, output2)

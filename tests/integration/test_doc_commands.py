@@ -227,8 +227,8 @@ def test_self_contained_guide_runs_as_written(document, tmp_path, installed_home
         assert "failed=0" in output, output[-4000:]
 
 
-@pytest.mark.parametrize("document", [_guide(d) for d in documents() if d not in SELF_CONTAINED and runnable(d)])
-def test_document_runs_as_written_on_the_inventory_nodes(document, tmp_path, installed_home):
+def run_on_inventory_nodes(document, tmp_path, home):
+    """Run ``document`` in a fresh copy against three seeded emulator nodes; returns its output."""
     copy = fresh_copy(tmp_path / "clone")
     with Landscape(tmp_path / "nodes") as land:
         if any("playbooks/rollback.yml" in c for c in runnable(document)):  # a history: two bundles on prod
@@ -236,9 +236,32 @@ def test_document_runs_as_written_on_the_inventory_nodes(document, tmp_path, ins
             land.commit("CHURN: a second version")
             assert land.run("promote.yml").rc == 0
         dev = land.nodes["dev"]
-        env = reader_env(installed_home, dict(land.env(), DATAIKU_URL=dev.url, DATAIKU_API_KEY=dev.api_key))
-        run_document(document, copy, env)
+        env = reader_env(home, dict(land.env(), DATAIKU_URL=dev.url, DATAIKU_API_KEY=dev.api_key))
+        output = run_document(document, copy, env)
         assert land.leaked_keys() == []
+    return output
+
+
+def installed_manifest(home):
+    return home / ".ansible" / "collections" / "ansible_collections" / "dataiku_gitops" / "dss" / "MANIFEST.json"
+
+
+@pytest.fixture(scope="module")
+def readme_run(tmp_path_factory, installed_home):
+    """The README run once for both tests that read it (its commands include the Galaxy build and install): its
+    output, and whether a file left in the installed copy before the run is gone (the install replaced the copy)."""
+    marker = installed_manifest(installed_home).parent / "left-before-the-readme-run"
+    marker.write_text("the README's install replaces the installed copy\n", encoding="utf-8")
+    output = run_on_inventory_nodes("README.md", tmp_path_factory.mktemp("readme"), installed_home)
+    return {"output": output, "home": installed_home, "replaced": not marker.exists()}
+
+
+@pytest.mark.parametrize("document", [_guide(d) for d in documents() if d not in SELF_CONTAINED and runnable(d)])
+def test_document_runs_as_written_on_the_inventory_nodes(document, tmp_path, request):
+    if document == "README.md":
+        assert "PLAY RECAP" in request.getfixturevalue("readme_run")["output"]
+        return
+    run_on_inventory_nodes(document, tmp_path, request.getfixturevalue("installed_home"))
 
 
 def test_reference_commands_of_the_docs_index_work_from_the_repository(tmp_path):
@@ -262,22 +285,17 @@ def test_reference_commands_of_the_docs_index_work_from_the_repository(tmp_path)
             assert "maintainers (@dataiku-gitops)" in json.dumps(docs.get(plugin)), command + proc.stderr
 
 
-def test_the_readme_installs_a_built_artifact_from_inside_the_clone(tmp_path):
+def test_the_readme_installs_a_built_artifact_from_inside_the_clone(readme_run):
     # The clone's ansible.cfg puts the clone first on the collections path: an install there finds the clone's link
-    # ("Nothing to do"; with --force, "Cannot call rmtree on a symbolic link"). The README's commands must install.
+    # ("Nothing to do"; with --force, "Cannot call rmtree on a symbolic link"). The README's commands must install:
+    # the README run (which runs them in its clone) replaced the copy installed in its home.
     commands = [c for c in runnable("README.md") if c.startswith("ansible-galaxy collection ")]
     assert [c.split()[2] for c in commands] == ["build", "install"], commands
-    copy = fresh_copy(tmp_path / "clone")
-    home = tmp_path / "home"
-    home.mkdir()
-    path = os.path.join(copy, ".install.sh")
-    with open(path, "w", encoding="utf-8") as out:
-        out.write(doc_commands.script(commands, "source .venv/bin/activate\n"))
-    returncode, stdout, stderr = doc_commands.run_script(path, copy, reader_env(home, {}), 300)
-    assert returncode == 0, stdout + stderr
-    installed = home / ".ansible" / "collections" / "ansible_collections" / "dataiku_gitops" / "dss"
-    assert (installed / "MANIFEST.json").is_file() and not installed.is_symlink(), stdout + stderr
-    assert "was installed successfully" in stdout, stdout + stderr
+    output = readme_run["output"]
+    installed = installed_manifest(readme_run["home"])
+    assert installed.is_file() and not installed.parent.is_symlink(), output[-4000:]
+    assert readme_run["replaced"], output[-4000:]
+    assert "was installed successfully" in output, output[-4000:]
 
 
 EMULATOR_COMMAND = re.compile(r"^\S*python\S*(\s+-[A-Za-z]+)*\s+(\S*tests/dss_emulator)(\s|$)")
