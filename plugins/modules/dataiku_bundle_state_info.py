@@ -113,7 +113,8 @@ projects:
     gates:
       description:
         - On an automation node, the preflight gates' decision recorded by the last deployment of the project that
-          went through them (M(dataiku_gitops.dss.dataiku_bundle_deploy) writes it with its lock) - C(bundle_id),
+          went through them (M(dataiku_gitops.dss.dataiku_bundle_deploy) writes it with its lock,
+          M(dataiku_gitops.dss.dataiku_deployment) after its update) - C(bundle_id),
           C(decision) (V(pass) or V(warn)) and C(warned) (the gates that warned); null when none is recorded. Read
           with the lock, no extra request.
       type: dict
