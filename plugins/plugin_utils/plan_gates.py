@@ -134,9 +134,9 @@ def plan_gates(plan, hostvars, hosts, groups):
         for host in queued:
             key = keys[host]
             if key not in blocked and boolean(hostvars[host].get("dss_all_or_nothing") or False, strict=False):
+                env = hostvars[host].get("dss_env")
                 held[key] = ("%s: held back by dss_all_or_nothing: the preflight gates block %s on %s (every project "
-                             "of an environment waits for the others)." % (key, ", ".join(blocked),
-                                                                            hostvars[host].get("dss_env")))
+                             "of an environment waits for the others)." % (key, ", ".join(blocked), env))
     plan.update(gates=gates, held=held, lines=_lines(plan.get("lines") or [], hosts, hostvars, gates, held))
     return plan
 
@@ -148,7 +148,7 @@ def _lines(lines, hosts, hostvars, gates, held):
         out.append(line)
         key = hostvars[hosts[index]].get("dss_project_key") if index < len(hosts or []) else None
         decided = gates.get(key)
-        if decided and any(c["status"] != "skip" for c in decided["checks"]) or decided and decided["deferred"]:
+        if decided and (decided["deferred"] or any(c["status"] != "skip" for c in decided["checks"])):
             shown = [item for item in decided["lines"] if not item.split(" - ", 1)[0].endswith(": skip")]
             out.append("    gates %s: %s" % (decided["decision"], "; ".join(shown)))
         if key in held:
