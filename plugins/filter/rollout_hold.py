@@ -11,6 +11,8 @@ version_added: 0.1.0
 description:
   - For a host of a deploy play of playbooks/promote.yml (tasks/deploy_step.yml), null when it may deploy now, else
     one line saying why it is held back (docs/topologies.md), checked in this order
+  - With C(dss_all_or_nothing), another project of its environment that the preflight gates block in the plan
+    (C(held) of the host's C(promote_plan), see P(dataiku_gitops.dss.plan_gates#filter)).
   - A node of the gate environment (C(dss_gate_hosts)) without a passing test record of the bundle - with several
     nodes in the previous environment, every one must certify it. The evidence is this run's deployment result on
     that node, else the node's read of this run, else the read of P(dataiku_gitops.dss.gate_node_reads#filter)
@@ -145,7 +147,8 @@ def rollout_hold(hostvars, gate, play_hosts, alive):
     gate = gate if isinstance(gate, dict) else {}
     host_vars = _vars(hostvars, gate.get("host"))
     alive = set(alive or [])
-    return _gate_refusal(hostvars, host_vars, gate.get("bundle_id")) or \
+    held = ((host_vars.get("promote_plan") or {}).get("held") or {}).get(host_vars.get("dss_project_key"))
+    return held or _gate_refusal(hostvars, host_vars, gate.get("bundle_id")) or \
         _phase_refusal(hostvars, host_vars, play_hosts or [], alive) or \
         _upstream_refusal(hostvars, host_vars, alive)
 

@@ -247,6 +247,11 @@ project_standards:
            "failures": [{"id": "Scenarioshavetriggers", "name": "Scenarios have triggers", "status": "RUN_SUCCESS",
                          "severity": 3, "severity_name": "MEDIUM", "message": "Scenario(s) without any trigger: LOAD"}],
            "message": "Project Standards of bundle v3 of CHURN: 1 of 2 check(s) pass; failing: ..."}
+release_notes:
+  description: The release notes the new bundle was exported with (empty for none); not returned in check mode.
+  returned: when O(state=exported) exports a bundle
+  type: str
+  sample: "g3f2a9c1b7d40: Fix the churn score"
 imported:
   description: Whether the bundle was uploaded by this task (would be, in check mode).
   returned: when O(state=imported) or O(state=active)
@@ -432,6 +437,7 @@ class DesignSide:
                                                                  evaluate_project_standards_checks=evaluate),
                               lambda: task.bundle_id in bundles.ids_of(bundles.exported_bundles(module, task.client, task.key)))
             result["project_standards"] = self._standards(self._check_built())
+            result["release_notes"] = task.p["release_notes"] or ""
         if dest:
             result["sha256"] = self._download(dest) if download else sha256_file(dest)
         self._delete(victims)

@@ -59,6 +59,9 @@ notes:
     while the bundle was active, C(GET /projects/KEY/scenarios/testing-status?bundleId=)) has at least one run and
     only passing outcomes. Activating a bundle does not certify it.
   - On a design node C(projects.KEY.bundle_ids) are the exported bundles, and there is no active bundle or lock.
+  - The result's C(invocation) gives the number of entries of O(project_keys), O(bundle_ids) and O(commit_checks),
+    not the entries (RV(projects) has every project), so that Ansible registers and copies the read of a large fleet
+    once, not twice.
 seealso:
   - module: dataiku_gitops.dss.dataiku_bundle_deploy
   - module: dataiku_gitops.dss.dataiku_bundle_certify
@@ -99,6 +102,9 @@ projects:
       description:
         - The same bundles with C(bundle_id), C(imported_on) (automation) or C(exported_on) (design), and
           C(release_notes), dates as DSS gives them.
+        - On a design node, a bundle that keeps a Project Standards report also has C(standards) - C(status),
+          C(evaluated), C(message), C(failures) and C(warnings) (each C(name), C(severity), C(severity_name)), what
+          the preflight gates decide on (no extra request).
       type: list
       elements: dict
     certified:
@@ -113,7 +119,8 @@ projects:
     gates:
       description:
         - On an automation node, the preflight gates' decision recorded by the last deployment of the project that
-          went through them (M(dataiku_gitops.dss.dataiku_bundle_deploy) writes it with its lock) - C(bundle_id),
+          went through them (M(dataiku_gitops.dss.dataiku_bundle_deploy) writes it with its lock,
+          M(dataiku_gitops.dss.dataiku_deployment) after its update) - C(bundle_id),
           C(decision) (V(pass) or V(warn)) and C(warned) (the gates that warned); null when none is recorded. Read
           with the lock, no extra request.
       type: dict
@@ -167,7 +174,8 @@ def run_task(module):
             with module.dss_errors(what):
                 raise states[key]
             raise DssError(module.scrub("Failed to %s on %s: %s" % (what, module.url, states[key])))
-    module.exit_json(changed=False, node_type=node_type, projects=states)
+    module.exit_json(changed=False, node_type=node_type, projects=states, invocation={"module_args": dict(
+        p, **{name: "%d entries" % len(p[name]) for name in ("project_keys", "bundle_ids", "commit_checks") if p[name]})})
 
 
 def main():

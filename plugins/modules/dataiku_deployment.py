@@ -232,6 +232,10 @@ gates:
       does not apply) and C(reason)) and C(lines) (one line per gate, as the diff shows them).
     - When the task has nothing to deploy (the bundle is already active and certified, or the deployment in sync),
       every gate is V(skip).
+    - With O(tests) (the Project Deployer route of a promotion), once the update went through, the decision is
+      recorded in the local variable C(dataiku_gitops_gates) of the project on the automation node (one write, only
+      when a gate was evaluated), where
+      RV(dataiku_gitops.dss.dataiku_bundle_state_info#module:projects.gates) reads it.
   returned: when O(state=present)
   type: dict
   sample:

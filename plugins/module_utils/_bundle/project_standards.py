@@ -122,6 +122,15 @@ def exported_bundle_summary(entry, project_key, min_severity=1):
     return summarize(exported_bundle_report(entry), what, min_severity)
 
 
+def compact(summary):
+    """What the preflight gate decides on (status, evaluated, message, the failing and warning checks' names and
+    severities), kept small for a bulk read of many projects."""
+    def checks(items):
+        return [dict(name=c["name"], severity=c["severity"], severity_name=c["severity_name"]) for c in items]
+    return dict(status=summary["status"], evaluated=summary["evaluated"], message=summary["message"],
+                failures=checks(summary["failures"]), warnings=checks(summary["warnings"]))
+
+
 def published_bundle_summary(client, published_key, bundle_id, min_severity=1):
     """Summary of a published bundle's report, read from the Project Deployer (``get_project_standards_report``).
     Call it for a bundle known to be published: any DSS error answer is taken for "not available"."""

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.transport import reuse_environment_settings
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import project_summary
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as standards
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import testing_status as record
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._git.commit_check import settled_check
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import is_live, lock_of
@@ -26,11 +27,16 @@ def _bundles(project, automation):
     return bundles.bundle_list(raw)
 
 
-def _bundle_view(entry, automation):
-    """{bundle_id, imported_on (automation) or exported_on (design), release_notes} of a bundle list entry."""
+def _bundle_view(entry, automation, key):
+    """{bundle_id, imported_on (automation) or exported_on (design), release_notes} of a bundle list entry; on a
+    design node also ``standards``, the Project Standards report kept with the bundle (compact summary, no request),
+    when it has one: what the plan's preflight gates decide on."""
     full = bundles.describe(entry)
     date = "imported_on" if automation else "exported_on"
-    return {"bundle_id": full["bundle_id"], date: full[date], "release_notes": full["release_notes"]}
+    view = {"bundle_id": full["bundle_id"], date: full[date], "release_notes": full["release_notes"]}
+    if not automation and standards.exported_bundle_report(entry) is not None:
+        view["standards"] = standards.compact(standards.exported_bundle_summary(entry, key))
+    return view
 
 
 def project_state(client, key, automation, target=None, warning_is_failure=False, now=None):
@@ -52,7 +58,7 @@ def project_state(client, key, automation, target=None, warning_is_failure=False
     lock = lock_of(variables) if automation else None
     entries = _bundles(project, automation)
     return {"exists": True, "active_bundle_id": active, "bundle_ids": bundles.ids_of(entries),
-            "bundles": [_bundle_view(e, automation) for e in entries], "certified": certified, "target_certified": target_certified,
+            "bundles": [_bundle_view(e, automation, key) for e in entries], "certified": certified, "target_certified": target_certified,
             "lock": lock if is_live(lock, now or time.time()) else None, "gates": decision_of(variables)}
 
 

@@ -11,6 +11,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.certify
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy import rollback_target
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_module import OnNode
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.importing import BundleImport
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflight import recorded_decision
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_argument_spec
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.runs import ScenarioTests
 
@@ -47,6 +48,28 @@ class AutomationProject:
 
     def certify(self, bundle_id):
         return check_certified(self.node, self.key, bundle_id, self.read()[2], self.warning_is_failure)
+
+    def record_gates(self, bundle_id, gates):
+        """Record the gates' decision about ``bundle_id`` in the project's local variables, as the direct route does
+        with its lock (this route has no lock: one write of its own, only when the gates were evaluated)."""
+        extra = recorded_decision(bundle_id, gates)
+        if not extra:
+            return False
+        node, project = self.node, self.node.client.get_project(self.key)
+        with node.dss_errors("read the variables of project %s" % self.key):
+            variables = project.get_variables()
+        local = variables.get("local") if isinstance(variables.get("local"), dict) else {}
+        if all(local.get(name) == value for name, value in extra.items()):
+            return False
+        desired = dict(variables, local=dict(local, **extra), standard=variables.get("standard") or {})
+
+        def recorded():
+            with node.dss_errors("read the variables of project %s" % self.key):
+                now = project.get_variables().get("local") or {}
+            return all(now.get(name) == value for name, value in extra.items())
+        node.write_once("record the gates' decision in the variables of project %s" % self.key,
+                        lambda: project.set_variables(desired), recorded)
+        return True
 
     def delete(self):
         node = self.node

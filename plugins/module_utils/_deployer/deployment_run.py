@@ -196,6 +196,7 @@ class DeploymentRun:
         self.step = "plan"
         started = time.monotonic()
         plan = self.plan(self.exists, settings)
+        result["gates"] = plan["result"]["gates"]  # the blank result's None would hide them
         exists, ids, active = auto.read()
         certified = exists and active == bundle_id and auto.passes(bundle_id)
         result.update(previous_bundle_id=active, active_bundle_id=bundle_id, project_created=not exists,
@@ -213,6 +214,8 @@ class DeploymentRun:
             self.exit(plan, **result)
         if plan["changed"]:
             self.apply(plan, settings)
+            # After the update (the activation replaces the variables it finds), for the status table.
+            auto.record_gates(bundle_id, plan["result"]["gates"])
         self.timed_step(result, "update", plan["changed"], started)
         self.step = "tests"
         self.wrote = True  # a test run writes too (scenario history, rebuilt datasets)
