@@ -4,6 +4,7 @@ git repository the bundles were named after, converged (a promote.yml re-run wri
 again at every restore, whatever the test before it changed."""
 
 from tests.support import landscape
+from tests.support.emulator import NodePool
 from tests.support.promotion import recap
 
 
@@ -33,9 +34,9 @@ def test_a_landscape_restored_into_other_nodes_names_them(tmp_path, tmp_path_fac
     """Other processes than the build's (other ports and keys): the deployer infrastructures, which name their
     automation nodes, are rewritten to the new ones, and the landscape's inventory is written for them."""
     landscape.saved(landscape.DEPLOYER, tmp_path_factory)
-    other = landscape.NodeSet()
+    other = NodePool()
     try:
-        land = landscape.restored(landscape.DEPLOYER, tmp_path, tmp_path_factory, node_set=other)
+        land = landscape.restored(landscape.DEPLOYER, tmp_path, tmp_path_factory, pool=other)
         deployer = land.nodes["dev"].client().get_projectdeployer()
         for env in ("staging", "prod"):
             raw = deployer.get_infra(env).get_settings().get_raw()

@@ -37,7 +37,7 @@ from typing import Callable, Optional
 
 from tests.support import sample_project
 from tests.support.deployer_landscape import DeployerLandscape
-from tests.support.emulator import EmulatorNode
+from tests.support.emulator import NodePool
 from tests.support.playbook import PlaybookResult
 from tests.support.promotion import Landscape
 
@@ -93,38 +93,14 @@ DEPLOYER = Kind("deployer", DeployerLandscape,
 
 # -- the nodes of this process ---------------------------------------------------------------------------------------
 
-class NodeSet:
-    """One emulator process per landscape node name (dev, staging, prod, staging_s1...), kept from test to test."""
-
-    def __init__(self):
-        self._nodes = {}
-
-    def checkout(self, node_types, fresh=False):
-        """{name: running node} for {name: node type}: a node that died (a test killed it) is replaced, a slowed
-        one gets its speed back; ``fresh``: reset to a fresh node (the build's)."""
-        chosen = {}
-        for name, node_type in node_types.items():
-            node = self._nodes.get(name)
-            if node is not None and (not node.running() or node.node_type != node_type):
-                node.close()
-                node = None
-            if node is None:
-                node = self._nodes[name] = EmulatorNode(node_type).start()
-            else:
-                if node.latency_scale:
-                    node.set_latency(0)
-                if fresh:
-                    node.reset()
-            chosen[name] = node
-        return chosen
-
-    def close(self):
-        for node in self._nodes.values():
-            node.close()
-        self._nodes.clear()
+def checkout(node_types, fresh=False, pool=None):
+    """{name: running node} for {name: node type} from ``pool`` (default: this process's landscape nodes, one per
+    name, kept from test to test; a node a test killed is replaced); ``fresh``: reset (a build's nodes)."""
+    pool = pool or NODES
+    return {name: pool.checkout(node_type, name=name, reset=fresh) for name, node_type in node_types.items()}
 
 
-NODES = NodeSet()
+NODES = NodePool()
 atexit.register(NODES.close)  # the processes themselves also end with this one (tests/support/processes.py)
 
 
@@ -166,7 +142,7 @@ def _build(kind, target, scratch, tmp_path_factory):
     else:
         land = kind.make(os.path.join(scratch, "workdir"))
         os.makedirs(land.workdir)
-        land.use_nodes(NODES.checkout(land.node_types(), fresh=True))
+        land.use_nodes(checkout(land.node_types(), fresh=True))
         land.start()
     records = kind.build(land) if kind.build else {}
     saved = os.path.join(scratch, "saved")
@@ -201,15 +177,16 @@ def saved(kind, tmp_path_factory):
     return target
 
 
-def restored(kind, workdir, tmp_path_factory, node_set=None):
-    """A copy of the landscape ``kind`` in ``workdir`` (an empty directory), on this process's pooled nodes (or those
-    of ``node_set``), with the build's records as ``land.built``. Nothing to close: the nodes stay for the next test."""
+def restored(kind, workdir, tmp_path_factory, pool=None):
+    """A copy of the landscape ``kind`` in ``workdir`` (an empty directory), on this process's pooled nodes (or
+    those of the NodePool ``pool``), with the build's records as ``land.built``. Nothing to close: the nodes stay
+    for the next test."""
     source = saved(kind, tmp_path_factory)
     with open(source / "landscape.json", encoding="utf-8") as fh:
         meta = json.load(fh)
     os.makedirs(str(workdir), exist_ok=True)
     land = kind.make(str(workdir))
-    nodes = (node_set or NODES).checkout(land.node_types())
+    nodes = checkout(land.node_types(), pool=pool)
     replace = {} if meta["workdir"] == land.workdir else {meta["workdir"]: land.workdir}
     for name, node in nodes.items():
         old = meta["nodes"][name]
