@@ -3,9 +3,13 @@ restored into this process's nodes (other ports and API keys than the build's wh
 git repository the bundles were named after, converged (a promote.yml re-run writes nothing), and the same state
 again at every restore, whatever the test before it changed."""
 
+import pytest
+
 from tests.support import landscape
 from tests.support.emulator import NodePool
 from tests.support.promotion import recap
+
+pytestmark = pytest.mark.slow  # promotions (and the build of the promoted landscape if no test made it before)
 
 
 def test_a_restored_landscape_is_the_promoted_one_and_every_restore_is_equal(tmp_path, tmp_path_factory):
