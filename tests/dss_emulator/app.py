@@ -6,9 +6,15 @@ Each request, and each thread that pushes an app context (scenario runs), works 
 A small WSGI middleware maps both API prefixes (`/dip/publicapi`, what dataikuapi sends, and the documented
 `/public/api`) to one set of routes, folds `//` and trailing slashes, and counts requests and bytes for
 `GET /__emulator__/stats` (bytes received; response body bytes sent, per request and per route).
+
+Emulator-only control endpoints (outside the API prefix, no API key): `GET /__emulator__/stats`,
+`POST /__emulator__/reset` (back to a fresh node), `POST /__emulator__/snapshot {"dir"}` (save the node's whole
+state into a directory) and `POST /__emulator__/restore {"dir", "replace"}` (load it back, into this node or another
+one of its type, with the URLs and keys of other nodes rewritten by `replace`); docs/emulator.md describes them.
 """
 
 import base64
+import os
 import re
 import threading
 
@@ -18,7 +24,7 @@ from werkzeug.routing import Rule
 
 from . import node as nodes
 from . import project_git
-from .errors import UNAUTHORIZED, DSSError
+from .errors import ILLEGAL_ARGUMENT, UNAUTHORIZED, DSSError
 
 DSS_VERSION = "15.2.0"
 API_PREFIX = "/dip/publicapi"
@@ -284,6 +290,31 @@ def create_app(data_dir=None, node_type="DESIGN", api_keys=("secret",), node_id=
         """Back to a fresh node (node.Node.reset), for tests that reuse one node between cases."""
         node.reset()
         return jsonify({"reset": True, "state_digest": node.store.digest()})
+
+    @app.post("/__emulator__/snapshot")
+    def _snapshot():
+        """Save the node's whole state into a directory (node.Node.snapshot), for tests that restore it later."""
+        manifest = node.snapshot(_snapshot_dir())
+        return jsonify({"snapshot": manifest, "state_digest": manifest["state_digest"]})
+
+    @app.post("/__emulator__/restore")
+    def _restore():
+        """Back to the state of a snapshot (node.Node.restore), with {"replace": {old: new}} applied to it."""
+        body = request.get_json(force=True, silent=True) or {}
+        return jsonify({"restored": True, "state_digest": node.restore(_snapshot_dir(), body.get("replace"))})
+
+    def _snapshot_dir():
+        if node.confine_paths:
+            raise nodes.SnapshotError("snapshot and restore are off on a node started with --confine-paths: they "
+                                      "read and write any directory of this host")
+        folder = (request.get_json(force=True, silent=True) or {}).get("dir")
+        if not isinstance(folder, str) or not os.path.isabs(folder):
+            raise nodes.SnapshotError("give {\"dir\": \"/absolute/path\"}, the directory of the snapshot")
+        return folder
+
+    @app.errorhandler(nodes.SnapshotError)
+    def _snapshot_refused(exc):
+        return dss_error_response(DSSError(str(exc), ILLEGAL_ARGUMENT, 400))
 
     from .routes import register_all  # pylint: disable=import-outside-toplevel
     register_all(app)

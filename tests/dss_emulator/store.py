@@ -8,6 +8,7 @@ is committed.
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import threading
@@ -30,6 +31,16 @@ CHUNK = 1024 * 1024
 
 def canonical(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def rewriter(replace):
+    """A function that replaces, in one pass, every key of ``replace`` ({old: new}) found in a text by its value.
+    A key followed by a letter, digit or underscore is not replaced (``http://h:1234`` is no part of
+    ``http://h:12345``), and a replacement is never replaced again (so two nodes may swap ports)."""
+    if not replace:
+        return lambda text: text
+    pattern = re.compile("(?:%s)(?!\\w)" % "|".join(re.escape(old) for old in sorted(replace, key=len, reverse=True)))
+    return lambda text: pattern.sub(lambda match: replace[match.group(0)], text)
 
 
 class Store:
@@ -89,6 +100,45 @@ class Store:
                 touched, self._touched = self._touched, set()
                 if touched and self.after_commit:
                     self.after_commit(touched)
+
+    @contextmanager
+    def locked(self):
+        """Hold the store lock: no write (nor its after_commit hook) runs meanwhile (Node.snapshot/restore)."""
+        with self._lock:
+            yield self
+
+    def backup(self, path):
+        """Copy every document and counter into a new SQLite file at ``path`` (SQLite's online backup API)."""
+        with self._lock:
+            target = sqlite3.connect(path)
+            try:
+                self._db.backup(target)
+            finally:
+                target.close()
+
+    def load(self, path, replace=None):
+        """Replace every document and counter by those of the SQLite file ``path`` (written by backup()), in one
+        transaction; each document body has every key of ``replace`` ({old: new}) replaced by its value. The blobs
+        are the caller's. Runs no after_commit hook."""
+        rewrite = rewriter(replace)
+        source = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        try:
+            docs = source.execute("SELECT kind, scope, id, seq, body FROM docs").fetchall()
+            meta = source.execute("SELECT name, value FROM meta").fetchall()
+        finally:
+            source.close()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM docs")
+                self._db.execute("DELETE FROM meta")
+                self._db.executemany("INSERT INTO docs (kind, scope, id, seq, body) VALUES (?, ?, ?, ?, ?)",
+                                     [(kind, scope, id_, seq, rewrite(body)) for kind, scope, id_, seq, body in docs])
+                self._db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", meta)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     # -- documents ------------------------------------------------------------------------------------------
 

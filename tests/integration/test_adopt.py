@@ -3,15 +3,18 @@ holding a fleet of promoted projects (the demo's CHURN and lighter ones): adopti
 description, the project descriptions and the environment objects, and right after it every playbook that applies
 them (the project_as_code role, environment.yml, promote.yml, drift.yml) finds nothing to change, in check mode and
 for real, with zero writes and an unchanged state on every node. No API key and no connection secret is written.
-A file that differs is not overwritten unless asked, and the run names it."""
+A file that differs is not overwritten unless asked, and the run names it.
+
+The promoted fleet is built once per session and each test gets a copy of it (tests/support/landscape.py)."""
 
 # pylint: disable=redefined-outer-name
 import os
+import pathlib
 
 import pytest
 import yaml
 
-from tests.support import sample_project
+from tests.support import landscape, sample_project
 from tests.support.collection import ROOT
 from tests.support.promotion import Landscape, recap
 
@@ -22,7 +25,7 @@ KEY = sample_project.PROJECT_KEY
 FLEET = int(os.environ.get("DSS_TEST_ADOPT_FLEET", "6"))
 EXTRA = tuple("ADOPT_%02d" % n for n in range(1, FLEET))
 FORKS = str(FLEET)
-SECRET = "adopt-test-secret-%s" % os.urandom(6).hex()
+SECRET = "adopt-test-secret-5f0c2e9a71d4"  # fixed: every xdist worker restores the same built fleet
 
 
 ONLY_CHURN = '{"dss_adopt_projects": ["%s"]}' % KEY
@@ -37,19 +40,26 @@ def seed_light_project(client, key):
     project.set_variables(variables)
 
 
-@pytest.fixture(scope="module")
-def land(tmp_path_factory):
-    with Landscape(tmp_path_factory.mktemp("adopt")) as landscape:
-        for key in EXTRA:
-            seed_light_project(landscape.client("dev"), key)
-        landscape.describe((KEY,) + EXTRA)
-        promoted = landscape.run("promote.yml", "-f", FORKS)
-        assert promoted.rc == 0, promoted.output[-4000:]
-        # A secret DSS holds (returned encrypted): adoption must leave it out and say so.
-        settings = landscape.client("prod").get_connection("pg_prod").get_settings()
-        settings.get_raw()["params"]["password"] = SECRET
-        settings.save()
-        yield landscape
+def promoted_fleet(land):
+    """The landscape's build: the light projects seeded on dev and described, the fleet promoted, then a secret."""
+    for key in EXTRA:
+        seed_light_project(land.client("dev"), key)
+    land.describe((KEY,) + EXTRA)
+    promoted = land.run("promote.yml", "-f", FORKS)
+    assert promoted.rc == 0, promoted.output[-4000:]
+    # A secret DSS holds (returned encrypted): adoption must leave it out and say so.
+    settings = land.client("prod").get_connection("pg_prod").get_settings()
+    settings.get_raw()["params"]["password"] = SECRET
+    settings.save()
+    return {"promoted": promoted}
+
+
+ADOPTED_FLEET = landscape.Kind("adopt-fleet-%d" % FLEET, Landscape, promoted_fleet, landscape.SEEDED)
+
+
+@pytest.fixture
+def land(tmp_path, tmp_path_factory):
+    return landscape.restored(ADOPTED_FLEET, tmp_path / "landscape", tmp_path_factory)
 
 
 def adopt(land, dest, *args, **extra_vars):
@@ -138,9 +148,13 @@ def test_adopt_then_apply_changes_nothing(land, tmp_path):
     assert land.leaked_keys() == [] and not [o for o in land.outputs if SECRET in o]
 
 
-def test_refuses_to_overwrite_a_file_that_differs(land, tmp_path):
-    dest = tmp_path / "repo"
-    assert adopt(land, dest, "-e", ONLY_CHURN).rc == 0
+def test_a_relative_destination_is_the_command_directory_and_a_differing_file_is_not_overwritten(land):
+    # Landscape runs ansible-playbook in its work directory.
+    result = adopt(land, "relative-adopted", "-e", ONLY_CHURN)
+    assert result.rc == 0, result.output[-4000:]
+    assert os.path.isfile(os.path.join(land.workdir, "relative-adopted", "projects", "%s.yml" % KEY))
+
+    dest = pathlib.Path(land.workdir) / "relative-adopted"
     edited = dest / "projects" / ("%s.yml" % KEY)
     edited.write_text(edited.read_text().replace("churn_threshold_days: 30", "churn_threshold_days: 99"))
     kept = written(dest)
@@ -154,13 +168,6 @@ def test_refuses_to_overwrite_a_file_that_differs(land, tmp_path):
     overwritten = adopt(land, dest, "-e", ONLY_CHURN, dss_adopt_overwrite="true")
     assert overwritten.rc == 0, overwritten.output[-4000:]
     assert "churn_threshold_days: 30" in edited.read_text()
-
-
-def test_a_relative_destination_is_taken_from_the_command_directory(land):
-    # Landscape runs ansible-playbook in its work directory.
-    result = adopt(land, "relative-adopted", "-e", ONLY_CHURN)
-    assert result.rc == 0, result.output[-4000:]
-    assert os.path.isfile(os.path.join(land.workdir, "relative-adopted", "projects", "%s.yml" % KEY))
 
 
 def test_without_destination_or_nodes_nothing_is_read(land, tmp_path):

@@ -6,16 +6,17 @@ the active one (left by a run that did not test it)."""
 # pylint: disable=redefined-outer-name
 import pytest
 
-from tests.support.deployer_landscape import DeployerLandscape
+from tests.support import landscape
 from tests.support.sample_project import PROJECT_KEY, break_flow
 
 STAGING, PROD = "staging-%s" % PROJECT_KEY, "prod-%s" % PROJECT_KEY
 
 
 @pytest.fixture
-def land(tmp_path):
-    with DeployerLandscape(tmp_path) as landscape:
-        yield landscape
+def land(tmp_path, tmp_path_factory):
+    """A copy of the session's deployer landscape (tests/support/landscape.py): the infrastructures name this copy's
+    automation nodes (URLs and keys rewritten at the restore), the inventory is written for them."""
+    return landscape.restored(landscape.DEPLOYER, tmp_path, tmp_path_factory)
 
 
 def result_fact(run, host):

@@ -46,14 +46,15 @@ def node(design_node):
 
 def test_environment_then_drift(node, playbook, tmp_path):
     inv = inventory(tmp_path, node)
-    env = playbook(playbook=shipped("environment.yml"), inventory=inv, diff=True)
+    # The environment objects (the shipped playbook), then the project description, in one run.
+    apply = [{"name": "apply", "hosts": "all", "gather_facts": False,
+              "roles": [{"role": "dataiku_gitops.dss.project_as_code"}]}]
+    env = playbook(playbook=shipped("environment.yml") + apply, inventory=inv, diff=True)
     assert env.rc == 0, env
     client = node.client()
     assert client.get_connection("pg_staging").get_settings().get_raw()["params"]["host"] == "pg-staging.example.com"
     assert client.get_code_env("PYTHON", "py_scoring").get_definition()["actualPackageList"] == "pandas==2.2.2"
-    apply = [{"name": "apply", "hosts": "all", "gather_facts": False,
-              "roles": [{"role": "dataiku_gitops.dss.project_as_code"}]}]
-    assert playbook(playbook=apply, inventory=inv).rc == 0
+    assert client.get_project("SHOP").get_recipe("compute_totals").get_settings().str_payload
 
     # The shipped playbook run from another directory, as a user runs it: a relative report path lands in the
     # directory of the command (not in playbooks/), and a read-only check reports no change.

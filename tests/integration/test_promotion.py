@@ -4,15 +4,19 @@ status.yml) through the real ansible-playbook against three emulator nodes: dev 
 
 Every run that changes something is preceded by `--check --diff`, which must write nothing and predict the real
 run task by task (same changed status for every task that runs in both).
+
+Each test starts from a copy of the session's promoted landscape (tests/support/landscape.py: CHURN's first bundle
+promoted everywhere, restored in a fraction of a second); the first test asserts on that first promotion, built from
+scratch through ansible-playbook (its --check --diff plan, then the real run) once per session.
 """
 
 import os
 
 import pytest
 
-from tests.support import sample_project
+from tests.support import landscape, sample_project
 from tests.support.collection import ROOT
-from tests.support.promotion import Landscape, plan_mismatches, ran_in_both, recap
+from tests.support.promotion import plan_mismatches, ran_in_both, recap
 
 KEY = sample_project.PROJECT_KEY
 SMOKE = sample_project.SMOKE_SCENARIO
@@ -22,9 +26,17 @@ WORK_MODULES = ("dataiku_bundle_deploy", "dataiku_scenario_run", "dataiku_bundle
 
 
 @pytest.fixture
-def land(tmp_path):
-    with Landscape(tmp_path) as landscape:
-        yield landscape
+def land(tmp_path, tmp_path_factory):
+    """The promoted landscape: CHURN's first bundle active and certified on staging and prod."""
+    return landscape.restored(landscape.PROMOTED, tmp_path, tmp_path_factory)
+
+
+def assert_predicted(check, real, check_wrote):
+    """The check run wrote nothing, succeeded and predicted the real run task by task."""
+    assert not check_wrote, "check mode sent write requests or changed a node\n%s" % check.output[-3000:]
+    assert check.rc == 0, check.output[-4000:]
+    assert ran_in_both(check, real), "nothing to compare\n%s" % real.output[-3000:]
+    assert plan_mismatches(check, real) == [], real.output[-4000:]
 
 
 def plan_then_apply(land, playbook="promote.yml", **kwargs):
@@ -35,17 +47,9 @@ def plan_then_apply(land, playbook="promote.yml", **kwargs):
     assert land.writes() == writes, "check mode sent write requests\n%s" % check.output[-3000:]
     assert land.digests() == digests
     real = land.run(playbook, diff=True, **kwargs)
-    assert check.rc == 0, check.output[-4000:]
-    assert ran_in_both(check, real), "nothing to compare\n%s" % real.output[-3000:]
-    assert plan_mismatches(check, real) == [], real.output[-4000:]
+    assert_predicted(check, real, False)
     real.plan = check
     return real
-
-
-def promote(land, **kwargs):
-    result = land.run("promote.yml", **kwargs)
-    assert result.rc == 0, result.output[-4000:]
-    return result
 
 
 def failure_message(result, host):
@@ -75,10 +79,13 @@ def assert_no_key_leaked(land):
 
 def test_promotion_rerun_new_commit_rollback_and_status(land):
     first = land.bundle_id()
-    real = plan_then_apply(land)
+    # The first promotion, from scratch (the landscape cache's build): planned exactly, then done.
+    real, plan = land.built["promoted"], land.built["plan"]
+    assert_predicted(plan, real, land.built["plan_wrote"])
     assert real.rc == 0, real.output[-4000:]
     assert land.active_bundle("staging") == first and land.active_bundle("prod") == first
-    assert real.changed_count() > 0 and real.plan.changed_count() > 0
+    assert real.changed_count() > 0 and plan.changed_count() > 0
+    assert land.built["leaked"] == []
 
     # Converged: a re-run without a new commit changes nothing and writes nothing, and starts no module for the
     # project: each node receives exactly the requests of one bulk read (as many as status.yml's read).
@@ -155,7 +162,6 @@ def test_promotion_rerun_new_commit_rollback_and_status(land):
 
 def test_breaking_change_rolls_staging_back_and_never_reaches_prod(land):
     first = land.bundle_id()
-    promote(land)
     sample_project.break_flow(land.client("dev"))
     second = land.commit("CHURN: drop the customers dataset")
     prod_digest, prod_writes = land.nodes["prod"].digest(), land.nodes["prod"].writes()
@@ -177,7 +183,6 @@ def test_breaking_change_rolls_staging_back_and_never_reaches_prod(land):
 
 def test_prod_test_failure_rolls_prod_back(land):
     first = land.bundle_id()
-    promote(land)
     sample_project.break_connection(land.client("prod"), "prod")  # pg_prod's host now ends with .invalid
     sample_project.change_variable(land.client("dev"), 60)
     second = land.commit("CHURN: churn after 60 days")
@@ -194,7 +199,6 @@ def test_prod_test_failure_rolls_prod_back(land):
 
 def test_run_interrupted_between_import_and_activation_converges(land):
     first = land.bundle_id()
-    promote(land)
     sample_project.change_variable(land.client("dev"), 90)
     second = land.commit("CHURN: churn after 90 days")
     # The run that was interrupted had exported the bundle and imported it on staging, not activated it.

@@ -1,7 +1,9 @@
 """Projects as hosts, promoted independently and safely, through the real ansible-playbook against emulator nodes:
 a project failing on staging does not hold the others back (unless dss_all_or_nothing), a node killed right after an
 activation never leaves a green run with an untested bundle, and two concurrent promotions of one project never
-certify the failing bundle."""
+certify the failing bundle.
+
+Each test starts from a copy of one of the session's landscapes (tests/support/landscape.py), seeded or promoted."""
 
 import concurrent.futures
 import threading
@@ -9,8 +11,8 @@ import time
 
 import pytest
 
-from tests.support import sample_project
-from tests.support.promotion import Landscape, plan_mismatches, ran_in_both
+from tests.support import landscape, sample_project
+from tests.support.promotion import plan_mismatches, ran_in_both
 
 KEY, OTHER = sample_project.PROJECT_KEY, "FRAUD"
 DEPLOY = "dataiku_gitops.dss.bundle_deploy : Deploy, test and certify the bundle on "
@@ -28,15 +30,16 @@ def export(land, bundle_id, project_key=KEY):
 
 
 @pytest.fixture
-def fleet(tmp_path):
-    with Landscape(tmp_path, projects=(KEY, OTHER)) as landscape:
-        yield landscape
+def fleet(tmp_path, tmp_path_factory):
+    """CHURN and FRAUD, their first bundle promoted everywhere (from scratch once per session, then restored)."""
+    return landscape.restored(landscape.FLEET_PROMOTED, tmp_path, tmp_path_factory)
 
 
 def test_a_project_failing_on_staging_does_not_hold_the_others_back(fleet):
     first = fleet.bundle_id()
-    result = fleet.run("promote.yml")
+    result = fleet.built["promoted"]  # the fleet's first promotion, both projects as hosts of one run
     assert result.rc == 0, result.output[-4000:]
+    assert fleet.built["leaked"] == []
     for env in ("staging", "prod"):
         assert fleet.active_bundle(env, KEY) == first and fleet.active_bundle(env, OTHER) == first
 
@@ -84,64 +87,64 @@ def kill_after_activation(node, stop):
         time.sleep(0.01)
 
 
-def test_node_killed_after_activation_is_never_left_green_untested(tmp_path):
-    with Landscape(tmp_path) as land:
-        staging = land.nodes["staging"]
-        first = land.bundle_id()
-        stop = threading.Event()
-        killer = threading.Thread(target=kill_after_activation, args=(staging, stop))
-        killer.start()
-        try:
-            crashed = land.run("promote.yml", envs=("dev", "staging"))
-        finally:
-            stop.set()
-            killer.join()
-        assert crashed.rc != 0, crashed.output[-3000:]
-        assert staging.proc is None, "the node was not killed"
-        staging.start()
-        assert land.active_bundle("staging") == first and not land.certified("staging")
+def test_node_killed_after_activation_is_never_left_green_untested(tmp_path, tmp_path_factory):
+    land = landscape.restored(landscape.SEEDED, tmp_path, tmp_path_factory)
+    staging = land.nodes["staging"]
+    first = land.bundle_id()
+    stop = threading.Event()
+    killer = threading.Thread(target=kill_after_activation, args=(staging, stop))
+    killer.start()
+    try:
+        crashed = land.run("promote.yml", envs=("dev", "staging"))
+    finally:
+        stop.set()
+        killer.join()
+    assert crashed.rc != 0, crashed.output[-3000:]
+    assert staging.proc is None, "the node was not killed"
+    staging.start()
+    assert land.active_bundle("staging") == first and not land.certified("staging")
 
-        # The dead run's lock is still there: the re-run fails clearly instead of going green.
-        locked = land.run("promote.yml", envs=("dev", "staging"))
-        assert locked.rc != 0
-        message = failure_message(locked, "staging-" + KEY)
-        assert "break_lock=true" in message, message
-        assert not land.certified("staging")
+    # The dead run's lock is still there: the re-run fails clearly instead of going green.
+    locked = land.run("promote.yml", envs=("dev", "staging"))
+    assert locked.rc != 0
+    message = failure_message(locked, "staging-" + KEY)
+    assert "break_lock=true" in message, message
+    assert not land.certified("staging")
 
-        # Releasing the stale lock (the documented way): the active bundle is tested again and certified.
-        again = land.run("promote.yml", envs=("dev", "staging"), extra_vars={"dss_break_lock": "true"})
-        assert again.rc == 0, again.output[-4000:]
-        # One module call: nothing to import or activate, the untested active bundle is tested and certified.
-        deployed = [t for t in again.tasks if t["task"] == DEPLOY + KEY]
-        assert [t["status"] for t in deployed] == ["changed"]
-        steps = {step["name"]: step["changed"] for step in deployed[0]["result"]["steps"]}
-        assert steps["activate"] is False and steps["tests"] is True
-        assert land.active_bundle("staging") == first and land.certified("staging")
-        assert land.leaked_keys() == []
+    # Releasing the stale lock (the documented way): the active bundle is tested again and certified.
+    again = land.run("promote.yml", envs=("dev", "staging"), extra_vars={"dss_break_lock": "true"})
+    assert again.rc == 0, again.output[-4000:]
+    # One module call: nothing to import or activate, the untested active bundle is tested and certified.
+    deployed = [t for t in again.tasks if t["task"] == DEPLOY + KEY]
+    assert [t["status"] for t in deployed] == ["changed"]
+    steps = {step["name"]: step["changed"] for step in deployed[0]["result"]["steps"]}
+    assert steps["activate"] is False and steps["tests"] is True
+    assert land.active_bundle("staging") == first and land.certified("staging")
+    assert land.leaked_keys() == []
 
 
-def test_concurrent_promotions_never_certify_the_failing_bundle(tmp_path):
-    with Landscape(tmp_path) as land:
-        first = land.bundle_id()
-        assert land.run("promote.yml", envs=("dev", "staging")).rc == 0
-        sample_project.change_variable(land.client("dev"), 60)
-        export(land, "good-bundle")
-        sample_project.break_flow(land.client("dev"))
-        export(land, "bad-bundle")
+def test_concurrent_promotions_never_certify_the_failing_bundle(tmp_path, tmp_path_factory):
+    land = landscape.restored(landscape.PROMOTED, tmp_path, tmp_path_factory)
+    first = land.bundle_id()
+    assert land.built["promoted"].rc == 0 and land.active_bundle("staging") == first
+    sample_project.change_variable(land.client("dev"), 60)
+    export(land, "good-bundle")
+    sample_project.break_flow(land.client("dev"))
+    export(land, "bad-bundle")
 
-        def promote(bundle_id):
-            return land.run("promote.yml", envs=("staging",), extra_vars={"dss_bundle_id": bundle_id})
+    def promote(bundle_id):
+        return land.run("promote.yml", envs=("staging",), extra_vars={"dss_bundle_id": bundle_id})
 
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            good, bad = pool.map(promote, ["good-bundle", "bad-bundle"])
-        assert bad.rc != 0, bad.output[-3000:]
-        # The module that tests and certifies never succeeded for the failing bundle.
-        certified_bad = [t for t in bad.tasks if t["task"] == DEPLOY + KEY and t["status"] in ("ok", "changed")]
-        assert certified_bad == [], "the failing bundle was certified"
-        active = land.active_bundle("staging")
-        assert active in (first, "good-bundle") and land.certified("staging")
-        if good.rc == 0:
-            assert active == "good-bundle"
-        else:
-            assert "held by" in failure_message(good, "staging-" + KEY)
-        assert land.leaked_keys() == []
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        good, bad = pool.map(promote, ["good-bundle", "bad-bundle"])
+    assert bad.rc != 0, bad.output[-3000:]
+    # The module that tests and certifies never succeeded for the failing bundle.
+    certified_bad = [t for t in bad.tasks if t["task"] == DEPLOY + KEY and t["status"] in ("ok", "changed")]
+    assert certified_bad == [], "the failing bundle was certified"
+    active = land.active_bundle("staging")
+    assert active in (first, "good-bundle") and land.certified("staging")
+    if good.rc == 0:
+        assert active == "good-bundle"
+    else:
+        assert "held by" in failure_message(good, "staging-" + KEY)
+    assert land.leaked_keys() == []

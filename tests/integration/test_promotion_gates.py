@@ -1,21 +1,22 @@
 """promote.yml with the preflight gates of the shipped fleet description (staging warns about Project Standards, prod
 prevents from MEDIUM and requires release notes), through the real ansible-playbook against three emulator nodes: a
 project failing a check goes to staging with a warning and is held back from prod, with the failing check named, in
-the plan and in the real run alike; the other project goes on; the status table shows each recorded decision."""
+the plan and in the real run alike; the other project goes on; the status table shows each recorded decision. The
+landscape (CHURN and FRAUD seeded, nothing promoted) is a copy of the session's (tests/support/landscape.py)."""
 
 import json
 import urllib.request
 
 import pytest
 
-from tests.support import sample_project
-from tests.support.promotion import Landscape, plan_mismatches, ran_in_both
+from tests.support import landscape, sample_project
+from tests.support.promotion import plan_mismatches, ran_in_both
 
 KEY, OTHER = sample_project.PROJECT_KEY, "FRAUD"
 DEPLOY = "dataiku_gitops.dss.bundle_deploy : Deploy, test and certify the bundle on "
 CHECK = "Datasets documented"
 
-pytestmark = pytest.mark.slow  # a whole promotion (three nodes of its own), as test_promotion_fleet.py
+pytestmark = pytest.mark.slow  # a whole promotion, as test_promotion_fleet.py
 
 
 def failing_check_for(node, project_key):
@@ -39,40 +40,40 @@ def deploy_record(result, host):
     return found[-1]
 
 
-def test_a_project_failing_a_check_is_held_back_from_prod_in_the_plan_and_the_run(tmp_path):
-    with Landscape(tmp_path, projects=(KEY, OTHER)) as land:
-        failing_check_for(land.nodes["dev"], OTHER)
-        bundle_id = land.bundle_id()
-        for key in (KEY, OTHER):  # exported before the plan, so that the plan reads its report as the run does
-            land.client("dev").get_project(key).export_bundle(bundle_id, release_notes="%s reviewed" % bundle_id)
+def test_a_project_failing_a_check_is_held_back_from_prod_in_the_plan_and_the_run(tmp_path, tmp_path_factory):
+    land = landscape.restored(landscape.FLEET, tmp_path, tmp_path_factory)
+    failing_check_for(land.nodes["dev"], OTHER)
+    bundle_id = land.bundle_id()
+    for key in (KEY, OTHER):  # exported before the plan, so that the plan reads its report as the run does
+        land.client("dev").get_project(key).export_bundle(bundle_id, release_notes="%s reviewed" % bundle_id)
 
-        prod_writes = land.writes()["prod"]
-        check = land.run("promote.yml", check=True, diff=True)
-        assert land.writes()["prod"] == prod_writes, "the plan wrote"
-        real = land.run("promote.yml", diff=True)
-        assert real.rc != 0 and check.rc != 0
-        assert ran_in_both(check, real) and plan_mismatches(check, real) == []
+    prod_writes = land.writes()["prod"]
+    check = land.run("promote.yml", check=True, diff=True)
+    assert land.writes()["prod"] == prod_writes, "the plan wrote"
+    real = land.run("promote.yml", diff=True)
+    assert real.rc != 0 and check.rc != 0
+    assert ran_in_both(check, real) and plan_mismatches(check, real) == []
 
-        for result in (check, real):
-            held = deploy_record(result, "prod-" + OTHER)
-            assert held["status"] == "failed"
-            msg = held["result"]["msg"]
-            assert "Preflight gates hold bundle %s of %s back from" % (bundle_id, OTHER) in msg
-            assert "project_standards: environment (policy prevent, MEDIUM or more): failing %s (MEDIUM)" % CHECK in msg
-            assert "Nothing was changed" in msg
-            warned = deploy_record(result, "staging-" + OTHER)
-            assert warned["status"] == "changed" and any(CHECK in w for w in warned["result"].get("warnings") or [])
-            through = deploy_record(result, "prod-" + KEY)["result"]
-            assert through["gates"]["decision"] == "pass"
-            assert "tested_on: pass - passing test record on staging" in through["diff"]["after"]["gates"]
-        assert deploy_record(check, "prod-" + OTHER)["result"]["msg"] == deploy_record(real, "prod-" + OTHER)[
-            "result"]["msg"]
-        assert land.active_bundle("prod", KEY) == bundle_id and land.certified("prod", KEY)
-        assert land.active_bundle("staging", OTHER) == bundle_id and land.active_bundle("prod", OTHER) is None
+    for result in (check, real):
+        held = deploy_record(result, "prod-" + OTHER)
+        assert held["status"] == "failed"
+        msg = held["result"]["msg"]
+        assert "Preflight gates hold bundle %s of %s back from" % (bundle_id, OTHER) in msg
+        assert "project_standards: environment (policy prevent, MEDIUM or more): failing %s (MEDIUM)" % CHECK in msg
+        assert "Nothing was changed" in msg
+        warned = deploy_record(result, "staging-" + OTHER)
+        assert warned["status"] == "changed" and any(CHECK in w for w in warned["result"].get("warnings") or [])
+        through = deploy_record(result, "prod-" + KEY)["result"]
+        assert through["gates"]["decision"] == "pass"
+        assert "tested_on: pass - passing test record on staging" in through["diff"]["after"]["gates"]
+    assert deploy_record(check, "prod-" + OTHER)["result"]["msg"] == deploy_record(real, "prod-" + OTHER)[
+        "result"]["msg"]
+    assert land.active_bundle("prod", KEY) == bundle_id and land.certified("prod", KEY)
+    assert land.active_bundle("staging", OTHER) == bundle_id and land.active_bundle("prod", OTHER) is None
 
-        status = land.run("status.yml")
-        table = status.task("Print the status table")["result"]["msg"].splitlines()
-        assert table[0].split()[-1] == "GATES"
-        rows = {tuple(line.split()[:2]): line for line in table[1:]}
-        assert rows[(KEY, "prod")].endswith(" pass") and rows[(OTHER, "staging")].endswith("warn (project_standards)")
-        assert rows[(OTHER, "prod")].split()[2:4] == ["not", "deployed"]
+    status = land.run("status.yml")
+    table = status.task("Print the status table")["result"]["msg"].splitlines()
+    assert table[0].split()[-1] == "GATES"
+    rows = {tuple(line.split()[:2]): line for line in table[1:]}
+    assert rows[(KEY, "prod")].endswith(" pass") and rows[(OTHER, "staging")].endswith("warn (project_standards)")
+    assert rows[(OTHER, "prod")].split()[2:4] == ["not", "deployed"]

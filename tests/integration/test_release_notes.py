@@ -118,20 +118,23 @@ def test_deploy_shows_the_commits_and_files_between_the_active_and_the_new_bundl
     calls = calls_during(design, lambda: run(playbook, design, auto, [deploy_task(design, auto, "v2")], diff=True))
     assert not [c for c in calls if "/git/" in c], calls
 
-    # A bundle that names no commit: a clear note, the deployment goes on.
+    # One run, three deployments in order: a bundle that names no commit (a clear note, the deployment goes on);
+    # from it back to the first bundle (the note names b3); then v4, mapped to the second commit.
     sample.change_variable(design.client(), 50)
     design.client().get_project(KEY).export_bundle("b3")
-    unmapped = run(playbook, design, auto, [deploy_task(design, auto, "b3")], diff=True).task("deploy")["result"]
+    design.client().get_project(KEY).export_bundle("v4", release_notes=second)
+    steps = run(playbook, design, auto, [dict(deploy_task(design, auto, "b3"), name="unmapped"),
+                                         dict(deploy_task(design, auto, "g" + first[:12]), name="back"),
+                                         dict(deploy_task(design, auto, "v4"), name="v4")], diff=True)
+    unmapped = steps.task("unmapped")["result"]
     assert unmapped["changed"] and unmapped["active_bundle_id"] == "b3"
     assert unmapped["changes"]["note"].startswith("Bundle b3 names no commit")
     assert unmapped["changes"]["commits"] == [] and unmapped["diff"]["after"]["changes"]["note"]
-
-    # From b3 (no commit) back to the first bundle: the note names b3. A roll-back between mapped bundles lists the
-    # commits that go away.
-    back = run(playbook, design, auto, [deploy_task(design, auto, "g" + first[:12])]).task("deploy")["result"]
+    back = steps.task("back")["result"]
     assert back["changes"]["note"].startswith("Bundle b3 names no commit")
-    design.client().get_project(KEY).export_bundle("v4", release_notes=second)
-    run(playbook, design, auto, [deploy_task(design, auto, "v4")])
+    assert steps.task("v4")["result"]["active_bundle_id"] == "v4"
+
+    # A roll-back between mapped bundles lists the commits that go away.
     rolled = run(playbook, design, auto, [deploy_task(design, auto, "g" + first[:12])], check=True, diff=True)
     changes = rolled.task("deploy")["result"]["changes"]
     assert changes["direction"] == "backward" and [c["commit"] for c in changes["commits"]] == expected

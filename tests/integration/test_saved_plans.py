@@ -4,18 +4,18 @@ writes nothing to DSS; `-e dss_plan=FILE` applies exactly that plan, and again c
 moved since (a bundle activated by hand) is refused before any write, naming the project, environment and change;
 a plan that does not fit the run (missing file, other projects, saved without --check) is refused too.
 
-One promotion scenario (module-scoped, in order) serves every assert, to keep the runs few."""
+Two scenarios, each on a copy of one of the session's landscapes (tests/support/landscape.py): the plan of a first
+promotion on the seeded landscape, then the refusals on the promoted one."""
 
 # pylint: disable=redefined-outer-name
 import json
 import os
 
-import pytest
-
-from tests.support import sample_project
-from tests.support.promotion import Landscape, recap
+from tests.support import landscape, sample_project
+from tests.support.promotion import recap
 
 KEY = sample_project.PROJECT_KEY
+HOTFIX = "hotfix-by-hand"
 
 
 def unchanged(result):
@@ -23,48 +23,53 @@ def unchanged(result):
     return result.rc == 0 and counts and all(c["changed"] == 0 and c["failed"] == 0 for c in counts.values())
 
 
-@pytest.fixture(scope="module")
-def scenario(tmp_path_factory):
-    """Every run of the scenario, with what the nodes held around them."""
-    seen = {}
-    with Landscape(tmp_path_factory.mktemp("plans")) as land:
-        seen["land"] = land
-        seen["bundle"] = land.bundle_id()
-        before = land.writes(), land.digests()
-        seen["plan"] = land.run("promote.yml", check=True, diff=True,
-                                extra_vars={"dss_plan_out": "plan.json", "dss_plan_markdown": "plan.md"})
-        seen["plan_wrote"] = (land.writes(), land.digests()) != before
-        seen["plan_file"] = json.loads(open(os.path.join(land.workdir, "plan.json"), encoding="utf-8").read())
-        seen["markdown"] = open(os.path.join(land.workdir, "plan.md"), encoding="utf-8").read()
-        seen["applied"] = land.run("promote.yml", diff=True, extra_vars={"dss_plan": "plan.json"})
-        seen["active_after_apply"] = {env: land.active_bundle(env) for env in ("staging", "prod")}
-        seen["certified_after_apply"] = land.certified("prod")
-        before = land.writes(), land.digests()
-        seen["again"] = land.run("promote.yml", extra_vars={"dss_plan": "plan.json"})
-        seen["again_wrote"] = (land.writes(), land.digests()) != before
-
-        # A second bundle everywhere, then a plan of the converged fleet; someone activates the first bundle on prod
-        # by hand before the apply.
-        seen["second"] = land.commit("CHURN: second version")
-        seen["promoted"] = land.run("promote.yml")
-        seen["converged_plan"] = land.run("promote.yml", check=True, diff=True,
-                                          extra_vars={"dss_plan_out": str(land.workdir) + "/converged.json"})
-        land.client("prod").get_project(KEY).activate_bundle(seen["bundle"])
-        before = land.writes(), land.digests()
-        seen["moved"] = land.run("promote.yml", extra_vars={"dss_plan": "converged.json"})
-        # Refused: no plan file; a plan saved without --check; a plan made for other projects (FRAUD is new).
-        seen["missing"] = land.run("promote.yml", extra_vars={"dss_plan": "no-such-plan.json"})
-        seen["not_check"] = land.run("promote.yml", extra_vars={"dss_plan_out": "late.json"})
-        land.describe((KEY, "FRAUD"))
-        seen["other_projects"] = land.run("promote.yml", extra_vars={"dss_plan": "converged.json"})
-        seen["refusals_wrote"] = (land.writes(), land.digests()) != before
-        seen["late_exists"] = os.path.exists(os.path.join(land.workdir, "late.json"))
-        seen["prod_active"] = land.active_bundle("prod")
-        seen["leaked"] = land.leaked_keys()
-        yield seen
+def saved_plan_scenario(land):
+    """A plan of the first promotion saved by a check-mode run, applied, applied again."""
+    seen = {"land": land, "bundle": land.bundle_id()}
+    before = land.writes(), land.digests()
+    seen["plan"] = land.run("promote.yml", check=True, diff=True,
+                            extra_vars={"dss_plan_out": "plan.json", "dss_plan_markdown": "plan.md"})
+    seen["plan_wrote"] = (land.writes(), land.digests()) != before
+    with open(os.path.join(land.workdir, "plan.json"), encoding="utf-8") as fh:
+        seen["plan_file"] = json.load(fh)
+    with open(os.path.join(land.workdir, "plan.md"), encoding="utf-8") as fh:
+        seen["markdown"] = fh.read()
+    seen["applied"] = land.run("promote.yml", diff=True, extra_vars={"dss_plan": "plan.json"})
+    seen["active_after_apply"] = {env: land.active_bundle(env) for env in ("staging", "prod")}
+    seen["certified_after_apply"] = land.certified("prod")
+    before = land.writes(), land.digests()
+    seen["again"] = land.run("promote.yml", extra_vars={"dss_plan": "plan.json"})
+    seen["again_wrote"] = (land.writes(), land.digests()) != before
+    return seen
 
 
-def test_check_mode_saves_the_plan_and_its_summary_without_writing(scenario):
+def refused_plans_scenario(land):
+    """A plan of the converged fleet, then someone activates another bundle on prod by hand (a hotfix imported
+    there before the plan); the plan, and plans that do not fit the run, are refused."""
+    seen = {"land": land, "bundle": land.bundle_id(), "promoted": land.built["promoted"], "hotfix": HOTFIX}
+    design = land.client("dev").get_project(KEY)
+    design.export_bundle(HOTFIX, release_notes="a hotfix made by hand")
+    with design.get_exported_bundle_archive_stream(HOTFIX) as stream:
+        land.client("prod").get_project(KEY).import_bundle_from_stream(stream.raw)
+    seen["converged_plan"] = land.run("promote.yml", check=True, diff=True,
+                                      extra_vars={"dss_plan_out": str(land.workdir) + "/converged.json"})
+    land.client("prod").get_project(KEY).activate_bundle(HOTFIX)
+    before = land.writes(), land.digests()
+    seen["moved"] = land.run("promote.yml", extra_vars={"dss_plan": "converged.json"})
+    # Refused: no plan file; a plan saved without --check; a plan made for other projects (FRAUD is new).
+    seen["missing"] = land.run("promote.yml", extra_vars={"dss_plan": "no-such-plan.json"})
+    seen["not_check"] = land.run("promote.yml", extra_vars={"dss_plan_out": "late.json"})
+    land.describe((KEY, "FRAUD"))
+    seen["other_projects"] = land.run("promote.yml", extra_vars={"dss_plan": "converged.json"})
+    seen["refusals_wrote"] = (land.writes(), land.digests()) != before
+    seen["late_exists"] = os.path.exists(os.path.join(land.workdir, "late.json"))
+    seen["prod_active"] = land.active_bundle("prod")
+    seen["leaked"] = land.leaked_keys()
+    return seen
+
+
+def test_check_mode_saves_the_plan_its_summary_and_applies_it_unchanged(tmp_path, tmp_path_factory):
+    scenario = saved_plan_scenario(landscape.restored(landscape.SEEDED, tmp_path, tmp_path_factory))
     assert scenario["plan"].rc == 0, scenario["plan"].output[-4000:]
     assert not scenario["plan_wrote"]
     plan, bundle = scenario["plan_file"], scenario["bundle"]
@@ -79,8 +84,7 @@ def test_check_mode_saves_the_plan_and_its_summary_without_writing(scenario):
     assert "### DSS promotion plan `%s`" % plan["plan_id"][7:19] in markdown
     assert "| prod | %s | **deploy and test %s (active: none)** | no project |" % (KEY, bundle) in markdown
 
-
-def test_a_saved_plan_applies_unchanged_then_changes_nothing(scenario):
+    # The saved plan applies unchanged, then changes nothing.
     applied, bundle = scenario["applied"], scenario["bundle"]
     assert applied.rc == 0, applied.output[-4000:]
     assert "Every node holds the state of plan %s" % scenario["plan_file"]["plan_id"] in applied.output
@@ -91,20 +95,20 @@ def test_a_saved_plan_applies_unchanged_then_changes_nothing(scenario):
     assert not scenario["again_wrote"]
 
 
-def test_a_plan_whose_node_moved_is_refused_before_any_write(scenario):
+def test_a_plan_whose_node_moved_or_that_does_not_fit_the_run_is_refused(tmp_path, tmp_path_factory):
+    scenario = refused_plans_scenario(landscape.restored(landscape.PROMOTED, tmp_path, tmp_path_factory))
     assert scenario["promoted"].rc == 0 and unchanged(scenario["converged_plan"]), \
         scenario["converged_plan"].output[-4000:]
     moved = scenario["moved"]
     assert moved.rc != 0
     assert "The nodes no longer hold the state the plan %s/converged.json was made from; nothing was written." \
         % scenario["land"].workdir in moved.output
-    assert "prod/%s: active bundle %s -> %s" % (KEY, scenario["second"], scenario["bundle"]) in moved.output
+    assert "prod/%s: active bundle %s -> %s" % (KEY, scenario["bundle"], scenario["hotfix"]) in moved.output
     assert "staging/%s" % KEY not in moved.output.split("What moved:", 1)[1]
     assert not [t for t in moved.tasks if "Deploy" in t["task"] or "Export" in t["task"]]
-    assert not scenario["refusals_wrote"] and scenario["prod_active"] == scenario["bundle"]
+    assert not scenario["refusals_wrote"] and scenario["prod_active"] == scenario["hotfix"]
 
-
-def test_a_plan_that_does_not_fit_the_run_is_refused(scenario):
+    # Plans that do not fit the run.
     other = scenario["other_projects"]
     assert other.rc != 0
     assert "converged.json does not fit this run; nothing was written: the plan has no entry for dev/FRAUD, " \

@@ -30,15 +30,26 @@ def govern(node, project_key, bundle_id, status=None):
 
 
 class DeployerLandscape:
+    NODE_TYPES = {"dev": "design", "staging": "automation", "prod": "automation"}
+
     def __init__(self, workdir):
         self.workdir = str(workdir)
-        self.inventory = None
-        self.nodes = {"dev": EmulatorNode("design"), "staging": EmulatorNode("automation"),
-                      "prod": EmulatorNode("automation")}
+        self.inventory = os.path.join(self.workdir, "inventory.yml")
+        self.nodes = {}
+        self._own_nodes = True
 
-    def __enter__(self):
-        for node in self.nodes.values():
-            node.start()
+    def node_types(self):
+        return dict(self.NODE_TYPES)
+
+    def use_nodes(self, nodes):
+        """Run on these started, fresh nodes ({name: EmulatorNode}) instead of nodes of its own (left running)."""
+        self.nodes = dict(nodes)
+        self._own_nodes = False
+        return self
+
+    def start(self):
+        if not self.nodes:
+            self.nodes = {name: EmulatorNode(node_type).start() for name, node_type in self.NODE_TYPES.items()}
         dev = self.nodes["dev"].client()
         seed_design_project(dev)
         deployer = dev.get_projectdeployer()
@@ -50,14 +61,38 @@ class DeployerLandscape:
             raw = settings.get_raw()
             raw.update(automationNodeUrl=node.url, adminApiKey=node.api_key)
             settings.save()
-        self.inventory = os.path.join(self.workdir, "inventory.yml")
-        with open(self.inventory, "w", encoding="utf-8") as out:
-            yaml.safe_dump(self.inventory_doc(), out, sort_keys=False)
+        self.write_inventory()
         return self
 
+    def close(self):
+        if self._own_nodes:
+            for node in self.nodes.values():
+                node.close()
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
     def __exit__(self, *exc):
-        for node in self.nodes.values():
-            node.close()
+        self.close()
+
+    # -- landscape cache (tests/support/landscape.py): the inventory names the nodes, so it is written again --------
+
+    def cached_paths(self):
+        return []
+
+    def cache_state(self):
+        return {}
+
+    def load_cache_state(self, _state):
+        self.write_inventory()
+
+    def write_inventory(self):
+        with open(self.inventory, "w", encoding="utf-8") as out:
+            yaml.safe_dump(self.inventory_doc(), out, sort_keys=False)
 
     def inventory_doc(self):
         dev = self.nodes["dev"]

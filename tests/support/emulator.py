@@ -110,13 +110,13 @@ class EmulatorNode:
 
     # -- inspection -----------------------------------------------------------------------------------------
 
-    def _control(self, path, method="GET", body=None):
+    def _control(self, path, method="GET", body=None, timeout=10):
         # The test harness reads its own node; a TLS node here has a throw-away self-signed certificate.
         context = ssl._create_unverified_context() if self.tls else None  # pylint: disable=protected-access
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.url + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"} if data else {})
-        with urllib.request.urlopen(request, timeout=10, context=context) as resp:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:
             return json.load(resp)
 
     def stats(self):
@@ -127,6 +127,18 @@ class EmulatorNode:
         counters); a scenario or recipe process of the old state is killed."""
         self._control("/__emulator__/reset", method="POST")
         return self
+
+    def snapshot(self, folder):
+        """Save the node's whole state into the new or empty directory ``folder`` (POST /__emulator__/snapshot);
+        returns its state digest."""
+        return self._control("/__emulator__/snapshot", method="POST", body={"dir": os.path.abspath(folder)},
+                             timeout=120)["state_digest"]
+
+    def restore(self, folder, replace=None):
+        """Put the node into the state of a snapshot (POST /__emulator__/restore), each key of ``replace`` rewritten
+        to its value in the stored documents (docs/emulator.md); returns the state digest."""
+        body = {"dir": os.path.abspath(folder), "replace": replace or {}}
+        return self._control("/__emulator__/restore", method="POST", body=body, timeout=120)["state_digest"]
 
     def set_latency(self, scale):
         """The latency profile from now on (0: none), without a restart: a request already waiting keeps its
@@ -160,17 +172,20 @@ class NodePool:
     def __init__(self):
         self._nodes = {}
 
-    def checkout(self, node_type):
-        node = self._nodes.get(node_type)
-        if node is not None and not node.running():
+    def checkout(self, node_type, name=None, reset=True):
+        """The pool's node of ``node_type`` (one per ``name`` when given: several nodes of a type), reset unless
+        ``reset=False`` (its caller replaces the state, e.g. a restore)."""
+        key = name or node_type
+        node = self._nodes.get(key)
+        if node is not None and (not node.running() or node.node_type != node_type):
             node.close()
             node = None
         if node is None:
-            node = self._nodes[node_type] = EmulatorNode(node_type).start()
+            node = self._nodes[key] = EmulatorNode(node_type).start()
             return node
         if node.latency_scale:  # a test slowed it down
             node.set_latency(0)
-        return node.reset()
+        return node.reset() if reset else node
 
     def close(self):
         for node in self._nodes.values():

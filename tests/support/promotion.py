@@ -61,6 +61,7 @@ class Landscape:
         self.workdir = str(workdir or self._tmp.name)
         self.git_dir = os.path.join(self.workdir, "repo")
         self.nodes = {}
+        self._own_nodes = True
         self.inventory_ports = inventory_ports
         self.projects = tuple(projects)
         self.latency_scale = latency_scale  # the emulator's latency profile (docs/emulator.md), 0: none
@@ -71,12 +72,27 @@ class Landscape:
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
-    def start(self):
+    def node_types(self):
+        """{node name: emulator node type} of this landscape."""
+        return dict(NODE_TYPES)
+
+    def use_nodes(self, nodes):
+        """Run on these started, fresh nodes ({name: EmulatorNode}, e.g. a pool's) instead of starting nodes of its
+        own; close() leaves them running."""
+        self.nodes = dict(nodes)
+        self._own_nodes = False
+        return self
+
+    def start_nodes(self):
         for env in ENVIRONMENTS:
             port = INVENTORY_PORTS[env] if self.inventory_ports and port_is_free(INVENTORY_PORTS[env]) else 0
             # Only when set: a caller may have given EmulatorNode a latency profile of its own (functools.partial).
             latency = {"latency_scale": self.latency_scale} if self.latency_scale else {}
             self.nodes[env] = EmulatorNode(NODE_TYPES[env], port=port, **latency).start()
+
+    def start(self):
+        if not self.nodes:
+            self.start_nodes()
         for key in self.projects:
             sample_project.seed_design_project(self.nodes["dev"].client(), key)
         if self.projects != (sample_project.PROJECT_KEY,):
@@ -114,8 +130,9 @@ class Landscape:
         return target
 
     def close(self):
-        for node in self.nodes.values():
-            node.close()
+        if self._own_nodes:
+            for node in self.nodes.values():
+                node.close()
         if self._tmp:
             self._tmp.cleanup()
 
@@ -128,6 +145,26 @@ class Landscape:
 
     def __exit__(self, *exc):
         self.close()
+
+    # -- landscape cache (tests/support/landscape.py) --------------------------------------------------------
+
+    def cached_paths(self):
+        """The files of the work directory a restored copy needs: the git repository, the inventories written here."""
+        return ["repo"] + ([self._inventory_relpath()] if self._inventory_relpath() else [])
+
+    def cache_state(self):
+        """What a copy restored into other nodes and another work directory needs to know (JSON)."""
+        return {"projects": list(self.projects), "inventory_dir": self._inventory_relpath()}
+
+    def load_cache_state(self, state):
+        self.projects = tuple(state["projects"])
+        relpath = state["inventory_dir"]
+        self.inventory_dir = os.path.join(self.workdir, relpath) if relpath else os.path.join(ROOT, "inventories")
+
+    def _inventory_relpath(self):
+        """The inventories' path in the work directory, None for the shipped ones."""
+        relpath = os.path.relpath(self.inventory_dir, self.workdir)
+        return None if relpath.startswith("..") else relpath
 
     # -- git ------------------------------------------------------------------------------------------------
 

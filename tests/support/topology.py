@@ -64,11 +64,17 @@ class TopologyLandscape(Landscape):
     def automation_nodes(self):
         return [node_name(env, node) for env, nodes in self.layout.items() if env != "dev" for node in nodes]
 
+    def node_types(self):
+        return {node_name(env, node): "design" if env == "dev" else "automation"
+                for env, nodes in self.layout.items() for node in nodes}
+
+    def start_nodes(self):
+        for name, node_type in self.node_types().items():
+            self.nodes[name] = EmulatorNode(node_type).start()
+
     def start(self):
-        for env, nodes in self.layout.items():
-            for node in nodes:
-                node_type = "design" if env == "dev" else "automation"
-                self.nodes[node_name(env, node)] = EmulatorNode(node_type).start()
+        if not self.nodes:
+            self.start_nodes()
         for key, upstream in self.dependencies.items():
             sample_project.seed_design_project(self.nodes["dev"].client(), key)
             expose(self.nodes["dev"].client(), key, [k for k, up in self.dependencies.items() if key in up])
@@ -80,6 +86,13 @@ class TopologyLandscape(Landscape):
         if result.rc != 0:
             raise RuntimeError("playbooks/environment.yml failed:\n%s" % result.output[-4000:])
         return self
+
+    def cache_state(self):
+        return dict(super().cache_state(), dependencies=self.dependencies)
+
+    def load_cache_state(self, state):
+        super().load_cache_state(state)
+        self.dependencies = state["dependencies"]
 
     def describe(self, projects):
         """Later runs use a description of ``projects`` (no dependencies; seeding them is the caller's job)."""

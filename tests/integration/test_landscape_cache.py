@@ -1,0 +1,55 @@
+"""The landscape cache (tests/support/landscape.py) gives each test a landscape equal to the one built from scratch:
+restored into this process's nodes (other ports and API keys than the build's when another worker built it), with the
+git repository the bundles were named after, converged (a promote.yml re-run writes nothing), and the same state
+again at every restore, whatever the test before it changed."""
+
+import pytest
+
+from tests.support import landscape
+from tests.support.emulator import NodePool
+from tests.support.promotion import recap
+
+pytestmark = pytest.mark.slow  # promotions (and the build of the promoted landscape if no test made it before)
+
+
+def test_a_restored_landscape_is_the_promoted_one_and_every_restore_is_equal(tmp_path, tmp_path_factory):
+    land = landscape.restored(landscape.PROMOTED, tmp_path / "first", tmp_path_factory)
+    assert land.built["promoted"].rc == 0 and land.built["promoted"].changed_count() > 0
+    bundle = land.bundle_id()  # the copied repository: HEAD names the bundle the build promoted
+    assert [land.active_bundle(env) for env in ("staging", "prod")] == [bundle, bundle]
+    assert land.certified("staging") and land.certified("prod")
+    assert all(land.writes()[env] == 0 for env in land.nodes)  # the counters restart at the restore
+    digests = land.digests()
+
+    rerun = land.run("promote.yml")
+    assert rerun.rc == 0 and all(counts["changed"] == 0 for counts in recap(rerun.output).values()), rerun.output
+    assert land.digests() == digests and set(land.writes().values()) == {0}
+
+    # A test changes the landscape (a new bundle on staging); the next restore is the built state again.
+    land.commit("CHURN: a change of this test only")
+    assert land.run("promote.yml", envs=("dev", "staging")).rc == 0
+    assert land.active_bundle("staging") != bundle
+    again = landscape.restored(landscape.PROMOTED, tmp_path / "second", tmp_path_factory)
+    assert again.digests() == digests and again.bundle_id() == bundle
+    assert again.leaked_keys() == [] and land.leaked_keys() == []
+
+
+def test_a_landscape_restored_into_other_nodes_names_them(tmp_path, tmp_path_factory):
+    """Other processes than the build's (other ports and keys): the deployer infrastructures, which name their
+    automation nodes, are rewritten to the new ones, and the landscape's inventory is written for them."""
+    landscape.saved(landscape.DEPLOYER, tmp_path_factory)
+    other = NodePool()
+    try:
+        land = landscape.restored(landscape.DEPLOYER, tmp_path, tmp_path_factory, pool=other)
+        deployer = land.nodes["dev"].client().get_projectdeployer()
+        for env in ("staging", "prod"):
+            raw = deployer.get_infra(env).get_settings().get_raw()
+            assert (raw["automationNodeUrl"], raw["adminApiKey"]) == (land.nodes[env].url, land.nodes[env].api_key)
+            assert land.nodes[env].client().get_connection("pg_%s" % env).get_settings().get_raw()["name"] == \
+                "pg_%s" % env
+        with open(land.inventory, encoding="utf-8") as fh:
+            inventory = fh.read()
+        assert land.nodes["prod"].url in inventory and land.nodes["dev"].url in inventory
+        assert land.active("staging") is None and land.nodes["dev"].client().list_project_keys() == ["CHURN"]
+    finally:
+        other.close()
