@@ -212,9 +212,14 @@ def test_keep_last_on_both_nodes(design_node, automation_node, playbook):
     for bundle_id in ("k1", "k2", "k3"):
         project.export_bundle(bundle_id)
     source = _conn(design_node)
-    playbook_tasks = [_task("import %s" % b, automation_node, bundle_id=b, state="imported", source=source)
-                      for b in ("k1", "k2", "k3")]
-    assert playbook(tasks=playbook_tasks).rc == 0
+    auto = automation_node.client()  # k1..k3 imported through the client: set-up without an ansible-playbook run
+    for bundle_id in ("k1", "k2", "k3"):
+        with project.get_exported_bundle_archive_stream(bundle_id) as stream:
+            if bundle_id == "k1":
+                auto.create_project_from_bundle_archive(stream.raw)
+            else:
+                auto.get_project(KEY).import_bundle_from_stream(stream.raw)
+    assert _imported_ids(automation_node) == ["k1", "k2", "k3"]
     automation_node.client().get_project(KEY).preload_bundle("k1")
     automation_node.client().get_project(KEY).activate_bundle("k1")
     project.export_bundle("k4")

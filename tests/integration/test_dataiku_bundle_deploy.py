@@ -10,7 +10,8 @@ import threading
 import pytest
 
 from tests.support import sample_project as sample
-from tests.support.real_node import require_emulator
+from tests.support.playbook import run_cases, run_playbook, snapshot_task
+from tests.support.real_node import real_node_or_none, require_emulator
 
 KEY = sample.PROJECT_KEY
 DEPLOY = "dataiku_gitops.dss.dataiku_bundle_deploy"
@@ -19,13 +20,24 @@ STATE = "dataiku_gitops.dss.dataiku_bundle_state_info"
 RUN = "dataiku_gitops.dss.dataiku_scenario_run"
 
 
-@pytest.fixture
-def nodes(design_node, automation_node):
+def seed(design_node, automation_node):
+    """CHURN on the design node with bundle b1 exported; the automation node has pg_staging."""
     require_emulator(automation_node)
     sample.seed_design_project(design_node.client())
     sample.seed_connection(automation_node.client(), "staging")
     export(design_node, "b1")
     return design_node, automation_node
+
+
+@pytest.fixture
+def nodes(design_node, automation_node):
+    return seed(design_node, automation_node)
+
+
+def module_nodes(node_pool):
+    """For a module-scoped fixture: the nodes of ``nodes``, checked out (reset) and seeded for it."""
+    return seed(real_node_or_none("design") or node_pool.checkout("design"),
+                real_node_or_none("automation") or node_pool.checkout("automation"))
 
 
 def export(design, bundle_id):
@@ -57,7 +69,10 @@ def promote(design, auto, bundle_id, owner="run-1", keep_last=None):
 
 
 def run(playbook, design, auto, tasks, **kwargs):
-    result = playbook(tasks=tasks, extra_vars={"auto_key": auto.api_key, "design_key": design.api_key}, **kwargs)
+    """``playbook`` with the keys as extra vars (``tasks`` None: ``playbook`` takes no tasks, as run_cases)."""
+    if tasks is not None:
+        kwargs["tasks"] = tasks
+    result = playbook(extra_vars={"auto_key": auto.api_key, "design_key": design.api_key}, **kwargs)
     assert auto.api_key not in result.output and design.api_key not in result.output
     return result
 
@@ -67,9 +82,13 @@ def one_call_task(design, auto, bundle_id, owner="run-1", name="deploy", **extra
     return deploy_task(design, auto, bundle_id, owner, name, tests={"prefix": "TEST_", "poll_interval": 0.1}, **extra)
 
 
-def lock_on_node(playbook, design, auto):
-    state = run(playbook, design, auto, [{"name": "state", STATE: dict(conn(auto), project_keys=[KEY])}])
-    return state.task("state")["result"]["projects"][KEY]["lock"]
+def state_task(auto, name="state"):
+    return {"name": name, STATE: dict(conn(auto), project_keys=[KEY])}
+
+
+def lock_in(result, name="state"):
+    """The lock the state_task ``name`` of a run read on the node."""
+    return result.task(name)["result"]["projects"][KEY]["lock"]
 
 
 def _comparable(steps):
@@ -97,15 +116,17 @@ def test_first_deployment_plan_is_exact_then_certified_then_a_rerun_writes_nothi
     assert certified["certified"] and certified["lock_released"] and certified["tests"]["outcomes"] == {"SUCCESS": 1}
     assert real.task("certify")["changed"] is plan.task("certify")["changed"] is False
 
+    # The re-run and a state read in one run: a snapshot between them (no module start) tells what each wrote.
     digest, writes = auto.digest(), auto.writes()
+    read = {"name": "state", STATE: dict(conn(auto), project_keys=[KEY, "NOPE"], bundle_ids={KEY: "b1"})}
     again = run(playbook, design, auto, [deploy_task(design, auto, "b1", owner="run-2"),
-                                         certify_task(auto, "b1", owner="run-2", keep_last=1)], diff=True)
+                                         certify_task(auto, "b1", owner="run-2", keep_last=1),
+                                         snapshot_task("after the re-run", auto), read], diff=True)
     assert again.rc == 0, again
     assert again.changed_count() == 0 and again.task("deploy")["result"]["certified"]
-    assert (auto.digest(), auto.writes()) == (digest, writes)
+    assert again.snapshot("after the re-run") == (digest, writes)
 
-    read = {"name": "state", STATE: dict(conn(auto), project_keys=[KEY, "NOPE"], bundle_ids={KEY: "b1"})}
-    state = run(playbook, design, auto, [read])
+    state = again
     projects = state.task("state")["result"]["projects"]
     bundles = projects[KEY].pop("bundles")
     assert projects[KEY] == {"exists": True, "active_bundle_id": "b1", "bundle_ids": ["b1"], "certified": True,
@@ -136,7 +157,7 @@ def test_failing_bundle_is_not_certified_keeps_the_rollback_target_and_rolls_bac
     assert project.get_summary()["activeBundleState"]["bundleId"] == "b1"
 
 
-@pytest.mark.parametrize("extra,fragment", [
+BAD_INPUT = [
     ({"bundle_id": "b1#x"}, "is not a valid bundle id"),
     ({"connections": {"pg_dev": "pg_nowhere"}}, "pg_nowhere"),
     ({"lock_owner": ""}, "lock_owner must be a non-empty run id"),
@@ -145,17 +166,30 @@ def test_failing_bundle_is_not_certified_keeps_the_rollback_target_and_rolls_bac
     ({"tests": {"junit_xml": "/dev/null/CHURN.xml"}}, "tests.junit_xml /dev/null/CHURN.xml: /dev/null is not a directory"),
     ({"tests": {"scenarios": ["TEST_A"], "prefix": "TEST_"}}, "mutually exclusive: scenarios|prefix"),
     ({"tests": {"scenario_timeout": 0}, "keep_last": 0}, "tests.scenario_timeout must be a positive number"),
-])
-def test_bad_input_fails_before_any_write(nodes, playbook, extra, fragment):
-    design, auto = nodes
-    digest, writes = auto.digest(), auto.writes()
-    task = deploy_task(design, auto, "b1")
-    task[DEPLOY].update(extra)
-    result = run(playbook, design, auto, [task])
-    failed = result.task("deploy")
+]
+
+
+@pytest.fixture(scope="module")
+def bad_input_run(node_pool, tmp_path_factory):
+    """The BAD_INPUT cases in one ansible-playbook run (one host per case). Gives (result, the automation node's
+    digest and writes before, after)."""
+    design, auto = module_nodes(node_pool)
+    before = (auto.digest(), auto.writes())
+    cases = {}
+    for index, (extra, _fragment) in enumerate(BAD_INPUT):
+        cases["case_%d" % index] = dict(deploy_task(design, auto, "b1")[DEPLOY], **extra)
+    result = run(lambda **kw: run_cases(tmp_path_factory.mktemp("bad-input"), "deploy", DEPLOY, cases, **kw),
+                 design, auto, None)
+    return result, before, (auto.digest(), auto.writes())
+
+
+@pytest.mark.parametrize("extra,fragment", BAD_INPUT)
+def test_bad_input_fails_before_any_write(bad_input_run, extra, fragment):
+    result, before, after = bad_input_run
+    failed = result.task("deploy", host="case_%d" % BAD_INPUT.index((extra, fragment)))
     assert failed["status"] == "failed" and fragment in failed["result"]["msg"], failed
     assert "Traceback" not in failed["result"]["msg"]
-    assert (auto.digest(), auto.writes()) == (digest, writes)
+    assert after == before
 
 
 def test_kill_after_activation_then_rerun_retests_or_refuses_clearly(nodes, playbook):
@@ -163,12 +197,11 @@ def test_kill_after_activation_then_rerun_retests_or_refuses_clearly(nodes, play
     assert run(playbook, design, auto, [deploy_task(design, auto, "b1")]).rc == 0
     auto.kill()  # the automation node dies between activation and tests
     auto.start()
-    state = run(playbook, design, auto, [{"name": "state", STATE: dict(conn(auto), project_keys=[KEY])}])
-    view = state.task("state")["result"]["projects"][KEY]
+    digest = auto.digest()
+    refused = run(playbook, design, auto, [state_task(auto)] + promote(design, auto, "b1", owner="run-2"))
+    view = refused.task("state")["result"]["projects"][KEY]
     assert view["active_bundle_id"] == "b1" and view["certified"] is False and view["lock"]["owner"] == "run-1"
 
-    digest = auto.digest()
-    refused = run(playbook, design, auto, promote(design, auto, "b1", owner="run-2"))
     message = refused.task("deploy")["result"]["msg"]
     assert refused.rc != 0 and "held by run-1" in message and "break_lock=true" in message
     assert auto.digest() == digest
@@ -210,27 +243,38 @@ def test_two_concurrent_deployments_of_one_project(nodes, playbook, tmp_path):
 
 
 def playbook_in(workdir, **kwargs):
-    from tests.support.playbook import run_playbook  # pylint: disable=import-outside-toplevel
     return run_playbook(workdir, **kwargs)
 
 
-@pytest.mark.parametrize("task,fragment", [
+REFUSED_AFTER_DEPLOY = [
     ({CERTIFY: {"bundle_id": "b9"}}, "it is not the active bundle (the active bundle is b1)"),
     ({CERTIFY: {"keep_last": 0}}, "keep_last must be 1 or more"),
     ({STATE: {"project_keys": ["churn"]}}, "is not a valid DSS project key"),
-])
-def test_certify_and_state_info_refuse_bad_input_before_any_write(nodes, playbook, task, fragment):
-    design, auto = nodes
-    assert run(playbook, design, auto, [deploy_task(design, auto, "b1")]).rc == 0
-    digest, writes = auto.digest(), auto.writes()
-    (module, options), = task.items()
-    args = dict(conn(auto), **options)
-    if module == CERTIFY:
-        args = dict(dict(conn(auto), project_key=KEY, bundle_id="b1", lock_owner="run-1"), **options)
-    result = run(playbook, design, auto, [{"name": "bad", module: args}])
-    failed = result.task("bad")
-    assert failed["status"] == "failed" and fragment in failed["result"]["msg"], failed
-    assert (auto.digest(), auto.writes()) == (digest, writes)
+]
+
+
+@pytest.fixture(scope="module")
+def refused_after_deploy(node_pool, tmp_path_factory):
+    """One run: deploy b1, then each REFUSED_AFTER_DEPLOY task (ignore_errors) between two snapshots."""
+    design, auto = module_nodes(node_pool)
+    tasks = [deploy_task(design, auto, "b1"), snapshot_task("before", auto)]
+    for index, (task, _fragment) in enumerate(REFUSED_AFTER_DEPLOY):
+        (module, options), = task.items()
+        args = dict(conn(auto), **options)
+        if module == CERTIFY:
+            args = dict(dict(conn(auto), project_key=KEY, bundle_id="b1", lock_owner="run-1"), **options)
+        tasks.append({"name": "bad %d" % index, module: args, "ignore_errors": True})
+    tasks.append(snapshot_task("after", auto))
+    return run(lambda **kw: run_playbook(tmp_path_factory.mktemp("refused"), **kw), design, auto, tasks)
+
+
+@pytest.mark.parametrize("task,fragment", REFUSED_AFTER_DEPLOY)
+def test_certify_and_state_info_refuse_bad_input_before_any_write(refused_after_deploy, task, fragment):
+    result = refused_after_deploy
+    assert result.task("deploy")["status"] == "changed", result
+    failed = result.task("bad %d" % REFUSED_AFTER_DEPLOY.index((task, fragment)))
+    assert failed["status"] == "ignored" and fragment in failed["result"]["msg"], failed
+    assert result.snapshot("after") == result.snapshot("before")
 
 
 def test_one_call_plan_is_exact_then_it_tests_certifies_applies_retention_and_releases_the_lock(nodes, playbook):
@@ -239,7 +283,7 @@ def test_one_call_plan_is_exact_then_it_tests_certifies_applies_retention_and_re
     plan = run(playbook, design, auto, [one_call_task(design, auto, "b1", keep_last=1)], check=True, diff=True)
     assert plan.rc == 0, plan
     assert (auto.digest(), auto.writes()) == (digest, writes)
-    real = run(playbook, design, auto, [one_call_task(design, auto, "b1", keep_last=1)], diff=True)
+    real = run(playbook, design, auto, [one_call_task(design, auto, "b1", keep_last=1), state_task(auto)], diff=True)
     assert real.rc == 0, real
     predicted, done = plan.task("deploy")["result"], real.task("deploy")["result"]
     assert [s["name"] for s in done["steps"]] == ["lock", "preflight", "import", "remap", "activate", "tests", "certify"]
@@ -248,16 +292,16 @@ def test_one_call_plan_is_exact_then_it_tests_certifies_applies_retention_and_re
     assert done["tests"]["summary"]["success"] == 1 and done["tests"]["failed_scenarios"] == []
     assert done["certified"] is predicted["certified"] is True and done["lock"] is None
     assert done["steps"][-1]["lock_released"] and done["steps"][-1]["record"]["outcomes"] == {"SUCCESS": 1}
-    assert lock_on_node(playbook, design, auto) is None
+    assert lock_in(real) is None
 
-    # A new bundle: the plan predicts that retention deletes b1 (keep_last=1), and the real run does so.
+    # A new bundle: the plan predicts that retention deletes b1 (keep_last=1), and the real run does so (the plan
+    # is the same task in check mode, in the same run).
     sample.change_variable(design.client(), 45)
     export(design, "b2")
     task = one_call_task(design, auto, "b2", keep_last=1)
-    plan = run(playbook, design, auto, [task], check=True, diff=True)
-    real = run(playbook, design, auto, [task], diff=True)
+    real = run(playbook, design, auto, [dict(task, name="plan", check_mode=True), task], diff=True)
     assert real.rc == 0, real
-    predicted, done = plan.task("deploy")["result"], real.task("deploy")["result"]
+    predicted, done = real.task("plan")["result"], real.task("deploy")["result"]
     assert predicted["deleted_bundle_ids"] == done["deleted_bundle_ids"] == ["b1"]
     assert [(s["name"], s["changed"]) for s in done["steps"]] == [(s["name"], s["changed"]) for s in predicted["steps"]]
     assert done["diff"] == predicted["diff"] and done["diff"]["after"]["bundle_ids"] == ["b2"]
@@ -265,11 +309,11 @@ def test_one_call_plan_is_exact_then_it_tests_certifies_applies_retention_and_re
 
     # Converged: no test runs again, nothing changes, zero writes; check mode says the same.
     digest, writes = auto.digest(), auto.writes()
-    for check in (True, False):
-        again = run(playbook, design, auto, [one_call_task(design, auto, "b2", owner="run-2", keep_last=1)],
-                    check=check, diff=True)
+    converged = one_call_task(design, auto, "b2", owner="run-2", keep_last=1)
+    again = run(playbook, design, auto, [dict(converged, name="check", check_mode=True), converged], diff=True)
+    for name in ("check", "deploy"):
         assert again.rc == 0 and again.changed_count() == 0, again
-        result = again.task("deploy")["result"]
+        result = again.task(name)["result"]
         assert result["tests"] is None and result["certified"] is True and result["lock"] is None
         assert result["steps"][-2]["skipped"] == "bundle b2 already has a passing test record"
     assert (auto.digest(), auto.writes()) == (digest, writes)
@@ -283,25 +327,26 @@ def test_one_call_failing_tests_keep_the_lock_and_the_rollback_target(nodes, pla
     junit = tmp_path / "reports" / "CHURN-b2.xml"
     task = one_call_task(design, auto, "b2", keep_last=1)
     task[DEPLOY]["tests"]["junit_xml"] = str(junit)
-    plan = run(playbook, design, auto, [task], check=True)
-    failed = run(playbook, design, auto, [task])
+    plan = failed = run(playbook, design, auto, [dict(task, name="plan", check_mode=True, ignore_errors=True), task])
     assert failed.rc != 0
     result = failed.task("deploy")["result"]
-    assert result["changed"] is plan.task("deploy")["changed"] is True  # the plan predicts the failing run's status
+    assert result["changed"] is plan.task("plan")["changed"] is True  # the plan predicts the failing run's status
     assert result["tests"]["failed_scenarios"] == [sample.SMOKE_SCENARIO] and sample.SMOKE_SCENARIO in result["msg"]
     assert "lock is kept" in result["msg"] and result["tests"]["junit_xml"] == str(junit) and junit.exists()
     assert result["previous_bundle_id"] == "b1" and result["lock"]["owner"] == "run-1"
     project = auto.client().get_project(KEY)
     assert [b["bundleId"] for b in project.list_imported_bundles()["bundles"]] == ["b1", "b2"]  # nothing deleted
-    assert lock_on_node(playbook, design, auto)["owner"] == "run-1"
 
-    # The roll-back under the same owner re-enters the lock, re-tests b1, certifies it, deletes b2, releases.
-    back = run(playbook, design, auto, [one_call_task(design, auto, "b1", keep_last=1)])
+    # The roll-back under the same owner re-enters the lock, re-tests b1, certifies it, deletes b2, releases (the
+    # lock read before and after it, in its run).
+    back = run(playbook, design, auto, [state_task(auto, "lock kept"), one_call_task(design, auto, "b1", keep_last=1),
+                                        state_task(auto)])
+    assert lock_in(back, "lock kept")["owner"] == "run-1"
     assert back.rc == 0, back
     result = back.task("deploy")["result"]
     assert result["previous_bundle_id"] == "b2" and result["deleted_bundle_ids"] == ["b2"] and result["certified"]
     assert project.get_summary()["activeBundleState"]["bundleId"] == "b1"
-    assert lock_on_node(playbook, design, auto) is None
+    assert lock_in(back) is None
 
 
 def test_a_plan_fails_like_the_real_run_for_a_bundle_the_design_node_has_not_exported(nodes, playbook):
@@ -360,6 +405,7 @@ def test_on_failure_policies_and_the_lock_module_in_one_run(nodes, playbook):
         lock_task(auto, "take", "run-3", lock_timeout=60),
         lock_task(auto, "take again", "run-3", lock_timeout=60),
         lock_task(auto, "release", "run-3", state="absent"),
+        state_task(auto),
     ]
     result = run(playbook, design, auto, tasks)
 
@@ -395,7 +441,7 @@ def test_on_failure_policies_and_the_lock_module_in_one_run(nodes, playbook):
     assert result.task("take")["changed"] and result.task("take")["result"]["lock"]["owner"] == "run-3"
     assert not result.task("take again")["changed"]
     assert result.task("release")["changed"] and result.task("release")["result"]["lock"] is None
-    assert lock_on_node(playbook, design, auto) is None
+    assert lock_in(result) is None
     project = auto.client().get_project(KEY)
     assert "dataiku_gitops_lock" not in (project.get_metadata().get("description") or "")
     assert project.get_summary()["activeBundleState"]["bundleId"] == "b2"

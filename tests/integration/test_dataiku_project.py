@@ -68,6 +68,23 @@ def closed_port_url():
     return "http://127.0.0.1:%d" % port
 
 
+def seeded(node, key, tags=None, variables=None, permissions=None):
+    """A project as a first run of the module leaves it, created through the client (set-up without an
+    ansible-playbook start); ``permissions`` in DSS's own form. True once the project exists."""
+    project = node.client().create_project(key, key, "admin")
+    if tags is not None:
+        metadata = project.get_metadata()
+        metadata["tags"] = tags
+        project.set_metadata(metadata)
+    if variables is not None:
+        project.set_variables(variables)
+    if permissions is not None:
+        current = project.get_permissions()
+        current["permissions"] = permissions
+        project.set_permissions(current)
+    return key in node.client().list_project_keys()
+
+
 FULL = dict(project_key="CHURN", name="Churn model", description="Long text", short_description="Weekly churn",
             tags=["ml", "churn"], variables={"standard": {"threshold": 0.7}, "local": {"schema": "dev"}},
             permissions=[{"group": "readers", "read_project_content": True, "read_dashboards": True}])
@@ -132,7 +149,7 @@ def test_update_one_field_check_diff_then_real(emulated_design, playbook):
 
 def test_tags_order_purge_and_add(emulated_design, playbook):
     node = emulated_design
-    assert playbook(tasks=[project_task(node, project_key="TAGS", tags=["b", "a"])]).rc == 0
+    assert seeded(node, "TAGS", tags=["b", "a"])
     writes = node.writes()
     same = playbook(tasks=[project_task(node, project_key="TAGS", tags=["a", "b", "a"])])
     assert same.task("project")["status"] == "ok" and node.writes() == writes  # order and duplicates ignored
@@ -147,7 +164,7 @@ def test_tags_order_purge_and_add(emulated_design, playbook):
 def test_variables_merge_then_replace(emulated_design, playbook):
     node = emulated_design
     start = {"standard": {"a": 1, "b": "x"}, "local": {"env": "dev"}}
-    assert playbook(tasks=[project_task(node, project_key="VARS", variables=start)]).rc == 0
+    assert seeded(node, "VARS", variables=start)
     merge = playbook(tasks=[project_task(node, project_key="VARS", variables={"standard": {"b": "y", "c": [1]}})],
                      diff=True)
     assert merge.task("project")["result"]["diff"] == {
@@ -170,9 +187,8 @@ def test_variables_merge_then_replace(emulated_design, playbook):
 
 def test_permissions_merge_then_exclusive_and_owner(emulated_design, playbook):
     node = emulated_design
-    assert playbook(tasks=[project_task(node, project_key="PERMS", permissions=[
-        {"group": "readers", "read_project_content": True},
-        {"group": "ops", "run_scenarios": True, "read_project_content": True}])]).rc == 0
+    assert seeded(node, "PERMS", permissions=[{"group": "readers", "readProjectContent": True},
+                                              {"group": "ops", "runScenarios": True, "readProjectContent": True}])
     merge = playbook(tasks=[project_task(node, project_key="PERMS", permissions=[
         {"group": "readers", "write_project_content": True}])], diff=True)
     assert merge.task("project")["changed"] is True

@@ -40,6 +40,14 @@ def project_git(node):
     return node.client().get_project(KEY).get_project_git()
 
 
+def pushed(node, remote):
+    """The state a first run of state=pushed leaves (remote set, project pushed, remote-tracking refs fetched),
+    seeded through the client: set-up without an ansible-playbook start. True when the push and fetch succeeded."""
+    git_handle = project_git(node)
+    git_handle.set_remote(remote)
+    return git_handle.push()["success"] and git_handle.fetch()["success"]
+
+
 def non_fetch_writes(node):
     """Write requests other than fetch (a fetch only refreshes remote-tracking refs)."""
     calls = node.stats()["calls"]
@@ -79,7 +87,7 @@ def test_set_remote_and_push_check_real_idempotent(design, remote, playbook):
 
 
 def test_new_commits_are_listed_then_pushed(design, remote, playbook):
-    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    assert pushed(design, remote)
     sample_project.change_variable(design.client(), 45)  # an auto-commit
     new = project_git(design).log(count=1)["entries"][0]
     check = playbook(tasks=[git_task(design, state="pushed")], check=True, diff=True)
@@ -93,7 +101,7 @@ def test_new_commits_are_listed_then_pushed(design, remote, playbook):
 
 
 def test_pull_a_reviewed_commit(design, remote, playbook, tmp_path):
-    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    assert pushed(design, remote)
     work = clone(remote, tmp_path / "review")
     reviewed = commit_file(work, "datasets/reviewed.json", json.dumps(
         {"name": "reviewed", "type": "PostgreSQL", "projectKey": KEY, "params": {"connection": "pg_dev"}}),
@@ -116,7 +124,7 @@ def test_pull_a_reviewed_commit(design, remote, playbook, tmp_path):
 
 
 def test_push_refused_when_the_remote_is_ahead(design, remote, playbook, tmp_path):
-    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    assert pushed(design, remote)
     reviewed = commit_file(clone(remote, tmp_path / "review"), "README.md", "hello\n", "Docs")
     digest = design.digest()
     result = playbook(tasks=[git_task(design, state="pushed")])
@@ -136,7 +144,7 @@ def test_unreachable_remote_fails_and_restores_the_remote(design, remote, playbo
 
 
 def test_unknown_branch_and_bad_names_fail_before_writing(design, remote, playbook):
-    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    assert pushed(design, remote)
     digest = design.digest()
     unknown = playbook(tasks=[git_task(design, branch="release")])
     assert_clean_failure(unknown, design, "Branch 'release' does not exist", "local branches: master",
@@ -147,7 +155,7 @@ def test_unknown_branch_and_bad_names_fail_before_writing(design, remote, playbo
 
 
 def test_create_branch_and_push_it(design, remote, playbook):
-    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    assert pushed(design, remote)
     check = playbook(tasks=[git_task(design, branch="feature", create_branch=True, state="pushed")], check=True,
                      diff=True)
     real = playbook(tasks=[git_task(design, branch="feature", create_branch=True, state="pushed")], diff=True)
@@ -163,7 +171,7 @@ def test_uncommitted_changes_fail_or_commit(design, remote, playbook):
     settings.get_raw()["settings"]["gitCommitMode"] = "EXPLICIT"
     settings.save()
     project.get_project_git().commit("Explicit commit mode")
-    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    assert pushed(design, remote)
     sample_project.change_variable(design.client(), 60)
     digest = design.digest()
     refused = playbook(tasks=[git_task(design, state="pushed", uncommitted="fail")])
@@ -186,7 +194,7 @@ def test_info_reports_branch_head_ahead_behind(design, remote, playbook, tmp_pat
     info = result.task("info")["result"]
     assert info["branch"] == "master" and info["remote"] is None and info["clean"] is True
     assert info["head"] == project_git(design).log(count=1)["entries"][0]["commit"]
-    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    assert pushed(design, remote)
     commit_file(clone(remote, tmp_path / "review"), "README.md", "hi\n", "Docs")
     sample_project.change_variable(design.client(), 31)
     writes = design.writes()
@@ -200,7 +208,7 @@ def test_info_reports_branch_head_ahead_behind(design, remote, playbook, tmp_pat
 # -- state=verified: the commit check of a promotion ---------------------------------------------------------------
 
 def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(design, remote, playbook, tmp_path):
-    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    assert pushed(design, remote)
     reviewed = commit_file(clone(remote, tmp_path / "review"), "README.md", "reviewed\n", "Reviewed: docs")
     task = git_task(design, "verify", state="verified", on_mismatch="pull", required=True)
     digest, writes = design.digest(), len(non_fetch_writes(design))
@@ -224,7 +232,7 @@ def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(des
 
 
 def test_verified_bad_input_and_a_mismatch_fail_clearly_writing_nothing(design, remote, playbook, tmp_path):
-    assert playbook(tasks=[git_task(design, remote_url=remote, state="pushed")]).rc == 0
+    assert pushed(design, remote)
     commit_file(clone(remote, tmp_path / "review"), "README.md", "reviewed\n", "Reviewed: docs")
     assert project_git(design).fetch()["success"]  # the tasks compare without fetching (fetch=false): no write
     cases = {

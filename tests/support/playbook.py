@@ -37,6 +37,11 @@ class PlaybookResult:
     def changed_count(self):
         return sum(1 for t in self.tasks if t["status"] == "changed")
 
+    def snapshot(self, name, host=None):
+        """(state digest, write count) of the emulator node when the task ``name`` of ``snapshot_task`` ran."""
+        stats = self.task(name, host)["result"]["ansible_facts"]["emulator_stats"]
+        return stats["state_digest"], sum(stats["requests"].get(m, 0) for m in ("POST", "PUT", "DELETE", "PATCH"))
+
     def __repr__(self):
         return "<PlaybookResult rc=%s tasks=%d>\n%s" % (self.rc, len(self.tasks), self.output[-6000:])
 
@@ -94,6 +99,14 @@ def run_playbook(workdir, tasks=None, playbook=None, check=False, diff=False, ex
         with open(results_file, encoding="utf-8") as fh:
             tasks_done = [json.loads(line) for line in fh if line.strip()]
     return PlaybookResult(proc.returncode, proc.stdout + proc.stderr, tasks_done, path)
+
+
+def snapshot_task(name, node):
+    """A task that records an emulator node's state digest and request counters at this point of the run (read it
+    with ``result.snapshot(name)``): a lookup in the controller, no module start, so one run can hold a check, the
+    real run and the re-run and still tell what each of them wrote."""
+    stats = "{{ lookup('ansible.builtin.url', '%s/__emulator__/stats', split_lines=False) | from_json }}" % node.url
+    return {"name": name, "ansible.builtin.set_fact": {"emulator_stats": stats}}
 
 
 def run_cases(workdir, task_name, module, cases, name="cases", **kwargs):
