@@ -71,8 +71,13 @@ def start(tmp_path, name, play):
     path = tmp_path / ("%s.yml" % name)
     path.write_text(yaml.safe_dump(play, sort_keys=False))
     log = open(tmp_path / ("%s.log" % name), "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    # TMPDIR in the test's directory: a killed module leaves its AnsiballZ payload directory behind, there and not
+    # in the machine's /tmp.
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(exist_ok=True)
     proc = processes.popen([ANSIBLE_PLAYBOOK, str(path), "-i", "localhost,", "-c", "local"], cwd=str(tmp_path),
-                           env=ansible_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                           env=ansible_env({"TMPDIR": str(tmp)}), stdout=log, stderr=subprocess.STDOUT,
+                           start_new_session=True)
     log.close()  # the child has its own copy
     proc.log_path = str(tmp_path / ("%s.log" % name))
     return proc
