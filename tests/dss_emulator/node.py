@@ -41,12 +41,15 @@ class Node:
         from . import python_process  # pylint: disable=import-outside-toplevel
         python_process.kill_all()  # no scenario or recipe code of the old state keeps running
         self.store.clear()
-        self.clock = time.time
-        for name in os.listdir(self.data_dir):
-            path = os.path.join(self.data_dir, name)
-            if name not in ("blobs",) and not name.startswith("state.sqlite3") and os.path.isdir(path):
-                shutil.rmtree(path, ignore_errors=True)
+        for name in self._state_dirs(self.data_dir):
+            shutil.rmtree(os.path.join(self.data_dir, name), ignore_errors=True)
         os.makedirs(os.path.join(self.data_dir, "fs"), exist_ok=True)
+        self._fresh_start()
+
+    def _fresh_start(self):
+        """After the state was replaced (reset, restore): the real clock, and the on_reset hooks (the seed of a
+        fresh node, in-memory counters)."""
+        self.clock = time.time
         with activated(self):
             for hook in self.on_reset:
                 hook()
@@ -59,8 +62,7 @@ class Node:
         target = os.path.abspath(target)
         if os.path.exists(target) and (not os.path.isdir(target) or os.listdir(target)):
             raise SnapshotError("the snapshot directory %s exists and is not empty: give a new or empty one" % target)
-        if target == self.data_dir or target.startswith(self.data_dir + os.sep):
-            raise SnapshotError("the snapshot directory %s is inside the node's data dir: give one outside it" % target)
+        self._refuse_inside_data_dir(target)
         os.makedirs(target, exist_ok=True)
         with self.store.locked():
             self.store.backup(os.path.join(target, SNAPSHOT_DB))
@@ -82,8 +84,7 @@ class Node:
         state that names other nodes (a deployer infrastructure's automation node URL and API key); the data dir
         saved is rewritten to this node's own. Returns the state digest."""
         source = os.path.abspath(source)
-        if source == self.data_dir or source.startswith(self.data_dir + os.sep):
-            raise SnapshotError("the snapshot directory %s is inside the node's data dir: give one outside it" % source)
+        self._refuse_inside_data_dir(source)
         manifest = read_manifest(source)
         if manifest["node_type"] != self.node_type:
             raise SnapshotError("the snapshot in %s is of a %s node: it cannot be restored into this %s node"
@@ -102,11 +103,12 @@ class Node:
             for name in self._state_dirs(source):
                 shutil.copytree(os.path.join(source, name), os.path.join(self.data_dir, name), symlinks=True)
             os.makedirs(os.path.join(self.data_dir, "fs"), exist_ok=True)
-        self.clock = time.time
-        with activated(self):
-            for hook in self.on_reset:
-                hook()
+        self._fresh_start()
         return self.store.digest()
+
+    def _refuse_inside_data_dir(self, path):
+        if path == self.data_dir or path.startswith(self.data_dir + os.sep):
+            raise SnapshotError("the snapshot directory %s is inside the node's data dir: give one outside it" % path)
 
     @staticmethod
     def _state_dirs(folder):
