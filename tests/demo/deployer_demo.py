@@ -85,7 +85,8 @@ def run_deployer_demo(banner=_print_banner, expect=None):
             land.sign_off("v2")
             result = deploy(land, "prod", "v2")
             message = _failed_message(result, "prod")
-            check(result.rc != 0 and "Restored: bundle v1 is active again" in message and land.active("prod") == "v1",
+            rolled_back = "Rolled back to bundle v1, the last bundle with a passing test record" in message
+            check(result.rc != 0 and rolled_back and land.active("prod") == "v1",
                   "prod tests failed on v2 and prod is back on v1")
     return len(misses)
 
