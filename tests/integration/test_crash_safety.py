@@ -20,7 +20,6 @@ import pytest
 import yaml
 
 from tests.support import processes, sample_project as sample
-from tests.support.emulator import EmulatorNode
 from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env
 from tests.support.real_node import require_emulator
 
@@ -31,10 +30,12 @@ SLOW = 0.2  # the latency scale of the runs that are interrupted (import 2 s, ac
 
 
 @pytest.fixture
-def slow_pair(design_node, tmp_path):
-    """The design node with CHURN exported as b1 and b3 (passing) and b2 (failing its tests), and an automation node whose
-    slow steps take a fifth of their real time (import 2 s, activation 2 s, a scenario start 6 s)."""
+def slow_pair(design_node, automation_node):
+    """The design node with CHURN exported as b1 and b3 (passing) and b2 (failing its tests), and the pooled automation
+    node slowed to a fifth of the real time of its slow steps (import 2 s, activation 2 s, a scenario start 6 s; the
+    pool sets it back to full speed for the next test, and replaces it if a test left it dead)."""
     require_emulator(design_node)
+    require_emulator(automation_node)
     sample.seed_design_project(design_node.client())
     design = design_node.client().get_project(KEY)
     design.export_bundle("b1")
@@ -42,11 +43,8 @@ def slow_pair(design_node, tmp_path):
     design.export_bundle("b3")  # passes, like b1
     sample.break_flow(design_node.client())
     design.export_bundle("b2")
-    auto = EmulatorNode("automation", latency_scale=SLOW)
-    auto.start()
-    sample.seed_connection(auto.client(), "staging")
-    yield design_node, auto
-    auto.close()
+    sample.seed_connection(automation_node.client(), "staging")
+    return design_node, automation_node.set_latency(SLOW)
 
 
 def writes_but_lease(node):
@@ -121,6 +119,8 @@ def kill_playbook(proc):
 
 
 def wait_for(condition, what, timeout=120):
+    """Poll ``condition`` (a node_view costs about 20 ms of CPU, the node's included) every 0.2 s: the steps the
+    kills aim at last 2 s or more on the slowed node."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -128,7 +128,7 @@ def wait_for(condition, what, timeout=120):
                 return
         except Exception:  # pylint: disable=broad-except
             pass  # the node may be restarting
-        time.sleep(0.1)
+        time.sleep(0.2)
     raise AssertionError("timed out waiting for %s" % what)
 
 
@@ -160,8 +160,7 @@ def assert_on_certified(auto, expected):
 
 def test_a_live_holder_renews_its_lease_and_a_second_run_is_refused_before_writing(slow_pair, tmp_path):
     design, auto = slow_pair
-    auto.latency_scale = 0.4  # the holder works ~25 s (a 12 s scenario start): the second run meets it at work
-    auto.restart()
+    auto.set_latency(0.4)  # the holder works ~25 s (a 12 s scenario start): the second run meets it at work
     first = start(tmp_path, "first", role_play(design, auto, "b1", "run-1"))
     wait_for(lambda: node_view(auto)[2] is not None, "the first run's lock")
     taken = node_view(auto)[2]

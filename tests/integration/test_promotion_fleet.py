@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.support import landscape, sample_project
-from tests.support.promotion import plan_mismatches, ran_in_both
+from tests.support.promotion import Landscape, plan_mismatches, ran_in_both
 
 KEY, OTHER = sample_project.PROJECT_KEY, "FRAUD"
 DEPLOY = "dataiku_gitops.dss.bundle_deploy : Deploy, test and certify the bundle on "
@@ -29,15 +29,28 @@ def export(land, bundle_id, project_key=KEY):
     land.client("dev").get_project(project_key).export_bundle(bundle_id, release_notes="exported by the test")
 
 
+def add_fraud_and_promote(land):
+    """FRAUD (a copy of CHURN) added on dev to the promoted landscape, then promote.yml for both projects: CHURN is
+    converged (no module works on it), FRAUD's first bundle is exported and promoted everywhere."""
+    sample_project.seed_design_project(land.client("dev"), OTHER)
+    land.describe((KEY, OTHER))
+    return landscape.promote_once(land)
+
+
+# Built on the session's promoted landscape rather than from scratch: only FRAUD is promoted in the build.
+FLEET_PROMOTED = landscape.Kind("fleet-promoted-on-promoted", Landscape, add_fraud_and_promote,
+                                landscape.PROMOTED)
+
+
 @pytest.fixture
 def fleet(tmp_path, tmp_path_factory):
-    """CHURN and FRAUD, their first bundle promoted everywhere (from scratch once per session, then restored)."""
-    return landscape.restored(landscape.FLEET_PROMOTED, tmp_path, tmp_path_factory)
+    """CHURN and FRAUD, their first bundle promoted everywhere (built once per session, then restored)."""
+    return landscape.restored(FLEET_PROMOTED, tmp_path, tmp_path_factory)
 
 
 def test_a_project_failing_on_staging_does_not_hold_the_others_back(fleet):
     first = fleet.bundle_id()
-    result = fleet.built["promoted"]  # the fleet's first promotion, both projects as hosts of one run
+    result = fleet.built["promoted"]  # FRAUD's first promotion, both projects as hosts of one run
     assert result.rc == 0, result.output[-4000:]
     assert fleet.built["leaked"] == []
     for env in ("staging", "prod"):
@@ -75,27 +88,36 @@ def test_a_project_failing_on_staging_does_not_hold_the_others_back(fleet):
 
 
 def kill_after_activation(node, stop):
-    """kill -9 the node as soon as it has answered an activation (polling its request log)."""
+    """kill -9 the node as soon as it has answered an activation: its answers, not the calls it received (a call is
+    logged when it arrives, before its work is done). Polled every 0.1 s until the bundle arrives, then every 0.01 s,
+    as the tests start right after the activation."""
     while not stop.is_set():
         try:
-            calls = node.stats()["calls"]
+            stats = node.stats()
         except OSError:
             return
-        if any(call.startswith("POST") and call.endswith("/actions/activate") for call in calls):
+        if any(answer["method"] == "POST" and answer["path"].endswith("/actions/activate") and answer["status"] < 300
+               for answer in stats["responses"]):
             node.kill()
             return
-        time.sleep(0.01)
+        imported = any(call.startswith("POST") and ("/projectsFromBundle" in call or "importFromStream" in call)
+                       for call in stats["calls"])
+        time.sleep(0.01 if imported else 0.1)
 
 
 def test_node_killed_after_activation_is_never_left_green_untested(tmp_path, tmp_path_factory):
     land = landscape.restored(landscape.SEEDED, tmp_path, tmp_path_factory)
     staging = land.nodes["staging"]
     first = land.bundle_id()
+    # The commit's bundle is exported beforehand, so each run is staging alone (the environment whose node is
+    # killed), reading the design node from DSS_DEV_URL.
+    export(land, first)
+    staging_only = {"envs": ("staging",), "extra_vars": {"dss_bundle_id": first}}
     stop = threading.Event()
     killer = threading.Thread(target=kill_after_activation, args=(staging, stop))
     killer.start()
     try:
-        crashed = land.run("promote.yml", envs=("dev", "staging"))
+        crashed = land.run("promote.yml", **staging_only)
     finally:
         stop.set()
         killer.join()
@@ -105,14 +127,14 @@ def test_node_killed_after_activation_is_never_left_green_untested(tmp_path, tmp
     assert land.active_bundle("staging") == first and not land.certified("staging")
 
     # The dead run's lock is still there: the re-run fails clearly instead of going green.
-    locked = land.run("promote.yml", envs=("dev", "staging"))
+    locked = land.run("promote.yml", **staging_only)
     assert locked.rc != 0
     message = failure_message(locked, "staging-" + KEY)
     assert "break_lock=true" in message, message
     assert not land.certified("staging")
 
     # Releasing the stale lock (the documented way): the active bundle is tested again and certified.
-    again = land.run("promote.yml", envs=("dev", "staging"), extra_vars={"dss_break_lock": "true"})
+    again = land.run("promote.yml", envs=("staging",), extra_vars={"dss_bundle_id": first, "dss_break_lock": "true"})
     assert again.rc == 0, again.output[-4000:]
     # One module call: nothing to import or activate, the untested active bundle is tested and certified.
     deployed = [t for t in again.tasks if t["task"] == DEPLOY + KEY]
