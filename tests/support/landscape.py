@@ -94,7 +94,7 @@ def fleet_landscape(workdir):
 
 SEEDED = Kind("seeded", Landscape, description="CHURN on dev, environment objects on staging and prod, one commit")
 PROMOTED = Kind("promoted", Landscape, plan_then_promote, SEEDED,
-                "SEEDED, its first bundle planned (a saved plan), promoted by applying that plan, the plan applied again")
+                "SEEDED, its first bundle planned (a saved plan), promoted by applying it, then the plan applied again")
 FLEET = Kind("fleet", fleet_landscape,
              description="CHURN and FRAUD on dev, environment objects on staging and prod, one commit")
 FLEET_PROMOTED = Kind("fleet-promoted", fleet_landscape, promote_once, FLEET,
