@@ -1,11 +1,12 @@
 """playbooks/adopt.yml through ansible-playbook against three emulator nodes (the demo's dev, staging and prod)
-holding a fleet of promoted projects (the demo's CHURN and lighter ones): adoption into a fresh directory writes the fleet
+holding a fleet of promoted projects (CHURN and FRAUD, its copy): adoption into a fresh directory writes the fleet
 description, the project descriptions and the environment objects, and right after it every playbook that applies
 them (the project_as_code role, environment.yml, promote.yml, drift.yml) finds nothing to change, in check mode and
 for real, with zero writes and an unchanged state on every node. No API key and no connection secret is written.
 A file that differs is not overwritten unless asked, and the run names it.
 
-The promoted fleet is built once per session and each test gets a copy of it (tests/support/landscape.py)."""
+The promoted fleet is the session's (tests/support/landscape.py, FLEET_PROMOTED, which test_promotion_fleet.py
+restores too): built once, each test gets a copy of it."""
 
 # pylint: disable=redefined-outer-name
 import os
@@ -16,16 +17,17 @@ import yaml
 
 from tests.support import landscape, sample_project
 from tests.support.collection import ROOT
-from tests.support.promotion import Landscape, recap
+from tests.support.promotion import recap
 
 KEY = sample_project.PROJECT_KEY
-# The demo's CHURN and lighter projects (a dataset on pg_dev and a test scenario without steps). make test adopts a
-# fleet of 6, which exercises every code path a fleet has (one host per project, forks, bulk reads); the
-# round trip on a fleet of 20 is DSS_TEST_ADOPT_FLEET=20 (about 6 minutes more on 2 cores).
-FLEET = int(os.environ.get("DSS_TEST_ADOPT_FLEET", "6"))
-EXTRA = tuple("ADOPT_%02d" % n for n in range(1, FLEET))
+# make test adopts the session's promoted fleet of 2 (CHURN and FRAUD): two projects per environment exercise every
+# code path a fleet has (one host per project, forks, bulk reads). DSS_TEST_ADOPT_FLEET=N adopts N, the others
+# lighter projects (a dataset on pg_dev and a test scenario without steps) promoted on top of it (N=20: about 6
+# minutes more on 2 cores).
+FLEET = max(2, int(os.environ.get("DSS_TEST_ADOPT_FLEET", "2")))
+EXTRA = ("FRAUD",) + tuple("ADOPT_%02d" % n for n in range(2, FLEET))
 FORKS = str(FLEET)
-SECRET = "adopt-test-secret-5f0c2e9a71d4"  # fixed: every xdist worker restores the same built fleet
+SECRET = "adopt-test-secret-5f0c2e9a71d4"
 
 
 ONLY_CHURN = '{"dss_adopt_projects": ["%s"]}' % KEY
@@ -40,26 +42,29 @@ def seed_light_project(client, key):
     project.set_variables(variables)
 
 
-def promoted_fleet(land):
-    """The landscape's build: the light projects seeded on dev and described, the fleet promoted, then a secret."""
-    for key in EXTRA:
+def larger_fleet(land):
+    """DSS_TEST_ADOPT_FLEET above 2: the light projects seeded on dev and described, the fleet promoted."""
+    for key in EXTRA[1:]:
         seed_light_project(land.client("dev"), key)
     land.describe((KEY,) + EXTRA)
     promoted = land.run("promote.yml", "-f", FORKS)
     assert promoted.rc == 0, promoted.output[-4000:]
-    # A secret DSS holds (returned encrypted): adoption must leave it out and say so.
-    settings = land.client("prod").get_connection("pg_prod").get_settings()
-    settings.get_raw()["params"]["password"] = SECRET
-    settings.save()
     return {"promoted": promoted}
 
 
-ADOPTED_FLEET = landscape.Kind("adopt-fleet-%d" % FLEET, Landscape, promoted_fleet, landscape.SEEDED)
+ADOPTED_FLEET = landscape.FLEET_PROMOTED if FLEET == 2 else landscape.Kind(
+    "adopt-fleet-%d" % FLEET, landscape.fleet_landscape, larger_fleet, landscape.FLEET_PROMOTED)
 
 
 @pytest.fixture
 def land(tmp_path, tmp_path_factory):
-    return landscape.restored(ADOPTED_FLEET, tmp_path / "landscape", tmp_path_factory)
+    land = landscape.restored(ADOPTED_FLEET, tmp_path / "landscape", tmp_path_factory)
+    assert land.projects == (KEY,) + EXTRA
+    # A secret DSS holds (returned encrypted): adoption must leave it out and say so.
+    settings = land.client("prod").get_connection("pg_prod").get_settings()
+    settings.get_raw()["params"]["password"] = SECRET
+    settings.save()
+    return land
 
 
 def adopt(land, dest, *args, **extra_vars):
@@ -76,13 +81,16 @@ def unchanged(result):
     return result.rc == 0 and counts and all(c["changed"] == 0 and c["failed"] == 0 for c in counts.values())
 
 
-def apply_playbook(path):
-    """environment.yml, then the project_as_code role on the design hosts (their dss_project_file), for real."""
-    path.write_text(yaml.safe_dump([
-        {"import_playbook": os.path.join(ROOT, "playbooks", "environment.yml")},
-        {"name": "Apply the project descriptions", "hosts": "dss_design", "gather_facts": False,
-         "roles": [{"role": "dataiku_gitops.dss.project_as_code"}]}]))
+def playbooks(path, *parts):
+    """One playbook file running the shipped playbooks (by name) and plays (dicts) of ``parts`` in order: one
+    ansible-playbook start for runs whose inventory and options are the same."""
+    path.write_text(yaml.safe_dump([{"import_playbook": os.path.join(ROOT, "playbooks", part)}
+                                    if isinstance(part, str) else part for part in parts]))
     return str(path)
+
+
+APPLY_DESCRIPTIONS = {"name": "Apply the project descriptions", "hosts": "dss_design", "gather_facts": False,
+                      "roles": [{"role": "dataiku_gitops.dss.project_as_code"}]}
 
 
 def test_adopt_then_apply_changes_nothing(land, tmp_path):
@@ -117,15 +125,19 @@ def test_adopt_then_apply_changes_nothing(land, tmp_path):
     assert churn["recipes"][0]["payload"] == sample_project.RECIPE_CODE
 
     # Right after adoption, everything that applies the files finds nothing to change, and writes nothing: drift.yml
-    # (the environment objects and the project descriptions in check mode), the promotion plan (saved), then a real
-    # apply of that plan, of the environment objects and of the project descriptions of the whole fleet.
+    # (the environment objects and the project descriptions in check mode) and the promotion plan (saved) in one
+    # check-mode run, then in one real run the apply of that plan, of the environment objects (environment.yml) and of
+    # the project descriptions of the whole fleet, and adoption again into the same directory (the same files,
+    # nothing written).
     described, land.inventory_dir = land.inventory_dir, str(dest / "inventories")
     saved = str(tmp_path / "plan.json")
     try:
-        drift = land.run("drift.yml", "-f", FORKS, extra_vars={"dss_drift_report": str(tmp_path / "drift.json")})
-        plan = land.run("promote.yml", "-f", FORKS, check=True, diff=True, extra_vars={"dss_plan_out": saved})
-        promoted = land.run("promote.yml", "-f", FORKS, diff=True, extra_vars={"dss_plan": saved})
-        applied = land.run(apply_playbook(tmp_path / "apply.yml"), "-f", FORKS, diff=True)
+        drift = plan = land.run(playbooks(tmp_path / "check.yml", "drift.yml", "promote.yml"), "-f", FORKS,
+                                check=True, diff=True,
+                                extra_vars={"dss_drift_report": str(tmp_path / "drift.json"), "dss_plan_out": saved})
+        promoted = applied = again = land.run(
+            playbooks(tmp_path / "apply.yml", "promote.yml", "environment.yml", APPLY_DESCRIPTIONS, "adopt.yml"),
+            "-f", FORKS, diff=True, extra_vars={"dss_plan": saved, "dss_adopt_dir": str(dest)})
     finally:
         land.inventory_dir = described
     for run in (drift, plan, promoted, applied):
@@ -139,8 +151,7 @@ def test_adopt_then_apply_changes_nothing(land, tmp_path):
     assert len([t for t in applied.tasks if t["task"].endswith("Datasets")]) == FLEET
     assert land.writes() == before_writes and land.digests() == before_digests
 
-    # Adopting again into the same directory: the same files, nothing written.
-    again = adopt(land, dest)
+    # Adopted again (the end of the real run above): the same files, nothing written.
     assert unchanged(again), again.output[-4000:]
     assert written(dest) == files
     assert not [t for t in again.tasks if t["task"] == "Write the files that are missing or differ"

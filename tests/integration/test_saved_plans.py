@@ -4,11 +4,10 @@ writes nothing to DSS; `-e dss_plan=FILE` applies exactly that plan, and again c
 moved since (a bundle activated by hand) is refused before any write, naming the project, environment and change;
 a plan that does not fit the run (missing file, other projects, saved without --check) is refused too.
 
-Two scenarios, each on a copy of one of the session's landscapes (tests/support/landscape.py): the plan of a first
-promotion on the seeded landscape, then the refusals on the promoted one."""
+Two scenarios on copies of the session's promoted landscape (tests/support/landscape.py), whose build is the first
+scenario: the plan of the first promotion saved, applied, applied again; then the refusals."""
 
 # pylint: disable=redefined-outer-name
-import json
 import os
 
 from tests.support import landscape, sample_project
@@ -21,26 +20,6 @@ HOTFIX = "hotfix-by-hand"
 def unchanged(result):
     counts = recap(result.output)
     return result.rc == 0 and counts and all(c["changed"] == 0 and c["failed"] == 0 for c in counts.values())
-
-
-def saved_plan_scenario(land):
-    """A plan of the first promotion saved by a check-mode run, applied, applied again."""
-    seen = {"land": land, "bundle": land.bundle_id()}
-    before = land.writes(), land.digests()
-    seen["plan"] = land.run("promote.yml", check=True, diff=True,
-                            extra_vars={"dss_plan_out": "plan.json", "dss_plan_markdown": "plan.md"})
-    seen["plan_wrote"] = (land.writes(), land.digests()) != before
-    with open(os.path.join(land.workdir, "plan.json"), encoding="utf-8") as fh:
-        seen["plan_file"] = json.load(fh)
-    with open(os.path.join(land.workdir, "plan.md"), encoding="utf-8") as fh:
-        seen["markdown"] = fh.read()
-    seen["applied"] = land.run("promote.yml", diff=True, extra_vars={"dss_plan": "plan.json"})
-    seen["active_after_apply"] = {env: land.active_bundle(env) for env in ("staging", "prod")}
-    seen["certified_after_apply"] = land.certified("prod")
-    before = land.writes(), land.digests()
-    seen["again"] = land.run("promote.yml", extra_vars={"dss_plan": "plan.json"})
-    seen["again_wrote"] = (land.writes(), land.digests()) != before
-    return seen
 
 
 def refused_plans_scenario(land):
@@ -69,7 +48,12 @@ def refused_plans_scenario(land):
 
 
 def test_check_mode_saves_the_plan_its_summary_and_applies_it_unchanged(tmp_path, tmp_path_factory):
-    scenario = saved_plan_scenario(landscape.restored(landscape.SEEDED, tmp_path, tmp_path_factory))
+    # The session's promoted landscape was built through a saved plan (landscape.plan_then_promote): its records are
+    # the plan of the first promotion, its application and the plan applied again; its state is the one they left.
+    land = landscape.restored(landscape.PROMOTED, tmp_path, tmp_path_factory)
+    scenario = dict(land.built, bundle=land.bundle_id(), applied=land.built["promoted"],
+                    active_after_apply={env: land.active_bundle(env) for env in ("staging", "prod")},
+                    certified_after_apply=land.certified("prod"))
     assert scenario["plan"].rc == 0, scenario["plan"].output[-4000:]
     assert not scenario["plan_wrote"]
     plan, bundle = scenario["plan_file"], scenario["bundle"]

@@ -57,16 +57,27 @@ class Kind:
 
 
 def plan_then_promote(land):
-    """The first promotion of the landscape's bundle on every environment: promote.yml --check --diff (with whether
-    it changed any node), then for real with --diff. Records "plan", "plan_wrote", "promoted" and "leaked" (the API
-    keys of the build's nodes that either output shows: expected none)."""
+    """The first promotion of the landscape's bundle on every environment, through a saved plan: promote.yml --check
+    --diff saving the plan and its Markdown summary (with whether it changed any node), then for real with --diff
+    applying that plan, then the plan applied again (with whether it changed any node). Records "plan", "plan_wrote",
+    "plan_file" (the saved plan), "markdown" (its summary), "promoted", "again", "again_wrote" and "leaked" (the API
+    keys of the build's nodes that any output shows: expected none)."""
     before = land.writes(), land.digests()
-    plan = land.run("promote.yml", check=True, diff=True)
+    plan = land.run("promote.yml", check=True, diff=True,
+                    extra_vars={"dss_plan_out": "plan.json", "dss_plan_markdown": "plan.md"})
     plan_wrote = (land.writes(), land.digests()) != before
-    promoted = land.run("promote.yml", diff=True)
+    promoted = land.run("promote.yml", diff=True, extra_vars={"dss_plan": "plan.json"})
     if promoted.rc != 0:
         raise RuntimeError("promote.yml failed while building the landscape:\n%s" % promoted.output[-4000:])
-    return {"plan": plan, "plan_wrote": plan_wrote, "promoted": promoted, "leaked": land.leaked_keys()}
+    before = land.writes(), land.digests()
+    again = land.run("promote.yml", extra_vars={"dss_plan": "plan.json"})
+    again_wrote = (land.writes(), land.digests()) != before
+    with open(os.path.join(land.workdir, "plan.json"), encoding="utf-8") as fh:
+        plan_file = json.load(fh)
+    with open(os.path.join(land.workdir, "plan.md"), encoding="utf-8") as fh:
+        markdown = fh.read()
+    return {"plan": plan, "plan_wrote": plan_wrote, "plan_file": plan_file, "markdown": markdown,
+            "promoted": promoted, "again": again, "again_wrote": again_wrote, "leaked": land.leaked_keys()}
 
 
 def promote_once(land):
@@ -82,7 +93,8 @@ def fleet_landscape(workdir):
 
 
 SEEDED = Kind("seeded", Landscape, description="CHURN on dev, environment objects on staging and prod, one commit")
-PROMOTED = Kind("promoted", Landscape, plan_then_promote, SEEDED, "SEEDED, its first bundle planned then promoted")
+PROMOTED = Kind("promoted", Landscape, plan_then_promote, SEEDED,
+                "SEEDED, its first bundle planned (a saved plan), promoted by applying it, then the plan applied again")
 FLEET = Kind("fleet", fleet_landscape,
              description="CHURN and FRAUD on dev, environment objects on staging and prod, one commit")
 FLEET_PROMOTED = Kind("fleet-promoted", fleet_landscape, promote_once, FLEET,
