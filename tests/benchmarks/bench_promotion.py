@@ -105,6 +105,13 @@ def measured(land, call, who):
 
 
 def playbook_run(land, forks, **kwargs):
+    """(wall seconds, result) of one promote.yml run (bench_noop_scale.py and bench_topology_scale.py use it too)."""
+    seconds, result, _ = measured_playbook_run(land, forks, **kwargs)
+    return seconds, result
+
+
+def measured_playbook_run(land, forks, **kwargs):
+    """(wall seconds, result, CPU) of one promote.yml run; fails when the playbook does."""
     seconds, result, cpu = measured(land, lambda: land.run("promote.yml", "--forks", str(forks), **kwargs),
                                     resource.RUSAGE_CHILDREN)
     if result.rc != 0:
@@ -116,11 +123,11 @@ def one_round(land, keys, number, forks, workdir):
     seed_s, _, seed_cpu = measured(land, lambda: seed_flow(land, keys, "seed-%d" % number, workdir),
                                    resource.RUSAGE_SELF)
     land.commit("benchmark round %d" % number)
-    apply_s, applied, apply_cpu = playbook_run(land, forks)
+    apply_s, applied, apply_cpu = measured_playbook_run(land, forks)
     writes = land.writes()
-    noop_s, noop, noop_cpu = playbook_run(land, forks)
+    noop_s, noop, noop_cpu = measured_playbook_run(land, forks)
     noop_writes = {env: land.writes()[env] - writes[env] for env in writes}
-    plan_s, plan, plan_cpu = playbook_run(land, forks, check=True, diff=True)
+    plan_s, plan, plan_cpu = measured_playbook_run(land, forks, check=True, diff=True)
     return {"round": number, "seed_s": round(seed_s, 3), "apply_s": round(apply_s, 3), "noop_s": round(noop_s, 3),
             "plan_s": round(plan_s, 3), "apply_tasks": len(applied.tasks), "noop_tasks": len(noop.tasks),
             "plan_tasks": len(plan.tasks), "apply_modules": modules_started(applied),
