@@ -13,14 +13,19 @@ copies of the sample CHURN project on dev, then, each round, in the same run:
 - noop: ``promote.yml`` again, nothing to do;
 - plan: ``promote.yml --check --diff`` on the converged fleet.
 
-Prints a table of medians, ratios to the seed script and task results per project, and writes JSON (``seed_s``,
-``apply_s``, ``noop_s``, ``plan_s`` medians, ``runs`` per round with the task results of each run, the load average
-at the start and the end). Exits 1 when a playbook run or the script fails; never on timings.
+Prints a table of medians, ratios to the seed script, CPU seconds and task results per project, and writes JSON
+(``seed_s``, ``apply_s``, ``noop_s``, ``plan_s`` medians, ``runs`` per round with the task results, the collection
+modules started and the CPU of each run, the load average at the start and the end). The CPU of a run is the
+controller's (the seed script's own process; ``ansible-playbook`` with its workers and modules) plus the three
+nodes' (Linux ``/proc``): on a machine shared with other work it moves far less than the wall time, and it bounds
+the wall time of a run that keeps the cores busy (the apply) from below. Exits 1 when a playbook run or the script
+fails; never on timings.
 """
 
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -69,24 +74,65 @@ def timed(call):
     return time.monotonic() - started, value
 
 
+def node_cpu(land):
+    """CPU seconds of each node's process and the children it waited for (scenario runs), None without /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = {}
+    for env, node in land.nodes.items():
+        try:
+            with open("/proc/%d/stat" % node.proc.pid, encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, AttributeError):
+            return None
+        cpu[env] = sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
+    return cpu
+
+
+def process_cpu(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(land, call, who):
+    """(wall seconds, value, {controller, nodes} CPU seconds) of ``call``: the controller is this process (who:
+    RUSAGE_SELF) or the processes it waited for (RUSAGE_CHILDREN: ansible-playbook and its workers and modules)."""
+    nodes_before, controller_before = node_cpu(land), process_cpu(who)
+    seconds, value = timed(call)
+    nodes_after, controller = node_cpu(land), process_cpu(who) - controller_before
+    nodes = None if nodes_before is None or nodes_after is None else \
+        round(sum(nodes_after.values()) - sum(nodes_before.values()), 2)
+    return seconds, value, {"controller": round(controller, 2), "nodes": nodes}
+
+
 def playbook_run(land, forks, **kwargs):
-    seconds, result = timed(lambda: land.run("promote.yml", "--forks", str(forks), **kwargs))
-    if result.rc != 0:
-        raise RuntimeError("promote.yml failed (rc=%s):\n%s" % (result.rc, result.output[-4000:]))
+    """(wall seconds, result) of one promote.yml run (bench_noop_scale.py and bench_topology_scale.py use it too)."""
+    seconds, result, _ = measured_playbook_run(land, forks, **kwargs)
     return seconds, result
 
 
+def measured_playbook_run(land, forks, **kwargs):
+    """(wall seconds, result, CPU) of one promote.yml run; fails when the playbook does."""
+    seconds, result, cpu = measured(land, lambda: land.run("promote.yml", "--forks", str(forks), **kwargs),
+                                    resource.RUSAGE_CHILDREN)
+    if result.rc != 0:
+        raise RuntimeError("promote.yml failed (rc=%s):\n%s" % (result.rc, result.output[-4000:]))
+    return seconds, result, cpu
+
+
 def one_round(land, keys, number, forks, workdir):
-    seed_s = timed(lambda: seed_flow(land, keys, "seed-%d" % number, workdir))[0]
+    seed_s, _, seed_cpu = measured(land, lambda: seed_flow(land, keys, "seed-%d" % number, workdir),
+                                   resource.RUSAGE_SELF)
     land.commit("benchmark round %d" % number)
-    apply_s, applied = playbook_run(land, forks)
+    apply_s, applied, apply_cpu = measured_playbook_run(land, forks)
     writes = land.writes()
-    noop_s, noop = playbook_run(land, forks)
+    noop_s, noop, noop_cpu = measured_playbook_run(land, forks)
     noop_writes = {env: land.writes()[env] - writes[env] for env in writes}
-    plan_s, plan = playbook_run(land, forks, check=True, diff=True)
+    plan_s, plan, plan_cpu = measured_playbook_run(land, forks, check=True, diff=True)
     return {"round": number, "seed_s": round(seed_s, 3), "apply_s": round(apply_s, 3), "noop_s": round(noop_s, 3),
             "plan_s": round(plan_s, 3), "apply_tasks": len(applied.tasks), "noop_tasks": len(noop.tasks),
-            "plan_tasks": len(plan.tasks), "noop_modules": modules_started(noop), "noop_writes": noop_writes}
+            "plan_tasks": len(plan.tasks), "apply_modules": modules_started(applied),
+            "noop_modules": modules_started(noop), "noop_writes": noop_writes,
+            "cpu": {"seed": seed_cpu, "apply": apply_cpu, "noop": noop_cpu, "plan": plan_cpu}}
 
 
 def started_modules(result):
@@ -109,14 +155,23 @@ def table(result):
         result["projects"], result["latency_scale"], len(result["runs"]), result["load_average"]["start"],
         result["load_average"]["end"])
     last = result["runs"][-1]
-    lines = [title, "| run | wall time (s) | ratio to the seed script | task results per project (last round) |",
-             "|---|---|---|---|"]
+    lines = [title, "| run | wall time (s) | ratio to the seed script | task results per project (last round) "
+                    "| CPU s: controller + nodes (last round) |", "|---|---|---|---|---|"]
     for key, label in (("seed_s", "seed-style script (sequential)"), ("apply_s", "promote.yml (new bundle)"),
                        ("noop_s", "promote.yml (no-op re-run)"), ("plan_s", "promote.yml --check --diff")):
         tasks = last.get(key.replace("_s", "_tasks"))
         per_project = "%.2f" % (tasks / result["projects"]) if tasks is not None else "-"
-        lines.append("| %s | %.1f | %.2fx | %s |" % (label, result[key], result[key] / seed, per_project))
+        lines.append("| %s | %.1f | %.2fx | %s | %s |" % (label, result[key], result[key] / seed, per_project,
+                                                         cpu_cell(last["cpu"][key[:-2]])))
+    lines.append("Collection modules started by the apply (last round): %d, %.2f per project" % (
+        last["apply_modules"], last["apply_modules"] / result["projects"]))
     return "\n".join(lines)
+
+
+def cpu_cell(cpu):
+    if cpu["nodes"] is None:
+        return "%.1f + -" % cpu["controller"]
+    return "%.1f + %.1f" % (cpu["controller"], cpu["nodes"])
 
 
 def main(argv=None):
