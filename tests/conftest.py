@@ -83,6 +83,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """The packaging tier tests the artifact and the commands as users type them: the real ansible-playbook binary
+    for each of its runs (its fixtures' too), never the playbook fork server."""
+    playbook_server.pause(item.get_closest_marker("packaging") is not None)
+
+
 @pytest.fixture(scope="session")
 def node_pool():
     """The emulator processes of this pytest process (one per node type), reused by every test: see NodePool."""

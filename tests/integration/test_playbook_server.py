@@ -183,6 +183,8 @@ def test_a_run_over_its_timeout_is_killed_with_its_process_group(tmp_path, serve
         return started[-1]
 
     monkeypatch.setattr(processes, "popen", recording)
+    # A request larger than a socket message is not served (processes starts the real binary).
+    assert playbook_server.popen([ANSIBLE_PLAYBOOK, "-e", "x" * 400000], env=ansible_env()) is None
     cmd = [ANSIBLE_PLAYBOOK, write(tmp_path, "paused.yml", PAUSED)] + LOCAL
     with pytest.raises(subprocess.TimeoutExpired):
         processes.run(cmd, cwd=str(tmp_path), env=ansible_env(), timeout=8)
@@ -235,7 +237,7 @@ def test_the_server_preloads_without_the_configuration():
     assert len(result["loaded"]) > 200
 
 
-def test_the_switch_turns_the_server_off(monkeypatch):
+def test_the_switch_and_the_packaging_tier_turn_the_server_off(monkeypatch):
     cmd = [ANSIBLE_PLAYBOOK, "play.yml"]
     monkeypatch.setattr(playbook_server, "_enabled", False)
     monkeypatch.setattr(processes, "_route", None)
@@ -246,6 +248,10 @@ def test_the_switch_turns_the_server_off(monkeypatch):
     monkeypatch.setenv(playbook_server.SWITCH, "1")
     playbook_server.enable()
     assert playbook_server.serves(cmd, {"cwd": "/"}) and processes._route is not None  # pylint: disable=W0212
+    monkeypatch.setattr(playbook_server, "_paused", False)
+    playbook_server.pause(True)  # the packaging tier (tests/conftest.py)
+    assert not playbook_server.serves(cmd, {"cwd": "/"})
+    playbook_server.pause(False)
     # Not served: other commands, and launches the server cannot reproduce (stdin, pass_fds ...).
     assert not playbook_server.serves(["ansible-playbook", "play.yml"], {})
     assert not playbook_server.serves(cmd, {"stdin": subprocess.PIPE})

@@ -25,7 +25,9 @@ Run as a script, this file is the server (``serve``); imported, it is the client
 """
 
 import atexit
+import errno
 import io
+import locale
 import json
 import os
 import selectors
@@ -49,6 +51,7 @@ SUPPORTED_KWARGS = STDIO_KWARGS | {"cwd", "env", "text", "universal_newlines", "
 # -- client --------------------------------------------------------------------------------------------------------
 
 _enabled = False
+_paused = False
 _servers = {}
 _lock = threading.Lock()
 
@@ -63,9 +66,15 @@ def enable():
         atexit.register(shutdown)
 
 
+def pause(paused):
+    """While paused, every run starts the real binary (the packaging tier: tests/conftest.py)."""
+    global _paused  # pylint: disable=global-statement
+    _paused = bool(paused)
+
+
 def serves(cmd, kwargs):
     """Whether a run of ``cmd`` with these subprocess.Popen keyword arguments goes to a server."""
-    return (_enabled and isinstance(cmd, (list, tuple)) and bool(cmd) and cmd[0] == ANSIBLE_PLAYBOOK
+    return (_enabled and not _paused and isinstance(cmd, (list, tuple)) and bool(cmd) and cmd[0] == ANSIBLE_PLAYBOOK
             and set(kwargs) <= SUPPORTED_KWARGS and kwargs.get("stdin") in (None, subprocess.DEVNULL))
 
 
@@ -75,7 +84,8 @@ def python_environment(env):
 
 
 def popen(cmd, **kwargs):
-    """A ServerChild running ``cmd`` (an ANSIBLE_PLAYBOOK command line) in this process's server for its env."""
+    """A ServerChild running ``cmd`` (an ANSIBLE_PLAYBOOK command line) in this process's server for its env, or
+    None when the request cannot be served (processes then starts the real binary)."""
     env = kwargs.pop("env", None)
     env = dict(os.environ if env is None else env)
     key = python_environment(env)
@@ -83,7 +93,12 @@ def popen(cmd, **kwargs):
         server = _servers.get(key)
         if server is None or not server.alive():
             server = _servers[key] = Server(env)
-    return server.spawn(cmd, env, **kwargs)
+    try:
+        return server.spawn([os.fspath(arg) for arg in cmd], env, **kwargs)
+    except OSError as exc:
+        if exc.errno == errno.EMSGSIZE:
+            return None  # a request larger than a socket message (huge extra vars): the real binary
+        raise
 
 
 def shutdown():
@@ -198,7 +213,7 @@ class ServerChild:
         self.stdin = None
         self._channel = channel
         self._text = text
-        self._encoding = encoding or "utf-8"
+        self._encoding = encoding or locale.getpreferredencoding(False)
         self._errors = errors or "strict"
         self._wait_lock = threading.Lock()
         self.stdout = self._wrap(pipes.get("stdout"))

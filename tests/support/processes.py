@@ -64,7 +64,7 @@ def _install():
 
 def route(serves, launch):
     """Start the commands for which ``serves(cmd, kwargs)`` is true with ``launch(cmd, **kwargs)`` (a Popen-like
-    handle) instead of subprocess.Popen: the playbook fork server."""
+    handle, or None: subprocess.Popen after all) instead of subprocess.Popen: the playbook fork server."""
     global _route  # pylint: disable=global-statement
     _route = (serves, launch)
 
@@ -73,8 +73,8 @@ def popen(cmd, **kwargs):
     """subprocess.Popen for a child that must not outlive this process (registered until ``forget``); an
     ansible-playbook command goes to the playbook fork server when it is enabled (the same interface)."""
     _install()
-    if _route is not None and _route[0](cmd, kwargs):
-        proc = _route[1](cmd, **kwargs)
+    proc = _route[1](cmd, **kwargs) if _route is not None and _route[0](cmd, kwargs) else None
+    if proc is not None:
         with _lock:
             _children.add(proc)
         return proc
