@@ -1,7 +1,7 @@
 """The playbook fork server (tests/support/playbook_server.py) runs ansible-playbook as the real binary does: the same
 exit code and output for a passing, a failing and an unparsable playbook; a process state probed from inside the
 run (a callback plugin at the playbook's start) equal to the real binary's, the configuration read afresh from
-each run's environment and working directory; a run over its timeout killed with its process group; no server and
+each run's environment (ANSIBLE_* and TZ) and working directory; a run over its timeout killed with its process group; no server and
 no run left when the pytest process is killed; and no configuration ever imported by the server. These tests use
 the server whatever DSS_TEST_PLAYBOOK_SERVER says."""
 
@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LOCAL = ["-i", "localhost,", "-c", "local"]
 
 PROBE = '''
-import atexit, json, logging, multiprocessing.process, os, signal, sys, threading
+import atexit, json, logging, multiprocessing.process, os, signal, sys, threading, time
 from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
 
@@ -59,7 +59,7 @@ class CallbackModule(CallbackBase):
             "logging": {name: [type(h).__name__ for h in getattr(lg, "handlers", [])] for name, lg in loggers.items()},
             "stdio": [[s.encoding, s.errors, s.line_buffering, s.isatty()] for s in (sys.stdin, sys.stdout, sys.stderr)],
             "original_dir": multiprocessing.process.ORIGINAL_DIR, "main": getattr(sys.modules["__main__"], "__file__"),
-            "config_file": C.CONFIG_FILE, "forks": C.DEFAULT_FORKS, "timeout": C.DEFAULT_TIMEOUT,
+            "tz": time.tzname, "config_file": C.CONFIG_FILE, "forks": C.DEFAULT_FORKS, "timeout": C.DEFAULT_TIMEOUT,
         }
         process = {"pid": os.getpid(), "ppid": os.getppid()}
         with open(os.environ["PROBE_OUT"], "w", encoding="utf-8") as out:
@@ -142,7 +142,7 @@ def test_a_served_run_is_the_real_binary_run(tmp_path, served):  # pylint: disab
     cmd = [ANSIBLE_PLAYBOOK, write(work, "passing.yml", PASSING)] + LOCAL
     outcomes = {}
     for how, run in (("real", real), ("served", processes.run)):
-        env = probe_env(tmp_path, tmp_path / ("%s.json" % how), ANSIBLE_FORKS="3")
+        env = probe_env(tmp_path, tmp_path / ("%s.json" % how), ANSIBLE_FORKS="3", TZ="XST3XDT")
         proc = run(cmd, cwd=str(work), env=env)
         outcomes[how] = (proc.returncode, proc.stdout, proc.stderr, read_probe(tmp_path / ("%s.json" % how)))
     (real_rc, real_out, real_err, real_probe), (rc, out, err, probe) = outcomes["real"], outcomes["served"]
@@ -151,7 +151,7 @@ def test_a_served_run_is_the_real_binary_run(tmp_path, served):  # pylint: disab
     assert probe["state"]["env"].pop("PROBE_OUT") != real_probe["state"]["env"].pop("PROBE_OUT")
     assert probe["state"] == real_probe["state"]
     # The configuration of this run: ANSIBLE_FORKS from its environment, ansible.cfg of its working directory.
-    assert (probe["state"]["forks"], probe["state"]["timeout"]) == (3, 17)
+    assert (probe["state"]["forks"], probe["state"]["timeout"], probe["state"]["tz"]) == (3, 17, ["XST", "XDT"])
     assert probe["state"]["config_file"] == str(work / "ansible.cfg")
     assert probe["process"]["ppid"] != os.getpid()  # the served run is the server's child, not pytest's
 
@@ -162,6 +162,7 @@ def test_a_served_run_is_the_real_binary_run(tmp_path, served):  # pylint: disab
     plain = read_probe(tmp_path / "plain.json")
     assert (plain["state"]["forks"], plain["state"]["timeout"], plain["state"]["cwd"]) == (5, 10, str(elsewhere))
     assert plain["state"]["config_file"] is None and "ANSIBLE_FORKS" not in plain["state"]["env"]
+    assert plain["state"]["tz"] != ["XST", "XDT"]
     assert plain["process"]["ppid"] == probe["process"]["ppid"]  # the same server
 
 

@@ -27,8 +27,8 @@ Run as a script, this file is the server (``serve``); imported, it is the client
 import atexit
 import errno
 import io
-import locale
 import json
+import locale
 import os
 import selectors
 import signal
@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 SWITCH = "DSS_TEST_PLAYBOOK_SERVER"  # "0": every run starts the real ansible-playbook binary
@@ -315,7 +316,6 @@ class ServerChild:
 
 
 def _now():
-    import time  # pylint: disable=import-outside-toplevel
     return time.monotonic()
 
 
@@ -418,6 +418,7 @@ def _child(request, fds, server_pid, base_path, libc):
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        time.tzset()  # what the time module computed from TZ at import
         os.umask(request["umask"])
         script = request["argv"][0]
         if libc is not None:  # PR_SET_NAME: ps and psutil name it as the real one (its argv stays the server's)
@@ -591,7 +592,6 @@ class _Serve:
 
     def stop_children(self):
         """The server goes: its children go first (SIGTERM, then SIGKILL after 5 s)."""
-        import time  # pylint: disable=import-outside-toplevel
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for pid in self.children:
             _signal_group(pid, signal.SIGTERM)
