@@ -24,6 +24,7 @@ LC_*) is its own; a request with another one gets a server of its own.
 Run as a script, this file is the server (``serve``); imported, it is the client.
 """
 
+import array
 import atexit
 import errno
 import gc
@@ -203,7 +204,6 @@ class Server:
 
 
 def _fd_array(fds):
-    import array  # pylint: disable=import-outside-toplevel
     return array.array("i", fds)
 
 
@@ -220,6 +220,7 @@ class ServerChild:
         self._encoding = encoding or locale.getpreferredencoding(False)
         self._errors = errors or "strict"
         self._wait_lock = threading.Lock()
+        self._chunks = None
         self.stdout = self._wrap(pipes.get("stdout"))
         self.stderr = self._wrap(pipes.get("stderr"))
 
@@ -287,8 +288,8 @@ class ServerChild:
         """Popen.communicate: the output read to its end, then the exit status (TimeoutExpired keeps the child)."""
         if input:
             raise ValueError("a served run has stdin /dev/null")
-        if not hasattr(self, "_chunks"):
-            self._chunks = {stream: [] for stream in (self.stdout, self.stderr) if stream}  # pylint: disable=W0201
+        if self._chunks is None:  # a second call after TimeoutExpired goes on where the first stopped
+            self._chunks = {stream: [] for stream in (self.stdout, self.stderr) if stream}
         deadline = None if timeout is None else _now() + timeout
         with selectors.DefaultSelector() as sel:
             for stream in self._chunks:
