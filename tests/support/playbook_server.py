@@ -597,14 +597,45 @@ class _Serve:
     def stop_children(self):
         """The server goes: its children go first (SIGTERM, then SIGKILL after 5 s)."""
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # ansible-playbook's workers have sessions of their own: a run killed before it forwards the signal would
+        # leave them running, so every process under a child gets it too.
+        under = [pid for child in self.children for pid in _descendants(child) if pid != child]
         for pid in self.children:
             _signal_group(pid, signal.SIGTERM)
+        _signal_each(under, signal.SIGTERM)
         deadline = time.monotonic() + 5
         while self.children and time.monotonic() < deadline:
             self.reap()
             time.sleep(0.05)
         for pid in self.children:
             _signal_group(pid, signal.SIGKILL)
+        _signal_each(under, signal.SIGKILL)
+
+
+def _descendants(root):
+    """``root`` and every process under it (from /proc's parent links)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry, encoding="utf-8") as fh:
+                    children.setdefault(int(fh.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _signal_each(pids, signum):
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
 
 
 def _signal_group(pid, signum):
