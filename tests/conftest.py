@@ -18,7 +18,7 @@ from tests.support.collection import ensure_collection_link
 from tests.support.cpu_report import (  # noqa: F401 pylint: disable=unused-import
     pytest_addoption, pytest_runtest_makereport, pytest_runtest_protocol)
 from tests.support.cpu_report import pytest_configure as cpu_report_configure
-from tests.support import galaxy_build
+from tests.support import galaxy_build, playbook_server
 from tests.support.emulator import NodePool
 from tests.support.playbook import run_playbook
 from tests.support.real_node import describe_mode, real_node_or_none
@@ -38,6 +38,7 @@ def pytest_configure(config):
     tests/support/processes.py makes of it for the failure of the running test and go on with the next one; a
     KeyboardInterrupt ends the session, whose tear-down stops the pooled emulator nodes."""
     cpu_report_configure(config)
+    playbook_server.enable()  # DSS_TEST_PLAYBOOK_SERVER=0 leaves it off
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
     if not os.environ.get(galaxy_build.CACHE_VARIABLE):
@@ -46,6 +47,7 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
+    playbook_server.shutdown()
     if _BUILD_CACHE in config.stash:
         shutil.rmtree(config.stash[_BUILD_CACHE], ignore_errors=True)
         del os.environ[galaxy_build.CACHE_VARIABLE]
@@ -79,6 +81,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(getattr(pytest.mark, tier))
         if path.name in SLOW:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """The packaging tier tests the artifact and the commands as users type them: the real ansible-playbook binary
+    for each of its runs (its fixtures' too), never the playbook fork server."""
+    playbook_server.pause(item.get_closest_marker("packaging") is not None)
 
 
 @pytest.fixture(scope="session")

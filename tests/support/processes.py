@@ -23,6 +23,7 @@ _PR_SET_PDEATHSIG = 1
 _children = set()
 _lock = threading.Lock()
 _installed = False
+_route = None  # (serves, launch): tests/support/playbook_server.py's, once tests/conftest.py enabled it
 
 
 def _libc():
@@ -61,9 +62,22 @@ def _install():
     atexit.register(terminate_all)
 
 
+def route(serves, launch):
+    """Start the commands for which ``serves(cmd, kwargs)`` is true with ``launch(cmd, **kwargs)`` (a Popen-like
+    handle, or None: subprocess.Popen after all) instead of subprocess.Popen: the playbook fork server."""
+    global _route  # pylint: disable=global-statement
+    _route = (serves, launch)
+
+
 def popen(cmd, **kwargs):
-    """subprocess.Popen for a child that must not outlive this process (registered until ``forget``)."""
+    """subprocess.Popen for a child that must not outlive this process (registered until ``forget``); an
+    ansible-playbook command goes to the playbook fork server when it is enabled (the same interface)."""
     _install()
+    proc = _route[1](cmd, **kwargs) if _route is not None and _route[0](cmd, kwargs) else None
+    if proc is not None:
+        with _lock:
+            _children.add(proc)
+        return proc
     if _LIBC is not None and threading.current_thread() is threading.main_thread() and "preexec_fn" not in kwargs:
         kwargs["preexec_fn"] = _die_with_parent(os.getpid())
     proc = subprocess.Popen(cmd, **kwargs)  # pylint: disable=consider-using-with

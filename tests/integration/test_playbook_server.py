@@ -1,0 +1,261 @@
+"""The playbook fork server (tests/support/playbook_server.py) runs ansible-playbook as the real binary does: the same
+exit code and output for a passing, a failing and an unparsable playbook; a process state probed from inside the
+run (a callback plugin at the playbook's start) equal to the real binary's, the configuration read afresh from
+each run's environment (ANSIBLE_* and TZ) and working directory; a run over its timeout killed with its process group; no server and
+no run left when the pytest process is killed; and no configuration ever imported by the server. These tests use
+the server whatever DSS_TEST_PLAYBOOK_SERVER says."""
+
+import json
+import os
+import subprocess
+import sys
+
+import psutil
+import pytest
+
+from tests.support import playbook_server, processes
+from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOCAL = ["-i", "localhost,", "-c", "local"]
+
+PROBE = '''
+import atexit, json, logging, multiprocessing.process, os, signal, sys, threading, time
+from ansible import constants as C
+from ansible.plugins.callback import CallbackBase
+
+
+def _fd(fd):
+    try:
+        target = os.readlink("/proc/self/fd/%s" % fd)
+    except OSError:
+        return None
+    if target.endswith(" (deleted)"):
+        return "a deleted file"
+    return target.split(":")[0] if target.startswith(("pipe:", "socket:", "anon_inode:")) else target
+
+
+def _handler(value):
+    return getattr(value, "__qualname__", None) or str(value)
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "probe"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def v2_playbook_on_start(self, playbook):
+        with open("/proc/self/status", encoding="ascii") as fh:
+            umask = [line.split()[1] for line in fh if line.startswith("Umask:")][0]
+        loggers = {"": logging.getLogger()} | dict(logging.Logger.manager.loggerDict)
+        state = {
+            "argv": sys.argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": umask,
+            "path": sys.path, "executable": sys.executable, "prefix": sys.prefix, "flags": list(sys.flags),
+            "fds": {fd: _fd(fd) for fd in sorted(os.listdir("/proc/self/fd"), key=int)},
+            "signals": {s.name: _handler(signal.getsignal(s)) for s in signal.valid_signals()
+                        if isinstance(s, signal.Signals) and s not in (signal.SIGKILL, signal.SIGSTOP)},
+            "atexit": atexit._ncallbacks(), "threads": threading.active_count(),
+            "logging": {name: [type(h).__name__ for h in getattr(lg, "handlers", [])] for name, lg in loggers.items()},
+            "stdio": [[s.encoding, s.errors, s.line_buffering, s.isatty()] for s in (sys.stdin, sys.stdout, sys.stderr)],
+            "original_dir": multiprocessing.process.ORIGINAL_DIR, "main": getattr(sys.modules["__main__"], "__file__"),
+            "tz": time.tzname, "config_file": C.CONFIG_FILE, "forks": C.DEFAULT_FORKS, "timeout": C.DEFAULT_TIMEOUT,
+        }
+        process = {"pid": os.getpid(), "ppid": os.getppid()}
+        with open(os.environ["PROBE_OUT"], "w", encoding="utf-8") as out:
+            json.dump({"state": state, "process": process}, out)
+'''
+
+PASSING = """\
+- name: Passing
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: A module in its own process
+      ansible.builtin.command: echo from a module
+      changed_when: false
+    - name: Say
+      ansible.builtin.debug:
+        msg: "{{ lookup('ansible.builtin.env', 'PROBE_WORD') }}"
+"""
+FAILING = """\
+- name: Failing
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Fail
+      ansible.builtin.fail:
+        msg: failed on purpose
+"""
+UNPARSABLE = """\
+- name: Unparsable
+  hosts: localhost
+  tasks:
+    - name: No such keyword
+      no_such_keyword_here: true
+"""
+PAUSED = """\
+- name: Paused
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Wait
+      ansible.builtin.pause:
+        seconds: 600
+"""
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """processes routes ansible-playbook to the server (also with DSS_TEST_PLAYBOOK_SERVER=0)."""
+    monkeypatch.setattr(playbook_server, "_enabled", True)
+    monkeypatch.setattr(processes, "_route", (playbook_server.serves, playbook_server.popen))
+
+
+def real(cmd, cwd, env):
+    return subprocess.run(cmd, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def write(directory, name, text):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(text)
+    return str(directory / name)
+
+
+def probe_env(tmp_path, out, **extra):
+    plugins = write(tmp_path / "probe_plugins", "probe.py", PROBE)
+    env = ansible_env({"ANSIBLE_CALLBACK_PLUGINS": os.path.dirname(plugins), "ANSIBLE_CALLBACKS_ENABLED": "probe",
+                       "PROBE_OUT": str(out), "PROBE_WORD": "hello from the environment"})
+    env.update(extra)
+    return env
+
+
+def read_probe(path):
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def test_a_served_run_is_the_real_binary_run(tmp_path, served):  # pylint: disable=redefined-outer-name,W0613
+    work = tmp_path / "configured"
+    write(work, "ansible.cfg", "[defaults]\ntimeout = 17\n")
+    cmd = [ANSIBLE_PLAYBOOK, write(work, "passing.yml", PASSING)] + LOCAL
+    outcomes = {}
+    for how, run in (("real", real), ("served", processes.run)):
+        env = probe_env(tmp_path, tmp_path / ("%s.json" % how), ANSIBLE_FORKS="3", TZ="XST3XDT")
+        proc = run(cmd, cwd=str(work), env=env)
+        outcomes[how] = (proc.returncode, proc.stdout, proc.stderr, read_probe(tmp_path / ("%s.json" % how)))
+    (real_rc, real_out, real_err, real_probe), (rc, out, err, probe) = outcomes["real"], outcomes["served"]
+    assert (rc, out, err) == (real_rc, real_out, real_err) and rc == 0, out + err
+    assert "hello from the environment" in out
+    assert probe["state"]["env"].pop("PROBE_OUT") != real_probe["state"]["env"].pop("PROBE_OUT")
+    assert probe["state"] == real_probe["state"]
+    # The configuration of this run: ANSIBLE_FORKS from its environment, ansible.cfg of its working directory.
+    assert (probe["state"]["forks"], probe["state"]["timeout"], probe["state"]["tz"]) == (3, 17, ["XST", "XDT"])
+    assert probe["state"]["config_file"] == str(work / "ansible.cfg")
+    assert probe["process"]["ppid"] != os.getpid()  # the served run is the server's child, not pytest's
+
+    # The next run of the same server, elsewhere and without the variable: the defaults, no ansible.cfg.
+    elsewhere = tmp_path / "plain"
+    cmd = [ANSIBLE_PLAYBOOK, write(elsewhere, "passing.yml", PASSING)] + LOCAL
+    assert processes.run(cmd, cwd=str(elsewhere), env=probe_env(tmp_path, tmp_path / "plain.json")).returncode == 0
+    plain = read_probe(tmp_path / "plain.json")
+    assert (plain["state"]["forks"], plain["state"]["timeout"], plain["state"]["cwd"]) == (5, 10, str(elsewhere))
+    assert plain["state"]["config_file"] is None and "ANSIBLE_FORKS" not in plain["state"]["env"]
+    assert plain["state"]["tz"] != ["XST", "XDT"]
+    assert plain["process"]["ppid"] == probe["process"]["ppid"]  # the same server
+
+
+@pytest.mark.parametrize("text, expected_rc", [(FAILING, 2), (UNPARSABLE, 4)], ids=["failing", "unparsable"])
+def test_a_failing_run_fails_as_the_real_binary(tmp_path, served, text, expected_rc):  # pylint: disable=W0613,W0621
+    cmd = [ANSIBLE_PLAYBOOK, write(tmp_path, "play.yml", text)] + LOCAL
+    real_proc = real(cmd, tmp_path, ansible_env())
+    proc = processes.run(cmd, cwd=str(tmp_path), env=ansible_env())
+    assert (proc.returncode, proc.stdout, proc.stderr) == (real_proc.returncode, real_proc.stdout, real_proc.stderr)
+    assert proc.returncode == expected_rc, proc.stdout + proc.stderr
+
+
+def test_a_run_over_its_timeout_is_killed_with_its_process_group(tmp_path, served, monkeypatch):  # noqa pylint: disable=W0613,W0621
+    started = []
+    launch = processes.popen
+
+    def recording(cmd, **kwargs):
+        started.append(launch(cmd, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(processes, "popen", recording)
+    # A request larger than a socket message is not served (processes starts the real binary).
+    assert playbook_server.popen([ANSIBLE_PLAYBOOK, "-e", "x" * 400000], env=ansible_env()) is None
+    cmd = [ANSIBLE_PLAYBOOK, write(tmp_path, "paused.yml", PAUSED)] + LOCAL
+    with pytest.raises(subprocess.TimeoutExpired):
+        processes.run(cmd, cwd=str(tmp_path), env=ansible_env(), timeout=8)
+    children = [proc for proc in started if isinstance(proc, playbook_server.ServerChild)]  # not the server's start
+    assert len(children) == 1
+    child = children[0]
+    assert child.returncode is not None and child.returncode < 0  # ended by the signal, reaped
+    with pytest.raises(ProcessLookupError):
+        os.killpg(child.pid, 0)  # nothing left in its process group
+
+
+def test_a_killed_pytest_leaves_no_server_and_no_run(tmp_path):
+    probe = os.path.join(ROOT, "tests", "integration", "playbook_server_probe.py")
+    env = dict(os.environ, DSS_TEST_PLAYBOOK_SERVER="1", PROBE_WORKDIR=str(tmp_path))
+    run = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-p", "no:xdist", probe],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
+    try:
+        for line in run.stdout:
+            if line.startswith("RUNNING"):
+                break
+        else:
+            pytest.fail("the probe did not reach its playbook run: %s" % run.communicate()[0])
+        started = psutil.Process(run.pid).children(recursive=True)
+        served = psutil.Process(int(line.split()[1]))
+        assert served.name() == "ansible-playboo" and "playbook_server.py" in " ".join(served.parent().cmdline())
+        assert served in started and served.parent() in started
+        started += [p for p in served.children(recursive=True) if p not in started]  # the task's worker
+        run.kill()
+        run.wait(timeout=60)
+        _gone, alive = psutil.wait_procs(started, timeout=30)
+        left = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+        assert not left, [p.cmdline() for p in left]
+    finally:
+        if run.poll() is None:
+            run.kill()
+        run.communicate()
+
+
+def test_the_server_preloads_without_the_configuration():
+    code = ("import json, sys\n"
+            "from tests.support import playbook_server as s\n"
+            "blocked = s.preload(['ansible.constants'])\n"
+            "loaded = s.preload(s.modules_to_preload())\n"
+            "print(json.dumps({'blocked': blocked, 'loaded': loaded,"
+            " 'configuration': [m for m in s.CONFIGURATION if m in sys.modules]}))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=True)
+    result = json.loads(proc.stdout)
+    assert result["blocked"] == [] and result["configuration"] == []
+    assert {"jinja2", "yaml", "ansible.errors", "ansible.module_utils.common.text.converters"} <= set(result["loaded"])
+    assert len(result["loaded"]) > 200
+
+
+def test_the_switch_and_the_packaging_tier_turn_the_server_off(monkeypatch):
+    cmd = [ANSIBLE_PLAYBOOK, "play.yml"]
+    monkeypatch.setattr(playbook_server, "_enabled", False)
+    monkeypatch.setattr(processes, "_route", None)
+    monkeypatch.setattr(playbook_server.atexit, "register", lambda *_: None)
+    monkeypatch.setenv(playbook_server.SWITCH, "0")
+    playbook_server.enable()
+    assert not playbook_server.serves(cmd, {"cwd": "/"}) and processes._route is None  # pylint: disable=W0212
+    monkeypatch.setenv(playbook_server.SWITCH, "1")
+    playbook_server.enable()
+    assert playbook_server.serves(cmd, {"cwd": "/"}) and processes._route is not None  # pylint: disable=W0212
+    monkeypatch.setattr(playbook_server, "_paused", False)
+    playbook_server.pause(True)  # the packaging tier (tests/conftest.py)
+    assert not playbook_server.serves(cmd, {"cwd": "/"})
+    playbook_server.pause(False)
+    # Not served: other commands, and launches the server cannot reproduce (stdin, pass_fds ...).
+    assert not playbook_server.serves(["ansible-playbook", "play.yml"], {})
+    assert not playbook_server.serves(cmd, {"stdin": subprocess.PIPE})
+    assert not playbook_server.serves(cmd, {"pass_fds": (5,)})

@@ -1,0 +1,678 @@
+"""A playbook fork server for the tests: ansible-playbook runs without paying Python's imports each time.
+
+Starting ansible-playbook costs about 0.75 CPU seconds, more than half of it importing ansible, jinja2 and yaml. Each
+pytest process (each xdist worker) starts one server the first time it runs ansible-playbook: a single-threaded
+process that has imported every module ansible-playbook needs *except those that read the configuration*
+(``ansible.constants``, ``ansible.config.manager``, ``ansible.utils.display`` and whatever imports them: they read
+``ANSIBLE_*`` variables, ``ansible.cfg`` in the working directory and ``~/.ansible.cfg`` when imported, and every run
+has its own). Per run it forks a child that becomes a fresh ``ansible-playbook``: the request's argv, environment
+(os.environ replaced), working directory and umask, stdin /dev/null, stdout and stderr the caller's own file
+descriptors (passed over a Unix socket), default signal dispositions, no other file descriptor, a session of its own,
+sys.path as the console script has it, then the console script itself (``runpy``) and Python's own exit sequence
+(threads joined, atexit handlers, flushed stdio). Modules still run as AnsiballZ processes: only the controller's
+imports are shared.
+
+``tests/support/processes.py`` routes ``popen``/``run`` of ``ANSIBLE_PLAYBOOK`` here once ``enable()`` was called
+(tests/conftest.py does, unless ``DSS_TEST_PLAYBOOK_SERVER=0``); the handle it returns acts like subprocess.Popen
+(pid, poll, wait, communicate, send_signal, terminate, kill), a signal going to the child's process group.
+
+Not shared with a fresh process: Python's hash seed (one per server) and whatever the pre-imported modules computed
+at import from the environment of the server (none of ansible's configuration: ``serve`` refuses to start if
+``ansible.constants`` got imported). A server serves the requests whose Python-level environment (PYTHON*, LANG,
+LC_*) is its own; a request with another one gets a server of its own.
+
+Run as a script, this file is the server (``serve``); imported, it is the client.
+"""
+
+import array
+import atexit
+import errno
+import gc
+import io
+import json
+import locale
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+SWITCH = "DSS_TEST_PLAYBOOK_SERVER"  # "0": every run starts the real ansible-playbook binary
+# What ansible-playbook imports; those of their modules that import without the configuration are pre-imported.
+ROOTS = ("ansible.cli.playbook", "ansible.executor.playbook_executor", "ansible.plugins.strategy.linear",
+         "ansible.executor.task_executor")
+CONFIGURATION = ("ansible.constants", "ansible.config.manager", "ansible.utils.display")
+MAX_REQUEST = 1 << 20
+STDIO_KWARGS = {"stdin", "stdout", "stderr"}
+SUPPORTED_KWARGS = STDIO_KWARGS | {"cwd", "env", "text", "universal_newlines", "encoding", "errors",
+                                   "start_new_session"}
+
+# -- client --------------------------------------------------------------------------------------------------------
+
+_enabled = False
+_paused = False
+_servers = {}
+_lock = threading.Lock()
+
+
+def enable():
+    """Route this process's ansible-playbook runs (tests/support/processes.py) through servers, unless switched off."""
+    global _enabled  # pylint: disable=global-statement
+    _enabled = os.environ.get(SWITCH, "1") != "0"
+    if _enabled:
+        from tests.support import processes  # pylint: disable=import-outside-toplevel
+        processes.route(serves, popen)
+        atexit.register(shutdown)
+
+
+def pause(paused):
+    """While paused, every run starts the real binary (the packaging tier: tests/conftest.py)."""
+    global _paused  # pylint: disable=global-statement
+    _paused = bool(paused)
+
+
+def serves(cmd, kwargs):
+    """Whether a run of ``cmd`` with these subprocess.Popen keyword arguments goes to a server."""
+    return (_enabled and not _paused and isinstance(cmd, (list, tuple)) and bool(cmd) and cmd[0] == ANSIBLE_PLAYBOOK
+            and set(kwargs) <= SUPPORTED_KWARGS and kwargs.get("stdin") in (None, subprocess.DEVNULL))
+
+
+def python_environment(env):
+    """The part of the environment that Python reads when it starts (a server's key)."""
+    return tuple(sorted((k, v) for k, v in env.items() if k.startswith("PYTHON") or k.startswith("LC_") or k == "LANG"))
+
+
+def popen(cmd, **kwargs):
+    """A ServerChild running ``cmd`` (an ANSIBLE_PLAYBOOK command line) in this process's server for its env, or
+    None when the request cannot be served (processes then starts the real binary)."""
+    env = kwargs.pop("env", None)
+    env = dict(os.environ if env is None else env)
+    key = python_environment(env)
+    with _lock:
+        server = _servers.get(key)
+        if server is None or not server.alive():
+            server = _servers[key] = Server(env)
+    try:
+        return server.spawn([os.fspath(arg) for arg in cmd], env, **kwargs)
+    except OSError as exc:
+        if exc.errno == errno.EMSGSIZE:
+            return None  # a request larger than a socket message (huge extra vars): the real binary
+        raise
+
+
+def shutdown():
+    """Stop every server of this process (their running children with them)."""
+    with _lock:
+        servers = list(_servers.values())
+        _servers.clear()
+    for server in servers:
+        server.close()
+
+
+def _umask():
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    raise RuntimeError("no Umask in /proc/self/status")
+
+
+def _interpreter():
+    """The console script's interpreter (its #! line), so that sys.executable and sys.prefix are a real run's."""
+    with open(ANSIBLE_PLAYBOOK, encoding="utf-8") as fh:
+        first = fh.readline()
+    return first[2:].strip() if first.startswith("#!") else sys.executable
+
+
+class Server:
+    """One server process; requests go over a SOCK_SEQPACKET socket pair, one message each (its closing end
+    doubles as the server's lifeline: when this process ends, however, the server stops its children and ends)."""
+
+    def __init__(self, env):
+        from tests.support import processes  # pylint: disable=import-outside-toplevel
+        self._processes = processes
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.control = ours
+        self._send_lock = threading.Lock()
+        server_env = {k: v for k, v in env.items() if not k.startswith("ANSIBLE_")}
+        self.proc = processes.popen(
+            [_interpreter(), os.path.abspath(__file__), str(theirs.fileno())],
+            env=server_env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),))
+        theirs.close()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def spawn(self, cmd, env, cwd=None, stdout=None, stderr=None, text=False, universal_newlines=None,
+              encoding=None, errors=None, start_new_session=False, stdin=None):  # pylint: disable=unused-argument
+        """Start ``cmd`` in a child of the server (always in a session of its own); a ServerChild."""
+        text = bool(text or universal_newlines or encoding or errors)
+        opened, ours = [], {}
+        try:
+            fds = []
+            devnull = os.open(os.devnull, os.O_RDWR)
+            opened.append(devnull)
+            for name, target in (("stdout", stdout), ("stderr", stderr)):
+                if target == subprocess.PIPE:
+                    read_end, write_end = os.pipe()
+                    opened.append(write_end)
+                    ours[name] = read_end
+                    fds.append(write_end)
+                elif target == subprocess.STDOUT:
+                    fds.append(fds[0])
+                elif target == subprocess.DEVNULL:
+                    fds.append(devnull)
+                elif target is None:
+                    fds.append(1 if name == "stdout" else 2)
+                else:
+                    fds.append(target if isinstance(target, int) else target.fileno())
+            channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            opened.append(theirs.detach())
+            request = json.dumps({"argv": list(cmd), "env": env, "cwd": os.path.abspath(cwd or os.getcwd()),
+                                  "umask": _umask()}).encode()
+            with self._send_lock:
+                self.control.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                                  _fd_array([opened[-1], devnull] + fds))])
+        except BaseException:
+            for fd in ours.values():
+                os.close(fd)
+            raise
+        finally:
+            for fd in opened:
+                os.close(fd)
+        reply = json.loads(channel.recv(MAX_REQUEST) or b'{"error": "ended"}')
+        if "error" in reply:
+            channel.close()
+            for fd in ours.values():
+                os.close(fd)
+            raise RuntimeError("the playbook server (exit code %s): %s; its errors are on the standard error of the test "
+                               "that started it; DSS_TEST_PLAYBOOK_SERVER=0 runs the real ansible-playbook"
+                               % (self.proc.poll(), reply["error"]))
+        return ServerChild(cmd, reply["pid"], channel, ours, text, encoding, errors)
+
+    def close(self):
+        self.control.close()  # the lifeline: the server stops its children and ends
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        self._processes.stop(self.proc)
+
+
+def _fd_array(fds):
+    return array.array("i", fds)
+
+
+class ServerChild:
+    """subprocess.Popen's interface for a run in a server's child; signals go to the child's process group."""
+
+    def __init__(self, args, pid, channel, pipes, text, encoding, errors):
+        self.args = args
+        self.pid = pid
+        self.returncode = None
+        self.stdin = None
+        self._channel = channel
+        self._text = text
+        self._encoding = encoding or locale.getpreferredencoding(False)
+        self._errors = errors or "strict"
+        self._wait_lock = threading.Lock()
+        self._chunks = None
+        self.stdout = self._wrap(pipes.get("stdout"))
+        self.stderr = self._wrap(pipes.get("stderr"))
+
+    def _wrap(self, fd):
+        if fd is None:
+            return None
+        raw = io.open(fd, "rb")  # pylint: disable=consider-using-with
+        return io.TextIOWrapper(raw, encoding=self._encoding, errors=self._errors) if self._text else raw
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for stream in (self.stdout, self.stderr):
+            if stream:
+                stream.close()
+        self.wait()
+
+    def __repr__(self):
+        return "<ServerChild pid=%s returncode=%s args=%r>" % (self.pid, self.returncode, self.args)
+
+    def _status(self, timeout):
+        """Wait up to ``timeout`` seconds (None: forever) for the server's word that the child ended."""
+        if not self._wait_lock.acquire(timeout=-1 if timeout is None else timeout):  # pylint: disable=R1732
+            return None  # another thread is waiting for it
+        try:
+            if self.returncode is not None:
+                return self.returncode
+            self._channel.settimeout(timeout)
+            try:
+                data = self._channel.recv(MAX_REQUEST)
+            except (socket.timeout, BlockingIOError):
+                return None
+            message = json.loads(data) if data else {"status": None}
+            status = message["status"]
+            # The server ended first (it stops its children with SIGTERM when it goes).
+            self.returncode = -signal.SIGTERM if status is None else os.waitstatus_to_exitcode(status)
+            self._channel.close()
+            return self.returncode
+        finally:
+            self._wait_lock.release()
+
+    def poll(self):
+        return self._status(0)
+
+    def wait(self, timeout=None):
+        if self._status(timeout) is None:
+            raise subprocess.TimeoutExpired(self.args, timeout)
+        return self.returncode
+
+    def send_signal(self, signum):
+        if self.returncode is None:
+            try:
+                self._channel.send(json.dumps({"signal": int(signum)}).encode())
+            except OSError:
+                pass  # ended meanwhile
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def communicate(self, input=None, timeout=None):  # pylint: disable=redefined-builtin
+        """Popen.communicate: the output read to its end, then the exit status (TimeoutExpired keeps the child)."""
+        if input:
+            raise ValueError("a served run has stdin /dev/null")
+        if self._chunks is None:  # a second call after TimeoutExpired goes on where the first stopped
+            self._chunks = {stream: [] for stream in (self.stdout, self.stderr) if stream}
+        deadline = None if timeout is None else _now() + timeout
+        with selectors.DefaultSelector() as sel:
+            for stream in self._chunks:
+                if not stream.closed:
+                    sel.register(stream.fileno(), selectors.EVENT_READ, stream)
+            while sel.get_map():
+                left = None if deadline is None else deadline - _now()
+                if left is not None and left <= 0:
+                    raise subprocess.TimeoutExpired(self.args, timeout)
+                for key, _events in sel.select(left):
+                    data = os.read(key.fd, 65536)
+                    if data:
+                        self._chunks[key.data].append(data)
+                    else:
+                        sel.unregister(key.fd)
+                        key.data.close()
+        self.wait(None if deadline is None else max(0, deadline - _now()))
+        results = []
+        for stream in (self.stdout, self.stderr):
+            if stream is None:
+                results.append(None)
+                continue
+            data = b"".join(self._chunks[stream])
+            if self._text:
+                data = data.decode(self._encoding, self._errors).replace("\r\n", "\n").replace("\r", "\n")
+            results.append(data)
+        return tuple(results)
+
+
+def _now():
+    return time.monotonic()
+
+
+# -- server --------------------------------------------------------------------------------------------------------
+
+
+class _NeedsConfiguration(BaseException):
+    """Raised by the import blocker: a BaseException, so that no module's ``except ImportError`` (or Exception)
+    silently takes a fallback while it is pre-imported."""
+
+
+class _ConfigurationBlocker:
+    """A meta-path finder that refuses the modules reading ansible's configuration at import."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):  # pylint: disable=unused-argument
+        if name in CONFIGURATION:
+            raise _NeedsConfiguration(name)
+
+
+def modules_to_preload(interpreter=None):
+    """The modules a fresh interpreter loads when it imports ROOTS (computed in a throw-away process)."""
+    code = "import sys\nimport %s\nprint('\\n'.join(sorted(sys.modules)))" % ", ".join(ROOTS)
+    out = subprocess.run([interpreter or sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd="/", env={k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}).stdout
+    return out.split()
+
+
+def preload(names):
+    """Import each of ``names`` that imports without the configuration; the list of those imported."""
+    import importlib  # pylint: disable=import-outside-toplevel
+    blocker = _ConfigurationBlocker()
+    sys.meta_path.insert(0, blocker)
+    try:
+        for name in names:
+            if name in sys.modules or name.startswith("ansible.cli") or name in ("__main__", "__mp_main__"):
+                continue
+            try:
+                importlib.import_module(name)
+            except (_NeedsConfiguration, Exception):  # pylint: disable=broad-except
+                continue
+    finally:
+        sys.meta_path.remove(blocker)
+    leaked = [name for name in CONFIGURATION if name in sys.modules]
+    if leaked:
+        raise RuntimeError("the playbook server imported %s: it would serve every run one configuration" % leaked)
+    if threading.active_count() != 1:
+        raise RuntimeError("the pre-imports started threads: forking would be unsafe")
+    return [name for name in names if name in sys.modules]
+
+
+_SERVER_STDIO = []  # the server's own sys.std* objects, kept alive in a child (their GC would close fds 0-2)
+
+
+def _python_signal_defaults():
+    """Signal dispositions as a fresh interpreter has them."""
+    for signum in range(1, signal.NSIG):
+        if signum in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            signal.signal(signum, signal.SIG_DFL)
+        except (OSError, ValueError):
+            continue
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _stdio(fd, like):
+    """A standard stream on ``fd`` as Python's start-up makes it (create_stdio), with the encoding, error handler and
+    buffering (PYTHONUNBUFFERED, -u) of the server's own stream ``like``: the same environment made both."""
+    unbuffered = sys.__stderr__.write_through
+    mode = "r" if fd == 0 else "w"
+    buffered = io.open(fd, mode + "b", buffering=0 if unbuffered and mode == "w" else -1,  # noqa pylint: disable=R1732
+                       closefd=False)
+    stream = io.TextIOWrapper(buffered, encoding=like.encoding, errors=like.errors, newline="\n",
+                              line_buffering=not unbuffered and (fd == 2 or os.isatty(fd)), write_through=unbuffered)
+    stream.mode = mode
+    return stream
+
+
+def _child(request, fds, server_pid, base_path, libc):
+    """In the forked child: become ``ansible-playbook argv...`` and exit as its interpreter would. Never returns."""
+    status = 1
+    try:
+        _python_signal_defaults()
+        signal.set_wakeup_fd(-1)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        if libc is not None:
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: the child ends with its server
+        if os.getppid() != server_pid:
+            os._exit(1)  # pylint: disable=protected-access
+        os.setsid()
+        for target, fd in enumerate(fds[1:4]):
+            os.dup2(fd, target)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        _SERVER_STDIO.extend([sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__])
+        sys.stdin, sys.stdout, sys.stderr = [_stdio(fd, like) for fd, like in enumerate(_SERVER_STDIO[3:])]
+        sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        time.tzset()  # what the time module computed from TZ at import
+        os.umask(request["umask"])
+        script = request["argv"][0]
+        if libc is not None:  # PR_SET_NAME: ps and psutil name it as the real one (its argv stays the server's)
+            libc.prctl(15, os.path.basename(script).encode()[:15])
+        sys.argv = list(request["argv"])
+        sys.path[:] = [os.path.dirname(os.path.realpath(script))] + base_path[1:]
+        sys.path_importer_cache.clear()
+        if "multiprocessing.process" in sys.modules:  # what it records at import: the start directory, a key
+            process = sys.modules["multiprocessing.process"]
+            process.ORIGINAL_DIR = os.path.abspath(request["cwd"])
+            process.current_process().authkey = os.urandom(32)
+        status = _run_script(script)
+    except BaseException:  # pylint: disable=broad-except
+        try:
+            sys.excepthook(*sys.exc_info())
+        except BaseException:  # pylint: disable=broad-except
+            pass
+    _exit(status)
+
+
+def _run_script(script):
+    """runpy the console script; its exit status as the interpreter computes it (an uncaught KeyboardInterrupt: the
+    signal, as Python does)."""
+    import runpy  # pylint: disable=import-outside-toplevel
+    try:
+        runpy.run_path(script, run_name="__main__")
+        return 0
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code & 0xFF
+        print(code, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        _shutdown_like_python()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        return 130
+    except BaseException:  # pylint: disable=broad-except
+        sys.excepthook(*sys.exc_info())
+        return 1
+
+
+def _shutdown_like_python():
+    """Py_FinalizeEx's order: non-daemon threads joined, atexit handlers, stdio flushed; False if a flush failed."""
+    threading._shutdown()  # pylint: disable=protected-access
+    atexit._run_exitfuncs()  # pylint: disable=protected-access
+    flushed = True
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # pylint: disable=broad-except
+            flushed = False
+    return flushed
+
+
+def _exit(status):
+    if not _shutdown_like_python() and status == 0:
+        status = 120
+    os._exit(status)  # pylint: disable=protected-access
+
+
+class _Serve:
+    """The server's loop: requests on the control socket, each child's end reported on its request's channel."""
+
+    def __init__(self, control, libc):
+        self.control = control
+        self.libc = libc
+        self.children = {}  # pid -> channel socket
+        self.base_path = list(sys.path)
+        self.sel = selectors.DefaultSelector()
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        os.set_blocking(wake_r, False)
+        self.wake_r = wake_r
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to pytest, which stops the runs it wants stopped
+        signal.signal(signal.SIGTERM, _raise_exit)
+        signal.signal(signal.SIGHUP, _raise_exit)
+        self.sel.register(control, selectors.EVENT_READ, "control")
+        self.sel.register(wake_r, selectors.EVENT_READ, "signal")
+
+    def run(self):
+        try:
+            while True:
+                for key, _events in self.sel.select():
+                    if key.data == "control":
+                        if not self.request():
+                            return
+                    elif key.data == "signal":
+                        while True:
+                            try:
+                                if not os.read(self.wake_r, 512):
+                                    break
+                            except BlockingIOError:
+                                break
+                        self.reap()
+                    else:
+                        self.message(key.data, key.fileobj)
+        finally:
+            self.stop_children()
+
+    def request(self):
+        try:
+            data, ancdata, flags, _address = self.control.recvmsg(MAX_REQUEST, socket.CMSG_SPACE(5 * 4))
+        except ConnectionResetError:
+            return False
+        fds = _fd_array([])
+        for level, kind, payload in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(payload[:len(payload) - len(payload) % fds.itemsize])
+        fds = list(fds)
+        if not data:
+            for fd in fds:
+                os.close(fd)
+            return False  # the client process ended: its lifeline closed
+        channel = socket.socket(fileno=fds[0]) if fds else None
+        try:
+            if len(fds) != 4 or flags & socket.MSG_TRUNC:
+                raise ValueError("malformed request")
+            request = json.loads(data)
+            sys.stderr.flush()
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+            pid = os.fork()
+            if pid == 0:
+                _child(request, fds, os.getppid(), self.base_path, self.libc)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        except Exception as exc:  # pylint: disable=broad-except
+            if channel is not None:
+                _send(channel, {"error": "%s: %s" % (type(exc).__name__, exc)})
+                channel.close()
+            return True
+        finally:
+            for fd in fds[1:]:
+                os.close(fd)
+        self.children[pid] = channel
+        self.sel.register(channel, selectors.EVENT_READ, pid)
+        _send(channel, {"pid": pid})
+        return True
+
+    def message(self, pid, channel):
+        """A signal for the child ``pid`` (not reaped yet, so the pid is still its own), or its client gone."""
+        try:
+            data = channel.recv(4096)
+        except OSError:
+            data = b""
+        signum = json.loads(data)["signal"] if data else signal.SIGTERM
+        _signal_group(pid, signum)
+        if not data:  # the client dropped the handle: nobody will wait for the child
+            self.sel.unregister(channel)
+
+    def reap(self):
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            channel = self.children.pop(pid, None)
+            if channel is not None:
+                try:
+                    self.sel.unregister(channel)
+                except KeyError:
+                    pass  # its client had gone
+                _send(channel, {"status": status})
+                channel.close()
+
+    def stop_children(self):
+        """The server goes: its children go first (SIGTERM, then SIGKILL after 5 s)."""
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # ansible-playbook's workers have sessions of their own: a run killed before it forwards the signal would
+        # leave them running, so every process under a child gets it too.
+        under = [pid for child in self.children for pid in _descendants(child) if pid != child]
+        for pid in self.children:
+            _signal_group(pid, signal.SIGTERM)
+        _signal_each(under, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while self.children and time.monotonic() < deadline:
+            self.reap()
+            time.sleep(0.05)
+        for pid in self.children:
+            _signal_group(pid, signal.SIGKILL)
+        _signal_each(under, signal.SIGKILL)
+
+
+def _descendants(root):
+    """``root`` and every process under it (from /proc's parent links)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry, encoding="utf-8") as fh:
+                    children.setdefault(int(fh.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _signal_each(pids, signum):
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+def _signal_group(pid, signum):
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:  # not its own group leader yet (it has not reached setsid): the process alone
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+def _send(channel, message):
+    try:
+        channel.send(json.dumps(message).encode())
+    except OSError:
+        pass  # the client went
+
+
+def _raise_exit(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def serve(control_fd):
+    """The server's main: pre-import, then serve until the client's end of ``control_fd`` closes (the client ended,
+    however: kill -9 included) or SIGTERM."""
+    import ctypes  # pylint: disable=import-outside-toplevel
+    import ctypes.util  # pylint: disable=import-outside-toplevel
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    control = socket.socket(fileno=control_fd)
+    preload(modules_to_preload())
+    # The imported objects out of the collector's reach: its passes would otherwise write to every object's header in
+    # each child, copying the whole shared heap (about 0.08 CPU seconds a run).
+    gc.collect()
+    gc.freeze()
+    _Serve(control, libc).run()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
