@@ -9,7 +9,7 @@ import pytest
 from tests.integration.test_dataiku_project import assert_clean_failure, conn, diff_lines
 from tests.support import sample_project
 from tests.support.git_remote import clone, commit_file, git, new_bare_remote
-from tests.support.playbook import run_cases, snapshot_task
+from tests.support.playbook import run_cases, snapshot_steps
 from tests.support.real_node import require_emulator
 
 MODULE = "dataiku_gitops.dss.dataiku_project_git"
@@ -59,27 +59,18 @@ def non_fetch_writes(node, stats=None):
     return [c for c in calls if c.split()[0] in ("POST", "PUT", "DELETE") and not c.endswith("/git/actions/fetch")]
 
 
-def steps(node, *tasks):
-    """The tasks of one run, with a snapshot of ``node`` (no module start) before the first and after each:
-    ``"before <name>"`` and ``"after <name>"`` (name: the task's)."""
-    out = [snapshot_task("before " + tasks[0]["name"], node)]
-    for task in tasks:
-        out += [task, snapshot_task("after " + task["name"], node)]
-    return out
-
-
 def test_set_remote_and_push_check_real_idempotent(design, remote, playbook):
     """The plan, the real run, the re-run and a re-run without fetch in one run, snapshots between them."""
     task = git_task(design, remote_url=remote, state="pushed")
     head = project_git(design).log(count=1)["entries"][0]["commit"]
-    run = check = real = again = no_fetch = playbook(tasks=steps(
+    run = check = real = again = no_fetch = playbook(tasks=snapshot_steps(
         design,
         dict(task, name="check", check_mode=True), task, dict(task, name="again"),
         git_task(design, "no fetch", remote_url=remote, state="pushed", fetch=False)), diff=True)
     assert check.rc == 0, check
     predicted = check.task("check")["result"]
     assert predicted["changed"] is True
-    assert run.snapshot("after check") == run.snapshot("before check")
+    assert run.snapshot("after check") == run.snapshot("start")
     assert predicted["diff"]["before"]["remote"] == {"name": "origin", "url": None}
     assert predicted["diff"]["after"]["remote"] == {"name": "origin", "url": remote}
 
@@ -121,16 +112,16 @@ def test_pull_a_reviewed_commit(design, remote, playbook, tmp_path):
         "Add the reviewed dataset")
     # Before the run: the check below writes nothing (digest unchanged), so this is also the state after it.
     assert "reviewed" not in [d["name"] for d in design.client().get_project(KEY).list_datasets()]
-    run = check = real = again = playbook(tasks=steps(
+    run = check = real = again = playbook(tasks=snapshot_steps(
         design,
         git_task(design, "check", state="pulled", check_mode=True), git_task(design, state="pulled"),
         git_task(design, "again", state="pulled")), diff=True)
     predicted = check.task("check")["result"]
     assert predicted["changed"] is True and predicted["commits_to_pull"][0]["commit"] == reviewed
     assert predicted["diff"]["before"]["unpulled"] == [reviewed[:7] + " Add the reviewed dataset"]
-    assert run.snapshot("after check")[0] == run.snapshot("before check")[0] and len(
+    assert run.snapshot("after check")[0] == run.snapshot("start")[0] and len(
         non_fetch_writes(design, run.stats_at("after check"))) == len(non_fetch_writes(design, run.stats_at(
-            "before check")))
+            "start")))
 
     done = real.task("git")["result"]
     assert (done["changed"], done["diff"]) == (True, predicted["diff"])
@@ -193,19 +184,19 @@ def test_uncommitted_changes_fail_or_commit(design, remote, playbook):
     assert pushed(design, remote)
     sample_project.change_variable(design.client(), 60)
     task = git_task(design, state="pushed", uncommitted="commit", commit_message="Threshold 60 days")
-    run = refused = check = real = playbook(tasks=steps(
+    run = refused = check = real = playbook(tasks=snapshot_steps(
         design,
         dict(git_task(design, "refused", state="pushed", uncommitted="fail"), ignore_errors=True),
         dict(task, name="check", check_mode=True), task), diff=True)
     msg = refused.task("refused")["result"]["msg"]
     assert refused.task("refused")["status"] == "ignored" and "uncommitted changes (variables.json)" in msg, msg
     assert "uncommitted=fail" in msg and "Traceback" not in msg and design.api_key not in refused.output, msg
-    assert run.snapshot("after refused")[0] == run.snapshot("before refused")[0]
+    assert run.snapshot("after refused")[0] == run.snapshot("start")[0]
     predicted = check.task("check")["result"]
     assert predicted["changed"] is True and predicted["committed"] is True
     assert predicted["diff"]["before"]["unpushed"] == ["(new commit) Threshold 60 days"]
     assert predicted["diff"]["after"]["uncommitted_files"] == [] and run.snapshot("after check")[0] == \
-        run.snapshot("before refused")[0]
+        run.snapshot("start")[0]
     assert real.task("git")["result"]["diff"] == predicted["diff"]
     assert git(remote, "log", "-1", "--format=%s", "master") == "Threshold 60 days"
     assert project.get_project_git().get_status()["clean"] is True
@@ -219,9 +210,9 @@ def test_info_reports_branch_head_ahead_behind(design, remote, playbook, tmp_pat
     assert pushed(design, remote)
     commit_file(clone(remote, tmp_path / "review"), "README.md", "hi\n", "Docs")
     sample_project.change_variable(design.client(), 31)
-    run = playbook(tasks=steps(design, info_task(design), dict(info_task(design, fetch=True), name="fresh")))
+    run = playbook(tasks=snapshot_steps(design, info_task(design), dict(info_task(design, fetch=True), name="fresh")))
     stale = run.task("info")["result"]
-    assert (stale["ahead"], stale["behind"]) == (1, 0) and run.snapshot("after info") == run.snapshot("before info")
+    assert (stale["ahead"], stale["behind"]) == (1, 0) and run.snapshot("after info") == run.snapshot("start")
     fresh = run.task("fresh")["result"]
     assert (fresh["ahead"], fresh["behind"], fresh["remote_branch_exists"]) == (1, 1, True)
     assert fresh["remote"] == {"name": "origin", "url": remote}
@@ -233,7 +224,7 @@ def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(des
     assert pushed(design, remote)
     reviewed = commit_file(clone(remote, tmp_path / "review"), "README.md", "reviewed\n", "Reviewed: docs")
     task = git_task(design, "verify", state="verified", on_mismatch="pull", required=True)
-    run = check = real = again = playbook(tasks=steps(
+    run = check = real = again = playbook(tasks=snapshot_steps(
         design,
         dict(task, name="check", check_mode=True), task,
         git_task(design, "again", state="verified", on_mismatch="pull", fetch=False)), diff=True)
@@ -241,8 +232,8 @@ def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(des
     assert (predicted["changed"], predicted["verified"], predicted["source"]) == (True, True, "remote_branch"), check
     assert predicted["bundle_id"] == "g" + reviewed[:12] and predicted["pulled"][0]["commit"] == reviewed
     assert predicted["diff"]["after"] == {"head": reviewed} and predicted["diff"]["before"]["head"] != reviewed
-    assert run.snapshot("after check")[0] == run.snapshot("before check")[0] and len(non_fetch_writes(
-        design, run.stats_at("after check"))) == len(non_fetch_writes(design, run.stats_at("before check")))
+    assert run.snapshot("after check")[0] == run.snapshot("start")[0] and len(non_fetch_writes(
+        design, run.stats_at("after check"))) == len(non_fetch_writes(design, run.stats_at("start")))
 
     done = real.task("verify")["result"]
     assert {k: done[k] for k in predicted if k != "invocation"} == \

@@ -121,6 +121,15 @@ def snapshot_task(name, node):
     return {"name": name, "ansible.builtin.set_fact": {"emulator_stats": stats}}
 
 
+def snapshot_steps(node, *tasks):
+    """``tasks`` with a ``snapshot_task`` of ``node`` before the first (``"start"``) and after each (``"after
+    <name>"``, name: the task's): one run holding a check, the real run and the re-run tells what each wrote."""
+    steps = [snapshot_task("start", node)]
+    for task in tasks:
+        steps += [task, snapshot_task("after " + task["name"], node)]
+    return steps
+
+
 def save_state_task(name, node, folder):
     """A task that saves a node's whole state into the new directory ``folder`` at this point of the run (POST
     /__emulator__/snapshot from the controller through curl, no module start): after the run, ``node.restore(folder)``
