@@ -338,12 +338,17 @@ def test_bad_inputs_fail_clearly_and_change_nothing(deployed, playbook, tmp_path
         task["ignore_errors"] = True
         tasks.append(task)
     before = _snapshot(design, auto)
-    for check in (True, False):
-        result = playbook(tasks=tasks, check=check)
+    # The cases in check mode (named "check <name>"), then for real, in one run; snapshots after each half.
+    checked = [dict(task, name="check " + task["name"], check_mode=True) for task in tasks]
+    marks = {prefix: [snapshot_task("%s: node %d" % (prefix or "real", index), node)
+                      for index, node in enumerate((design, auto))] for prefix in ("check ", "")}
+    result = playbook(tasks=checked + marks["check "] + tasks + marks[""])
+    for prefix in ("check ", ""):
         _assert_clean(result, design, auto)
-        assert _snapshot(design, auto)[0][0] == before[0][0] and _snapshot(design, auto)[1][0] == before[1][0]
+        assert [result.snapshot("%s: node %d" % (prefix or "real", index))[0] for index in (0, 1)] == \
+            [before[0][0], before[1][0]]
         for name, _task_dict, fragment in cases:
-            record = result.task(name)
+            record = result.task(prefix + name)
             assert record["status"] == "ignored", (name, record)
             assert fragment in record["result"]["msg"], (name, record["result"]["msg"])
             assert "Traceback" not in record["result"]["msg"]
