@@ -331,8 +331,8 @@ def test_one_call_plan_is_exact_then_it_tests_certifies_applies_retention_and_re
     export(design, "b2")  # b2 exported up front: b1's archive is already on the design node
     task_b2 = one_call_task(design, auto, "b2", keep_last=1, name="deploy b2")
     converged = one_call_task(design, auto, "b2", owner="run-2", keep_last=1, name="converged")
-    tasks = [snapshot_task("start", auto), dict(one_call_task(design, auto, "b1", keep_last=1, name="plan"),
-                                                 check_mode=True),
+    plan_b1 = dict(one_call_task(design, auto, "b1", keep_last=1, name="plan"), check_mode=True)
+    tasks = [snapshot_task("start", auto), plan_b1,
              snapshot_task("after the plan", auto), one_call_task(design, auto, "b1", keep_last=1), state_task(auto),
              dict(task_b2, name="plan b2", check_mode=True), task_b2, snapshot_task("before the re-run", auto),
              dict(converged, name="check", check_mode=True), converged, snapshot_task("after the re-run", auto)]

@@ -93,9 +93,9 @@ FULL = dict(project_key="CHURN", name="Churn model", description="Long text", sh
 def test_create_check_then_real_then_idempotent(emulated_design, playbook):
     """The plan, the real run and the re-run in one run, snapshots between them."""
     node = emulated_design
-    check = real = again = playbook(tasks=snapshot_steps(node, project_task(node, "check", **FULL) | {"check_mode": True},
-                                                project_task(node, **FULL), project_task(node, "again", **FULL)),
-                                    diff=True)
+    check = real = again = playbook(tasks=snapshot_steps(
+        node, project_task(node, "check", **FULL) | {"check_mode": True}, project_task(node, **FULL),
+        project_task(node, "again", **FULL)), diff=True)
     assert check.rc == 0, check
     task = check.task("check")
     assert task["status"] == "changed"
