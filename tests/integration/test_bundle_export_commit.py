@@ -7,10 +7,12 @@ import json
 import zipfile
 
 import pytest
+import yaml
 
 from tests.integration.test_dataiku_project_git import non_fetch_writes
 from tests.support import sample_project
 from tests.support.git_remote import clone, commit_file, git, new_bare_remote
+from tests.support.playbook import run_playbook
 from tests.support.real_node import require_emulator
 
 KEY = sample_project.PROJECT_KEY
@@ -33,10 +35,11 @@ def design(design_node, tmp_path):
 VERIFY = "dataiku_gitops.dss.bundle_export : Verify that the design project holds the commit being promoted"
 
 
-def assert_refused(result, node, *fragments):
-    """The commit check failed (before any export) with one clean message per project holding the fragments."""
+def assert_refused(result, node, *fragments, host=None):
+    """The commit check failed (before any export) with one clean message per project holding the fragments (on the
+    host ``host`` of an ``export_each`` run)."""
     assert result.rc != 0, result
-    task = result.task(VERIFY)
+    task = result.task(VERIFY, host)
     assert task["status"] == "failed", result
     msg = " ".join(item.get("msg", "") for item in task["result"]["results"] if item.get("failed"))
     for fragment in fragments:
@@ -51,6 +54,19 @@ def export(playbook, node, tmp_path, check=False, **role_vars):
                           "dss_git_dir": str(tmp_path / "not-a-checkout")}, **role_vars),
             "roles": [{"role": "dataiku_gitops.dss.bundle_export"}]}
     return playbook(playbook=[play], check=check, diff=True)
+
+
+def export_each(node, tmp_path, checks, **role_vars):
+    """``export`` for several cases in ONE run: a local host per case, named after it, whose ``checks[host]`` says
+    whether it runs in check mode."""
+    hosts = {host: {"ansible_connection": "local", "export_check": check} for host, check in checks.items()}
+    inventory = tmp_path / "export-inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    play = {"name": "export", "hosts": "all", "gather_facts": False, "check_mode": "{{ export_check }}",
+            "vars": dict({"dss_url": node.url, "dss_api_key": node.api_key, "dss_projects": [{"key": KEY}],
+                          "dss_git_dir": str(tmp_path / "not-a-checkout")}, **role_vars),
+            "roles": [{"role": "dataiku_gitops.dss.bundle_export"}]}
+    return run_playbook(tmp_path, playbook=[play], inventory=str(inventory), diff=True, name="export-each")
 
 
 def head(node):
@@ -88,17 +104,17 @@ def test_export_names_the_bundle_after_the_verified_commit(design, playbook, tmp
     assert "- %s " % second[:7] in notes, notes
 
 
-def test_mismatch_is_refused_naming_both_commits(design, playbook, tmp_path):
+def test_mismatch_is_refused_naming_both_commits(design, tmp_path):
     node, remote = design
     project_head = head(node)
     reviewed = commit_file(clone(remote, tmp_path / "review"), "datasets/reviewed.json", REVIEWED_DATASET,
                            "Reviewed: add a dataset")
     digest = node.digest()
-    for check in (True, False):
-        result = export(playbook, node, tmp_path, check=check)
+    result = export_each(node, tmp_path, {"check": True, "real": False})  # the plan and the real run, a host each
+    for host in ("check", "real"):
         assert_refused(result, node, "Project CHURN is at %s" % project_head[:12],
                        "the commit being promoted is %s" % reviewed[:12], "head of origin/master",
-                       "on_mismatch=pull")
+                       "on_mismatch=pull", host=host)
         assert node.digest() == digest and bundle_ids(node) == []
 
 

@@ -1,14 +1,16 @@
 """dataiku_dataset, dataiku_recipe, dataiku_scenario, dataiku_connection and dataiku_code_env through real
 ansible-playbook runs against emulator processes: one lifecycle per module (check-mode create, create, no-op with
 zero writes, one-field change with an exact one-line diff, bad input failing before any write, delete). The five
-lifecycles go step by step together on one node, one ansible-playbook run per step.
+lifecycles go step by step together on one node in one ansible-playbook run, a snapshot of the node between steps.
 """
 
 # pylint: disable=redefined-outer-name
+import os
+
 import pytest
 
 from tests.integration.test_dataiku_project import conn, diff_lines
-from tests.support.playbook import run_playbook
+from tests.support.playbook import run_playbook, save_state_task, snapshot_task
 from tests.support.real_node import require_emulator
 
 PROJECT = "SHOP"
@@ -113,56 +115,70 @@ def mark(node):
 
 
 class Lifecycles:
-    """Every module's lifecycle on one node, step by step: each step is ONE ansible-playbook run with a task per
-    module (named "content <kind>"; a run costs about a second before its first task), the node's write count and
-    digest around it, and what the official client reads after the create and the change."""
+    """Every module's lifecycle on one node in ONE ansible-playbook run: each step is a task per module (named
+    "<step> content <kind>"), a snapshot task (the node's write count and digest, no module start) after each step,
+    and the node's whole state saved after the create and the change, which the official client reads after the
+    run."""
 
     def __init__(self, node, workdir):
         self.node, self.workdir = node, workdir
-        self.results, self.marks, self.reads = {}, {}, {}
+        self.tasks, self.steps, self.saved, self.reads = [snapshot_task("start", node)], [], [], {}
+        self.result = None
 
     def step(self, name, args_of, check=False, diff=True, **options):
-        tasks = [dict(task(self.node, CASES[kind], "content %s" % kind, **args_of(CASES[kind])), **options)
-                 for kind in KINDS]
-        before = mark(self.node)
-        self.results[name] = run_playbook(self.workdir, tasks=tasks, check=check, diff=diff, name=name)
-        self.marks[name] = (before, mark(self.node))
+        for kind in KINDS:
+            task_ = task(self.node, CASES[kind], "%s content %s" % (name, kind), **args_of(CASES[kind]))
+            self.tasks.append(dict(task_, check_mode=check, diff=diff, **options))
+        self.tasks.append(snapshot_task("after %s" % name, self.node))
+        self.steps.append(name)
 
-    def read(self, name):
+    def save(self, name):
+        self.tasks.append(save_state_task("save %s" % name, self.node, os.path.join(self.workdir, "saved-" + name)))
+        self.saved.append(name)
+
+    def run(self):
+        self.result = run_playbook(self.workdir, tasks=self.tasks, diff=True, name="lifecycles")
         client = self.node.client()
-        self.reads[name] = {kind: CASES[kind]["read"](client) for kind in KINDS}
+        for name in self.saved:  # what the node held after that step, through the official client
+            self.node.restore(os.path.join(self.workdir, "saved-" + name))
+            self.reads[name] = {kind: CASES[kind]["read"](client) for kind in KINDS}
+
+    @property
+    def results(self):
+        return {name: self.result for name in self.steps}
 
     def record(self, name, kind):
-        return self.results[name].task("content %s" % kind)
+        return self.result.task("%s content %s" % (name, kind))
 
     def output(self, name, kind):
         """What ansible-playbook printed for the task of ``kind`` in step ``name`` (its diff, its status)."""
-        after = self.results[name].output.split("TASK [content %s]" % kind, 1)[1]
-        return after.split("\nTASK [", 1)[0].split("\nPLAY RECAP", 1)[0]
+        return self.result.output_of("%s content %s" % (name, kind))
 
     def wrote_nothing(self, name):
-        before, after = self.marks[name]
-        return before == after
+        previous = (["start"] + self.steps)[self.steps.index(name)]
+        return self.result.snapshot("after %s" % name) == self.result.snapshot(
+            previous if previous == "start" else "after %s" % previous)
 
 
 def run_lifecycles(node, workdir):
     """Check-mode create, create, no-op, check-mode change, change, bad input, check-mode delete, delete, no-op."""
-    run = Lifecycles(node, workdir)
+    run = Lifecycles(node, str(workdir))
 
     def changed(case):
         return dict(case["create"], **case["change"])
 
     run.step("check-create", lambda case: case["create"], check=True)
     run.step("create", lambda case: case["create"])
-    run.read("create")
+    run.save("create")
     run.step("again", lambda case: case["create"])
     run.step("check-change", changed, check=True)
     run.step("change", changed)
-    run.read("change")
+    run.save("change")
     run.step("bad", lambda case: dict(changed(case), **case["bad"]), diff=False, ignore_errors=True)
     run.step("check-delete", lambda case: case["delete"], check=True)
     run.step("delete", lambda case: case["delete"])
     run.step("gone", lambda case: case["delete"], diff=False)
+    run.run()
     return run
 
 

@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from tests.support.playbook import save_state_task, snapshot_task
 from tests.support.real_node import require_emulator
 
 KEY = "CHURN"
@@ -62,6 +63,28 @@ def _apply(playbook, tasks, *nodes):
     return real
 
 
+def _planned(step, tasks, *nodes):
+    """What _apply runs, as a part of ONE run: ``tasks`` in check mode (named "check <name>") between snapshots of
+    ``nodes`` (no module start), then for real; _assert_planned checks it like _apply."""
+    require_emulator(nodes[0])
+    marks = [snapshot_task("%s: node %d before" % (step, index), node) for index, node in enumerate(nodes)]
+    checked = [snapshot_task("%s: node %d after the check" % (step, index), node) for index, node in enumerate(nodes)]
+    return marks + [dict(task, name="check " + task["name"], check_mode=True) for task in tasks] + checked + tasks
+
+
+def _assert_planned(result, step, tasks, *nodes):
+    assert result.rc == 0, result
+    for index, _node in enumerate(nodes):
+        assert result.snapshot("%s: node %d after the check" % (step, index)) == \
+            result.snapshot("%s: node %d before" % (step, index)), "check mode wrote to a node"
+    for task in tasks:
+        predicted, done = result.task("check " + task["name"]), result.task(task["name"])
+        assert predicted["changed"] == done["changed"], (task["name"], predicted, done)
+        assert predicted["result"].get("diff") == done["result"].get("diff"), (task["name"], predicted, done)
+    _assert_clean(result, *nodes)
+    return result
+
+
 def _imported_ids(node, key=KEY):
     return [b["bundleId"] for b in node.client().get_project(key).list_imported_bundles()["bundles"]]
 
@@ -71,19 +94,31 @@ def _active(node, key=KEY):
 
 
 def test_export_import_activate_rerun_upgrade_rollback(design_node, automation_node, playbook, tmp_path):
+    """Two runs (the design project changes between them): export and deploy v1, each planned first, then their
+    re-run; export and deploy v2, the roll-back, its re-run and the info modules. Snapshots between the steps (no
+    module start) tell what each wrote; the node saved after v2's deployment is read through the client after."""
     _seed_design(design_node)
+    nodes = (design_node, automation_node)
     dest_v1, dest_v2 = str(tmp_path / "v1.zip"), str(tmp_path / "v2.zip")
+    export_v1 = [_task("export v1", design_node, bundle_id="git-aaa111", state="exported", release_notes="first",
+                       dest=dest_v1)]
+    deploy_v1 = _task("deploy v1", automation_node, bundle_id="git-aaa111", state="active", src=dest_v1)
+    rerun_tasks = [_task("rerun export v1", design_node, bundle_id="git-aaa111", state="exported", dest=dest_v1),
+                   dict(deploy_v1, name="rerun deploy v1")]
+    tasks = _planned("export v1", export_v1, *nodes) + _planned("deploy v1", [deploy_v1], *nodes)
+    tasks += [snapshot_task("before the re-run", design_node), snapshot_task("auto before the re-run", automation_node)]
+    tasks += rerun_tasks + [snapshot_task("after the re-run", design_node),
+                            snapshot_task("auto after the re-run", automation_node)]
+    first = playbook(tasks=tasks, diff=True)
 
-    done = _apply(playbook, [_task("export v1", design_node, bundle_id="git-aaa111", state="exported",
-                                   release_notes="first", dest=dest_v1)], design_node, automation_node)
+    done = _assert_planned(first, "export v1", export_v1, *nodes)
     exported = done.task("export v1")["result"]
     assert exported["changed"] and exported["exported"] and exported["downloaded"]
     with open(dest_v1, "rb") as fh:
         assert exported["sha256"] == hashlib.sha256(fh.read()).hexdigest()
     assert exported["diff"]["before"]["bundle_ids"] == [] and exported["diff"]["after"]["bundle_ids"] == ["git-aaa111"]
 
-    deploy_v1 = _task("deploy v1", automation_node, bundle_id="git-aaa111", state="active", src=dest_v1)
-    done = _apply(playbook, [deploy_v1], design_node, automation_node)
+    done = _assert_planned(first, "deploy v1", [deploy_v1], *nodes)
     deployed = done.task("deploy v1")["result"]
     assert deployed["changed"] and deployed["project_created"]
     assert deployed["previous_bundle_id"] is None and deployed["active_bundle_id"] == "git-aaa111"
@@ -95,54 +130,58 @@ def test_export_import_activate_rerun_upgrade_rollback(design_node, automation_n
     assert _active(automation_node) == "git-aaa111"
 
     # Re-run of both steps: nothing changes, nothing is written or uploaded on either node.
-    stats = (design_node.stats(), automation_node.stats())
-    rerun = playbook(tasks=[_task("export v1", design_node, bundle_id="git-aaa111", state="exported", dest=dest_v1),
-                            deploy_v1], diff=True)
+    rerun = first
     assert rerun.rc == 0, rerun
-    assert rerun.changed_count() == 0, rerun
-    assert design_node.writes() == design_node.writes(stats[0])
-    assert automation_node.writes() == automation_node.writes(stats[1])
-    assert automation_node.stats()["bytes_received"] == stats[1]["bytes_received"]
-    assert rerun.task("export v1")["result"]["downloaded"] is False
-    assert rerun.task("export v1")["result"]["sha256"] == exported["sha256"]
+    assert [rerun.task(task["name"])["changed"] for task in rerun_tasks] == [False, False], rerun
+    assert rerun.snapshot("after the re-run") == rerun.snapshot("before the re-run")
+    assert rerun.snapshot("auto after the re-run") == rerun.snapshot("auto before the re-run")
+    assert rerun.stats_at("auto after the re-run")["bytes_received"] == \
+        rerun.stats_at("auto before the re-run")["bytes_received"]
+    assert rerun.task("rerun export v1")["result"]["downloaded"] is False
+    assert rerun.task("rerun export v1")["result"]["sha256"] == exported["sha256"]
 
     # A new commit: new bundle id, exported then activated.
     design_node.client().get_project(KEY).set_variables({"standard": {"release": "2"}, "local": {}})
-    _apply(playbook, [_task("export v2", design_node, bundle_id="git-bbb222", state="exported", dest=dest_v2)],
-           design_node, automation_node)
-    done = _apply(playbook, [_task("deploy v2", automation_node, bundle_id="git-bbb222", state="active", src=dest_v2)],
-                  design_node, automation_node)
+    export_v2 = [_task("export v2", design_node, bundle_id="git-bbb222", state="exported", dest=dest_v2)]
+    deploy_v2 = [_task("deploy v2", automation_node, bundle_id="git-bbb222", state="active", src=dest_v2)]
+    # Roll back to the previous bundle: no archive needed, nothing uploaded.
+    rollback = [_task("rollback", automation_node, bundle_id="git-aaa111", state="active")]
+    tasks = _planned("export v2", export_v2, *nodes) + _planned("deploy v2", deploy_v2, *nodes)
+    tasks += [save_state_task("save v2", automation_node, tmp_path / "v2-active")]
+    tasks += _planned("rollback", rollback, *nodes) + [snapshot_task("after the roll-back", automation_node)]
+    # Activating the active bundle again is a no-op with zero writes.
+    tasks += [dict(rollback[0], name="rollback again"), snapshot_task("after it again", automation_node),
+              _task("design info", design_node, module=INFO), _task("auto info", automation_node, module=INFO)]
+    second = playbook(tasks=tasks, diff=True)
+
+    _assert_planned(second, "export v2", export_v2, *nodes)
+    done = _assert_planned(second, "deploy v2", deploy_v2, *nodes)
     upgraded = done.task("deploy v2")["result"]
     assert upgraded["changed"] and not upgraded["project_created"]
     assert upgraded["previous_bundle_id"] == "git-aaa111" and upgraded["active_bundle_id"] == "git-bbb222"
     assert upgraded["diff"]["before"]["active_bundle_id"] == "git-aaa111"
     assert upgraded["diff"]["after"] == {"project_exists": True, "active_bundle_id": "git-bbb222",
                                          "bundle_ids": ["git-aaa111", "git-bbb222"]}
-    assert automation_node.client().get_project(KEY).get_variables()["standard"] == {"release": "2"}
 
-    # Roll back to the previous bundle: no archive needed, nothing uploaded.
-    received = automation_node.stats()["bytes_received"]
-    done = _apply(playbook, [_task("rollback", automation_node, bundle_id=upgraded["previous_bundle_id"],
-                                   state="active")], design_node, automation_node)
+    done = _assert_planned(second, "rollback", rollback, *nodes)
     rolled = done.task("rollback")["result"]
     assert rolled["changed"] and rolled["previous_bundle_id"] == "git-bbb222"
     assert rolled["active_bundle_id"] == "git-aaa111" and rolled["uploaded_bytes"] == 0
     assert _active(automation_node) == "git-aaa111"
     assert automation_node.client().get_project(KEY).get_variables()["standard"] == {}
     # Only the activation body ({}) was received: no archive was uploaded.
-    assert automation_node.stats()["bytes_received"] - received < 16
+    received = second.stats_at("rollback: node 1 after the check")["bytes_received"]
+    assert second.stats_at("after the roll-back")["bytes_received"] - received < 16
 
-    # Activating the active bundle again is a no-op with zero writes.
-    writes = automation_node.writes()
-    again = playbook(tasks=[_task("rollback", automation_node, bundle_id="git-aaa111", state="active")], diff=True)
-    assert again.rc == 0 and not again.task("rollback")["changed"], again
-    assert automation_node.writes() == writes
-    # state=active still works, and says where it went.
-    assert "dataiku_bundle state=active is deprecated: deploy with dataiku_gitops.dss.dataiku_bundle_deploy" in \
-        " ".join(again.output.split()), again
+    again = second
+    assert again.rc == 0 and not again.task("rollback again")["changed"], again
+    assert again.snapshot("after it again")[1] == again.snapshot("after the roll-back")[1]
+    # state=active still works, and says where it went (in its result; the run prints a deprecation once).
+    deprecated = "dataiku_bundle state=active is deprecated: deploy with dataiku_gitops.dss.dataiku_bundle_deploy"
+    assert deprecated in " ".join(again.output.split()) and any(d["msg"].startswith(deprecated) for d in again.task(
+        "rollback again")["result"]["deprecations"]), again
 
-    info = playbook(tasks=[_task("design info", design_node, module=INFO),
-                           _task("auto info", automation_node, module=INFO)])
+    info = second
     assert info.rc == 0, info
     design_info, auto_info = info.task("design info")["result"], info.task("auto info")["result"]
     assert not design_info["changed"] and not auto_info["changed"]
@@ -151,6 +190,8 @@ def test_export_import_activate_rerun_upgrade_rollback(design_node, automation_n
     assert auto_info["active_bundle_id"] == "git-aaa111"
     assert [b["active"] for b in auto_info["bundles"]] == [True, False]
     assert all(b["imported_on"] and b["exported_on"] for b in auto_info["bundles"])
+    automation_node.restore(tmp_path / "v2-active")  # the node as deploy v2 left it
+    assert automation_node.client().get_project(KEY).get_variables()["standard"] == {"release": "2"}
 
 
 def test_first_deployment_streamed_from_design_node(design_node, automation_node, playbook, tmp_path):
@@ -207,7 +248,7 @@ def test_dest_is_not_downloaded_again_unless_it_is_another_export(design_node, p
     assert archive_gets() == gets + 1
 
 
-def test_keep_last_on_both_nodes(design_node, automation_node, playbook):
+def test_keep_last_on_both_nodes(design_node, automation_node, playbook, tmp_path):
     project = _seed_design(design_node)
     for bundle_id in ("k1", "k2", "k3"):
         project.export_bundle(bundle_id)
@@ -224,21 +265,29 @@ def test_keep_last_on_both_nodes(design_node, automation_node, playbook):
     automation_node.client().get_project(KEY).activate_bundle("k1")
     project.export_bundle("k4")
 
-    done = _apply(playbook, [_task("deploy k4", automation_node, bundle_id="k4", state="imported", source=source,
-                                   keep_last=2)], design_node, automation_node)
+    deploy_k4 = [_task("deploy k4", automation_node, bundle_id="k4", state="imported", source=source, keep_last=2)]
+    trim = [_task("trim design", design_node, state="absent", keep_last=1)]
+    delete_k4 = [_task("delete k4", automation_node, bundle_id="k4", state="absent")]
+    nodes = (design_node, automation_node)
+    tasks = _planned("deploy k4", deploy_k4, *nodes) + [save_state_task("save k4", automation_node, tmp_path / "k4")]
+    tasks += _planned("trim", trim, design_node) + _planned("delete k4", delete_k4, *nodes)
+    tasks += [dict(delete_k4[0], name="delete k4 twice")]
+    result = playbook(tasks=tasks, diff=True)
+
+    done = _assert_planned(result, "deploy k4", deploy_k4, *nodes)
     result = done.task("deploy k4")["result"]
     assert result["deleted_bundle_ids"] == ["k2", "k3"]  # k1 is active and k4 was just imported
-    assert _imported_ids(automation_node) == ["k1", "k4"]
 
-    done = _apply(playbook, [_task("trim design", design_node, state="absent", keep_last=1)], design_node)
+    done = _assert_planned(done, "trim", trim, design_node)
     assert done.task("trim design")["result"]["deleted_bundle_ids"] == ["k1", "k2", "k3"]
     assert [b["bundleId"] for b in project.list_exported_bundles()["bundles"]] == ["k4"]
 
-    done = _apply(playbook, [_task("delete k4", automation_node, bundle_id="k4", state="absent")],
-                  design_node, automation_node)
+    done = _assert_planned(done, "delete k4", delete_k4, *nodes)
     assert done.task("delete k4")["changed"]
-    twice = playbook(tasks=[_task("delete k4", automation_node, bundle_id="k4", state="absent")])
-    assert twice.rc == 0 and not twice.task("delete k4")["changed"]
+    twice = done
+    assert twice.rc == 0 and not twice.task("delete k4 twice")["changed"]
+    automation_node.restore(tmp_path / "k4")  # the node as deploy k4 left it
+    assert _imported_ids(automation_node) == ["k1", "k4"]
 
 
 @pytest.fixture
@@ -289,12 +338,17 @@ def test_bad_inputs_fail_clearly_and_change_nothing(deployed, playbook, tmp_path
         task["ignore_errors"] = True
         tasks.append(task)
     before = _snapshot(design, auto)
-    for check in (True, False):
-        result = playbook(tasks=tasks, check=check)
+    # The cases in check mode (named "check <name>"), then for real, in one run; snapshots after each half.
+    checked = [dict(task, name="check " + task["name"], check_mode=True) for task in tasks]
+    marks = {prefix: [snapshot_task("%s: node %d" % (prefix or "real", index), node)
+                      for index, node in enumerate((design, auto))] for prefix in ("check ", "")}
+    result = playbook(tasks=checked + marks["check "] + tasks + marks[""])
+    for prefix in ("check ", ""):
         _assert_clean(result, design, auto)
-        assert _snapshot(design, auto)[0][0] == before[0][0] and _snapshot(design, auto)[1][0] == before[1][0]
+        assert [result.snapshot("%s: node %d" % (prefix or "real", index))[0] for index in (0, 1)] == \
+            [before[0][0], before[1][0]]
         for name, _task_dict, fragment in cases:
-            record = result.task(name)
+            record = result.task(prefix + name)
             assert record["status"] == "ignored", (name, record)
             assert fragment in record["result"]["msg"], (name, record["result"]["msg"])
             assert "Traceback" not in record["result"]["msg"]

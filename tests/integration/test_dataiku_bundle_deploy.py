@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from tests.support import sample_project as sample
-from tests.support.playbook import run_cases, run_playbook, snapshot_task
+from tests.support.playbook import run_cases, run_playbook, save_state_task, snapshot_task
 from tests.support.real_node import real_node_or_none, require_emulator
 
 KEY = sample.PROJECT_KEY
@@ -38,6 +38,40 @@ def module_nodes(node_pool):
     """For a module-scoped fixture: the nodes of ``nodes``, checked out (reset) and seeded for it."""
     return seed(real_node_or_none("design") or node_pool.checkout("design"),
                 real_node_or_none("automation") or node_pool.checkout("automation"))
+
+
+@pytest.fixture(scope="module")
+def certified_b1(node_pool, tmp_path_factory):
+    """b1 promoted once (deployed, tested, certified, lock released: what a first promotion leaves), both nodes
+    saved: the tests that start from there restore it (a few milliseconds) instead of running that promotion."""
+    design, auto = module_nodes(node_pool)
+    folder = tmp_path_factory.mktemp("certified-b1")
+    built = run(lambda **kw: run_playbook(folder / "run", **kw), design, auto, promote(design, auto, "b1"))
+    assert built.rc == 0 and built.task("certify")["result"]["certified"], built
+    design.snapshot(folder / "design")
+    auto.snapshot(folder / "automation")
+    return folder, {"design": (design.url, design.api_key), "automation": (auto.url, auto.api_key)}
+
+
+@pytest.fixture
+def certified(certified_b1, design_node, automation_node):
+    """The nodes with b1 certified on the automation node (``certified_b1`` restored into this test's nodes)."""
+    require_emulator(automation_node)
+    folder, built = certified_b1
+    nodes = {"design": design_node, "automation": automation_node}
+    replace = {}
+    for name, node in nodes.items():
+        replace.update({old: new for old, new in zip(built[name], (node.url, node.api_key)) if old != new})
+    for name, node in nodes.items():
+        node.restore(folder / name, replace)
+    return design_node, automation_node
+
+
+def starting_point(auto):
+    """The active bundle and its test outcomes on the automation node: ("b1", {"SUCCESS": 1}) once certified."""
+    project = auto.client().get_project(KEY)
+    active = project.get_summary()["activeBundleState"]["bundleId"]
+    return active, project.get_testing_status(active).nb_scenarios_per_outcome
 
 
 def export(design, bundle_id):
@@ -95,15 +129,27 @@ def _comparable(steps):
     return [{k: v for k, v in s.items() if k not in ("lock", "uploaded_bytes", "duration")} for s in steps]
 
 
-def test_first_deployment_plan_is_exact_then_certified_then_a_rerun_writes_nothing(nodes, playbook):
-    design, auto = nodes
-    digest, writes = auto.digest(), auto.writes()
-    plan = run(playbook, design, auto, promote(design, auto, "b1", keep_last=1), check=True, diff=True)
-    assert plan.rc == 0, plan
-    assert (auto.digest(), auto.writes()) == (digest, writes)
-    predicted = plan.task("deploy")["result"]
+def renamed(tasks, prefix, **keywords):
+    """``tasks`` named "<prefix> <name>" with the task keywords ``keywords`` (check_mode=True: a plan in the run)."""
+    return [dict(task, name="%s %s" % (prefix, task["name"]), **keywords) for task in tasks]
 
-    real = run(playbook, design, auto, promote(design, auto, "b1", keep_last=1), diff=True)
+
+def test_first_deployment_plan_is_exact_then_certified_then_a_rerun_writes_nothing(nodes, playbook):
+    """The plan, the real promotion, the re-run and a state read in one run: snapshots between them (no module
+    start) tell what each wrote."""
+    design, auto = nodes
+    read = {"name": "state", STATE: dict(conn(auto), project_keys=[KEY, "NOPE"], bundle_ids={KEY: "b1"})}
+    tasks = [snapshot_task("start", auto)]
+    tasks += renamed(promote(design, auto, "b1", keep_last=1), "plan", check_mode=True)
+    tasks += [snapshot_task("after the plan", auto)] + promote(design, auto, "b1", keep_last=1)
+    tasks += [snapshot_task("after the real run", auto), deploy_task(design, auto, "b1", owner="run-2", name="again"),
+              certify_task(auto, "b1", owner="run-2", name="certify again", keep_last=1),
+              snapshot_task("after the re-run", auto), read]
+    real = plan = again = run(playbook, design, auto, tasks, diff=True)
+    assert plan.rc == 0, plan
+    assert plan.snapshot("after the plan") == plan.snapshot("start")
+    predicted = plan.task("plan deploy")["result"]
+
     assert real.rc == 0, real
     done = real.task("deploy")["result"]
     assert done["changed"] is predicted["changed"] is True
@@ -114,17 +160,12 @@ def test_first_deployment_plan_is_exact_then_certified_then_a_rerun_writes_nothi
     assert done["lock"]["owner"] == "run-1"
     certified = real.task("certify")["result"]
     assert certified["certified"] and certified["lock_released"] and certified["tests"]["outcomes"] == {"SUCCESS": 1}
-    assert real.task("certify")["changed"] is plan.task("certify")["changed"] is False
+    assert real.task("certify")["changed"] is plan.task("plan certify")["changed"] is False
 
-    # The re-run and a state read in one run: a snapshot between them (no module start) tells what each wrote.
-    digest, writes = auto.digest(), auto.writes()
-    read = {"name": "state", STATE: dict(conn(auto), project_keys=[KEY, "NOPE"], bundle_ids={KEY: "b1"})}
-    again = run(playbook, design, auto, [deploy_task(design, auto, "b1", owner="run-2"),
-                                         certify_task(auto, "b1", owner="run-2", keep_last=1),
-                                         snapshot_task("after the re-run", auto), read], diff=True)
     assert again.rc == 0, again
-    assert again.changed_count() == 0 and again.task("deploy")["result"]["certified"]
-    assert again.snapshot("after the re-run") == (digest, writes)
+    rerun = [again.task(name) for name in ("again", "certify again")]
+    assert [t["changed"] for t in rerun] == [False, False] and again.task("again")["result"]["certified"]
+    assert again.snapshot("after the re-run") == again.snapshot("after the real run")
 
     state = again
     projects = state.task("state")["result"]["projects"]
@@ -133,28 +174,32 @@ def test_first_deployment_plan_is_exact_then_certified_then_a_rerun_writes_nothi
                              "target_certified": True, "lock": None, "gates": None}
     assert [b["bundle_id"] for b in bundles] == ["b1"] and bundles[0]["imported_on"]
     assert projects["NOPE"]["exists"] is False
-    assert (auto.digest(), auto.writes()) == (digest, writes)
+    assert (auto.digest(), auto.writes()) == again.snapshot("after the re-run")
 
 
-def test_failing_bundle_is_not_certified_keeps_the_rollback_target_and_rolls_back(nodes, playbook):
-    design, auto = nodes
-    assert run(playbook, design, auto, promote(design, auto, "b1", keep_last=1)).rc == 0
+def test_failing_bundle_is_not_certified_keeps_the_rollback_target_and_rolls_back(certified, playbook, tmp_path):
+    """From b1 certified: b2 fails its tests and is not certified; the roll-back to b1 in the same run (the
+    automation node saved between them, read through the client after the run)."""
+    design, auto = certified
+    assert starting_point(auto) == ("b1", {"SUCCESS": 1})
     sample.break_flow(design.client())
     export(design, "b2")
     tasks = [deploy_task(design, auto, "b2"), dict(scenarios_task(auto), ignore_errors=True),
-             dict(certify_task(auto, "b2", keep_last=1), ignore_errors=True)]
-    failed = run(playbook, design, auto, tasks)
+             dict(certify_task(auto, "b2", keep_last=1), ignore_errors=True),
+             save_state_task("save the failed state", auto, tmp_path / "failed")]
+    # Roll back under the same lock owner (re-entrant), re-test, certify b1: retention now removes b2.
+    tasks += renamed(promote(design, auto, "b1", keep_last=1), "back")
+    failed = back = run(playbook, design, auto, tasks)
     certify = failed.task("certify")
     assert certify["status"] == "ignored"
     assert "Bundle b2 of project CHURN" in certify["result"]["msg"] and "FAILED x1" in certify["result"]["msg"]
     project = auto.client().get_project(KEY)
-    assert [b["bundleId"] for b in project.list_imported_bundles()["bundles"]] == ["b1", "b2"]  # b1 kept
-    # Roll back under the same lock owner (re-entrant), re-test, certify b1: retention now removes b2.
-    back = run(playbook, design, auto, promote(design, auto, "b1", keep_last=1))
     assert back.rc == 0, back
-    assert back.task("deploy")["result"]["previous_bundle_id"] == "b2"
-    assert back.task("certify")["result"]["deleted_bundle_ids"] == ["b2"]
+    assert back.task("back deploy")["result"]["previous_bundle_id"] == "b2"
+    assert back.task("back certify")["result"]["deleted_bundle_ids"] == ["b2"]
     assert project.get_summary()["activeBundleState"]["bundleId"] == "b1"
+    auto.restore(tmp_path / "failed")
+    assert [b["bundleId"] for b in project.list_imported_bundles()["bundles"]] == ["b1", "b2"]  # b1 kept
 
 
 BAD_INPUT = [
@@ -197,26 +242,27 @@ def test_kill_after_activation_then_rerun_retests_or_refuses_clearly(nodes, play
     assert run(playbook, design, auto, [deploy_task(design, auto, "b1")]).rc == 0
     auto.kill()  # the automation node dies between activation and tests
     auto.start()
-    digest = auto.digest()
-    refused = run(playbook, design, auto, [state_task(auto)] + promote(design, auto, "b1", owner="run-2"))
+    # The refused re-run and, after it, the re-run that breaks the lock in one run (a snapshot between them).
+    tasks = promote(design, auto, "b1", owner="run-2")
+    tasks[0][DEPLOY]["break_lock"] = True
+    refusal = dict(deploy_task(design, auto, "b1", owner="run-2", name="refused"), ignore_errors=True)
+    tasks = [snapshot_task("start", auto), state_task(auto), refusal, snapshot_task("after the refusal", auto)] + tasks
+    refused = rerun = run(playbook, design, auto, tasks)
     view = refused.task("state")["result"]["projects"][KEY]
     assert view["active_bundle_id"] == "b1" and view["certified"] is False and view["lock"]["owner"] == "run-1"
 
-    message = refused.task("deploy")["result"]["msg"]
-    assert refused.rc != 0 and "held by run-1" in message and "break_lock=true" in message
-    assert auto.digest() == digest
+    message = refused.task("refused")["result"]["msg"]
+    assert refused.task("refused")["status"] == "ignored" and "held by run-1" in message and "break_lock=true" in message
+    assert refused.snapshot("after the refusal")[0] == refused.snapshot("start")[0]
 
-    tasks = promote(design, auto, "b1", owner="run-2")
-    tasks[0][DEPLOY]["break_lock"] = True
-    rerun = run(playbook, design, auto, tasks)
     assert rerun.rc == 0, rerun
     assert rerun.task("deploy")["changed"] is False and rerun.task("deploy")["result"]["lock"]["owner"] == "run-2"
     assert rerun.task("certify")["result"]["certified"] is True
 
 
-def test_two_concurrent_deployments_of_one_project(nodes, playbook, tmp_path):
-    design, auto = nodes
-    assert run(playbook, design, auto, promote(design, auto, "b1")).rc == 0
+def test_two_concurrent_deployments_of_one_project(certified, tmp_path):
+    design, auto = certified
+    assert starting_point(auto) == ("b1", {"SUCCESS": 1})
     sample.change_variable(design.client(), 45)
     export(design, "b2")
     export(design, "b3")
@@ -278,14 +324,23 @@ def test_certify_and_state_info_refuse_bad_input_before_any_write(refused_after_
 
 
 def test_one_call_plan_is_exact_then_it_tests_certifies_applies_retention_and_releases_the_lock(nodes, playbook):
+    """b1's plan and deployment, b2's (plan and deployment in the same run) and the converged re-run with its check
+    in one run: snapshots between them tell what each wrote."""
     design, auto = nodes
-    digest, writes = auto.digest(), auto.writes()
-    plan = run(playbook, design, auto, [one_call_task(design, auto, "b1", keep_last=1)], check=True, diff=True)
+    sample.change_variable(design.client(), 45)
+    export(design, "b2")  # b2 exported up front: b1's archive is already on the design node
+    task_b2 = one_call_task(design, auto, "b2", keep_last=1, name="deploy b2")
+    converged = one_call_task(design, auto, "b2", owner="run-2", keep_last=1, name="converged")
+    plan_b1 = dict(one_call_task(design, auto, "b1", keep_last=1, name="plan"), check_mode=True)
+    tasks = [snapshot_task("start", auto), plan_b1,
+             snapshot_task("after the plan", auto), one_call_task(design, auto, "b1", keep_last=1), state_task(auto),
+             dict(task_b2, name="plan b2", check_mode=True), task_b2, snapshot_task("before the re-run", auto),
+             dict(converged, name="check", check_mode=True), converged, snapshot_task("after the re-run", auto)]
+    plan = real = again = run(playbook, design, auto, tasks, diff=True)
     assert plan.rc == 0, plan
-    assert (auto.digest(), auto.writes()) == (digest, writes)
-    real = run(playbook, design, auto, [one_call_task(design, auto, "b1", keep_last=1), state_task(auto)], diff=True)
+    assert plan.snapshot("after the plan") == plan.snapshot("start")
     assert real.rc == 0, real
-    predicted, done = plan.task("deploy")["result"], real.task("deploy")["result"]
+    predicted, done = plan.task("plan")["result"], real.task("deploy")["result"]
     assert [s["name"] for s in done["steps"]] == ["lock", "preflight", "import", "remap", "activate", "tests", "certify"]
     assert [(s["name"], s["changed"]) for s in done["steps"]] == [(s["name"], s["changed"]) for s in predicted["steps"]]
     assert done["changed"] is predicted["changed"] is True and done["diff"] == predicted["diff"]
@@ -296,64 +351,61 @@ def test_one_call_plan_is_exact_then_it_tests_certifies_applies_retention_and_re
 
     # A new bundle: the plan predicts that retention deletes b1 (keep_last=1), and the real run does so (the plan
     # is the same task in check mode, in the same run).
-    sample.change_variable(design.client(), 45)
-    export(design, "b2")
-    task = one_call_task(design, auto, "b2", keep_last=1)
-    real = run(playbook, design, auto, [dict(task, name="plan", check_mode=True), task], diff=True)
     assert real.rc == 0, real
-    predicted, done = real.task("plan")["result"], real.task("deploy")["result"]
+    predicted, done = real.task("plan b2")["result"], real.task("deploy b2")["result"]
     assert predicted["deleted_bundle_ids"] == done["deleted_bundle_ids"] == ["b1"]
     assert [(s["name"], s["changed"]) for s in done["steps"]] == [(s["name"], s["changed"]) for s in predicted["steps"]]
     assert done["diff"] == predicted["diff"] and done["diff"]["after"]["bundle_ids"] == ["b2"]
     assert done["previous_bundle_id"] == "b1" and done["active_bundle_id"] == "b2"
 
     # Converged: no test runs again, nothing changes, zero writes; check mode says the same.
-    digest, writes = auto.digest(), auto.writes()
-    converged = one_call_task(design, auto, "b2", owner="run-2", keep_last=1)
-    again = run(playbook, design, auto, [dict(converged, name="check", check_mode=True), converged], diff=True)
-    for name in ("check", "deploy"):
-        assert again.rc == 0 and again.changed_count() == 0, again
+    for name in ("check", "converged"):
+        assert again.rc == 0 and again.task(name)["changed"] is False, again
         result = again.task(name)["result"]
         assert result["tests"] is None and result["certified"] is True and result["lock"] is None
         assert result["steps"][-2]["skipped"] == "bundle b2 already has a passing test record"
-    assert (auto.digest(), auto.writes()) == (digest, writes)
+    assert again.snapshot("after the re-run") == again.snapshot("before the re-run")
 
 
-def test_one_call_failing_tests_keep_the_lock_and_the_rollback_target(nodes, playbook, tmp_path):
-    design, auto = nodes
-    assert run(playbook, design, auto, [one_call_task(design, auto, "b1")]).rc == 0
+def test_one_call_failing_tests_keep_the_lock_and_the_rollback_target(certified, playbook, tmp_path):
+    """From b1 certified: b2's plan and failing deployment, then the roll-back in the same run (the automation node
+    saved between them, read through the client after the run)."""
+    design, auto = certified
+    assert starting_point(auto) == ("b1", {"SUCCESS": 1})
     sample.break_flow(design.client())
     export(design, "b2")
     junit = tmp_path / "reports" / "CHURN-b2.xml"
     task = one_call_task(design, auto, "b2", keep_last=1)
     task[DEPLOY]["tests"]["junit_xml"] = str(junit)
-    plan = failed = run(playbook, design, auto, [dict(task, name="plan", check_mode=True, ignore_errors=True), task])
-    assert failed.rc != 0
+    # The roll-back under the same owner re-enters the lock, re-tests b1, certifies it, deletes b2, releases (the
+    # lock read before and after it, in its run).
+    tasks = [dict(task, name="plan", check_mode=True, ignore_errors=True), dict(task, ignore_errors=True),
+             save_state_task("save the failed state", auto, tmp_path / "failed"), state_task(auto, "lock kept"),
+             one_call_task(design, auto, "b1", keep_last=1, name="back"), state_task(auto)]
+    plan = failed = back = run(playbook, design, auto, tasks)
+    assert failed.task("deploy")["status"] == "ignored"
     result = failed.task("deploy")["result"]
     assert result["changed"] is plan.task("plan")["changed"] is True  # the plan predicts the failing run's status
     assert result["tests"]["failed_scenarios"] == [sample.SMOKE_SCENARIO] and sample.SMOKE_SCENARIO in result["msg"]
     assert "lock is kept" in result["msg"] and result["tests"]["junit_xml"] == str(junit) and junit.exists()
     assert result["previous_bundle_id"] == "b1" and result["lock"]["owner"] == "run-1"
-    project = auto.client().get_project(KEY)
-    assert [b["bundleId"] for b in project.list_imported_bundles()["bundles"]] == ["b1", "b2"]  # nothing deleted
 
-    # The roll-back under the same owner re-enters the lock, re-tests b1, certifies it, deletes b2, releases (the
-    # lock read before and after it, in its run).
-    back = run(playbook, design, auto, [state_task(auto, "lock kept"), one_call_task(design, auto, "b1", keep_last=1),
-                                        state_task(auto)])
     assert lock_in(back, "lock kept")["owner"] == "run-1"
     assert back.rc == 0, back
-    result = back.task("deploy")["result"]
+    result = back.task("back")["result"]
     assert result["previous_bundle_id"] == "b2" and result["deleted_bundle_ids"] == ["b2"] and result["certified"]
+    project = auto.client().get_project(KEY)
     assert project.get_summary()["activeBundleState"]["bundleId"] == "b1"
     assert lock_in(back) is None
+    auto.restore(tmp_path / "failed")
+    assert [b["bundleId"] for b in project.list_imported_bundles()["bundles"]] == ["b1", "b2"]  # nothing deleted
 
 
-def test_a_plan_fails_like_the_real_run_for_a_bundle_the_design_node_has_not_exported(nodes, playbook):
+def test_a_plan_fails_like_the_real_run_for_a_bundle_the_design_node_has_not_exported(certified, playbook):
     """The role alone (as docs/awx.md runs it with -e dss_bundle_id=<id>) for an id the design node never exported:
     --check fails with the real run's message, and the message does not claim a restore it never needed."""
-    design, auto = nodes
-    assert run(playbook, design, auto, [one_call_task(design, auto, "b1")]).rc == 0
+    design, auto = certified
+    assert starting_point(auto) == ("b1", {"SUCCESS": 1})
     play = [{"name": "deploy", "hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "Deploy", "ansible.builtin.include_role": {"name": "dataiku_gitops.dss.bundle_deploy"}}],
         "vars": {"dss_url": auto.url, "dss_api_key": auto.api_key, "dss_project_key": KEY, "dss_bundle_id": "b9",

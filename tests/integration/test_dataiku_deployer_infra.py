@@ -4,10 +4,11 @@ check mode, idempotence with zero writes, bad input failing before any write, th
 # pylint: disable=redefined-outer-name
 import pytest
 
-from tests.integration.deployer_setup import (INFRA, PUBLISH, assert_refused_each, exported_churn, infra_args,
+from tests.integration.deployer_setup import (INFRA, PUBLISH, assert_refused_each, conn, exported_churn, infra_args,
                                               task)
 from tests.integration.test_dataiku_project import assert_clean_failure, closed_port_url
 from tests.support.emulator import EmulatorNode
+from tests.support.playbook import run_cases, save_state_task, snapshot_steps
 from tests.support.real_node import require_emulator
 
 
@@ -17,46 +18,47 @@ def nodes(design_node, automation_node):
     return design_node, automation_node
 
 
-def test_infra_check_create_idempotent_and_key_change(nodes, playbook):
+def test_infra_check_create_idempotent_and_key_change(nodes, playbook, tmp_path):
+    """The plan, the create, its re-run, the key change's plan, on_create and the deletion in one run, snapshots
+    between them; the node saved after the create is read through the client after the run."""
     design, automation = nodes
     args = infra_args(automation, policy="PREVENT")
     args["permissions"] = [{"group": "release-managers", "deploy": True}]
-    digest = design.digest()
-    check = playbook(tasks=[task(INFRA, design, "infra", **args)], check=True, diff=True)
+    new_key = {**args, "automation_api_key": "another-admin-key-0123456789", "govern_check_policy": "WARN"}
+    on_create = {**new_key, "update_api_key": "on_create", "govern_check_policy": "PREVENT"}
+    run = check = real = again = kept = gone = playbook(tasks=snapshot_steps(
+        design, dict(task(INFRA, design, "check", **args), check_mode=True), task(INFRA, design, "infra", **args),
+        save_state_task("save created", design, tmp_path / "created"), task(INFRA, design, "again", **args),
+        dict(task(INFRA, design, "check new key", **new_key), check_mode=True), task(INFRA, design, "kept", **on_create),
+        task(INFRA, design, "delete", infra_id="prod", state="absent")), diff=True)
     assert check.rc == 0, check
-    predicted = check.task("infra")["result"]
-    assert predicted["changed"] and design.writes() == 0 and design.digest() == digest
+    predicted = check.task("check")["result"]
+    assert predicted["changed"] and run.snapshot("after check") == run.snapshot("start") and run.snapshot("start")[1] == 0
 
-    real = playbook(tasks=[task(INFRA, design, "infra", **args)], diff=True)
     assert real.rc == 0, real
     done = real.task("infra")["result"]
     assert done["changed"] and done["diff"] == predicted["diff"]
     assert done["infra"]["govern_check_policy"] == "PREVENT" and done["infra"]["automation_api_key_set"]
     assert done["infra"]["permissions"] == [{"group": "release-managers", "read": True, "deploy": True,
                                              "admin": False}]
+    assert automation.api_key not in real.output and automation.api_key not in check.output
+
+    assert again.rc == 0 and again.task("again")["status"] == "ok", again
+    assert run.snapshot("after again") == run.snapshot("after save created")
+
+    diff = check.task("check new key")["result"]["diff"]
+    assert diff["before"]["automation_api_key"] == "********"
+    assert diff["after"]["automation_api_key"] == "******** (new)"
+    assert diff["after"]["govern_check_policy"] == "WARN" and run.snapshot("after check new key")[1] == \
+        run.snapshot("after again")[1]
+    assert kept.task("kept")["status"] == "ok" and run.snapshot("after kept")[1] == run.snapshot("after again")[1], kept
+
+    assert gone.task("delete")["status"] == "changed"
+    assert design.client().get_projectdeployer().list_infras() == []
+    design.restore(tmp_path / "created")  # the node as the create left it
     raw = design.client().get_projectdeployer().get_infra("prod").get_settings().get_raw()
     assert raw["adminApiKey"] == automation.api_key and raw["automationNodeUrl"] == automation.url
     assert raw["bundleContainerSettings"]["remapping"]["connections"] == [{"source": "pg_dev", "target": "pg_prod"}]
-    assert automation.api_key not in real.output and automation.api_key not in check.output
-
-    writes, digest = design.writes(), design.digest()
-    again = playbook(tasks=[task(INFRA, design, "infra", **args)], diff=True)
-    assert again.rc == 0 and again.task("infra")["status"] == "ok", again
-    assert design.writes() == writes and design.digest() == digest
-
-    new_key = {**args, "automation_api_key": "another-admin-key-0123456789", "govern_check_policy": "WARN"}
-    check = playbook(tasks=[task(INFRA, design, "infra", **new_key)], check=True, diff=True)
-    diff = check.task("infra")["result"]["diff"]
-    assert diff["before"]["automation_api_key"] == "********"
-    assert diff["after"]["automation_api_key"] == "******** (new)"
-    assert diff["after"]["govern_check_policy"] == "WARN" and design.writes() == writes
-    on_create = {**new_key, "update_api_key": "on_create", "govern_check_policy": "PREVENT"}
-    kept = playbook(tasks=[task(INFRA, design, "infra", **on_create)])
-    assert kept.task("infra")["status"] == "ok" and design.writes() == writes, kept
-
-    gone = playbook(tasks=[task(INFRA, design, "delete", infra_id="prod", state="absent")])
-    assert gone.task("delete")["status"] == "changed"
-    assert design.client().get_projectdeployer().list_infras() == []
 
 
 def test_infra_bad_input_fails_before_any_write(nodes, playbook):
@@ -76,32 +78,35 @@ def test_infra_bad_input_fails_before_any_write(nodes, playbook):
     assert design.digest() == digest and design.writes() == writes
 
 
-def test_publish_local_idempotent_and_refusals(nodes, playbook):
+def test_publish_local_idempotent_and_refusals(nodes, playbook, tmp_path):
+    """The plan, the publication and its re-run in one run (snapshots between them); the refusals in another, a host
+    each."""
     design, automation = nodes
     exported_churn(design, ("v1",))
-    digest, writes = design.digest(), design.writes()
     args = dict(project_key="CHURN", bundle_id="v1")
-    check = playbook(tasks=[task(PUBLISH, design, "publish", **args)], check=True, diff=True)
-    predicted = check.task("publish")["result"]
+    run = check = real = again = playbook(tasks=snapshot_steps(
+        design, dict(task(PUBLISH, design, "check", **args), check_mode=True), task(PUBLISH, design, "publish", **args),
+        task(PUBLISH, design, "again", **args)), diff=True)
+    predicted = check.task("check")["result"]
     assert predicted["changed"] and predicted["method"] == "publish" and predicted["bundle_ids"] == ["v1"]
-    assert design.digest() == digest and design.writes() == writes
+    assert run.snapshot("after check") == run.snapshot("start")
 
-    real = playbook(tasks=[task(PUBLISH, design, "publish", **args)], diff=True)
     done = real.task("publish")["result"]
     assert done["changed"] and done["diff"] == predicted["diff"]
     status = design.client().get_projectdeployer().get_project("CHURN").get_status()
     assert [b["id"] for b in status.get_bundles()] == ["v1"]
 
-    writes, digest = design.writes(), design.digest()
-    again = playbook(tasks=[task(PUBLISH, design, "publish", **args)])
-    assert again.task("publish")["status"] == "ok" and design.writes() == writes and design.digest() == digest
+    assert again.task("again")["status"] == "ok" and run.snapshot("after again") == run.snapshot("after publish")
 
-    missing = playbook(tasks=[task(PUBLISH, design, "publish", project_key="CHURN", bundle_id="v9")])
-    assert_clean_failure(missing, design, "Bundle v9 is not exported in project CHURN", "exported bundles: v1")
-    unknown = playbook(tasks=[task(PUBLISH, design, "publish", project_key="NOPE", bundle_id="v1")])
-    assert_clean_failure(unknown, design, "project NOPE does not exist on the design node")
-    wrong = playbook(tasks=[task(PUBLISH, automation, "publish", **args)])
-    assert_clean_failure(wrong, automation, "is a AUTOMATION node")
+    writes, digest = design.writes(), design.digest()
+    cases = {"missing": dict(conn(design), project_key="CHURN", bundle_id="v9"),
+             "unknown": dict(conn(design), project_key="NOPE", bundle_id="v1"),
+             "wrong": dict(conn(automation), **args)}
+    missing = unknown = wrong = run_cases(tmp_path / "refusals", "project", PUBLISH, cases)
+    assert_clean_failure(missing, design, "Bundle v9 is not exported in project CHURN", "exported bundles: v1",
+                         host="missing")
+    assert_clean_failure(unknown, design, "project NOPE does not exist on the design node", host="unknown")
+    assert_clean_failure(wrong, automation, "is a AUTOMATION node", host="wrong")
     assert design.writes() == writes and design.digest() == digest
 
 

@@ -8,6 +8,7 @@ import pytest
 from tests.integration.deployer_setup import (DEPLOYMENT, DEPLOYMENT_INFO, active_bundle, assert_refused_each,
                                               deployer_ready, task)
 from tests.integration.test_dataiku_project import assert_clean_failure, closed_port_url
+from tests.support.playbook import save_state_task, snapshot_task
 from tests.support.real_node import require_emulator
 
 CREATE = dict(deployment_id="churn-prod", published_project_key="CHURN", infra_id="prod", bundle_id="v1",
@@ -24,52 +25,71 @@ def both_quiet(design, automation):
     return (design.writes(), design.digest(), automation.writes(), automation.digest())
 
 
-def test_create_update_idempotent_upgrade_and_rollback(nodes, playbook):
+def quiet_tasks(name, design, automation):
+    """Snapshot tasks of both nodes (no module start): ``quiet_at(result, name)`` reads them like both_quiet."""
+    return [snapshot_task(name + " design", design), snapshot_task(name + " automation", automation)]
+
+
+def quiet_at(result, name):
+    (design_digest, design_writes), (auto_digest, auto_writes) = [result.snapshot("%s %s" % (name, node))
+                                                                  for node in ("design", "automation")]
+    return (design_writes, design_digest, auto_writes, auto_digest)
+
+
+def test_create_update_idempotent_upgrade_and_rollback(nodes, playbook, tmp_path):
+    """The create, its re-run, the upgrade, the roll-back and the info reads in one run: snapshots of both nodes
+    between them (no module start) tell what each wrote; the automation node saved after the create and after the
+    upgrade is read through the client after the run."""
     design, automation = nodes
     deployer_ready(design, automation)
-    quiet = both_quiet(design, automation)
-    check = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)], check=True, diff=True)
-    predicted = check.task("deploy")["result"]
+    deploy = task(DEPLOYMENT, design, "deploy", **CREATE)
+    upgrade = dict(deployment_id="churn-prod", bundle_id="v2")
+    upgraded = task(DEPLOYMENT, design, "upgrade", **upgrade)
+    tasks = quiet_tasks("start", design, automation) + [dict(deploy, name="check", check_mode=True)]
+    tasks += quiet_tasks("checked", design, automation) + [deploy, save_state_task("save v1", automation,
+                                                                                   tmp_path / "v1")]
+    tasks += quiet_tasks("deployed", design, automation) + [dict(deploy, name="again")]
+    tasks += quiet_tasks("again", design, automation) + [dict(upgraded, name="check upgrade", check_mode=True)]
+    tasks += quiet_tasks("upgrade checked", design, automation) + [upgraded, save_state_task(
+        "save v2", automation, tmp_path / "v2")]
+    tasks += [task(DEPLOYMENT, design, "rollback", deployment_id="churn-prod", bundle_id="v1"),
+              task(DEPLOYMENT_INFO, design, "info", deployment_id="churn-prod", bundle_id="v2"),
+              task(DEPLOYMENT_INFO, design, "none", deployment_id="ghost")]
+    check = real = again = info = none = rollback = playbook(tasks=tasks, diff=True)
+    predicted = check.task("check")["result"]
     assert predicted["changed"] and predicted["updated"] and predicted["previous_bundle_id"] is None, check
     assert predicted["diff"]["before"] == {} and predicted["diff"]["after"]["in_sync"] is True
-    assert both_quiet(design, automation) == quiet
+    assert quiet_at(check, "checked") == quiet_at(check, "start")
 
-    real = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)], diff=True)
     done = real.task("deploy")["result"]
     assert done["changed"] and done["diff"] == predicted["diff"], real
     assert done["health"] == "HEALTHY" and any("Activating bundle v1" in line for line in done["update_log"])
-    assert active_bundle(automation) == "v1"
-    assert automation.client().get_project("CHURN").get_scenario("TEST_SMOKE").get_settings().get_raw()["active"]
 
-    quiet = both_quiet(design, automation)
-    again = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)], diff=True)
-    assert again.task("deploy")["status"] == "ok", again
-    assert both_quiet(design, automation) == quiet
+    assert again.task("again")["status"] == "ok", again
+    assert quiet_at(again, "again") == quiet_at(again, "deployed")
 
-    upgrade = dict(deployment_id="churn-prod", bundle_id="v2")
-    check = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **upgrade)], check=True, diff=True)
-    predicted = check.task("deploy")["result"]
+    predicted = check.task("check upgrade")["result"]
     assert predicted["diff"]["before"]["bundle_id"] == "v1" and predicted["diff"]["after"]["bundle_id"] == "v2"
-    assert both_quiet(design, automation) == quiet
-    real = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **upgrade)], diff=True)
-    done = real.task("deploy")["result"]
+    assert quiet_at(check, "upgrade checked") == quiet_at(check, "again")
+    done = real.task("upgrade")["result"]
     assert done["diff"] == predicted["diff"] and done["previous_bundle_id"] == "v1"
-    assert active_bundle(automation) == "v2"
 
-    rollback = playbook(tasks=[task(DEPLOYMENT, design, "rollback", deployment_id="churn-prod",
-                                    bundle_id=done["previous_bundle_id"])])
     assert rollback.task("rollback")["result"]["previous_bundle_id"] == "v2"
     assert active_bundle(automation) == "v1"
 
-    info = playbook(tasks=[task(DEPLOYMENT_INFO, design, "info", deployment_id="churn-prod", bundle_id="v2")])
     result = info.task("info")["result"]
     assert result["exists"] and result["deployments"][0]["health"] == "HEALTHY"
     updates = result["deployments"][0]["updates"]
     assert [u["status"] for u in updates] == ["SUCCESS"] * 3 and updates[0]["requester"] == "admin"
     assert any("Activating bundle v1" in line for line in updates[0]["log"])
     assert result["governance"]["severity"] == "INFO" and result["governance"]["blocked"] is False
-    none = playbook(tasks=[task(DEPLOYMENT_INFO, design, "info", deployment_id="ghost")])
-    assert none.task("info")["result"]["exists"] is False and none.task("info")["result"]["deployments"] == []
+    assert none.task("none")["result"]["exists"] is False and none.task("none")["result"]["deployments"] == []
+
+    automation.restore(tmp_path / "v2")  # as the upgrade left it
+    assert active_bundle(automation) == "v2"
+    automation.restore(tmp_path / "v1")  # as the create left it
+    assert active_bundle(automation) == "v1"
+    assert automation.client().get_project("CHURN").get_scenario("TEST_SMOKE").get_settings().get_raw()["active"]
 
 
 def test_bad_input_fails_before_any_write(nodes, playbook):

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from tests.support.playbook import run_cases
+from tests.support.playbook import run_cases, save_state_task, snapshot_steps
 from tests.support.real_node import real_node_or_none, require_emulator
 
 MODULE = "dataiku_gitops.dss.dataiku_project"
@@ -91,20 +91,21 @@ FULL = dict(project_key="CHURN", name="Churn model", description="Long text", sh
 
 
 def test_create_check_then_real_then_idempotent(emulated_design, playbook):
+    """The plan, the real run and the re-run in one run, snapshots between them."""
     node = emulated_design
-    digest = node.digest()
-    check = playbook(tasks=[project_task(node, **FULL)], check=True, diff=True)
+    check = real = again = playbook(tasks=snapshot_steps(
+        node, project_task(node, "check", **FULL) | {"check_mode": True}, project_task(node, **FULL),
+        project_task(node, "again", **FULL)), diff=True)
     assert check.rc == 0, check
-    task = check.task("project")
+    task = check.task("check")
     assert task["status"] == "changed"
-    assert node.writes() == 0 and node.digest() == digest
+    assert check.snapshot("after check") == check.snapshot("start") and check.snapshot("start")[1] == 0
     assert task["result"]["diff"]["before"] == {}
     after = task["result"]["diff"]["after"]
     assert after["project_key"] == "CHURN" and after["name"] == "Churn model" and after["tags"] == ["churn", "ml"]
-    assert '"project_key": "CHURN"' in check.output  # the diff is printed
+    assert '"project_key": "CHURN"' in check.output_of("check")  # the diff is printed
     assert task["result"]["project"]["projectKey"] == "CHURN"
 
-    real = playbook(tasks=[project_task(node, **FULL)], diff=True)
     assert real.rc == 0, real
     created = real.task("project")
     assert created["changed"] is True
@@ -118,114 +119,119 @@ def test_create_check_then_real_then_idempotent(emulated_design, playbook):
     perms = project.get_permissions()["permissions"]
     assert perms == [{"group": "readers", "readProjectContent": True, "readDashboards": True}]
 
-    writes, digest = node.writes(), node.digest()
-    again = playbook(tasks=[project_task(node, **FULL)], diff=True)
     assert again.rc == 0, again
-    assert again.task("project")["status"] == "ok"
-    assert node.writes() == writes and node.digest() == digest
-    assert diff_lines(again.output) == []
+    assert again.task("again")["status"] == "ok"
+    assert again.snapshot("after again") == again.snapshot("after project")
+    assert diff_lines(again.output_of("again")) == []
 
 
 def test_update_one_field_check_diff_then_real(emulated_design, playbook):
     node = emulated_design
-    assert playbook(tasks=[project_task(node, **FULL)]).rc == 0
-    writes, digest = node.writes(), node.digest()
     changed = {**FULL, "short_description": "Daily churn"}
-    check = playbook(tasks=[project_task(node, **changed)], check=True, diff=True)
+    tasks = [project_task(node, "seed", **FULL)] + snapshot_steps(node, project_task(node, "check", **changed) | {
+        "check_mode": True}, project_task(node, **changed))
+    check = real = playbook(tasks=tasks, diff=True)
+    assert check.task("seed")["changed"] is True, check
     assert check.rc == 0, check
-    assert node.writes() == writes and node.digest() == digest
-    assert diff_lines(check.output) == ['-    "short_description": "Weekly churn",',
-                                        '+    "short_description": "Daily churn",']
-    predicted = check.task("project")["result"]
+    assert check.snapshot("after check") == check.snapshot("start")
+    assert diff_lines(check.output_of("check")) == ['-    "short_description": "Weekly churn",',
+                                                    '+    "short_description": "Daily churn",']
+    predicted = check.task("check")["result"]
 
-    real = playbook(tasks=[project_task(node, **changed)], diff=True)
     assert real.rc == 0, real
     done = real.task("project")["result"]
     assert (done["changed"], done["diff"]) == (predicted["changed"], predicted["diff"]) == (True, predicted["diff"])
-    assert diff_lines(real.output) == diff_lines(check.output)
-    assert node.writes() == writes + 1  # one PUT of the metadata, nothing else
+    assert diff_lines(real.output_of("project")) == diff_lines(check.output_of("check"))
+    assert real.snapshot("after project")[1] == real.snapshot("start")[1] + 1  # one PUT of the metadata, nothing else
     assert done["project"]["shortDesc"] == predicted["project"]["shortDesc"] == "Daily churn"
 
 
-def test_tags_order_purge_and_add(emulated_design, playbook):
+def test_tags_order_purge_and_add(emulated_design, playbook, tmp_path):
     node = emulated_design
     assert seeded(node, "TAGS", tags=["b", "a"])
-    writes = node.writes()
-    same = playbook(tasks=[project_task(node, project_key="TAGS", tags=["a", "b", "a"])])
-    assert same.task("project")["status"] == "ok" and node.writes() == writes  # order and duplicates ignored
-    added = playbook(tasks=[project_task(node, project_key="TAGS", tags=["c"], purge_tags=False)], diff=True)
-    assert added.task("project")["changed"] is True
-    assert node.client().get_project("TAGS").get_metadata()["tags"] == ["b", "a", "c"]
-    purged = playbook(tasks=[project_task(node, project_key="TAGS", tags=["c", "z"])], diff=True)
-    assert purged.task("project")["result"]["diff"]["after"]["tags"] == ["c", "z"]
+    same = added = purged = playbook(tasks=snapshot_steps(
+        node, project_task(node, "same", project_key="TAGS", tags=["a", "b", "a"]),
+        project_task(node, "added", project_key="TAGS", tags=["c"], purge_tags=False),
+        save_state_task("save added", node, tmp_path / "added"),
+        project_task(node, "purged", project_key="TAGS", tags=["c", "z"])), diff=True)
+    # order and duplicates ignored
+    assert same.task("same")["status"] == "ok" and same.snapshot("after same")[1] == same.snapshot("start")[1]
+    assert added.task("added")["changed"] is True
+    assert purged.task("purged")["result"]["diff"]["after"]["tags"] == ["c", "z"]
     assert node.client().get_project("TAGS").get_metadata()["tags"] == ["c", "z"]
+    node.restore(tmp_path / "added")  # the node as the task "added" left it
+    assert node.client().get_project("TAGS").get_metadata()["tags"] == ["b", "a", "c"]
 
 
-def test_variables_merge_then_replace(emulated_design, playbook):
+def test_variables_merge_then_replace(emulated_design, playbook, tmp_path):
     node = emulated_design
     start = {"standard": {"a": 1, "b": "x"}, "local": {"env": "dev"}}
     assert seeded(node, "VARS", variables=start)
-    merge = playbook(tasks=[project_task(node, project_key="VARS", variables={"standard": {"b": "y", "c": [1]}})],
-                     diff=True)
-    assert merge.task("project")["result"]["diff"] == {
+    replace_args = dict(project_key="VARS", variables={"standard": {"only": True}}, variables_mode="replace")
+    merge = check = replace = again = playbook(tasks=snapshot_steps(
+        node, project_task(node, "merge", project_key="VARS", variables={"standard": {"b": "y", "c": [1]}}),
+        save_state_task("save merged", node, tmp_path / "merged"),
+        project_task(node, "check", **replace_args) | {"check_mode": True}, project_task(node, "replace", **replace_args),
+        project_task(node, "again", **replace_args) | {"diff": False}), diff=True)
+    assert merge.task("merge")["result"]["diff"] == {
         "before": {"project_key": "VARS", "variables": {"standard": {"b": "x"}}},
         "after": {"project_key": "VARS", "variables": {"standard": {"b": "y", "c": [1]}}}}
     project = node.client().get_project("VARS")
+
+    assert check.task("check")["changed"] is True and check.snapshot("after check")[1] == check.snapshot("after merge")[1]
+    assert replace.task("replace")["result"]["diff"] == check.task("check")["result"]["diff"]
+    assert project.get_variables() == {"standard": {"only": True}, "local": {"env": "dev"}}
+    assert again.task("again")["status"] == "ok" and again.snapshot("after again")[1] == again.snapshot("after replace")[1]
+    node.restore(tmp_path / "merged")  # the node as the merge left it
     assert project.get_variables() == {"standard": {"a": 1, "b": "y", "c": [1]}, "local": {"env": "dev"}}
 
-    writes = node.writes()
-    replace_args = dict(project_key="VARS", variables={"standard": {"only": True}}, variables_mode="replace")
-    check = playbook(tasks=[project_task(node, **replace_args)], check=True, diff=True)
-    assert check.task("project")["changed"] is True and node.writes() == writes
-    replace = playbook(tasks=[project_task(node, **replace_args)], diff=True)
-    assert replace.task("project")["result"]["diff"] == check.task("project")["result"]["diff"]
-    assert project.get_variables() == {"standard": {"only": True}, "local": {"env": "dev"}}
-    writes = node.writes()
-    again = playbook(tasks=[project_task(node, **replace_args)])
-    assert again.task("project")["status"] == "ok" and node.writes() == writes
 
-
-def test_permissions_merge_then_exclusive_and_owner(emulated_design, playbook):
+def test_permissions_merge_then_exclusive_and_owner(emulated_design, playbook, tmp_path):
     node = emulated_design
     assert seeded(node, "PERMS", permissions=[{"group": "readers", "readProjectContent": True},
                                               {"group": "ops", "runScenarios": True, "readProjectContent": True}])
-    merge = playbook(tasks=[project_task(node, project_key="PERMS", permissions=[
-        {"group": "readers", "write_project_content": True}])], diff=True)
-    assert merge.task("project")["changed"] is True
+    exclusive = dict(project_key="PERMS", permissions_exclusive=True,
+                     permissions=[{"group": "readers", "read_project_content": True}])
+    merge = check = real = owner = playbook(tasks=snapshot_steps(
+        node, project_task(node, "merge", project_key="PERMS", permissions=[
+            {"group": "readers", "write_project_content": True}]),
+        save_state_task("save merged", node, tmp_path / "merged"),
+        project_task(node, "check", **exclusive) | {"check_mode": True}, project_task(node, "exclusive", **exclusive),
+        save_state_task("save exclusive", node, tmp_path / "exclusive"),
+        project_task(node, "owner", project_key="PERMS", owner="carol")), diff=True)
+    assert merge.task("merge")["changed"] is True
+
+    assert check.snapshot("after check") == check.snapshot("after merge")
+    diff = check.task("check")["result"]["diff"]
+    assert {"group": "ops", "read_project_content": True, "run_scenarios": True} in diff["before"]["permissions"]
+    assert diff["after"]["permissions"] == [{"group": "readers", "read_project_content": True}]
+    assert real.task("exclusive")["result"]["diff"] == diff
+    after_owner = node.client().get_project("PERMS").get_permissions()["permissions"]
+    node.restore(tmp_path / "exclusive")  # the node as the exclusive run left it
+    perms = node.client().get_project("PERMS").get_permissions()
+    assert perms["permissions"] == [{"group": "readers", "readProjectContent": True, "writeProjectContent": True}]
+
+    assert owner.task("owner")["result"]["diff"]["after"] == {"project_key": "PERMS", "owner": "carol"}
+    assert owner.task("owner")["result"]["project"]["ownerLogin"] == "carol"
+    assert after_owner == perms["permissions"]
+    node.restore(tmp_path / "merged")  # the node as the merge left it
     perms = node.client().get_project("PERMS").get_permissions()["permissions"]
     assert perms == [{"group": "readers", "readProjectContent": True, "writeProjectContent": True},
                      {"group": "ops", "runScenarios": True, "readProjectContent": True}]
 
-    exclusive = dict(project_key="PERMS", permissions_exclusive=True,
-                     permissions=[{"group": "readers", "read_project_content": True}])
-    writes, digest = node.writes(), node.digest()
-    check = playbook(tasks=[project_task(node, **exclusive)], check=True, diff=True)
-    assert node.writes() == writes and node.digest() == digest
-    diff = check.task("project")["result"]["diff"]
-    assert {"group": "ops", "read_project_content": True, "run_scenarios": True} in diff["before"]["permissions"]
-    assert diff["after"]["permissions"] == [{"group": "readers", "read_project_content": True}]
-    real = playbook(tasks=[project_task(node, **exclusive)], diff=True)
-    assert real.task("project")["result"]["diff"] == diff
-    perms = node.client().get_project("PERMS").get_permissions()
-    assert perms["permissions"] == [{"group": "readers", "readProjectContent": True, "writeProjectContent": True}]
-
-    owner = playbook(tasks=[project_task(node, project_key="PERMS", owner="carol")], diff=True)
-    assert owner.task("project")["result"]["diff"]["after"] == {"project_key": "PERMS", "owner": "carol"}
-    assert owner.task("project")["result"]["project"]["ownerLogin"] == "carol"
-    assert node.client().get_project("PERMS").get_permissions()["permissions"] == perms["permissions"]
-
 
 def test_delete_check_real_and_again(emulated_design, playbook):
     node = emulated_design
-    assert playbook(tasks=[project_task(node, **FULL)]).rc == 0
     absent = dict(project_key="CHURN", state="absent", clear_managed_datasets=True)
-    writes, digest = node.writes(), node.digest()
-    check = playbook(tasks=[project_task(node, **absent)], check=True, diff=True)
-    assert check.task("project")["changed"] is True
-    assert node.writes() == writes and node.digest() == digest
-    assert check.task("project")["result"]["diff"]["after"] == {}
-    real = playbook(tasks=[project_task(node, **absent)], diff=True)
-    assert real.task("project")["result"]["diff"] == check.task("project")["result"]["diff"]
+    tasks = [project_task(node, "seed", **FULL)] + snapshot_steps(
+        node, project_task(node, "check", **absent) | {"check_mode": True}, project_task(node, **absent),
+        project_task(node, "again", **absent) | {"diff": False})
+    check = real = again = playbook(tasks=tasks, diff=True)
+    assert check.task("seed")["changed"] is True, check
+    assert check.task("check")["changed"] is True
+    assert check.snapshot("after check") == check.snapshot("start")
+    assert check.task("check")["result"]["diff"]["after"] == {}
+    assert real.task("project")["result"]["diff"] == check.task("check")["result"]["diff"]
     assert real.task("project")["result"]["project"] == {}
     assert "CHURN" not in node.client().list_project_keys()
     assert "DELETE /projects/CHURN" in node.stats()["calls"]
@@ -233,10 +239,8 @@ def test_delete_check_real_and_again(emulated_design, playbook):
     deletions = [f["payload"] for f in node.client().list_futures() if f.get("payload", {}).get("projectKey") == "CHURN"]
     assert deletions[-1]["options"] == {"clearManagedDatasets": True, "clearOutputManagedFolders": False,
                                         "clearJobAndScenarioLogs": True, "clearManagedKnowledgeBanks": False}
-    writes, digest = node.writes(), node.digest()
-    again = playbook(tasks=[project_task(node, **absent)])
-    assert again.task("project")["status"] == "ok"
-    assert node.writes() == writes and node.digest() == digest
+    assert again.task("again")["status"] == "ok"
+    assert again.snapshot("after again") == again.snapshot("after project")
 
 
 INVALID_KEYS = ["my-project", "A#B"]

@@ -9,6 +9,7 @@ import pytest
 from tests.integration.test_dataiku_project import assert_clean_failure, conn, diff_lines
 from tests.support import sample_project
 from tests.support.git_remote import clone, commit_file, git, new_bare_remote
+from tests.support.playbook import run_cases, snapshot_steps
 from tests.support.real_node import require_emulator
 
 MODULE = "dataiku_gitops.dss.dataiku_project_git"
@@ -28,8 +29,11 @@ def remote(tmp_path):
     return new_bare_remote(tmp_path)
 
 
-def git_task(node, title="git", **args):
-    return {"name": title, MODULE: dict(conn(node), project_key=KEY, **args)}
+def git_task(node, title="git", check_mode=None, **args):
+    task = {"name": title, MODULE: dict(conn(node), project_key=KEY, **args)}
+    if check_mode is not None:
+        task["check_mode"] = check_mode
+    return task
 
 
 def info_task(node, **args):
@@ -48,25 +52,28 @@ def pushed(node, remote):
     return git_handle.push()["success"] and git_handle.fetch()["success"]
 
 
-def non_fetch_writes(node):
-    """Write requests other than fetch (a fetch only refreshes remote-tracking refs)."""
-    calls = node.stats()["calls"]
+def non_fetch_writes(node, stats=None):
+    """Write requests other than fetch (a fetch only refreshes remote-tracking refs), in the node's stats now or in
+    ``stats`` (those a snapshot_task recorded: ``result.stats_at(name)``)."""
+    calls = (stats or node.stats())["calls"]
     return [c for c in calls if c.split()[0] in ("POST", "PUT", "DELETE") and not c.endswith("/git/actions/fetch")]
 
 
 def test_set_remote_and_push_check_real_idempotent(design, remote, playbook):
+    """The plan, the real run, the re-run and a re-run without fetch in one run, snapshots between them."""
     task = git_task(design, remote_url=remote, state="pushed")
     head = project_git(design).log(count=1)["entries"][0]["commit"]
-    writes, digest = design.writes(), design.digest()
-    check = playbook(tasks=[task], check=True, diff=True)
+    run = check = real = again = no_fetch = playbook(tasks=snapshot_steps(
+        design,
+        dict(task, name="check", check_mode=True), task, dict(task, name="again"),
+        git_task(design, "no fetch", remote_url=remote, state="pushed", fetch=False)), diff=True)
     assert check.rc == 0, check
-    predicted = check.task("git")["result"]
+    predicted = check.task("check")["result"]
     assert predicted["changed"] is True
-    assert design.writes() == writes and design.digest() == digest
+    assert run.snapshot("after check") == run.snapshot("start")
     assert predicted["diff"]["before"]["remote"] == {"name": "origin", "url": None}
     assert predicted["diff"]["after"]["remote"] == {"name": "origin", "url": remote}
 
-    real = playbook(tasks=[task], diff=True)
     assert real.rc == 0, real
     done = real.task("git")["result"]
     assert (done["changed"], done["diff"]) == (True, predicted["diff"])
@@ -75,27 +82,24 @@ def test_set_remote_and_push_check_real_idempotent(design, remote, playbook):
     assert done["commits_to_push"][0]["commit"] == head
 
     # Second run: nothing to push; the only POSTs are fetches, and the state digest does not move.
-    before_calls = len(non_fetch_writes(design))
-    digest = design.digest()
-    again = playbook(tasks=[task], diff=True)
+    before_calls = len(non_fetch_writes(design, run.stats_at("after git")))
     assert again.rc == 0, again
-    assert again.task("git")["status"] == "ok" and diff_lines(again.output) == []
-    assert len(non_fetch_writes(design)) == before_calls and design.digest() == digest
-    writes = design.writes()
-    no_fetch = playbook(tasks=[git_task(design, remote_url=remote, state="pushed", fetch=False)])
-    assert no_fetch.task("git")["status"] == "ok" and design.writes() == writes
+    assert again.task("again")["status"] == "ok" and diff_lines(again.output_of("again")) == []
+    assert len(non_fetch_writes(design, run.stats_at("after again"))) == before_calls
+    assert run.snapshot("after again")[0] == run.snapshot("after git")[0]
+    assert no_fetch.task("no fetch")["status"] == "ok" and run.snapshot("after no fetch") == run.snapshot("after again")
 
 
 def test_new_commits_are_listed_then_pushed(design, remote, playbook):
     assert pushed(design, remote)
     sample_project.change_variable(design.client(), 45)  # an auto-commit
     new = project_git(design).log(count=1)["entries"][0]
-    check = playbook(tasks=[git_task(design, state="pushed")], check=True, diff=True)
-    predicted = check.task("git")["result"]
+    check = real = playbook(tasks=[git_task(design, "check", state="pushed", check_mode=True),
+                                   git_task(design, state="pushed")], diff=True)
+    predicted = check.task("check")["result"]
     assert predicted["changed"] is True
     assert predicted["diff"]["before"]["unpushed"] == ["%s %s" % (new["commit"][:7], new["message"])]
     assert predicted["diff"]["after"]["unpushed"] == []
-    real = playbook(tasks=[git_task(design, state="pushed")], check=False, diff=True)
     assert real.task("git")["result"]["diff"] == predicted["diff"]
     assert git(remote, "rev-parse", "master") == new["commit"]
 
@@ -106,21 +110,24 @@ def test_pull_a_reviewed_commit(design, remote, playbook, tmp_path):
     reviewed = commit_file(work, "datasets/reviewed.json", json.dumps(
         {"name": "reviewed", "type": "PostgreSQL", "projectKey": KEY, "params": {"connection": "pg_dev"}}),
         "Add the reviewed dataset")
-    digest, writes = design.digest(), len(non_fetch_writes(design))
-    check = playbook(tasks=[git_task(design, state="pulled")], check=True, diff=True)
-    predicted = check.task("git")["result"]
+    # Before the run: the check below writes nothing (digest unchanged), so this is also the state after it.
+    assert "reviewed" not in [d["name"] for d in design.client().get_project(KEY).list_datasets()]
+    run = check = real = again = playbook(tasks=snapshot_steps(
+        design,
+        git_task(design, "check", state="pulled", check_mode=True), git_task(design, state="pulled"),
+        git_task(design, "again", state="pulled")), diff=True)
+    predicted = check.task("check")["result"]
     assert predicted["changed"] is True and predicted["commits_to_pull"][0]["commit"] == reviewed
     assert predicted["diff"]["before"]["unpulled"] == [reviewed[:7] + " Add the reviewed dataset"]
-    assert design.digest() == digest and len(non_fetch_writes(design)) == writes
-    assert "reviewed" not in [d["name"] for d in design.client().get_project(KEY).list_datasets()]
+    assert run.snapshot("after check")[0] == run.snapshot("start")[0] and len(
+        non_fetch_writes(design, run.stats_at("after check"))) == len(non_fetch_writes(design, run.stats_at(
+            "start")))
 
-    real = playbook(tasks=[git_task(design, state="pulled")], diff=True)
     done = real.task("git")["result"]
     assert (done["changed"], done["diff"]) == (True, predicted["diff"])
     assert done["head"] == reviewed and done["behind"] == 0
     assert "reviewed" in [d["name"] for d in design.client().get_project(KEY).list_datasets()]
-    again = playbook(tasks=[git_task(design, state="pulled")])
-    assert again.task("git")["status"] == "ok"
+    assert again.task("again")["status"] == "ok"
 
 
 def test_push_refused_when_the_remote_is_ahead(design, remote, playbook, tmp_path):
@@ -134,7 +141,8 @@ def test_push_refused_when_the_remote_is_ahead(design, remote, playbook, tmp_pat
 
 
 def test_unreachable_remote_fails_and_restores_the_remote(design, remote, playbook, tmp_path):
-    assert playbook(tasks=[git_task(design, remote_url=remote)]).rc == 0
+    project_git(design).set_remote(remote)  # what a run with remote_url leaves, set through the client
+    assert project_git(design).get_remote() == remote
     digest = design.digest()
     missing = str(tmp_path / "missing.git")
     result = playbook(tasks=[git_task(design, remote_url=missing, state="pushed")])
@@ -143,23 +151,25 @@ def test_unreachable_remote_fails_and_restores_the_remote(design, remote, playbo
     assert design.digest() == digest and project_git(design).get_remote() == remote
 
 
-def test_unknown_branch_and_bad_names_fail_before_writing(design, remote, playbook):
+def test_unknown_branch_and_bad_names_fail_before_writing(design, remote, tmp_path):
+    """Both cases in one run, a host each."""
     assert pushed(design, remote)
     digest = design.digest()
-    unknown = playbook(tasks=[git_task(design, branch="release")])
+    cases = {"unknown": dict(conn(design), project_key=KEY, branch="release"),
+             "bad": dict(conn(design), project_key=KEY, branch="../x")}
+    unknown = bad = run_cases(tmp_path / "cases", "project", MODULE, cases)
     assert_clean_failure(unknown, design, "Branch 'release' does not exist", "local branches: master",
-                         "remote branches as fetched: origin/master", "create_branch=true")
-    bad = playbook(tasks=[git_task(design, branch="../x")])
-    assert_clean_failure(bad, design, "branch '../x' is not a valid git name")
+                         "remote branches as fetched: origin/master", "create_branch=true", host="unknown")
+    assert_clean_failure(bad, design, "branch '../x' is not a valid git name", host="bad")
     assert design.digest() == digest
 
 
 def test_create_branch_and_push_it(design, remote, playbook):
     assert pushed(design, remote)
-    check = playbook(tasks=[git_task(design, branch="feature", create_branch=True, state="pushed")], check=True,
-                     diff=True)
-    real = playbook(tasks=[git_task(design, branch="feature", create_branch=True, state="pushed")], diff=True)
-    assert check.task("git")["result"]["diff"] == real.task("git")["result"]["diff"]
+    check = real = playbook(tasks=[
+        git_task(design, "check", branch="feature", create_branch=True, state="pushed", check_mode=True),
+        git_task(design, branch="feature", create_branch=True, state="pushed")], diff=True)
+    assert check.task("check")["result"]["diff"] == real.task("git")["result"]["diff"]
     assert real.task("git")["changed"] is True
     assert git(remote, "rev-parse", "feature") == git(remote, "rev-parse", "master")
     assert project_git(design).get_current_branch() == "feature"
@@ -173,17 +183,20 @@ def test_uncommitted_changes_fail_or_commit(design, remote, playbook):
     project.get_project_git().commit("Explicit commit mode")
     assert pushed(design, remote)
     sample_project.change_variable(design.client(), 60)
-    digest = design.digest()
-    refused = playbook(tasks=[git_task(design, state="pushed", uncommitted="fail")])
-    assert_clean_failure(refused, design, "uncommitted changes (variables.json)", "uncommitted=fail")
-    assert design.digest() == digest
     task = git_task(design, state="pushed", uncommitted="commit", commit_message="Threshold 60 days")
-    check = playbook(tasks=[task], check=True, diff=True)
-    predicted = check.task("git")["result"]
+    run = refused = check = real = playbook(tasks=snapshot_steps(
+        design,
+        dict(git_task(design, "refused", state="pushed", uncommitted="fail"), ignore_errors=True),
+        dict(task, name="check", check_mode=True), task), diff=True)
+    msg = refused.task("refused")["result"]["msg"]
+    assert refused.task("refused")["status"] == "ignored" and "uncommitted changes (variables.json)" in msg, msg
+    assert "uncommitted=fail" in msg and "Traceback" not in msg and design.api_key not in refused.output, msg
+    assert run.snapshot("after refused")[0] == run.snapshot("start")[0]
+    predicted = check.task("check")["result"]
     assert predicted["changed"] is True and predicted["committed"] is True
     assert predicted["diff"]["before"]["unpushed"] == ["(new commit) Threshold 60 days"]
-    assert predicted["diff"]["after"]["uncommitted_files"] == [] and design.digest() == digest
-    real = playbook(tasks=[task], diff=True)
+    assert predicted["diff"]["after"]["uncommitted_files"] == [] and run.snapshot("after check")[0] == \
+        run.snapshot("start")[0]
     assert real.task("git")["result"]["diff"] == predicted["diff"]
     assert git(remote, "log", "-1", "--format=%s", "master") == "Threshold 60 days"
     assert project.get_project_git().get_status()["clean"] is True
@@ -197,10 +210,10 @@ def test_info_reports_branch_head_ahead_behind(design, remote, playbook, tmp_pat
     assert pushed(design, remote)
     commit_file(clone(remote, tmp_path / "review"), "README.md", "hi\n", "Docs")
     sample_project.change_variable(design.client(), 31)
-    writes = design.writes()
-    stale = playbook(tasks=[info_task(design)]).task("info")["result"]
-    assert (stale["ahead"], stale["behind"]) == (1, 0) and design.writes() == writes
-    fresh = playbook(tasks=[info_task(design, fetch=True)]).task("info")["result"]
+    run = playbook(tasks=snapshot_steps(design, info_task(design), dict(info_task(design, fetch=True), name="fresh")))
+    stale = run.task("info")["result"]
+    assert (stale["ahead"], stale["behind"]) == (1, 0) and run.snapshot("after info") == run.snapshot("start")
+    fresh = run.task("fresh")["result"]
     assert (fresh["ahead"], fresh["behind"], fresh["remote_branch_exists"]) == (1, 1, True)
     assert fresh["remote"] == {"name": "origin", "url": remote}
 
@@ -211,24 +224,24 @@ def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(des
     assert pushed(design, remote)
     reviewed = commit_file(clone(remote, tmp_path / "review"), "README.md", "reviewed\n", "Reviewed: docs")
     task = git_task(design, "verify", state="verified", on_mismatch="pull", required=True)
-    digest, writes = design.digest(), len(non_fetch_writes(design))
-    check = playbook(tasks=[task], check=True, diff=True)
-    predicted = check.task("verify")["result"]
+    run = check = real = again = playbook(tasks=snapshot_steps(
+        design,
+        dict(task, name="check", check_mode=True), task,
+        git_task(design, "again", state="verified", on_mismatch="pull", fetch=False)), diff=True)
+    predicted = check.task("check")["result"]
     assert (predicted["changed"], predicted["verified"], predicted["source"]) == (True, True, "remote_branch"), check
     assert predicted["bundle_id"] == "g" + reviewed[:12] and predicted["pulled"][0]["commit"] == reviewed
     assert predicted["diff"]["after"] == {"head": reviewed} and predicted["diff"]["before"]["head"] != reviewed
-    assert design.digest() == digest and len(non_fetch_writes(design)) == writes
+    assert run.snapshot("after check")[0] == run.snapshot("start")[0] and len(non_fetch_writes(
+        design, run.stats_at("after check"))) == len(non_fetch_writes(design, run.stats_at("start")))
 
-    real = playbook(tasks=[task], diff=True)
     done = real.task("verify")["result"]
     assert {k: done[k] for k in predicted if k != "invocation"} == \
         {k: predicted[k] for k in predicted if k != "invocation"}
     assert project_git(design).log(count=1)["entries"][0]["commit"] == reviewed
 
-    digest, writes = design.digest(), design.writes()
-    again = playbook(tasks=[git_task(design, "verify", state="verified", on_mismatch="pull", fetch=False)], diff=True)
-    assert again.task("verify")["status"] == "ok" and again.task("verify")["result"]["verified"] is True
-    assert diff_lines(again.output) == [] and design.writes() == writes and design.digest() == digest
+    assert again.task("again")["status"] == "ok" and again.task("again")["result"]["verified"] is True
+    assert diff_lines(again.output_of("again")) == [] and run.snapshot("after again") == run.snapshot("after verify")
 
 
 def test_verified_bad_input_and_a_mismatch_fail_clearly_writing_nothing(design, remote, playbook, tmp_path):

@@ -8,6 +8,7 @@ Each task record: task, action, host, status (ok|changed|failed|ignored|skipped|
 
 import json
 import os
+import shlex
 import sys
 
 import yaml
@@ -41,6 +42,17 @@ class PlaybookResult:
         """(state digest, write count) of the emulator node when the task ``name`` of ``snapshot_task`` ran."""
         stats = self.task(name, host)["result"]["ansible_facts"]["emulator_stats"]
         return stats["state_digest"], sum(stats["requests"].get(m, 0) for m in ("POST", "PUT", "DELETE", "PATCH"))
+
+    def stats_at(self, name, host=None):
+        """The emulator node's whole stats (request counters, bytes received, digest) at the ``snapshot_task``
+        ``name``."""
+        return self.task(name, host)["result"]["ansible_facts"]["emulator_stats"]
+
+    def output_of(self, name):
+        """What ansible-playbook printed for the task ``name`` (its status, its diff): the text from its TASK banner
+        to the next banner, so that one run's tasks can each be checked for what they printed."""
+        after = self.output.split("TASK [%s]" % name, 1)[1]
+        return after.split("\nTASK [", 1)[0].split("\nPLAY RECAP", 1)[0]
 
     def __repr__(self):
         return "<PlaybookResult rc=%s tasks=%d>\n%s" % (self.rc, len(self.tasks), self.output[-6000:])
@@ -107,6 +119,26 @@ def snapshot_task(name, node):
     real run and the re-run and still tell what each of them wrote."""
     stats = "{{ lookup('ansible.builtin.url', '%s/__emulator__/stats', split_lines=False) | from_json }}" % node.url
     return {"name": name, "ansible.builtin.set_fact": {"emulator_stats": stats}}
+
+
+def snapshot_steps(node, *tasks):
+    """``tasks`` with a ``snapshot_task`` of ``node`` before the first (``"start"``) and after each (``"after
+    <name>"``, name: the task's): one run holding a check, the real run and the re-run tells what each wrote."""
+    steps = [snapshot_task("start", node)]
+    for task in tasks:
+        steps += [task, snapshot_task("after " + task["name"], node)]
+    return steps
+
+
+def save_state_task(name, node, folder):
+    """A task that saves a node's whole state into the new directory ``folder`` at this point of the run (POST
+    /__emulator__/snapshot from the controller through curl, no module start): after the run, ``node.restore(folder)``
+    puts that state back so that the official client reads what the node held between two tasks of one run."""
+    body = json.dumps({"dir": os.path.abspath(str(folder))})
+    command = "curl -sSf -X POST -H 'Content-Type: application/json' --data %s %s/__emulator__/snapshot" % (
+        shlex.quote(body), node.url)
+    return {"name": name, "vars": {"emulator_save_command": command}, "ansible.builtin.set_fact": {
+        "emulator_saved": "{{ lookup('ansible.builtin.pipe', emulator_save_command) | from_json }}"}}
 
 
 def run_cases(workdir, task_name, module, cases, name="cases", **kwargs):
