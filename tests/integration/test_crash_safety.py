@@ -21,6 +21,7 @@ import yaml
 
 from tests.support import processes, sample_project as sample
 from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env
+from tests.support.playbook_server import descendants
 from tests.support.real_node import require_emulator
 
 KEY = sample.PROJECT_KEY
@@ -88,28 +89,10 @@ def finish(proc, timeout=300):
         return proc.returncode, fh.read()
 
 
-def _descendants(root):
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry, encoding="utf-8") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo += children.get(pid, [])
-    return found
-
-
 def kill_playbook(proc):
     """kill -9 of ansible-playbook and every process under it: the module process runs in a session of its own,
     and a controller that dies takes it along (a module left running would be a live holder, rightly waited for)."""
-    for pid in _descendants(proc.pid):
+    for pid in descendants(proc.pid):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:

@@ -599,7 +599,7 @@ class _Serve:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         # ansible-playbook's workers have sessions of their own: a run killed before it forwards the signal would
         # leave them running, so every process under a child gets it too.
-        under = [pid for child in self.children for pid in _descendants(child) if pid != child]
+        under = [pid for child in self.children for pid in descendants(child) if pid != child]
         for pid in self.children:
             _signal_group(pid, signal.SIGTERM)
         _signal_each(under, signal.SIGTERM)
@@ -612,7 +612,7 @@ class _Serve:
         _signal_each(under, signal.SIGKILL)
 
 
-def _descendants(root):
+def descendants(root):
     """``root`` and every process under it (from /proc's parent links)."""
     children = {}
     for entry in os.listdir("/proc"):
