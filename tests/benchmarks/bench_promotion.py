@@ -106,7 +106,7 @@ def measured(land, call, who):
 
 def playbook_run(land, forks, **kwargs):
     """(wall seconds, result) of one promote.yml run (bench_noop_scale.py and bench_topology_scale.py use it too)."""
-    seconds, result, _ = measured_playbook_run(land, forks, **kwargs)
+    seconds, result, _cpu = measured_playbook_run(land, forks, **kwargs)
     return seconds, result
 
 
@@ -120,8 +120,8 @@ def measured_playbook_run(land, forks, **kwargs):
 
 
 def one_round(land, keys, number, forks, workdir):
-    seed_s, _, seed_cpu = measured(land, lambda: seed_flow(land, keys, "seed-%d" % number, workdir),
-                                   resource.RUSAGE_SELF)
+    seed_s, _seeded, seed_cpu = measured(land, lambda: seed_flow(land, keys, "seed-%d" % number, workdir),
+                                         resource.RUSAGE_SELF)
     land.commit("benchmark round %d" % number)
     apply_s, applied, apply_cpu = measured_playbook_run(land, forks)
     writes = land.writes()
@@ -161,8 +161,8 @@ def table(result):
                        ("noop_s", "promote.yml (no-op re-run)"), ("plan_s", "promote.yml --check --diff")):
         tasks = last.get(key.replace("_s", "_tasks"))
         per_project = "%.2f" % (tasks / result["projects"]) if tasks is not None else "-"
-        lines.append("| %s | %.1f | %.2fx | %s | %s |" % (label, result[key], result[key] / seed, per_project,
-                                                         cpu_cell(last["cpu"][key[:-2]])))
+        lines.append("| %s | %.1f | %.2fx | %s | %s |" % (
+            label, result[key], result[key] / seed, per_project, cpu_cell(last["cpu"][key[:-2]])))
     lines.append("Collection modules started by the apply (last round): %d, %.2f per project" % (
         last["apply_modules"], last["apply_modules"] / result["projects"]))
     return "\n".join(lines)
