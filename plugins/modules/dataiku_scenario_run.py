@@ -146,8 +146,9 @@ notes:
     running in DSS.
   - A timeout aborts through C(POST .../scenarios/ID/abort), which the public API offers per scenario, not per
     run; a run of the same scenario started elsewhere at that moment would be aborted too.
-  - When DSS cancels the run request (it can do so when the scenario is already running), the scenario is
-    reported as V(ABORTED).
+  - DSS cancels a run request while the scenario is already running, so a run already going (one that an
+    interrupted deployment left, or someone else's) is waited for, within the scenario's timeout, before the
+    request is sent. When DSS cancels the request all the same, the scenario is reported as V(ABORTED).
 seealso:
   - module: dataiku_gitops.dss.dataiku_bundle
   - name: Dataiku documentation on test scenarios

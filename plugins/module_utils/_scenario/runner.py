@@ -67,6 +67,7 @@ class ScenarioRunner:
         with self.module.dss_errors(what):
             started = self.clock()
             start = RunStart(self, scenario)
+            start.wait_for_running(deadline)
             fire, run = start.send("start scenario %s of project %s" % (item["id"], self.project.project_key))
             state, details = self._follow(fire, deadline, run)
             if state == "cancelled" and start.resent:
@@ -127,9 +128,25 @@ class RunStart:
     def __init__(self, runner, scenario):
         self.runner = runner
         self.scenario = scenario
-        self.before = set(self._run_ids())
         self.sends = 0
         self.found = None
+        self._list()
+
+    def _list(self):
+        """The runs before our start, and whether one of them is still going."""
+        recent = self._recent()
+        self.before = {run.run.get("runId") for run in recent}
+        self.running = any(not run.run.get("result") for run in recent)
+
+    def wait_for_running(self, deadline):
+        """DSS cancels a start while the scenario runs (a run that an interrupted deployment left, or someone
+        else's): wait for that run to end, up to ``deadline`` (then the start is sent and its cancellation
+        reported). No request more when nothing runs: the listing is the one made to tell our run from others."""
+        runner = self.runner
+        backoff = Backoff(runner.poll_interval, runner.clock, runner.sleep)
+        while self.running and runner.clock() < deadline:
+            backoff.sleep(deadline)
+            self._list()
 
     @property
     def resent(self):
@@ -137,9 +154,6 @@ class RunStart:
 
     def _recent(self):
         return self.scenario.get_last_runs(limit=RECENT_RUNS)
-
-    def _run_ids(self):
-        return [run.run.get("runId") for run in self._recent()]
 
     def new_run(self):
         """The oldest run of the scenario that was not there before our start and that carries our trigger

@@ -44,6 +44,18 @@ def test_a_run_started_before_ours_is_never_taken_for_ours(dss, capsys):
     assert len(dss.posts("TEST_SMOKE")) == 2
 
 
+def test_a_run_left_in_progress_is_waited_for_and_ours_is_not_cancelled(dss, capsys):
+    # A deployment killed during its tests leaves its run going; DSS cancels a start made while it runs.
+    dss.add("TEST_SMOKE")
+    earlier = dss.start_run("TEST_SMOKE")
+    assert dss.project.get_scenario("TEST_SMOKE").get_current_run() is not None
+    failed, result = run(dss, capsys, project_key="P")
+    assert not failed, result
+    row = result["results"][0]
+    assert row["outcome"] == "SUCCESS" and row["run_id"] != earlier, row
+    assert len(dss.posts("TEST_SMOKE")) == 1  # sent once, after the other run ended: never cancelled
+
+
 def test_a_run_with_other_trigger_params_is_not_ours(dss, monkeypatch, capsys):
     dss.add("TEST_SMOKE")
     dss.reset_start("TEST_SMOKE")
