@@ -212,12 +212,17 @@ def test_total_timeout_stops_starting_scenarios(dss, capsys):
 
 
 def test_cancelled_trigger_is_aborted(dss, capsys):
-    dss.add("TEST_C")
-    dss.start_run("TEST_C")  # still running for the node (its clock has not moved): DSS cancels a new fire
-    failed, result = run(dss, capsys, project_key="P")
+    dss.add("TEST_C", endless())
+    dss.start_run("TEST_C")  # someone else's run that does not end: waited for up to the deadline, then DSS cancels
+    try:
+        failed, result = run(dss, capsys, project_key="P", scenario_timeout=30)
+    finally:
+        dss.project.get_scenario("TEST_C").abort()
     assert failed
     assert result["results"][0]["outcome"] == "ABORTED" and result["results"][0]["run_id"] is None
     assert "cancelled the run request" in result["results"][0]["failure_message"]
+    assert dss.clock.now - 1000.0 >= 30  # the start was sent only at the deadline
+    assert dss.calls().count("POST /projects/P/scenarios/TEST_C/run") == 2  # the other run's start, ours once
 
 
 def test_junit_report_written_even_when_failing(dss, capsys, tmp_path):
