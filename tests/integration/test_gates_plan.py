@@ -7,8 +7,8 @@ requires release notes), FRAUD failing a MEDIUM check, CHURN passing."""
 
 import pytest
 
-from tests.integration.test_promotion_gates import CHECK, DEPLOY, failing_check_for
-from tests.support import landscape, sample_project
+from tests.integration.test_promotion_gates import CHECK, DEPLOY, reviewed_fleet_failing_a_check
+from tests.support import sample_project
 from tests.support.promotion import plan_mismatches, ran_in_both
 
 KEY, OTHER = sample_project.PROJECT_KEY, "FRAUD"
@@ -32,13 +32,7 @@ def deployed(result, host):
 
 
 def test_the_plan_shows_the_gates_and_the_run_decides_the_same(tmp_path, tmp_path_factory):
-    # The session's landscape of CHURN and FRAUD seeded, nothing promoted (tests/support/landscape.py), as
-    # test_promotion_gates.py's.
-    land = landscape.restored(landscape.FLEET, tmp_path, tmp_path_factory)
-    failing_check_for(land.nodes["dev"], OTHER)
-    bundle_id = land.bundle_id()
-    for key in (KEY, OTHER):  # exported before the plan, so that the plan reads its report as the run does
-        land.client("dev").get_project(key).export_bundle(bundle_id, release_notes="%s reviewed" % bundle_id)
+    land, bundle_id = reviewed_fleet_failing_a_check(tmp_path, tmp_path_factory)
 
     writes = land.writes()
     extra = {"dss_all_or_nothing": "true"}

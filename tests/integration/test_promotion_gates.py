@@ -34,6 +34,18 @@ def failing_check_for(node, project_key):
     default.save()
 
 
+def reviewed_fleet_failing_a_check(tmp_path, tmp_path_factory):
+    """(landscape, bundle id): the session's FLEET (CHURN and FRAUD seeded, nothing promoted) restored, FRAUD failing
+    a Project Standards check, both projects' bundles exported with release notes before the plan, so that the plan
+    reads their reports as the run does."""
+    land = landscape.restored(landscape.FLEET, tmp_path, tmp_path_factory)
+    failing_check_for(land.nodes["dev"], OTHER)
+    bundle_id = land.bundle_id()
+    for key in (KEY, OTHER):
+        land.client("dev").get_project(key).export_bundle(bundle_id, release_notes="%s reviewed" % bundle_id)
+    return land, bundle_id
+
+
 def deploy_record(result, host):
     found = [t for t in result.tasks if t["host"] == host and t["task"].startswith(DEPLOY)]
     assert found, "no deployment of %s\n%s" % (host, result.output[-3000:])
@@ -41,11 +53,7 @@ def deploy_record(result, host):
 
 
 def test_a_project_failing_a_check_is_held_back_from_prod_in_the_plan_and_the_run(tmp_path, tmp_path_factory):
-    land = landscape.restored(landscape.FLEET, tmp_path, tmp_path_factory)
-    failing_check_for(land.nodes["dev"], OTHER)
-    bundle_id = land.bundle_id()
-    for key in (KEY, OTHER):  # exported before the plan, so that the plan reads its report as the run does
-        land.client("dev").get_project(key).export_bundle(bundle_id, release_notes="%s reviewed" % bundle_id)
+    land, bundle_id = reviewed_fleet_failing_a_check(tmp_path, tmp_path_factory)
 
     prod_writes = land.writes()["prod"]
     check = land.run("promote.yml", check=True, diff=True)
