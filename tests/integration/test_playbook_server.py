@@ -13,7 +13,7 @@ import sys
 import psutil
 import pytest
 
-from tests.support import playbook_server, processes
+from tests.support import module_server, playbook_server, processes
 from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -149,6 +149,16 @@ def test_a_served_run_is_the_real_binary_run(tmp_path, served):  # pylint: disab
     assert (rc, out, err) == (real_rc, real_out, real_err) and rc == 0, out + err
     assert "hello from the environment" in out
     assert probe["state"]["env"].pop("PROBE_OUT") != real_probe["state"]["env"].pop("PROBE_OUT")
+    # The one difference by design: the module server's stand-in is the run's Python for its modules
+    # (tests/support/module_server.py; DSS_TEST_MODULE_SERVER=0 turns it off).
+    stand_in = probe["state"].pop("executable")
+    assert real_probe["state"].pop("executable") == playbook_server._interpreter()  # pylint: disable=W0212
+    if module_server.enabled():
+        assert os.path.basename(stand_in) == module_server.PYTHON and stand_in != sys.executable
+        assert probe["state"]["env"].pop("ANSIBLE_PYTHON_INTERPRETER") == stand_in
+        assert real_probe["state"]["env"].pop("ANSIBLE_PYTHON_INTERPRETER") == sys.executable
+    else:
+        assert stand_in == playbook_server._interpreter()  # pylint: disable=W0212
     assert probe["state"] == real_probe["state"]
     # The configuration of this run: ANSIBLE_FORKS from its environment, ansible.cfg of its working directory.
     assert (probe["state"]["forks"], probe["state"]["timeout"], probe["state"]["tz"]) == (3, 17, ["XST", "XDT"])

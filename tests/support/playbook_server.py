@@ -143,6 +143,10 @@ class Server:
             [_interpreter(), os.path.abspath(__file__), str(theirs.fileno())],
             env=server_env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),))
         theirs.close()
+        self.modules = None
+        from tests.support import collection, module_server  # pylint: disable=import-outside-toplevel
+        if module_server.enabled():
+            self.modules = module_server.ModuleServer(env, _interpreter(), collection.ensure_collection_link())
 
     def alive(self):
         return self.proc.poll() is None
@@ -172,8 +176,10 @@ class Server:
                     fds.append(target if isinstance(target, int) else target.fileno())
             channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             opened.append(theirs.detach())
-            request = json.dumps({"argv": list(cmd), "env": env, "cwd": os.path.abspath(cwd or os.getcwd()),
-                                  "umask": _umask()}).encode()
+            request = {"argv": list(cmd), "env": env, "cwd": os.path.abspath(cwd or os.getcwd()), "umask": _umask()}
+            if self.modules is not None:
+                request.update(env=self.modules.request_env(env), module_python=self.modules.python)
+            request = json.dumps(request).encode()
             with self._send_lock:
                 self.control.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
                                                   _fd_array([opened[-1], devnull] + fds))])
@@ -201,6 +207,8 @@ class Server:
         except subprocess.TimeoutExpired:
             pass
         self._processes.stop(self.proc)
+        if self.modules is not None:
+            self.modules.close()
 
 
 def _fd_array(fds):
@@ -340,9 +348,9 @@ class _ConfigurationBlocker:
             raise _NeedsConfiguration(name)
 
 
-def modules_to_preload(interpreter=None):
-    """The modules a fresh interpreter loads when it imports ROOTS (computed in a throw-away process)."""
-    code = "import sys\nimport %s\nprint('\\n'.join(sorted(sys.modules)))" % ", ".join(ROOTS)
+def modules_to_preload(interpreter=None, code=None):
+    """The modules a fresh interpreter loads when it imports ROOTS, or runs ``code`` (in a throw-away process)."""
+    code = (code or "import %s\n" % ", ".join(ROOTS)) + "import sys\nprint('\\n'.join(sorted(sys.modules)))"
     out = subprocess.run([interpreter or sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd="/", env={k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}).stdout
     return out.split()
@@ -412,7 +420,8 @@ def _child(request, fds, server_pid, base_path, libc):
             libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: the child ends with its server
         if os.getppid() != server_pid:
             os._exit(1)  # pylint: disable=protected-access
-        os.setsid()
+        if request.get("new_session", True):
+            os.setsid()
         for target, fd in enumerate(fds[1:4]):
             os.dup2(fd, target)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
@@ -428,6 +437,8 @@ def _child(request, fds, server_pid, base_path, libc):
         if libc is not None:  # PR_SET_NAME: ps and psutil name it as the real one (its argv stays the server's)
             libc.prctl(15, os.path.basename(script).encode()[:15])
         sys.argv = list(request["argv"])
+        if request.get("module_python"):  # ansible_playbook_python: the module server's stand-in interpreter
+            sys.executable = request["module_python"]
         sys.path[:] = [os.path.dirname(os.path.realpath(script))] + base_path[1:]
         sys.path_importer_cache.clear()
         if "multiprocessing.process" in sys.modules:  # what it records at import: the start directory, a key
@@ -488,9 +499,10 @@ def _exit(status):
 
 
 class _Serve:
-    """The server's loop: requests on the control socket, each child's end reported on its request's channel."""
+    """The server's loop: requests on the control socket (or one per connection to ``listener``, a listening Unix
+    socket), each child's end reported on its request's channel."""
 
-    def __init__(self, control, libc):
+    def __init__(self, control, libc, listener=None):
         self.control = control
         self.libc = libc
         self.children = {}  # pid -> channel socket
@@ -506,6 +518,8 @@ class _Serve:
         signal.signal(signal.SIGTERM, _raise_exit)
         signal.signal(signal.SIGHUP, _raise_exit)
         self.sel.register(control, selectors.EVENT_READ, "control")
+        if listener is not None:
+            self.sel.register(listener, selectors.EVENT_READ, "listener")
         self.sel.register(wake_r, selectors.EVENT_READ, "signal")
 
     def run(self):
@@ -513,8 +527,14 @@ class _Serve:
             while True:
                 for key, _events in self.sel.select():
                     if key.data == "control":
-                        if not self.request():
+                        if not self.request(self.control):
                             return
+                    elif key.data == "listener":
+                        self.accept(key.fileobj)
+                    elif key.data == "connection":
+                        self.sel.unregister(key.fileobj)
+                        self.request(key.fileobj)
+                        key.fileobj.close()
                     elif key.data == "signal":
                         while True:
                             try:
@@ -528,9 +548,17 @@ class _Serve:
         finally:
             self.stop_children()
 
-    def request(self):
+    def accept(self, listener):
         try:
-            data, ancdata, flags, _address = self.control.recvmsg(MAX_REQUEST, socket.CMSG_SPACE(5 * 4))
+            connection, _address = listener.accept()
+        except OSError:
+            return
+        self.sel.register(connection, selectors.EVENT_READ, "connection")
+
+    def request(self, source):
+        """Serve the request waiting on ``source``; False when its sender has gone (the control socket's end)."""
+        try:
+            data, ancdata, flags, _address = source.recvmsg(MAX_REQUEST, socket.CMSG_SPACE(5 * 4))
         except ConnectionResetError:
             return False
         fds = _fd_array([])

@@ -1,0 +1,126 @@
+"""The module fork server (tests/support/module_server.py): a module run through it is the run the real interpreter
+gives (results, failures, exceptions, signals), the collection's code still comes from the AnsiballZ archive, other
+uses of the interpreter get the real one, and a killed module process takes the served module with it."""
+
+import os
+import signal
+import subprocess
+import time
+
+import psutil
+import pytest
+import yaml
+
+from tests.support import module_server, playbook_server, processes
+from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env, run_playbook
+
+pytestmark = pytest.mark.skipif(not module_server.enabled() or os.environ.get(playbook_server.SWITCH) == "0",
+                                reason="the module server is switched off")
+
+PROBE = '''#!/usr/bin/python
+import os, signal, sys, time
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core import ids
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(case=dict(type="str", required=True), marker=dict(type="str")))
+    case = module.params["case"]
+    if case == "fail":
+        module.fail_json(msg="failed on purpose", detail=[1, 2])
+    if case == "raise":
+        raise ValueError("raised on purpose")
+    if case == "signal":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if case == "exit":
+        print("not JSON")
+        sys.exit(3)
+    if case == "sleep":
+        with open(module.params["marker"], "w") as out:
+            out.write(str(os.getpid()))
+        time.sleep(600)
+    umask = os.umask(0)
+    os.umask(umask)
+    module.exit_json(
+        changed=False, argv0=os.path.basename(sys.argv[0]), name=__name__, cwd=os.getcwd(), umask=umask,
+        word=os.environ.get("PROBE_WORD"), stdin=sys.stdin.read(), executable=sys.executable,
+        session_leader=os.getsid(0) == os.getpid(), sigint=str(signal.getsignal(signal.SIGINT)),
+        sigpipe=str(signal.getsignal(signal.SIGPIPE)), util_from_archive="_payload.zip" in ids.__file__,
+        path=[p for p in sys.path if "_payload.zip" not in p], fds=sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
+        parent=" ".join(open("/proc/%d/cmdline" % os.getppid(), "rb").read().decode().split("\\0")))
+
+
+if __name__ == "__main__":
+    main()
+'''
+CASES = ("ok", "fail", "raise", "signal", "exit")
+
+
+def write_library(workdir):
+    library = workdir / "library"
+    library.mkdir(parents=True, exist_ok=True)
+    (library / "server_probe.py").write_text(PROBE)
+
+
+def test_a_served_module_is_the_real_interpreters_run(tmp_path):
+    """Each case runs twice in one playbook run: on a host whose Python is the run's own (the stand-in, served) and
+    on one whose Python is the real interpreter."""
+    write_library(tmp_path)
+    real = playbook_server._interpreter()  # pylint: disable=protected-access
+    hosts = {}
+    for case in CASES:
+        hosts["served-" + case] = {"ansible_connection": "local", "case": case}
+        hosts["real-" + case] = {"ansible_connection": "local", "case": case, "ansible_python_interpreter": real}
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    play = [{"hosts": "all", "gather_facts": False, "tasks": [
+        {"name": "Probe", "server_probe": {"case": "{{ case }}"}, "ignore_errors": True},
+        {"name": "Other uses", "ansible.builtin.command": "{{ ansible_playbook_python }} -c 'import sys; print(sys.executable)'",
+         "when": "case == 'ok'"}]}]
+    result = run_playbook(tmp_path, playbook=play, inventory=str(inventory), env={"PROBE_WORD": "hello"})
+    assert result.rc == 0, result.output[-3000:]
+
+    served, fresh = result.task("Probe", "served-ok")["result"], result.task("Probe", "real-ok")["result"]
+    assert "module_server.py" in served.pop("parent") and "module_server.py" not in fresh.pop("parent")
+    assert served.pop("fds") == fresh.pop("fds") == [0, 1, 2, 3]  # fd 3: the listing of /proc/self/fd itself
+    assert served["util_from_archive"] and served["word"] == "hello" and served["name"] == "__main__", served
+    assert served == fresh
+    # Any other use of ansible_playbook_python gets the real interpreter.
+    assert result.task("Other uses", "served-ok")["result"]["stdout"] == real
+
+    for case in CASES[1:]:
+        served, fresh = result.task("Probe", "served-" + case), result.task("Probe", "real-" + case)
+        assert served["status"] == fresh["status"] == "ignored", (served, fresh)  # failed, ignore_errors
+        served, fresh = served["result"], fresh["result"]
+        assert (served.get("rc"), served["msg"]) == (fresh.get("rc"), fresh["msg"]), (case, served, fresh)
+        assert served.get("module_stdout") == fresh.get("module_stdout"), case
+        assert served.get("exception", "")[:200] == fresh.get("exception", "")[:200], case
+    assert result.task("Probe", "served-signal")["result"]["rc"] == 128 + signal.SIGKILL  # as /bin/sh reports it
+
+
+def test_a_killed_module_process_takes_the_served_module_with_it(tmp_path):
+    """kill -9 of ansible-playbook and every process under it (test_crash_safety's kill): the served module, a child
+    of the module server, ends too."""
+    write_library(tmp_path)
+    marker = tmp_path / "module.pid"
+    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"server_probe": {"case": "sleep", "marker": str(marker)}}]}]
+    (tmp_path / "sleep.yml").write_text(yaml.safe_dump(play))
+    proc = processes.popen([ANSIBLE_PLAYBOOK, str(tmp_path / "sleep.yml"), "-i", "localhost,", "-c", "local"],
+                           cwd=str(tmp_path), env=ansible_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() or not marker.read_text():
+        assert proc.poll() is None and time.monotonic() < deadline, "the module never started"
+        time.sleep(0.1)
+    module = psutil.Process(int(marker.read_text()))
+    assert module.pid not in playbook_server.descendants(proc.pid)  # it runs in the server, not under the run
+    for pid in playbook_server.descendants(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=30)
+    processes.forget(proc)
+    module.wait(timeout=30)  # psutil: raises TimeoutExpired if it outlives its stand-in
+    assert not module.is_running()

@@ -1,0 +1,198 @@
+"""A module fork server for the tests: AnsiballZ modules run without paying Python's imports each time.
+
+A collection module task costs about 0.65 CPU seconds, of which about 0.4 is the module process importing
+``ansible.module_utils.basic``, requests and dataikuapi. Each playbook server (tests/support/playbook_server.py) has a
+module server beside it: a single-threaded process that has imported what this collection's modules import *from
+outside the collection* (ansible.module_utils, dataikuapi and their dependencies, the AnsiballZ wrapper's own
+modules), listening on a Unix socket, and a stand-in interpreter next to that socket.
+
+The runs that the playbook server serves get the stand-in as their Python: as ``ansible_playbook_python`` (what
+the tests' inventories use) and as ``ANSIBLE_PYTHON_INTERPRETER`` when the test set it to the real one. Ansible runs
+it as it runs any interpreter (``/bin/sh -c '<python> <tmp>/AnsiballZ_<module>.py'``). For an AnsiballZ script the
+stand-in passes its argv, environment, working directory, umask and standard streams to the server, which forks a
+child that runs the script as ``python <script>`` would (playbook_server's ``_child``: default signals, ``runpy``,
+Python's exit sequence); the stand-in relays signals to it and exits with its status (killed
+by a signal: the same signal), and a stand-in that dies (kill -9 included) takes the child with it. Anything else
+(``{{ ansible_playbook_python }} -c ...``, a server gone) is the real interpreter, exec'd in its place.
+
+What stays as in a fresh process: the AnsiballZ archive is written, put first on sys.path and the module runs from
+it, with the collection's own code (module and module_utils) imported from the archive at every run, so a
+module_util that AnsiballZ failed to pack still fails. Not shared with a fresh process: the hash seed, and what the
+pre-imported modules computed at import (ansible-core's and dataikuapi's do not read the environment then).
+
+``DSS_TEST_MODULE_SERVER=0`` turns it off (modules then start the real interpreter).
+Run as a script, this file is the server; imported, it is the client.
+"""
+
+import gc
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+
+SWITCH = "DSS_TEST_MODULE_SERVER"  # "0": modules start the real interpreter
+PYTHON = "python"  # the stand-in's name in the server's directory
+SOCKET = "socket"
+# What a module process imports besides the collection: the AnsiballZ wrapper's modules and what this collection's
+# modules import (computed by importing them all; the collection's own modules are then left out).
+PRELOAD_CODE = """
+import base64, importlib, os, runpy, shutil, tempfile, zipfile
+from ansible.module_utils._internal._ansiballz import _loader
+collections = os.environ["DSS_MODULE_SERVER_COLLECTIONS"]
+import sys
+sys.path.insert(0, collections)
+modules = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss", "plugins", "modules")
+for name in sorted(os.listdir(modules)):
+    if name.endswith(".py") and not name.startswith("_"):
+        importlib.import_module("ansible_collections.dataiku_gitops.dss.plugins.modules." + name[:-3])
+for name in [name for name in sys.modules if name.startswith("ansible_collections")]:
+    del sys.modules[name]
+"""
+
+STAND_IN = '''#!{python} -IS
+"""The tests' stand-in for {python}: an AnsiballZ script runs in the module server ({server}),
+anything else in the real interpreter."""
+import array, json, os, signal, socket, sys
+
+REAL, SOCKET = {python!r}, {socket!r}
+
+
+def real(argv):
+    os.execv(REAL, [REAL] + argv)
+
+
+def main(argv):
+    if len(argv) != 1 or not os.path.basename(argv[0]).startswith("AnsiballZ_"):
+        real(argv)
+    try:
+        cwd = os.getcwd()
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        connection.connect(SOCKET)
+    except OSError:
+        real(argv)
+    channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    umask = os.umask(0o22)
+    os.umask(umask)
+    request = json.dumps({{"argv": argv, "env": dict(os.environ), "cwd": cwd, "umask": umask,
+                          "new_session": False}}).encode()
+    connection.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [theirs.fileno(), 0, 1, 2]))])
+    theirs.close()
+    connection.close()
+    reply = json.loads(channel.recv(1 << 20) or b'{{"error": "the module server ended"}}')
+    if "error" in reply:
+        sys.stderr.write("module server: %s; running the real interpreter\\n" % reply["error"])
+        real(argv)
+
+    def relay(signum, _frame):
+        try:
+            channel.send(json.dumps({{"signal": signum}}).encode())
+        except OSError:
+            pass
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, relay)
+    data = channel.recv(1 << 20)
+    status = json.loads(data)["status"] if data else None
+    code = -signal.SIGTERM if status is None else os.waitstatus_to_exitcode(status)
+    if code < 0:  # killed by a signal: the same end for the stand-in (its relay undone first)
+        if -code not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    os._exit(code)
+
+
+main(sys.argv[1:])
+'''
+
+# -- client --------------------------------------------------------------------------------------------------------
+
+
+def enabled():
+    return os.environ.get(SWITCH, "1") != "0"
+
+
+class ModuleServer:
+    """One module server process beside a playbook server; ``python`` is its stand-in interpreter. The server stops
+    (its running modules with it) when this process closes its end of the control socket, or ends."""
+
+    def __init__(self, env, interpreter, collections):
+        from tests.support import processes  # pylint: disable=import-outside-toplevel
+        self._processes = processes
+        self.directory = tempfile.mkdtemp(prefix="dss-module-server-")
+        self.python = os.path.join(self.directory, PYTHON)
+        self.real_python = interpreter
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.control = ours
+        server_env = {k: v for k, v in env.items() if not k.startswith("ANSIBLE_")}
+        server_env["DSS_MODULE_SERVER_COLLECTIONS"] = collections
+        # The stand-in exists before any run can use it; until the server listens, it runs the real interpreter.
+        with open(self.python, "w", encoding="utf-8") as fh:
+            fh.write(STAND_IN.format(python=interpreter, socket=os.path.join(self.directory, SOCKET),
+                                     server=os.path.abspath(__file__)))
+        os.chmod(self.python, 0o755)
+        self.proc = processes.popen(
+            [interpreter, os.path.abspath(__file__), str(theirs.fileno()), self.directory],
+            env=server_env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),))
+        theirs.close()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def request_env(self, env):
+        """``env`` for a run whose modules use the stand-in where it asked for the real interpreter."""
+        if env.get("ANSIBLE_PYTHON_INTERPRETER") in (self.real_python, sys.executable):
+            env = dict(env, ANSIBLE_PYTHON_INTERPRETER=self.python)
+        return env
+
+    def close(self):
+        self.control.close()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        self._processes.stop(self.proc)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+# -- server --------------------------------------------------------------------------------------------------------
+
+
+def _archive_first(run_module):
+    """AnsiballZ's ``_loader.run_module`` with the archive first in the pre-imported packages' ``__path__``: in a
+    fresh process ``ansible`` itself comes from the archive, so whatever the run imports that is not pre-imported
+    (``ansible.legacy.<module>`` for a playbook's library/, a module_util) must come from there too."""
+
+    def run(*, modlib_path, **kwargs):
+        for name in ("ansible", "ansible.module_utils", "ansible.modules"):
+            package = sys.modules.get(name)
+            if package is not None:
+                package.__path__.insert(0, os.path.join(modlib_path, *name.split(".")))
+        return run_module(modlib_path=modlib_path, **kwargs)
+
+    return run
+
+
+def serve(control_fd, directory):
+    """Listen, pre-import (connections wait meanwhile), then serve until the client's end of ``control_fd`` closes
+    or SIGTERM."""
+    import ctypes  # pylint: disable=import-outside-toplevel
+    import ctypes.util  # pylint: disable=import-outside-toplevel
+    import playbook_server  # pylint: disable=import-outside-toplevel,import-error
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    control = socket.socket(fileno=control_fd)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    path = os.path.join(directory, SOCKET)
+    listener.bind(path)
+    listener.listen(64)
+    playbook_server.preload(playbook_server.modules_to_preload(code=PRELOAD_CODE))
+    from ansible.module_utils._internal._ansiballz import _loader  # pylint: disable=import-outside-toplevel
+    _loader.run_module = _archive_first(_loader.run_module)
+    gc.collect()
+    gc.freeze()
+    playbook_server._Serve(control, libc, listener).run()  # pylint: disable=protected-access
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), sys.argv[2])
