@@ -9,8 +9,8 @@ has its own). Per run it forks a child that becomes a fresh ``ansible-playbook``
 (os.environ replaced), working directory and umask, stdin /dev/null, stdout and stderr the caller's own file
 descriptors (passed over a Unix socket), default signal dispositions, no other file descriptor, a session of its own,
 sys.path as the console script has it, then the console script itself (``runpy``) and Python's own exit sequence
-(threads joined, atexit handlers, flushed stdio). Modules still run as AnsiballZ processes: only the controller's
-imports are shared.
+(threads joined, atexit handlers, flushed stdio). The modules of a served run start from the module server beside it
+(tests/support/module_server.py; ``DSS_TEST_MODULE_SERVER=0``: the real interpreter).
 
 ``tests/support/processes.py`` routes ``popen``/``run`` of ``ANSIBLE_PLAYBOOK`` here once ``enable()`` was called
 (tests/conftest.py does, unless ``DSS_TEST_PLAYBOOK_SERVER=0``); the handle it returns acts like subprocess.Popen
