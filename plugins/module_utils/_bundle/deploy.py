@@ -145,6 +145,7 @@ class DeployRun:
                                               p["warning_is_failure"])
             if exists:
                 current_lock = self.lock.in_force(self.steps.summary, ids)
+                self.lock.saw_no_claim(self.steps.summary)
         result["previous_bundle_id"] = active
 
         # -- plan (no write) ----------------------------------------------------------------------------------
