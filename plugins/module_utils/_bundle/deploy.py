@@ -24,7 +24,6 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflig
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as standards
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.listing import describe
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.recovery import Recovery
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, name_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.release_notes import add_to_diff, deploy_changes
@@ -127,8 +126,8 @@ class DeployRun:
             self.deploy()
         except DssError as exc:
             self.result["steps"] = self.with_durations(self.result["steps"])
-            raise Recovery(DirectRoute(self), p["on_failure"]).failed(exc, self.result, "on %s" % module.url,
-                                                                      self.step, self.wrote)
+            recovery = outcome.recovery().Recovery(DirectRoute(self), p["on_failure"])
+            raise recovery.failed(exc, self.result, "on %s" % module.url, self.step, self.wrote)
 
     def deploy(self):
         module, p = self.module, self.p
