@@ -228,12 +228,16 @@ class DeployRun:
         if to_activate:
             with self.timed("activate"):
                 result["report"] = self.steps.activate(active)
-        exists, ids, active = self.steps.read()
-        if active != self.bundle_id:
-            result["active_bundle_id"] = active
-            raise DssError("Bundle %s was activated in project %s on %s, but the active bundle is now %s: another "
-                           "deployment changed it." % (self.bundle_id, self.key, module.url, active or "none"))
-        after.update(bundle_ids=ids, active_bundle_id=active)
+        ids, active = None, None
+        if checks is None or not needs_lock:
+            # With tests to run, the certification reads the project again after them and fails (on_failure then
+            # applies) unless this bundle is still the active one: no read in between.
+            exists, ids, active = self.steps.read()
+            if active != self.bundle_id:
+                result["active_bundle_id"] = active
+                raise DssError("Bundle %s was activated in project %s on %s, but the active bundle is now %s: another "
+                               "deployment changed it." % (self.bundle_id, self.key, module.url, active or "none"))
+            after.update(bundle_ids=ids, active_bundle_id=active)
         if checks is not None:
             self.step = "test and certify"
             more, tests, certification, after["bundle_ids"] = checks.run(needs_lock, self.steps.read, (ids, active))
