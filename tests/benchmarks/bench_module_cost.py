@@ -143,7 +143,7 @@ def start_costs(files, starts, workdir):
                   "+ the module": head + ", dataikuapi; import ansible_collections.dataiku_gitops.dss.plugins."
                                          "modules.%s" % name}
         costs[name] = {layer: round(statistics.median(child_cpu([sys.executable, "-c", code])[0]
-                                                      for _ in range(starts)), 3) for layer, code in layers.items()}
+                                                      for _start in range(starts)), 3) for layer, code in layers.items()}
     return costs
 
 
@@ -161,7 +161,7 @@ def main(argv=None):
             restore(nodes, workdir, saved)
             files = ansiballz_files(nodes, bundle_id, notes, workdir)
             rounds = []
-            for _ in range(args.rounds):
+            for _round in range(args.rounds):
                 restore(nodes, workdir, saved)
                 rounds.append(one_round(nodes, files))
         finally:

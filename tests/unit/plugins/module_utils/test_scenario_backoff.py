@@ -10,7 +10,7 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.runne
 def waits(maximum, count, first=None):
     slept = []
     backoff = Backoff(maximum, lambda: 0.0, slept.append, first=first)
-    for _ in range(count):
+    for _poll in range(count):
         backoff.sleep(deadline=10 ** 6)
     return slept
 
