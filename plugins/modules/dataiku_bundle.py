@@ -436,12 +436,16 @@ class DesignSide:
                               lambda: self.project.export_bundle(task.bundle_id, release_notes=task.p["release_notes"],
                                                                  evaluate_project_standards_checks=evaluate),
                               lambda: task.bundle_id in bundles.ids_of(bundles.exported_bundles(module, task.client, task.key)))
-            result["project_standards"] = self._standards(self._check_built())
+            entries = self._check_built()
+            result["project_standards"] = self._standards(entries)
             result["release_notes"] = task.p["release_notes"] or ""
         if dest:
             result["sha256"] = self._download(dest) if download else sha256_file(dest)
         self._delete(victims)
-        result["bundle_ids"] = bundles.ids_of(bundles.exported_bundles(module, task.client, task.key))
+        # The list read last (at the start, or once the export was built) unless retention deleted since.
+        if victims:
+            entries = bundles.exported_bundles(module, task.client, task.key)
+        result["bundle_ids"] = bundles.ids_of(entries)
         after["bundle_ids"] = result["bundle_ids"]
         task.finish(changed, before, after, **result)
 

@@ -29,7 +29,8 @@ description:
     A deployment play that wants its recap to reflect configuration changes only can set C(changed_when) to V(false)
     on this task, at the cost of hiding that scenarios ran.
   - Polls the run status with one C(GET) per poll, after 0.2 s and then 1.5 times longer each time, up to
-    O(poll_interval). The official client's C(run_and_wait) is not used, because it fails on V(WARNING), has no
+    O(poll_interval). When the scenario ran before, the first wait is 80% of its last run's duration instead (at
+    most O(poll_interval)), then polling starts again at 0.2 s. The official client's C(run_and_wait) is not used, because it fails on V(WARNING), has no
     timeout and waits up to 15 s between polls.
 author:
   - dataiku_gitops.dss maintainers (@dataiku-gitops)
@@ -120,8 +121,8 @@ options:
     type: int
   poll_interval:
     description:
-      - Longest wait, in seconds, between two status reads of a running scenario. Polling starts at 0.2 s and
-        grows up to this value.
+      - Longest wait, in seconds, between two status reads of a running scenario. Polling starts at 0.2 s (or 80%
+        of the scenario's last run's duration) and grows up to this value.
     type: float
     default: 5.0
   trigger_params:

@@ -12,7 +12,8 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors im
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import listing as bundles
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import testing_status as record
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.importing import BundleImport
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import ProjectLock, blocker, describe, lock_owner_error
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.lock import (
+    ProjectLock, blocker, describe, lock_of, lock_owner_error)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
 
 
@@ -110,7 +111,8 @@ class CertifyRun:
         module, p = self.module, self.p
         with module.dss_errors("read the testing status of bundle %s of project %s" % (self.bundle_id, self.key)):
             raw = record.testing_status(module.client, self.key, self.bundle_id)
-        lock = self.lock.read()
+        variables = self.lock.variables()
+        lock = lock_of(variables)
         tests = record.summary(raw)
         certified = active == self.bundle_id and record.passes(raw, p["warning_is_failure"])
         now = time.time()
@@ -130,8 +132,10 @@ class CertifyRun:
         released = lock is not None and lock["owner"] == p["lock_owner"]
         if not module.check_mode:
             self.steps.delete(victims)
-            released = self.lock.release()[0]
-            after["bundle_ids"] = self.steps.read()[1]
+            # The variables just read: the release writes them back without the lock (no second read).
+            released = self.lock.release(variables=variables)[0]
+            if victims:  # else the ids read before the checks are still the ones there
+                after["bundle_ids"] = self.steps.read()[1]
         return bool(victims), before, after, dict(
             project_key=self.key, bundle_id=self.bundle_id, certified=certified, tests=tests,
             active_bundle_id=self.bundle_id, bundle_ids=after["bundle_ids"], deleted_bundle_ids=victims,

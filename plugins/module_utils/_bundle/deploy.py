@@ -24,7 +24,6 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflig
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as standards
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.listing import describe
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import source_bundles
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.recovery import Recovery
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, name_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.release_notes import add_to_diff, deploy_changes
@@ -127,8 +126,8 @@ class DeployRun:
             self.deploy()
         except DssError as exc:
             self.result["steps"] = self.with_durations(self.result["steps"])
-            raise Recovery(DirectRoute(self), p["on_failure"]).failed(exc, self.result, "on %s" % module.url,
-                                                                      self.step, self.wrote)
+            recovery = outcome.recovery().Recovery(DirectRoute(self), p["on_failure"])
+            raise recovery.failed(exc, self.result, "on %s" % module.url, self.step, self.wrote)
 
     def deploy(self):
         module, p = self.module, self.p
@@ -145,6 +144,7 @@ class DeployRun:
                                               p["warning_is_failure"])
             if exists:
                 current_lock = self.lock.in_force(self.steps.summary, ids)
+                self.lock.saw_no_claim(self.steps.summary)
         result["previous_bundle_id"] = active
 
         # -- plan (no write) ----------------------------------------------------------------------------------
@@ -228,12 +228,16 @@ class DeployRun:
         if to_activate:
             with self.timed("activate"):
                 result["report"] = self.steps.activate(active)
-        exists, ids, active = self.steps.read()
-        if active != self.bundle_id:
-            result["active_bundle_id"] = active
-            raise DssError("Bundle %s was activated in project %s on %s, but the active bundle is now %s: another "
-                           "deployment changed it." % (self.bundle_id, self.key, module.url, active or "none"))
-        after.update(bundle_ids=ids, active_bundle_id=active)
+        ids, active = None, None
+        if checks is None or not needs_lock:
+            # With tests to run, the certification reads the project again after them and fails (on_failure then
+            # applies) unless this bundle is still the active one: no read in between.
+            exists, ids, active = self.steps.read()
+            if active != self.bundle_id:
+                result["active_bundle_id"] = active
+                raise DssError("Bundle %s was activated in project %s on %s, but the active bundle is now %s: another "
+                               "deployment changed it." % (self.bundle_id, self.key, module.url, active or "none"))
+            after.update(bundle_ids=ids, active_bundle_id=active)
         if checks is not None:
             self.step = "test and certify"
             more, tests, certification, after["bundle_ids"] = checks.run(needs_lock, self.steps.read, (ids, active))

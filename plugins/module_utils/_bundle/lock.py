@@ -195,6 +195,10 @@ class ProjectLock:
         self.module.write_once("%s of project %s" % (what, self.key), lambda: self.project.set_variables(variables),
                                lambda: happened(self.read()))
 
+    def variables(self):
+        """The project's raw variables ({standard, local}); ``lock_of`` finds the lock in them."""
+        return self._variables()
+
     def read(self):
         return lock_of(self._variables())
 
@@ -282,25 +286,33 @@ class ProjectLock:
             keeper.stop()
             self.module.lease_keeper = None
 
-    def release(self, break_lock=False):
+    def release(self, break_lock=False, variables=None):
         """Stop renewing, then remove the lock when it is ours (or any lock, with ``break_lock``); (released, lock
-        left). Another run's lock is left alone."""
+        left). Another run's lock is left alone. ``variables``: the project's variables as the caller just read them
+        (then not read again; a renewal since then only moved the lease's end, which the release removes anyway)."""
         self.stop_renewing()
-        variables = self._variables()
+        variables = self._variables() if variables is None else variables
         current = lock_of(variables)
         if current is None or (current["owner"] != self.owner and not break_lock):
             return False, current
         if not self.module.check_mode:
+            # Happened: the lock is gone or another owner's (a renewal of ours since the read is not a release).
             self._save(with_lock(variables, None), "release the deployment lock",
-                       lambda lock: lock is None or lock != current)
+                       lambda lock: lock is None or lock["owner"] != current["owner"])
             self.clear_claim()
         return True, None
+
+    def saw_no_claim(self, summary):
+        """Record that the existing project's summary ``summary`` (read by this run) has no creation claim: none can
+        appear later (only the creation of the project writes one), so the release does not read it again."""
+        if summary is not None and claim_of(summary) is None:
+            self.module.project_without_claim = self.key
 
     def clear_claim(self):
         """Remove a first deployment's creation claim from the project description (its lock is in the variables
         from then on): the project must not keep telling people it is being created."""
         module = self.module
-        if claim_of(module.find_project(self.key)) is None:
+        if getattr(module, "project_without_claim", None) == self.key or claim_of(module.find_project(self.key)) is None:
             return
         with module.dss_errors("read the metadata of project %s" % self.key):
             metadata = self.project.get_metadata()

@@ -23,6 +23,13 @@ def on_failure_spec():
     return dict(type="str", choices=list(ON_FAILURE), default="keep")
 
 
+def recovery():
+    """The module that applies ``on_failure`` (_bundle/recovery.py), imported on a failure only: a module start
+    compiles every module_utils file it imports from the AnsiballZ archive, so a rarely used one waits until needed."""
+    from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import recovery as module  # pylint: disable=import-outside-toplevel
+    return module
+
+
 def short(text):
     """A message as a result value: one line, long words cut, at most MSG_LIMIT characters."""
     return cut_line(cut_long_words(cut_line(text)), MSG_LIMIT)

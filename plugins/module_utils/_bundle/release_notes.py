@@ -17,6 +17,7 @@ import datetime
 import re
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.listing import describe
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.source import read_source_bundles, source_client
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.module import DataikuException
 
 MAX_COMMITS = 50
@@ -222,12 +223,16 @@ def deploy_changes(module, source, active, active_entries, bundle_id):
                                                    "to get the commits this deployment brings.")
     old = (active, bundle_hints(active_entries, active)) if active else None
     new_hints = bundle_hints(active_entries, bundle_id)
-    client = module.make_client(source["url"], source["api_key"], validate_certs=source["validate_certs"],
-                                ca_path=source["ca_path"], option="source.url")
+    client = source_client(module, source)
     if bundle_id not in [e.get("bundleId") for e in active_entries or []]:
-        try:  # not imported yet: its release notes are on the design node (not yet there in a plan: the id alone)
-            exported = client.get_project(key).list_exported_bundles()
-            new_hints = bundle_hints(exported.get("bundles") if isinstance(exported, dict) else exported, bundle_id)
+        # Not imported yet: its release notes are on the design node (not yet there in a plan: the id alone), read
+        # already by the import's plan.
+        exported = read_source_bundles(module, source)
+        try:
+            if exported is None:
+                exported = client.get_project(key).list_exported_bundles()
+                exported = exported.get("bundles") if isinstance(exported, dict) else exported
+            new_hints = bundle_hints(exported, bundle_id)
         except Exception:  # pylint: disable=broad-except
             pass  # the git reads below report an unreachable design node
     history = History(client.get_project(key).get_project_git(), key)

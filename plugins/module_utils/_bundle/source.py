@@ -40,14 +40,47 @@ def source_errors(module, source, project_key, bundle_id, consequence=""):
     return errors
 
 
+def _memo(module):
+    """What this module run already read on design nodes (see source_bundles)."""
+    memo = getattr(module, "_source_memo", None)
+    if memo is None:
+        memo = module._source_memo = {}
+    return memo
+
+
+def source_client(module, source):
+    """The client of the design node ``source`` names, made once per module run."""
+    memo = _memo(module)
+    key = ("client", source["url"], source["api_key"], source["validate_certs"], source["ca_path"])
+    if key not in memo:
+        memo[key] = module.make_client(source["url"], source["api_key"], validate_certs=source["validate_certs"],
+                                       ca_path=source["ca_path"], option="source.url")
+    return memo[key]
+
+
 def source_bundles(module, source):
     """(client, exported bundle entries oldest first) of the project ``source`` names on its design node.
 
-    Fails unless the node is a DESIGN node and the project exists there (DssModule.find_project).
+    Fails unless the node is a DESIGN node and the project exists there (DssModule.find_project). Read once per
+    module run: the later steps that need it (import, remap preflight, gates, release notes) reuse the answer, as no
+    module writes on the design node it reads a bundle from.
     """
+    memo = _memo(module)
+    key = ("bundles", source["url"], source["project_key"])
+    if key not in memo:
+        memo[key] = _read_source_bundles(module, source)
+    return memo[key]
+
+
+def read_source_bundles(module, source):
+    """The exported bundle entries of ``source``'s project when this module run read them already, else None."""
+    known = _memo(module).get(("bundles", source["url"], source["project_key"]))
+    return known[1] if known else None
+
+
+def _read_source_bundles(module, source):
     url, key = source["url"], source["project_key"]
-    client = module.make_client(url, source["api_key"], validate_certs=source["validate_certs"],
-                                ca_path=source["ca_path"], option="source.url")
+    client = source_client(module, source)
     node_type = module.checked_instance_info(client, url).get("nodeType")
     if node_type != "DESIGN":
         raise DssError(module.scrub("source needs a DESIGN node (bundles are exported there), but %s is a %s "

@@ -13,7 +13,6 @@ import time
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import outcome
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_tests import (
     predicted_tests, run_tests, tests_option_errors, tests_view)
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.recovery import Recovery
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.compare import equal
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
@@ -183,7 +182,7 @@ class DeploymentRun:
         try:
             self.certified_update(settings, auto, result)
         except DssError as exc:
-            raise Recovery(DeployerRoute(self, auto), p["on_failure"]).failed(
+            raise outcome.recovery().Recovery(DeployerRoute(self, auto), p["on_failure"]).failed(
                 exc, result, "through deployment %s" % self.dep_id, self.step, self.wrote)
 
     def timed_step(self, result, name, changed, started):

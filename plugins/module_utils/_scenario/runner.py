@@ -30,13 +30,16 @@ POLL_FACTOR = 1.5
 ABORT_GRACE = 10.0  # seconds to wait, after an abort, for DSS to record the run's end (best effort)
 START_GRACE = 5.0  # seconds to look for the run of a start whose answer was lost, before starting again
 RECENT_RUNS = 20  # runs listed to tell the runs that existed before a start from the one it created
+EXPECTED_SHARE = 0.8  # of the last run's duration, waited before the second poll of a new run
 
 
 class Backoff:
-    """Sleeps FIRST_POLL, then POLL_FACTOR times longer each time, capped at ``maximum`` and at the deadline."""
+    """Sleeps FIRST_POLL (or ``first``), then POLL_FACTOR times longer each time from FIRST_POLL, capped at
+    ``maximum`` and at the deadline."""
 
-    def __init__(self, maximum, clock, sleep):
-        self.next = min(FIRST_POLL, maximum)
+    def __init__(self, maximum, clock, sleep, first=None):
+        self.next = min(max(first or 0, FIRST_POLL), maximum)
+        self._after_first = min(FIRST_POLL, maximum) if first and self.next > FIRST_POLL else None
         self.maximum = maximum
         self.clock = clock
         self._sleep = sleep
@@ -45,7 +48,8 @@ class Backoff:
         remaining = deadline - self.clock()
         if remaining > 0:
             self._sleep(min(self.next, remaining))
-        self.next = min(self.next * POLL_FACTOR, self.maximum)
+        self.next = self._after_first or min(self.next * POLL_FACTOR, self.maximum)
+        self._after_first = None
 
 
 class ScenarioRunner:
@@ -69,7 +73,7 @@ class ScenarioRunner:
             start = RunStart(self, scenario)
             start.wait_for_running(deadline)
             fire, run = start.send("start scenario %s of project %s" % (item["id"], self.project.project_key))
-            state, details = self._follow(fire, deadline, run)
+            state, details = self._follow(fire, deadline, run, start.expected_seconds)
             if state == "cancelled" and start.resent:
                 # Our first start may have reached DSS after all, its run appearing only now: follow it.
                 run = start.new_run()
@@ -87,10 +91,13 @@ class ScenarioRunner:
             return aborted_row(item, details, self.clock() - started, "Timed out after %d s (%s); the run was "
                                "aborted." % (round(elapsed), timeout_label), timed_out=True)
 
-    def _follow(self, fire, deadline, run=None):
+    def _follow(self, fire, deadline, run=None, expected=None):
         """('done' | 'cancelled' | 'timeout', last run details or None); follows ``run`` when it is known already
-        (found by re-reading after a lost answer), else the run that ``fire`` starts."""
-        backoff = Backoff(self.poll_interval, self.clock, self.sleep)
+        (found by re-reading after a lost answer), else the run that ``fire`` starts. ``expected``: how long the
+        scenario's last run took (seconds, None when unknown): the first wait is EXPECTED_SHARE of it (at most
+        poll_interval), so a run that takes as long is not polled all along its way."""
+        backoff = Backoff(self.poll_interval, self.clock, self.sleep,
+                          first=expected * EXPECTED_SHARE if expected else None)
         details, polls = None, 0
         while True:
             if run is None:
@@ -121,6 +128,15 @@ class ScenarioRunner:
         return details
 
 
+def last_duration(runs):
+    """Seconds the newest finished run of ``runs`` (scenarioRun objects, newest first) took, None when unknown."""
+    for run in runs:
+        start, end = run.get("start"), run.get("end")
+        if run.get("result") and isinstance(start, (int, float)) and isinstance(end, (int, float)) and end > start > 0:
+            return (end - start) / 1000.0
+    return None
+
+
 class RunStart:
     """One start of a scenario (POST .../run) through ``write_once``: the runs listed before it tell, after a lost
     answer, whether it created a run (then followed, never started twice) or not (then sent again)."""
@@ -137,6 +153,7 @@ class RunStart:
         recent = self._recent()
         self.before = {run.run.get("runId") for run in recent}
         self.running = any(not run.run.get("result") for run in recent)
+        self.expected_seconds = last_duration([run.run for run in recent])
 
     def wait_for_running(self, deadline):
         """DSS cancels a start while the scenario runs (a run that an interrupted deployment left, or someone

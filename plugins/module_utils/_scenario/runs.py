@@ -11,7 +11,6 @@ import time
 from datetime import datetime, timezone
 
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import name_error
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.junit import junit_document, write_junit
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.paths import output_path_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario.report import (
     acceptable,
@@ -109,9 +108,11 @@ class ScenarioTests:
         if result["failed_scenarios"]:
             problems.append(failure_text(self.key, self.module.url, rows, self.warning_is_failure))
         if self.options["junit_xml"]:
-            report = junit_document(self.key, self.module.url, rows, self.warning_is_failure, started)
+            # Imported when a report is asked for only (it brings xml.etree): a module start compiles what it imports.
+            from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario import junit  # pylint: disable=import-outside-toplevel
+            report = junit.junit_document(self.key, self.module.url, rows, self.warning_is_failure, started)
             try:
-                result["junit_xml"] = write_junit(self.options["junit_xml"], report)
+                result["junit_xml"] = junit.write_junit(self.options["junit_xml"], report)
             except OSError as exc:
                 problems.append("The JUnit report could not be written to %s: %s." % (self.options["junit_xml"], exc))
         return result, problems

@@ -39,6 +39,7 @@ class Landscape:
         if wanted not in _ARCHIVES:
             export_requiring(self.design, bundle_id, connections, envs, key=KEY)
             _ARCHIVES[wanted] = archive_of(self.design, bundle_id, key=KEY)
+            self.design.forget_calls()  # the set-up's download is no request of the module's (cached or not)
         import_archive(self.auto, _ARCHIVES[wanted], key=KEY)
         self._first_settings()
 

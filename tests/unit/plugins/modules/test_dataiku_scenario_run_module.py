@@ -4,7 +4,7 @@ outcomes, timeouts, check mode, stop_on_failure and the JUnit report."""
 # pylint: disable=redefined-outer-name,unused-import
 import xml.etree.ElementTree as ET
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario import runs as dss_scenario_tests
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._scenario import junit as dss_junit
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.emulated_nodes import emulated
 from ansible_collections.dataiku_gitops.dss.tests.unit.plugins.modules.scenario_nodes import (
     URL, clock, declared, dss, endless, missing, ok, run)
@@ -264,7 +264,7 @@ def test_junit_write_error_fails_after_the_runs_with_both_messages(dss, capsys, 
 
     def disk_full(path, report):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(dss_scenario_tests, "write_junit", disk_full)
+    monkeypatch.setattr(dss_junit, "write_junit", disk_full)
     failed, result = run(dss, capsys, project_key="P", junit_xml=str(tmp_path / "report.xml"))
     assert failed
     assert dss.run_ids("TEST_KO") and result["results"][0]["outcome"] == "FAILED"

@@ -90,3 +90,25 @@ def test_every_start_lost_in_transit_fails_with_one_line(dss, capsys):
     assert len(dss.posts("TEST_SMOKE")) == 2 and not dss.run_ids("TEST_SMOKE")
     assert result["msg"].startswith("Could not connect to DSS at https://dss-auto.example.com to start scenario "
                                     "TEST_SMOKE of project P"), result["msg"]
+
+
+def test_a_scenario_that_ran_before_is_first_polled_after_most_of_its_last_duration(dss, capsys):
+    dss.add("TEST_SMOKE")
+    earlier = dss.start_run("TEST_SMOKE")
+    dss.clock.sleep(1.0)  # it ends
+    assert dss.project.get_scenario("TEST_SMOKE").get_current_run() is None
+    dss.clock.sleeps.clear()
+
+    def took_four_seconds(runs):  # the earlier run, as DSS lists it before our start: 4 s from start to end
+        for raw in runs:
+            if raw["runId"] == earlier:
+                raw["end"] = raw["start"] + 4000
+        return runs
+
+    dss.node.faults.rewrite_answer("GET", r"/scenarios/TEST_SMOKE/get-last-runs$", took_four_seconds, times=10)
+    failed, result = run(dss, capsys, project_key="P", poll_interval=30)
+    assert not failed and result["results"][0]["outcome"] == "SUCCESS", result
+    # The first wait is most of the last run's duration, then polling starts again at FIRST_POLL.
+    assert dss.clock.sleeps[0] == dss_scenario_runner.EXPECTED_SHARE * 4
+    assert dss.clock.sleeps[1:2] in ([], [dss_scenario_runner.FIRST_POLL])
+    assert len(dss.polled(result["results"][0]["run_id"])) == 2  # right after the start, then after the wait
