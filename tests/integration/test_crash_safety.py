@@ -7,7 +7,10 @@ bundle (or the run red on its last certified bundle) - never on a failed or unte
 Kills are triggered by what the node shows (lock taken, bundle imported, bundle active, test record written), not
 by timers; the emulator's latency profile (--latency-scale) makes the slow steps last long enough to be hit. It is
 set only for the runs that are interrupted: set-ups and re-runs go at full speed (what they check does not depend
-on how long a step takes)."""
+on how long a step takes).
+
+The nodes come from two landscapes built once per session (tests/support/landscape.py): CHURN's bundles exported on
+the design node, then also b1 deployed and certified on the automation node by a run that shows its steps."""
 
 # pylint: disable=redefined-outer-name
 
@@ -19,10 +22,10 @@ import time
 import pytest
 import yaml
 
-from tests.support import processes, sample_project as sample
-from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env
+from tests.support import landscape, processes, sample_project as sample
+from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env, run_playbook
 from tests.support.playbook_server import descendants
-from tests.support.real_node import require_emulator
+from tests.support.real_node import real_node_or_none, require_emulator
 
 KEY = sample.PROJECT_KEY
 DEPLOY = "dataiku_gitops.dss.dataiku_bundle_deploy"
@@ -30,22 +33,77 @@ LEASE = 3  # seconds: the lease of every run here (renewed every second by a liv
 SLOW = 0.2  # the latency scale of the runs that are interrupted (import 2 s, activation 2 s, a scenario start 6 s)
 
 
+class SlowPair:
+    """A landscape (tests/support/landscape.py) of two nodes: the design node "dev" with CHURN exported as b1 and b3
+    (passing) and b2 (failing its tests), and the automation node "staging" with the staging connection."""
+
+    NODE_TYPES = {"dev": "design", "staging": "automation"}
+
+    def __init__(self, workdir):
+        self.workdir = str(workdir)
+        self.nodes = {}
+
+    def node_types(self):
+        return dict(self.NODE_TYPES)
+
+    def use_nodes(self, nodes):
+        self.nodes = dict(nodes)
+        return self
+
+    def start(self):
+        client = self.nodes["dev"].client()
+        sample.seed_design_project(client)
+        design = client.get_project(KEY)
+        design.export_bundle("b1")
+        sample.change_variable(client, 45)
+        design.export_bundle("b3")  # passes, like b1
+        sample.break_flow(client)
+        design.export_bundle("b2")
+        sample.seed_connection(self.nodes["staging"].client(), "staging")
+        return self
+
+    def cached_paths(self):
+        return []
+
+    def cache_state(self):
+        return {}
+
+    def load_cache_state(self, _state):
+        pass
+
+
+def deploy_b1_showing_steps(land):
+    """b1's first deployment, tested and certified, alone on the slowed automation node with the callback
+    dataiku_gitops.dss.deploy_steps enabled (only it): records "steps" (the run) and "writes" (what it wrote but the
+    lease's writes, see writes_but_lease)."""
+    design, auto = land.nodes["dev"], land.nodes["staging"].set_latency(SLOW)
+    before = writes_but_lease(auto)
+    steps = run_playbook(land.workdir, playbook=role_play(design, auto, "b1", "steps"), name="steps",
+                         env={"ANSIBLE_CALLBACKS_ENABLED": "dataiku_gitops.dss.deploy_steps"})
+    auto.set_latency(0)
+    return {"steps": steps, "writes": writes_but_lease(auto) - before}
+
+
+SEEDED = landscape.Kind("crash-seeded", SlowPair, description="CHURN's b1, b2, b3 exported; the automation node empty")
+DEPLOYED = landscape.Kind("crash-b1", SlowPair, deploy_b1_showing_steps, SEEDED,
+                          "SEEDED with b1 deployed, tested and certified, the callback deploy_steps showing the steps")
+
+
+def pair(kind, tmp_path, tmp_path_factory):
+    """(design node, automation node) of a copy of the landscape ``kind`` (``land.built``: its build's runs), the
+    automation node slowed to a fifth of the real time of its slow steps (import 2 s, activation 2 s, a scenario start
+    6 s; the pool sets it back to full speed for the next test, and replaces it if a test left it dead)."""
+    require_emulator(real_node_or_none("automation"))  # None (no real DSS named): the emulator's nodes
+    land = landscape.restored(kind, tmp_path / "land", tmp_path_factory)
+    return land.nodes["dev"], land.nodes["staging"].set_latency(SLOW), land.built
+
+
 @pytest.fixture
-def slow_pair(design_node, automation_node):
-    """The design node with CHURN exported as b1 and b3 (passing) and b2 (failing its tests), and the pooled automation
-    node slowed to a fifth of the real time of its slow steps (import 2 s, activation 2 s, a scenario start 6 s; the
-    pool sets it back to full speed for the next test, and replaces it if a test left it dead)."""
-    require_emulator(design_node)
-    require_emulator(automation_node)
-    sample.seed_design_project(design_node.client())
-    design = design_node.client().get_project(KEY)
-    design.export_bundle("b1")
-    sample.change_variable(design_node.client(), 45)
-    design.export_bundle("b3")  # passes, like b1
-    sample.break_flow(design_node.client())
-    design.export_bundle("b2")
-    sample.seed_connection(automation_node.client(), "staging")
-    return design_node, automation_node.set_latency(SLOW)
+def slow_pair(tmp_path, tmp_path_factory):
+    """The design node with CHURN exported as b1 and b3 (passing) and b2 (failing its tests), and the slowed
+    automation node, nothing deployed on it."""
+    design, auto, _built = pair(SEEDED, tmp_path, tmp_path_factory)
+    return design, auto
 
 
 def writes_but_lease(node):
@@ -160,8 +218,10 @@ def test_a_live_holder_renews_its_lease_and_a_second_run_is_refused_before_writi
     assert_on_certified(auto, "b1")
 
 
-def test_two_first_deployments_at_once_the_second_is_refused_before_any_write(slow_pair, tmp_path):
-    design, auto = slow_pair
+def test_two_first_deployments_at_once_the_second_is_refused_before_any_write(tmp_path, tmp_path_factory):
+    # The same first deployment alone, on a node in the same state: the run that built DEPLOYED.
+    _design, _auto, alone_run = pair(DEPLOYED, tmp_path / "alone", tmp_path_factory)
+    design, auto = pair(SEEDED, tmp_path, tmp_path_factory)[:2]
     writes_before = writes_but_lease(auto)
     runs = [start(tmp_path, "race-%d" % i, role_play(design, auto, "b1", "race-%d" % i)) for i in (1, 2)]
     results = [finish(proc) for proc in runs]
@@ -171,22 +231,17 @@ def test_two_first_deployments_at_once_the_second_is_refused_before_any_write(sl
             or "another run took the deployment lock at the same time" in loser), loser
     race_writes = writes_but_lease(auto) - writes_before
     assert_on_certified(auto, "b1")
-    # The same first deployment alone, on the same node: the loser added at most its refused claim (lease renewals,
-    # one a second while a run works, are left out: their number follows the wall time of a loaded machine).
-    auto.client().get_project(KEY).delete()
-    auto.set_latency(0)  # nothing to race with: full speed
-    writes_before = writes_but_lease(auto)
-    rc, out = finish(start(tmp_path, "alone", role_play(design, auto, "b1", "alone")))
-    assert rc == 0, out
-    alone = writes_but_lease(auto) - writes_before
+    # The loser added at most its refused claim to what the deployment alone writes (lease renewals, one a second
+    # while a run works, are left out: their number follows the wall time of a loaded machine).
+    assert alone_run["steps"].rc == 0, alone_run["steps"].output
+    alone = alone_run["writes"]
     assert alone <= race_writes <= alone + 1, (alone, race_writes)
 
 
-def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(slow_pair, tmp_path):
-    design, auto = slow_pair
-    auto.set_latency(0)
-    rc, out = finish(start(tmp_path, "b1", role_play(design, auto, "b1", "setup")))
-    assert rc == 0, out
+def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(tmp_path, tmp_path_factory):
+    design, auto, built = pair(DEPLOYED, tmp_path, tmp_path_factory)  # b1 certified by the landscape's build
+    setup = built["steps"]
+    assert setup.rc == 0, setup.output
     steps = [
         # (what is killed, the event on the node that triggers the kill)
         ("playbook", "import", lambda v: v[2] is not None),                      # lock taken: the import follows
@@ -225,18 +280,14 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(slow_pair, tmp_p
     assert_on_certified(auto, "b3")
 
 
-def test_the_deploy_steps_callback_prints_each_step_with_its_duration(slow_pair, tmp_path):
+def test_the_deploy_steps_callback_prints_each_step_with_its_duration(tmp_path, tmp_path_factory):
     """With the callback dataiku_gitops.dss.deploy_steps enabled, each deployment's steps are printed, with their
-    durations, when it ends (the activation of this slow node takes seconds)."""
-    design, auto = slow_pair
-    path = tmp_path / "steps.yml"
-    path.write_text(yaml.safe_dump(role_play(design, auto, "b1", "steps"), sort_keys=False))
-    env = ansible_env({"ANSIBLE_CALLBACKS_ENABLED": "dataiku_gitops.dss.deploy_steps"})
-    done = subprocess.run([ANSIBLE_PLAYBOOK, str(path), "-i", "localhost,", "-c", "local"], cwd=str(tmp_path), env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    lines = [line for line in done.stdout.splitlines() if line.startswith("localhost | CHURN b1: ")]
+    durations, when it ends (the activation of the slowed node takes seconds): the run that built DEPLOYED."""
+    _design, _auto, built = pair(DEPLOYED, tmp_path, tmp_path_factory)
+    done = built["steps"]
+    assert done.rc == 0, done.output
+    lines = [line for line in done.output.splitlines() if line.startswith("localhost | CHURN b1: ")]
     assert [line.split(": ", 1)[1].split()[0] for line in lines] == [
-        "lock", "preflight", "import", "remap", "activate", "tests", "certify"], done.stdout
+        "lock", "preflight", "import", "remap", "activate", "tests", "certify"], done.output
     activate = [line for line in lines if ": activate " in line][0]
     assert "changed" in activate and float(activate.split()[-2]) >= 1.0, activate  # preload 1 s + activation 2 s

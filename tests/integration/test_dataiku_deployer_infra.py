@@ -7,8 +7,7 @@ import pytest
 from tests.integration.deployer_setup import (INFRA, PUBLISH, assert_refused_each, conn, exported_churn, infra_args,
                                               task)
 from tests.integration.test_dataiku_project import assert_clean_failure, closed_port_url
-from tests.support.emulator import EmulatorNode
-from tests.support.playbook import run_cases, save_state_task, snapshot_steps
+from tests.support.playbook import run_cases, save_state_task, snapshot_steps, snapshot_task
 from tests.support.real_node import require_emulator
 
 
@@ -110,19 +109,22 @@ def test_publish_local_idempotent_and_refusals(nodes, playbook, tmp_path):
     assert design.writes() == writes and design.digest() == digest
 
 
-def test_publish_to_standalone_deployer_streams_the_archive(nodes, playbook):
+def test_publish_to_standalone_deployer_streams_the_archive(nodes, node_pool, playbook):
+    """On the pool's standalone deployer node: the publication, its re-run (snapshots of the node between them) and
+    the refusal without a source (the last task: it ends the run) in one run."""
     design, _automation = nodes
     exported_churn(design, ("v1",))
-    with EmulatorNode("deployer") as deployer:
-        no_source = playbook(tasks=[task(PUBLISH, deployer, "publish", project_key="CHURN", bundle_id="v1")])
-        assert_clean_failure(no_source, deployer, "is a DEPLOYER node: set source")
-        args = dict(project_key="CHURN", bundle_id="v1", published_project_key="CHURN_PUB",
-                    source={"url": design.url, "api_key": design.api_key})
-        real = playbook(tasks=[task(PUBLISH, deployer, "publish", **args)])
-        assert real.task("publish")["result"]["method"] == "upload", real
-        status = deployer.client().get_projectdeployer().get_project("CHURN_PUB").get_status()
-        assert [b["id"] for b in status.get_bundles()] == ["v1"]
-        writes = deployer.writes()
-        again = playbook(tasks=[task(PUBLISH, deployer, "publish", **args)])
-        assert again.task("publish")["status"] == "ok" and deployer.writes() == writes
-        assert design.api_key not in real.output and deployer.api_key not in real.output
+    deployer = node_pool.checkout("deployer")
+    args = dict(project_key="CHURN", bundle_id="v1", published_project_key="CHURN_PUB",
+                source={"url": design.url, "api_key": design.api_key})
+    tasks = [task(PUBLISH, deployer, "publish", **args), snapshot_task("after publish", deployer),
+             task(PUBLISH, deployer, "again", **args), snapshot_task("after again", deployer),
+             task(PUBLISH, deployer, "no source", project_key="CHURN", bundle_id="v1")]
+    no_source = real = again = playbook(tasks=tasks)
+    assert_clean_failure(no_source, deployer, "is a DEPLOYER node: set source")
+    assert real.task("publish")["result"]["method"] == "upload", real
+    status = deployer.client().get_projectdeployer().get_project("CHURN_PUB").get_status()
+    assert [b["id"] for b in status.get_bundles()] == ["v1"]
+    assert again.task("again")["status"] == "ok" and again.snapshot("after again")[1] == \
+        again.snapshot("after publish")[1]
+    assert design.api_key not in real.output and deployer.api_key not in real.output

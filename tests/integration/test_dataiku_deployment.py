@@ -153,21 +153,33 @@ def test_govern_gate_prevent_and_warn(nodes, playbook):
 
     quiet = both_quiet(design, automation)
     upgrade = dict(deployment_id="churn-prod", bundle_id="v2")
-    for check in (True, False):
-        refused = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **upgrade)], check=check)
-        assert_clean_failure(refused, automation, "Govern refuses bundle v2 for deployment churn-prod",
-                             "governance status: PENDING", "Nothing was changed")
-        assert refused.task("deploy")["result"]["governance"]["blocked"] is True
+    # The refusal in check mode, the gate's read and the refusal for real (the last task: it ends the run) in one run.
+    refusals = playbook(tasks=[
+        dict(task(DEPLOYMENT, design, "check", **upgrade), check_mode=True, ignore_errors=True),
+        task(DEPLOYMENT_INFO, design, "gate", deployment_id="churn-prod", bundle_id="v2"),
+        task(DEPLOYMENT, design, "deploy", **upgrade)])
+    assert_clean_failure(refusals, automation, "Govern refuses bundle v2 for deployment churn-prod",
+                         "governance status: PENDING", "Nothing was changed")
+    for name in ("check", "deploy"):
+        refused = refusals.task(name)
+        assert refused["status"] in ("ignored", "failed") and refused["result"]["governance"]["blocked"] is True
+        msg = refused["result"]["msg"]
+        assert "Govern refuses bundle v2 for deployment churn-prod" in msg and "governance status: PENDING" in msg
+        assert "Nothing was changed" in msg and "Traceback" not in msg, msg
     assert both_quiet(design, automation) == quiet
-    info = playbook(tasks=[task(DEPLOYMENT_INFO, design, "gate", deployment_id="churn-prod", bundle_id="v2")])
+    info = refusals
     assert info.task("gate")["result"]["governance"]["approved"] is False
 
     settings = deployer.get_infra("prod").get_settings()
     settings.get_raw()["governCheckPolicy"] = "WARN"
     settings.save()
-    warned = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **upgrade)])
-    assert_clean_failure(warned, automation, "Govern warns about bundle v2", "Set ignore_warnings=true")
-    through = playbook(tasks=[task(DEPLOYMENT, design, "deploy", ignore_warnings=True, **upgrade)])
+    # The warning refused, then let through (ignore_warnings) in one run.
+    warned = through = playbook(tasks=[dict(task(DEPLOYMENT, design, "warned", **upgrade), ignore_errors=True),
+                                       task(DEPLOYMENT, design, "deploy", ignore_warnings=True, **upgrade)])
+    refused = warned.task("warned")
+    assert refused["status"] == "ignored" and "Govern warns about bundle v2" in refused["result"]["msg"], refused
+    assert "Set ignore_warnings=true" in refused["result"]["msg"] and "Traceback" not in refused["result"]["msg"]
+    assert automation.api_key not in warned.output
     result = through.task("deploy")["result"]
     assert result["health"] == "WARNING" and result["update_messages"][0]["severity"] == "WARNING", through
     assert active_bundle(automation) == "v2"

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support import sample_project as sample
 from tests.support.fault_proxy import FaultProxy
-from tests.support.playbook import run_cases
+from tests.support.playbook import run_cases, snapshot_task
 from tests.support.real_node import real_node_or_none, require_emulator
 
 KEY = "CHURN"
@@ -41,24 +41,29 @@ def archive(design_node, tmp_path):
     return str(path)
 
 
+def _then_again(task, node):
+    """``task``, then the same task named "again", each followed by a snapshot of ``node`` ("after <name>")."""
+    return [task, snapshot_task("after " + task["name"], node), dict(task, name="again"),
+            snapshot_task("after again", node)]
+
+
 def _active(node, key=KEY):
     return (node.client().get_project(key).get_summary().get("activeBundleState") or {}).get("bundleId")
 
 
 def test_reads_are_retried_after_503_resets_and_lost_answers(automation_node, fault_proxy, playbook):
+    """The run and its re-run in one ansible-playbook run, snapshots of the node between them (no module start)."""
     require_emulator(automation_node)
     proxy = fault_proxy(automation_node.url, match="^GET ", nth=(1, 2, 3, 5), kinds=("503", "reset", "lost"), seed=7)
     task = {"name": "project", PROJECT: dict(_through(proxy, automation_node), project_key=KEY, description="d")}
-    result = playbook(tasks=[task])
+    result = again = playbook(tasks=_then_again(task, automation_node))
     assert result.rc == 0, result
     assert result.task("project")["changed"]
-    stats = proxy.stats()
+    stats = proxy.stats()  # the faults are the first run's: its 5th read is the last one faulted
     assert len(stats["faulted"]) == 4 and all(f[1] == "GET" for f in stats["faulted"]), stats
     assert automation_node.client().get_project(KEY).get_metadata()["description"] == "d"
-    writes, digest = automation_node.writes(), automation_node.digest()
-    again = playbook(tasks=[task])
-    assert again.rc == 0 and not again.task("project")["changed"], again
-    assert automation_node.writes() == writes and automation_node.digest() == digest
+    assert again.rc == 0 and not again.task("again")["changed"], again
+    assert again.snapshot("after again") == again.snapshot("after project")
 
 
 def test_without_retries_one_503_fails_with_one_clear_line(automation_node, fault_proxy, playbook):
@@ -106,21 +111,20 @@ def test_a_failed_create_is_resent_only_if_it_did_not_happen(failed_creates, kin
 
 
 def test_lost_import_and_activation_answers_are_confirmed_by_reading(automation_node, archive, fault_proxy, playbook):
+    """The deployment and its re-run (through the same proxy) in one run, snapshots of the node between them."""
     proxy = fault_proxy(automation_node.url, match="^POST %s/(projectsFromBundle/|projects/%s/bundles/imported/%s/"
                         "actions/activate)" % (API, KEY, BUNDLE_ID), nth=(1, 2), kinds=("lost",))
     task = {"name": "deploy", BUNDLE: dict(_through(proxy, automation_node), project_key=KEY, bundle_id=BUNDLE_ID,
                                            state="active", src=archive)}
-    result = playbook(tasks=[task])
+    result = again = playbook(tasks=_then_again(task, automation_node))
     assert result.rc == 0, result
     done = result.task("deploy")["result"]
     assert done["changed"] and done["active_bundle_id"] == BUNDLE_ID and done["project_created"], done
-    stats = proxy.stats()
-    assert stats["matched"] == 2 and [f[3] for f in stats["faulted"]] == ["lost", "lost"], stats  # nothing re-sent
+    stats = proxy.stats()  # the import and the activation, each sent once: none re-sent, by the re-run neither
+    assert stats["matched"] == 2 and [f[3] for f in stats["faulted"]] == ["lost", "lost"], stats
     assert _active(automation_node) == BUNDLE_ID
-    writes, digest = automation_node.writes(), automation_node.digest()
-    again = playbook(tasks=[task])
-    assert again.rc == 0 and not again.task("deploy")["changed"], again
-    assert automation_node.writes() == writes and automation_node.digest() == digest
+    assert again.rc == 0 and not again.task("again")["changed"], again
+    assert again.snapshot("after again") == again.snapshot("after deploy")
 
 
 def test_activation_refused_by_a_proxy_is_sent_again(automation_node, archive, fault_proxy, playbook):
@@ -133,25 +137,24 @@ def test_activation_refused_by_a_proxy_is_sent_again(automation_node, archive, f
 
 
 def test_lost_remap_save_is_not_sent_again(automation_node, archive, fault_proxy, playbook):
+    """The import (straight to the node), the remap and its re-run (through the proxy) in one run, snapshots of the
+    node between them."""
     require_emulator(automation_node)
     automation_node.client().create_connection("fs_prod", "Filesystem", params={"root": "/data/prod"})
     direct = {"url": automation_node.url, "api_key": automation_node.api_key}
     imported = {"name": "import", BUNDLE: dict(direct, project_key=KEY, bundle_id=BUNDLE_ID, state="imported",
                                                src=archive)}
-    setup = playbook(tasks=[imported])
-    assert setup.rc == 0, setup
     proxy = fault_proxy(automation_node.url, match="^PUT %s/projects/%s/settings" % (API, KEY), nth=(1,),
                         kinds=("lost",))
     task = {"name": "remap", REMAP: dict(_through(proxy, automation_node), project_key=KEY,
                                          connections={"filesystem_managed": "fs_prod"})}
-    result = playbook(tasks=[task])
+    setup = result = again = playbook(tasks=[imported] + _then_again(task, automation_node))
+    assert setup.task("import")["changed"], setup
     assert result.rc == 0 and result.task("remap")["changed"], result
-    assert proxy.stats()["matched"] == 1
+    assert proxy.stats()["matched"] == 1  # sent once, by the remap: the re-run sent no settings
     assert result.task("remap")["result"]["connections"] == {"filesystem_managed": "fs_prod"}
-    writes = automation_node.writes()
-    again = playbook(tasks=[task])
-    assert again.rc == 0 and not again.task("remap")["changed"], again
-    assert automation_node.writes() == writes
+    assert again.rc == 0 and not again.task("again")["changed"], again
+    assert again.snapshot("after again")[1] == again.snapshot("after remap")[1]
 
 
 def test_lost_export_answer_is_confirmed_by_reading(design_node, fault_proxy, playbook):
@@ -214,23 +217,24 @@ def test_lost_answers_to_lock_and_retention_writes_are_confirmed_by_reading(
     def promotion(url, bundle_id):
         target = {"url": url, "api_key": automation_node.api_key, "project_key": sample.PROJECT_KEY}
         return [
-            {"name": "deploy", DEPLOY: dict(target, bundle_id=bundle_id, lock_owner="run-" + bundle_id,
-                                            source={"url": design_node.url, "api_key": design_node.api_key},
-                                            connections={"pg_dev": "pg_staging"})},
-            {"name": "tests", SCENARIO_RUN: dict(target, prefix="TEST_", poll_interval=0.2)},
-            {"name": "certify", CERTIFY: dict(target, bundle_id=bundle_id, lock_owner="run-" + bundle_id, keep_last=1)},
+            {"name": "deploy " + bundle_id, DEPLOY: dict(
+                target, bundle_id=bundle_id, lock_owner="run-" + bundle_id,
+                source={"url": design_node.url, "api_key": design_node.api_key}, connections={"pg_dev": "pg_staging"})},
+            {"name": "tests " + bundle_id, SCENARIO_RUN: dict(target, prefix="TEST_", poll_interval=0.2)},
+            {"name": "certify " + bundle_id, CERTIFY: dict(target, bundle_id=bundle_id, lock_owner="run-" + bundle_id,
+                                                           keep_last=1)},
         ]
-    first = playbook(tasks=promotion(automation_node.url, "b1"))
-    assert first.rc == 0, first
     proxy = fault_proxy(automation_node.url, match="^(PUT %s/projects/%s/variables/|DELETE %s/projects/%s/bundles/"
                         "imported/)" % (API, sample.PROJECT_KEY, API, sample.PROJECT_KEY), nth=(1, 3, 4),
                         kinds=("lost",))
-    second = playbook(tasks=promotion(proxy.url, "b2"))
+    # Both promotions in one run: the first straight to the node, the second through the proxy.
+    first = second = playbook(tasks=promotion(automation_node.url, "b1") + promotion(proxy.url, "b2"))
+    assert first.rc == 0, first
     assert second.rc == 0, second
     stats = proxy.stats()
     # 1 take (lost), 2 the lease extended before the activation, 3 retention (lost), 4 release (lost): none re-sent
     assert [f[1] for f in stats["faulted"]] == ["PUT", "DELETE", "PUT"] and stats["matched"] == 4, stats
-    certified = second.task("certify")["result"]
+    certified = second.task("certify b2")["result"]
     assert certified["lock_released"] and certified["deleted_bundle_ids"] == ["b1"], certified
     project = automation_node.client().get_project(sample.PROJECT_KEY)
     assert [b["bundleId"] for b in project.list_imported_bundles()["bundles"]] == ["b2"]
