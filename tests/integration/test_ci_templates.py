@@ -20,8 +20,9 @@ import threading
 import pytest
 import yaml
 
+from tests.support import landscape
 from tests.support.collection import ROOT
-from tests.support.promotion import ENVIRONMENTS, Landscape
+from tests.support.promotion import ENVIRONMENTS
 
 GITHUB = os.path.join(ROOT, "docs", "ci", "github-actions.yml")
 GITLAB = os.path.join(ROOT, "docs", "ci", "gitlab-ci.yml")
@@ -219,8 +220,9 @@ def test_ci_templates_triggers_gates_and_shared_apply_commands():
 
 @pytest.fixture(scope="module")
 def land(tmp_path_factory):
-    with Landscape(workdir=tmp_path_factory.mktemp("ci-templates") / "landscape") as landscape:
-        yield landscape
+    """The seeded landscape (the session's, restored on this process's nodes: no seeding run of its own)."""
+    return landscape.restored(landscape.SEEDED, tmp_path_factory.mktemp("ci-templates") / "landscape",
+                              tmp_path_factory)
 
 
 def test_github_actions_and_gitlab_ci_templates_run_as_written(tmp_path, land):
