@@ -9,15 +9,21 @@ import tarfile
 import dataikuapi
 import pytest
 
-from tests.support.galaxy_build import build_collection, install_collection
+from tests.support.galaxy_build import build_collection, installed_collection
 
 MAX_TARBALL_BYTES = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def tarball(tmp_path_factory):
-    """One `ansible-galaxy collection build` for the tests of this module (each installs it in a place of its own)."""
+    """One `ansible-galaxy collection build` for the tests of this module."""
     return build_collection(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="module")
+def collections(tmp_path_factory):
+    """The tarball installed with `ansible-galaxy collection install` (once per run: the tests only read it)."""
+    return installed_collection(tmp_path_factory.mktemp("install"))
 
 
 def test_tarball_content_and_size(tarball):
@@ -37,8 +43,7 @@ def test_tarball_content_and_size(tarball):
         assert not name.endswith((".tar.gz", ".pyc")) and "__pycache__" not in name, name
 
 
-def test_installed_collection_runs_without_the_repository(tmp_path, tarball, design_node, playbook):
-    collections = install_collection(tarball, tmp_path / "collections")
+def test_installed_collection_runs_without_the_repository(collections, design_node, playbook):
     installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
     assert os.path.isfile(os.path.join(installed, "MANIFEST.json")) and not os.path.islink(installed)
     tasks = [{"name": "create", "dataiku_gitops.dss.dataiku_project": {"project_key": "GALAXY_CHECK", "name": "Galaxy"},
@@ -65,8 +70,7 @@ def _files_and_digests(top):
     return found
 
 
-def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it(tmp_path, tarball):
-    collections = install_collection(tarball, tmp_path / "collections")
+def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it(tmp_path, collections):
     installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
     with open(os.path.join(installed, "tests", "dss_emulator", "requirements.txt"), encoding="utf-8") as fh:
         assert {line.split("==")[0] for line in fh if line.strip() and not line.startswith("#")} == {
@@ -103,8 +107,7 @@ def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it
     assert verify.returncode == 0 and "Successfully verified" in verify.stdout, verify.stdout + verify.stderr
 
 
-def test_make_inside_the_installed_collection_keeps_its_virtualenv_outside(tmp_path, tarball):
-    collections = install_collection(tarball, tmp_path / "collections")
+def test_make_inside_the_installed_collection_keeps_its_virtualenv_outside(tmp_path, collections):
     installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
     env = dict(os.environ, HOME=str(tmp_path / "home"))
     env.pop("XDG_CACHE_HOME", None)
