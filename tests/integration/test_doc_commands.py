@@ -33,7 +33,7 @@ import pytest
 
 from tests.support import doc_commands, landscape
 from tests.support.collection import ROOT
-from tests.support.galaxy_build import build_collection, install_collection
+from tests.support.galaxy_build import installed_collection
 from tests.support.promotion import GIT_ENV, port_is_free
 
 VENV = os.path.dirname(os.path.dirname(sys.executable))
@@ -113,9 +113,12 @@ def test_documents_have_commands_to_run():
 
 @pytest.fixture(scope="module")
 def installed_home(tmp_path_factory):
+    """A home with the collection installed from its Galaxy artifact: a copy of the run's installed one (the
+    documents' commands may replace it)."""
     home = tmp_path_factory.mktemp("home")
-    tarball = build_collection(tmp_path_factory.mktemp("dist"))
-    install_collection(tarball, home / ".ansible" / "collections")
+    installed = installed_collection(tmp_path_factory.mktemp("install"))
+    shutil.copytree(os.path.join(installed, "ansible_collections"),
+                    home / ".ansible" / "collections" / "ansible_collections", symlinks=True)
     return home
 
 
