@@ -283,13 +283,14 @@ def test_github_actions_and_gitlab_ci_templates_run_as_written(tmp_path, land):
     with open(os.path.join(github_ws, "dss-plan", "plan.json"), encoding="utf-8") as fh:
         plan_text = fh.read()
 
-    # A failing plan fails the step although its output is piped through tee, and the summary says why.
+    # A failing plan fails the step although its output is piped through tee, and the summary says why. The design
+    # node refuses the key: the run stops at its first read (a later failure would only cost more planning first).
     failed_summary = tmp_path / "failed-summary.md"
     rc, output = run_github_step(land, github_ws, workflow, "plan", "plan", GITHUB_STEP_SUMMARY=str(failed_summary),
-                                 DSS_PROD_API_KEY="not-the-prod-key")
+                                 DSS_DEV_API_KEY="not-the-dev-key")
     assert rc != 0, output[-2000:]
     text = failed_summary.read_text(encoding="utf-8")
-    assert "The plan failed" in text and re.search(r"^    fatal: \[prod-CHURN\]", text, re.M), text[:3000]
+    assert "The plan failed" in text and re.search(r"^    fatal: \[dev-CHURN\]", text, re.M), text[:3000]
     assert not leaked(land, text, output)
 
     # GitLab: before_script's collection link (its default branch pipeline starts from a fresh checkout). The merge
