@@ -46,18 +46,19 @@ def test_tarball_content_and_size(tarball):
 def test_installed_collection_runs_without_the_repository(collections, design_node, playbook):
     installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
     assert os.path.isfile(os.path.join(installed, "MANIFEST.json")) and not os.path.islink(installed)
-    tasks = [{"name": "create", "dataiku_gitops.dss.dataiku_project": {"project_key": "GALAXY_CHECK", "name": "Galaxy"},
-              "module_defaults": {"group/dataiku_gitops.dss.dss": {"url": "{{ dss_url }}", "api_key": "{{ dss_key }}"}}}]
+    # the same task twice in one run: the second module start finds the project it created
+    tasks = [{"name": name, "dataiku_gitops.dss.dataiku_project": {"project_key": "GALAXY_CHECK", "name": "Galaxy"},
+              "module_defaults": {"group/dataiku_gitops.dss.dss": {"url": "{{ dss_url }}", "api_key": "{{ dss_key }}"}}}
+             for name in ("create", "again")]
     extra = {"dss_url": design_node.url, "dss_key": design_node.api_key}
     # only the installed copy on the collections path: the repository link must not be what runs
     env = {"ANSIBLE_COLLECTIONS_PATH": collections, "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "0"}
-    first = playbook(tasks=tasks, extra_vars=extra, env=env, args=("-vvv",))
-    assert first.rc == 0, first
-    assert first.task("create")["status"] == "changed"
-    assert os.path.join(installed, "plugins", "modules", "dataiku_project.py") in first.output
-    again = playbook(tasks=tasks, extra_vars=extra, env=env)
-    assert again.rc == 0, again
-    assert again.task("create")["status"] == "ok"
+    run = playbook(tasks=tasks, extra_vars=extra, env=env, args=("-vvv",))
+    assert run.rc == 0, run
+    assert run.task("create")["status"] == "changed"
+    assert os.path.join(installed, "plugins", "modules", "dataiku_project.py") in run.output
+    assert [t["task"] for t in run.tasks] == ["create", "again"], run
+    assert run.task("again")["status"] == "ok"
 
 
 def _files_and_digests(top):
