@@ -19,8 +19,9 @@ import sys
 import ansible_runner
 import pytest
 
+from tests.support import landscape as landscapes
 from tests.support.collection import ROOT, ensure_collection_link
-from tests.support.promotion import ENVIRONMENTS, GIT_ENV, Landscape
+from tests.support.promotion import ENVIRONMENTS, GIT_ENV
 
 VENV_BIN = os.path.dirname(sys.executable)
 # Projects are hosts (<env>-<PROJECT_KEY>, inventory plugin dataiku_gitops.dss.fleet).
@@ -107,14 +108,14 @@ def files_containing(root, secrets, skip=()):
 
 
 @pytest.fixture
-def landscape(tmp_path, monkeypatch):
+def landscape(tmp_path, tmp_path_factory, monkeypatch):
     # ansible-runner starts ansible-playbook from PATH; the job must get its credentials from env/envvars only.
     monkeypatch.setenv("PATH", VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
     for var in ["DATAIKU_URL", "DATAIKU_API_KEY", "DATAIKU_VALIDATE_CERTS"] + [
             "DSS_%s_%s" % (env.upper(), what) for env in ENVIRONMENTS for what in ("URL", "API_KEY")]:
         monkeypatch.delenv(var, raising=False)
-    with Landscape(workdir=tmp_path / "landscape") as land:
-        yield land
+    # the seeded landscape (the session's, restored on this process's nodes: no seeding run of its own)
+    return landscapes.restored(landscapes.SEEDED, tmp_path / "landscape", tmp_path_factory)
 
 
 def test_promotion_through_ansible_runner(tmp_path, landscape):

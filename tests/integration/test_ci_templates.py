@@ -2,10 +2,12 @@
 against three emulator nodes with the CI-provided variables substituted (secrets, URLs, $GITHUB_STEP_SUMMARY,
 commit sha), in a workspace that looks like a CI checkout of this repository (one per template).
 
-Both templates go through one pull request on one landscape (a promotion costs about 10 CPU seconds): each plans it
-with its own plan step (the same plan: same plan_id), then GitLab's staging job downloads its plan and applies it and
-GitHub's prod job applies the prod part of its own. The two templates' apply commands are the same command (checked
-word for word), so each runs once; the job that does not run it is checked to give it the variables it needs."""
+Both templates go through one pull request on one landscape (a promotion costs about 10 CPU seconds): GitHub's plan
+step plans it, then GitLab's staging job downloads the plan and applies it and GitHub's prod job applies the prod part
+of it. The two templates' plan commands are the same command, and so are their apply commands (checked word for word,
+with the same Ansible settings), so each runs once: GitLab's plan job is that command alone (`| tee plan.txt`), whose
+files GitHub's plan step leaves too; the job that does not run an apply command is checked to give it the variables
+it needs."""
 
 import contextlib
 import http.server
@@ -20,8 +22,9 @@ import threading
 import pytest
 import yaml
 
+from tests.support import landscape
 from tests.support.collection import ROOT
-from tests.support.promotion import ENVIRONMENTS, Landscape
+from tests.support.promotion import ENVIRONMENTS
 
 GITHUB = os.path.join(ROOT, "docs", "ci", "github-actions.yml")
 GITLAB = os.path.join(ROOT, "docs", "ci", "gitlab-ci.yml")
@@ -171,6 +174,18 @@ def apply_command(script):
     return shlex.split(lines[0])
 
 
+def plan_command(script):
+    """The plan's ansible-playbook command of a job's script or a step's run block, up to its `| tee plan.txt`."""
+    words = apply_command(script)
+    return words[:words.index("|") + 3]
+
+
+def ansible_settings(variables, workspace_reference):
+    """The ANSIBLE_* variables of a template's `env:` or `variables:`, its workspace reference made one name."""
+    return {k: str(v).replace(workspace_reference, "<workspace>") for k, v in variables.items()
+            if k.startswith("ANSIBLE_")}
+
+
 def test_ci_templates_triggers_gates_and_shared_apply_commands():
     workflow, pipeline = load(GITHUB), load(GITLAB)
     triggers = workflow["on"]
@@ -197,6 +212,14 @@ def test_ci_templates_triggers_gates_and_shared_apply_commands():
     assert pipeline["plan"]["artifacts"]["paths"] == ["plan.txt", "dss-plan/plan.json", "dss-plan/plan.md"]
     assert pipeline["promote-staging"]["artifacts"]["paths"] == ["dss-plan/plan.json"]
 
+    # GitLab's plan job is GitHub's plan command alone, with the same Ansible settings: the run below runs it once
+    # (GitHub's plan step, which also tees it to plan.txt).
+    assert len(pipeline["plan"]["script"]) == 1 and plan_command(pipeline["plan"]["script"][0]) == apply_command(
+        pipeline["plan"]["script"][0]), pipeline["plan"]["script"]
+    assert plan_command(github_step(workflow, "plan", "plan")["run"]) == plan_command(pipeline["plan"]["script"][0])
+    assert ansible_settings(workflow["env"], "${{ github.workspace }}") == ansible_settings(
+        pipeline["variables"], "$CI_PROJECT_DIR") != {}
+
     # The apply commands are the same in both templates: the run below runs each once (GitLab's staging job,
     # GitHub's prod step); the other template's job must give it the URL and key of every environment it names.
     context = {name: "x" for name in ["github.workspace"] + ["%s.DSS_%s_%s" % (kind, env.upper(), what)
@@ -219,8 +242,9 @@ def test_ci_templates_triggers_gates_and_shared_apply_commands():
 
 @pytest.fixture(scope="module")
 def land(tmp_path_factory):
-    with Landscape(workdir=tmp_path_factory.mktemp("ci-templates") / "landscape") as landscape:
-        yield landscape
+    """The seeded landscape (the session's, restored on this process's nodes: no seeding run of its own)."""
+    return landscape.restored(landscape.SEEDED, tmp_path_factory.mktemp("ci-templates") / "landscape",
+                              tmp_path_factory)
 
 
 def test_github_actions_and_gitlab_ci_templates_run_as_written(tmp_path, land):
@@ -250,33 +274,30 @@ def test_github_actions_and_gitlab_ci_templates_run_as_written(tmp_path, land):
         assert re.search(r"^%s\s+: ok=\d+\s+changed=[1-9]" % host, text, re.M), text[:3000]
     assert "Full plan with diffs" in text and "PLAY RECAP" in text
     assert not leaked(land, text, output)
-
-    # A failing plan fails the step although its output is piped through tee, and the summary says why.
-    failed_summary = tmp_path / "failed-summary.md"
-    rc, output = run_github_step(land, github_ws, workflow, "plan", "plan", GITHUB_STEP_SUMMARY=str(failed_summary),
-                                 DSS_PROD_API_KEY="not-the-prod-key")
-    assert rc != 0, output[-2000:]
-    text = failed_summary.read_text(encoding="utf-8")
-    assert "The plan failed" in text and re.search(r"^    fatal: \[prod-CHURN\]", text, re.M), text[:3000]
-    assert not leaked(land, text, output)
-
-    # GitLab: before_script's collection link, then the merge request plan: it is the job's artifact, and the same
-    # plan as GitHub's.
-    rc, output = run_shell(install_lines(pipeline["default"]["before_script"]), base_env(land), gitlab_ws)
-    assert rc == 0, output
-    digests = land.digests()
-    rc, output = run_gitlab_job(land, gitlab_ws, pipeline, "plan")
-    assert rc == 0, output[-4000:]
-    assert land.digests() == digests
-    with open(os.path.join(gitlab_ws, "plan.txt"), encoding="utf-8") as fh:
+    # The files GitLab's plan job keeps as its artifacts (the same command): the plan's output, and the plan.
+    assert all(os.path.isfile(os.path.join(github_ws, path)) for path in pipeline["plan"]["artifacts"]["paths"])
+    with open(os.path.join(github_ws, "plan.txt"), encoding="utf-8") as fh:
         plan_txt = fh.read()
     assert "PLAY RECAP" in plan_txt and re.search(r"^changed: \[prod-CHURN\]", plan_txt, re.M)
-    assert not leaked(land, plan_txt, output)
-    saved = os.path.join(gitlab_ws, "dss-plan", "plan.json")
-    with open(saved, encoding="utf-8") as fh:
+    assert plan_txt in text  # the summary's full plan
+    with open(os.path.join(github_ws, "dss-plan", "plan.json"), encoding="utf-8") as fh:
         plan_text = fh.read()
-    os.remove(saved)  # the default branch's pipeline starts from a fresh checkout
-    assert json.loads(plan_text)["plan_id"] == plan["plan_id"]
+
+    # A failing plan fails the step although its output is piped through tee, and the summary says why. The design
+    # node refuses the key: the run stops at its first read (a later failure would only cost more planning first).
+    failed_summary = tmp_path / "failed-summary.md"
+    rc, output = run_github_step(land, github_ws, workflow, "plan", "plan", GITHUB_STEP_SUMMARY=str(failed_summary),
+                                 DSS_DEV_API_KEY="not-the-dev-key")
+    assert rc != 0, output[-2000:]
+    text = failed_summary.read_text(encoding="utf-8")
+    assert "The plan failed" in text and re.search(r"^    fatal: \[dev-CHURN\]", text, re.M), text[:3000]
+    assert not leaked(land, text, output)
+
+    # GitLab: before_script's collection link (its default branch pipeline starts from a fresh checkout). The merge
+    # request's plan is the one above: its plan job runs the same command.
+    rc, output = run_shell(install_lines(pipeline["default"]["before_script"]), base_env(land), gitlab_ws)
+    assert rc == 0, output
+    assert not leaked(land, plan_txt, output)
 
     # The merge (GitHub's push to main, GitLab's default branch): the plan names the pull request's bundle, not the
     # merge commit's. GitLab's staging job downloads the merge request's plan (a stand-in for GitLab's job artifacts

@@ -31,10 +31,10 @@ import time
 import psutil
 import pytest
 
-from tests.support import doc_commands
+from tests.support import doc_commands, landscape
 from tests.support.collection import ROOT
-from tests.support.galaxy_build import build_collection, install_collection
-from tests.support.promotion import GIT_ENV, Landscape, port_is_free
+from tests.support.galaxy_build import installed_collection
+from tests.support.promotion import GIT_ENV, port_is_free
 
 VENV = os.path.dirname(os.path.dirname(sys.executable))
 # The demo and these guides bind the inventories' fixed ports: one at a time (the demo is run under the same lock).
@@ -113,9 +113,12 @@ def test_documents_have_commands_to_run():
 
 @pytest.fixture(scope="module")
 def installed_home(tmp_path_factory):
+    """A home with the collection installed from its Galaxy artifact: a copy of the run's installed one (the
+    documents' commands may replace it)."""
     home = tmp_path_factory.mktemp("home")
-    tarball = build_collection(tmp_path_factory.mktemp("dist"))
-    install_collection(tarball, home / ".ansible" / "collections")
+    installed = installed_collection(tmp_path_factory.mktemp("install"))
+    shutil.copytree(os.path.join(installed, "ansible_collections"),
+                    home / ".ansible" / "collections" / "ansible_collections", symlinks=True)
     return home
 
 
@@ -227,18 +230,19 @@ def test_self_contained_guide_runs_as_written(document, tmp_path, installed_home
         assert "failed=0" in output, output[-4000:]
 
 
-def run_on_inventory_nodes(document, tmp_path, home):
-    """Run ``document`` in a fresh copy against three seeded emulator nodes; returns its output."""
+def run_on_inventory_nodes(document, tmp_path, home, tmp_path_factory):
+    """Run ``document`` in a fresh copy against three seeded emulator nodes (the session's seeded landscape,
+    restored on this process's nodes); returns its output."""
     copy = fresh_copy(tmp_path / "clone")
-    with Landscape(tmp_path / "nodes") as land:
-        if any("playbooks/rollback.yml" in c for c in runnable(document)):  # a history: two bundles on prod
-            assert land.run("promote.yml").rc == 0
-            land.commit("CHURN: a second version")
-            assert land.run("promote.yml").rc == 0
-        dev = land.nodes["dev"]
-        env = reader_env(home, dict(land.env(), DATAIKU_URL=dev.url, DATAIKU_API_KEY=dev.api_key))
-        output = run_document(document, copy, env)
-        assert land.leaked_keys() == []
+    land = landscape.restored(landscape.SEEDED, tmp_path / "nodes", tmp_path_factory)
+    if any("playbooks/rollback.yml" in c for c in runnable(document)):  # a history: two bundles on prod
+        assert land.run("promote.yml").rc == 0
+        land.commit("CHURN: a second version")
+        assert land.run("promote.yml").rc == 0
+    dev = land.nodes["dev"]
+    env = reader_env(home, dict(land.env(), DATAIKU_URL=dev.url, DATAIKU_API_KEY=dev.api_key))
+    output = run_document(document, copy, env)
+    assert land.leaked_keys() == []
     return output
 
 
@@ -252,16 +256,16 @@ def readme_run(tmp_path_factory, installed_home):
     output, and whether a file left in the installed copy before the run is gone (the install replaced the copy)."""
     marker = installed_manifest(installed_home).parent / "left-before-the-readme-run"
     marker.write_text("the README's install replaces the installed copy\n", encoding="utf-8")
-    output = run_on_inventory_nodes("README.md", tmp_path_factory.mktemp("readme"), installed_home)
+    output = run_on_inventory_nodes("README.md", tmp_path_factory.mktemp("readme"), installed_home, tmp_path_factory)
     return {"output": output, "home": installed_home, "replaced": not marker.exists()}
 
 
 @pytest.mark.parametrize("document", [_guide(d) for d in documents() if d not in SELF_CONTAINED and runnable(d)])
-def test_document_runs_as_written_on_the_inventory_nodes(document, tmp_path, request):
+def test_document_runs_as_written_on_the_inventory_nodes(document, tmp_path, tmp_path_factory, request):
     if document == "README.md":
         assert "PLAY RECAP" in request.getfixturevalue("readme_run")["output"]
         return
-    run_on_inventory_nodes(document, tmp_path, request.getfixturevalue("installed_home"))
+    run_on_inventory_nodes(document, tmp_path, request.getfixturevalue("installed_home"), tmp_path_factory)
 
 
 def test_reference_commands_of_the_docs_index_work_from_the_repository(tmp_path):

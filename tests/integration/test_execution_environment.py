@@ -13,7 +13,7 @@ import tarfile
 import yaml
 
 from tests.support.collection import ROOT
-from tests.support.galaxy_build import build_collection, galaxy_meta, install_collection, tarball_name
+from tests.support.galaxy_build import build_collection, galaxy_meta, installed_collection, tarball_name
 
 BUILDER = os.path.join(os.path.dirname(sys.executable), "ansible-builder")
 EE_DIR = os.path.join(ROOT, "extensions", "ee")
@@ -78,8 +78,7 @@ def test_builder_creates_a_complete_context(tmp_path):
 
 
 def test_builder_introspection_finds_the_collection_requirements(tmp_path):
-    tarball = build_collection(tmp_path / "dist")
-    collections = install_collection(tarball, tmp_path / "collections")
+    collections = installed_collection(tmp_path)
     found = yaml.safe_load(_run([BUILDER, "introspect", "--sanitize", collections]))
     python = "\n".join(found["python"])
     assert "dataiku-api-client" in python and "six" in python and "dataiku_gitops.dss" in python

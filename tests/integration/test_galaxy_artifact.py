@@ -9,15 +9,21 @@ import tarfile
 import dataikuapi
 import pytest
 
-from tests.support.galaxy_build import build_collection, install_collection
+from tests.support.galaxy_build import build_collection, installed_collection
 
 MAX_TARBALL_BYTES = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def tarball(tmp_path_factory):
-    """One `ansible-galaxy collection build` for the tests of this module (each installs it in a place of its own)."""
+    """One `ansible-galaxy collection build` for the tests of this module."""
     return build_collection(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="module")
+def collections(tmp_path_factory):
+    """The tarball installed with `ansible-galaxy collection install` (once per run: the tests only read it)."""
+    return installed_collection(tmp_path_factory.mktemp("install"))
 
 
 def test_tarball_content_and_size(tarball):
@@ -37,22 +43,22 @@ def test_tarball_content_and_size(tarball):
         assert not name.endswith((".tar.gz", ".pyc")) and "__pycache__" not in name, name
 
 
-def test_installed_collection_runs_without_the_repository(tmp_path, tarball, design_node, playbook):
-    collections = install_collection(tarball, tmp_path / "collections")
+def test_installed_collection_runs_without_the_repository(collections, design_node, playbook):
     installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
     assert os.path.isfile(os.path.join(installed, "MANIFEST.json")) and not os.path.islink(installed)
-    tasks = [{"name": "create", "dataiku_gitops.dss.dataiku_project": {"project_key": "GALAXY_CHECK", "name": "Galaxy"},
-              "module_defaults": {"group/dataiku_gitops.dss.dss": {"url": "{{ dss_url }}", "api_key": "{{ dss_key }}"}}}]
+    # the same task twice in one run: the second module start finds the project it created
+    tasks = [{"name": name, "dataiku_gitops.dss.dataiku_project": {"project_key": "GALAXY_CHECK", "name": "Galaxy"},
+              "module_defaults": {"group/dataiku_gitops.dss.dss": {"url": "{{ dss_url }}", "api_key": "{{ dss_key }}"}}}
+             for name in ("create", "again")]
     extra = {"dss_url": design_node.url, "dss_key": design_node.api_key}
     # only the installed copy on the collections path: the repository link must not be what runs
     env = {"ANSIBLE_COLLECTIONS_PATH": collections, "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "0"}
-    first = playbook(tasks=tasks, extra_vars=extra, env=env, args=("-vvv",))
-    assert first.rc == 0, first
-    assert first.task("create")["status"] == "changed"
-    assert os.path.join(installed, "plugins", "modules", "dataiku_project.py") in first.output
-    again = playbook(tasks=tasks, extra_vars=extra, env=env)
-    assert again.rc == 0, again
-    assert again.task("create")["status"] == "ok"
+    run = playbook(tasks=tasks, extra_vars=extra, env=env, args=("-vvv",))
+    assert run.rc == 0, run
+    assert run.task("create")["status"] == "changed"
+    assert os.path.join(installed, "plugins", "modules", "dataiku_project.py") in run.output
+    assert [t["task"] for t in run.tasks] == ["create", "again"], run
+    assert run.task("again")["status"] == "ok"
 
 
 def _files_and_digests(top):
@@ -65,8 +71,7 @@ def _files_and_digests(top):
     return found
 
 
-def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it(tmp_path, tarball):
-    collections = install_collection(tarball, tmp_path / "collections")
+def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it(tmp_path, collections):
     installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
     with open(os.path.join(installed, "tests", "dss_emulator", "requirements.txt"), encoding="utf-8") as fh:
         assert {line.split("==")[0] for line in fh if line.strip() and not line.startswith("#")} == {
@@ -103,8 +108,7 @@ def test_emulator_starts_from_the_installed_collection_and_changes_nothing_in_it
     assert verify.returncode == 0 and "Successfully verified" in verify.stdout, verify.stdout + verify.stderr
 
 
-def test_make_inside_the_installed_collection_keeps_its_virtualenv_outside(tmp_path, tarball):
-    collections = install_collection(tarball, tmp_path / "collections")
+def test_make_inside_the_installed_collection_keeps_its_virtualenv_outside(tmp_path, collections):
     installed = os.path.join(collections, "ansible_collections", "dataiku_gitops", "dss")
     env = dict(os.environ, HOME=str(tmp_path / "home"))
     env.pop("XDG_CACHE_HOME", None)

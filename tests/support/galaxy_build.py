@@ -2,8 +2,9 @@
 
 The repository does not change during a test run: one build serves every test of the run. The first caller builds
 into the directory named by DSS_TEST_BUILD_CACHE (tests/conftest.py makes one per run, shared by the pytest-xdist
-workers, which wait for each other on a lock), the next ones copy that tarball. Without the variable every call
-builds."""
+workers, which wait for each other on a lock), the next ones copy that tarball. Likewise one
+`ansible-galaxy collection install` of it serves every test that only reads an installed copy. Without the variable
+every call builds (and installs)."""
 
 import fcntl
 import os
@@ -53,6 +54,27 @@ def _build(dest_dir):
     path = os.path.join(str(dest_dir), tarball_name())
     assert os.path.isfile(path), proc.stdout
     return path
+
+
+def installed_collection(dest_dir):
+    """A collections directory (the parent of ansible_collections/) holding the built tarball as
+    `ansible-galaxy collection install` leaves it, for a test that only reads it (runs, introspects, verifies it):
+    installed once per run in DSS_TEST_BUILD_CACHE, else into ``dest_dir``. A test that changes its installed copy
+    installs one of its own (install_collection)."""
+    cache = os.environ.get(CACHE_VARIABLE)
+    if not cache:
+        return install_collection(build_collection(os.path.join(str(dest_dir), "dist")),
+                                  os.path.join(str(dest_dir), "collections"))
+    shared = os.path.join(cache, "installed")
+    # a lock of its own: build_collection takes the build lock (flock locks of one process do not nest)
+    with open(os.path.join(cache, "install.lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.isdir(shared):
+            scratch = shared + ".partial"
+            shutil.rmtree(scratch, ignore_errors=True)
+            install_collection(build_collection(os.path.join(cache, "dist")), scratch)
+            os.replace(scratch, shared)  # complete or absent
+    return shared
 
 
 def install_collection(tarball, collections_dir):
