@@ -224,11 +224,16 @@ def test_a_killed_pytest_leaves_no_server_and_no_run(tmp_path):
         assert served.name() == "ansible-playboo" and "playbook_server.py" in " ".join(served.parent().cmdline())
         assert served in started and served.parent() in started
         started += [p for p in served.children(recursive=True) if p not in started]  # the task's worker
+        module_servers = [p.cmdline()[-1] for p in started if "module_server.py" in " ".join(p.cmdline())]
+        assert len(module_servers) == (1 if module_server.enabled() else 0)
+        assert all(os.path.exists(os.path.join(d, module_server.PYTHON)) for d in module_servers)
         run.kill()
         run.wait(timeout=60)
         _gone, alive = psutil.wait_procs(started, timeout=30)
         left = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
         assert not left, [p.cmdline() for p in left]
+        # The module server removed its directory (the stand-in, the socket) although its client could not.
+        assert not any(os.path.exists(d) for d in module_servers), module_servers
     finally:
         if run.poll() is None:
             run.kill()

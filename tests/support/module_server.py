@@ -191,7 +191,10 @@ def serve(control_fd, directory):
     _loader.run_module = _archive_first(_loader.run_module)
     gc.collect()
     gc.freeze()
-    playbook_server._Serve(control, libc, listener).run()  # pylint: disable=protected-access
+    try:
+        playbook_server._Serve(control, libc, listener).run()  # pylint: disable=protected-access
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)  # also when the client was killed and could not
 
 
 if __name__ == "__main__":
