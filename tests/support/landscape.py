@@ -14,8 +14,9 @@ keeps from test to test (a node a test killed is replaced): a fraction of a seco
 
 The restored nodes are other processes, on other ports and with other API keys, than the ones the build ran on, and
 the work directory is another: the restore rewrites the old URLs, keys and work directory path in every stored
-document to the new ones (a deployer infrastructure names its automation node's URL and key), and the landscape
-writes again the files that name nodes (the deployer landscape's inventory). The inventories of the promotion
+document to the new ones (a deployer infrastructure names its automation node's URL and key), and in the work
+directory files a build kept (``kept_paths``: adopted inventories name their node's URL), and the landscape writes
+again the files that name nodes (the deployer landscape's inventory). The inventories of the promotion
 landscapes read the nodes from environment variables.
 
 The cache lives in the session's temporary directory: under pytest-xdist, the parent of every worker's base temp dir
@@ -29,6 +30,7 @@ import atexit
 import fcntl
 import json
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -88,12 +90,20 @@ def promote_once(land):
     return {"promoted": promoted, "leaked": land.leaked_keys()}
 
 
+# The connections of staging and prod are made through the official client, as the inventories declare them:
+# playbooks/environment.yml is not what the tests of these landscapes are about (test_environment_and_drift.py and
+# test_adopt.py run it).
+def seeded_landscape(workdir):
+    return Landscape(workdir, environment_playbook=False)
+
+
 def fleet_landscape(workdir):
-    return Landscape(workdir, projects=(sample_project.PROJECT_KEY, "FRAUD"))
+    return Landscape(workdir, projects=(sample_project.PROJECT_KEY, "FRAUD"), environment_playbook=False)
 
 
-SEEDED = Kind("seeded", Landscape, description="CHURN on dev, environment objects on staging and prod, one commit")
-PROMOTED = Kind("promoted", Landscape, plan_then_promote, SEEDED,
+SEEDED = Kind("seeded", seeded_landscape,
+              description="CHURN on dev, environment objects on staging and prod, one commit")
+PROMOTED = Kind("promoted", seeded_landscape, plan_then_promote, SEEDED,
                 "SEEDED, its first bundle planned (a saved plan), promoted by applying it, then the plan applied again")
 FLEET = Kind("fleet", fleet_landscape,
              description="CHURN and FRAUD on dev, environment objects on staging and prod, one commit")
@@ -145,6 +155,23 @@ def _encode(records):
 def _decode(records):
     return {name: PlaybookResult(**item["playbook_result"]) if "playbook_result" in item else item["value"]
             for name, item in records.items()}
+
+
+def _rewrite_files(folder, replace):
+    """The old URLs, keys and work directory of ``replace`` rewritten to the new ones in the text files under
+    ``folder`` (files a build wrote that name its nodes, e.g. adopted inventories), in one pass."""
+    if not replace:
+        return
+    pattern = re.compile("|".join(re.escape(old) for old in sorted(replace, key=len, reverse=True)))
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+            new = pattern.sub(lambda match: replace[match.group(0)], text)
+            if new != text:
+                with open(path, "w", encoding="utf-8") as out:
+                    out.write(new)
 
 
 def _build(kind, target, scratch, tmp_path_factory):
@@ -208,6 +235,8 @@ def restored(kind, workdir, tmp_path_factory, pool=None):
         node.restore(source / "nodes" / name, replace)
     if (source / "workdir").exists():
         shutil.copytree(source / "workdir", land.workdir, symlinks=True, dirs_exist_ok=True)
+    for path in meta["state"].get("kept_paths", []):
+        _rewrite_files(os.path.join(land.workdir, path), replace)
     land.use_nodes(nodes)
     land.load_cache_state(meta["state"])
     land.built = _decode(meta["records"])
