@@ -109,7 +109,11 @@ def assert_no_key_leaked(land):
     assert land.leaked_keys() == []
 
 
-def test_promotion_rerun_new_commit_rollback_and_status(land, tmp_path, tmp_path_factory):
+def test_promotion_rerun_new_commit_rollback_and_status(tmp_path, tmp_path_factory):
+    # The re-run of a restored copy, and its --check --diff: the build of landscape.RERUN, which
+    # test_landscape_cache.py asserts on too (first: its build restores PROMOTED into this process's nodes).
+    rerun = landscape.records(landscape.RERUN, tmp_path_factory)
+    land = landscape.restored(landscape.PROMOTED, tmp_path, tmp_path_factory)
     first = land.bundle_id()
     # The first promotion, from scratch (the landscape cache's build): planned exactly, then done.
     real, plan = land.built["promoted"], land.built["plan"]
@@ -121,25 +125,24 @@ def test_promotion_rerun_new_commit_rollback_and_status(land, tmp_path, tmp_path
 
     # Converged: a re-run without a new commit changes nothing and writes nothing, and starts no module for the
     # project: each node receives exactly the requests of one bulk read (as many as status.yml's read).
-    writes, requests = land.writes(), land.requests()
-    real = land.run("promote.yml")
+    real = rerun["rerun"]
     assert real.rc == 0, real.output[-4000:]
-    noop_requests = {env: count - requests[env] for env, count in land.requests().items()}
+    noop_requests = rerun["rerun_requests"]
     assert {host: counts["changed"] for host, counts in recap(real.output).items()} == {
         "dev-CHURN": 0, "staging-CHURN": 0, "prod-CHURN": 0}
-    assert land.writes() == writes
+    assert set(rerun["rerun_writes"].values()) == {0}
     assert [t for t in real.tasks if t["action"].endswith(WORK_MODULES) and t["status"] != "skipped"] == []
     # The only modules a converged no-op starts are the three bulk reads, one per node, and every converged host
     # ends right after them (the requests they sent are compared with status.yml's below).
     started = [t["action"] for t in real.tasks if t["action"].startswith("dataiku_gitops.") and t["status"] != "skipped"]
     assert started == ["dataiku_gitops.dss.dataiku_bundle_state_info"] * 3
     assert [t["task"] for t in real.tasks if t["task"].startswith(("Deploy, test and certify", "Export bundle"))] == []
-    assert plan_mismatches(land.run("promote.yml", check=True, diff=True), real) == []
+    assert plan_mismatches(rerun["rerun_check"], real) == []
 
     # A new commit (with a change on dev) is a new bundle, promoted everywhere: the landscape where the runs of
     # test_run_interrupted_between_import_and_activation_converges promoted CHURN after 90 days (planned there on
     # staging and on prod, over a certified bundle; test_prod_test_failure_rolls_prod_back plans it on both too).
-    noop_land, land = land, landscape.restored(INTERRUPTED, tmp_path / "new-commit", tmp_path_factory)
+    land = landscape.restored(INTERRUPTED, tmp_path / "new-commit", tmp_path_factory)
     second = land.bundle_id()
     assert second != first and land.built["first"] == first
     real = land.built["converged"]
@@ -194,7 +197,7 @@ def test_promotion_rerun_new_commit_rollback_and_status(land, tmp_path, tmp_path
     assert all("        " + line in down.output.splitlines() for line in table), down.output[-3000:]
     assert "prod could not be read: " in failure_message(down, "dev-" + KEY)
     assert_no_key_leaked(land)
-    assert_no_key_leaked(noop_land)
+    assert rerun["leaked"] == []
 
 
 def test_breaking_change_rolls_staging_back_and_never_reaches_prod(land):

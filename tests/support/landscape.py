@@ -82,6 +82,20 @@ def plan_then_promote(land):
             "promoted": promoted, "again": again, "again_wrote": again_wrote, "leaked": land.leaked_keys()}
 
 
+def rerun(land):
+    """promote.yml run again on a copy of the promoted landscape (restored into this process's nodes), then in
+    --check --diff. Records "rerun" and "rerun_check" (the runs), "rerun_requests" ({node: requests the re-run sent
+    it}), "rerun_writes" ({node: writes since the restore, the re-run's}), "rerun_digests_kept" (whether every
+    node's state digest was the same after it) and "leaked" (the API keys any output showed: expected none)."""
+    digests, requests = land.digests(), land.requests()
+    records = {"rerun": land.run("promote.yml")}
+    records.update(rerun_requests={env: count - requests[env] for env, count in land.requests().items()},
+                   rerun_writes=land.writes(), rerun_digests_kept=land.digests() == digests)
+    records["rerun_check"] = land.run("promote.yml", check=True, diff=True)
+    records["leaked"] = land.leaked_keys()
+    return records
+
+
 def promote_once(land):
     """The first promotion of the landscape's bundle on every environment (promote.yml). Records "promoted"."""
     promoted = land.run("promote.yml")
@@ -105,6 +119,8 @@ SEEDED = Kind("seeded", seeded_landscape,
               description="CHURN on dev, environment objects on staging and prod, one commit")
 PROMOTED = Kind("promoted", seeded_landscape, plan_then_promote, SEEDED,
                 "SEEDED, its first bundle planned (a saved plan), promoted by applying it, then the plan applied again")
+RERUN = Kind("promoted-rerun", seeded_landscape, rerun, PROMOTED,
+             "PROMOTED restored, then promote.yml run again, for real and in check mode (a converged no-op)")
 FLEET = Kind("fleet", fleet_landscape,
              description="CHURN and FRAUD on dev, environment objects on staging and prod, one commit")
 FLEET_PROMOTED = Kind("fleet-promoted", fleet_landscape, promote_once, FLEET,
@@ -214,6 +230,12 @@ def saved(kind, tmp_path_factory):
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+def records(kind, tmp_path_factory):
+    """The build's records of ``kind`` (``land.built`` of a restored copy) without restoring it."""
+    with open(saved(kind, tmp_path_factory) / "landscape.json", encoding="utf-8") as fh:
+        return _decode(json.load(fh)["records"])
 
 
 def restored(kind, workdir, tmp_path_factory, pool=None):
