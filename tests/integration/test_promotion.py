@@ -7,7 +7,9 @@ the real run task by task (same changed status for every task that runs in both)
 
 Each test starts from a copy of the session's promoted landscape (tests/support/landscape.py: CHURN's first bundle
 promoted everywhere, restored in a fraction of a second); the first test asserts on that first promotion, built from
-scratch through ansible-playbook (its --check --diff plan, then the real run) once per session.
+scratch through ansible-playbook (its --check --diff plan, then the real run) once per session, and on the re-run of
+a copy (landscape.RERUN). Runs that several tests need are the build of a landscape too (INTERRUPTED: a new bundle
+promoted after an interrupted run), whose recorded runs the tests assert on.
 """
 
 import os
