@@ -6,7 +6,8 @@ for real, with zero writes and an unchanged state on every node. No API key and 
 A file that differs is not overwritten unless asked, and the run names it.
 
 The promoted fleet is the session's (tests/support/landscape.py, FLEET_PROMOTED, which test_promotion_fleet.py
-restores too): built once, each test gets a copy of it."""
+restores too); its adoption and the runs that apply the adopted files are the build of the landscape ADOPTED, once
+per session: each test gets a copy of the adopted fleet and its files."""
 
 # pylint: disable=redefined-outer-name
 import os
@@ -56,17 +57,6 @@ ADOPTED_FLEET = landscape.FLEET_PROMOTED if FLEET == 2 else landscape.Kind(
     "adopt-fleet-%d" % FLEET, landscape.fleet_landscape, larger_fleet, landscape.FLEET_PROMOTED)
 
 
-@pytest.fixture
-def land(tmp_path, tmp_path_factory):
-    land = landscape.restored(ADOPTED_FLEET, tmp_path / "landscape", tmp_path_factory)
-    assert land.projects == (KEY,) + EXTRA
-    # A secret DSS holds (returned encrypted): adoption must leave it out and say so.
-    settings = land.client("prod").get_connection("pg_prod").get_settings()
-    settings.get_raw()["params"]["password"] = SECRET
-    settings.save()
-    return land
-
-
 def adopt(land, dest, *args, **extra_vars):
     return land.run("adopt.yml", *args, extra_vars=dict(extra_vars, dss_adopt_dir=str(dest)))
 
@@ -93,13 +83,60 @@ APPLY_DESCRIPTIONS = {"name": "Apply the project descriptions", "hosts": "dss_de
                       "roles": [{"role": "dataiku_gitops.dss.project_as_code"}]}
 
 
-def test_adopt_then_apply_changes_nothing(land, tmp_path):
-    dest = tmp_path / "adopted"
-    before_writes, before_digests = land.writes(), land.digests()
-    result = adopt(land, dest)
+def adopt_and_apply(land):
+    """The build of the landscape ADOPTED: a secret set on prod's connection, adoption into ``adopted`` (a relative
+    destination: the work directory, where Landscape runs ansible-playbook), then, right after it, everything that
+    applies the files: drift.yml (the environment objects and the project descriptions in check mode) and the
+    promotion plan (saved) in one check-mode run, then in one real run the apply of that plan, of the environment
+    objects (environment.yml) and of the project descriptions of the whole fleet, and adoption again into the same
+    directory. Records each run, the files written (after each adoption), whether any run wrote to a node, the
+    build's API keys and whether any output showed a secret."""
+    # A secret DSS holds (returned encrypted): adoption must leave it out and say so.
+    settings = land.client("prod").get_connection("pg_prod").get_settings()
+    settings.get_raw()["params"]["password"] = SECRET
+    settings.save()
+    dest = os.path.join(land.workdir, "adopted")
+    before = land.writes(), land.digests()
+    records = {"adopt": adopt(land, "adopted")}
+    records["adopt_wrote"] = (land.writes(), land.digests()) != before
+    records["files"] = written(dest)
+    workdir = pathlib.Path(land.workdir)
+    described, land.inventory_dir = land.inventory_dir, os.path.join(dest, "inventories")
+    try:
+        records["check"] = land.run(
+            playbooks(workdir / "check.yml", "drift.yml", "promote.yml"), "-f", FORKS, check=True, diff=True,
+            extra_vars={"dss_drift_report": str(workdir / "drift.json"), "dss_plan_out": str(workdir / "plan.json")})
+        records["apply"] = land.run(
+            playbooks(workdir / "apply.yml", "promote.yml", "environment.yml", APPLY_DESCRIPTIONS, "adopt.yml"),
+            "-f", FORKS, diff=True, extra_vars={"dss_plan": str(workdir / "plan.json"), "dss_adopt_dir": dest})
+    finally:
+        land.inventory_dir = described
+    records["apply_wrote"] = (land.writes(), land.digests()) != before
+    with open(workdir / "plan.json", encoding="utf-8") as fh:
+        records["plan_file"] = yaml.safe_load(fh)
+    records.update(files_again=written(dest), api_keys=land.api_keys(), leaked=land.leaked_keys(),
+                   secret_printed=any(SECRET in output for output in land.outputs))
+    land.kept_paths.append("adopted")
+    return records
+
+
+# The promoted fleet, adopted into its work directory and applied again (built once per session; test_adopt_then_
+# apply_changes_nothing asserts on its runs, the other tests start from its adopted files).
+ADOPTED = landscape.Kind("adopted-%d" % FLEET, landscape.fleet_landscape, adopt_and_apply, ADOPTED_FLEET)
+
+
+@pytest.fixture
+def land(tmp_path, tmp_path_factory):
+    land = landscape.restored(ADOPTED, tmp_path / "landscape", tmp_path_factory)
+    assert land.projects == (KEY,) + EXTRA
+    return land
+
+
+def test_adopt_then_apply_changes_nothing(land):
+    result, built = land.built["adopt"], land.built
     assert result.rc == 0, result.output[-4000:]
-    assert land.writes() == before_writes and land.digests() == before_digests  # adoption only reads
-    files = written(dest)
+    assert not built["adopt_wrote"]  # adoption only reads
+    files = built["files"]
     assert {"inventories/fleet.yml", "inventories/dev/hosts.yml", "inventories/staging/hosts.yml",
             "inventories/prod/hosts.yml"} <= set(files)
     assert {"projects/%s.yml" % k for k in (KEY,) + EXTRA} <= set(files)
@@ -107,7 +144,7 @@ def test_adopt_then_apply_changes_nothing(land, tmp_path):
 
     # No API key, no secret in any file; the secret is named, with the Vault variable to fill in.
     for path, text in files.items():
-        for secret in land.api_keys() + [SECRET]:
+        for secret in built["api_keys"] + [SECRET]:
             assert secret not in text, "%s holds a secret" % path
         assert "e:AES:" not in text, path
     assert 'pg_prod: secret_params: {password: "{{ vault_prod_pg_prod_password }}"}' in files["inventories/fleet.yml"]
@@ -125,57 +162,48 @@ def test_adopt_then_apply_changes_nothing(land, tmp_path):
     assert churn["recipes"][0]["payload"] == sample_project.RECIPE_CODE
 
     # Right after adoption, everything that applies the files finds nothing to change, and writes nothing: drift.yml
-    # (the environment objects and the project descriptions in check mode) and the promotion plan (saved) in one
-    # check-mode run, then in one real run the apply of that plan, of the environment objects (environment.yml) and of
-    # the project descriptions of the whole fleet, and adoption again into the same directory (the same files,
-    # nothing written).
-    described, land.inventory_dir = land.inventory_dir, str(dest / "inventories")
-    saved = str(tmp_path / "plan.json")
-    try:
-        drift = plan = land.run(playbooks(tmp_path / "check.yml", "drift.yml", "promote.yml"), "-f", FORKS,
-                                check=True, diff=True,
-                                extra_vars={"dss_drift_report": str(tmp_path / "drift.json"), "dss_plan_out": saved})
-        promoted = applied = again = land.run(
-            playbooks(tmp_path / "apply.yml", "promote.yml", "environment.yml", APPLY_DESCRIPTIONS, "adopt.yml"),
-            "-f", FORKS, diff=True, extra_vars={"dss_plan": saved, "dss_adopt_dir": str(dest)})
-    finally:
-        land.inventory_dir = described
+    # and the promotion plan (saved) in one check-mode run, then in one real run the apply of that plan, of the
+    # environment objects and of the project descriptions, and adoption again into the same directory (the same
+    # files, nothing written).
+    drift = plan = built["check"]
+    promoted = applied = again = built["apply"]
     for run in (drift, plan, promoted, applied):
         assert unchanged(run), run.output[-4000:]
-    with open(saved, encoding="utf-8") as fh:
-        projects = [p for env in yaml.safe_load(fh)["environments"].values() for p in env["projects"].values()]
+    projects = [p for env in built["plan_file"]["environments"].values() for p in env["projects"].values()]
     assert len(projects) == 3 * FLEET and not [p for p in projects if p["work"]]
     assert "Every node holds the state of plan" in promoted.output
     assert "No drift: every declared object matches." in drift.output
     assert len([t for t in drift.tasks if t["task"].endswith("Recipes")]) == FLEET
     assert len([t for t in applied.tasks if t["task"].endswith("Datasets")]) == FLEET
-    assert land.writes() == before_writes and land.digests() == before_digests
+    assert not built["apply_wrote"]
 
     # Adopted again (the end of the real run above): the same files, nothing written.
     assert unchanged(again), again.output[-4000:]
-    assert written(dest) == files
+    assert built["files_again"] == files
     assert not [t for t in again.tasks if t["task"] == "Write the files that are missing or differ"
                 and t["status"] != "skipped"]
-    assert land.leaked_keys() == [] and not [o for o in land.outputs if SECRET in o]
+    assert built["leaked"] == [] and not built["secret_printed"]
 
 
 def test_a_relative_destination_is_the_command_directory_and_a_differing_file_is_not_overwritten(land):
-    # Landscape runs ansible-playbook in its work directory.
-    result = adopt(land, "relative-adopted", "-e", ONLY_CHURN)
+    # The landscape's adoption gave the relative destination "adopted"; Landscape runs ansible-playbook in its work
+    # directory.
+    result = land.built["adopt"]
     assert result.rc == 0, result.output[-4000:]
-    assert os.path.isfile(os.path.join(land.workdir, "relative-adopted", "projects", "%s.yml" % KEY))
+    assert os.path.isfile(os.path.join(land.workdir, "adopted", "projects", "%s.yml" % KEY))
 
-    dest = pathlib.Path(land.workdir) / "relative-adopted"
+    dest = pathlib.Path(land.workdir) / "adopted"
     edited = dest / "projects" / ("%s.yml" % KEY)
     edited.write_text(edited.read_text().replace("churn_threshold_days: 30", "churn_threshold_days: 99"))
     kept = written(dest)
 
-    refused = adopt(land, dest, "-e", ONLY_CHURN)
+    refused = adopt(land, dest)
     assert refused.rc != 0
     assert "These files of %s differ from what the nodes hold: projects/%s.yml." % (dest, KEY) in refused.output
     assert "dss_adopt_overwrite=true" in refused.output
     assert written(dest) == kept
 
+    # Asked to overwrite, for CHURN alone (dss_adopt_projects): its description is written again from the nodes.
     overwritten = adopt(land, dest, "-e", ONLY_CHURN, dss_adopt_overwrite="true")
     assert overwritten.rc == 0, overwritten.output[-4000:]
     assert "churn_threshold_days: 30" in edited.read_text()

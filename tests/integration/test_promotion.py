@@ -7,7 +7,9 @@ the real run task by task (same changed status for every task that runs in both)
 
 Each test starts from a copy of the session's promoted landscape (tests/support/landscape.py: CHURN's first bundle
 promoted everywhere, restored in a fraction of a second); the first test asserts on that first promotion, built from
-scratch through ansible-playbook (its --check --diff plan, then the real run) once per session.
+scratch through ansible-playbook (its --check --diff plan, then the real run) once per session, and on the re-run of
+a copy (landscape.RERUN). Runs that several tests need are the build of a landscape too (INTERRUPTED: a new bundle
+promoted after an interrupted run), whose recorded runs the tests assert on.
 """
 
 import os
@@ -23,6 +25,38 @@ SMOKE = sample_project.SMOKE_SCENARIO
 DEPLOY = "Deploy, test and certify the bundle on "
 # Modules that do the work of a project; a converged project must start none of them.
 WORK_MODULES = ("dataiku_bundle_deploy", "dataiku_scenario_run", "dataiku_bundle_certify", "dataiku_bundle")
+
+
+def interrupted_then_converged(land):
+    """A run interrupted between import and activation, then converged (the build of the landscape INTERRUPTED):
+    a new commit (CHURN after 90 days) whose bundle was exported and imported on staging by hand, not activated, then
+    promote.yml planned and run on staging alone, then on every environment. Records each run, with its check run
+    and whether that wrote, and the active bundles after each step."""
+    records = {"first": land.bundle_id()}
+    sample_project.change_variable(land.client("dev"), 90)
+    records["second"] = second = land.commit("CHURN: churn after 90 days")
+    # The run that was interrupted had exported the bundle and imported it on staging, not activated it.
+    design = land.client("dev").get_project(KEY)
+    design.export_bundle(second, release_notes="interrupted run")
+    with design.get_exported_bundle_archive_stream(second) as stream:
+        land.client("staging").get_project(KEY).import_bundle_from_stream(stream.raw)
+    records["interrupted_staging"] = land.active_bundle("staging")
+    for name, kwargs in (("staging", {"envs": ("staging",), "extra_vars": {"dss_bundle_id": second}}),
+                         ("converged", {})):
+        before = land.writes(), land.digests()
+        records[name + "_plan"] = land.run("promote.yml", check=True, diff=True, **kwargs)
+        records[name + "_plan_wrote"] = (land.writes(), land.digests()) != before
+        records[name] = land.run("promote.yml", diff=True, **kwargs)
+        records[name + "_active"] = [land.active_bundle(env) for env in ("staging", "prod")]
+    records["leaked"] = land.leaked_keys()
+    return records
+
+
+# PROMOTED, then a new bundle that reached every environment through a run interrupted between import and activation
+# and the runs after it: test_run_interrupted_between_import_and_activation_converges asserts on them, the roll-back
+# and status.yml of test_promotion_rerun_new_commit_rollback_and_status start from there.
+INTERRUPTED = landscape.Kind("promoted-interrupted-converged", landscape.seeded_landscape, interrupted_then_converged,
+                             landscape.PROMOTED)
 
 
 @pytest.fixture
@@ -77,7 +111,11 @@ def assert_no_key_leaked(land):
     assert land.leaked_keys() == []
 
 
-def test_promotion_rerun_new_commit_rollback_and_status(land):
+def test_promotion_rerun_new_commit_rollback_and_status(tmp_path, tmp_path_factory):
+    # The re-run of a restored copy, and its --check --diff: the build of landscape.RERUN, which
+    # test_landscape_cache.py asserts on too (first: its build restores PROMOTED into this process's nodes).
+    rerun = landscape.records(landscape.RERUN, tmp_path_factory)
+    land = landscape.restored(landscape.PROMOTED, tmp_path, tmp_path_factory)
     first = land.bundle_id()
     # The first promotion, from scratch (the landscape cache's build): planned exactly, then done.
     real, plan = land.built["promoted"], land.built["plan"]
@@ -89,33 +127,32 @@ def test_promotion_rerun_new_commit_rollback_and_status(land):
 
     # Converged: a re-run without a new commit changes nothing and writes nothing, and starts no module for the
     # project: each node receives exactly the requests of one bulk read (as many as status.yml's read).
-    writes, requests = land.writes(), land.requests()
-    real = land.run("promote.yml")
+    real = rerun["rerun"]
     assert real.rc == 0, real.output[-4000:]
-    noop_requests = {env: count - requests[env] for env, count in land.requests().items()}
+    noop_requests = rerun["rerun_requests"]
     assert {host: counts["changed"] for host, counts in recap(real.output).items()} == {
         "dev-CHURN": 0, "staging-CHURN": 0, "prod-CHURN": 0}
-    assert land.writes() == writes
+    assert set(rerun["rerun_writes"].values()) == {0}
     assert [t for t in real.tasks if t["action"].endswith(WORK_MODULES) and t["status"] != "skipped"] == []
     # The only modules a converged no-op starts are the three bulk reads, one per node, and every converged host
     # ends right after them (the requests they sent are compared with status.yml's below).
     started = [t["action"] for t in real.tasks if t["action"].startswith("dataiku_gitops.") and t["status"] != "skipped"]
     assert started == ["dataiku_gitops.dss.dataiku_bundle_state_info"] * 3
     assert [t["task"] for t in real.tasks if t["task"].startswith(("Deploy, test and certify", "Export bundle"))] == []
-    assert plan_mismatches(land.run("promote.yml", check=True, diff=True), real) == []
+    assert plan_mismatches(rerun["rerun_check"], real) == []
 
-    # A new commit (with a change on dev) is a new bundle, promoted everywhere. (Not planned first: the plan of a new
-    # bundle over a certified one is checked on staging by test_prod_test_failure_rolls_prod_back and on prod by
-    # test_run_interrupted_between_import_and_activation_converges.)
-    sample_project.change_variable(land.client("dev"), 45)
-    second = land.commit("CHURN: churn after 45 days")
-    assert second != first
-    real = land.run("promote.yml", diff=True)
+    # A new commit (with a change on dev) is a new bundle, promoted everywhere: the landscape where the runs of
+    # test_run_interrupted_between_import_and_activation_converges promoted CHURN after 90 days (planned there on
+    # staging and on prod, over a certified bundle; test_prod_test_failure_rolls_prod_back plans it on both too).
+    land = landscape.restored(INTERRUPTED, tmp_path / "new-commit", tmp_path_factory)
+    second = land.bundle_id()
+    assert second != first and land.built["first"] == first
+    real = land.built["converged"]
     assert real.rc == 0, real.output[-4000:]
     for env in ("staging", "prod"):
         assert land.active_bundle(env) == second
         variables = land.client(env).get_project(KEY).get_variables()
-        assert variables["standard"]["churn_threshold_days"] == 45
+        assert variables["standard"]["churn_threshold_days"] == 90
 
     # rollback.yml on prod: back to the bundle imported before the active one, then the tests run on it.
     real = plan_then_apply(land, "rollback.yml", envs=("prod",))
@@ -162,6 +199,7 @@ def test_promotion_rerun_new_commit_rollback_and_status(land):
     assert all("        " + line in down.output.splitlines() for line in table), down.output[-3000:]
     assert "prod could not be read: " in failure_message(down, "dev-" + KEY)
     assert_no_key_leaked(land)
+    assert rerun["leaked"] == []
 
 
 def test_breaking_change_rolls_staging_back_and_never_reaches_prod(land):
@@ -201,21 +239,18 @@ def test_prod_test_failure_rolls_prod_back(land):
     assert_no_key_leaked(land)
 
 
-def test_run_interrupted_between_import_and_activation_converges(land):
-    first = land.bundle_id()
-    sample_project.change_variable(land.client("dev"), 90)
-    second = land.commit("CHURN: churn after 90 days")
+def test_run_interrupted_between_import_and_activation_converges(tmp_path, tmp_path_factory):
+    land = landscape.restored(INTERRUPTED, tmp_path, tmp_path_factory)
+    first, second, built = land.built["first"], land.built["second"], land.built
+    assert second == land.bundle_id() and second != first
     # The run that was interrupted had exported the bundle and imported it on staging, not activated it.
-    design = land.client("dev").get_project(KEY)
-    design.export_bundle(second, release_notes="interrupted run")
-    with design.get_exported_bundle_archive_stream(second) as stream:
-        land.client("staging").get_project(KEY).import_bundle_from_stream(stream.raw)
-    assert land.active_bundle("staging") == first
+    assert built["interrupted_staging"] == first
 
     # One environment at a time: staging alone, the design node from DSS_DEV_URL / DSS_DEV_API_KEY.
-    real = plan_then_apply(land, envs=("staging",), extra_vars={"dss_bundle_id": second})
+    real = built["staging"]
+    assert_predicted(built["staging_plan"], real, built["staging_plan_wrote"])
     assert real.rc == 0, real.output[-4000:]
-    assert land.active_bundle("staging") == second and land.active_bundle("prod") == first
+    assert built["staging_active"] == [second, first]
     assert statuses(real, "staging-CHURN", DEPLOY + KEY) == ["changed"]
     steps = {step["name"]: step["changed"] for step in real.task(
         "dataiku_gitops.dss.bundle_deploy : " + DEPLOY + KEY)["result"]["steps"]}
@@ -223,8 +258,9 @@ def test_run_interrupted_between_import_and_activation_converges(land):
     assert steps == {"lock": False, "preflight": False, "import": False, "remap": False, "activate": True,
                      "tests": True, "certify": False}
 
-    real = plan_then_apply(land)
+    real = built["converged"]
+    assert_predicted(built["converged_plan"], real, built["converged_plan_wrote"])
     assert real.rc == 0, real.output[-4000:]
-    assert land.active_bundle("staging") == second and land.active_bundle("prod") == second
+    assert built["converged_active"] == [second, second]
     assert recap(real.output)["staging-CHURN"]["changed"] == 0
-    assert_no_key_leaked(land)
+    assert built["leaked"] == []

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.support import landscape, sample_project
-from tests.support.promotion import Landscape, plan_mismatches, ran_in_both
+from tests.support.promotion import plan_mismatches, ran_in_both
 
 KEY, OTHER = sample_project.PROJECT_KEY, "FRAUD"
 DEPLOY = "dataiku_gitops.dss.bundle_deploy : Deploy, test and certify the bundle on "
@@ -29,28 +29,16 @@ def export(land, bundle_id, project_key=KEY):
     land.client("dev").get_project(project_key).export_bundle(bundle_id, release_notes="exported by the test")
 
 
-def add_fraud_and_promote(land):
-    """FRAUD (a copy of CHURN) added on dev to the promoted landscape, then promote.yml for both projects: CHURN is
-    converged (no module works on it), FRAUD's first bundle is exported and promoted everywhere."""
-    sample_project.seed_design_project(land.client("dev"), OTHER)
-    land.describe((KEY, OTHER))
-    return landscape.promote_once(land)
-
-
-# Built on the session's promoted landscape rather than from scratch: only FRAUD is promoted in the build.
-FLEET_PROMOTED = landscape.Kind("fleet-promoted-on-promoted", Landscape, add_fraud_and_promote,
-                                landscape.PROMOTED)
-
-
 @pytest.fixture
 def fleet(tmp_path, tmp_path_factory):
-    """CHURN and FRAUD, their first bundle promoted everywhere (built once per session, then restored)."""
-    return landscape.restored(FLEET_PROMOTED, tmp_path, tmp_path_factory)
+    """CHURN and FRAUD, their first bundle promoted everywhere (built once per session, then restored; test_adopt.py
+    adopts the same landscape)."""
+    return landscape.restored(landscape.FLEET_PROMOTED, tmp_path, tmp_path_factory)
 
 
 def test_a_project_failing_on_staging_does_not_hold_the_others_back(fleet):
     first = fleet.bundle_id()
-    result = fleet.built["promoted"]  # FRAUD's first promotion, both projects as hosts of one run
+    result = fleet.built["promoted"]  # the fleet's first promotion, both projects as hosts of one run
     assert result.rc == 0, result.output[-4000:]
     assert fleet.built["leaked"] == []
     for env in ("staging", "prod"):

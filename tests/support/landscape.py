@@ -14,8 +14,9 @@ keeps from test to test (a node a test killed is replaced): a fraction of a seco
 
 The restored nodes are other processes, on other ports and with other API keys, than the ones the build ran on, and
 the work directory is another: the restore rewrites the old URLs, keys and work directory path in every stored
-document to the new ones (a deployer infrastructure names its automation node's URL and key), and the landscape
-writes again the files that name nodes (the deployer landscape's inventory). The inventories of the promotion
+document to the new ones (a deployer infrastructure names its automation node's URL and key), and in the work
+directory files a build kept (``kept_paths``: adopted inventories name their node's URL), and the landscape writes
+again the files that name nodes (the deployer landscape's inventory). The inventories of the promotion
 landscapes read the nodes from environment variables.
 
 The cache lives in the session's temporary directory: under pytest-xdist, the parent of every worker's base temp dir
@@ -29,6 +30,7 @@ import atexit
 import fcntl
 import json
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -80,6 +82,20 @@ def plan_then_promote(land):
             "promoted": promoted, "again": again, "again_wrote": again_wrote, "leaked": land.leaked_keys()}
 
 
+def rerun(land):
+    """promote.yml run again on a copy of the promoted landscape (restored into this process's nodes), then in
+    --check --diff. Records "rerun" and "rerun_check" (the runs), "rerun_requests" ({node: requests the re-run sent
+    it}), "rerun_writes" ({node: writes since the restore, the re-run's}), "rerun_digests_kept" (whether every
+    node's state digest was the same after it) and "leaked" (the API keys any output showed: expected none)."""
+    digests, requests = land.digests(), land.requests()
+    records = {"rerun": land.run("promote.yml")}
+    records.update(rerun_requests={env: count - requests[env] for env, count in land.requests().items()},
+                   rerun_writes=land.writes(), rerun_digests_kept=land.digests() == digests)
+    records["rerun_check"] = land.run("promote.yml", check=True, diff=True)
+    records["leaked"] = land.leaked_keys()
+    return records
+
+
 def promote_once(land):
     """The first promotion of the landscape's bundle on every environment (promote.yml). Records "promoted"."""
     promoted = land.run("promote.yml")
@@ -88,13 +104,23 @@ def promote_once(land):
     return {"promoted": promoted, "leaked": land.leaked_keys()}
 
 
+# The connections of staging and prod are made through the official client, as the inventories declare them:
+# playbooks/environment.yml is not what the tests of these landscapes are about (test_environment_and_drift.py and
+# test_adopt.py run it).
+def seeded_landscape(workdir):
+    return Landscape(workdir, environment_playbook=False)
+
+
 def fleet_landscape(workdir):
-    return Landscape(workdir, projects=(sample_project.PROJECT_KEY, "FRAUD"))
+    return Landscape(workdir, projects=(sample_project.PROJECT_KEY, "FRAUD"), environment_playbook=False)
 
 
-SEEDED = Kind("seeded", Landscape, description="CHURN on dev, environment objects on staging and prod, one commit")
-PROMOTED = Kind("promoted", Landscape, plan_then_promote, SEEDED,
+SEEDED = Kind("seeded", seeded_landscape,
+              description="CHURN on dev, environment objects on staging and prod, one commit")
+PROMOTED = Kind("promoted", seeded_landscape, plan_then_promote, SEEDED,
                 "SEEDED, its first bundle planned (a saved plan), promoted by applying it, then the plan applied again")
+RERUN = Kind("promoted-rerun", seeded_landscape, rerun, PROMOTED,
+             "PROMOTED restored, then promote.yml run again, for real and in check mode (a converged no-op)")
 FLEET = Kind("fleet", fleet_landscape,
              description="CHURN and FRAUD on dev, environment objects on staging and prod, one commit")
 FLEET_PROMOTED = Kind("fleet-promoted", fleet_landscape, promote_once, FLEET,
@@ -147,6 +173,23 @@ def _decode(records):
             for name, item in records.items()}
 
 
+def _rewrite_files(folder, replace):
+    """The old URLs, keys and work directory of ``replace`` rewritten to the new ones in the text files under
+    ``folder`` (files a build wrote that name its nodes, e.g. adopted inventories), in one pass."""
+    if not replace:
+        return
+    pattern = re.compile("|".join(re.escape(old) for old in sorted(replace, key=len, reverse=True)))
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+            new = pattern.sub(lambda match: replace[match.group(0)], text)
+            if new != text:
+                with open(path, "w", encoding="utf-8") as out:
+                    out.write(new)
+
+
 def _build(kind, target, scratch, tmp_path_factory):
     """Build ``kind`` on fresh nodes of this process (or on a copy of its base) and save it into ``target``."""
     if kind.base:
@@ -189,6 +232,12 @@ def saved(kind, tmp_path_factory):
     return target
 
 
+def records(kind, tmp_path_factory):
+    """The build's records of ``kind`` (``land.built`` of a restored copy) without restoring it."""
+    with open(saved(kind, tmp_path_factory) / "landscape.json", encoding="utf-8") as fh:
+        return _decode(json.load(fh)["records"])
+
+
 def restored(kind, workdir, tmp_path_factory, pool=None):
     """A copy of the landscape ``kind`` in ``workdir`` (an empty directory), on this process's pooled nodes (or
     those of the NodePool ``pool``), with the build's records as ``land.built``. Nothing to close: the nodes stay
@@ -208,6 +257,8 @@ def restored(kind, workdir, tmp_path_factory, pool=None):
         node.restore(source / "nodes" / name, replace)
     if (source / "workdir").exists():
         shutil.copytree(source / "workdir", land.workdir, symlinks=True, dirs_exist_ok=True)
+    for path in meta["state"].get("kept_paths", []):
+        _rewrite_files(os.path.join(land.workdir, path), replace)
     land.use_nodes(nodes)
     land.load_cache_state(meta["state"])
     land.built = _decode(meta["records"])

@@ -56,7 +56,8 @@ class Landscape:
     """``with Landscape() as land:`` three started nodes (``land.nodes["prod"]``), seeded with the CHURN project on
     dev and one connection per environment, and a git repository with one commit."""
 
-    def __init__(self, workdir=None, inventory_ports=False, projects=(sample_project.PROJECT_KEY,), latency_scale=0):
+    def __init__(self, workdir=None, inventory_ports=False, projects=(sample_project.PROJECT_KEY,), latency_scale=0,
+                 environment_playbook=True):
         self._tmp = tempfile.TemporaryDirectory(prefix="dss-promotion-") if workdir is None else None
         self.workdir = str(workdir or self._tmp.name)
         self.git_dir = os.path.join(self.workdir, "repo")
@@ -65,7 +66,11 @@ class Landscape:
         self.inventory_ports = inventory_ports
         self.projects = tuple(projects)
         self.latency_scale = latency_scale  # the emulator's latency profile (docs/emulator.md), 0: none
+        # False: each automation node's connection is created through the official client, as the inventories declare
+        # it, instead of a run of playbooks/environment.yml (which test_environment_and_drift.py tests)
+        self.environment_playbook = environment_playbook
         self.inventory_dir = os.path.join(ROOT, "inventories")
+        self.kept_paths = []  # more files of the work directory a cached copy keeps (tests/support/landscape.py)
         self.outputs = []  # every playbook output, to check that no key was printed
         self.runs = 0
         self._run_numbers = itertools.count(1)  # thread-safe: concurrent runs get distinct result files
@@ -100,12 +105,21 @@ class Landscape:
         os.makedirs(self.git_dir)
         self.git("init", "--quiet", "--initial-branch=main")
         self.commit("CHURN: first version of the churn scoring flow")
-        # Staging and prod get their connections the way users declare them: dss_environment_objects in the
-        # inventories, applied by playbooks/environment.yml.
-        result = self.run("environment.yml", envs=("staging", "prod"))
+        self.create_environment_objects([env for env in self.nodes if env != "dev"])
+        return self
+
+    def create_environment_objects(self, automation_nodes):
+        """Staging and prod get their connections the way users declare them: dss_environment_objects in the
+        inventories, applied by playbooks/environment.yml; or, without ``environment_playbook``, the same connections
+        through the official client."""
+        if not self.environment_playbook:
+            for name in automation_nodes:
+                sample_project.seed_connection(self.client(name), name.split("_", 1)[0])
+            return
+        result = self.run("environment.yml", envs=sorted({name.split("_", 1)[0] for name in automation_nodes},
+                                                         key=ENVIRONMENTS.index))
         if result.rc != 0:
             raise RuntimeError("playbooks/environment.yml failed:\n%s" % result.output[-4000:])
-        return self
 
     def describe(self, projects):
         """Later runs use inventories describing ``projects`` (seeding them on the nodes is the caller's job)."""
@@ -149,15 +163,18 @@ class Landscape:
     # -- landscape cache (tests/support/landscape.py) --------------------------------------------------------
 
     def cached_paths(self):
-        """The files of the work directory a restored copy needs: the git repository, the inventories written here."""
-        return ["repo"] + ([self._inventory_relpath()] if self._inventory_relpath() else [])
+        """The files of the work directory a restored copy needs: the git repository, the inventories written here,
+        the paths of ``kept_paths``."""
+        return ["repo"] + ([self._inventory_relpath()] if self._inventory_relpath() else []) + self.kept_paths
 
     def cache_state(self):
         """What a copy restored into other nodes and another work directory needs to know (JSON)."""
-        return {"projects": list(self.projects), "inventory_dir": self._inventory_relpath()}
+        return {"projects": list(self.projects), "inventory_dir": self._inventory_relpath(),
+                "kept_paths": self.kept_paths}
 
     def load_cache_state(self, state):
         self.projects = tuple(state["projects"])
+        self.kept_paths = list(state.get("kept_paths", []))
         relpath = state["inventory_dir"]
         self.inventory_dir = os.path.join(self.workdir, relpath) if relpath else os.path.join(ROOT, "inventories")
 

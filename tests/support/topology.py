@@ -57,12 +57,9 @@ class TopologyLandscape(Landscape):
     """Landscape (tests/support/promotion.py) on the nodes of ``nodes`` (default NODES); ``land.nodes["prod_p1"]``."""
 
     def __init__(self, workdir, projects, nodes=None, environment_playbook=True):
-        super().__init__(workdir, projects=tuple(projects))
+        super().__init__(workdir, projects=tuple(projects), environment_playbook=environment_playbook)
         self.dependencies = dict(projects)
         self.layout = nodes or NODES
-        # False: each automation node's connection is created through the official client, as the description
-        # declares it, instead of a run of playbooks/environment.yml (which test_environment_and_drift.py tests)
-        self.environment_playbook = environment_playbook
 
     def automation_nodes(self):
         return [node_name(env, node) for env, nodes in self.layout.items() if env != "dev" for node in nodes]
@@ -85,13 +82,7 @@ class TopologyLandscape(Landscape):
         os.makedirs(self.git_dir)
         self.git("init", "--quiet", "--initial-branch=main")
         self.commit("first version of the flows")
-        if not self.environment_playbook:
-            for name in self.automation_nodes():
-                sample_project.seed_connection(self.client(name), name.split("_", 1)[0])
-            return self
-        result = self.run("environment.yml", envs=[env for env in self.layout if env != "dev"])
-        if result.rc != 0:
-            raise RuntimeError("playbooks/environment.yml failed:\n%s" % result.output[-4000:])
+        self.create_environment_objects(self.automation_nodes())
         return self
 
     def cache_state(self):
