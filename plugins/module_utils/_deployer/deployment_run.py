@@ -138,11 +138,7 @@ class DeploymentRun:
         self.wrote = True
         if settings is None:
             self.step = "create"
-            module.write_once("create deployment %s" % dep_id,
-                              lambda: dd.deployer(module).create_deployment(
-                                  dep_id, desired["publishedProjectKey"], desired["infraId"], desired["bundleId"],
-                                  deployed_project_key=p["deployed_project_key"], ignore_warnings=p["ignore_warnings"]),
-                              lambda: dd.find_deployment(module, dep_id) is not None)
+            self.create(desired)
             with module.dss_errors("read the settings of deployment %s" % dep_id):
                 settings = handle.get_settings()
             desired = desired_raw(p, settings.get_raw())
@@ -155,6 +151,29 @@ class DeploymentRun:
             report = run_update(module, handle, dep_id, desired["bundleId"], plan["result"]["previous_bundle_id"])
             plan["result"]["update_log"] = last_log(module, handle)
             plan["result"]["update_messages"] = report.get("messages") or []
+
+    def create(self, desired):
+        """Create the deployment. DSS answers Govern's status only for a deployment that exists, so for a new one
+        this request is the Govern check itself (policy PREVENT, or WARN without ignore_warnings): DSS refuses it
+        whole. A refusal, confirmed by a re-read that finds no deployment, fails the run as one that changed
+        nothing: the refused request is its only write request, and nothing is restored."""
+        module, p, dep_id = self.module, self.p, self.dep_id
+        try:
+            module.write_once("create deployment %s" % dep_id,
+                              lambda: dd.deployer(module).create_deployment(
+                                  dep_id, desired["publishedProjectKey"], desired["infraId"], desired["bundleId"],
+                                  deployed_project_key=p["deployed_project_key"], ignore_warnings=p["ignore_warnings"]),
+                              lambda: dd.find_deployment(module, dep_id) is not None)
+        except DssError as exc:
+            try:
+                refused = dd.find_deployment(module, dep_id) is None
+            except DssError:
+                refused = False  # unknown: the creation may have happened
+            if refused:
+                self.wrote = False
+                exc.msg = "%s. Nothing was created: DSS checks a new deployment (Govern's status of its bundle " \
+                          "included) in its creation request" % exc.msg.rstrip(".")
+            raise
 
     def update_to(self, bundle_id):
         """Point the deployment at ``bundle_id`` and update it (the roll-back of the Project Deployer route)."""
