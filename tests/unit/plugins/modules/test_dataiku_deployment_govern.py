@@ -52,7 +52,9 @@ def test_a_new_deployment_refused_by_govern_sends_only_its_creation(nodes, capsy
     failed, plan = deploy(dev, prod, capsys, "v1", check_mode=True)
     assert not failed and plan["changed"], plan  # check mode cannot ask Govern before the deployment exists
     govern = [c for c in plan["gates"]["checks"] if c["gate"] == "govern"][0]
-    assert govern["status"] == "skip" and "its creation is refused if Govern blocks the bundle" in govern["reason"]
+    assert govern["status"] == "skip" and govern["reason"] == (
+        "DSS asks Govern when it creates deployment CHURN-on-prod (infrastructure prod, governCheckPolicy PREVENT): "
+        "unless Govern approved bundle v1, the creation is refused and nothing is created")
     assert dev.writes() == [] and prod.writes() == []
 
     failed, result = deploy(dev, prod, capsys, "v1")
