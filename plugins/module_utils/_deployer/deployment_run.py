@@ -174,8 +174,7 @@ class DeploymentRun:
                 refused = False  # unknown: the creation may have happened
             if refused:
                 self.wrote = False
-                exc.msg = "%s. Nothing was created: DSS checks a new deployment (Govern's status of its bundle " \
-                          "included) in its creation request" % exc.msg.rstrip(".")
+                exc.msg = "%s. Nothing was created." % exc.msg.rstrip(".")
             raise
 
     def update_to(self, bundle_id):

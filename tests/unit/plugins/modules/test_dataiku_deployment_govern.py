@@ -60,7 +60,7 @@ def test_a_new_deployment_refused_by_govern_sends_only_its_creation(nodes, capsy
     failed, result = deploy(dev, prod, capsys, "v1")
     assert failed and result["changed"] is False, result
     assert "Bundle v1 of CHURN is not approved in Govern (governance status: PENDING)" in result["msg"], result
-    assert "Nothing was created: DSS checks a new deployment" in result["msg"], result
+    assert "refuses it. Nothing was created. Nothing to restore" in result["msg"], result
     assert "Nothing to restore" in result["msg"] and result["rolled_back"] is False, result
     # The creation, refused by DSS, is the only write request: nothing stored on either node.
     assert dev.writes() == ["POST /project-deployer/deployments"], dev.calls()
