@@ -136,8 +136,8 @@ def new_deployment_govern_entry(deployment_id, bundle_id, infra_id, policy, igno
         return entry("govern", "skip", "Govern cannot refuse the creation of deployment %s (%s%s)" % (
             deployment_id, where, ", ignore_warnings" if policy == "WARN" else ""))
     return entry("govern", "skip", "DSS asks Govern when it creates deployment %s (%s): unless Govern approved bundle "
-                                   "%s, the creation is refused and nothing is created" % (deployment_id, where,
-                                                                                         bundle_id))
+                                   "%s, the creation is refused and nothing is created"
+                 % (deployment_id, where, bundle_id))
 
 
 def direct_govern_entry():
