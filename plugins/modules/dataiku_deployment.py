@@ -21,8 +21,9 @@ description:
   - Before any write it checks that the published project, the bundle and the infrastructure exist, that Govern
     lets the bundle through (infrastructure policy V(PREVENT) refuses a bundle that is not approved, V(WARN) needs
     O(ignore_warnings)) and that the automation node answers. For a deployment that does not exist yet, DSS only
-    reports the Govern status when it is created; a refusal then fails the task with DSS's message and nothing
-    is created.
+    reports the Govern status when it is created, so the creation request is then the check, the one write request of
+    a refusal, which DSS refuses whole. The task fails with DSS's message, C(changed=false) and nothing created;
+    check mode cannot predict that refusal and O(govern_timeout) cannot wait for it.
   - Check mode predicts C(changed) and the diff exactly (settings, and C(in_sync) when an update would run).
   - B(The Project Deployer route of a promotion.) With O(tests) (and O(automation), the automation node of the
     infrastructure), the same task then tests the bundle on the automation node and certifies it by DSS's

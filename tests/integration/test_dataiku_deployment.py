@@ -139,9 +139,16 @@ def test_unreachable_automation_node_and_failed_update(nodes, playbook):
 def test_govern_gate_prevent_and_warn(nodes, playbook):
     design, automation = nodes
     deployer = deployer_ready(design, automation, policy="PREVENT")
+    quiet, created = both_quiet(design, automation), design.stats()["routes"].get("POST /project-deployer/deployments")
     first = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)])
-    assert_clean_failure(first, automation, "Bundle v1 of CHURN is not approved in Govern (governance status: PENDING)")
-    assert deployer.list_deployments() == []
+    assert_clean_failure(first, automation, "Bundle v1 of CHURN is not approved in Govern (governance status: PENDING)",
+                         "Nothing was created")
+    assert deployer.list_deployments() == [] and first.task("deploy")["result"]["changed"] is False
+    # DSS answers Govern's status only for an existing deployment: the creation request is the check, the one write
+    # request of the refusal, refused whole (same digests).
+    design_writes, design_digest, auto_writes, auto_digest = quiet
+    assert both_quiet(design, automation) == (design_writes + 1, design_digest, auto_writes, auto_digest)
+    assert design.stats()["routes"]["POST /project-deployer/deployments"]["calls"] == (created or {}).get("calls", 0) + 1
 
     settings = deployer.get_infra("prod").get_settings()
     settings.get_raw()["governCheckPolicy"] = "NO_CHECK"

@@ -7,6 +7,7 @@ the active one (left by a run that did not test it)."""
 import pytest
 
 from tests.support import landscape
+from tests.support.emulator import WRITE_METHODS
 from tests.support.sample_project import PROJECT_KEY, break_flow
 
 STAGING, PROD = "staging-%s" % PROJECT_KEY, "prod-%s" % PROJECT_KEY
@@ -25,8 +26,25 @@ def result_fact(run, host):
     return facts[-1]
 
 
+def failed_task(run, host):
+    return [t for t in run.tasks if t["host"] == host and t["status"] == "failed"][-1]
+
+
 def failed_msg(run, host):
-    return [t for t in run.tasks if t["host"] == host and t["status"] == "failed"][-1]["result"]["msg"]
+    return failed_task(run, host)["result"]["msg"]
+
+
+def write_routes(land):
+    """{node: {"METHOD route": calls}} of the write requests each node answered so far (its stats' totals)."""
+    return {name: {route: totals["calls"] for route, totals in node.stats()["routes"].items()
+                   if route.split(" ", 1)[0] in WRITE_METHODS} for name, node in land.nodes.items()}
+
+
+def writes_since(land, before):
+    """{node: {"METHOD route": calls}} of the write requests each node answered since ``before``."""
+    now = write_routes(land)
+    return {name: {route: calls - before[name].get(route, 0) for route, calls in routes.items()
+                   if calls != before[name].get(route, 0)} for name, routes in now.items()}
 
 
 def test_staging_then_govern_gate_then_prod_then_rollback(land):
@@ -48,10 +66,17 @@ def test_staging_then_govern_gate_then_prod_then_rollback(land):
     assert again.rc == 0 and again.changed_count() == 0, again
     assert land.quiet() == quiet
 
+    digests, before = {env: node.digest() for env, node in land.nodes.items()}, write_routes(land)
     refused = land.deploy("prod", "v1")
     assert refused.rc != 0
     msg = failed_msg(refused, PROD)
     assert "Bundle v1 of CHURN is not approved in Govern (governance status: PENDING)" in msg, msg
+    # DSS answers Govern's status only for an existing deployment: the creation request is the check, its one write
+    # request, refused whole by the deployer. Nothing changed anywhere, and the task says so.
+    assert "Nothing was created" in msg and failed_task(refused, PROD)["result"]["changed"] is False, msg
+    assert writes_since(land, before) == {"dev": {"POST /project-deployer/deployments": 1}, "staging": {},
+                                          "prod": {}}
+    assert {env: node.digest() for env, node in land.nodes.items()} == digests
     assert land.active("prod") is None
     assert result_fact(refused, PROD)["error"]
     for node in land.nodes.values():
@@ -65,8 +90,12 @@ def test_staging_then_govern_gate_then_prod_then_rollback(land):
     # v2 breaks the flow: signed off, deployed on prod, its tests fail, prod goes back to v1.
     break_flow(land.nodes["dev"].client())
     land.export("v2")
+    before = write_routes(land)
     gated = land.deploy("prod", "v2")
     assert "Govern refuses bundle v2 for deployment CHURN-on-prod" in failed_msg(gated, PROD)
+    # The deployment exists: the module asks Govern before any write; only the publication of v2 wrote.
+    assert writes_since(land, before) == {"dev": {"POST /projects/<key>/bundles/<bundle_id>/publish": 1},
+                                          "staging": {}, "prod": {}}
     assert "governance status: PENDING" in failed_msg(gated, PROD)
     assert land.active("prod") == "v1"
     land.sign_off("v2")

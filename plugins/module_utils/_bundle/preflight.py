@@ -113,10 +113,7 @@ def standards_entry(summary, policies, pending=False):
 
 
 def govern_entry(gov, deployment_id, bundle_id, ignore_warnings, waited=""):
-    """The govern entry from ``_deployer.reads.governance`` (None: DSS reports nothing yet)."""
-    if gov is None:
-        return entry("govern", "skip", "DSS reports Govern's status once the deployment exists; its creation is "
-                                       "refused if Govern blocks the bundle")
+    """The govern entry from ``_deployer.reads.governance``."""
     if gov["blocked"]:
         return entry("govern", "block", "Govern refuses bundle %s for deployment %s%s: %s"
                      % (bundle_id, deployment_id, waited, gov["summary"]))
@@ -128,6 +125,19 @@ def govern_entry(gov, deployment_id, bundle_id, ignore_warnings, waited=""):
                                         "ignore_warnings=true to deploy it anyway"
                      % (bundle_id, deployment_id, gov["summary"]))
     return entry("govern", "pass", gov["summary"])
+
+
+def new_deployment_govern_entry(deployment_id, bundle_id, infra_id, policy, ignore_warnings):
+    """The govern entry of a deployment not created yet. DSS reports Govern's status only for an existing deployment,
+    so the creation request is the check (refused whole), which no read, and so no plan, can foresee; ``policy``, the
+    infrastructure's governCheckPolicy, tells whether Govern can refuse it at all."""
+    where = "infrastructure %s, governCheckPolicy %s" % (infra_id, policy or "not set")
+    if policy == "NO_CHECK" or (policy == "WARN" and ignore_warnings):
+        return entry("govern", "skip", "Govern cannot refuse the creation of deployment %s (%s%s)" % (
+            deployment_id, where, ", ignore_warnings" if policy == "WARN" else ""))
+    return entry("govern", "skip", "DSS asks Govern when it creates deployment %s (%s): unless Govern approved bundle "
+                                   "%s, the creation is refused and nothing is created"
+                 % (deployment_id, where, bundle_id))
 
 
 def direct_govern_entry():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import time
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflight import govern_entry, infra_policy
+from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflight import govern_entry
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_error, project_key_error
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
@@ -100,10 +100,10 @@ def check_governance(module, deployment_id, bundle_id):
         raise DssError("%s. Nothing was changed." % gate["reason"], governance=gov)
 
 
-def standards_policy(module, infra_id):
-    """(policy, min severity) of the infrastructure's Project Standards policy, as DSS applies it in an update."""
+def infra_settings(module, infra_id):
+    """The infrastructure's raw settings (its Govern and Project Standards policies, as DSS applies them)."""
     with module.dss_errors("read the settings of infrastructure %s" % infra_id):
-        return infra_policy(dd.deployer(module).get_infra(infra_id).get_settings().get_raw())
+        return dd.deployer(module).get_infra(infra_id).get_settings().get_raw()
 
 
 def check_automation_node(module, infra_id, deployment_id):

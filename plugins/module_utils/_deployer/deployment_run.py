@@ -18,11 +18,12 @@ from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors im
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer import reads as dd
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer.automation import AutomationProject
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._deployer.deployment import (
-    IN_SYNC, check_automation_node, check_input, check_references, desired_raw, governance_gate, last_log,
-    run_update, standards_policy, view)
+    IN_SYNC, check_automation_node, check_input, check_references, desired_raw, governance_gate, infra_settings,
+    last_log, run_update, view)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as standards
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.preflight import (
-    Preflight, entry, gates_errors, govern_entry, release_notes, skipped, view as gates_view)
+    Preflight, entry, gates_errors, infra_policy, new_deployment_govern_entry, release_notes, skipped,
+    view as gates_view)
 
 
 class DeploymentRun:
@@ -96,14 +97,16 @@ class DeploymentRun:
         bundle_id, published_key, infra_id = desired["bundleId"], desired["publishedProjectKey"], desired["infraId"]
         key = desired.get("deployedProjectKey") or published_key
         check = Preflight(module, key, bundle_id, "infrastructure %s" % infra_id)
-        infra = standards_policy(module, infra_id)
+        raw_infra = infra_settings(module, infra_id)
+        infra = infra_policy(raw_infra)
         summary = {}  # not read: no policy asks for it
         if check.standards_policy != "ignore" or infra[0] != "ignore":
             with module.dss_errors("read the Project Standards report of bundle %s" % bundle_id):
                 summary = standards.published_bundle_summary(module.client, published_key, bundle_id) if published \
                     else None
         if not exists:
-            govern = govern_entry(None, self.dep_id, bundle_id, p["ignore_warnings"])
+            govern = new_deployment_govern_entry(self.dep_id, bundle_id, infra_id, raw_infra.get("governCheckPolicy"),
+                                                 p["ignore_warnings"])
         elif not published:
             govern = entry("govern", "warn", "bundle %s is not published yet: Govern is asked when it is" % bundle_id)
         elif asks_govern:
@@ -138,11 +141,7 @@ class DeploymentRun:
         self.wrote = True
         if settings is None:
             self.step = "create"
-            module.write_once("create deployment %s" % dep_id,
-                              lambda: dd.deployer(module).create_deployment(
-                                  dep_id, desired["publishedProjectKey"], desired["infraId"], desired["bundleId"],
-                                  deployed_project_key=p["deployed_project_key"], ignore_warnings=p["ignore_warnings"]),
-                              lambda: dd.find_deployment(module, dep_id) is not None)
+            self.create(desired)
             with module.dss_errors("read the settings of deployment %s" % dep_id):
                 settings = handle.get_settings()
             desired = desired_raw(p, settings.get_raw())
@@ -155,6 +154,28 @@ class DeploymentRun:
             report = run_update(module, handle, dep_id, desired["bundleId"], plan["result"]["previous_bundle_id"])
             plan["result"]["update_log"] = last_log(module, handle)
             plan["result"]["update_messages"] = report.get("messages") or []
+
+    def create(self, desired):
+        """Create the deployment. DSS answers Govern's status only for a deployment that exists, so for a new one
+        this request is the Govern check itself (policy PREVENT, or WARN without ignore_warnings): DSS refuses it
+        whole. A refusal, confirmed by a re-read that finds no deployment, fails the run as one that changed
+        nothing: the refused request is its only write request, and nothing is restored."""
+        module, p, dep_id = self.module, self.p, self.dep_id
+        try:
+            module.write_once("create deployment %s" % dep_id,
+                              lambda: dd.deployer(module).create_deployment(
+                                  dep_id, desired["publishedProjectKey"], desired["infraId"], desired["bundleId"],
+                                  deployed_project_key=p["deployed_project_key"], ignore_warnings=p["ignore_warnings"]),
+                              lambda: dd.find_deployment(module, dep_id) is not None)
+        except DssError as exc:
+            try:
+                refused = dd.find_deployment(module, dep_id) is None
+            except DssError:
+                refused = False  # unknown: the creation may have happened
+            if refused:
+                self.wrote = False
+                exc.msg = "%s. Nothing was created." % exc.msg.rstrip(".")
+            raise
 
     def update_to(self, bundle_id):
         """Point the deployment at ``bundle_id`` and update it (the roll-back of the Project Deployer route)."""

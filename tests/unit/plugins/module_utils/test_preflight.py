@@ -79,8 +79,18 @@ def test_govern_entries():
     assert preflight.govern_entry(warning, "dep", "v2", False)["status"] == "block"
     assert preflight.govern_entry(warning, "dep", "v2", True)["status"] == "warn"
     assert preflight.govern_entry(approved, "dep", "v2", False)["status"] == "pass"
-    assert preflight.govern_entry(None, "dep", "v2", False)["status"] == "skip"
     assert preflight.direct_govern_entry()["status"] == "skip"
+
+
+@pytest.mark.parametrize("policy, ignore_warnings, refusable", [
+    ("PREVENT", False, True), ("PREVENT", True, True), ("WARN", False, True), ("WARN", True, False),
+    ("NO_CHECK", False, False), (None, False, True)])
+def test_govern_entry_of_a_new_deployment_says_whether_its_creation_can_be_refused(policy, ignore_warnings, refusable):
+    gate = preflight.new_deployment_govern_entry("dep", "v2", "prod", policy, ignore_warnings)
+    assert gate["status"] == "skip"  # no read tells Govern's status before the deployment exists
+    assert "governCheckPolicy %s" % (policy or "not set") in gate["reason"] and "dep" in gate["reason"], gate
+    assert ("the creation is refused and nothing is created" in gate["reason"]) is refusable, gate
+    assert ("v2" in gate["reason"]) is refusable, gate
 
 
 @pytest.mark.parametrize("result, certified, why", [
