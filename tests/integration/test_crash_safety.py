@@ -14,8 +14,6 @@ the design node, then also b1 deployed and certified on the automation node by a
 
 # pylint: disable=redefined-outer-name
 
-import os
-import signal
 import subprocess
 import time
 
@@ -24,7 +22,6 @@ import yaml
 
 from tests.support import landscape, processes, sample_project as sample
 from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env, run_playbook
-from tests.support.playbook_server import descendants
 from tests.support.real_node import real_node_or_none, require_emulator
 
 KEY = sample.PROJECT_KEY
@@ -148,15 +145,9 @@ def finish(proc, timeout=300):
 
 
 def kill_playbook(proc):
-    """kill -9 of ansible-playbook and every process under it: the module process runs in a session of its own,
-    and a controller that dies takes it along (a module left running would be a live holder, rightly waited for)."""
-    for pid in descendants(proc.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait(timeout=30)
-    processes.forget(proc)
+    """kill -9 of ansible-playbook and every process under it: a controller that dies takes its module process
+    along (a module left running would be a live holder, rightly waited for)."""
+    processes.kill_tree(proc)
 
 
 def wait_for(condition, what, timeout=120):

@@ -115,12 +115,6 @@ def test_a_killed_module_process_takes_the_served_module_with_it(tmp_path):
         time.sleep(0.1)
     module = psutil.Process(int(marker.read_text()))
     assert module.pid not in playbook_server.descendants(proc.pid)  # it runs in the server, not under the run
-    for pid in playbook_server.descendants(proc.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait(timeout=30)
-    processes.forget(proc)
+    processes.kill_tree(proc)
     module.wait(timeout=30)  # psutil: raises TimeoutExpired if it outlives its stand-in
     assert not module.is_running()
