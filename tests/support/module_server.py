@@ -28,7 +28,6 @@ import gc
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 
@@ -118,24 +117,18 @@ class ModuleServer:
     (its running modules with it) when this process closes its end of the control socket, or ends."""
 
     def __init__(self, env, interpreter, collections):
-        from tests.support import processes  # pylint: disable=import-outside-toplevel
-        self._processes = processes
+        from tests.support import playbook_server  # pylint: disable=import-outside-toplevel
+        self._servers = playbook_server
         self.directory = tempfile.mkdtemp(prefix="dss-module-server-")
         self.python = os.path.join(self.directory, PYTHON)
         self.real_python = interpreter
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.control = ours
-        server_env = {k: v for k, v in env.items() if not k.startswith("ANSIBLE_")}
-        server_env["DSS_MODULE_SERVER_COLLECTIONS"] = collections
         # The stand-in exists before any run can use it; until the server listens, it runs the real interpreter.
         with open(self.python, "w", encoding="utf-8") as fh:
             fh.write(STAND_IN.format(python=interpreter, socket=os.path.join(self.directory, SOCKET),
                                      server=os.path.abspath(__file__)))
         os.chmod(self.python, 0o755)
-        self.proc = processes.popen(
-            [interpreter, os.path.abspath(__file__), str(theirs.fileno()), self.directory],
-            env=server_env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),))
-        theirs.close()
+        self.control, self.proc = playbook_server.launch(os.path.abspath(__file__), env, self.directory,
+                                                         extra_env={"DSS_MODULE_SERVER_COLLECTIONS": collections})
 
     def alive(self):
         return self.proc.poll() is None
@@ -147,12 +140,7 @@ class ModuleServer:
         return env
 
     def close(self):
-        self.control.close()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-        self._processes.stop(self.proc)
+        self._servers.end(self.control, self.proc)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

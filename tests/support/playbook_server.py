@@ -133,16 +133,8 @@ class Server:
     doubles as the server's lifeline: when this process ends, however, the server stops its children and ends)."""
 
     def __init__(self, env):
-        from tests.support import processes  # pylint: disable=import-outside-toplevel
-        self._processes = processes
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.control = ours
         self._send_lock = threading.Lock()
-        server_env = {k: v for k, v in env.items() if not k.startswith("ANSIBLE_")}
-        self.proc = processes.popen(
-            [_interpreter(), os.path.abspath(__file__), str(theirs.fileno())],
-            env=server_env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),))
-        theirs.close()
+        self.control, self.proc = launch(os.path.abspath(__file__), env)
         self.modules = None
         from tests.support import collection, module_server  # pylint: disable=import-outside-toplevel
         if module_server.enabled():
@@ -201,14 +193,33 @@ class Server:
         return ServerChild(cmd, reply["pid"], channel, ours, text, encoding, errors)
 
     def close(self):
-        self.control.close()  # the lifeline: the server stops its children and ends
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-        self._processes.stop(self.proc)
+        end(self.control, self.proc)
         if self.modules is not None:
             self.modules.close()
+
+
+def launch(script, env, *args, extra_env=None):
+    """Start the server ``script`` (this file or module_server.py) with ``env`` less its ANSIBLE_* variables; (our
+    end of its control socket, its handle). The script gets the other end's fd as its first argument."""
+    from tests.support import processes  # pylint: disable=import-outside-toplevel
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server_env = {k: v for k, v in env.items() if not k.startswith("ANSIBLE_")}
+    server_env.update(extra_env or {})
+    proc = processes.popen([_interpreter(), script, str(theirs.fileno())] + list(args), env=server_env, cwd="/",
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),))
+    theirs.close()
+    return ours, proc
+
+
+def end(control, proc):
+    """Close the server's lifeline (it stops its children and ends), then reap it (stopped if it lingers)."""
+    from tests.support import processes  # pylint: disable=import-outside-toplevel
+    control.close()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pass
+    processes.stop(proc)
 
 
 def _fd_array(fds):
@@ -630,14 +641,14 @@ class _Serve:
         under = [pid for child in self.children for pid in descendants(child) if pid != child]
         for pid in self.children:
             _signal_group(pid, signal.SIGTERM)
-        _signal_each(under, signal.SIGTERM)
+        signal_each(under, signal.SIGTERM)
         deadline = time.monotonic() + 5
         while self.children and time.monotonic() < deadline:
             self.reap()
             time.sleep(0.05)
         for pid in self.children:
             _signal_group(pid, signal.SIGKILL)
-        _signal_each(under, signal.SIGKILL)
+        signal_each(under, signal.SIGKILL)
 
 
 def descendants(root):
@@ -658,7 +669,8 @@ def descendants(root):
     return found
 
 
-def _signal_each(pids, signum):
+def signal_each(pids, signum):
+    """Send ``signum`` to each of ``pids`` that is still there."""
     for pid in pids:
         try:
             os.kill(pid, signum)

@@ -107,12 +107,8 @@ def stop(proc, timeout=10):
 def kill_tree(proc, timeout=30):
     """kill -9 of ``proc`` and every process under it (a controller that dies takes its module processes along,
     whatever session they run in); reaps ``proc`` and forgets it."""
-    from tests.support.playbook_server import descendants  # pylint: disable=import-outside-toplevel
-    for pid in descendants(proc.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    from tests.support.playbook_server import descendants, signal_each  # pylint: disable=import-outside-toplevel
+    signal_each(descendants(proc.pid), signal.SIGKILL)
     proc.wait(timeout=timeout)
     forget(proc)
 

@@ -106,9 +106,9 @@ def infra_settings(module, infra_id):
         return dd.deployer(module).get_infra(infra_id).get_settings().get_raw()
 
 
-def check_automation_node(module, infra_id, deployment_id):
-    with module.dss_errors("read the settings of infrastructure %s" % infra_id):
-        infra = dd.deployer(module).get_infra(infra_id).get_settings().get_raw()
+def check_automation_node(module, infra_id, deployment_id, infra=None):
+    """Fail unless the infrastructure's automation node answers; ``infra``: its raw settings if already read."""
+    infra = infra_settings(module, infra_id) if infra is None else infra
     url = infra.get("automationNodeUrl")
     if not url:
         raise DssError("Infrastructure %s has no automation node URL: the update of deployment %s cannot run; "

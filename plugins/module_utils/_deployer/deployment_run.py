@@ -36,6 +36,7 @@ class DeploymentRun:
         self.wrote = False
         self.step = "read"
         self.governance = None  # Govern's status, when the preflight asked it
+        self.infra = None  # the infrastructure's raw settings, when the preflight read them
 
     def run(self):
         module, p = self.module, self.p
@@ -82,7 +83,7 @@ class DeploymentRun:
         gates = self.preflight(exists, published, desired, needs_update or desired["bundleId"] != current.get(
             "bundleId")) if changed else gates_view(skipped("the deployment is in sync with its settings already"))
         if needs_update:
-            check_automation_node(module, desired["infraId"], dep_id)
+            check_automation_node(module, desired["infraId"], dep_id, self.infra)
         return dict(
             desired=desired, needs_update=needs_update, changed=changed,
             before=dict(view(current), in_sync=in_sync) if exists else {},
@@ -97,7 +98,7 @@ class DeploymentRun:
         bundle_id, published_key, infra_id = desired["bundleId"], desired["publishedProjectKey"], desired["infraId"]
         key = desired.get("deployedProjectKey") or published_key
         check = Preflight(module, key, bundle_id, "infrastructure %s" % infra_id)
-        raw_infra = infra_settings(module, infra_id)
+        raw_infra = self.infra = infra_settings(module, infra_id)
         infra = infra_policy(raw_infra)
         summary = {}  # not read: no policy asks for it
         if check.standards_policy != "ignore" or infra[0] != "ignore":
