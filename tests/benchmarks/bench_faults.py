@@ -30,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from tests.benchmarks.served import serve_if_asked  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import sample_project  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.fault_proxy import KINDS, FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.promotion import Landscape  # noqa: E402  pylint: disable=wrong-import-position
@@ -129,6 +130,7 @@ def main(argv=None):
     parser.add_argument("--no-check", action="store_true", help="always exit 0")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args(argv)
+    serve_if_asked()
     modes = [m for m in args.modes.split(",") if m]
     kinds = args.kinds.split(",")
     results = {"rate": args.rate, "kinds": kinds, "seed": args.seed, "rows": [], "summaries": []}

@@ -26,7 +26,6 @@ target is violated; never on timings.
 import argparse
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from tests.benchmarks.bench_promotion import playbook_run, started_modules  # noqa: E402  pylint: disable=wrong-import-position
+from tests.benchmarks.served import playbooks_cpu, serve_if_asked  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import sample_project as sample  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.emulator import WRITE_METHODS  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.project_clone import clone_project  # noqa: E402  pylint: disable=wrong-import-position
@@ -119,10 +119,9 @@ def node_cpu_s(node):
 
 
 def cpu_s(land):
-    """CPU seconds so far of the finished children of this process (each ansible-playbook run with its workers and
-    modules) and of each node: on a shared machine they move far less with the load than wall times."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"ansible": usage.ru_utime + usage.ru_stime, **{env: node_cpu_s(land.nodes[env]) for env in ENVS}}
+    """CPU seconds so far of this process's playbook runs (each ansible-playbook run with its workers and modules,
+    served.playbooks_cpu) and of each node: on a shared machine they move far less with the load than wall times."""
+    return {"ansible": playbooks_cpu(), **{env: node_cpu_s(land.nodes[env]) for env in ENVS}}
 
 
 def noop_run(land, keys, bundle_id, forks, check=False):
@@ -231,6 +230,7 @@ def main(argv=None):
     parser.add_argument("--forks", type=int, default=20)
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
+    serve_if_asked()
     sizes = (max(2, args.small or args.projects // 10), max(3, args.projects))
     if sizes[0] >= sizes[1]:
         parser.error("--small must be below --projects")

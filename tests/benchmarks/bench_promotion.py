@@ -35,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from tests.benchmarks.served import playbooks_cpu, serve_if_asked  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import sample_project as sample  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.promotion import Landscape  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -88,17 +89,17 @@ def node_cpu(land):
     return cpu
 
 
-def process_cpu(who):
-    usage = resource.getrusage(who)
+def own_cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
-def measured(land, call, who):
-    """(wall seconds, value, {controller, nodes} CPU seconds) of ``call``: the controller is this process (who:
-    RUSAGE_SELF) or the processes it waited for (RUSAGE_CHILDREN: ansible-playbook and its workers and modules)."""
-    nodes_before, controller_before = node_cpu(land), process_cpu(who)
+def measured(land, call, controller_cpu):
+    """(wall seconds, value, {controller, nodes} CPU seconds) of ``call``: the controller is this process (own_cpu)
+    or the playbook runs it started (served.playbooks_cpu: ansible-playbook and its workers and modules)."""
+    nodes_before, controller_before = node_cpu(land), controller_cpu()
     seconds, value = timed(call)
-    nodes_after, controller = node_cpu(land), process_cpu(who) - controller_before
+    nodes_after, controller = node_cpu(land), controller_cpu() - controller_before
     nodes = None if nodes_before is None or nodes_after is None else \
         round(sum(nodes_after.values()) - sum(nodes_before.values()), 2)
     return seconds, value, {"controller": round(controller, 2), "nodes": nodes}
@@ -113,7 +114,7 @@ def playbook_run(land, forks, **kwargs):
 def measured_playbook_run(land, forks, **kwargs):
     """(wall seconds, result, CPU) of one promote.yml run; fails when the playbook does."""
     seconds, result, cpu = measured(land, lambda: land.run("promote.yml", "--forks", str(forks), **kwargs),
-                                    resource.RUSAGE_CHILDREN)
+                                    playbooks_cpu)
     if result.rc != 0:
         raise RuntimeError("promote.yml failed (rc=%s):\n%s" % (result.rc, result.output[-4000:]))
     return seconds, result, cpu
@@ -121,7 +122,7 @@ def measured_playbook_run(land, forks, **kwargs):
 
 def one_round(land, keys, number, forks, workdir):
     seed_s, _seeded, seed_cpu = measured(land, lambda: seed_flow(land, keys, "seed-%d" % number, workdir),
-                                         resource.RUSAGE_SELF)
+                                         own_cpu)
     land.commit("benchmark round %d" % number)
     apply_s, applied, apply_cpu = measured_playbook_run(land, forks)
     writes = land.writes()
@@ -183,6 +184,7 @@ def main(argv=None):
     parser.add_argument("--forks", type=int, default=None)
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
+    serve_if_asked()
     keys = project_keys(max(1, args.projects))
     args.forks = args.forks or len(keys)
     runs = []

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 from tests.benchmarks.bench_noop_scale import analyse
+from tests.benchmarks.served import SWITCH
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH = os.path.join(ROOT, "tests", "benchmarks", "bench_noop_scale.py")
@@ -20,7 +21,8 @@ PER_PROJECT = ("GET /projects/<key>", "GET /projects/<key>/scenarios/testing-sta
 def test_noop_promotion_sends_no_growing_request_more_than_once_per_node(tmp_path):
     results = tmp_path / "bench.json"
     proc = subprocess.run([sys.executable, BENCH, "--projects", "4", "--small", "1", "--forks", "8",
-                           "--json", str(results)], capture_output=True, text=True, timeout=900, check=False)
+                           "--json", str(results)], capture_output=True, text=True, timeout=900, check=False,
+                          env=dict(os.environ, **{SWITCH: "1"}))
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     data = json.loads(results.read_text())
     assert data["violations"] == [] and data["problems"] == []

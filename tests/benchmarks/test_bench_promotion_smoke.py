@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+from tests.benchmarks.served import SWITCH
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH = os.path.join(ROOT, "tests", "benchmarks", "bench_promotion.py")
 
@@ -12,7 +14,8 @@ BENCH = os.path.join(ROOT, "tests", "benchmarks", "bench_promotion.py")
 def test_bench_promotion_runs_and_writes_its_keys(tmp_path):
     results = tmp_path / "bench.json"
     proc = subprocess.run([sys.executable, BENCH, "--projects", "1", "--rounds", "1", "--json", str(results)],
-                          capture_output=True, text=True, timeout=900, check=False)
+                          capture_output=True, text=True, timeout=900, check=False,
+                          env=dict(os.environ, **{SWITCH: "1"}))
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert "ratio to the seed script" in proc.stdout
     data = json.loads(results.read_text())
