@@ -34,8 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.benchmarks.bench_promotion import playbook_run, started_modules  # noqa: E402  pylint: disable=wrong-import-position
-from tests.benchmarks.served import playbooks_cpu, serve_if_asked  # noqa: E402  pylint: disable=wrong-import-position
+from tests.benchmarks.bench_promotion import playbook_run, playbooks_cpu, started_modules  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import sample_project as sample  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.emulator import WRITE_METHODS  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.project_clone import clone_project  # noqa: E402  pylint: disable=wrong-import-position
@@ -119,8 +118,9 @@ def node_cpu_s(node):
 
 
 def cpu_s(land):
-    """CPU seconds so far of this process's playbook runs (each ansible-playbook run with its workers and modules,
-    served.playbooks_cpu) and of each node: on a shared machine they move far less with the load than wall times."""
+    """CPU seconds so far of this process's playbook runs (each ansible-playbook run with its workers and modules:
+    bench_promotion.playbooks_cpu) and of each node: on a shared machine they move far less with the load than wall
+    times."""
     return {"ansible": playbooks_cpu(), **{env: node_cpu_s(land.nodes[env]) for env in ENVS}}
 
 
@@ -230,14 +230,14 @@ def main(argv=None):
     parser.add_argument("--forks", type=int, default=20)
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
-    serve_if_asked()
     sizes = (max(2, args.small or args.projects // 10), max(3, args.projects))
     if sizes[0] >= sizes[1]:
         parser.error("--small must be below --projects")
     result = {"sizes": list(sizes), "forks": args.forks, "runs": [], "plans": [],
               "load_average": {"start": [round(v, 2) for v in os.getloadavg()]}}
     with tempfile.TemporaryDirectory(prefix="bench-noop-scale-") as workdir:
-        with Landscape(workdir=os.path.join(workdir, "land")) as land:
+        # The connections through the client, not a run of environment.yml: the set-up is not measured.
+        with Landscape(workdir=os.path.join(workdir, "land"), environment_playbook=False) as land:
             result["first_promotion_s"] = round(promote(land, args.forks)[0], 3)
             bundle_id = land.bundle_id()
             for size in sizes:

@@ -31,13 +31,16 @@ import sys
 import tempfile
 import time
 
+import psutil
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.benchmarks.served import playbooks_cpu, serve_if_asked  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import sample_project as sample  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.promotion import Landscape  # noqa: E402  pylint: disable=wrong-import-position
+
+FORK_SERVERS = ("playbook_server.py", "module_server.py")  # tests/support: they reap the runs they serve
 
 
 def project_keys(count):
@@ -89,6 +92,23 @@ def node_cpu(land):
     return cpu
 
 
+def playbooks_cpu():
+    """CPU seconds used so far by the playbook runs of this process, each with its workers and modules: the children
+    it reaped (the real ansible-playbook) and, when its runs are served (the smoke tests call ``main`` in a pytest
+    process: tests/support/playbook_server.py), the runs that its live fork servers reaped."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    for child in psutil.Process().children():
+        try:
+            cmdline = child.cmdline()
+            if len(cmdline) > 1 and os.path.basename(cmdline[1]) in FORK_SERVERS:
+                times = child.cpu_times()
+                total += times.user + times.system + times.children_user + times.children_system
+        except psutil.Error:
+            continue  # ended meanwhile: RUSAGE_CHILDREN has it once reaped
+    return total
+
+
 def own_cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -96,7 +116,7 @@ def own_cpu():
 
 def measured(land, call, controller_cpu):
     """(wall seconds, value, {controller, nodes} CPU seconds) of ``call``: the controller is this process (own_cpu)
-    or the playbook runs it started (served.playbooks_cpu: ansible-playbook and its workers and modules)."""
+    or the playbook runs it started (playbooks_cpu: ansible-playbook and its workers and modules)."""
     nodes_before, controller_before = node_cpu(land), controller_cpu()
     seconds, value = timed(call)
     nodes_after, controller = node_cpu(land), controller_cpu() - controller_before
@@ -184,13 +204,14 @@ def main(argv=None):
     parser.add_argument("--forks", type=int, default=None)
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
-    serve_if_asked()
     keys = project_keys(max(1, args.projects))
     args.forks = args.forks or len(keys)
     runs = []
     load_start = [round(v, 2) for v in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="bench-promotion-") as workdir:
-        with Landscape(workdir=os.path.join(workdir, "land"), projects=keys, latency_scale=args.latency_scale) as land:
+        # The connections through the client, not a run of environment.yml: the set-up is not measured.
+        with Landscape(workdir=os.path.join(workdir, "land"), projects=keys, latency_scale=args.latency_scale,
+                       environment_playbook=False) as land:
             for number in range(1, args.rounds + 1):
                 runs.append(one_round(land, keys, number, args.forks, workdir))
                 print("round %d: %s" % (number, json.dumps(runs[-1])), flush=True)

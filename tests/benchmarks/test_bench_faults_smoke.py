@@ -1,23 +1,18 @@
 """Runs the fault benchmark once per mode with faults so the script cannot rot (no rate or timing assertions)."""
 
 import json
-import os
-import subprocess
-import sys
 
-from tests.benchmarks.served import SWITCH
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(ROOT, "tests", "benchmarks", "bench_faults.py")
+from tests.benchmarks import bench_faults
+from tests.benchmarks.smoke import run_benchmark
 
 
-def test_bench_faults_runs_and_reports(tmp_path):
+def test_bench_faults_runs_and_reports(tmp_path, capsys):
     results = tmp_path / "faults.json"
-    proc = subprocess.run([sys.executable, BENCH, "--runs", "1", "--rate", "0.05", "--no-check",
-                           "--json", str(results)], capture_output=True, text=True, timeout=900, check=False,
-                          env=dict(os.environ, **{SWITCH: "1"}))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "| mode | runs | succeeded | success rate | inconsistent states |" in proc.stdout
+    usage, code, out = run_benchmark(bench_faults, ["--runs", "1", "--rate", "0.05", "--no-check",
+                                                    "--json", str(results)], capsys)
+    assert usage.returncode == 0 and "--rate" in usage.stdout, usage.stdout + usage.stderr
+    assert code == 0, out.out + out.err
+    assert "| mode | runs | succeeded | success rate | inconsistent states |" in out.out
     data = json.loads(results.read_text())
     assert [s["mode"] for s in data["summaries"]] == ["retries", "baseline"]
     # dev (the design node) is contacted first in every run; staging and prod only when the run gets that far

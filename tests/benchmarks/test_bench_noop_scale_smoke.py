@@ -5,25 +5,21 @@ of its own: every task result belongs to the first host of a play (run once for 
 task results does not grow with the fleet (issue 27). No timing assertions."""
 
 import json
-import os
-import subprocess
-import sys
 
+from tests.benchmarks import bench_noop_scale
 from tests.benchmarks.bench_noop_scale import analyse
-from tests.benchmarks.served import SWITCH
+from tests.benchmarks.smoke import run_benchmark
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BENCH = os.path.join(ROOT, "tests", "benchmarks", "bench_noop_scale.py")
 PER_PROJECT = ("GET /projects/<key>", "GET /projects/<key>/scenarios/testing-status",
                "GET /projects/<key>/bundles/imported")
 
 
-def test_noop_promotion_sends_no_growing_request_more_than_once_per_node(tmp_path):
+def test_noop_promotion_sends_no_growing_request_more_than_once_per_node(tmp_path, capsys):
     results = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, BENCH, "--projects", "4", "--small", "1", "--forks", "8",
-                           "--json", str(results)], capture_output=True, text=True, timeout=900, check=False,
-                          env=dict(os.environ, **{SWITCH: "1"}))
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    usage, code, out = run_benchmark(bench_noop_scale, ["--projects", "4", "--small", "1", "--forks", "8",
+                                                        "--json", str(results)], capsys)
+    assert usage.returncode == 0 and "--small" in usage.stdout, usage.stdout + usage.stderr
+    assert code == 0, out.out[-4000:] + out.err[-4000:]
     data = json.loads(results.read_text())
     assert data["violations"] == [] and data["problems"] == []
     assert [run["mode"] for run in data["runs"] + data["plans"]] == ["noop", "noop", "plan", "plan"]
