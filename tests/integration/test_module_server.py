@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not module_server.enabled() or os.environ.get(pl
                                 reason="the module server is switched off")
 
 PROBE = '''#!/usr/bin/python
-import os, signal, sys, time
+import os, signal, sys, time, zipimport
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core import ids
 
@@ -46,6 +46,9 @@ def main():
         word=os.environ.get("PROBE_WORD"), stdin=sys.stdin.read(), executable=sys.executable,
         session_leader=os.getsid(0) == os.getpid(), sigint=str(signal.getsignal(signal.SIGINT)),
         sigpipe=str(signal.getsignal(signal.SIGPIPE)), util_from_archive="_payload.zip" in ids.__file__,
+        util_code_file=ids.shown.__code__.co_filename == ids.__file__,
+        precompiled=zipimport._compile_source.__name__ == "compiled_once" and ids.__spec__.loader.get_source(
+            ids.__name__).encode() in getattr(sys.modules.get("computed_once"), "_COMPILED", {}),
         path=[p for p in sys.path if "_payload.zip" not in p], fds=sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
         parent=" ".join(open("/proc/%d/cmdline" % os.getppid(), "rb").read().decode().split("\\0")))
 
@@ -84,6 +87,9 @@ def test_a_served_module_is_the_real_interpreters_run(tmp_path):
     assert "module_server.py" in served.pop("parent") and "module_server.py" not in fresh.pop("parent")
     assert served.pop("fds") == fresh.pop("fds") == [0, 1, 2, 3]  # fd 3: the listing of /proc/self/fd itself
     assert served["util_from_archive"] and served["word"] == "hello" and served["name"] == "__main__", served
+    # The collection's code compiled once by the server (tests/support/computed_once.py), named as zipimport names it.
+    assert served.pop("precompiled") and not fresh.pop("precompiled")
+    assert served["util_code_file"]
     assert served == fresh
     # Any other use of ansible_playbook_python gets the real interpreter.
     assert result.task("Other uses", "served-ok")["result"]["stdout"] == real

@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LOCAL = ["-i", "localhost,", "-c", "local"]
 
 PROBE = '''
-import atexit, json, logging, multiprocessing.process, os, signal, sys, threading, time
+import atexit, hashlib, json, logging, multiprocessing.process, os, signal, sys, threading, time
 from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
 
@@ -33,6 +33,10 @@ def _fd(fd):
     if target.endswith(" (deleted)"):
         return "a deleted file"
     return target.split(":")[0] if target.startswith(("pipe:", "socket:", "anon_inode:")) else target
+
+
+def _digest(value):
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=repr).encode()).hexdigest()
 
 
 def _handler(value):
@@ -60,6 +64,10 @@ class CallbackModule(CallbackBase):
             "stdio": [[s.encoding, s.errors, s.line_buffering, s.isatty()] for s in (sys.stdin, sys.stdout, sys.stderr)],
             "original_dir": multiprocessing.process.ORIGINAL_DIR, "main": getattr(sys.modules["__main__"], "__file__"),
             "tz": time.tzname, "config_file": C.CONFIG_FILE, "forks": C.DEFAULT_FORKS, "timeout": C.DEFAULT_TIMEOUT,
+            # what tests/support/computed_once.py parses once in the server: the same values as a fresh parse
+            "base_defs": _digest(C.config._base_defs),
+            "builtin_routing": _digest(sys.modules["ansible_collections.ansible.builtin"]._collection_meta),
+            "taken": getattr(sys.modules.get("computed_once"), "TAKEN", None),
         }
         process = {"pid": os.getpid(), "ppid": os.getppid()}
         with open(os.environ["PROBE_OUT"], "w", encoding="utf-8") as out:
@@ -159,6 +167,9 @@ def test_a_served_run_is_the_real_binary_run(tmp_path, served):  # pylint: disab
         assert real_probe["state"]["env"].pop("ANSIBLE_PYTHON_INTERPRETER") == sys.executable
     else:
         assert stand_in == playbook_server._interpreter()  # pylint: disable=W0212
+    # The two files of ansible-core every run parses, parsed once by the server (tests/support/computed_once.py).
+    assert sorted(probe["state"].pop("taken")) == ["ansible_builtin_runtime.yml", "base.yml"]
+    assert real_probe["state"].pop("taken") is None
     assert probe["state"] == real_probe["state"]
     # The configuration of this run: ANSIBLE_FORKS from its environment, ansible.cfg of its working directory.
     assert (probe["state"]["forks"], probe["state"]["timeout"], probe["state"]["tz"]) == (3, 17, ["XST", "XDT"])
@@ -174,6 +185,7 @@ def test_a_served_run_is_the_real_binary_run(tmp_path, served):  # pylint: disab
     assert plain["state"]["config_file"] is None and "ANSIBLE_FORKS" not in plain["state"]["env"]
     assert plain["state"]["tz"] != ["XST", "XDT"]
     assert plain["process"]["ppid"] == probe["process"]["ppid"]  # the same server
+    assert sorted(plain["state"]["taken"]) == ["ansible_builtin_runtime.yml", "base.yml"]  # each run takes its own
 
 
 @pytest.mark.parametrize("text, expected_rc", [(FAILING, 2), (UNPARSABLE, 4)], ids=["failing", "unparsable"])
@@ -274,3 +286,35 @@ def test_the_switch_and_the_packaging_tier_turn_the_server_off(monkeypatch):
     assert not playbook_server.serves(["ansible-playbook", "play.yml"], {})
     assert not playbook_server.serves(cmd, {"stdin": subprocess.PIPE})
     assert not playbook_server.serves(cmd, {"pass_fds": (5,)})
+
+
+def test_the_core_files_parsed_once_are_taken_once_and_only_for_the_same_bytes(tmp_path):
+    """tests/support/computed_once.py: a run's first parse of the routing's bytes or of base.yml (unchanged) takes the
+    server's value, a second parse parses again, other bytes and another file are parsed as ever."""
+    code = """
+import json, os, shutil, sys
+sys.path.insert(0, os.path.join(%(root)r, "tests", "support"))
+import computed_once
+import ansible
+from ansible.module_utils.common import yaml as common_yaml
+from ansible.utils.collection_loader import _collection_finder
+computed_once.parse_core_files()
+config = os.path.join(os.path.dirname(ansible.__file__), "config")
+routing = open(os.path.join(config, "ansible_builtin_runtime.yml"), "rb").read()
+parse = _collection_finder._meta_yml_to_dict
+first, second = parse(routing, None), parse(routing, None)
+other = parse(b"plugin_routing: {}\\n", None)
+copy = shutil.copy(os.path.join(config, "base.yml"), %(tmp)r)
+with open(os.path.join(config, "base.yml"), "rb") as fh:
+    base = common_yaml.yaml_load(fh)
+with open(copy, "rb") as fh:
+    copied = common_yaml.yaml_load(fh)
+print(json.dumps({"taken": computed_once.TAKEN, "same": first == second, "fresh": first is not second,
+                  "other": other, "base": base == copied and base is not copied}))
+""" % {"root": ROOT, "tmp": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=True)
+    result = json.loads(proc.stdout)
+    assert result["taken"] == ["ansible_builtin_runtime.yml", "base.yml"], result  # once each, not for the copy
+    assert result["same"] and result["fresh"] and result["base"]
+    assert result["other"] == {"plugin_routing": {}}

@@ -18,7 +18,9 @@ by a signal: the same signal), and a stand-in that dies (kill -9 included) takes
 What stays as in a fresh process: the AnsiballZ archive is written, put first on sys.path and the module runs from
 it, with the collection's own code (module and module_utils) imported from the archive at every run, so a
 module_util that AnsiballZ failed to pack still fails. Not shared with a fresh process: the hash seed, and what the
-pre-imported modules computed at import (ansible-core's and dataikuapi's do not read the environment then).
+pre-imported modules computed at import (ansible-core's and dataikuapi's do not read the environment then). The
+collection's sources are compiled once by the server, and zipimport gets that code for the same bytes
+(tests/support/computed_once.py).
 
 ``DSS_TEST_MODULE_SERVER=0`` turns it off (modules then start the real interpreter).
 Run as a script, this file is the server; imported, it is the client.
@@ -177,6 +179,8 @@ def serve(control_fd, directory):
     playbook_server.preload(playbook_server.modules_to_preload(code=PRELOAD_CODE))
     from ansible.module_utils._internal._ansiballz import _loader  # pylint: disable=import-outside-toplevel
     _loader.run_module = _archive_first(_loader.run_module)
+    import computed_once  # pylint: disable=import-outside-toplevel,import-error
+    computed_once.compile_collection(os.environ["DSS_MODULE_SERVER_COLLECTIONS"])
     gc.collect()
     gc.freeze()
     try:

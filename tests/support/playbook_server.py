@@ -16,8 +16,9 @@ sys.path as the console script has it, then the console script itself (``runpy``
 (tests/conftest.py does, unless ``DSS_TEST_PLAYBOOK_SERVER=0``); the handle it returns acts like subprocess.Popen
 (pid, poll, wait, communicate, send_signal, terminate, kill), a signal going to the child's process group.
 
-Not shared with a fresh process: Python's hash seed (one per server) and whatever the pre-imported modules computed
-at import from the environment of the server (none of ansible's configuration: ``serve`` refuses to start if
+What the server parses once for all its runs (two files of ansible-core, the same values as a run's own parse):
+tests/support/computed_once.py. Not shared with a fresh process: Python's hash seed (one per server) and whatever the
+pre-imported modules computed at import from the environment of the server (none of ansible's configuration: ``serve`` refuses to start if
 ``ansible.constants`` got imported). A server serves the requests whose Python-level environment (PYTHON*, LANG,
 LC_*) is its own; a request with another one gets a server of its own.
 
@@ -707,6 +708,8 @@ def serve(control_fd):
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     control = socket.socket(fileno=control_fd)
     preload(modules_to_preload())
+    import computed_once  # pylint: disable=import-outside-toplevel,import-error
+    computed_once.parse_core_files()
     # The imported objects out of the collector's reach: its passes would otherwise write to every object's header in
     # each child, copying the whole shared heap (about 0.08 CPU seconds a run).
     gc.collect()

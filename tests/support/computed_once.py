@@ -1,0 +1,109 @@
+"""What the test fork servers compute once for all their runs (tests/support/playbook_server.py, module_server.py).
+
+A run still reads every file it reads in a fresh process; only the work of turning the same bytes into the same
+Python objects is done once, in the server, before it forks.
+
+- ``parse_core_files`` (playbook server): about a quarter of a served run was PyYAML reading two files of the installed
+  ansible-core: ``config/ansible_builtin_runtime.yml`` (the builtin collection's routing, 370 kB) through
+  ``_meta_yml_to_dict`` (which ansible-core names as the hook that tools replace to cache it), and ``config/base.yml``
+  (the configuration's definitions) through ``yaml_load``. A run's parse of the same bytes (the routing) or of the
+  same unchanged file (the definitions: device, inode, size and modification time) takes the server's value. Each
+  value is taken once per run: a run works on its own copy of the server's memory, so what it does with a value (the
+  configuration manager adds to the definitions) reaches neither the server nor another run, and a second parse in
+  the same run parses again.
+- ``compile_collection`` (module server): a module run imports the collection's module and module_utils from its
+  AnsiballZ archive, and zipimport compiles each file's source at every run (no bytecode in the archive). The server
+  compiles the collection's sources once; when zipimport compiles the same bytes, it gets that code with the
+  archive's path as its file name, which is what ``compile`` gives (the code differs only in the object identities
+  marshal records). A file that AnsiballZ did not pack is still missing, and any other source is compiled as before.
+"""
+
+import os
+import types
+
+_MISSING = object()
+_PARSED = {}
+_COMPILED = {}
+TAKEN = []  # the names of the values a run took (tests/integration/test_playbook_server.py)
+
+
+def _file_identity(stat):
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _take(key, name):
+    value = _PARSED.pop(key, _MISSING)
+    if value is not _MISSING:
+        TAKEN.append(name)
+    return value
+
+
+def parse_core_files():
+    """In the playbook server, before it forks: parse both files and wrap the two functions that parse them."""
+    # pylint: disable=import-outside-toplevel,protected-access
+    import ansible
+    from ansible.module_utils.common import yaml as common_yaml
+    from ansible.utils.collection_loader import _collection_finder
+
+    meta_yml_to_dict = _collection_finder._meta_yml_to_dict
+    yaml_load = common_yaml.yaml_load
+    if meta_yml_to_dict is None or yaml_load is None:
+        return  # ansible-core without PyYAML would not parse them either
+    config = os.path.realpath(os.path.join(os.path.dirname(ansible.__file__), "config"))
+    with open(os.path.join(config, "ansible_builtin_runtime.yml"), "rb") as fh:
+        routing = fh.read()
+    _PARSED[("routing", routing)] = meta_yml_to_dict(routing, ("ansible.builtin", "runtime.yml"))
+    base = os.path.join(config, "base.yml")
+    with open(base, "rb") as fh:
+        _PARSED[("file", base, _file_identity(os.fstat(fh.fileno())))] = yaml_load(fh)
+
+    def routing_once(yaml_string_data, content_id):
+        value = _MISSING
+        if isinstance(yaml_string_data, bytes):
+            value = _take(("routing", yaml_string_data), "ansible_builtin_runtime.yml")
+        return meta_yml_to_dict(yaml_string_data, content_id) if value is _MISSING else value
+
+    def definitions_once(stream, *args, **kwargs):
+        value = _MISSING
+        name = getattr(stream, "name", None)
+        if not args and not kwargs and isinstance(name, (str, bytes)) and hasattr(stream, "fileno"):
+            try:
+                if stream.tell() == 0:
+                    key = ("file", os.path.realpath(os.fsdecode(name)), _file_identity(os.fstat(stream.fileno())))
+                    value = _take(key, "base.yml")
+            except (OSError, ValueError):
+                pass
+        return yaml_load(stream, *args, **kwargs) if value is _MISSING else value
+
+    _collection_finder._meta_yml_to_dict = routing_once
+    common_yaml.yaml_load = definitions_once
+
+
+def _named(code, filename):
+    consts = tuple(_named(const, filename) if isinstance(const, types.CodeType) else const
+                   for const in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
+
+
+def compile_collection(collections):
+    """In the module server, before it forks: compile the modules and module_utils of every collection under
+    ``collections`` (a collections path) and let zipimport use them."""
+    import zipimport  # pylint: disable=import-outside-toplevel
+    root = os.path.join(collections, "ansible_collections")
+    for namespace in sorted(os.listdir(root)) if os.path.isdir(root) else ():
+        for name in sorted(os.listdir(os.path.join(root, namespace))):
+            for kind in ("modules", "module_utils"):
+                top = os.path.join(root, namespace, name, "plugins", kind)
+                for directory, _dirs, files in os.walk(top):
+                    for filename in files:
+                        if filename.endswith(".py"):
+                            with open(os.path.join(directory, filename), "rb") as fh:
+                                source = fh.read()
+                            _COMPILED[source] = zipimport._compile_source("<compiled once>", source)  # noqa pylint: disable=protected-access
+    compile_source = zipimport._compile_source  # pylint: disable=protected-access
+
+    def compiled_once(pathname, source):
+        code = _COMPILED.get(source)
+        return compile_source(pathname, source) if code is None else _named(code, pathname)
+
+    zipimport._compile_source = compiled_once  # pylint: disable=protected-access
