@@ -318,3 +318,22 @@ print(json.dumps({"taken": computed_once.TAKEN, "same": first == second, "fresh"
     assert result["taken"] == ["ansible_builtin_runtime.yml", "base.yml"], result  # once each, not for the copy
     assert result["same"] and result["fresh"] and result["base"]
     assert result["other"] == {"plugin_routing": {}}
+
+
+def test_the_servers_count_their_runs_and_their_cpu(tmp_path, served):  # pylint: disable=redefined-outer-name,W0613
+    """DSS_TEST_SERVER_STATS=<directory>: at its end each server writes how many runs it served and their CPU."""
+    stats = tmp_path / "stats"
+    stats.mkdir()
+    # A Python-level variable of its own: a server of its own, stopped below without stopping the others.
+    env = ansible_env({playbook_server.STATS: str(stats), "PYTHONSTATSPROBE": "1"})
+    cmd = [ANSIBLE_PLAYBOOK, write(tmp_path / "play", "passing.yml", PASSING)] + LOCAL
+    assert processes.run(cmd, cwd=str(tmp_path), env=env).returncode == 0
+    server = playbook_server._servers.pop(playbook_server.python_environment(env))  # pylint: disable=W0212
+    server.close()
+    written = {}
+    for path in stats.iterdir():
+        record = json.loads(path.read_text())
+        written[record["server"]] = record
+    assert written["playbook_server.py"]["runs"] == 1 and written["playbook_server.py"]["cpu_s"] > 0, written
+    if module_server.enabled():  # the command task is an AnsiballZ module
+        assert written["module_server.py"]["runs"] == 1 and written["module_server.py"]["cpu_s"] > 0, written

@@ -43,6 +43,8 @@ import time
 
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 SWITCH = "DSS_TEST_PLAYBOOK_SERVER"  # "0": every run starts the real ansible-playbook binary
+# A directory: each server writes there at its end how many runs it served and their CPU (CONTRIBUTING.md).
+STATS = "DSS_TEST_SERVER_STATS"
 # What ansible-playbook imports; those of their modules that import without the configuration are pre-imported.
 ROOTS = ("ansible.cli.playbook", "ansible.executor.playbook_executor", "ansible.plugins.strategy.linear",
          "ansible.executor.task_executor")
@@ -518,6 +520,7 @@ class _Serve:
         self.control = control
         self.libc = libc
         self.children = {}  # pid -> channel socket
+        self.served, self.cpu = 0, 0.0  # runs ended, their CPU seconds (DSS_TEST_SERVER_STATS)
         self.base_path = list(sys.path)
         self.sel = selectors.DefaultSelector()
         wake_r, wake_w = os.pipe()
@@ -559,6 +562,15 @@ class _Serve:
                         self.message(key.data, key.fileobj)
         finally:
             self.stop_children()
+            self.write_stats()
+
+    def write_stats(self):
+        """With DSS_TEST_SERVER_STATS=<directory>: <directory>/<pid>.json, what this server's children cost."""
+        directory = os.environ.get(STATS)
+        if directory:
+            with open(os.path.join(directory, "%d.json" % os.getpid()), "w", encoding="utf-8") as out:
+                json.dump({"server": os.path.basename(sys.argv[0]), "runs": self.served, "cpu_s": round(self.cpu, 3)},
+                          out)
 
     def accept(self, listener):
         try:
@@ -620,11 +632,13 @@ class _Serve:
     def reap(self):
         while self.children:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
+            self.served += 1
+            self.cpu += usage.ru_utime + usage.ru_stime  # the run with every process it waited for
             channel = self.children.pop(pid, None)
             if channel is not None:
                 try:
