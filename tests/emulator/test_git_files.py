@@ -93,3 +93,30 @@ def test_no_answer_where_the_files_could_mislead(repo, change, monkeypatch):
     elif change == "packed_ref":
         git(repo, "pack-refs", "--all")
     assert git_files.head_log(repo, 2) is None and git_files.commit_count(repo) is None
+
+
+def git_clean(path):
+    return git(path, "status", "--porcelain=v1", "-uall") == ""
+
+
+def test_clean_status_only_when_git_says_clean(repo):
+    os.utime(os.path.join(repo, "f.txt"), ns=(1, 10 ** 9))  # older than the index: not racy
+    git(repo, "status")  # git refreshes the index (what the emulator's own git status calls did)
+    assert git_clean(repo) and git_files.is_clean(repo) is True
+    changes = [
+        ("modified", lambda: open(os.path.join(repo, "f.txt"), "a", encoding="ascii").write("more")),
+        ("untracked", lambda: open(os.path.join(repo, "new.txt"), "w", encoding="ascii").write("x")),
+        ("staged", lambda: (open(os.path.join(repo, "f.txt"), "a", encoding="ascii").write("more"),
+                            git(repo, "add", "f.txt"))),
+        ("deleted", lambda: os.unlink(os.path.join(repo, "f.txt"))),
+        ("touched", lambda: os.utime(os.path.join(repo, "f.txt"))),  # same content, other stat data: git decides
+    ]
+    for name, change in changes:
+        change()
+        assert git_files.is_clean(repo) is None, name
+        git(repo, "reset", "--quiet", "--hard")
+        git(repo, "clean", "-fdq")
+    # Racy: a file written in the same instant as the index (or after it) is left to git.
+    os.utime(os.path.join(repo, "f.txt"), ns=(4 * 10 ** 18, 4 * 10 ** 18))
+    git(repo, "status")
+    assert git_files.is_clean(repo) is None

@@ -67,6 +67,8 @@ def _param(name):
 def _porcelain(repo):
     lists = {k: [] for k in ("added", "changed", "removed", "missing", "modified", "conflicting", "untracked",
                              "untrackedFolders")}
+    if git_files.is_clean(repo.path):  # what git status says of a clean project, read from the files (git_files.py)
+        return lists
     for line in repo.git("status", "--porcelain=v1", "-uall").stdout.splitlines():
         index, work, path = line[0], line[1], line[3:]
         if line.startswith("??"):
