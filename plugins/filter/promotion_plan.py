@@ -18,7 +18,8 @@ description:
     followed by 12 hex characters of C(head) of O(node). A project is pending when its commit check (C(checks) of
     O(node), null for none) is not settled or its bundle is not exported yet."
   - "Automation node: the bundle id is C(bundle_id) of O(node), else the one of the project's design host in this
-    run (its fact C(bundle_export_bundle_id), else its entry in the design plan, fact C(bundle_export_plan)). A
+    run (its fact C(bundle_export_bundle_id), else its entry in the design plan, fact C(bundle_export_plan), read
+    once for all the design hosts that plan lists in C(hosts): the design play sets it on all of them at once). A
     project is pending unless its route is V(direct) and the bundle is active with a passing test record
     (P(dataiku_gitops.dss.bundle_converged#filter))."
 author:
@@ -66,8 +67,8 @@ RETURN = r"""
 _value:
   description:
     - C(pending) (the hosts that need work, in play order), C(converged) (their project keys), C(ids) (project key
-      -> bundle id, empty when not known yet), C(bundle_id) (the first known id, empty when none) and C(lines) (one
-      line per project saying what the run does there, for printing once).
+      -> bundle id, empty when not known yet), C(bundle_id) (the first known id, empty when none), C(lines) (one
+      line per project saying what the run does there, for printing once) and C(hosts) (every host of O(hosts)).
     - Automation node - C(pending_ids) (project key -> bundle id of the pending projects that have one, what the gate
       reads) and C(exported_in_run) (project key -> whether the design host of the project named, and exported where
       missing, that very bundle in this run - a plan then predicts its import).
@@ -95,15 +96,24 @@ def _design_node(key, state, check, bundle_id, head):
     return bundle, True, "%s: export %s" % (key, bundle)
 
 
-def _design(hostvars, host_vars, key):
+def _design(hostvars, host_vars, key, design_plans):
     """(the bundle id of the project's design host in this run, the one it named and exported where missing, or
-    ''): one read of the design host's variables."""
+    ''): one read of the design host's variables. The design plan (fact bundle_export_plan) is the same on every
+    host of the design play, which sets it once for all (run_once): read once for the hosts it lists
+    (``design_plans``: [(hosts, ids)] read so far), not once per host, which costs a copy of every project's id."""
     design = host_vars.get("dss_design_host")
     if not design or design not in hostvars:
         return "", ""
     design_vars = hostvars[design]
     exported = design_vars.get("bundle_export_bundle_id") or ""
-    return exported or ((design_vars.get("bundle_export_plan") or {}).get("ids") or {}).get(key) or "", exported
+    if exported:
+        return exported, exported
+    ids = next((ids for hosts, ids in design_plans if design in hosts), None)
+    if ids is None:
+        plan = design_vars.get("bundle_export_plan") or {}
+        ids = dict(plan.get("ids") or {})
+        design_plans.append((frozenset(plan.get("hosts") or ()), ids))
+    return ids.get(key) or "", exported
 
 
 def _automation(key, state, route, bundle):
@@ -132,7 +142,8 @@ def _plan(hostvars, hosts, projects, node_type, bundle_id, checks, head, keys):
         raise AnsibleFilterError("promotion_plan: node.type must be design or automation, got %r" % (node_type,))
     projects, checks = projects or {}, checks or {}
     plan = {"pending": [], "converged": [], "ids": {}, "bundle_id": "", "lines": [], "pending_ids": {},
-            "exported_in_run": {}}
+            "exported_in_run": {}, "hosts": list(hosts or [])}
+    design_plans = []
     for host in hosts or []:
         # The design plan needs no other variable of the host than its project key: read without hostvars when given.
         host_vars = hostvars[host] if node_type == "automation" or host not in keys else {}
@@ -144,7 +155,7 @@ def _plan(hostvars, hosts, projects, node_type, bundle_id, checks, head, keys):
         if node_type == "design":
             bundle, pending, line = _design_node(key, state, checks.get(key), bundle_id, head or "")
         else:
-            design_id, exported = _design(hostvars, host_vars, key)
+            design_id, exported = _design(hostvars, host_vars, key, design_plans)
             bundle = bundle_id or design_id
             pending, line = _automation(key, state, host_vars.get("dss_route") or "direct", bundle)
             plan["exported_in_run"][key] = bool(bundle) and exported == bundle

@@ -143,6 +143,8 @@ def plan_gates(plan, hostvars, hosts, groups):
 
 def _lines(lines, hosts, hostvars, gates, held):
     """The plan's lines (one per host, in ``hosts`` order) with each queued project's gates under its line."""
+    if not gates and not held:
+        return list(lines)  # nothing to add: no host's variables to read (a converged fleet of 1,000 projects)
     out = []
     for index, line in enumerate(lines):
         out.append(line)

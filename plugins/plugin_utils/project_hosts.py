@@ -15,21 +15,21 @@ GROUP_PREFIX = "project_"
 
 
 def keys_from_groups(groups, hosts):
-    """{host: key} of the ``hosts`` whose name ends with -KEY and that are in the group project_KEY only."""
-    wanted = set(hosts)
-    found, ambiguous = {}, set()
-    for group, members in (groups or {}).items():
-        if not group.startswith(GROUP_PREFIX):
-            continue
-        key = group[len(GROUP_PREFIX):]
-        for host in members or []:
-            if host not in wanted or not host.endswith("-" + key):
-                continue
-            if host in found and found[host] != key:
-                ambiguous.add(host)
-            found[host] = key
-    for host in ambiguous:
-        del found[host]
+    """{host: key} of the ``hosts`` whose name ends with -KEY and that are in the group project_KEY only. Looks up
+    the groups each host's name can match (project keys are never empty), not every group of the inventory: the
+    environment groups list every host, and reading ``groups`` copies each list it reads."""
+    groups = groups or {}
+    found = {}
+    for host in hosts or []:
+        matches = set()
+        start = host.find("-")
+        while start != -1:
+            key = host[start + 1:]
+            if key and host in (groups.get(GROUP_PREFIX + key) or ()):
+                matches.add(key)
+            start = host.find("-", start + 1)
+        if len(matches) == 1:
+            found[host] = matches.pop()
     return found
 
 

@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 
-from . import project_git_files
+from . import git_files, project_git_files
 from .node import current_user
 
 DEFAULT_BRANCH = "master"
@@ -164,7 +164,11 @@ class Repo:
         return "origin" if "origin" in names else (names[0] if names else None)
 
     def commit_count(self):
-        """Commits reachable from HEAD, 0 without a commit yet."""
+        """Commits reachable from HEAD, 0 without a commit yet (from the repository's files where they say it for
+        sure, git_files.py)."""
+        count = git_files.commit_count(self.path)
+        if count is not None:
+            return count
         proc = self.git("rev-list", "--count", "HEAD", check=False)
         if proc.returncode == 0:
             return int(proc.stdout.strip())

@@ -12,6 +12,7 @@ import tempfile
 
 from flask import Blueprint, jsonify, request
 
+from .. import git_files
 from ..errors import ILLEGAL_ARGUMENT, NOT_FOUND, DSSError
 from ..project_git import DEFAULT_BRANCH, GitFailure, Repo, failure
 from ..web import body_json, qbool, require_project, store
@@ -66,6 +67,8 @@ def _param(name):
 def _porcelain(repo):
     lists = {k: [] for k in ("added", "changed", "removed", "missing", "modified", "conflicting", "untracked",
                              "untrackedFolders")}
+    if git_files.is_clean(repo.path):  # what git status says of a clean project, read from the files (git_files.py)
+        return lists
     for line in repo.git("status", "--porcelain=v1", "-uall").stdout.splitlines():
         index, work, path = line[0], line[1], line[3:]
         if line.startswith("??"):
@@ -311,13 +314,17 @@ def log(key):
         path = _param("path")
         if start != "HEAD" and repo.head() is None:
             return jsonify({"entries": []})
-        args = ["log", "--format=" + LOG_FORMAT, "-n", str(count + 1), start] + (["--", path] if path else [])
-        proc = repo.git(*args, check=False)
-        if proc.returncode != 0:
-            if repo.head() is None:  # no commit on HEAD yet: asked only after a failure (a log from HEAD is 1 call)
-                return jsonify({"entries": []})
-            raise failure(proc)
-        records = [r for r in proc.stdout.strip().split("\x1e") if r.strip()]
+        # The log from HEAD that every commit check reads: from the repository's files when they say it for sure.
+        text = git_files.head_log(repo.path, count + 1) if start == "HEAD" and not path else None
+        if text is None:
+            args = ["log", "--format=" + LOG_FORMAT, "-n", str(count + 1), start] + (["--", path] if path else [])
+            proc = repo.git(*args, check=False)
+            if proc.returncode != 0:
+                if repo.head() is None:  # no commit on HEAD yet: asked only after a failure (a log from HEAD is 1 call)
+                    return jsonify({"entries": []})
+                raise failure(proc)
+            text = proc.stdout
+        records = [r for r in text.strip().split("\x1e") if r.strip()]
     entries = [_entry(r) for r in records]
     out = {"entries": entries[:count]}
     if len(entries) > count:

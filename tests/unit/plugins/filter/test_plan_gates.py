@@ -123,3 +123,15 @@ def test_the_design_read_keeps_a_compact_report():
     assert standards.compact(summary) == {"status": "FAILED", "evaluated": True, "message": summary["message"],
                                           "failures": [{"name": "Docs", "severity": 3, "severity_name": "MEDIUM"}],
                                           "warnings": []}
+
+
+def test_a_plan_without_gates_reads_no_host():
+    """Nothing queued (a converged fleet): the lines stay as they are, without reading each host's variables."""
+
+    class Unread(dict):
+        def __getitem__(self, host):
+            raise AssertionError("read the variables of %s" % host)
+
+    plan = {"pending": [], "ids": {"A": BUNDLE, "B": BUNDLE}, "lines": ["A: converged", "B: converged"]}
+    out = plan_gates(plan, Unread({"prod-A": {}, "prod-B": {}}), ["prod-A", "prod-B"], {})
+    assert out["lines"] == plan["lines"] and out["gates"] == {} and out["held"] == {}

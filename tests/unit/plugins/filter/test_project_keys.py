@@ -33,3 +33,30 @@ def test_a_host_in_two_project_groups_is_read():
     assert project_keys(hostvars, ["h-B-A"], {"project_A": ["h-B-A"], "project_B-A": ["h-B-A"]}) == {"h-B-A": "B-A"}
     assert hostvars.read == ["h-B-A"]
     assert FilterModule().filters()["project_keys"] is project_keys
+
+
+class CountingGroups(dict):
+    """groups that records which groups were read (reading one copies its list of hosts)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read = []
+
+    def get(self, name, default=None):
+        self.read.append(name)
+        return super().get(name, default)
+
+    def __getitem__(self, name):
+        self.read.append(name)
+        return super().__getitem__(name)
+
+    def items(self):
+        raise AssertionError("every group of the inventory read")
+
+
+def test_only_the_groups_a_host_name_can_match_are_read():
+    hosts = ["staging-CHURN", "prod-eu-P_1"]
+    groups = CountingGroups({"all": hosts, "staging": hosts[:1], "prod": hosts[1:], "project_CHURN": hosts[:1],
+                             "project_P_1": hosts[1:]})
+    assert project_keys({}, hosts, groups) == {"staging-CHURN": "CHURN", "prod-eu-P_1": "P_1"}
+    assert sorted(groups.read) == ["project_CHURN", "project_P_1", "project_eu-P_1"]

@@ -110,3 +110,41 @@ def test_bad_input_is_refused_and_filter_registered():
     with pytest.raises(AnsibleFilterError, match="staging-X has no dss_project_key"):
         plan_of({"staging-X": {}}, ["staging-X"], {}, "automation")
     assert FilterModule().filters()["promotion_plan"] is promotion_plan
+
+
+class CountingHostvars(dict):
+    """hostvars that count the reads of each design host's plan (a copy of every project's id each time)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.plan_reads = []
+
+    def __getitem__(self, host):
+        host_vars = dict(super().__getitem__(host))
+        if "bundle_export_plan" in host_vars:
+            plan, reads = host_vars.pop("bundle_export_plan"), self.plan_reads
+
+            class Vars(dict):
+                def get(self, name, default=None):
+                    if name == "bundle_export_plan":
+                        reads.append(host)
+                        return plan
+                    return super().get(name, default)
+            return Vars(host_vars)
+        return host_vars
+
+
+def test_automation_reads_the_design_plan_once_for_the_hosts_it_lists():
+    design = promotion_plan(design_hostvars("A", "B", "C"), ["dev-A", "dev-B", "dev-C"], dict(
+        type="design", projects={k: {"exists": True, "bundle_ids": ["g0123456789ab"]} for k in "ABC"}, head=HEAD))
+    assert design["hosts"] == ["dev-A", "dev-B", "dev-C"] and not design["pending"]
+    hostvars = CountingHostvars({"dev-%s" % k: {"dss_project_key": k, "bundle_export_plan": design} for k in "ABC"})
+    # dev-D ran in another design play (not in the first plan's hosts): its own plan is read.
+    hostvars["dev-D"] = {"dss_project_key": "D",
+                         "bundle_export_plan": {"ids": {"D": "gfeedfeedfeed"}, "hosts": ["dev-D"]}}
+    for key in "ABCD":
+        hostvars["staging-" + key] = {"dss_project_key": key, "dss_design_host": "dev-" + key, "dss_route": "direct"}
+    plan = plan_of(hostvars, ["staging-%s" % k for k in "ABCD"], {}, "automation")
+    assert plan["ids"] == {"A": "g0123456789ab", "B": "g0123456789ab", "C": "g0123456789ab", "D": "gfeedfeedfeed"}
+    assert hostvars.plan_reads == ["dev-A", "dev-D"]
+    assert plan["exported_in_run"] == {"A": False, "B": False, "C": False, "D": False}
