@@ -20,7 +20,7 @@ import time
 import pytest
 import yaml
 
-from tests.support import landscape, processes, sample_project as sample
+from tests.support import landscape, playbook_server, processes, sample_project as sample
 from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env, run_playbook
 from tests.support.real_node import real_node_or_none, require_emulator
 
@@ -111,13 +111,16 @@ def writes_but_lease(node):
 
 
 def role_play(design, auto, bundle_id, owner):
-    """The direct route (role bundle_deploy) for one project, as promote.yml includes it."""
+    """The direct route (role bundle_deploy) for one project, as promote.yml includes it. Its module runs in the real
+    interpreter, under the run's own processes (not in the tests' module server, tests/support/module_server.py):
+    a kill of the run's process tree then kills the module at once, as it does outside the tests."""
     return [{"name": "deploy", "hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "Deploy", "ansible.builtin.include_role": {"name": "dataiku_gitops.dss.bundle_deploy"}}],
         "vars": {"dss_url": auto.url, "dss_api_key": auto.api_key, "dss_project_key": KEY, "dss_bundle_id": bundle_id,
                  "dss_bundle_source": {"url": design.url, "api_key": design.api_key},
                  "dss_connections": {"pg_dev": "pg_staging"}, "dss_tests": {"prefix": "TEST_"},
-                 "dss_run_id": owner, "dss_lock_timeout": LEASE}}]
+                 "dss_run_id": owner, "dss_lock_timeout": LEASE,
+                 "ansible_python_interpreter": playbook_server.real_interpreter()}}]
 
 
 def start(tmp_path, name, play):

@@ -124,6 +124,12 @@ def _umask():
     raise RuntimeError("no Umask in /proc/self/status")
 
 
+def real_interpreter():
+    """The real Python of ansible-playbook (not the module server's stand-in): for the runs whose modules must be the
+    run's own processes (tests/integration/test_crash_safety.py kills them with the run)."""
+    return _interpreter()
+
+
 def _interpreter():
     """The console script's interpreter (its #! line), so that sys.executable and sys.prefix are a real run's."""
     with open(ANSIBLE_PLAYBOOK, encoding="utf-8") as fh:
