@@ -69,7 +69,7 @@ def test_a_served_module_is_the_real_interpreters_run(tmp_path):
     """Each case runs twice in one playbook run: on a host whose Python is the run's own (the stand-in, served) and
     on one whose Python is the real interpreter."""
     write_library(tmp_path)
-    real = playbook_server._interpreter()  # pylint: disable=protected-access
+    real = playbook_server.real_interpreter()
     hosts = {}
     for case in CASES:
         hosts["served-" + case] = {"ansible_connection": "local", "case": case}

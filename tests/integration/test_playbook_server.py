@@ -160,13 +160,13 @@ def test_a_served_run_is_the_real_binary_run(tmp_path, served):  # pylint: disab
     # The one difference by design: the module server's stand-in is the run's Python for its modules
     # (tests/support/module_server.py; DSS_TEST_MODULE_SERVER=0 turns it off).
     stand_in = probe["state"].pop("executable")
-    assert real_probe["state"].pop("executable") == playbook_server._interpreter()  # pylint: disable=W0212
+    assert real_probe["state"].pop("executable") == playbook_server.real_interpreter()
     if module_server.enabled():
         assert os.path.basename(stand_in) == module_server.PYTHON and stand_in != sys.executable
         assert probe["state"]["env"].pop("ANSIBLE_PYTHON_INTERPRETER") == stand_in
         assert real_probe["state"]["env"].pop("ANSIBLE_PYTHON_INTERPRETER") == sys.executable
     else:
-        assert stand_in == playbook_server._interpreter()  # pylint: disable=W0212
+        assert stand_in == playbook_server.real_interpreter()
     # The two files of ansible-core every run parses, parsed once by the server (tests/support/computed_once.py).
     assert sorted(probe["state"].pop("taken")) == ["ansible_builtin_runtime.yml", "base.yml"]
     assert real_probe["state"].pop("taken") is None

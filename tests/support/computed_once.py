@@ -88,18 +88,14 @@ def _named(code, filename):
 def compile_collection(collections):
     """In the module server, before it forks: compile the modules and module_utils of every collection under
     ``collections`` (a collections path) and let zipimport use them."""
+    import glob  # pylint: disable=import-outside-toplevel
     import zipimport  # pylint: disable=import-outside-toplevel
-    root = os.path.join(collections, "ansible_collections")
-    for namespace in sorted(os.listdir(root)) if os.path.isdir(root) else ():
-        for name in sorted(os.listdir(os.path.join(root, namespace))):
-            for kind in ("modules", "module_utils"):
-                top = os.path.join(root, namespace, name, "plugins", kind)
-                for directory, _dirs, files in os.walk(top):
-                    for filename in files:
-                        if filename.endswith(".py"):
-                            with open(os.path.join(directory, filename), "rb") as fh:
-                                source = fh.read()
-                            _COMPILED[source] = zipimport._compile_source("<compiled once>", source)  # noqa pylint: disable=protected-access
+    for kind in ("modules", "module_utils"):
+        pattern = os.path.join(collections, "ansible_collections", "*", "*", "plugins", kind, "**", "*.py")
+        for path in sorted(glob.glob(pattern, recursive=True)):
+            with open(path, "rb") as fh:
+                source = fh.read()
+            _COMPILED[source] = zipimport._compile_source("<compiled once>", source)  # pylint: disable=protected-access
     compile_source = zipimport._compile_source  # pylint: disable=protected-access
 
     def compiled_once(pathname, source):

@@ -125,13 +125,8 @@ def _umask():
 
 
 def real_interpreter():
-    """The real Python of ansible-playbook (not the module server's stand-in): for the runs whose modules must be the
-    run's own processes (tests/integration/test_crash_safety.py kills them with the run)."""
-    return _interpreter()
-
-
-def _interpreter():
-    """The console script's interpreter (its #! line), so that sys.executable and sys.prefix are a real run's."""
+    """The console script's interpreter (its #! line), so that sys.executable and sys.prefix are a real run's; not
+    the module server's stand-in (tests whose modules must be the run's own processes set it: test_crash_safety)."""
     with open(ANSIBLE_PLAYBOOK, encoding="utf-8") as fh:
         first = fh.readline()
     return first[2:].strip() if first.startswith("#!") else sys.executable
@@ -147,7 +142,7 @@ class Server:
         self.modules = None
         from tests.support import collection, module_server  # pylint: disable=import-outside-toplevel
         if module_server.enabled():
-            self.modules = module_server.ModuleServer(env, _interpreter(), collection.ensure_collection_link())
+            self.modules = module_server.ModuleServer(env, real_interpreter(), collection.ensure_collection_link())
 
     def alive(self):
         return self.proc.poll() is None
@@ -214,7 +209,7 @@ def launch(script, env, *args, extra_env=None):
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     server_env = {k: v for k, v in env.items() if not k.startswith("ANSIBLE_")}
     server_env.update(extra_env or {})
-    proc = processes.popen([_interpreter(), script, str(theirs.fileno())] + list(args), env=server_env, cwd="/",
+    proc = processes.popen([real_interpreter(), script, str(theirs.fileno())] + list(args), env=server_env, cwd="/",
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),))
     theirs.close()
     return ours, proc
