@@ -44,7 +44,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_tests import role_test_options
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.test_options import role_test_options
 
 
 class FilterModule:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from ansible_collections.dataiku_gitops.dss.plugins.filter.bundle_converged import bundle_converged
 from ansible_collections.dataiku_gitops.dss.plugins.filter.converged_result import converged_result
-from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle.deploy_tests import role_test_options
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.test_options import role_test_options
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils import export_inputs
 
 REQUIRED = object()

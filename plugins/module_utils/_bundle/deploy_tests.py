@@ -128,18 +128,3 @@ class TestAndCertify:
             raise exc.add(tests=tests_view(tests), changed=bool(tests and tests["changed"]))
         steps.append(dict(certify_step(changed, before, after, result), duration=round(time.monotonic() - start, 3)))
         return steps, tests, result, after["bundle_ids"]
-
-
-ROLE_TEST_KEYS = {"scenarios": "scenarios", "prefix": "prefix", "timeout": "scenario_timeout",
-                  "if_no_scenarios": "if_no_scenarios"}
-
-
-def role_test_options(tests, junit_dir=None, report_name=None):
-    """The ``tests`` option of a deploy module from the promotion contract's ``dss_tests`` ({prefix, scenarios,
-    timeout, if_no_scenarios, warning_is_failure}): unset entries left to the module's defaults, and the JUnit report
-    ``<junit_dir>/<report_name>.xml`` when ``junit_dir`` is set."""
-    tests = tests if isinstance(tests, dict) else {}
-    options = dict((option, tests[key]) for key, option in ROLE_TEST_KEYS.items() if tests.get(key) not in (None, ""))
-    if junit_dir:
-        options["junit_xml"] = "%s/%s.xml" % (str(junit_dir).rstrip("/"), report_name)
-    return options

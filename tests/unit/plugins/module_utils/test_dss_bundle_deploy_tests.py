@@ -109,9 +109,3 @@ def test_selection_error_fails_the_plan_only_when_the_scenarios_will_not_be_repl
     module.params["tests"]["if_no_scenarios"] = "ok"
     more, tests = plan(module, to_activate=False, previous="b2")
     assert more[0]["changed"] is False and tests["results"] == []
-
-
-def test_role_test_options_map_the_contract_keys_and_name_the_junit_report():
-    assert steps.role_test_options({"prefix": "TEST_", "timeout": 60, "warning_is_failure": True, "scenarios": []}) == {
-        "prefix": "TEST_", "scenario_timeout": 60, "scenarios": []}
-    assert steps.role_test_options(None, "/tmp/reports/", "CHURN-b2") == {"junit_xml": "/tmp/reports/CHURN-b2.xml"}
