@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from tests.support import module_server, playbook_server, processes
+from tests.support.collection import ensure_collection_link
 from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -318,6 +319,51 @@ print(json.dumps({"taken": computed_once.TAKEN, "same": first == second, "fresh"
     assert result["taken"] == ["ansible_builtin_runtime.yml", "base.yml"], result  # once each, not for the copy
     assert result["same"] and result["fresh"] and result["base"]
     assert result["other"] == {"plugin_routing": {}}
+
+
+def test_the_sources_compiled_once_are_what_a_run_compiles():
+    """tests/support/computed_once.py, compile_for_runs: an AnsiballZ build gets the server's tree of the same bytes
+    (a file's tagged bytes too) and the collection loader the server's code of the same path and bytes, equal to a
+    fresh compile; other sources, and a source that does not compile, go through ansible-core as before."""
+    code = """
+import ast, json, os, sys
+sys.path.insert(0, os.path.join(%(root)r, "tests", "support"))
+import computed_once
+import ansible
+from ansible._internal._datatag._tags import Origin
+from ansible.errors import AnsibleError
+computed_once.compile_for_runs(%(collections)r)
+from ansible.executor import module_common  # imported by the run, after the server's compile_for_runs
+basic = os.path.join(os.path.dirname(ansible.__file__), "module_utils", "basic.py")
+source = Origin(path=basic).tag(module_common._slurp(basic))
+tree = module_common._compile_module_ast("ansible.module_utils.basic", source)
+other = module_common._compile_module_ast("other", b"x = 1\\n")
+try:
+    module_common._compile_module_ast("broken", b"def (:\\n")
+    error = None
+except AnsibleError as exc:
+    error = str(exc)
+from ansible.plugins.loader import init_plugin_loader
+init_plugin_loader([%(collections)r])
+from ansible_collections.dataiku_gitops.dss.plugins.filter import project_keys
+with open(project_keys.__file__, "rb") as fh:
+    fresh_code = compile(fh.read(), project_keys.__file__, "exec", dont_inherit=True)
+loaded = project_keys.__spec__.loader.get_code(project_keys.__name__)
+print(json.dumps({
+    "tree": [tree is computed_once._TREES[bytes(source)], ast.dump(tree) == ast.dump(ast.parse(bytes(source)))],
+    "other": [ast.dump(other) == ast.dump(ast.parse("x = 1")), b"x = 1\\n" in computed_once._TREES],
+    "error": error,
+    "code": [loaded in computed_once._PLUGIN_CODE.values(), loaded == fresh_code,
+             loaded.co_filename == project_keys.__file__],
+    "filters": sorted(project_keys.FilterModule().filters()),
+}))
+""" % {"root": ROOT, "collections": ensure_collection_link()}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=True)
+    result = json.loads(proc.stdout)
+    assert result["tree"] == [True, True] and result["other"] == [True, False], result
+    assert result["error"] and "Unable to compile 'broken'" in result["error"], result
+    assert result["code"] == [True, True, True] and result["filters"] == ["project_keys"], result
 
 
 def test_the_servers_count_their_runs_and_their_cpu(tmp_path, served):  # pylint: disable=redefined-outer-name,W0613

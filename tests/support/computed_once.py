@@ -16,14 +16,23 @@ Python objects is done once, in the server, before it forks.
   compiles the collection's sources once; when zipimport compiles the same bytes, it gets that code with the
   archive's path as its file name, which is what ``compile`` gives (the code differs only in the object identities
   marshal records). A file that AnsiballZ did not pack is still missing, and any other source is compiled as before.
+- ``compile_for_runs`` (playbook server): a run's controller compiles the collection's plugins (filters, inventory,
+  callback) from source in each process that loads them (ansible-core's collection loader keeps no bytecode), and
+  each AnsiballZ build parses the module and every module_util it packs (ansible-core's and the collection's) into
+  a syntax tree to find their imports. The server compiles and parses those sources once; the collection loader gets
+  the code compiled from the same path and bytes, an AnsiballZ build the tree of the same bytes (a tree holds no file
+  name, and the build only reads it). Other sources, and sources that do not compile, go through as before.
 """
 
 import os
+import sys
 import types
 
 _MISSING = object()
 _PARSED = {}
 _COMPILED = {}
+_TREES = {}  # source bytes -> syntax tree, for AnsiballZ builds
+_PLUGIN_CODE = {}  # (path, source bytes) -> code, for the collection loader
 TAKEN = []  # the names of the values a run took (tests/integration/test_playbook_server.py)
 
 
@@ -85,16 +94,23 @@ def _named(code, filename):
     return code.replace(co_filename=filename, co_consts=consts)
 
 
+def _sources(pattern):
+    import glob  # pylint: disable=import-outside-toplevel
+    for path in sorted(glob.glob(pattern, recursive=True)):
+        with open(path, "rb") as fh:
+            yield path, fh.read()
+
+
+def _collection_files(collections, kind):
+    return os.path.join(collections, "ansible_collections", "*", "*", "plugins", kind, "**", "*.py")
+
+
 def compile_collection(collections):
     """In the module server, before it forks: compile the modules and module_utils of every collection under
     ``collections`` (a collections path) and let zipimport use them."""
-    import glob  # pylint: disable=import-outside-toplevel
     import zipimport  # pylint: disable=import-outside-toplevel
     for kind in ("modules", "module_utils"):
-        pattern = os.path.join(collections, "ansible_collections", "*", "*", "plugins", kind, "**", "*.py")
-        for path in sorted(glob.glob(pattern, recursive=True)):
-            with open(path, "rb") as fh:
-                source = fh.read()
+        for _path, source in _sources(_collection_files(collections, kind)):
             _COMPILED[source] = zipimport._compile_source("<compiled once>", source)  # pylint: disable=protected-access
     compile_source = zipimport._compile_source  # pylint: disable=protected-access
 
@@ -103,3 +119,73 @@ def compile_collection(collections):
         return compile_source(pathname, source) if code is None else _named(code, pathname)
 
     zipimport._compile_source = compiled_once  # pylint: disable=protected-access
+
+
+def compile_for_runs(collections):
+    """In the playbook server, before it forks: compile the controller plugins of every collection under
+    ``collections`` for the collection loader, and parse ansible-core's and the collections' module_utils and
+    modules for AnsiballZ builds."""
+    # pylint: disable=import-outside-toplevel,protected-access
+    import ast
+    import ansible
+    from ansible.utils.collection_loader import _collection_finder
+
+    packed = [os.path.join(os.path.dirname(ansible.__file__), "module_utils", "**", "*.py"),
+              _collection_files(collections, "module_utils"), _collection_files(collections, "modules")]
+    for pattern in packed:
+        for path, source in _sources(pattern):
+            try:
+                _TREES[source] = compile(source, path, "exec", ast.PyCF_ONLY_AST)
+            except SyntaxError:
+                continue
+    for path, source in _sources(_collection_files(collections, "*")):
+        if "/plugins/modules/" not in path:
+            try:
+                _PLUGIN_CODE[(path, source)] = compile(source, path, "exec", dont_inherit=True)
+            except SyntaxError:
+                continue
+
+    def trees_once(module_common):
+        compile_module_ast = module_common._compile_module_ast
+
+        def tree_once(module_name, source_code):
+            tree = _TREES.get(source_code) if isinstance(source_code, bytes) else None  # tagged bytes of a file too
+            return compile_module_ast(module_name, source_code) if tree is None else tree
+
+        module_common._compile_module_ast = tree_once
+
+    loader = _collection_finder._AnsibleCollectionPkgLoaderBase
+    get_code = loader.get_code
+
+    def code_once(self, fullname):
+        if self._compiled_code is None:
+            source = self.get_source(fullname)
+            key = (self.get_filename(fullname), source)
+            self._compiled_code = _PLUGIN_CODE.get(key) if isinstance(source, bytes) else None
+        return self._compiled_code or get_code(self, fullname)
+
+    loader.get_code = code_once
+    # module_common reads the configuration when imported: the run imports it, and the tree cache goes in then.
+    sys.meta_path.insert(0, _PatchOnImport("ansible.executor.module_common", trees_once))
+
+
+class _PatchOnImport:
+    """A meta path finder that lets the import of module ``name`` happen as ever, then calls ``patch(module)``."""
+
+    def __init__(self, name, patch):
+        self.name, self.patch = name, patch
+
+    def find_spec(self, fullname, path=None, target=None):  # pylint: disable=unused-argument
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)  # once: the finders below find the module
+        import importlib.util  # pylint: disable=import-outside-toplevel
+        spec = importlib.util.find_spec(fullname)
+        exec_module = spec.loader.exec_module
+
+        def exec_then_patch(module):
+            exec_module(module)
+            self.patch(module)
+
+        spec.loader.exec_module = exec_then_patch
+        return spec

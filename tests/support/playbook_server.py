@@ -16,9 +16,10 @@ sys.path as the console script has it, then the console script itself (``runpy``
 (tests/conftest.py does, unless ``DSS_TEST_PLAYBOOK_SERVER=0``); the handle it returns acts like subprocess.Popen
 (pid, poll, wait, communicate, send_signal, terminate, kill), a signal going to the child's process group.
 
-What the server parses once for all its runs (two files of ansible-core, the same values as a run's own parse):
-tests/support/computed_once.py. Not shared with a fresh process: Python's hash seed (one per server) and whatever the
-pre-imported modules computed at import from the environment of the server (none of ansible's configuration: ``serve`` refuses to start if
+What the server parses and compiles once for all its runs (two files of ansible-core, the collection's controller
+plugins, the sources AnsiballZ builds parse; the same values as a run's own): tests/support/computed_once.py. Not
+shared with a fresh process: Python's hash seed (one per server) and whatever the pre-imported modules computed at
+import from the environment of the server (none of ansible's configuration: ``serve`` refuses to start if
 ``ansible.constants`` got imported). A server serves the requests whose Python-level environment (PYTHON*, LANG,
 LC_*) is its own; a request with another one gets a server of its own.
 
@@ -49,6 +50,7 @@ STATS = "DSS_TEST_SERVER_STATS"
 ROOTS = ("ansible.cli.playbook", "ansible.executor.playbook_executor", "ansible.plugins.strategy.linear",
          "ansible.executor.task_executor")
 CONFIGURATION = ("ansible.constants", "ansible.config.manager", "ansible.utils.display")
+COLLECTIONS = "DSS_PLAYBOOK_SERVER_COLLECTIONS"  # the tests' collections path, for computed_once.compile_for_runs
 MAX_REQUEST = 1 << 20
 STDIO_KWARGS = {"stdin", "stdout", "stderr"}
 SUPPORTED_KWARGS = STDIO_KWARGS | {"cwd", "env", "text", "universal_newlines", "encoding", "errors",
@@ -137,12 +139,13 @@ class Server:
     doubles as the server's lifeline: when this process ends, however, the server stops its children and ends)."""
 
     def __init__(self, env):
-        self._send_lock = threading.Lock()
-        self.control, self.proc = launch(os.path.abspath(__file__), env)
-        self.modules = None
         from tests.support import collection, module_server  # pylint: disable=import-outside-toplevel
+        self._send_lock = threading.Lock()
+        collections = collection.ensure_collection_link()
+        self.control, self.proc = launch(os.path.abspath(__file__), env, extra_env={COLLECTIONS: collections})
+        self.modules = None
         if module_server.enabled():
-            self.modules = module_server.ModuleServer(env, real_interpreter(), collection.ensure_collection_link())
+            self.modules = module_server.ModuleServer(env, real_interpreter(), collections)
 
     def alive(self):
         return self.proc.poll() is None
@@ -386,12 +389,16 @@ def preload(names):
                 continue
     finally:
         sys.meta_path.remove(blocker)
-    leaked = [name for name in CONFIGURATION if name in sys.modules]
-    if leaked:
-        raise RuntimeError("the playbook server imported %s: it would serve every run one configuration" % leaked)
+    _refuse_configuration()
     if threading.active_count() != 1:
         raise RuntimeError("the pre-imports started threads: forking would be unsafe")
     return [name for name in names if name in sys.modules]
+
+
+def _refuse_configuration():
+    leaked = [name for name in CONFIGURATION if name in sys.modules]
+    if leaked:
+        raise RuntimeError("the playbook server imported %s: it would serve every run one configuration" % leaked)
 
 
 _SERVER_STDIO = []  # the server's own sys.std* objects, kept alive in a child (their GC would close fds 0-2)
@@ -725,6 +732,8 @@ def serve(control_fd):
     preload(modules_to_preload())
     import computed_once  # pylint: disable=import-outside-toplevel,import-error
     computed_once.parse_core_files()
+    computed_once.compile_for_runs(os.environ[COLLECTIONS])
+    _refuse_configuration()
     # The imported objects out of the collector's reach: its passes would otherwise write to every object's header in
     # each child, copying the whole shared heap (about 0.08 CPU seconds a run).
     gc.collect()
