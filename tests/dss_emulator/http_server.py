@@ -25,6 +25,7 @@ a stopped node answers nothing more, and nothing waits for an idle client.
 """
 
 import socket
+import ssl
 import threading
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
@@ -112,6 +113,20 @@ class KeepAliveHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
     _body = None  # the _RequestBody of the request being answered
     _framed = False  # the answer being sent has a Content-Length, or no body at all
+    _refused = False  # the TLS handshake failed: nothing to answer
+
+    def setup(self):
+        super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):  # the handshake the accept loop left to this thread
+            self.connection.settimeout(self.server.idle_timeout)
+            try:
+                self.connection.do_handshake()
+            except (OSError, ValueError):  # not TLS, a certificate the client refused, a client gone
+                self._refused = True
+
+    def handle(self):
+        if not self._refused:
+            super().handle()
 
     def handle_one_request(self):
         self.server.set_idle(self.connection, True)
@@ -184,6 +199,11 @@ class KeepAliveServer(ThreadedWSGIServer):
         self._open = {}  # connection socket -> True while it waits for a request (idle)
         self._open_lock = threading.Lock()
         super().__init__(host, port, _marking_failures(app), handler=KeepAliveHandler, ssl_context=ssl_context)
+        if self.ssl_context is not None:
+            # werkzeug's TLS socket does the handshake of each new connection in the accept loop: a client that
+            # connects and sends nothing (an idle pre-connect, a port probe) would hold up every other client and
+            # the node's stop. KeepAliveHandler.setup does it in the connection's thread, within the idle timeout.
+            self.socket.do_handshake_on_connect = False
 
     def process_request(self, request, client_address):
         with self._open_lock:
