@@ -44,28 +44,20 @@ class _RequestBody:
         self._raw = raw
         self.remaining = length
 
-    def _allowed(self, size):
+    def _take(self, reader, size):
+        """``reader(n)`` of the raw input, with n capped at what is left of the body."""
         if self.remaining is None:
-            return size
-        return self.remaining if size is None or size < 0 else min(size, self.remaining)
+            return reader(size)
+        allowed = self.remaining if size is None or size < 0 else min(size, self.remaining)
+        data = reader(allowed) if allowed else b""
+        self.remaining -= len(data)
+        return data
 
     def read(self, size=-1):
-        allowed = self._allowed(size)
-        if allowed == 0:
-            return b""
-        data = self._raw.read(allowed)
-        if self.remaining is not None:
-            self.remaining -= len(data)
-        return data
+        return self._take(self._raw.read, size)
 
     def readline(self, size=-1):
-        allowed = self._allowed(size)
-        if allowed == 0:
-            return b""
-        data = self._raw.readline(allowed)
-        if self.remaining is not None:
-            self.remaining -= len(data)
-        return data
+        return self._take(self._raw.readline, size)
 
     def skip_rest(self):
         """Read and drop what the app left of the body; False if the client did not send it all."""
@@ -135,6 +127,13 @@ class KeepAliveHandler(WSGIRequestHandler):
     def handle_one_request(self):
         self.server.set_idle(self.connection, True)
         self.connection.settimeout(self.server.idle_timeout)  # waiting for a request line: the idle timeout
+        try:
+            waiting = self.rfile.peek(1)  # the next request's first byte, or the end of input
+        except (OSError, ValueError):  # idle too long (quietly: the base class would log each timeout)
+            waiting = b""
+        if not waiting:  # closed by the client, timed out, or woken by server_close
+            self.close_connection = True
+            return
         super().handle_one_request()
 
     def run_wsgi(self):
@@ -181,7 +180,8 @@ class KeepAliveHandler(WSGIRequestHandler):
 
     def _keeps_alive(self):
         """Whether the answer whose headers are going out may leave the connection open (werkzeug's run_wsgi sends
-        `Connection: close` on every answer; an error answer of the base class before run_wsgi keeps it)."""
+        `Connection: close` on every answer; the base class's answers to malformed requests, sent before any
+        run_wsgi, keep theirs)."""
         return (self._body is not None and not self.close_connection and self.request_version == "HTTP/1.1"
                 and self._body.remaining is not None and self._framed and not self.environ.get(FAILED)
                 and not self.server.closing)
