@@ -84,7 +84,7 @@ def test_a_body_the_app_did_not_read_is_not_taken_for_the_next_request(design):
     with sock, stream:
         sock.sendall(refused + listed + listed)
         assert _answer(stream)[0] == 401
-        for _ in range(2):
+        for _listed in range(2):
             status, headers, body = _answer(stream)
             assert (status, headers.get("connection")) == (200, None)
             assert isinstance(json.loads(body), list)
@@ -123,7 +123,7 @@ def test_a_node_with_idle_connections_stops_at_once_on_sigterm(tmp_path):
         session.trust_env = False  # REQUESTS_CA_BUNDLE would take precedence over session.verify
         session.verify = ca
         before = _stats(session, node)
-        for _ in range(3):
+        for _request in range(3):
             assert session.get(node.url + PROJECTS, auth=(node.api_key, ""), timeout=10).json() == []
         assert _stats(session, node)["connections"] == before["connections"]  # kept alive over TLS too
         idle = socket.create_connection(("127.0.0.1", node.port), timeout=60)  # connected, never sends
