@@ -35,11 +35,10 @@ if not __package__:  # run as `python tests/dss_emulator`: import this folder as
     sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     __package__ = "dss_emulator"  # pylint: disable=redefined-builtin
 
-from werkzeug.serving import make_server  # noqa: E402
-
 from . import python_process  # noqa: E402
 from .app import create_app  # noqa: E402
 from .bundle_store import CONFINE_ENV  # noqa: E402
+from .http_server import KeepAliveServer  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -252,7 +251,9 @@ def main(argv=None):
     app.config["LATENCY_SCALE"] = max(0.0, args.latency_scale)
     app.config["NODE"].confine_paths = args.confine_paths
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
-    server = make_server(args.host, args.port, app, threaded=True, ssl_context=tls)
+    # HTTP/1.1 keep-alive like DSS: a client's requests share one connection (http_server.py says when it closes).
+    server = KeepAliveServer(args.host, args.port, app, ssl_context=tls,
+                             on_connection=app.config["STATS"].count_connection)
 
     def _stop(_signum, _frame):
         threading.Thread(target=server.shutdown, daemon=True).start()

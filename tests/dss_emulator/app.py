@@ -38,6 +38,7 @@ class Stats:
         self._lock = threading.Lock()
         self.requests = {}
         self.bytes_received = 0
+        self.connections = 0  # TCP connections accepted by the node's server (none in-process)
         self.log = []  # (method, path) of DSS API calls, newest last, bounded
         self.responses = []  # {method, path, route, status, bytes} per answered API call, newest last, bounded
         self.routes = {}  # "METHOD route" -> {calls, bytes, max_bytes}: totals over every call, whatever the bound
@@ -47,6 +48,10 @@ class Stats:
             self.requests[method] = self.requests.get(method, 0) + 1
             self.log.append((method, path))
             del self.log[:-2000]
+
+    def count_connection(self):
+        with self._lock:
+            self.connections += 1
 
     def add_bytes(self, n):
         with self._lock:
@@ -69,6 +74,7 @@ class Stats:
         with self._lock:
             self.requests.clear()
             self.bytes_received = 0
+            self.connections = 0
             del self.log[:], self.responses[:]
             self.routes.clear()
 
@@ -278,6 +284,7 @@ def create_app(data_dir=None, node_type="DESIGN", api_keys=("secret",), node_id=
         return jsonify({
             "requests": dict(stats.requests),
             "bytes_received": stats.bytes_received,
+            "connections": stats.connections,
             "state_digest": store.digest(),
             "node_type": current_app.config["NODE_TYPE"],
             "calls": ["%s %s" % c for c in stats.log[-200:]],
