@@ -8,6 +8,7 @@ lock release in one module start)."""
 import threading
 
 import pytest
+import yaml
 
 from tests.support import sample_project as sample
 from tests.support.playbook import run_cases, run_playbook, save_state_task, snapshot_task
@@ -401,30 +402,39 @@ def test_one_call_failing_tests_keep_the_lock_and_the_rollback_target(certified,
     assert [b["bundleId"] for b in project.list_imported_bundles()["bundles"]] == ["b1", "b2"]  # nothing deleted
 
 
-def test_a_plan_fails_like_the_real_run_for_a_bundle_the_design_node_has_not_exported(certified, playbook):
+def test_a_plan_fails_like_the_real_run_for_a_bundle_the_design_node_has_not_exported(certified, playbook, tmp_path):
     """The role alone (as docs/awx.md runs it with -e dss_bundle_id=<id>) for an id the design node never exported:
-    --check fails with the real run's message, and the message does not claim a restore it never needed."""
+    --check fails with the real run's message, and the message does not claim a restore it never needed. One run: the
+    plan of the module alone first (a host of its own), then the role's plan and real run (a host each)."""
     design, auto = certified
     assert starting_point(auto) == ("b1", {"SUCCESS": 1})
-    play = [{"name": "deploy", "hosts": "localhost", "gather_facts": False, "tasks": [
+    inventory = tmp_path / "hosts.yml"
+    hosts = {host: {"ansible_connection": "local", "role_check": host == "check"}
+             for host in ("predicted", "check", "real")}
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    # A plan whose design play exports the bundle first (promote.yml) still predicts the import.
+    predict = {"name": "predict", "hosts": "predicted", "gather_facts": False, "check_mode": True,
+               "tasks": [deploy_task(design, auto, "b9", expect_export=True)]}
+    role = {"name": "deploy", "hosts": "check:real", "gather_facts": False, "check_mode": "{{ role_check }}", "tasks": [
         {"name": "Deploy", "ansible.builtin.include_role": {"name": "dataiku_gitops.dss.bundle_deploy"}}],
         "vars": {"dss_url": auto.url, "dss_api_key": auto.api_key, "dss_project_key": KEY, "dss_bundle_id": "b9",
                  "dss_bundle_source": {"url": design.url, "api_key": design.api_key},
-                 "dss_connections": {"pg_dev": "pg_staging"}, "dss_tests": {"prefix": "TEST_"}}}]
+                 "dss_connections": {"pg_dev": "pg_staging"}, "dss_tests": {"prefix": "TEST_"}}}
     digest, writes = auto.digest(), auto.writes()
+    result = predicted = run(lambda **kw: playbook(playbook=[predict, role], inventory=str(inventory), **kw),
+                             design, auto, None)
     messages = []
-    for check in (True, False):
-        result = playbook(playbook=play, check=check)
-        assert result.rc != 0, result
-        messages.append(result.task("dataiku_gitops.dss.bundle_deploy : Deploy, test and certify the bundle on CHURN")["result"]["msg"])
+    for host in ("check", "real"):
+        task = result.task("dataiku_gitops.dss.bundle_deploy : Deploy, test and certify the bundle on CHURN", host)
+        assert result.rc != 0 and task["status"] == "failed", result
+        messages.append(task["result"]["msg"])
     assert messages[0] == messages[1], messages
     assert "source: bundle b9 is not exported in project CHURN" in messages[0]
     assert messages[0].endswith("Nothing to restore: this run failed before its first write. Known state: active "
                                 "bundle b1."), messages[0]
     assert (auto.digest(), auto.writes()) == (digest, writes)
-    # A plan whose design play exports the bundle first (promote.yml) still predicts the import.
-    predicted = run(playbook, design, auto, [deploy_task(design, auto, "b9", expect_export=True)], check=True)
-    assert predicted.rc == 0 and predicted.task("deploy")["result"]["imported"] is True, predicted
+    task = predicted.task("deploy", "predicted")
+    assert task["status"] in ("ok", "changed") and task["result"]["imported"] is True, predicted
 
 
 LOCK = "dataiku_gitops.dss.dataiku_deploy_lock"
