@@ -4,6 +4,7 @@ an emulated design node whose CHURN project has a local bare repository as its g
 
 # pylint: disable=redefined-outer-name
 import json
+import shutil
 import zipfile
 
 import pytest
@@ -13,22 +14,39 @@ from tests.integration.test_dataiku_project_git import non_fetch_writes
 from tests.support import sample_project
 from tests.support.git_remote import clone, commit_file, git, new_bare_remote
 from tests.support.playbook import run_playbook, snapshot_task
-from tests.support.real_node import require_emulator
+from tests.support.real_node import real_node_or_none, require_emulator
 
 KEY = sample_project.PROJECT_KEY
 REVIEWED_DATASET = json.dumps({"name": "reviewed", "type": "PostgreSQL", "projectKey": KEY,
                                "params": {"connection": "pg_dev", "table": "reviewed"}})
 
 
-@pytest.fixture
-def design(design_node, tmp_path):
-    """The CHURN project pushed to a bare remote; returns (node, remote path)."""
-    require_emulator(design_node)
-    sample_project.seed_design_project(design_node.client())
-    remote = new_bare_remote(tmp_path)
-    repo = design_node.client().get_project(KEY).get_project_git()
+@pytest.fixture(scope="module")
+def pushed(node_pool, tmp_path_factory):
+    """The CHURN project seeded and pushed to a bare remote once per module: the node saved, the remote copied as it
+    was (``design`` puts both back for each test)."""
+    node = real_node_or_none("design") or node_pool.checkout("design")
+    require_emulator(node)
+    folder = tmp_path_factory.mktemp("pushed")
+    sample_project.seed_design_project(node.client())
+    remote = new_bare_remote(folder)
+    repo = node.client().get_project(KEY).get_project_git()
     repo.set_remote(remote)
     assert repo.push()["success"]
+    node.snapshot(folder / "node")
+    shutil.copytree(remote, folder / "pushed.git")
+    return folder, remote
+
+
+@pytest.fixture
+def design(pushed, design_node):
+    """The CHURN project pushed to a bare remote (``pushed`` restored: the node's state, the remote's files at the
+    path the project's git names); returns (node, remote path)."""
+    require_emulator(design_node)
+    folder, remote = pushed
+    design_node.restore(folder / "node")
+    shutil.rmtree(remote)
+    shutil.copytree(folder / "pushed.git", remote)
     return design_node, remote
 
 
