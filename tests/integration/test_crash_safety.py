@@ -111,11 +111,12 @@ def writes_but_lease(node):
 
 
 def role_play(design, auto, bundle_id, owner, killed=False):
-    """The direct route (role bundle_deploy) for one project, as promote.yml includes it. A run that is ``killed``
-    runs its module in the real interpreter, under the run's own processes (not in the tests' module server,
-    tests/support/module_server.py): a kill of the run's process tree then kills the module at once, as it does
-    outside the tests. The runs that end by themselves (set-ups, races, re-runs) use the module server (a fifth of a
-    module start's CPU)."""
+    """The direct route (role bundle_deploy) for one project, as promote.yml includes it. A run that is ``killed``,
+    or that re-runs after a kill, runs its module in the real interpreter, under the run's own processes (not in the
+    tests' module server, tests/support/module_server.py): a kill of the run's process tree then kills the module at
+    once, as it does outside the tests, and a re-run starts no sooner than a real one (a request the killed run left
+    waiting on the slowed node lands before it acts). The other runs (set-ups, races, the live holder) use the
+    module server (a fifth of a module start's CPU)."""
     play_vars = {"dss_url": auto.url, "dss_api_key": auto.api_key, "dss_project_key": KEY, "dss_bundle_id": bundle_id,
                  "dss_bundle_source": {"url": design.url, "api_key": design.api_key},
                  "dss_connections": {"pg_dev": "pg_staging"}, "dss_tests": {"prefix": "TEST_"},
@@ -260,7 +261,8 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(tmp_path, tmp_pa
             finish(run)
             auto.set_latency(0)
         lease_lapsed(auto)
-        rc, out = finish(start(tmp_path, "rerun-%d" % number, role_play(design, auto, "b2", "rerun-%d" % number)))
+        rerun = role_play(design, auto, "b2", "rerun-%d" % number, killed=True)
+        rc, out = finish(start(tmp_path, "rerun-%d" % number, rerun))
         # b2 fails its tests: the re-run is red and the node is back on b1, re-tested and certified.
         assert rc != 0 and "b2" in out, out
         assert_on_certified(auto, "b1")
@@ -273,7 +275,7 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(tmp_path, tmp_pa
     kill_playbook(run)
     auto.set_latency(0)
     lease_lapsed(auto)
-    rc, out = finish(start(tmp_path, "rerun-certify", role_play(design, auto, "b3", "rerun-certify")))
+    rc, out = finish(start(tmp_path, "rerun-certify", role_play(design, auto, "b3", "rerun-certify", killed=True)))
     assert rc == 0, out
     assert_on_certified(auto, "b3")
 
