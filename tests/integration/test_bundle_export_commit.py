@@ -4,6 +4,7 @@ an emulated design node whose CHURN project has a local bare repository as its g
 
 # pylint: disable=redefined-outer-name
 import json
+import shutil
 import zipfile
 
 import pytest
@@ -12,23 +13,40 @@ import yaml
 from tests.integration.test_dataiku_project_git import non_fetch_writes
 from tests.support import sample_project
 from tests.support.git_remote import clone, commit_file, git, new_bare_remote
-from tests.support.playbook import run_playbook
-from tests.support.real_node import require_emulator
+from tests.support.playbook import run_playbook, snapshot_task
+from tests.support.real_node import real_node_or_none, require_emulator
 
 KEY = sample_project.PROJECT_KEY
 REVIEWED_DATASET = json.dumps({"name": "reviewed", "type": "PostgreSQL", "projectKey": KEY,
                                "params": {"connection": "pg_dev", "table": "reviewed"}})
 
 
-@pytest.fixture
-def design(design_node, tmp_path):
-    """The CHURN project pushed to a bare remote; returns (node, remote path)."""
-    require_emulator(design_node)
-    sample_project.seed_design_project(design_node.client())
-    remote = new_bare_remote(tmp_path)
-    repo = design_node.client().get_project(KEY).get_project_git()
+@pytest.fixture(scope="module")
+def pushed(node_pool, tmp_path_factory):
+    """The CHURN project seeded and pushed to a bare remote once per module: the node saved, the remote copied as it
+    was (``design`` puts both back for each test)."""
+    node = real_node_or_none("design") or node_pool.checkout("design")
+    require_emulator(node)
+    folder = tmp_path_factory.mktemp("pushed")
+    sample_project.seed_design_project(node.client())
+    remote = new_bare_remote(folder)
+    repo = node.client().get_project(KEY).get_project_git()
     repo.set_remote(remote)
     assert repo.push()["success"]
+    node.snapshot(folder / "node")
+    shutil.copytree(remote, folder / "pushed.git")
+    return folder, remote
+
+
+@pytest.fixture
+def design(pushed, design_node):
+    """The CHURN project pushed to a bare remote (``pushed`` restored: the node's state, the remote's files at the
+    path the project's git names); returns (node, remote path)."""
+    require_emulator(design_node)
+    folder, remote = pushed
+    design_node.restore(folder / "node")
+    shutil.rmtree(remote)
+    shutil.copytree(folder / "pushed.git", remote)
     return design_node, remote
 
 
@@ -69,6 +87,37 @@ def export_each(node, tmp_path, checks, **role_vars):
     return run_playbook(tmp_path, playbook=[play], inventory=str(inventory), diff=True, name="export-each")
 
 
+def export_run(node, tmp_path, plays, name="exports"):
+    """Several exports of one test in ONE run, in order: each of ``plays`` (from ``play``) runs the role on a local
+    host of its own (its tasks: ``result.task(name, host)``), then a snapshot_task "after <host>" records the node's
+    state digest and counters. A failing play ends the run: only the last one may fail."""
+    inventory = tmp_path / ("%s-inventory.yml" % name)
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {
+        spec["host"]: {"ansible_connection": "local"} for spec in plays}}}))
+    base = {"dss_url": node.url, "dss_api_key": node.api_key, "dss_projects": [{"key": KEY}],
+            "dss_git_dir": str(tmp_path / "not-a-checkout")}
+    return run_playbook(tmp_path, inventory=str(inventory), diff=True, name=name, playbook=[
+        {"name": spec["host"], "hosts": spec["host"], "gather_facts": False, "check_mode": spec["check"],
+         "vars": dict(base, **spec["vars"]), "pre_tasks": spec["pre_tasks"],
+         "roles": [{"role": "dataiku_gitops.dss.bundle_export"}],
+         "post_tasks": [snapshot_task("after " + spec["host"], node)]} for spec in plays])
+
+
+def play(host, check=False, pre_tasks=(), **role_vars):
+    """One play of ``export_run``: the role on ``host`` (in check mode if ``check``), after ``pre_tasks``."""
+    return {"host": host, "check": check, "pre_tasks": list(pre_tasks), "vars": role_vars}
+
+
+def ran_clean(result, host):
+    """Every task of ``host`` in the run succeeded (the run's rc is the last play's)."""
+    statuses = [t["status"] for t in result.tasks if t["host"] == host]
+    return statuses and not {"failed", "unreachable"} & set(statuses)
+
+
+def changed_on(result, host):
+    return [t["task"] for t in result.tasks if t["host"] == host and t["status"] == "changed"]
+
+
 def head(node):
     return node.client().get_project(KEY).get_project_git().log(count=1)["entries"][0]["commit"]
 
@@ -80,18 +129,20 @@ def bundle_ids(node):
 def test_export_names_the_bundle_after_the_verified_commit(design, playbook, tmp_path):
     node, _remote = design
     commit = head(node)
-    result = export(playbook, node, tmp_path)
+    # The export and its re-run in one run (a host each), a snapshot of the node after each.
+    result = again = export_run(node, tmp_path, [play("export"), play("again")])
     assert result.rc == 0, result
-    check = result.task(VERIFY)["result"]["results"][0]
+    check = result.task(VERIFY, "export")["result"]["results"][0]
     assert (check["verified"], check["source"], check["commit"]) == (True, "remote_branch", commit)
     assert bundle_ids(node) == ["g" + commit[:12]]
     bundle = node.client().get_project(KEY).list_exported_bundles()["bundles"][0]
     message = node.client().get_project(KEY).get_project_git().log(count=1)["entries"][0]["shortMessage"]
     assert bundle["exportManifest"]["exportUserInfo"]["releaseNotes"] == "%s %s" % (commit, message)
-    writes, digest = len(non_fetch_writes(node)), node.digest()
-    again = export(playbook, node, tmp_path)
-    assert again.rc == 0 and again.changed_count() == 0, again
-    assert len(non_fetch_writes(node)) == writes and node.digest() == digest
+    writes = len(non_fetch_writes(node, result.stats_at("after export")))
+    digest = result.snapshot("after export")[0]
+    assert again.rc == 0 and changed_on(again, "again") == [], again
+    assert len(non_fetch_writes(node, again.stats_at("after again"))) == writes
+    assert again.snapshot("after again")[0] == digest
 
     # The next reviewed commit: its bundle's release notes list the commits since the first bundle.
     sample_project.change_variable(node.client(), 45)
@@ -126,17 +177,18 @@ def test_unknown_dss_commit_is_refused(design, playbook, tmp_path):
     assert node.digest() == digest and bundle_ids(node) == []
 
 
-def test_pull_brings_the_reviewed_commit_then_exports_it(design, playbook, tmp_path):
+def test_pull_brings_the_reviewed_commit_then_exports_it(design, tmp_path):
     node, remote = design
     reviewed = commit_file(clone(remote, tmp_path / "review"), "datasets/reviewed.json", REVIEWED_DATASET,
                            "Reviewed: add a dataset")
     digest = node.digest()
-    check = export(playbook, node, tmp_path, check=True, dss_commit_check="pull")
+    # The plan and the real run in one run (a host each), a snapshot of the node after each.
+    check = real = export_run(node, tmp_path, [
+        play("check", check=True, dss_commit_check="pull"),
+        play("real", dss_commit_check="pull", dss_commit=reviewed, dss_bundle_download_dir=str(tmp_path))])
     assert check.rc == 0, check
-    predicted = check.task(VERIFY)
-    assert predicted["changed"] is True and node.digest() == digest
-    real = export(playbook, node, tmp_path, dss_commit_check="pull", dss_commit=reviewed,
-                  dss_bundle_download_dir=str(tmp_path))
+    predicted = check.task(VERIFY, "check")
+    assert predicted["changed"] is True and check.snapshot("after check")[0] == digest
     assert real.rc == 0, real
     assert head(node) == reviewed and bundle_ids(node) == ["g" + reviewed[:12]]
     with zipfile.ZipFile(str(tmp_path / ("%s-g%s.zip" % (KEY, reviewed[:12])))) as archive:
@@ -155,7 +207,7 @@ def test_push_mode_pushes_the_project_commits_and_stops(design, playbook, tmp_pa
     assert after_review.rc == 0 and bundle_ids(node) == ["g" + local[:12]]
 
 
-def test_no_reviewed_commit_keeps_the_checkout_id_unless_required(design_node, playbook, tmp_path):
+def test_no_reviewed_commit_keeps_the_checkout_id_unless_required(design_node, tmp_path):
     require_emulator(design_node)
     sample_project.seed_design_project(design_node.client())  # no remote: nothing to verify against
     checkout = tmp_path / "checkout"
@@ -163,30 +215,37 @@ def test_no_reviewed_commit_keeps_the_checkout_id_unless_required(design_node, p
     git(checkout, "init", "-q")
     git(checkout, "commit", "-q", "--allow-empty", "-m", "unrelated")
     sha = git(checkout, "rev-parse", "HEAD")
-    loose = export(playbook, design_node, tmp_path, dss_git_dir=str(checkout))
-    assert loose.rc == 0, loose
+    # Loose, then strict, in one run (a host each): the run's rc is the strict play's.
+    loose = strict = export_run(design_node, tmp_path, [
+        play("loose", dss_git_dir=str(checkout)), play("strict", dss_git_dir=str(checkout), dss_commit_required=True)])
+    assert ran_clean(loose, "loose"), loose
     assert bundle_ids(design_node) == ["g" + sha[:12]]
-    strict = export(playbook, design_node, tmp_path, dss_git_dir=str(checkout), dss_commit_required=True)
-    assert_refused(strict, design_node, "No commit to promote for project CHURN")
+    assert_refused(strict, design_node, "No commit to promote for project CHURN", host="strict")
 
 
-def test_bulk_read_settles_a_verified_commit_and_leaves_the_rest_to_the_module(design, playbook, tmp_path):
+def test_bulk_read_settles_a_verified_commit_and_leaves_the_rest_to_the_module(design, tmp_path):
     """bundle_export_bulk_read (as promote.yml runs the role): one dataiku_bundle_state_info read settles the
     projects whose HEAD is the commit being promoted, without starting dataiku_project_commit; a mismatch still
     goes to the module, which refuses it naming both commits."""
     node, remote = design
     commit = head(node)
-    result = export(playbook, node, tmp_path, bundle_export_bulk_read=True)
-    assert result.rc == 0, result
-    assert result.task(VERIFY)["status"] == "skipped"
+    # The reviewed commit is ready in a clone; the run pushes it between its two exports (a pipe lookup in the
+    # controller, before the second play's role), so one run holds the settled export and the refused one.
+    review = clone(remote, tmp_path / "review")
+    reviewed = commit_file(review, "datasets/reviewed.json", REVIEWED_DATASET, "Reviewed: add a dataset", push=False)
+    push = {"name": "the reviewer pushes", "vars": {"push_command": "env GIT_CONFIG_GLOBAL=/dev/null "
+                                                                    "GIT_CONFIG_NOSYSTEM=1 git -C %s push -q origin "
+                                                                    "HEAD" % review},
+            "ansible.builtin.set_fact": {"pushed": "{{ lookup('ansible.builtin.pipe', push_command) }}"}}
+    result = refused = export_run(node, tmp_path, [play("settled", bundle_export_bulk_read=True),
+                                                   play("refused", pre_tasks=[push], bundle_export_bulk_read=True)])
+    assert ran_clean(result, "settled"), result
+    assert result.task(VERIFY, "settled")["status"] == "skipped"
     read = result.task("dataiku_gitops.dss.bundle_export : Read the exported bundles and the commits of every "
-                       "project at once")["result"]["projects"][KEY]["commit_check"]
+                       "project at once", "settled")["result"]["projects"][KEY]["commit_check"]
     assert (read["settled"], read["verified"], read["source"], read["commit"]) == (True, True, "remote_branch", commit)
-    assert bundle_ids(node) == ["g" + commit[:12]]
-    reviewed = commit_file(clone(remote, tmp_path / "review"), "datasets/reviewed.json", REVIEWED_DATASET,
-                           "Reviewed: add a dataset")
-    digest = node.digest()
-    refused = export(playbook, node, tmp_path, bundle_export_bulk_read=True)
+    assert git(remote, "rev-parse", "master") == reviewed  # pushed by the run, after the first export
+    digest = result.snapshot("after settled")[0]
     assert_refused(refused, node, "Project CHURN is at %s" % commit[:12],
-                   "the commit being promoted is %s" % reviewed[:12], "head of origin/master")
+                   "the commit being promoted is %s" % reviewed[:12], "head of origin/master", host="refused")
     assert node.digest() == digest and bundle_ids(node) == ["g" + commit[:12]]

@@ -110,17 +110,22 @@ def writes_but_lease(node):
                                     if route.startswith("PUT ") and route.rstrip("/").endswith("/variables"))
 
 
-def role_play(design, auto, bundle_id, owner):
-    """The direct route (role bundle_deploy) for one project, as promote.yml includes it. Its module runs in the real
-    interpreter, under the run's own processes (not in the tests' module server, tests/support/module_server.py):
-    a kill of the run's process tree then kills the module at once, as it does outside the tests."""
-    return [{"name": "deploy", "hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "Deploy", "ansible.builtin.include_role": {"name": "dataiku_gitops.dss.bundle_deploy"}}],
-        "vars": {"dss_url": auto.url, "dss_api_key": auto.api_key, "dss_project_key": KEY, "dss_bundle_id": bundle_id,
+def role_play(design, auto, bundle_id, owner, killed=False):
+    """The direct route (role bundle_deploy) for one project, as promote.yml includes it. A run that is ``killed``,
+    or that re-runs after a kill, runs its module in the real interpreter, under the run's own processes (not in the
+    tests' module server, tests/support/module_server.py): a kill of the run's process tree then kills the module at
+    once, as it does outside the tests, and a re-run starts no sooner than a real one (a request the killed run left
+    waiting on the slowed node lands before it acts). The other runs (set-ups, races, the live holder) use the
+    module server (a fifth of a module start's CPU)."""
+    play_vars = {"dss_url": auto.url, "dss_api_key": auto.api_key, "dss_project_key": KEY, "dss_bundle_id": bundle_id,
                  "dss_bundle_source": {"url": design.url, "api_key": design.api_key},
                  "dss_connections": {"pg_dev": "pg_staging"}, "dss_tests": {"prefix": "TEST_"},
-                 "dss_run_id": owner, "dss_lock_timeout": LEASE,
-                 "ansible_python_interpreter": playbook_server.real_interpreter()}}]
+                 "dss_run_id": owner, "dss_lock_timeout": LEASE}
+    if killed:
+        play_vars["ansible_python_interpreter"] = playbook_server.real_interpreter()
+    return [{"name": "deploy", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "Deploy", "ansible.builtin.include_role": {"name": "dataiku_gitops.dss.bundle_deploy"}}],
+        "vars": play_vars}]
 
 
 def start(tmp_path, name, play):
@@ -245,7 +250,7 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(tmp_path, tmp_pa
     ]
     for number, (victim, step, event) in enumerate(steps):
         auto.set_latency(SLOW)
-        run = start(tmp_path, "kill-%d" % number, role_play(design, auto, "b2", "kill-%d" % number))
+        run = start(tmp_path, "kill-%d" % number, role_play(design, auto, "b2", "kill-%d" % number, killed=True))
         wait_for(lambda event=event: event(node_view(auto)), "the %s step" % step)
         if victim == "playbook":
             kill_playbook(run)
@@ -256,7 +261,8 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(tmp_path, tmp_pa
             finish(run)
             auto.set_latency(0)
         lease_lapsed(auto)
-        rc, out = finish(start(tmp_path, "rerun-%d" % number, role_play(design, auto, "b2", "rerun-%d" % number)))
+        rerun = role_play(design, auto, "b2", "rerun-%d" % number, killed=True)
+        rc, out = finish(start(tmp_path, "rerun-%d" % number, rerun))
         # b2 fails its tests: the re-run is red and the node is back on b1, re-tested and certified.
         assert rc != 0 and "b2" in out, out
         assert_on_certified(auto, "b1")
@@ -264,12 +270,12 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(tmp_path, tmp_pa
             "Nothing to restore: bundle b1, the last bundle with a passing test record, is the active one" in out, out
     # Killed between the tests and the certification of a bundle that passes: the re-run certifies it.
     auto.set_latency(SLOW)
-    run = start(tmp_path, "kill-certify", role_play(design, auto, "b3", "kill-certify"))
+    run = start(tmp_path, "kill-certify", role_play(design, auto, "b3", "kill-certify", killed=True))
     wait_for(lambda: node_view(auto)[3].get("b3") == {"SUCCESS": 1}, "the test record of b3")
     kill_playbook(run)
     auto.set_latency(0)
     lease_lapsed(auto)
-    rc, out = finish(start(tmp_path, "rerun-certify", role_play(design, auto, "b3", "rerun-certify")))
+    rc, out = finish(start(tmp_path, "rerun-certify", role_play(design, auto, "b3", "rerun-certify", killed=True)))
     assert rc == 0, out
     assert_on_certified(auto, "b3")
 

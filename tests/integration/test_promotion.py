@@ -15,9 +15,11 @@ promoted after an interrupted run), whose recorded runs the tests assert on.
 import os
 
 import pytest
+import yaml
 
 from tests.support import landscape, sample_project
 from tests.support.collection import ROOT
+from tests.support.playbook import snapshot_task
 from tests.support.promotion import plan_mismatches, ran_in_both, recap
 
 KEY = sample_project.PROJECT_KEY
@@ -107,6 +109,19 @@ def status_rows(result):
     return {tuple(line.split()[:2]): line.split()[2:] for line in lines[1:]}
 
 
+def rollback_twice(land, first, then):
+    """A playbook (in the work directory) running rollback.yml to the bundle ``first``, a snapshot of prod (the task
+    "the named roll-back ended", on the hosts the first roll-back left going), then rollback.yml to ``then``."""
+    rollback = os.path.join(ROOT, "playbooks", "rollback.yml")
+    path = os.path.join(land.workdir, "rollback-twice.yml")
+    with open(path, "w", encoding="utf-8") as out:
+        yaml.safe_dump([{"import_playbook": rollback, "vars": {"dss_rollback_to": first}},
+                        {"name": "Between the roll-backs", "hosts": "dss_automation", "gather_facts": False,
+                         "tasks": [snapshot_task("the named roll-back ended", land.nodes["prod"])]},
+                        {"import_playbook": rollback, "vars": {"dss_rollback_to": then}}], out, sort_keys=False)
+    return path
+
+
 def assert_no_key_leaked(land):
     assert land.leaked_keys() == []
 
@@ -160,12 +175,14 @@ def test_promotion_rerun_new_commit_rollback_and_status(tmp_path, tmp_path_facto
     assert land.active_bundle("prod") == first and land.active_bundle("staging") == second
     assert real.task("Activate the restored bundle, run its test scenarios and certify it")["status"] == "changed"
     assert real.task("Activate the restored bundle, run its test scenarios and certify it")["result"]["tests"]["summary"]["success"] >= 1
-    # ... or to a named bundle (the same tasks as the plan above predicted, with another bundle chosen).
-    real = land.run("rollback.yml", envs=("prod",), extra_vars={"dss_rollback_to": second})
-    assert real.rc == 0 and land.active_bundle("prod") == second
-    unknown = land.run("rollback.yml", envs=("prod",), extra_vars={"dss_rollback_to": "g000000000000"})
+    # ... or to a named bundle (the same tasks as the plan above predicted, with another bundle chosen), then to a
+    # bundle prod does not hold: one run of rollback.yml twice, a snapshot of prod between them.
+    real = unknown = land.run(rollback_twice(land, second, "g000000000000"), envs=("prod",))
+    named = real.tasks[:real.tasks.index(real.task("the named roll-back ended", "prod-CHURN"))]
+    assert not [t for t in named if t["status"] == "failed"] and land.active_bundle("prod") == second
     assert unknown.rc != 0 and "g000000000000" in failure_message(unknown, "prod-CHURN")
     assert land.active_bundle("prod") == second
+    assert land.nodes["prod"].digest() == unknown.snapshot("the named roll-back ended")[0]  # the refusal wrote nothing
 
     # status.yml: one row per project and environment, read-only.
     writes, requests = land.writes(), land.requests()
