@@ -39,6 +39,9 @@ class Stats:
         self.requests = {}
         self.bytes_received = 0
         self.connections = 0  # TCP connections accepted by the node's server (none in-process)
+        # API requests received and not answered yet (those waiting out their latency included); a reset keeps it:
+        # those requests still finish.
+        self.in_progress = 0
         self.log = []  # (method, path) of DSS API calls, newest last, bounded
         self.responses = []  # {method, path, route, status, bytes} per answered API call, newest last, bounded
         self.routes = {}  # "METHOD route" -> {calls, bytes, max_bytes}: totals over every call, whatever the bound
@@ -52,6 +55,14 @@ class Stats:
     def count_connection(self):
         with self._lock:
             self.connections += 1
+
+    def begin(self):
+        with self._lock:
+            self.in_progress += 1
+
+    def end(self):
+        with self._lock:
+            self.in_progress -= 1
 
     def add_bytes(self, n):
         with self._lock:
@@ -108,9 +119,10 @@ class _CountingInput:
 class _CountingBody:
     """Wraps a WSGI response iterable to count the body bytes sent; reports them when the server closes it."""
 
-    def __init__(self, body, report):
+    def __init__(self, body, report, done):
         self._body = body
         self._report = report
+        self._done = done
         self._size = 0
 
     def __iter__(self):
@@ -124,6 +136,7 @@ class _CountingBody:
                 self._body.close()
         finally:
             self._report(self._size)
+            self._done()
 
 
 class _PrefixMiddleware:
@@ -161,7 +174,13 @@ class _PrefixMiddleware:
                 report(int(length[0]))
             return start_response(status_line, headers, *exc_info)
 
-        return _CountingBody(self.wsgi_app(environ, counting_start_response), report)
+        self.stats.begin()
+        try:
+            body = self.wsgi_app(environ, counting_start_response)
+        except BaseException:
+            self.stats.end()
+            raise
+        return _CountingBody(body, report, self.stats.end)
 
 
 def _presented_key():
@@ -285,6 +304,7 @@ def create_app(data_dir=None, node_type="DESIGN", api_keys=("secret",), node_id=
             "requests": dict(stats.requests),
             "bytes_received": stats.bytes_received,
             "connections": stats.connections,
+            "in_progress": stats.in_progress,
             "state_digest": store.digest(),
             "node_type": current_app.config["NODE_TYPE"],
             "calls": ["%s %s" % c for c in stats.log[-200:]],

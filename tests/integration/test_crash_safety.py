@@ -186,10 +186,14 @@ def node_view(auto):
 
 
 def lease_lapsed(auto):
-    """Wait until the lock left on the node (if any) has expired: what a re-run after a crash meets."""
+    """Wait until the lock left on the node (if any) has expired and the killed run's requests are over: what a
+    re-run after a crash meets. A request sent before the kill still runs on the node (DSS does not stop a request
+    whose client is gone): here a scenario start lasts 6 s on the slowed node and the lease 3 s; the lease a
+    deployment takes by default (lock_timeout, 300 s) outlasts any request."""
     lock = node_view(auto)[2]
     if lock:
         time.sleep(max(0.0, float(lock["expires"]) - time.time()) + 0.5)
+    wait_for(lambda: auto.stats()["in_progress"] == 0, "the end of the killed run's requests")
 
 
 def assert_on_certified(auto, expected):
