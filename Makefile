@@ -61,9 +61,15 @@ demo-venv: $(DEMO_STAMP)
 
 # ansible-test only runs inside .../ansible_collections/<ns>/<name>: test a copy of the tracked files there (one cp
 # per batch of files: a cp per file cost about a CPU second per copy). Each ansible-core minor of the support matrix
-# gets a copy of its own, so that their sanity runs can go at the same time.
+# gets a copy of its own, so that their sanity runs can go at the same time. The virtualenv `--venv` runs ansible-test
+# in (tests/output/.tmp/delegation: a bare venv and pip, about 4 CPU seconds to make) outlives the copy while its
+# Python still starts: only the files under test are copied afresh.
 define copy_collection
-	rm -rf $(1) && mkdir -p $(1)
+	keep=$(abspath $(1)/../../..)/delegation-venv; rm -rf $$keep; \
+		if $(1)/tests/output/.tmp/delegation/python*/bin/python -c '' 2>/dev/null; then \
+			mv $(1)/tests/output/.tmp/delegation $$keep; fi; \
+		rm -rf $(1) && mkdir -p $(1) && \
+		if [ -d $$keep ]; then mkdir -p $(1)/tests/output/.tmp && mv $$keep $(1)/tests/output/.tmp/delegation; fi
 	git ls-files -z --cached --others --exclude-standard | \
 		xargs -0 cp --parents -P -t $(1)/ 2>/dev/null || true
 endef
