@@ -121,6 +121,9 @@ notes:
     a run but cannot certify an untested bundle.
   - The lock of a dead run is no longer renewed and lapses within O(lock_timeout); to take it over earlier, re-run
     with O(break_lock=true), or delete the local variable C(dataiku_gitops_lock) of the project in DSS.
+  - A request that a dead run had sent (an activation, a scenario start) still runs to its end on DSS. Keep
+    O(lock_timeout) longer than the longest of them, as the default is, so that the next run cannot take the lock
+    over while one is still running.
   - On a first deployment the lock is held before the first upload too - the task creates the project empty, with its
     claim in the project description (DSS refuses to create a project that exists, so exactly one run creates it),
     takes the lock in its variables, then imports the bundle into it. A second run is refused before it writes
