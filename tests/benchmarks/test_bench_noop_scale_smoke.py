@@ -39,8 +39,11 @@ def test_noop_promotion_sends_no_growing_request_more_than_once_per_node(tmp_pat
         assert dev["GET /projects/<key>/git/actions/log"]["calls"] == 2 * run["projects"]
         assert dev["GET /projects/<key>/git/status"]["calls"] == run["projects"]
         assert run["requests_per_project"] == {"dev": 5, "staging": 4}
-        assert run["cpu_s"]["ansible"] > 0 and run["cpu_s"]["dev"] > 0 and run["cpu_s"]["staging"] > 0
+        assert run["cpu_s"]["ansible"] > 0 and run["cpu_s"]["dev"] >= 0 and run["cpu_s"]["staging"] >= 0
         assert all(r["bytes"] > 0 for node in run["nodes"].values() for r in node.values())
+    # The nodes' CPU is read: in clock ticks of 10 ms, so one node's share of one small run can round to 0 (a few
+    # requests on a kept-alive connection), not the whole benchmark's.
+    assert sum(run["cpu_s"][node] for run in data["runs"] + data["plans"] for node in ("dev", "staging")) > 0
 
 
 def _run(projects, routes):
