@@ -111,12 +111,11 @@ def writes_but_lease(node):
 
 
 def role_play(design, auto, bundle_id, owner, killed=False):
-    """The direct route (role bundle_deploy) for one project, as promote.yml includes it. A run that is ``killed``,
-    or that re-runs after a kill, runs its module in the real interpreter, under the run's own processes (not in the
-    tests' module server, tests/support/module_server.py): a kill of the run's process tree then kills the module at
-    once, as it does outside the tests, and a re-run starts no sooner than a real one (a request the killed run left
-    waiting on the slowed node lands before it acts). The other runs (set-ups, races, the live holder) use the
-    module server (a fifth of a module start's CPU)."""
+    """The direct route (role bundle_deploy) for one project, as promote.yml includes it. A run that is ``killed``
+    runs its module in the real interpreter, under the run's own processes (not in the tests' module server,
+    tests/support/module_server.py): a kill of the run's process tree then kills the module at once, as it does
+    outside the tests. The other runs (set-ups, re-runs, races, the live holder) use the module server (a fifth of a
+    module start's CPU); a re-run starts once the killed run's requests are over (lease_lapsed)."""
     play_vars = {"dss_url": auto.url, "dss_api_key": auto.api_key, "dss_project_key": KEY, "dss_bundle_id": bundle_id,
                  "dss_bundle_source": {"url": design.url, "api_key": design.api_key},
                  "dss_connections": {"pg_dev": "pg_staging"}, "dss_tests": {"prefix": "TEST_"},
@@ -265,8 +264,7 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(tmp_path, tmp_pa
             finish(run)
             auto.set_latency(0)
         lease_lapsed(auto)
-        rerun = role_play(design, auto, "b2", "rerun-%d" % number, killed=True)
-        rc, out = finish(start(tmp_path, "rerun-%d" % number, rerun))
+        rc, out = finish(start(tmp_path, "rerun-%d" % number, role_play(design, auto, "b2", "rerun-%d" % number)))
         # b2 fails its tests: the re-run is red and the node is back on b1, re-tested and certified.
         assert rc != 0 and "b2" in out, out
         assert_on_certified(auto, "b1")
@@ -279,7 +277,7 @@ def test_killed_at_each_step_a_rerun_ends_on_a_certified_bundle(tmp_path, tmp_pa
     kill_playbook(run)
     auto.set_latency(0)
     lease_lapsed(auto)
-    rc, out = finish(start(tmp_path, "rerun-certify", role_play(design, auto, "b3", "rerun-certify", killed=True)))
+    rc, out = finish(start(tmp_path, "rerun-certify", role_play(design, auto, "b3", "rerun-certify")))
     assert rc == 0, out
     assert_on_certified(auto, "b3")
 
