@@ -71,6 +71,20 @@ SLOW = {"test_bundles_large.py", "test_crash_safety.py", "test_promotion.py", "t
         "test_deployer_deploy_role.py", "test_ci_templates.py"}
 
 
+# The order of a run: the files whose tests mostly wait (leases lapsing, time limits, killed processes) first, then the
+# other integration tests, the emulator's, and the short unit tests last. In `make test` the suite runs beside sanity,
+# lint and the packaging tier: a test that waits while they run leaves no core idle, one that waits once they ended
+# does; and many short tests at the end let both xdist workers end together (worksteal takes from the queue's tail).
+WAITING = {"test_crash_safety.py", "test_faults.py", "test_scenario_runs.py", "test_python_execution.py",
+           "test_no_orphans.py", "test_playbook_server.py", "test_bench_faults_smoke.py"}
+RUN_ORDER = {"waiting": 0, "integration": 1, "packaging": 1, "emulator": 2, "unit": 3}
+
+
+def _run_order(item):
+    tier = next((mark.name for mark in item.iter_markers() if mark.name in RUN_ORDER), "integration")
+    return RUN_ORDER["waiting" if item.path.name in WAITING else tier]
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         path = item.path
@@ -81,6 +95,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(getattr(pytest.mark, tier))
         if path.name in SLOW:
             item.add_marker(pytest.mark.slow)
+    items.sort(key=_run_order)  # stable: each file's tests keep their order
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -76,11 +76,16 @@ def test_a_served_module_is_the_real_interpreters_run(tmp_path):
         hosts["real-" + case] = {"ansible_connection": "local", "case": case, "ansible_python_interpreter": real}
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    # The modules' temporary directory: what a module killed by a signal leaves behind (its AnsiballZ payload)
+    # stays in the test's directory, not in /tmp.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     play = [{"hosts": "all", "gather_facts": False, "tasks": [
         {"name": "Probe", "server_probe": {"case": "{{ case }}"}, "ignore_errors": True},
         {"name": "Other uses", "ansible.builtin.command": "{{ ansible_playbook_python }} -c 'import sys; print(sys.executable)'",
          "when": "case == 'ok'"}]}]
-    result = run_playbook(tmp_path, playbook=play, inventory=str(inventory), env={"PROBE_WORD": "hello"})
+    result = run_playbook(tmp_path, playbook=play, inventory=str(inventory),
+                          env={"PROBE_WORD": "hello", "TMPDIR": str(temp)})
     assert result.rc == 0, result.output[-3000:]
 
     served, fresh = result.task("Probe", "served-ok")["result"], result.task("Probe", "real-ok")["result"]
@@ -102,6 +107,8 @@ def test_a_served_module_is_the_real_interpreters_run(tmp_path):
         assert served.get("module_stdout") == fresh.get("module_stdout"), case
         assert served.get("exception", "")[:200] == fresh.get("exception", "")[:200], case
     assert result.task("Probe", "served-signal")["result"]["rc"] == 128 + signal.SIGKILL  # as /bin/sh reports it
+    # Each of the two killed modules left its payload directory where TMPDIR says, and nothing else did.
+    assert sorted(p.name.split("_payload_")[0] for p in temp.iterdir()) == ["ansible_server_probe"] * 2
 
 
 def test_a_killed_module_process_takes_the_served_module_with_it(tmp_path):
@@ -112,8 +119,9 @@ def test_a_killed_module_process_takes_the_served_module_with_it(tmp_path):
     play = [{"hosts": "localhost", "gather_facts": False, "tasks": [
         {"server_probe": {"case": "sleep", "marker": str(marker)}}]}]
     (tmp_path / "sleep.yml").write_text(yaml.safe_dump(play))
+    env = ansible_env({"TMPDIR": str(tmp_path)})  # the killed module's payload directory stays in the test's
     proc = processes.popen([ANSIBLE_PLAYBOOK, str(tmp_path / "sleep.yml"), "-i", "localhost,", "-c", "local"],
-                           cwd=str(tmp_path), env=ansible_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           cwd=str(tmp_path), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            start_new_session=True)
     deadline = time.monotonic() + 120
     while not marker.exists() or not marker.read_text():
