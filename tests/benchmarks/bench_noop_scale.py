@@ -35,11 +35,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.benchmarks.bench_promotion import playbook_run, playbooks_cpu, started_modules  # noqa: E402  pylint: disable=wrong-import-position
+from tests.benchmarks.bench_promotion import (  # noqa: E402  pylint: disable=wrong-import-position
+    landscape_or_new, playbook_run, playbooks_cpu, started_modules)
 from tests.support import sample_project as sample  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.emulator import WRITE_METHODS  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.project_clone import clone_project  # noqa: E402  pylint: disable=wrong-import-position
-from tests.support.promotion import Landscape  # noqa: E402  pylint: disable=wrong-import-position
 
 ENVS = ("dev", "staging")  # one design node and one automation node
 BULK_READ = "dataiku_gitops.dss.dataiku_bundle_state_info"
@@ -236,7 +236,9 @@ def table(result):
     return "\n".join(lines)
 
 
-def main(argv=None):
+def main(argv=None, landscape=None):
+    """``landscape``: a started Landscape with CHURN on dev and staging's connections to run on instead of starting
+    one (the smoke test's: one already promoted, so that the first promotion is a no-op; landscape_or_new)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--projects", type=int, default=1000)
     parser.add_argument("--small", type=int, default=None, help="the smaller fleet (default: N/10, at least 2)")
@@ -250,7 +252,7 @@ def main(argv=None):
               "load_average": {"start": [round(v, 2) for v in os.getloadavg()]}}
     with tempfile.TemporaryDirectory(prefix="bench-noop-scale-") as workdir:
         # The connections through the client, not a run of environment.yml: the set-up is not measured.
-        with Landscape(workdir=os.path.join(workdir, "land"), environment_playbook=False) as land:
+        with landscape_or_new(landscape, workdir=os.path.join(workdir, "land"), environment_playbook=False) as land:
             result["first_promotion_s"] = round(promote(land, args.forks)[0], 3)
             bundle_id = land.bundle_id()
             for size in sizes:
