@@ -74,14 +74,14 @@ def seed_flow(land, keys, bundle_id, workdir):
 
 
 @contextmanager
-def landscape_or_new(given, **kwargs):
+def landscape_or_new(given, landscape_class=Landscape, **kwargs):
     """``given`` when a caller of ``main`` passes a started Landscape (the smoke tests: a copy of a landscape their
-    session built once, on pooled nodes, tests/support/landscape.py), else a new ``Landscape(**kwargs)`` started and
-    closed here, as a run from the command line does."""
+    session built once, on pooled nodes, tests/support/landscape.py), else a new ``landscape_class(**kwargs)`` started
+    and closed here, as a run from the command line does."""
     if given is not None:
         yield given
         return
-    with Landscape(**kwargs) as land:
+    with landscape_class(**kwargs) as land:
         yield land
 
 
