@@ -1,4 +1,5 @@
-"""Peak memory and time of importing a large bundle: dataiku_bundle (streamed) vs dataikuapi's import_bundle_from_stream.
+"""Peak memory and time of importing a large bundle: dataiku_bundle (streamed) vs dataikuapi's
+import_bundle_from_stream.
 
     python tests/benchmarks/bench_bundle_import.py --size-mib 1024
 
@@ -59,7 +60,8 @@ def measure(cmd, env=None):
     """Run cmd; return (returncode, peak RSS MiB of that process, wall seconds, output)."""
     start = time.monotonic()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)  # pylint: disable=consider-using-with
+        proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
         _pid, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - start
