@@ -30,9 +30,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from tests.benchmarks.bench_promotion import landscape_or_new  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support import sample_project  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.fault_proxy import KINDS, FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
-from tests.support.promotion import Landscape  # noqa: E402  pylint: disable=wrong-import-position
 
 AUTOMATION_ENVS = ("staging", "prod")
 
@@ -118,7 +118,9 @@ def summary(rows, mode, proxies_stats):
             "inconsistent_states": sum(len(r["inconsistent"]) for r in mine), "proxies": proxies_stats}
 
 
-def main(argv=None):
+def main(argv=None, landscape=None):
+    """``landscape``: a started, seeded Landscape to run on instead of starting one (the smoke test's;
+    bench_promotion.landscape_or_new)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--runs", type=int, default=10, help="promotions per mode")
     parser.add_argument("--rate", type=float, default=0.03, help="probability that a request is faulted")
@@ -132,15 +134,16 @@ def main(argv=None):
     modes = [m for m in args.modes.split(",") if m]
     kinds = args.kinds.split(",")
     results = {"rate": args.rate, "kinds": kinds, "seed": args.seed, "rows": [], "summaries": []}
-    with Landscape(environment_playbook=False) as land:  # the set-up is not measured: no playbook run for it
+    # The set-up is not measured: no playbook run for it.
+    with landscape_or_new(landscape, environment_playbook=False) as land:
         for mode_index, mode in enumerate(modes):
             print("%s: %d promotions at %.1f%% injected faults (%s)" % (mode, args.runs, args.rate * 100,
                                                                         ", ".join(kinds)), flush=True)
             proxies = {}
             try:
                 for env_index, (env, node) in enumerate(sorted(land.nodes.items())):
-                    proxies[env] = FaultProxy(node.url, rate=args.rate, seed=args.seed * 100 + mode_index * 10 + env_index,
-                                              kinds=kinds).start()
+                    seed = args.seed * 100 + mode_index * 10 + env_index
+                    proxies[env] = FaultProxy(node.url, rate=args.rate, seed=seed, kinds=kinds).start()
                 results["rows"] += run_mode(land, proxies, mode, args.runs, Certifications())
                 stats = {env: {"requests": p.stats()["requests"], "faults": sum(p.stats()["faults"].values())}
                          for env, p in proxies.items()}

@@ -5,9 +5,10 @@ no per-host task for a converged project, the no-op and the plan of 1,000 projec
 
     python tests/benchmarks/bench_noop_scale.py --projects 1000 [--small 100] [--forks 20] [--json out.json]
 
-Starts the promotion landscape (tests.support.promotion.Landscape), promotes CHURN for real on dev (design) and
-staging (automation), then makes the fleet converged at two sizes, ``--small`` (default N/10) and N projects, by
-cloning CHURN's state on both nodes (tests.support.project_clone: exactly what the promotion left, under other keys).
+Starts the promotion landscape (tests.support.promotion.Landscape) without prod, promotes CHURN for real on dev
+(design) and staging (automation), then makes the fleet converged at two sizes, ``--small`` (default N/10) and N
+projects, by cloning CHURN's state on both nodes (tests.support.project_clone: exactly what the promotion left, under
+other keys).
 At each size it runs the no-op ``playbooks/promote.yml`` on the dev and staging inventories, then the plan
 (``--check --diff``), and records the wall time, the CPU time (the playbook with its modules, each node with its git
 commands: far steadier than wall times on a shared machine), the task results and the hosts that have any, the
@@ -35,15 +36,27 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.benchmarks.bench_promotion import playbook_run, playbooks_cpu, started_modules  # noqa: E402  pylint: disable=wrong-import-position
+from tests.benchmarks.bench_promotion import (  # noqa: E402  pylint: disable=wrong-import-position
+    landscape_or_new, playbook_run, playbooks_cpu, started_modules)
 from tests.support import sample_project as sample  # noqa: E402  pylint: disable=wrong-import-position
-from tests.support.emulator import WRITE_METHODS  # noqa: E402  pylint: disable=wrong-import-position
+from tests.support.emulator import WRITE_METHODS, EmulatorNode  # noqa: E402  pylint: disable=wrong-import-position
 from tests.support.project_clone import clone_project  # noqa: E402  pylint: disable=wrong-import-position
-from tests.support.promotion import Landscape  # noqa: E402  pylint: disable=wrong-import-position
+from tests.support.promotion import NODE_TYPES, Landscape  # noqa: E402  pylint: disable=wrong-import-position
 
 ENVS = ("dev", "staging")  # one design node and one automation node
 BULK_READ = "dataiku_gitops.dss.dataiku_bundle_state_info"
 GROWTH = 1.5  # largest response at N over largest at the small size, above which a route grows with N
+
+
+class DevStagingLandscape(Landscape):
+    """The promotion landscape without its prod node, which no run of this benchmark names."""
+
+    def node_types(self):
+        return {env: NODE_TYPES[env] for env in ENVS}
+
+    def start_nodes(self):
+        for env, node_type in self.node_types().items():
+            self.nodes[env] = EmulatorNode(node_type).start()
 
 
 def project_keys(count):
@@ -236,7 +249,9 @@ def table(result):
     return "\n".join(lines)
 
 
-def main(argv=None):
+def main(argv=None, landscape=None):
+    """``landscape``: a started Landscape with CHURN on dev and staging's connections to run on instead of starting
+    one (the smoke test's: one already promoted, so that the first promotion is a no-op; landscape_or_new)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--projects", type=int, default=1000)
     parser.add_argument("--small", type=int, default=None, help="the smaller fleet (default: N/10, at least 2)")
@@ -250,7 +265,8 @@ def main(argv=None):
               "load_average": {"start": [round(v, 2) for v in os.getloadavg()]}}
     with tempfile.TemporaryDirectory(prefix="bench-noop-scale-") as workdir:
         # The connections through the client, not a run of environment.yml: the set-up is not measured.
-        with Landscape(workdir=os.path.join(workdir, "land"), environment_playbook=False) as land:
+        with landscape_or_new(landscape, DevStagingLandscape, workdir=os.path.join(workdir, "land"),
+                              environment_playbook=False) as land:
             result["first_promotion_s"] = round(promote(land, args.forks)[0], 3)
             bundle_id = land.bundle_id()
             for size in sizes:

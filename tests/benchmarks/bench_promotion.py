@@ -30,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 
 import psutil
 
@@ -70,6 +71,18 @@ def seed_flow(land, keys, bundle_id, workdir):
             target.preload_bundle(bundle_id)
             target.activate_bundle(bundle_id)
             target.get_scenario(sample.SMOKE_SCENARIO).run_and_wait()
+
+
+@contextmanager
+def landscape_or_new(given, landscape_class=Landscape, **kwargs):
+    """``given`` when a caller of ``main`` passes a started Landscape (the smoke tests: a copy of a landscape their
+    session built once, on pooled nodes, tests/support/landscape.py), else a new ``landscape_class(**kwargs)`` started
+    and closed here, as a run from the command line does."""
+    if given is not None:
+        yield given
+        return
+    with landscape_class(**kwargs) as land:
+        yield land
 
 
 def timed(call):
@@ -195,7 +208,9 @@ def cpu_cell(cpu):
     return "%.1f + %.1f" % (cpu["controller"], cpu["nodes"])
 
 
-def main(argv=None):
+def main(argv=None, landscape=None):
+    """``landscape``: a started Landscape with the same projects and latency scale to run on instead of starting one
+    (the smoke test's; bench_promotion.landscape_or_new)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--projects", type=int, default=20)
     parser.add_argument("--latency-scale", type=float, default=0.0)
@@ -206,12 +221,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     keys = project_keys(max(1, args.projects))
     args.forks = args.forks or len(keys)
+    if landscape is not None and (list(landscape.projects) != keys or landscape.latency_scale != args.latency_scale):
+        raise ValueError("the landscape given has other projects or another latency scale than the options")
     runs = []
     load_start = [round(v, 2) for v in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="bench-promotion-") as workdir:
         # The connections through the client, not a run of environment.yml: the set-up is not measured.
-        with Landscape(workdir=os.path.join(workdir, "land"), projects=keys, latency_scale=args.latency_scale,
-                       environment_playbook=False) as land:
+        with landscape_or_new(landscape, workdir=os.path.join(workdir, "land"), projects=keys,
+                              latency_scale=args.latency_scale, environment_playbook=False) as land:
             for number in range(1, args.rounds + 1):
                 runs.append(one_round(land, keys, number, args.forks, workdir))
                 print("round %d: %s" % (number, json.dumps(runs[-1])), flush=True)

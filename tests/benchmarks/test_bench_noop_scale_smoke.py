@@ -2,22 +2,26 @@
 processes, the fleet converged at 1 then 4 projects) send no write, start only the bulk reads, send no request whose
 response grows with the number of projects more than once per node (issue 9), and give a converged project no task
 of its own: every task result belongs to the first host of a play (run once for the whole play), so the number of
-task results does not grow with the fleet (issue 27). No timing assertions."""
+task results does not grow with the fleet (issue 27). No timing assertions. It runs on a copy of the session's
+promoted landscape (tests/support/landscape.py): the script's first promotion is then a no-op, and the fleet is
+cloned from a CHURN that promote.yml converged all the same."""
 
 import json
 
 from tests.benchmarks import bench_noop_scale
 from tests.benchmarks.bench_noop_scale import analyse
 from tests.benchmarks.smoke import run_benchmark
+from tests.support import landscape
 
 PER_PROJECT = ("GET /projects/<key>", "GET /projects/<key>/scenarios/testing-status",
                "GET /projects/<key>/bundles/imported")
 
 
-def test_noop_promotion_sends_no_growing_request_more_than_once_per_node(tmp_path, capsys):
+def test_noop_promotion_sends_no_growing_request_more_than_once_per_node(tmp_path, tmp_path_factory, capsys):
     results = tmp_path / "bench.json"
+    land = landscape.restored(landscape.PROMOTED, tmp_path / "land", tmp_path_factory)
     usage, code, out = run_benchmark(bench_noop_scale, ["--projects", "4", "--small", "1", "--forks", "8",
-                                                        "--json", str(results)], capsys)
+                                                        "--json", str(results)], capsys, landscape=land)
     assert usage.returncode == 0 and "--small" in usage.stdout, usage.stdout + usage.stderr
     assert code == 0, out.out[-4000:] + out.err[-4000:]
     data = json.loads(results.read_text())

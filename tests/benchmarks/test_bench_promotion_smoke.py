@@ -1,15 +1,18 @@
-"""Runs the promotion benchmark with one project and one round so the script cannot rot (no timing assertions)."""
+"""Runs the promotion benchmark with one project and one round so the script cannot rot (no timing assertions), on a
+copy of the session's seeded landscape (what the script would start: CHURN on dev, the connections, one commit)."""
 
 import json
 
 from tests.benchmarks import bench_promotion
 from tests.benchmarks.smoke import run_benchmark
+from tests.support import landscape
 
 
-def test_bench_promotion_runs_and_writes_its_keys(tmp_path, capsys):
+def test_bench_promotion_runs_and_writes_its_keys(tmp_path, tmp_path_factory, capsys):
     results = tmp_path / "bench.json"
+    land = landscape.restored(landscape.SEEDED, tmp_path / "land", tmp_path_factory)
     usage, code, out = run_benchmark(bench_promotion, ["--projects", "1", "--rounds", "1", "--json", str(results)],
-                                     capsys)
+                                     capsys, landscape=land)
     assert usage.returncode == 0 and "--rounds" in usage.stdout, usage.stdout + usage.stderr
     assert code == 0, out.out[-4000:] + out.err[-4000:]
     assert "ratio to the seed script" in out.out

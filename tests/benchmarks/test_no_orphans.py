@@ -11,10 +11,14 @@ import time
 import psutil
 import pytest
 
+from tests.benchmarks import bench_noop_scale
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Its first step after the landscape's start is a playbook run (bench_promotion.py runs its seed script first), so the
-# kill comes soonest; it runs as users run it, with the real ansible-playbook.
+# kill comes soonest, and its landscape has two nodes (dev, staging) where the others start three; it runs as users
+# run it, with the real ansible-playbook.
 BENCH = os.path.join(ROOT, "tests", "benchmarks", "bench_noop_scale.py")
+NODES = len(bench_noop_scale.ENVS)
 
 
 def _descendants(proc):
@@ -25,8 +29,8 @@ def _descendants(proc):
 
 
 def _mid_run(bench, timeout=240):
-    """Wait until the benchmark has its three emulator nodes and an ansible-playbook running; return every
-    process it started by then."""
+    """Wait until the benchmark has its emulator nodes and an ansible-playbook running; return every process it
+    started by then."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert bench.poll() is None, "the benchmark ended before it was killed: %s" % bench.stdout.read()
@@ -37,7 +41,7 @@ def _mid_run(bench, timeout=240):
                 lines.append(" ".join(proc.cmdline()))
             except psutil.Error:
                 continue
-        if sum("dss_emulator" in line and "--node-type" in line for line in lines) >= 3 and \
+        if sum("dss_emulator" in line and "--node-type" in line for line in lines) >= NODES and \
                 any("ansible-playbook" in line for line in lines):
             return procs
         time.sleep(0.2)
