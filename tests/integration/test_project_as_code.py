@@ -11,6 +11,7 @@ import time
 import pytest
 import yaml
 
+from tests.support import processes
 from tests.support.collection import ROOT
 from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env, run_playbook, snapshot_task
 from tests.support.real_node import require_emulator
@@ -124,13 +125,16 @@ def test_interrupted_apply_converges(node, tmp_path):
                               params={"path": "/extra/%d" % i}) for i in range(4)]
     path = tmp_path / "interrupted.yml"
     path.write_text(yaml.safe_dump(role_play(node, spec)))
-    with subprocess.Popen([ANSIBLE_PLAYBOOK, str(path)], env=ansible_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True) as proc:
+    proc = processes.popen([ANSIBLE_PLAYBOOK, str(path)], env=ansible_env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    try:
         deadline = time.time() + 300  # a safety stop: under heavy load the first writes come late
         while node.writes() < 3 and time.time() < deadline and proc.poll() is None:
             time.sleep(0.05)
         node.kill()
         output = proc.communicate(timeout=300)[0]
+    finally:
+        processes.stop(proc)
     assert proc.returncode != 0, output  # the apply really was interrupted
     node.start()
     assert "extra_3" not in [d["name"] for d in node.client().get_project("SHOP").list_datasets()]
