@@ -7,6 +7,7 @@ Every "nothing was written" claim is checked with the emulator's request counter
 import os
 import pathlib
 import socket
+import types
 
 import pytest
 
@@ -54,13 +55,6 @@ def assert_clean_failure(result, node, *fragments, host=None):
 def emulated_design(design_node):
     require_emulator(design_node)
     return design_node
-
-
-def module_design_node(node_pool):
-    """For a module-scoped fixture: the design node of design_node, checked out (reset) for it."""
-    node = real_node_or_none("design") or node_pool.checkout("design")
-    require_emulator(node)
-    return node
 
 
 def closed_port_url():
@@ -206,7 +200,8 @@ class DesignNode:
         pass  # the build seeds it
 
     def cached_paths(self):
-        return ["saved"]  # the states saved during the run
+        saved = os.path.join(self.workdir, "saved")  # the states saved during the run, if any
+        return ["saved"] if os.path.isdir(saved) else []
 
     def cache_state(self):
         return {}
@@ -356,31 +351,54 @@ def test_delete_check_real_and_again(shared):
 INVALID_KEYS = ["my-project", "A#B"]
 
 
-@pytest.fixture(scope="module")
-def refused_before_any_request(node_pool, tmp_path_factory):
+def run_refused(land):
     """The cases refused before any request, in one ansible-playbook run (one case per host): invalid project keys,
-    a URL without scheme, an unreachable URL. Gives (result, node, requests the node received, digest unchanged)."""
-    node = module_design_node(node_pool)
+    a URL without scheme, an unreachable URL; then the cases the node refuses, in another: a wrong API key, the wrong
+    node type. Records each run with the requests (writes) the node had received and whether its digest stayed."""
+    node = land.node
     digest = node.digest()
     unreachable, bare = closed_port_url(), node.url.split("://", 1)[1]
     cases = {"key_%d" % i: dict(conn(node), project_key=key) for i, key in enumerate(INVALID_KEYS)}
     cases["unreachable"] = dict(url=unreachable, api_key=node.api_key, project_key="P")
     cases["no_scheme"] = dict(url=bare, api_key=node.api_key, project_key="P")
-    result = run_cases(tmp_path_factory.mktemp("refused"), "project", MODULE, cases)
-    return result, node, node.stats()["requests"], node.digest() == digest, unreachable, bare
-
-
-@pytest.fixture(scope="module")
-def refused_by_the_node(node_pool, tmp_path_factory):
-    """The cases the node refuses, in one run: a wrong API key, the wrong node type. Gives (result, node, writes,
-    digest unchanged, the wrong key)."""
-    node = module_design_node(node_pool)
+    before = run_cases(os.path.join(land.workdir, "refused"), "project", MODULE, cases)
+    records = {"before": before, "requests": node.stats()["requests"],
+               "before_digest_unchanged": node.digest() == digest,
+               "unreachable": unreachable, "bare": bare, "node": {"url": node.url, "api_key": node.api_key}}
     digest = node.digest()
     wrong = "wrong-key-0f3c9a7d51e24b68"
     cases = {"wrong_key": dict(url=node.url, api_key=wrong, project_key="P"),
              "node_type": dict(conn(node), project_key="P", node_type="automation")}
-    result = run_cases(tmp_path_factory.mktemp("refused-by-node"), "project", MODULE, cases)
-    return result, node, node.writes(), node.digest() == digest, wrong
+    by_node = run_cases(os.path.join(land.workdir, "refused-by-node"), "project", MODULE, cases)
+    return dict(records, by_node=by_node, writes=node.writes(), by_node_digest_unchanged=node.digest() == digest,
+                wrong=wrong)
+
+
+# Built once per test session, like SHARED: the tests read its records only.
+REFUSED = landscape.Kind("dataiku-project-refused", DesignNode, run_refused,
+                         description="one design node after the refused cases of test_dataiku_project.py")
+
+
+@pytest.fixture
+def refused(tmp_path_factory):
+    """REFUSED's records, and the node of its build (``url``, ``api_key``) as ``refused["built_on"]``."""
+    require_emulator(real_node_or_none("design"))
+    records = landscape.records(REFUSED, tmp_path_factory)
+    return dict(records, built_on=types.SimpleNamespace(**records["node"]))
+
+
+@pytest.fixture
+def refused_before_any_request(refused):
+    """(result, node, requests the node received, digest unchanged, the unreachable URL, the URL without scheme)."""
+    return (refused["before"], refused["built_on"], refused["requests"], refused["before_digest_unchanged"],
+            refused["unreachable"], refused["bare"])
+
+
+@pytest.fixture
+def refused_by_the_node(refused):
+    """(result, node, writes, digest unchanged, the wrong key)."""
+    return (refused["by_node"], refused["built_on"], refused["writes"], refused["by_node_digest_unchanged"],
+            refused["wrong"])
 
 
 @pytest.mark.parametrize("index", range(len(INVALID_KEYS)), ids=INVALID_KEYS)
