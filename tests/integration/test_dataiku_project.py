@@ -180,17 +180,17 @@ def shared_tasks(node, saved):
 
 
 class DesignNode:
-    """A landscape (tests/support/landscape.py) of one design node, on which ``run_shared`` builds the shared run."""
+    """A landscape (tests/support/landscape.py) of one design node: run_shared and run_refused build on it."""
 
     def __init__(self, workdir):
         self.workdir, self.nodes, self.built = workdir, {}, {}
 
     @property
     def node(self):
-        return self.nodes["design"]
+        return self.nodes["dev"]
 
     def node_types(self):
-        return {"design": "design"}
+        return {"dev": "design"}  # the pooled design node of the other landscapes ("dev"): no process of its own
 
     def use_nodes(self, nodes):
         self.nodes = dict(nodes)

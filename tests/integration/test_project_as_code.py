@@ -133,7 +133,7 @@ def test_interrupted_apply_converges(node, tmp_path):
     try:
         deadline = time.time() + 300  # a safety stop: under heavy load the first writes come late
         while node.writes() < 3 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
+            time.sleep(0.1)
         node.kill()
         output = proc.communicate(timeout=300)[0]
     finally:
