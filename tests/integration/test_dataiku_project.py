@@ -127,6 +127,7 @@ def test_create_check_then_real_then_idempotent(emulated_design, playbook):
 # where a test reads it through the official client. Their tasks are named after the scenario ("tags same"), so are
 # their snapshots ("tags start", "after tags same").
 UPDATED = {**FULL, "short_description": "Daily churn"}
+DOOMED = {**FULL, "project_key": "GONE"}
 GONE = dict(project_key="GONE", state="absent", clear_managed_datasets=True)
 REPLACE_VARS = dict(project_key="VARS", variables={"standard": {"only": True}}, variables_mode="replace")
 EXCLUSIVE_PERMS = dict(project_key="PERMS", permissions_exclusive=True,
@@ -169,7 +170,7 @@ def shared_tasks(node, saved):
         project_task(node, "perms exclusive", **EXCLUSIVE_PERMS), save("perms exclusive"),
         project_task(node, "perms owner", project_key="PERMS", owner="carol"),
 
-        project_task(node, "delete seed", **dict(FULL, project_key="GONE")), snap("delete start"),
+        project_task(node, "delete seed", **DOOMED), snap("delete start"),
         check_mode(project_task(node, "delete check", **GONE)), snap("after delete check"),
         project_task(node, "delete project", **GONE), snap("after delete project"),
         project_task(node, "delete again", **GONE) | {"diff": False}, snap("after delete again"),
