@@ -10,7 +10,7 @@ import os
 import pytest
 
 from tests.integration.test_dataiku_project import conn, diff_lines
-from tests.support.playbook import run_playbook, save_state_task, snapshot_task
+from tests.support.playbook import run_playbook, save_state_task, snapshot_steps, snapshot_task
 from tests.support.real_node import require_emulator
 
 PROJECT = "SHOP"
@@ -103,15 +103,6 @@ def node(design_node):
 
 def task(node, case, title="content", **args):
     return {"name": title, case["module"]: dict(conn(node), **args)}
-
-
-def assert_no_write(node, before):
-    writes, digest = before
-    assert node.writes() == writes and node.digest() == digest
-
-
-def mark(node):
-    return node.writes(), node.digest()
 
 
 class Lifecycles:
@@ -238,27 +229,30 @@ def test_lifecycle_of_every_module(node, tmp_path):
     assert not failed, "\n\n".join("%s: %s" % item for item in sorted(failed.items()))
 
 
-def test_connection_secrets_policy_and_no_leak(node, playbook):
+def test_connection_secrets_policy_and_no_leak(node, tmp_path):
+    """The create, the rotation's plan (check mode) and the rotation in one -v run, snapshots between them."""
     case = CASES["connection"]
     secret = case["create"]["secret_params"]["password"]
-    created = playbook(tasks=[task(node, case, **case["create"])], diff=True, args=["-v"])
-    assert created.rc == 0, created
-    assert created.task("content")["result"]["diff"]["after"]["secret_params"] == {"password": "(secret, written)"}
-    stored = node.client().get_connection("pg_prod").get_settings().get_raw()["params"]["password"]
-    assert stored.startswith("e:AES:")
-
     rotate = {**case["create"], "secret_params": {"password": "rotated-pg-password"}, "update_secrets": "always"}
-    before = mark(node)
-    check = playbook(tasks=[task(node, case, **rotate)], check=True, diff=True)
-    assert check.task("content")["changed"] is True
-    diff = check.task("content")["result"]["diff"]
+    created = check = rotated = run_playbook(tmp_path, tasks=snapshot_steps(
+        node, task(node, case, "created", **case["create"]),
+        save_state_task("save created", node, tmp_path / "created"),
+        dict(task(node, case, "check", **rotate), check_mode=True), task(node, case, "rotated", **rotate)),
+        diff=True, args=["-v"])
+    assert created.rc == 0, created
+    assert created.task("created")["result"]["diff"]["after"]["secret_params"] == {"password": "(secret, written)"}
+
+    assert check.task("check")["changed"] is True
+    diff = check.task("check")["result"]["diff"]
     assert diff["before"]["secret_params"] == {"password": "(secret, not readable)"}
     assert diff["after"]["secret_params"] == {"password": "(secret, written)"}
     assert {k: v for k, v in diff["before"].items() if k != "secret_params"} == {
         k: v for k, v in diff["after"].items() if k != "secret_params"}  # nothing else differs
-    assert_no_write(node, before)
-    rotated = playbook(tasks=[task(node, case, **rotate)], diff=True, args=["-v"])
-    assert rotated.task("content")["changed"] is True
-    assert node.client().get_connection("pg_prod").get_settings().get_raw()["params"]["password"] != stored
-    for result in (created, check, rotated):
-        assert secret not in result.output and "rotated-pg-password" not in result.output
+    assert check.snapshot("after check") == check.snapshot("after save created")  # the plan wrote nothing
+    assert rotated.task("rotated")["changed"] is True
+    now = node.client().get_connection("pg_prod").get_settings().get_raw()["params"]["password"]
+    node.restore(tmp_path / "created")  # the node as the create left it
+    stored = node.client().get_connection("pg_prod").get_settings().get_raw()["params"]["password"]
+    assert stored.startswith("e:AES:")
+    assert now != stored
+    assert secret not in created.output and "rotated-pg-password" not in created.output

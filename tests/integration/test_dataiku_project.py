@@ -4,11 +4,15 @@ Every "nothing was written" claim is checked with the emulator's request counter
 """
 
 # pylint: disable=redefined-outer-name
+import os
+import pathlib
 import socket
+import types
 
 import pytest
 
-from tests.support.playbook import run_cases, save_state_task, snapshot_steps
+from tests.support import landscape
+from tests.support.playbook import run_cases, run_playbook, save_state_task, snapshot_steps, snapshot_task
 from tests.support.real_node import real_node_or_none, require_emulator
 
 MODULE = "dataiku_gitops.dss.dataiku_project"
@@ -51,13 +55,6 @@ def assert_clean_failure(result, node, *fragments, host=None):
 def emulated_design(design_node):
     require_emulator(design_node)
     return design_node
-
-
-def module_design_node(node_pool):
-    """For a module-scoped fixture: the design node of design_node, checked out (reset) for it."""
-    node = real_node_or_none("design") or node_pool.checkout("design")
-    require_emulator(node)
-    return node
 
 
 def closed_port_url():
@@ -125,152 +122,284 @@ def test_create_check_then_real_then_idempotent(emulated_design, playbook):
     assert diff_lines(again.output_of("again")) == []
 
 
-def test_update_one_field_check_diff_then_real(emulated_design, playbook):
-    node = emulated_design
-    changed = {**FULL, "short_description": "Daily churn"}
-    tasks = [project_task(node, "seed", **FULL)] + snapshot_steps(node, project_task(node, "check", **changed) | {
-        "check_mode": True}, project_task(node, **changed))
-    check = real = playbook(tasks=tasks, diff=True)
-    assert check.task("seed")["changed"] is True, check
+# The scenarios below each start from a project of their own: they share ONE ansible-playbook run on one node (built
+# once per session as a landscape), with snapshots of the node where a test compares two, the node's state saved
+# where a test reads it through the official client. Their tasks are named after the scenario ("tags same"), so are
+# their snapshots ("tags start", "after tags same").
+UPDATED = {**FULL, "short_description": "Daily churn"}
+DOOMED = {**FULL, "project_key": "GONE"}
+GONE = dict(project_key="GONE", state="absent", clear_managed_datasets=True)
+REPLACE_VARS = dict(project_key="VARS", variables={"standard": {"only": True}}, variables_mode="replace")
+EXCLUSIVE_PERMS = dict(project_key="PERMS", permissions_exclusive=True,
+                       permissions=[{"group": "readers", "read_project_content": True}])
+
+
+def check_mode(task):
+    return task | {"check_mode": True}
+
+
+def shared_tasks(node, saved):
+    """The tasks of the shared run, a snapshot (``snap``) only where a test compares two; ``saved``: the folder of
+    the states saved by name."""
+    def snap(name):
+        return snapshot_task(name, node)
+
+    def save(name):
+        return save_state_task("save " + name, node, saved / name)
+
+    return [
+        project_task(node, "update seed", **FULL), snap("update start"),
+        check_mode(project_task(node, "update check", **UPDATED)), snap("after update check"),
+        project_task(node, "update project", **UPDATED), snap("after update project"),
+
+        snap("tags start"), project_task(node, "tags same", project_key="TAGS", tags=["a", "b", "a"]),
+        snap("after tags same"),
+        project_task(node, "tags added", project_key="TAGS", tags=["c"], purge_tags=False), save("tags added"),
+        project_task(node, "tags purged", project_key="TAGS", tags=["c", "z"]),
+
+        project_task(node, "vars merge", project_key="VARS", variables={"standard": {"b": "y", "c": [1]}}),
+        snap("after vars merge"), save("vars merged"),
+        check_mode(project_task(node, "vars check", **REPLACE_VARS)), snap("after vars check"),
+        project_task(node, "vars replace", **REPLACE_VARS), snap("after vars replace"),
+        project_task(node, "vars again", **REPLACE_VARS) | {"diff": False}, snap("after vars again"),
+
+        project_task(node, "perms merge", project_key="PERMS", permissions=[
+            {"group": "readers", "write_project_content": True}]),
+        snap("after perms merge"), save("perms merged"),
+        check_mode(project_task(node, "perms check", **EXCLUSIVE_PERMS)), snap("after perms check"),
+        project_task(node, "perms exclusive", **EXCLUSIVE_PERMS), save("perms exclusive"),
+        project_task(node, "perms owner", project_key="PERMS", owner="carol"),
+
+        project_task(node, "delete seed", **DOOMED), snap("delete start"),
+        check_mode(project_task(node, "delete check", **GONE)), snap("after delete check"),
+        project_task(node, "delete project", **GONE), snap("after delete project"),
+        project_task(node, "delete again", **GONE) | {"diff": False}, snap("after delete again"),
+
+        # No url nor api_key: the module reads DATAIKU_URL and DATAIKU_API_KEY (the run's environment).
+        {"name": "env project", MODULE: {"project_key": "ENVP", "tags": ["from_env"]}},
+        {"name": "env info", INFO: {"project_key": "ENVP"}}]
+
+
+class DesignNode:
+    """A landscape (tests/support/landscape.py) of one design node: run_shared and run_refused build on it."""
+
+    def __init__(self, workdir):
+        self.workdir, self.nodes, self.built = workdir, {}, {}
+
+    @property
+    def node(self):
+        return self.nodes["dev"]
+
+    def node_types(self):
+        return {"dev": "design"}  # the pooled design node of the other landscapes ("dev"): no process of its own
+
+    def use_nodes(self, nodes):
+        self.nodes = dict(nodes)
+        return self
+
+    def start(self):
+        pass  # the build seeds it
+
+    def cached_paths(self):
+        saved = os.path.join(self.workdir, "saved")  # the states saved during the run, if any
+        return ["saved"] if os.path.isdir(saved) else []
+
+    def cache_state(self):
+        return {}
+
+    def load_cache_state(self, _state):
+        pass
+
+    def restore_saved(self, name):
+        """The node as the shared run left it at its task "save ``name``"."""
+        built = self.built["node"]
+        replace = {old: new for old, new in ((built["url"], self.node.url), (built["api_key"], self.node.api_key))
+                   if old != new}
+        self.node.restore(os.path.join(self.workdir, "saved", name), replace)
+
+
+def run_shared(land):
+    """The shared run on the landscape's node, the projects TAGS, VARS and PERMS seeded through the client first.
+    Records the run, whether each seeded project exists, and the node's URL and API key."""
+    node = land.node
+    seeds = {"TAGS": seeded(node, "TAGS", tags=["b", "a"]),
+             "VARS": seeded(node, "VARS", variables={"standard": {"a": 1, "b": "x"}, "local": {"env": "dev"}}),
+             "PERMS": seeded(node, "PERMS", permissions=[
+                 {"group": "readers", "readProjectContent": True},
+                 {"group": "ops", "runScenarios": True, "readProjectContent": True}])}
+    saved = pathlib.Path(land.workdir) / "saved"
+    saved.mkdir()
+    result = run_playbook(os.path.join(land.workdir, "run"), tasks=shared_tasks(node, saved), diff=True,
+                          env={"DATAIKU_URL": node.url, "DATAIKU_API_KEY": node.api_key})
+    return {"run": result, "seeds": seeds, "node": {"url": node.url, "api_key": node.api_key}}
+
+
+# Built once per test session (shared by the xdist workers), restored for each test that reads the node.
+SHARED = landscape.Kind("dataiku-project-shared-run", DesignNode, run_shared,
+                        description="one design node after the shared run of test_dataiku_project.py")
+
+
+@pytest.fixture
+def shared(tmp_path, tmp_path_factory):
+    """The node as the shared run left it (``shared.node``; ``shared.restore_saved(name)``: at a save task), the
+    run's records in ``shared.built``."""
+    require_emulator(real_node_or_none("design"))  # None (no real DSS named): the emulator's nodes
+    return landscape.restored(SHARED, tmp_path / "land", tmp_path_factory)
+
+
+@pytest.fixture
+def shared_records(tmp_path_factory):
+    """The shared run's records, for the tests that read no node."""
+    require_emulator(real_node_or_none("design"))
+    return landscape.records(SHARED, tmp_path_factory)
+
+
+def test_update_one_field_check_diff_then_real(shared_records):
+    check = real = shared_records["run"]
+    assert check.task("update seed")["changed"] is True, check
     assert check.rc == 0, check
-    assert check.snapshot("after check") == check.snapshot("start")
-    assert diff_lines(check.output_of("check")) == ['-    "short_description": "Weekly churn",',
-                                                    '+    "short_description": "Daily churn",']
-    predicted = check.task("check")["result"]
+    assert check.snapshot("after update check") == check.snapshot("update start")
+    assert diff_lines(check.output_of("update check")) == ['-    "short_description": "Weekly churn",',
+                                                           '+    "short_description": "Daily churn",']
+    predicted = check.task("update check")["result"]
 
     assert real.rc == 0, real
-    done = real.task("project")["result"]
+    done = real.task("update project")["result"]
     assert (done["changed"], done["diff"]) == (predicted["changed"], predicted["diff"]) == (True, predicted["diff"])
-    assert diff_lines(real.output_of("project")) == diff_lines(check.output_of("check"))
-    assert real.snapshot("after project")[1] == real.snapshot("start")[1] + 1  # one PUT of the metadata, nothing else
+    assert diff_lines(real.output_of("update project")) == diff_lines(check.output_of("update check"))
+    # one PUT of the metadata, nothing else
+    assert real.snapshot("after update project")[1] == real.snapshot("update start")[1] + 1
     assert done["project"]["shortDesc"] == predicted["project"]["shortDesc"] == "Daily churn"
 
 
-def test_tags_order_purge_and_add(emulated_design, playbook, tmp_path):
-    node = emulated_design
-    assert seeded(node, "TAGS", tags=["b", "a"])
-    same = added = purged = playbook(tasks=snapshot_steps(
-        node, project_task(node, "same", project_key="TAGS", tags=["a", "b", "a"]),
-        project_task(node, "added", project_key="TAGS", tags=["c"], purge_tags=False),
-        save_state_task("save added", node, tmp_path / "added"),
-        project_task(node, "purged", project_key="TAGS", tags=["c", "z"])), diff=True)
+def test_tags_order_purge_and_add(shared):
+    node, result, seeds = shared.node, shared.built["run"], shared.built["seeds"]
+    assert seeds["TAGS"]
+    same = added = purged = result
     # order and duplicates ignored
-    assert same.task("same")["status"] == "ok" and same.snapshot("after same")[1] == same.snapshot("start")[1]
-    assert added.task("added")["changed"] is True
-    assert purged.task("purged")["result"]["diff"]["after"]["tags"] == ["c", "z"]
+    assert same.task("tags same")["status"] == "ok" and same.snapshot("after tags same")[1] == same.snapshot(
+        "tags start")[1]
+    assert added.task("tags added")["changed"] is True
+    assert purged.task("tags purged")["result"]["diff"]["after"]["tags"] == ["c", "z"]
     assert node.client().get_project("TAGS").get_metadata()["tags"] == ["c", "z"]
-    node.restore(tmp_path / "added")  # the node as the task "added" left it
+    shared.restore_saved("tags added")  # the node as the task "tags added" left it
     assert node.client().get_project("TAGS").get_metadata()["tags"] == ["b", "a", "c"]
 
 
-def test_variables_merge_then_replace(emulated_design, playbook, tmp_path):
-    node = emulated_design
-    start = {"standard": {"a": 1, "b": "x"}, "local": {"env": "dev"}}
-    assert seeded(node, "VARS", variables=start)
-    replace_args = dict(project_key="VARS", variables={"standard": {"only": True}}, variables_mode="replace")
-    merge = check = replace = again = playbook(tasks=snapshot_steps(
-        node, project_task(node, "merge", project_key="VARS", variables={"standard": {"b": "y", "c": [1]}}),
-        save_state_task("save merged", node, tmp_path / "merged"),
-        project_task(node, "check", **replace_args) | {"check_mode": True}, project_task(node, "replace", **replace_args),
-        project_task(node, "again", **replace_args) | {"diff": False}), diff=True)
-    assert merge.task("merge")["result"]["diff"] == {
+def test_variables_merge_then_replace(shared):
+    node, result, seeds = shared.node, shared.built["run"], shared.built["seeds"]
+    assert seeds["VARS"]
+    merge = check = replace = again = result
+    assert merge.task("vars merge")["result"]["diff"] == {
         "before": {"project_key": "VARS", "variables": {"standard": {"b": "x"}}},
         "after": {"project_key": "VARS", "variables": {"standard": {"b": "y", "c": [1]}}}}
     project = node.client().get_project("VARS")
 
-    assert check.task("check")["changed"] is True and check.snapshot("after check")[1] == check.snapshot("after merge")[1]
-    assert replace.task("replace")["result"]["diff"] == check.task("check")["result"]["diff"]
+    assert check.task("vars check")["changed"] is True and check.snapshot("after vars check")[1] == check.snapshot(
+        "after vars merge")[1]
+    assert replace.task("vars replace")["result"]["diff"] == check.task("vars check")["result"]["diff"]
     assert project.get_variables() == {"standard": {"only": True}, "local": {"env": "dev"}}
-    assert again.task("again")["status"] == "ok" and again.snapshot("after again")[1] == again.snapshot("after replace")[1]
-    node.restore(tmp_path / "merged")  # the node as the merge left it
+    assert again.task("vars again")["status"] == "ok" and again.snapshot("after vars again")[1] == again.snapshot(
+        "after vars replace")[1]
+    shared.restore_saved("vars merged")  # the node as the merge left it
     assert project.get_variables() == {"standard": {"a": 1, "b": "y", "c": [1]}, "local": {"env": "dev"}}
 
 
-def test_permissions_merge_then_exclusive_and_owner(emulated_design, playbook, tmp_path):
-    node = emulated_design
-    assert seeded(node, "PERMS", permissions=[{"group": "readers", "readProjectContent": True},
-                                              {"group": "ops", "runScenarios": True, "readProjectContent": True}])
-    exclusive = dict(project_key="PERMS", permissions_exclusive=True,
-                     permissions=[{"group": "readers", "read_project_content": True}])
-    merge = check = real = owner = playbook(tasks=snapshot_steps(
-        node, project_task(node, "merge", project_key="PERMS", permissions=[
-            {"group": "readers", "write_project_content": True}]),
-        save_state_task("save merged", node, tmp_path / "merged"),
-        project_task(node, "check", **exclusive) | {"check_mode": True}, project_task(node, "exclusive", **exclusive),
-        save_state_task("save exclusive", node, tmp_path / "exclusive"),
-        project_task(node, "owner", project_key="PERMS", owner="carol")), diff=True)
-    assert merge.task("merge")["changed"] is True
+def test_permissions_merge_then_exclusive_and_owner(shared):
+    node, result, seeds = shared.node, shared.built["run"], shared.built["seeds"]
+    assert seeds["PERMS"]
+    merge = check = real = owner = result
+    assert merge.task("perms merge")["changed"] is True
 
-    assert check.snapshot("after check") == check.snapshot("after merge")
-    diff = check.task("check")["result"]["diff"]
+    assert check.snapshot("after perms check") == check.snapshot("after perms merge")
+    diff = check.task("perms check")["result"]["diff"]
     assert {"group": "ops", "read_project_content": True, "run_scenarios": True} in diff["before"]["permissions"]
     assert diff["after"]["permissions"] == [{"group": "readers", "read_project_content": True}]
-    assert real.task("exclusive")["result"]["diff"] == diff
+    assert real.task("perms exclusive")["result"]["diff"] == diff
     after_owner = node.client().get_project("PERMS").get_permissions()["permissions"]
-    node.restore(tmp_path / "exclusive")  # the node as the exclusive run left it
+    shared.restore_saved("perms exclusive")  # the node as the exclusive run left it
     perms = node.client().get_project("PERMS").get_permissions()
     assert perms["permissions"] == [{"group": "readers", "readProjectContent": True, "writeProjectContent": True}]
 
-    assert owner.task("owner")["result"]["diff"]["after"] == {"project_key": "PERMS", "owner": "carol"}
-    assert owner.task("owner")["result"]["project"]["ownerLogin"] == "carol"
+    assert owner.task("perms owner")["result"]["diff"]["after"] == {"project_key": "PERMS", "owner": "carol"}
+    assert owner.task("perms owner")["result"]["project"]["ownerLogin"] == "carol"
     assert after_owner == perms["permissions"]
-    node.restore(tmp_path / "merged")  # the node as the merge left it
+    shared.restore_saved("perms merged")  # the node as the merge left it
     perms = node.client().get_project("PERMS").get_permissions()["permissions"]
     assert perms == [{"group": "readers", "readProjectContent": True, "writeProjectContent": True},
                      {"group": "ops", "runScenarios": True, "readProjectContent": True}]
 
 
-def test_delete_check_real_and_again(emulated_design, playbook):
-    node = emulated_design
-    absent = dict(project_key="CHURN", state="absent", clear_managed_datasets=True)
-    tasks = [project_task(node, "seed", **FULL)] + snapshot_steps(
-        node, project_task(node, "check", **absent) | {"check_mode": True}, project_task(node, **absent),
-        project_task(node, "again", **absent) | {"diff": False})
-    check = real = again = playbook(tasks=tasks, diff=True)
-    assert check.task("seed")["changed"] is True, check
-    assert check.task("check")["changed"] is True
-    assert check.snapshot("after check") == check.snapshot("start")
-    assert check.task("check")["result"]["diff"]["after"] == {}
-    assert real.task("project")["result"]["diff"] == check.task("check")["result"]["diff"]
-    assert real.task("project")["result"]["project"] == {}
-    assert "CHURN" not in node.client().list_project_keys()
-    assert "DELETE /projects/CHURN" in node.stats()["calls"]
+def test_delete_check_real_and_again(shared):
+    node, result = shared.node, shared.built["run"]
+    check = real = again = result
+    assert check.task("delete seed")["changed"] is True, check
+    assert check.task("delete check")["changed"] is True
+    assert check.snapshot("after delete check") == check.snapshot("delete start")
+    assert check.task("delete check")["result"]["diff"]["after"] == {}
+    assert real.task("delete project")["result"]["diff"] == check.task("delete check")["result"]["diff"]
+    assert real.task("delete project")["result"]["project"] == {}
+    assert "GONE" not in node.client().list_project_keys()
+    assert "DELETE /projects/GONE" in real.stats_at("after delete project")["calls"]
     # The emulator records the deletion options in the (finished) future's payload.
-    deletions = [f["payload"] for f in node.client().list_futures() if f.get("payload", {}).get("projectKey") == "CHURN"]
+    deletions = [f["payload"] for f in node.client().list_futures() if f.get("payload", {}).get("projectKey") == "GONE"]
     assert deletions[-1]["options"] == {"clearManagedDatasets": True, "clearOutputManagedFolders": False,
                                         "clearJobAndScenarioLogs": True, "clearManagedKnowledgeBanks": False}
-    assert again.task("again")["status"] == "ok"
-    assert again.snapshot("after again") == again.snapshot("after project")
+    assert again.task("delete again")["status"] == "ok"
+    assert again.snapshot("after delete again") == again.snapshot("after delete project")
 
 
 INVALID_KEYS = ["my-project", "A#B"]
 
 
-@pytest.fixture(scope="module")
-def refused_before_any_request(node_pool, tmp_path_factory):
+def run_refused(land):
     """The cases refused before any request, in one ansible-playbook run (one case per host): invalid project keys,
-    a URL without scheme, an unreachable URL. Gives (result, node, requests the node received, digest unchanged)."""
-    node = module_design_node(node_pool)
+    a URL without scheme, an unreachable URL; then the cases the node refuses, in another: a wrong API key, the wrong
+    node type. Records each run with the requests (writes) the node had received and whether its digest stayed."""
+    node = land.node
     digest = node.digest()
     unreachable, bare = closed_port_url(), node.url.split("://", 1)[1]
     cases = {"key_%d" % i: dict(conn(node), project_key=key) for i, key in enumerate(INVALID_KEYS)}
     cases["unreachable"] = dict(url=unreachable, api_key=node.api_key, project_key="P")
     cases["no_scheme"] = dict(url=bare, api_key=node.api_key, project_key="P")
-    result = run_cases(tmp_path_factory.mktemp("refused"), "project", MODULE, cases)
-    return result, node, node.stats()["requests"], node.digest() == digest, unreachable, bare
-
-
-@pytest.fixture(scope="module")
-def refused_by_the_node(node_pool, tmp_path_factory):
-    """The cases the node refuses, in one run: a wrong API key, the wrong node type. Gives (result, node, writes,
-    digest unchanged, the wrong key)."""
-    node = module_design_node(node_pool)
+    before = run_cases(os.path.join(land.workdir, "refused"), "project", MODULE, cases)
+    records = {"before": before, "requests": node.stats()["requests"],
+               "before_digest_unchanged": node.digest() == digest,
+               "unreachable": unreachable, "bare": bare, "node": {"url": node.url, "api_key": node.api_key}}
     digest = node.digest()
     wrong = "wrong-key-0f3c9a7d51e24b68"
     cases = {"wrong_key": dict(url=node.url, api_key=wrong, project_key="P"),
              "node_type": dict(conn(node), project_key="P", node_type="automation")}
-    result = run_cases(tmp_path_factory.mktemp("refused-by-node"), "project", MODULE, cases)
-    return result, node, node.writes(), node.digest() == digest, wrong
+    by_node = run_cases(os.path.join(land.workdir, "refused-by-node"), "project", MODULE, cases)
+    return dict(records, by_node=by_node, writes=node.writes(), by_node_digest_unchanged=node.digest() == digest,
+                wrong=wrong)
+
+
+# Built once per test session, like SHARED: the tests read its records only.
+REFUSED = landscape.Kind("dataiku-project-refused", DesignNode, run_refused,
+                         description="one design node after the refused cases of test_dataiku_project.py")
+
+
+@pytest.fixture
+def refused(tmp_path_factory):
+    """REFUSED's records, and the node of its build (``url``, ``api_key``) as ``refused["built_on"]``."""
+    require_emulator(real_node_or_none("design"))
+    records = landscape.records(REFUSED, tmp_path_factory)
+    return dict(records, built_on=types.SimpleNamespace(**records["node"]))
+
+
+@pytest.fixture
+def refused_before_any_request(refused):
+    """(result, node, requests the node received, digest unchanged, the unreachable URL, the URL without scheme)."""
+    return (refused["before"], refused["built_on"], refused["requests"], refused["before_digest_unchanged"],
+            refused["unreachable"], refused["bare"])
+
+
+@pytest.fixture
+def refused_by_the_node(refused):
+    """(result, node, writes, digest unchanged, the wrong key)."""
+    return (refused["by_node"], refused["built_on"], refused["writes"], refused["by_node_digest_unchanged"],
+            refused["wrong"])
 
 
 @pytest.mark.parametrize("index", range(len(INVALID_KEYS)), ids=INVALID_KEYS)
@@ -308,15 +437,12 @@ def test_wrong_node_type(refused_by_the_node, emulated_design, playbook):
     assert_clean_failure(info, node, "AUTOMATION", "DESIGN")
 
 
-def test_env_var_fallbacks(emulated_design, playbook):
-    node = emulated_design
-    env = {"DATAIKU_URL": node.url, "DATAIKU_API_KEY": node.api_key}
-    result = playbook(tasks=[{"name": "project", MODULE: {"project_key": "ENVP", "tags": ["from_env"]}},
-                             {"name": "info", INFO: {"project_key": "ENVP"}}], env=env)
+def test_env_var_fallbacks(shared_records):
+    result, api_key = shared_records["run"], shared_records["node"]["api_key"]
     assert result.rc == 0, result
-    assert result.task("project")["changed"] is True
-    assert result.task("info")["result"]["projects"][0]["tags"] == ["from_env"]
-    assert node.api_key not in result.output
+    assert result.task("env project")["changed"] is True
+    assert result.task("env info")["result"]["projects"][0]["tags"] == ["from_env"]
+    assert api_key not in result.output
 
 
 def test_module_defaults_action_group(emulated_design, playbook):

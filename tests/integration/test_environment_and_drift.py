@@ -6,11 +6,11 @@ non-zero exit and without any write."""
 # pylint: disable=redefined-outer-name
 import json
 import os
-import subprocess
 
 import pytest
 import yaml
 
+from tests.support import processes
 from tests.support.collection import ROOT
 from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env
 from tests.support.promotion import recap
@@ -63,9 +63,9 @@ def test_environment_then_drift(node, playbook, tmp_path):
     misplaced = os.path.join(ROOT, "playbooks", "drift-here.json")
     writes, digest = node.writes(), node.digest()
     try:
-        clean = subprocess.run([ANSIBLE_PLAYBOOK, "-i", inv, os.path.join(ROOT, "playbooks", "drift.yml"),
-                                "-e", "dss_drift_report=drift-here.json"], cwd=str(workdir), env=ansible_env(),
-                               capture_output=True, text=True, timeout=600, check=False)
+        clean = processes.run([ANSIBLE_PLAYBOOK, "-i", inv, os.path.join(ROOT, "playbooks", "drift.yml"),
+                               "-e", "dss_drift_report=drift-here.json"], cwd=str(workdir), env=ansible_env(),
+                              timeout=600)
         assert not os.path.exists(misplaced), "the report was written into the collection's playbooks/"
     finally:
         if os.path.exists(misplaced):

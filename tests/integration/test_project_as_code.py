@@ -11,6 +11,7 @@ import time
 import pytest
 import yaml
 
+from tests.support import processes
 from tests.support.collection import ROOT
 from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env, run_playbook, snapshot_task
 from tests.support.real_node import require_emulator
@@ -95,21 +96,24 @@ def test_plan_apply_reapply_change(node, tmp_path):
     assert "print('done')" in project.get_recipe("compute_totals").get_settings().str_payload
 
 
-def test_exclusive_refuses_data_loss_then_deletes(node, playbook):
-    assert playbook(playbook=role_play(node)).rc == 0
-    project = node.client().get_project("SHOP")
+def test_exclusive_refuses_data_loss_then_deletes(node, tmp_path):
+    """Objects the description does not list (made by hand), the description applied beside them, then applied
+    exclusively: refused for the data (the last play of that run), then allowed in a second run."""
+    project = node.client().create_project("SHOP", "SHOP", "admin")
     project.create_dataset("by_hand", "Filesystem", params={"connection": "filesystem_managed", "path": "/x"})
     project.new_managed_dataset("by_hand_managed").with_store_into("filesystem_managed").create()
     project.create_scenario("Stray", "step_based", definition={"id": "STRAY", "params": {}})
 
-    writes, digest = node.writes(), node.digest()
-    refused = playbook(playbook=role_play(node, project_as_code_exclusive=True))
+    applied = refused = plays(node, tmp_path, ("apply", None, False, {}),
+                              ("refused", None, False, {"project_as_code_exclusive": True}))
+    assert [t for t in applied.tasks if t["host"] == "apply" and t["status"] == "failed"] == [], applied
     assert refused.rc != 0
     msg = refused.tasks[-1]["result"]["msg"]
     assert "by_hand_managed" in msg and "project_as_code_delete_data=true" in msg and "Nothing was changed" in msg
-    assert node.writes() == writes and node.digest() == digest
+    assert (node.digest(), node.writes()) == refused.snapshot("after apply")
 
-    allowed = playbook(playbook=role_play(node, project_as_code_exclusive=True, project_as_code_delete_data=True))
+    allowed = run_playbook(tmp_path, playbook=role_play(
+        node, project_as_code_exclusive=True, project_as_code_delete_data=True))
     assert allowed.rc == 0, allowed
     assert sorted((c["kind"], c["id"], c["action"]) for c in changes(allowed)) == [
         ("dataset", "by_hand", "delete"), ("dataset", "by_hand_managed", "delete"), ("scenario", "STRAY", "delete")]
@@ -124,13 +128,16 @@ def test_interrupted_apply_converges(node, tmp_path):
                               params={"path": "/extra/%d" % i}) for i in range(4)]
     path = tmp_path / "interrupted.yml"
     path.write_text(yaml.safe_dump(role_play(node, spec)))
-    with subprocess.Popen([ANSIBLE_PLAYBOOK, str(path)], env=ansible_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True) as proc:
+    proc = processes.popen([ANSIBLE_PLAYBOOK, str(path)], env=ansible_env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    try:
         deadline = time.time() + 300  # a safety stop: under heavy load the first writes come late
         while node.writes() < 3 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
+            time.sleep(0.1)
         node.kill()
         output = proc.communicate(timeout=300)[0]
+    finally:
+        processes.stop(proc)
     assert proc.returncode != 0, output  # the apply really was interrupted
     node.start()
     assert "extra_3" not in [d["name"] for d in node.client().get_project("SHOP").list_datasets()]
