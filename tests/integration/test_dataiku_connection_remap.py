@@ -11,12 +11,14 @@ import io
 
 import pytest
 
+from tests.support.playbook import save_state_task, snapshot_steps
 from tests.support.real_node import require_emulator
 
 KEY = "SALES"
 REMAP = "dataiku_gitops.dss.dataiku_connection_remap"
 REMAP_INFO = "dataiku_gitops.dss.dataiku_connection_remap_info"
 BUNDLE = "dataiku_gitops.dss.dataiku_bundle"
+BUNDLE_INFO = "dataiku_gitops.dss.dataiku_bundle_info"
 
 
 def _archive(design_project, bundle_id):
@@ -73,20 +75,22 @@ def _no_secret(result, *nodes):
 
 
 def test_activation_fails_without_remap_and_succeeds_with_it(promoted, design_node, playbook):
+    """The refused activation, the state it left (read by dataiku_bundle_info), then the remap and the activation in
+    one run."""
     auto = promoted
-    activate = {"name": "activate v1", "ignore_errors": True,
-                BUNDLE: dict(project_key=KEY, bundle_id="v1", state="active", **_conn(auto))}
-    refused = run(playbook, auto, tasks=[activate])
-    assert refused.task("activate v1")["status"] == "ignored", refused
-    assert "pg_dev" in refused.task("activate v1")["result"]["msg"]
-    assert _active(auto) == "v0"
-
-    done = run(playbook, auto, tasks=[
+    activate = {"name": "activate v1", BUNDLE: dict(project_key=KEY, bundle_id="v1", state="active", **_conn(auto))}
+    refused = done = run(playbook, auto, tasks=[
+        dict(activate, name="activate v1 unmapped", ignore_errors=True),
+        {"name": "after the refusal", BUNDLE_INFO: dict(project_key=KEY, **_conn(auto))},
         {"name": "remap", REMAP: dict(project_key=KEY, bundle_id="v1", connections={"pg_dev": "pg_prod"},
                                       **_conn(auto))},
-        {"name": "activate v1", BUNDLE: dict(project_key=KEY, bundle_id="v1", state="active", **_conn(auto))},
+        activate,
         {"name": "info", REMAP_INFO: dict(project_key=KEY, bundle_id="v1", **_conn(auto))},
     ])
+    assert refused.task("activate v1 unmapped")["status"] == "ignored", refused
+    assert "pg_dev" in refused.task("activate v1 unmapped")["result"]["msg"]
+    assert refused.task("after the refusal")["result"]["active_bundle_id"] == "v0"
+
     assert done.rc == 0, done
     remap = done.task("remap")
     assert remap["status"] == "changed"
@@ -142,7 +146,9 @@ def test_preflight_refuses_bad_targets_writing_nothing(promoted, design_node, pl
     _no_secret(result, auto, design_node)
 
 
-def test_merge_exclusive_check_diff_and_idempotency(promoted, playbook):
+def test_merge_exclusive_check_diff_and_idempotency(promoted, playbook, tmp_path):
+    """The check, the merge, its re-run and the exclusive replace in one run: snapshots between them tell what each
+    wrote; the node saved after the merge is read through the client after the run."""
     auto = promoted
     require_emulator(auto)
     settings = auto.client().get_project(KEY).get_settings()
@@ -153,39 +159,41 @@ def test_merge_exclusive_check_diff_and_idempotency(promoted, playbook):
     settings.save()
     task = {"name": "remap", REMAP: dict(project_key=KEY, connections={"pg_dev": "pg_prod"},
                                          code_envs_behavior={"import_time_mode": "INSTALL_IF_MISS"}, **_conn(auto))}
-    before = auto.stats()
+    exclusive = dict(task, name="exclusive")
+    exclusive[REMAP] = dict(project_key=KEY, connections={"pg_dev": "pg_prod"}, exclusive=True, **_conn(auto))
+    checked = applied = again = replaced = run(playbook, auto, tasks=snapshot_steps(
+        auto, dict(task, name="checked", check_mode=True), dict(task, name="applied"),
+        save_state_task("save applied", auto, tmp_path / "applied"), dict(task, name="again", diff=False),
+        exclusive, dict(exclusive, name="exclusive again")), diff=True)
 
-    checked = run(playbook, auto, tasks=[task], check=True, diff=True)
-    assert auto.digest() == before["state_digest"] and auto.writes() == auto.writes(before)
-    applied = run(playbook, auto, tasks=[task], diff=True)
-    assert checked.task("remap")["status"] == applied.task("remap")["status"] == "changed", applied
-    assert checked.task("remap")["result"]["diff"] == applied.task("remap")["result"]["diff"]
-    assert applied.task("remap")["result"]["diff"] == {
+    assert checked.snapshot("after checked") == checked.snapshot("start")
+    assert checked.task("checked")["status"] == applied.task("applied")["status"] == "changed", applied
+    assert checked.task("checked")["result"]["diff"] == applied.task("applied")["result"]["diff"]
+    assert applied.task("applied")["result"]["diff"] == {
         "before": {"connections": {"legacy_dev": "pg_prod"}, "code_envs": {},
                    "code_envs_behavior": {"envImportSpecificationMode": "SPECIFIED"}},
         "after": {"connections": {"legacy_dev": "pg_prod", "pg_dev": "pg_prod"}, "code_envs": {},
-                  "code_envs_behavior": {"envImportSpecificationMode": "SPECIFIED", "importTimeMode": "INSTALL_IF_MISS"}}}
-    assert "+        \"pg_dev\": \"pg_prod\"" in applied.output  # the diff callback shows the added entry
-    raw = auto.client().get_project(KEY).get_settings().get_raw()
-    assert raw["bundleContainerSettings"]["remapping"] == {
-        "connections": [{"source": "legacy_dev", "target": "pg_prod"}, {"source": "pg_dev", "target": "pg_prod"}],
-        "containerExecs": [{"source": "k8s-dev", "target": "eks"}]}
-    assert raw["name"] == "Sales"
+                  "code_envs_behavior": {"envImportSpecificationMode": "SPECIFIED",
+                                         "importTimeMode": "INSTALL_IF_MISS"}}}
+    # the diff callback shows the added entry
+    assert "+        \"pg_dev\": \"pg_prod\"" in applied.output_of("applied")
 
-    writes = auto.writes()
-    again = run(playbook, auto, tasks=[task])
-    assert again.task("remap")["status"] == "ok" and not again.task("remap")["changed"], again
-    assert auto.writes() == writes
+    assert again.task("again")["status"] == "ok" and not again.task("again")["changed"], again
+    assert again.snapshot("after again")[1] == again.snapshot("after applied")[1]
 
-    exclusive = dict(task, name="exclusive")
-    exclusive[REMAP] = dict(project_key=KEY, connections={"pg_dev": "pg_prod"}, exclusive=True, **_conn(auto))
-    replaced = run(playbook, auto, tasks=[exclusive, dict(exclusive, name="exclusive again")])
     assert replaced.task("exclusive")["status"] == "changed", replaced
     assert replaced.task("exclusive again")["status"] == "ok"
     assert _remapping(auto)["connections"] == [{"source": "pg_dev", "target": "pg_prod"}]
     assert _remapping(auto)["containerExecs"] == [{"source": "k8s-dev", "target": "eks"}]
     for result in (checked, applied, again, replaced):
         _no_secret(result, auto)
+
+    auto.restore(tmp_path / "applied")  # the node as the merge left it
+    raw = auto.client().get_project(KEY).get_settings().get_raw()
+    assert raw["bundleContainerSettings"]["remapping"] == {
+        "connections": [{"source": "legacy_dev", "target": "pg_prod"}, {"source": "pg_dev", "target": "pg_prod"}],
+        "containerExecs": [{"source": "k8s-dev", "target": "eks"}]}
+    assert raw["name"] == "Sales"
 
 
 def test_code_env_remap_checked_by_language_then_applied(promoted, design_node, playbook):
@@ -271,22 +279,23 @@ def test_first_deployment_check_mode_predicts_and_real_run_needs_the_import(desi
     source = _source(design_node)
     remap = {"name": "remap", REMAP: dict(project_key=KEY, bundle_id="v1", connections={"pg_dev": "pg_prod"},
                                           source=source, **_conn(auto))}
-    before = auto.stats()
-    checked = playbook(tasks=[remap], check=True, diff=True, extra_vars=_keys(design_node, auto))
-    refused = playbook(tasks=[dict(remap, ignore_errors=True)], extra_vars=_keys(design_node, auto))
-    assert checked.task("remap")["status"] == "changed", checked
-    assert checked.task("remap")["result"]["diff"]["before"] == {"connections": {}, "code_envs": {}, "code_envs_behavior": {}}
-    msg = refused.task("remap")["result"]["msg"]
-    assert msg.startswith("Project SALES does not exist on %s; import the bundle first" % auto.url), refused
-    assert auto.digest() == before["state_digest"] and auto.writes() == auto.writes(before)
-
-    done = playbook(tasks=[
+    # The plan, the refusal and the import, remap and activation in one run: snapshots tell what the first two wrote.
+    checked = refused = done = playbook(tasks=snapshot_steps(
+        auto, dict(remap, name="checked", check_mode=True),
+        dict(remap, name="refused", ignore_errors=True, diff=False)) + [
         {"name": "import", BUNDLE: dict(project_key=KEY, bundle_id="v1", state="imported", source=source, **_conn(auto))},
         remap,
         {"name": "activate", BUNDLE: dict(project_key=KEY, bundle_id="v1", state="active", **_conn(auto))},
     ], diff=True, extra_vars=_keys(design_node, auto))
+    assert checked.task("checked")["status"] == "changed", checked
+    assert checked.task("checked")["result"]["diff"]["before"] == {
+        "connections": {}, "code_envs": {}, "code_envs_behavior": {}}
+    msg = refused.task("refused")["result"]["msg"]
+    assert msg.startswith("Project SALES does not exist on %s; import the bundle first" % auto.url), refused
+    assert checked.snapshot("after refused") == checked.snapshot("start")
+
     assert [done.task(n)["status"] for n in ("import", "remap", "activate")] == ["changed"] * 3, done
-    assert done.task("remap")["result"]["diff"] == checked.task("remap")["result"]["diff"]
+    assert done.task("remap")["result"]["diff"] == checked.task("checked")["result"]["diff"]
     assert _active(auto) == "v1"
     for result in (checked, refused, done):
         _no_secret(result, auto, design_node)
