@@ -11,7 +11,7 @@ import io
 
 import pytest
 
-from tests.support.playbook import save_state_task, snapshot_steps
+from tests.support.playbook import run_playbook, save_state_task, snapshot_steps, snapshot_task
 from tests.support.real_node import require_emulator
 
 KEY = "SALES"
@@ -30,8 +30,7 @@ def _archive(design_project, bundle_id):
     return buf
 
 
-@pytest.fixture
-def promoted(design_node, automation_node):
+def promote(design_node, automation_node):
     """The automation project on v0 with v1 imported, not activated."""
     design, auto = design_node.client(), automation_node.client()
     design.create_connection("pg_dev", "PostgreSQL", params={"host": "pg.dev.internal"})
@@ -48,6 +47,12 @@ def promoted(design_node, automation_node):
     target.activate_bundle("v0")
     target.import_bundle_from_stream(_archive(project, "v1"))
     return automation_node
+
+
+@pytest.fixture
+def promoted(design_node, automation_node):
+    """The automation project on v0 with v1 imported, not activated."""
+    return promote(design_node, automation_node)
 
 
 def _conn(node):
@@ -108,11 +113,25 @@ def test_activation_fails_without_remap_and_succeeds_with_it(promoted, design_no
     _no_secret(done, auto, design_node)
 
 
-def test_preflight_refuses_bad_targets_writing_nothing(promoted, design_node, playbook):
-    auto = promoted
+def _source(design_node):
+    return dict(url=design_node.url, api_key="{{ design_api_key }}")
+
+
+def _keys(design_node, auto):
+    return {"dss_api_key": auto.api_key, "design_api_key": design_node.api_key}
+
+
+@pytest.fixture(scope="module")
+def preflights(node_pool, tmp_path_factory):
+    """The refusals of bad targets and the plans of a bundle not exported yet (none of them writes) in one run on a
+    promoted pair of nodes, with snapshots of the nodes before, between and after them. Gives (result, design node,
+    automation node, the automation project's remapping after the run)."""
+    design, auto = node_pool.checkout("design"), node_pool.checkout("automation")
     require_emulator(auto)
-    before = auto.stats()
-    result = playbook(tasks=[
+    promote(design, auto)
+    remap = dict(project_key=KEY, bundle_id="v4", source=_source(design), **_conn(auto))
+    tasks = [
+        snapshot_task("start", auto),
         {"name": "type mismatch", "ignore_errors": True,
          REMAP: dict(project_key=KEY, bundle_id="v1", connections={"pg_dev": "snow_prod"}, **_conn(auto))},
         # Without bundle_id the source type comes from the latest import (v1).
@@ -123,9 +142,21 @@ def test_preflight_refuses_bad_targets_writing_nothing(promoted, design_node, pl
         {"name": "unknown bundle", "ignore_errors": True,
          REMAP: dict(project_key=KEY, bundle_id="v7", connections={"pg_dev": "pg_prod"}, **_conn(auto))},
         {"name": "design node", "ignore_errors": True,
-         REMAP: dict(project_key=KEY, connections={"pg_dev": "pg_prod"}, url=design_node.url,
+         REMAP: dict(project_key=KEY, connections={"pg_dev": "pg_prod"}, url=design.url,
                      api_key="{{ design_api_key }}")},
-    ], extra_vars={"dss_api_key": auto.api_key, "design_api_key": design_node.api_key})
+        snapshot_task("refused", auto), snapshot_task("refused design", design),
+        # A plan exports bundle v4 in an earlier task that check mode does not run.
+        {"name": "bad plan", "check_mode": True, "ignore_errors": True,
+         REMAP: dict(remap, connections={"pg_dev": "snow_prod"})},
+        {"name": "good plan", "check_mode": True, REMAP: dict(remap, connections={"pg_dev": "pg_prod"})},
+        {"name": "real run", "ignore_errors": True, REMAP: dict(remap, connections={"pg_dev": "pg_prod"})},
+        snapshot_task("planned", auto), snapshot_task("planned design", design)]
+    result = run_playbook(tmp_path_factory.mktemp("preflights"), tasks=tasks, extra_vars=_keys(design, auto))
+    return result, design, auto, _remapping(auto)
+
+
+def test_preflight_refuses_bad_targets_writing_nothing(preflights):
+    result, design_node, auto, remapping = preflights
     existing = "filesystem_managed (Filesystem), pg_prod (PostgreSQL), snow_prod (Snowflake)"
     for name in ("type mismatch", "type mismatch, latest bundle"):
         task = result.task(name)
@@ -139,10 +170,27 @@ def test_preflight_refuses_bad_targets_writing_nothing(promoted, design_node, pl
     assert "Bundle 'v7' is not imported" in msg and "Imported bundles: v0, v1." in msg
     msg = result.task("design node")["result"]["msg"]
     assert "needs a AUTOMATION node" in msg and "is a DESIGN node" in msg
-    after = auto.stats()
-    assert after["state_digest"] == before["state_digest"]
-    assert auto.writes(after) == auto.writes(before)
-    assert _remapping(auto) == {}
+    (digest, writes), (digest_before, writes_before) = result.snapshot("refused"), result.snapshot("start")
+    assert digest == digest_before
+    assert writes == writes_before
+    assert remapping == {}
+    _no_secret(result, auto, design_node)
+
+
+def test_check_mode_predicts_a_bundle_the_plan_has_not_exported_yet(preflights):
+    """A plan exports bundle v4 in an earlier task that check mode does not run: the preflight predicts the bundle
+    from the design project's datasets (what the export would carry), and a real run still needs the export."""
+    result, design_node, auto = preflights[:3]
+    bad = result.task("bad plan")
+    assert bad["status"] == "ignored" and "'pg_dev' -> 'snow_prod' (by mapping): wrong type" in bad["result"]["msg"]
+    good = result.task("good plan")["result"]["resolution"]
+    rows = {row["source"]: (row["type"], row["target"], row["ok"]) for row in good}
+    assert rows["pg_dev"] == ("PostgreSQL", "pg_prod", True), result
+    assert rows["filesystem_managed"] == ("Filesystem", "filesystem_managed", True)  # resolved by same name
+    real = result.task("real run")
+    assert real["status"] == "ignored" and "bundle v4 is not exported" in real["result"]["msg"]
+    assert result.snapshot("planned") == result.snapshot("refused")
+    assert result.snapshot("planned design")[0] == result.snapshot("refused design")[0]
     _no_secret(result, auto, design_node)
 
 
@@ -236,14 +284,6 @@ def test_code_env_remap_checked_by_language_then_applied(promoted, design_node, 
     _no_secret(result, auto, design_node)
 
 
-def _source(design_node):
-    return dict(url=design_node.url, api_key="{{ design_api_key }}")
-
-
-def _keys(design_node, auto):
-    return {"dss_api_key": auto.api_key, "design_api_key": design_node.api_key}
-
-
 def test_source_preflight_refuses_before_the_upload(promoted, design_node, playbook):
     auto = promoted
     require_emulator(auto)
@@ -299,30 +339,3 @@ def test_first_deployment_check_mode_predicts_and_real_run_needs_the_import(desi
     assert _active(auto) == "v1"
     for result in (checked, refused, done):
         _no_secret(result, auto, design_node)
-
-
-def test_check_mode_predicts_a_bundle_the_plan_has_not_exported_yet(promoted, design_node, playbook):
-    """A plan exports bundle v4 in an earlier task that check mode does not run: the preflight predicts the bundle
-    from the design project's datasets (what the export would carry), and a real run still needs the export."""
-    auto = promoted
-    require_emulator(auto)
-    design_before = design_node.stats()
-    before = auto.stats()
-    remap = dict(project_key=KEY, bundle_id="v4", source=_source(design_node), **_conn(auto))
-    result = playbook(tasks=[
-        {"name": "bad plan", "check_mode": True, "ignore_errors": True,
-         REMAP: dict(remap, connections={"pg_dev": "snow_prod"})},
-        {"name": "good plan", "check_mode": True, REMAP: dict(remap, connections={"pg_dev": "pg_prod"})},
-        {"name": "real run", "ignore_errors": True, REMAP: dict(remap, connections={"pg_dev": "pg_prod"})},
-    ], extra_vars=_keys(design_node, auto))
-    bad = result.task("bad plan")
-    assert bad["status"] == "ignored" and "'pg_dev' -> 'snow_prod' (by mapping): wrong type" in bad["result"]["msg"]
-    good = result.task("good plan")["result"]["resolution"]
-    rows = {row["source"]: (row["type"], row["target"], row["ok"]) for row in good}
-    assert rows["pg_dev"] == ("PostgreSQL", "pg_prod", True), result
-    assert rows["filesystem_managed"] == ("Filesystem", "filesystem_managed", True)  # resolved by same name
-    real = result.task("real run")
-    assert real["status"] == "ignored" and "bundle v4 is not exported" in real["result"]["msg"]
-    assert auto.digest() == before["state_digest"] and auto.writes() == auto.writes(before)
-    assert design_node.digest() == design_before["state_digest"]
-    _no_secret(result, auto, design_node)
