@@ -11,12 +11,14 @@ import io
 
 import pytest
 
+from tests.support.playbook import run_playbook, save_state_task, snapshot_steps, snapshot_task
 from tests.support.real_node import require_emulator
 
 KEY = "SALES"
 REMAP = "dataiku_gitops.dss.dataiku_connection_remap"
 REMAP_INFO = "dataiku_gitops.dss.dataiku_connection_remap_info"
 BUNDLE = "dataiku_gitops.dss.dataiku_bundle"
+BUNDLE_INFO = "dataiku_gitops.dss.dataiku_bundle_info"
 
 
 def _archive(design_project, bundle_id):
@@ -28,8 +30,7 @@ def _archive(design_project, bundle_id):
     return buf
 
 
-@pytest.fixture
-def promoted(design_node, automation_node):
+def promote(design_node, automation_node):
     """The automation project on v0 with v1 imported, not activated."""
     design, auto = design_node.client(), automation_node.client()
     design.create_connection("pg_dev", "PostgreSQL", params={"host": "pg.dev.internal"})
@@ -46,6 +47,12 @@ def promoted(design_node, automation_node):
     target.activate_bundle("v0")
     target.import_bundle_from_stream(_archive(project, "v1"))
     return automation_node
+
+
+@pytest.fixture
+def promoted(design_node, automation_node):
+    """The automation project on v0 with v1 imported, not activated."""
+    return promote(design_node, automation_node)
 
 
 def _conn(node):
@@ -73,20 +80,22 @@ def _no_secret(result, *nodes):
 
 
 def test_activation_fails_without_remap_and_succeeds_with_it(promoted, design_node, playbook):
+    """The refused activation, the state it left (read by dataiku_bundle_info), then the remap and the activation in
+    one run."""
     auto = promoted
-    activate = {"name": "activate v1", "ignore_errors": True,
-                BUNDLE: dict(project_key=KEY, bundle_id="v1", state="active", **_conn(auto))}
-    refused = run(playbook, auto, tasks=[activate])
-    assert refused.task("activate v1")["status"] == "ignored", refused
-    assert "pg_dev" in refused.task("activate v1")["result"]["msg"]
-    assert _active(auto) == "v0"
-
-    done = run(playbook, auto, tasks=[
+    activate = {"name": "activate v1", BUNDLE: dict(project_key=KEY, bundle_id="v1", state="active", **_conn(auto))}
+    refused = done = run(playbook, auto, tasks=[
+        dict(activate, name="activate v1 unmapped", ignore_errors=True),
+        {"name": "after the refusal", BUNDLE_INFO: dict(project_key=KEY, **_conn(auto))},
         {"name": "remap", REMAP: dict(project_key=KEY, bundle_id="v1", connections={"pg_dev": "pg_prod"},
                                       **_conn(auto))},
-        {"name": "activate v1", BUNDLE: dict(project_key=KEY, bundle_id="v1", state="active", **_conn(auto))},
+        activate,
         {"name": "info", REMAP_INFO: dict(project_key=KEY, bundle_id="v1", **_conn(auto))},
     ])
+    assert refused.task("activate v1 unmapped")["status"] == "ignored", refused
+    assert "pg_dev" in refused.task("activate v1 unmapped")["result"]["msg"]
+    assert refused.task("after the refusal")["result"]["active_bundle_id"] == "v0"
+
     assert done.rc == 0, done
     remap = done.task("remap")
     assert remap["status"] == "changed"
@@ -104,11 +113,25 @@ def test_activation_fails_without_remap_and_succeeds_with_it(promoted, design_no
     _no_secret(done, auto, design_node)
 
 
-def test_preflight_refuses_bad_targets_writing_nothing(promoted, design_node, playbook):
-    auto = promoted
+def _source(design_node):
+    return dict(url=design_node.url, api_key="{{ design_api_key }}")
+
+
+def _keys(design_node, auto):
+    return {"dss_api_key": auto.api_key, "design_api_key": design_node.api_key}
+
+
+@pytest.fixture(scope="module")
+def preflights(node_pool, tmp_path_factory):
+    """The refusals of bad targets and the plans of a bundle not exported yet (none of them writes) in one run on a
+    promoted pair of nodes, with snapshots of the nodes before, between and after them. Gives (result, design node,
+    automation node, the automation project's remapping after the run)."""
+    design, auto = node_pool.checkout("design"), node_pool.checkout("automation")
     require_emulator(auto)
-    before = auto.stats()
-    result = playbook(tasks=[
+    promote(design, auto)
+    remap = dict(project_key=KEY, bundle_id="v4", source=_source(design), **_conn(auto))
+    tasks = [
+        snapshot_task("start", auto),
         {"name": "type mismatch", "ignore_errors": True,
          REMAP: dict(project_key=KEY, bundle_id="v1", connections={"pg_dev": "snow_prod"}, **_conn(auto))},
         # Without bundle_id the source type comes from the latest import (v1).
@@ -119,9 +142,21 @@ def test_preflight_refuses_bad_targets_writing_nothing(promoted, design_node, pl
         {"name": "unknown bundle", "ignore_errors": True,
          REMAP: dict(project_key=KEY, bundle_id="v7", connections={"pg_dev": "pg_prod"}, **_conn(auto))},
         {"name": "design node", "ignore_errors": True,
-         REMAP: dict(project_key=KEY, connections={"pg_dev": "pg_prod"}, url=design_node.url,
+         REMAP: dict(project_key=KEY, connections={"pg_dev": "pg_prod"}, url=design.url,
                      api_key="{{ design_api_key }}")},
-    ], extra_vars={"dss_api_key": auto.api_key, "design_api_key": design_node.api_key})
+        snapshot_task("refused", auto), snapshot_task("refused design", design),
+        # A plan exports bundle v4 in an earlier task that check mode does not run.
+        {"name": "bad plan", "check_mode": True, "ignore_errors": True,
+         REMAP: dict(remap, connections={"pg_dev": "snow_prod"})},
+        {"name": "good plan", "check_mode": True, REMAP: dict(remap, connections={"pg_dev": "pg_prod"})},
+        {"name": "real run", "ignore_errors": True, REMAP: dict(remap, connections={"pg_dev": "pg_prod"})},
+        snapshot_task("planned", auto), snapshot_task("planned design", design)]
+    result = run_playbook(tmp_path_factory.mktemp("preflights"), tasks=tasks, extra_vars=_keys(design, auto))
+    return result, design, auto, _remapping(auto)
+
+
+def test_preflight_refuses_bad_targets_writing_nothing(preflights):
+    result, design_node, auto, remapping = preflights
     existing = "filesystem_managed (Filesystem), pg_prod (PostgreSQL), snow_prod (Snowflake)"
     for name in ("type mismatch", "type mismatch, latest bundle"):
         task = result.task(name)
@@ -135,14 +170,33 @@ def test_preflight_refuses_bad_targets_writing_nothing(promoted, design_node, pl
     assert "Bundle 'v7' is not imported" in msg and "Imported bundles: v0, v1." in msg
     msg = result.task("design node")["result"]["msg"]
     assert "needs a AUTOMATION node" in msg and "is a DESIGN node" in msg
-    after = auto.stats()
-    assert after["state_digest"] == before["state_digest"]
-    assert auto.writes(after) == auto.writes(before)
-    assert _remapping(auto) == {}
+    (digest, writes), (digest_before, writes_before) = result.snapshot("refused"), result.snapshot("start")
+    assert digest == digest_before
+    assert writes == writes_before
+    assert remapping == {}
     _no_secret(result, auto, design_node)
 
 
-def test_merge_exclusive_check_diff_and_idempotency(promoted, playbook):
+def test_check_mode_predicts_a_bundle_the_plan_has_not_exported_yet(preflights):
+    """A plan exports bundle v4 in an earlier task that check mode does not run: the preflight predicts the bundle
+    from the design project's datasets (what the export would carry), and a real run still needs the export."""
+    result, design_node, auto = preflights[:3]
+    bad = result.task("bad plan")
+    assert bad["status"] == "ignored" and "'pg_dev' -> 'snow_prod' (by mapping): wrong type" in bad["result"]["msg"]
+    good = result.task("good plan")["result"]["resolution"]
+    rows = {row["source"]: (row["type"], row["target"], row["ok"]) for row in good}
+    assert rows["pg_dev"] == ("PostgreSQL", "pg_prod", True), result
+    assert rows["filesystem_managed"] == ("Filesystem", "filesystem_managed", True)  # resolved by same name
+    real = result.task("real run")
+    assert real["status"] == "ignored" and "bundle v4 is not exported" in real["result"]["msg"]
+    assert result.snapshot("planned") == result.snapshot("refused")
+    assert result.snapshot("planned design")[0] == result.snapshot("refused design")[0]
+    _no_secret(result, auto, design_node)
+
+
+def test_merge_exclusive_check_diff_and_idempotency(promoted, playbook, tmp_path):
+    """The check, the merge, its re-run and the exclusive replace in one run: snapshots between them tell what each
+    wrote; the node saved after the merge is read through the client after the run."""
     auto = promoted
     require_emulator(auto)
     settings = auto.client().get_project(KEY).get_settings()
@@ -153,39 +207,41 @@ def test_merge_exclusive_check_diff_and_idempotency(promoted, playbook):
     settings.save()
     task = {"name": "remap", REMAP: dict(project_key=KEY, connections={"pg_dev": "pg_prod"},
                                          code_envs_behavior={"import_time_mode": "INSTALL_IF_MISS"}, **_conn(auto))}
-    before = auto.stats()
+    exclusive = dict(task, name="exclusive")
+    exclusive[REMAP] = dict(project_key=KEY, connections={"pg_dev": "pg_prod"}, exclusive=True, **_conn(auto))
+    checked = applied = again = replaced = run(playbook, auto, tasks=snapshot_steps(
+        auto, dict(task, name="checked", check_mode=True), dict(task, name="applied"),
+        save_state_task("save applied", auto, tmp_path / "applied"), dict(task, name="again", diff=False),
+        exclusive, dict(exclusive, name="exclusive again")), diff=True)
 
-    checked = run(playbook, auto, tasks=[task], check=True, diff=True)
-    assert auto.digest() == before["state_digest"] and auto.writes() == auto.writes(before)
-    applied = run(playbook, auto, tasks=[task], diff=True)
-    assert checked.task("remap")["status"] == applied.task("remap")["status"] == "changed", applied
-    assert checked.task("remap")["result"]["diff"] == applied.task("remap")["result"]["diff"]
-    assert applied.task("remap")["result"]["diff"] == {
+    assert checked.snapshot("after checked") == checked.snapshot("start")
+    assert checked.task("checked")["status"] == applied.task("applied")["status"] == "changed", applied
+    assert checked.task("checked")["result"]["diff"] == applied.task("applied")["result"]["diff"]
+    assert applied.task("applied")["result"]["diff"] == {
         "before": {"connections": {"legacy_dev": "pg_prod"}, "code_envs": {},
                    "code_envs_behavior": {"envImportSpecificationMode": "SPECIFIED"}},
         "after": {"connections": {"legacy_dev": "pg_prod", "pg_dev": "pg_prod"}, "code_envs": {},
-                  "code_envs_behavior": {"envImportSpecificationMode": "SPECIFIED", "importTimeMode": "INSTALL_IF_MISS"}}}
-    assert "+        \"pg_dev\": \"pg_prod\"" in applied.output  # the diff callback shows the added entry
-    raw = auto.client().get_project(KEY).get_settings().get_raw()
-    assert raw["bundleContainerSettings"]["remapping"] == {
-        "connections": [{"source": "legacy_dev", "target": "pg_prod"}, {"source": "pg_dev", "target": "pg_prod"}],
-        "containerExecs": [{"source": "k8s-dev", "target": "eks"}]}
-    assert raw["name"] == "Sales"
+                  "code_envs_behavior": {"envImportSpecificationMode": "SPECIFIED",
+                                         "importTimeMode": "INSTALL_IF_MISS"}}}
+    # the diff callback shows the added entry
+    assert "+        \"pg_dev\": \"pg_prod\"" in applied.output_of("applied")
 
-    writes = auto.writes()
-    again = run(playbook, auto, tasks=[task])
-    assert again.task("remap")["status"] == "ok" and not again.task("remap")["changed"], again
-    assert auto.writes() == writes
+    assert again.task("again")["status"] == "ok" and not again.task("again")["changed"], again
+    assert again.snapshot("after again")[1] == again.snapshot("after applied")[1]
 
-    exclusive = dict(task, name="exclusive")
-    exclusive[REMAP] = dict(project_key=KEY, connections={"pg_dev": "pg_prod"}, exclusive=True, **_conn(auto))
-    replaced = run(playbook, auto, tasks=[exclusive, dict(exclusive, name="exclusive again")])
     assert replaced.task("exclusive")["status"] == "changed", replaced
     assert replaced.task("exclusive again")["status"] == "ok"
     assert _remapping(auto)["connections"] == [{"source": "pg_dev", "target": "pg_prod"}]
     assert _remapping(auto)["containerExecs"] == [{"source": "k8s-dev", "target": "eks"}]
     for result in (checked, applied, again, replaced):
         _no_secret(result, auto)
+
+    auto.restore(tmp_path / "applied")  # the node as the merge left it
+    raw = auto.client().get_project(KEY).get_settings().get_raw()
+    assert raw["bundleContainerSettings"]["remapping"] == {
+        "connections": [{"source": "legacy_dev", "target": "pg_prod"}, {"source": "pg_dev", "target": "pg_prod"}],
+        "containerExecs": [{"source": "k8s-dev", "target": "eks"}]}
+    assert raw["name"] == "Sales"
 
 
 def test_code_env_remap_checked_by_language_then_applied(promoted, design_node, playbook):
@@ -228,14 +284,6 @@ def test_code_env_remap_checked_by_language_then_applied(promoted, design_node, 
     _no_secret(result, auto, design_node)
 
 
-def _source(design_node):
-    return dict(url=design_node.url, api_key="{{ design_api_key }}")
-
-
-def _keys(design_node, auto):
-    return {"dss_api_key": auto.api_key, "design_api_key": design_node.api_key}
-
-
 def test_source_preflight_refuses_before_the_upload(promoted, design_node, playbook):
     auto = promoted
     require_emulator(auto)
@@ -271,49 +319,23 @@ def test_first_deployment_check_mode_predicts_and_real_run_needs_the_import(desi
     source = _source(design_node)
     remap = {"name": "remap", REMAP: dict(project_key=KEY, bundle_id="v1", connections={"pg_dev": "pg_prod"},
                                           source=source, **_conn(auto))}
-    before = auto.stats()
-    checked = playbook(tasks=[remap], check=True, diff=True, extra_vars=_keys(design_node, auto))
-    refused = playbook(tasks=[dict(remap, ignore_errors=True)], extra_vars=_keys(design_node, auto))
-    assert checked.task("remap")["status"] == "changed", checked
-    assert checked.task("remap")["result"]["diff"]["before"] == {"connections": {}, "code_envs": {}, "code_envs_behavior": {}}
-    msg = refused.task("remap")["result"]["msg"]
-    assert msg.startswith("Project SALES does not exist on %s; import the bundle first" % auto.url), refused
-    assert auto.digest() == before["state_digest"] and auto.writes() == auto.writes(before)
-
-    done = playbook(tasks=[
+    # The plan, the refusal and the import, remap and activation in one run: snapshots tell what the first two wrote.
+    checked = refused = done = playbook(tasks=snapshot_steps(
+        auto, dict(remap, name="checked", check_mode=True),
+        dict(remap, name="refused", ignore_errors=True, diff=False)) + [
         {"name": "import", BUNDLE: dict(project_key=KEY, bundle_id="v1", state="imported", source=source, **_conn(auto))},
         remap,
         {"name": "activate", BUNDLE: dict(project_key=KEY, bundle_id="v1", state="active", **_conn(auto))},
     ], diff=True, extra_vars=_keys(design_node, auto))
+    assert checked.task("checked")["status"] == "changed", checked
+    assert checked.task("checked")["result"]["diff"]["before"] == {
+        "connections": {}, "code_envs": {}, "code_envs_behavior": {}}
+    msg = refused.task("refused")["result"]["msg"]
+    assert msg.startswith("Project SALES does not exist on %s; import the bundle first" % auto.url), refused
+    assert checked.snapshot("after refused") == checked.snapshot("start")
+
     assert [done.task(n)["status"] for n in ("import", "remap", "activate")] == ["changed"] * 3, done
-    assert done.task("remap")["result"]["diff"] == checked.task("remap")["result"]["diff"]
+    assert done.task("remap")["result"]["diff"] == checked.task("checked")["result"]["diff"]
     assert _active(auto) == "v1"
     for result in (checked, refused, done):
         _no_secret(result, auto, design_node)
-
-
-def test_check_mode_predicts_a_bundle_the_plan_has_not_exported_yet(promoted, design_node, playbook):
-    """A plan exports bundle v4 in an earlier task that check mode does not run: the preflight predicts the bundle
-    from the design project's datasets (what the export would carry), and a real run still needs the export."""
-    auto = promoted
-    require_emulator(auto)
-    design_before = design_node.stats()
-    before = auto.stats()
-    remap = dict(project_key=KEY, bundle_id="v4", source=_source(design_node), **_conn(auto))
-    result = playbook(tasks=[
-        {"name": "bad plan", "check_mode": True, "ignore_errors": True,
-         REMAP: dict(remap, connections={"pg_dev": "snow_prod"})},
-        {"name": "good plan", "check_mode": True, REMAP: dict(remap, connections={"pg_dev": "pg_prod"})},
-        {"name": "real run", "ignore_errors": True, REMAP: dict(remap, connections={"pg_dev": "pg_prod"})},
-    ], extra_vars=_keys(design_node, auto))
-    bad = result.task("bad plan")
-    assert bad["status"] == "ignored" and "'pg_dev' -> 'snow_prod' (by mapping): wrong type" in bad["result"]["msg"]
-    good = result.task("good plan")["result"]["resolution"]
-    rows = {row["source"]: (row["type"], row["target"], row["ok"]) for row in good}
-    assert rows["pg_dev"] == ("PostgreSQL", "pg_prod", True), result
-    assert rows["filesystem_managed"] == ("Filesystem", "filesystem_managed", True)  # resolved by same name
-    real = result.task("real run")
-    assert real["status"] == "ignored" and "bundle v4 is not exported" in real["result"]["msg"]
-    assert auto.digest() == before["state_digest"] and auto.writes() == auto.writes(before)
-    assert design_node.digest() == design_before["state_digest"]
-    _no_secret(result, auto, design_node)

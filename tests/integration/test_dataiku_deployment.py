@@ -5,10 +5,11 @@ input failing before any write with no key shown."""
 # pylint: disable=redefined-outer-name
 import pytest
 
-from tests.integration.deployer_setup import (DEPLOYMENT, DEPLOYMENT_INFO, active_bundle, assert_refused_each,
-                                              deployer_ready, task)
+from tests.integration.deployer_setup import (DEPLOYMENT, DEPLOYMENT_INFO, INFRA, active_bundle,
+                                              assert_refused_each, deployer_ready, task)
 from tests.integration.test_dataiku_project import assert_clean_failure, closed_port_url
-from tests.support.playbook import save_state_task, snapshot_task
+from tests.support.emulator import WRITE_METHODS
+from tests.support.playbook import PlaybookResult, save_state_task
 from tests.support.real_node import require_emulator
 
 CREATE = dict(deployment_id="churn-prod", published_project_key="CHURN", infra_id="prod", bundle_id="v1",
@@ -26,14 +27,26 @@ def both_quiet(design, automation):
 
 
 def quiet_tasks(name, design, automation):
-    """Snapshot tasks of both nodes (no module start): ``quiet_at(result, name)`` reads them like both_quiet."""
-    return [snapshot_task(name + " design", design), snapshot_task(name + " automation", automation)]
+    """One task recording the stats of both nodes at this point of the run (snapshot_task's curl lookup, twice in one
+    task: one worker, no module start): ``quiet_at(result, name)`` reads them like both_quiet."""
+    commands = {"%s_stats_command" % role: "curl -sSf %s/__emulator__/stats" % node.url
+                for role, node in (("design", design), ("automation", automation))}
+    facts = {"%s_stats" % role: "{{ lookup('ansible.builtin.pipe', %s_stats_command) | from_json }}" % role
+             for role in ("design", "automation")}
+    return [{"name": "stats " + name, "vars": commands, "ansible.builtin.set_fact": facts}]
+
+
+def stats_at(result, name, role):
+    """The whole stats of the node ``role`` (design, automation) at the ``quiet_tasks`` task ``name``."""
+    return result.task("stats " + name)["result"]["ansible_facts"][role + "_stats"]
 
 
 def quiet_at(result, name):
-    (design_digest, design_writes), (auto_digest, auto_writes) = [result.snapshot("%s %s" % (name, node))
-                                                                  for node in ("design", "automation")]
-    return (design_writes, design_digest, auto_writes, auto_digest)
+    quiet = ()
+    for role in ("design", "automation"):
+        stats = stats_at(result, name, role)
+        quiet += (sum(stats["requests"].get(method, 0) for method in WRITE_METHODS), stats["state_digest"])
+    return quiet
 
 
 def test_create_update_idempotent_upgrade_and_rollback(nodes, playbook, tmp_path):
@@ -110,62 +123,87 @@ def test_bad_input_fails_before_any_write(nodes, playbook):
     assert both_quiet(design, automation) == quiet
 
 
-def test_unreachable_automation_node_and_failed_update(nodes, playbook):
-    design, automation = nodes
-    deployer = deployer_ready(design, automation)
-    ok = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)])
-    assert ok.rc == 0, ok
-    settings = deployer.get_infra("prod").get_settings()
-    settings.get_raw()["automationNodeUrl"] = closed_port_url()
-    settings.save()
-    quiet = both_quiet(design, automation)
-    result = playbook(tasks=[task(DEPLOYMENT, design, "deploy", deployment_id="churn-prod", bundle_id="v2")])
-    assert_clean_failure(result, automation, "cannot be reached", "nothing was changed")
-    assert both_quiet(design, automation) == quiet
+def assert_clean_refusal(result, name, node, *fragments):
+    """The task ``name`` (ignore_errors) failed with a short message: assert_clean_failure's checks (the fragments
+    present, no traceback, the API key nowhere in the run's output) for a task that is not the run's last."""
+    record = result.task(name)
+    assert record["status"] == "ignored", result
+    alone = PlaybookResult(2, result.output, [dict(record, status="failed")], result.playbook_path)
+    return assert_clean_failure(alone, node, *fragments)
 
-    settings = deployer.get_infra("prod").get_settings()
-    settings.get_raw()["automationNodeUrl"] = automation.url
-    settings.get_raw()["bundleContainerSettings"]["remapping"]["connections"] = []
-    settings.save()
-    failed = playbook(tasks=[task(DEPLOYMENT, design, "deploy", deployment_id="churn-prod", bundle_id="v2")])
+
+def infra_task(design, title, **settings):
+    """The prod infrastructure's settings changed in the run (dataiku_deployer_infra), between two deployments."""
+    return task(INFRA, design, title, infra_id="prod", **settings)
+
+
+def test_unreachable_automation_node_and_failed_update(nodes, playbook):
+    """The create, the update refused while the infrastructure names a closed port, then the update failing on the
+    automation node (no connection remapping) in one run; the infrastructure is changed by dataiku_deployer_infra
+    between them."""
+    design, automation = nodes
+    deployer_ready(design, automation)
+    upgrade = task(DEPLOYMENT, design, "unreachable", deployment_id="churn-prod", bundle_id="v2")
+    ok = result = failed = playbook(tasks=[
+        task(DEPLOYMENT, design, "deploy", **CREATE),
+        infra_task(design, "close the automation node", automation_node_url=closed_port_url(),
+                   check_automation_node=False)]
+        + quiet_tasks("closed", design, automation) + [dict(upgrade, ignore_errors=True)]
+        + quiet_tasks("unreachable", design, automation) + [
+        infra_task(design, "drop the remapping", automation_node_url=automation.url, connections={}),
+        dict(upgrade, name="deploy v2")])
+    assert ok.task("deploy")["status"] == "changed", ok
+    assert_clean_refusal(result, "unreachable", automation, "cannot be reached", "nothing was changed")
+    assert quiet_at(result, "unreachable") == quiet_at(result, "closed")
+
     msg = assert_clean_failure(failed, automation, "The update of deployment churn-prod to bundle v2 failed",
                                "pg_dev")
-    record = failed.task("deploy")["result"]
+    record = failed.task("deploy v2")["result"]
     assert record["health"] == "ERROR" and record["previous_bundle_id"] == "v1"
     assert any(line.startswith("ERROR: ") for line in record["update_log"]), msg
     assert active_bundle(automation) == "v1"
 
 
 def test_govern_gate_prevent_and_warn(nodes, playbook):
+    """The refused creation, the creation (policy NO_CHECK), the refused upgrade in check mode and for real with the
+    gate's read (PREVENT), then the warning refused and let through (WARN) in one run: the infrastructure's policy is
+    changed by dataiku_deployer_infra between them, snapshots of both nodes tell what the refusals wrote."""
     design, automation = nodes
-    deployer = deployer_ready(design, automation, policy="PREVENT")
-    quiet, created = both_quiet(design, automation), design.stats()["routes"].get("POST /project-deployer/deployments")
-    first = playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)])
-    assert_clean_failure(first, automation, "Bundle v1 of CHURN is not approved in Govern (governance status: PENDING)",
-                         "Nothing was created")
-    assert deployer.list_deployments() == [] and first.task("deploy")["result"]["changed"] is False
-    # DSS answers Govern's status only for an existing deployment: the creation request is the check, the one write
-    # request of the refusal, refused whole (same digests).
-    design_writes, design_digest, auto_writes, auto_digest = quiet
-    assert both_quiet(design, automation) == (design_writes + 1, design_digest, auto_writes, auto_digest)
-    assert design.stats()["routes"]["POST /project-deployer/deployments"]["calls"] == (created or {}).get("calls", 0) + 1
-
-    settings = deployer.get_infra("prod").get_settings()
-    settings.get_raw()["governCheckPolicy"] = "NO_CHECK"
-    settings.save()
-    assert playbook(tasks=[task(DEPLOYMENT, design, "deploy", **CREATE)]).rc == 0
-    settings = deployer.get_infra("prod").get_settings()
-    settings.get_raw()["governCheckPolicy"] = "PREVENT"
-    settings.save()
-
-    quiet = both_quiet(design, automation)
+    deployer_ready(design, automation, policy="PREVENT")
     upgrade = dict(deployment_id="churn-prod", bundle_id="v2")
-    # The refusal in check mode, the gate's read and the refusal for real (the last task: it ends the run) in one run.
-    refusals = playbook(tasks=[
+    first = info = refusals = warned = through = playbook(tasks=quiet_tasks("start", design, automation) + [
+        dict(task(DEPLOYMENT, design, "first", **CREATE), ignore_errors=True),
+        task(DEPLOYMENT_INFO, design, "none", deployment_id="churn-prod")]
+        + quiet_tasks("refused", design, automation) + [
+        infra_task(design, "no check", govern_check_policy="NO_CHECK"),
+        task(DEPLOYMENT, design, "create", **CREATE),
+        infra_task(design, "prevent", govern_check_policy="PREVENT")]
+        + quiet_tasks("prevent", design, automation) + [
+        # The refusal in check mode, the gate's read and the refusal for real.
         dict(task(DEPLOYMENT, design, "check", **upgrade), check_mode=True, ignore_errors=True),
         task(DEPLOYMENT_INFO, design, "gate", deployment_id="churn-prod", bundle_id="v2"),
-        task(DEPLOYMENT, design, "deploy", **upgrade)])
-    assert_clean_failure(refusals, automation, "Govern refuses bundle v2 for deployment churn-prod",
+        dict(task(DEPLOYMENT, design, "deploy", **upgrade), ignore_errors=True)]
+        + quiet_tasks("refusals", design, automation) + [
+        infra_task(design, "warn", govern_check_policy="WARN"),
+        # The warning refused, then let through (ignore_warnings).
+        dict(task(DEPLOYMENT, design, "warned", **upgrade), ignore_errors=True),
+        task(DEPLOYMENT, design, "through", ignore_warnings=True, **upgrade)])
+    assert_clean_refusal(first, "first", automation,
+                         "Bundle v1 of CHURN is not approved in Govern (governance status: PENDING)",
+                         "Nothing was created")
+    none = first.task("none")["result"]
+    assert none["exists"] is False and first.task("first")["result"]["changed"] is False
+    # DSS answers Govern's status only for an existing deployment: the creation request is the check, the one write
+    # request of the refusal, refused whole (same digests).
+    design_writes, design_digest, auto_writes, auto_digest = quiet_at(first, "start")
+    assert quiet_at(first, "refused") == (design_writes + 1, design_digest, auto_writes, auto_digest)
+    created = stats_at(first, "start", "design")["routes"].get("POST /project-deployer/deployments")
+    calls = stats_at(first, "refused", "design")["routes"]["POST /project-deployer/deployments"]["calls"]
+    assert calls == (created or {}).get("calls", 0) + 1
+
+    assert first.task("create")["status"] == "changed", first
+
+    assert_clean_refusal(refusals, "deploy", automation, "Govern refuses bundle v2 for deployment churn-prod",
                          "governance status: PENDING", "Nothing was changed")
     for name in ("check", "deploy"):
         refused = refusals.task(name)
@@ -173,21 +211,14 @@ def test_govern_gate_prevent_and_warn(nodes, playbook):
         msg = refused["result"]["msg"]
         assert "Govern refuses bundle v2 for deployment churn-prod" in msg and "governance status: PENDING" in msg
         assert "Nothing was changed" in msg and "Traceback" not in msg, msg
-    assert both_quiet(design, automation) == quiet
-    info = refusals
+    assert quiet_at(refusals, "refusals") == quiet_at(refusals, "prevent")
     assert info.task("gate")["result"]["governance"]["approved"] is False
 
-    settings = deployer.get_infra("prod").get_settings()
-    settings.get_raw()["governCheckPolicy"] = "WARN"
-    settings.save()
-    # The warning refused, then let through (ignore_warnings) in one run.
-    warned = through = playbook(tasks=[dict(task(DEPLOYMENT, design, "warned", **upgrade), ignore_errors=True),
-                                       task(DEPLOYMENT, design, "deploy", ignore_warnings=True, **upgrade)])
     refused = warned.task("warned")
     assert refused["status"] == "ignored" and "Govern warns about bundle v2" in refused["result"]["msg"], refused
     assert "Set ignore_warnings=true" in refused["result"]["msg"] and "Traceback" not in refused["result"]["msg"]
     assert automation.api_key not in warned.output
-    result = through.task("deploy")["result"]
+    result = through.task("through")["result"]
     assert result["health"] == "WARNING" and result["update_messages"][0]["severity"] == "WARNING", through
     assert active_bundle(automation) == "v2"
 

@@ -8,6 +8,7 @@ import pytest
 
 from tests.support import landscape
 from tests.support.emulator import WRITE_METHODS
+from tests.support.promotion import recap
 from tests.support.sample_project import PROJECT_KEY, break_flow
 
 STAGING, PROD = "staging-%s" % PROJECT_KEY, "prod-%s" % PROJECT_KEY
@@ -61,13 +62,14 @@ def test_staging_then_govern_gate_then_prod_then_rollback(land):
     assert result["previous_bundle_id"] is None and result["tests"]["failed_scenarios"] == []
     assert land.active("staging") == "v1"
 
+    # The re-run on staging (converged: no change, no write) and the first deployment to prod, refused by Govern, in
+    # one run: the refused creation on dev is the run's one write request (writes_since below).
     quiet = land.quiet()
-    again = land.deploy("staging", "v1")
-    assert again.rc == 0 and again.changed_count() == 0, again
-    assert land.quiet() == quiet
-
     digests, before = {env: node.digest() for env, node in land.nodes.items()}, write_routes(land)
-    refused = land.deploy("prod", "v1")
+    again = refused = land.deploy("staging:prod", "v1")
+    assert recap(again.output)[STAGING]["failed"] == 0 and again.changed_count() == 0, again
+    assert land.quiet()["staging"] == quiet["staging"]
+
     assert refused.rc != 0
     msg = failed_msg(refused, PROD)
     assert "Bundle v1 of CHURN is not approved in Govern (governance status: PENDING)" in msg, msg
