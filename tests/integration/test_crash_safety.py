@@ -30,22 +30,11 @@ LEASE = 3  # seconds: the lease of every run here (renewed every second by a liv
 SLOW = 0.2  # the latency scale of the runs that are interrupted (import 2 s, activation 2 s, a scenario start 6 s)
 
 
-class SlowPair:
+class SlowPair(landscape.NodesOnly):
     """A landscape (tests/support/landscape.py) of two nodes: the design node "dev" with CHURN exported as b1 and b3
     (passing) and b2 (failing its tests), and the automation node "staging" with the staging connection."""
 
     NODE_TYPES = {"dev": "design", "staging": "automation"}
-
-    def __init__(self, workdir):
-        self.workdir = str(workdir)
-        self.nodes = {}
-
-    def node_types(self):
-        return dict(self.NODE_TYPES)
-
-    def use_nodes(self, nodes):
-        self.nodes = dict(nodes)
-        return self
 
     def start(self):
         client = self.nodes["dev"].client()
@@ -58,15 +47,6 @@ class SlowPair:
         design.export_bundle("b2")
         sample.seed_connection(self.nodes["staging"].client(), "staging")
         return self
-
-    def cached_paths(self):
-        return []
-
-    def cache_state(self):
-        return {}
-
-    def load_cache_state(self, _state):
-        pass
 
 
 def deploy_b1_showing_steps(land):

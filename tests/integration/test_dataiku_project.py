@@ -180,35 +180,22 @@ def shared_tasks(node, saved):
         {"name": "env info", INFO: {"project_key": "ENVP"}}]
 
 
-class DesignNode:
+class DesignNode(landscape.NodesOnly):
     """A landscape (tests/support/landscape.py) of one design node: run_shared and run_refused build on it."""
 
+    NODE_TYPES = {"dev": "design"}  # the pooled design node of the other landscapes ("dev"): no process of its own
+
     def __init__(self, workdir):
-        self.workdir, self.nodes, self.built = workdir, {}, {}
+        super().__init__(workdir)
+        self.built = {}
 
     @property
     def node(self):
         return self.nodes["dev"]
 
-    def node_types(self):
-        return {"dev": "design"}  # the pooled design node of the other landscapes ("dev"): no process of its own
-
-    def use_nodes(self, nodes):
-        self.nodes = dict(nodes)
-        return self
-
-    def start(self):
-        pass  # the build seeds it
-
     def cached_paths(self):
         saved = os.path.join(self.workdir, "saved")  # the states saved during the run, if any
         return ["saved"] if os.path.isdir(saved) else []
-
-    def cache_state(self):
-        return {}
-
-    def load_cache_state(self, _state):
-        pass
 
     def restore_saved(self, name):
         """The node as the shared run left it at its task "save ``name``"."""

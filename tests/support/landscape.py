@@ -58,6 +58,36 @@ class Kind:
     description: str = field(default="", compare=False)
 
 
+class NodesOnly:
+    """A landscape of pooled nodes only, for a test file's own kinds: no work directory files, no state but the nodes'.
+    A subclass names its nodes in NODE_TYPES ({name: node type}) and seeds them in ``start``."""
+
+    NODE_TYPES = {}
+
+    def __init__(self, workdir):
+        self.workdir = str(workdir)
+        self.nodes = {}
+
+    def node_types(self):
+        return dict(self.NODE_TYPES)
+
+    def use_nodes(self, nodes):
+        self.nodes = dict(nodes)
+        return self
+
+    def start(self):
+        return self  # a kind's build seeds the nodes
+
+    def cached_paths(self):
+        return []
+
+    def cache_state(self):
+        return {}
+
+    def load_cache_state(self, _state):
+        pass
+
+
 def plan_then_promote(land):
     """The first promotion of the landscape's bundle on every environment, through a saved plan: promote.yml --check
     --diff saving the plan and its Markdown summary (with whether it changed any node), then for real with --diff
