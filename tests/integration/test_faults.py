@@ -171,9 +171,9 @@ def test_lost_export_answer_is_confirmed_by_reading(design_node, fault_proxy, pl
     assert [b["bundleId"] for b in exported] == [BUNDLE_ID]
 
 
-def _smoke_project(node):
-    """Project CHURN with a scenario TEST_SMOKE that builds a dataset (SUCCESS on the emulator)."""
-    project = node.client().create_project(KEY, "Churn", "admin")
+def _smoke_project(node, key=KEY):
+    """Project ``key`` with a scenario TEST_SMOKE that builds a dataset (SUCCESS on the emulator)."""
+    project = node.client().create_project(key, key.title(), "admin")
     for name in ("raw", "clean"):
         project.create_dataset(name, "Filesystem", params={"connection": "filesystem_managed", "path": name})
     project.new_recipe("sync", "compute_clean").with_input("raw").with_existing_output("clean").create()
@@ -183,24 +183,50 @@ def _smoke_project(node):
     return project.get_scenario("TEST_SMOKE")
 
 
-@pytest.mark.parametrize("kind, sends", [("lost", 1), ("reset", 2), ("503", 2)])
-def test_a_scenario_start_whose_answer_is_lost_is_followed_not_started_twice(
-        automation_node, fault_proxy, playbook, kind, sends):
-    require_emulator(automation_node)
-    scenario = _smoke_project(automation_node)
-    scenario.run_and_wait()  # a run from before ours: never taken for ours
-    earlier = scenario.get_last_runs()[0].run["runId"]
-    proxy = fault_proxy(automation_node.url, match="^POST %s/projects/%s/scenarios/TEST_SMOKE/run$" % (API, KEY),
-                        nth=(1,), kinds=(kind,))
-    task = {"name": "tests", SCENARIO_RUN: dict(_through(proxy, automation_node), project_key=KEY,
-                                                scenarios=["TEST_SMOKE"], poll_interval=0.5)}
-    result = playbook(tasks=[task])
+START_FAULTS = [("lost", 1), ("reset", 2), ("503", 2)]
+
+
+@pytest.fixture(scope="module")
+def faulted_starts(node_pool, tmp_path_factory):
+    """One ansible-playbook run, one host per fault kind, at the same time: each runs the scenario TEST_SMOKE of a
+    project of its own (CHURN_LOST...) that already ran once, through a proxy of its own that faults the first start
+    it forwards; the waits of the kinds whose start never arrived overlap. Gives (result, {kind: proxy stats},
+    {kind: the run from before}, {kind: the scenario's last runs after})."""
+    node = real_node_or_none("automation") or node_pool.checkout("automation")
+    require_emulator(node)
+    keys = {kind: "%s_%s" % (KEY, kind.upper()) for kind, _sends in START_FAULTS}
+    scenarios = {kind: _smoke_project(node, key) for kind, key in keys.items()}
+    # A run from before ours in each project (never taken for ours), the three started before any is waited for.
+    fires = {kind: scenario.run() for kind, scenario in scenarios.items()}
+    earlier = {}
+    for kind, fire in fires.items():
+        run = fire.wait_for_scenario_run()
+        run.wait_for_completion()
+        earlier[kind] = run.run["runId"]
+    proxies = {}
+    try:
+        for kind, key in keys.items():
+            proxies[kind] = FaultProxy(node.url, match="^POST %s/projects/%s/scenarios/TEST_SMOKE/run$" % (API, key),
+                                       nth=(1,), kinds=(kind,)).start()
+        cases = {kind: dict(_through(proxy, node), project_key=keys[kind], scenarios=["TEST_SMOKE"], poll_interval=0.5)
+                 for kind, proxy in proxies.items()}
+        result = run_cases(tmp_path_factory.mktemp("starts"), "tests", SCENARIO_RUN, cases)
+        stats = {kind: proxy.stats() for kind, proxy in proxies.items()}
+    finally:
+        for proxy in proxies.values():
+            proxy.stop()
+    runs = {kind: [r.run["runId"] for r in scenario.get_last_runs(limit=10)] for kind, scenario in scenarios.items()}
+    return result, stats, earlier, runs
+
+
+@pytest.mark.parametrize("kind, sends", START_FAULTS)
+def test_a_scenario_start_whose_answer_is_lost_is_followed_not_started_twice(faulted_starts, kind, sends):
+    result, stats, earlier, runs = faulted_starts
     assert result.rc == 0, result
-    row = result.task("tests")["result"]["results"][0]
-    assert row["outcome"] == "SUCCESS" and row["run_id"] != earlier, row
-    assert proxy.stats()["matched"] == sends
-    runs = [r.run["runId"] for r in scenario.get_last_runs(limit=10)]
-    assert runs == [row["run_id"], earlier]  # exactly one run started by the task, and it is the one reported
+    row = result.task("tests", host=kind)["result"]["results"][0]
+    assert row["outcome"] == "SUCCESS" and row["run_id"] != earlier[kind], row
+    assert stats[kind]["matched"] == sends
+    assert runs[kind] == [row["run_id"], earlier[kind]]  # exactly one run started by the task, and it is the one reported
 
 
 def test_lost_answers_to_lock_and_retention_writes_are_confirmed_by_reading(
