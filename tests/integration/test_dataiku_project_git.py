@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from tests.integration.test_dataiku_project import assert_clean_failure, conn, diff_lines
+from tests.integration.test_dataiku_project import assert_clean_failure, conn, diff_lines, module_design_node
 from tests.support import sample_project
 from tests.support.git_remote import clone, commit_file, git, new_bare_remote
-from tests.support.playbook import run_cases, snapshot_steps
+from tests.support.playbook import run_cases, run_playbook, snapshot_steps
 from tests.support.real_node import require_emulator
 
 MODULE = "dataiku_gitops.dss.dataiku_project_git"
@@ -90,18 +90,35 @@ def test_set_remote_and_push_check_real_idempotent(design, remote, playbook):
     assert no_fetch.task("no fetch")["status"] == "ok" and run.snapshot("after no fetch") == run.snapshot("after again")
 
 
-def test_new_commits_are_listed_then_pushed(design, remote, playbook):
-    assert pushed(design, remote)
-    sample_project.change_variable(design.client(), 45)  # an auto-commit
-    new = project_git(design).log(count=1)["entries"][0]
-    check = real = playbook(tasks=[git_task(design, "check", state="pushed", check_mode=True),
-                                   git_task(design, state="pushed")], diff=True)
+@pytest.fixture(scope="module")
+def pushes(node_pool, tmp_path_factory):
+    """On a pushed project, ONE run: a new (auto-)commit pushed, planned first, then a new branch created and pushed,
+    planned first. Gives a dict: node, remote, pushed (the seeding push and fetch succeeded), new (the log entry of
+    the new commit), result, the remote's master and feature heads and the project's branch after the run."""
+    node = module_design_node(node_pool)
+    sample_project.seed_design_project(node.client())
+    remote = new_bare_remote(tmp_path_factory.mktemp("pushes"))
+    seeded = {"node": node, "remote": remote, "pushed": pushed(node, remote)}
+    sample_project.change_variable(node.client(), 45)  # an auto-commit
+    seeded["new"] = project_git(node).log(count=1)["entries"][0]
+    result = run_playbook(tmp_path_factory.mktemp("pushes-run"), diff=True, tasks=[
+        git_task(node, "check", state="pushed", check_mode=True), git_task(node, state="pushed"),
+        git_task(node, "check branch", branch="feature", create_branch=True, state="pushed", check_mode=True),
+        git_task(node, "branch", branch="feature", create_branch=True, state="pushed")])
+    return dict(seeded, result=result, master=git(remote, "rev-parse", "master"),
+                feature=git(remote, "rev-parse", "feature"), branch=project_git(node).get_current_branch())
+
+
+def test_new_commits_are_listed_then_pushed(pushes):
+    assert pushes["pushed"]
+    new = pushes["new"]
+    check = real = pushes["result"]
     predicted = check.task("check")["result"]
     assert predicted["changed"] is True
     assert predicted["diff"]["before"]["unpushed"] == ["%s %s" % (new["commit"][:7], new["message"])]
     assert predicted["diff"]["after"]["unpushed"] == []
     assert real.task("git")["result"]["diff"] == predicted["diff"]
-    assert git(remote, "rev-parse", "master") == new["commit"]
+    assert pushes["master"] == new["commit"]
 
 
 def test_pull_a_reviewed_commit(design, remote, playbook, tmp_path):
@@ -130,49 +147,63 @@ def test_pull_a_reviewed_commit(design, remote, playbook, tmp_path):
     assert again.task("again")["status"] == "ok"
 
 
-def test_push_refused_when_the_remote_is_ahead(design, remote, playbook, tmp_path):
-    assert pushed(design, remote)
-    reviewed = commit_file(clone(remote, tmp_path / "review"), "README.md", "hello\n", "Docs")
-    digest = design.digest()
-    result = playbook(tasks=[git_task(design, state="pushed")])
-    msg = assert_clean_failure(result, design, "origin/master has 1 commit(s) the project lacks", reviewed[:7],
-                               "state=pulled")
-    assert "Docs" in msg and design.digest() == digest
+@pytest.fixture(scope="module")
+def refusals(node_pool, tmp_path_factory):
+    """The refusals in ONE run (run_cases, a host each) on a project pushed to a remote that a reviewer's commit put
+    one ahead: the push (state=pushed), a push through an unreachable remote_url, an unknown branch and a bad branch
+    name. One host after the other (--forks 1): the unreachable remote is set, then restored, on the project the
+    other cases read. Gives a dict: node, remote, pushed (the seeding push and fetch succeeded), reviewed (the
+    reviewer's commit), missing (the unreachable remote), remote_before, result, digest_kept, remote_after."""
+    node = module_design_node(node_pool)
+    sample_project.seed_design_project(node.client())
+    folder = tmp_path_factory.mktemp("refusals")
+    remote = new_bare_remote(folder)
+    seeded = {"node": node, "remote": remote, "pushed": pushed(node, remote), "missing": str(folder / "missing.git")}
+    seeded["reviewed"] = commit_file(clone(remote, folder / "review"), "README.md", "hello\n", "Docs")
+    seeded["remote_before"] = project_git(node).get_remote()
+    digest = node.digest()
+    cases = {"refused": dict(conn(node), project_key=KEY, state="pushed"),
+             "unreachable": dict(conn(node), project_key=KEY, remote_url=seeded["missing"], state="pushed"),
+             "unknown": dict(conn(node), project_key=KEY, branch="release"),
+             "bad": dict(conn(node), project_key=KEY, branch="../x")}
+    result = run_cases(folder / "cases", "project", MODULE, cases, args=["--forks", "1"])
+    return dict(seeded, result=result, digest_kept=node.digest() == digest, remote_after=project_git(node).get_remote())
 
 
-def test_unreachable_remote_fails_and_restores_the_remote(design, remote, playbook, tmp_path):
-    project_git(design).set_remote(remote)  # what a run with remote_url leaves, set through the client
-    assert project_git(design).get_remote() == remote
-    digest = design.digest()
-    missing = str(tmp_path / "missing.git")
-    result = playbook(tasks=[git_task(design, remote_url=missing, state="pushed")])
+def test_push_refused_when_the_remote_is_ahead(refusals):
+    design, result = refusals["node"], refusals["result"]
+    assert refusals["pushed"]
+    msg = assert_clean_failure(result, design, "origin/master has 1 commit(s) the project lacks",
+                               refusals["reviewed"][:7], "state=pulled", host="refused")
+    assert "Docs" in msg and refusals["digest_kept"]
+
+
+def test_unreachable_remote_fails_and_restores_the_remote(refusals):
+    design, result, remote = refusals["node"], refusals["result"], refusals["remote"]
+    assert refusals["remote_before"] == remote
     assert_clean_failure(result, design, "Failed to fetch from remote origin of project CHURN",
-                         "does not appear to be a git repository", "previous remote was restored")
-    assert design.digest() == digest and project_git(design).get_remote() == remote
+                         "does not appear to be a git repository", "previous remote was restored", host="unreachable")
+    assert refusals["digest_kept"] and refusals["remote_after"] == remote
 
 
-def test_unknown_branch_and_bad_names_fail_before_writing(design, remote, tmp_path):
+def test_unknown_branch_and_bad_names_fail_before_writing(refusals):
     """Both cases in one run, a host each."""
-    assert pushed(design, remote)
-    digest = design.digest()
-    cases = {"unknown": dict(conn(design), project_key=KEY, branch="release"),
-             "bad": dict(conn(design), project_key=KEY, branch="../x")}
-    unknown = bad = run_cases(tmp_path / "cases", "project", MODULE, cases)
+    design = refusals["node"]
+    assert refusals["pushed"]
+    unknown = bad = refusals["result"]
     assert_clean_failure(unknown, design, "Branch 'release' does not exist", "local branches: master",
                          "remote branches as fetched: origin/master", "create_branch=true", host="unknown")
     assert_clean_failure(bad, design, "branch '../x' is not a valid git name", host="bad")
-    assert design.digest() == digest
+    assert refusals["digest_kept"]
 
 
-def test_create_branch_and_push_it(design, remote, playbook):
-    assert pushed(design, remote)
-    check = real = playbook(tasks=[
-        git_task(design, "check", branch="feature", create_branch=True, state="pushed", check_mode=True),
-        git_task(design, branch="feature", create_branch=True, state="pushed")], diff=True)
-    assert check.task("check")["result"]["diff"] == real.task("git")["result"]["diff"]
-    assert real.task("git")["changed"] is True
-    assert git(remote, "rev-parse", "feature") == git(remote, "rev-parse", "master")
-    assert project_git(design).get_current_branch() == "feature"
+def test_create_branch_and_push_it(pushes):
+    assert pushes["pushed"]
+    check = real = pushes["result"]
+    assert check.task("check branch")["result"]["diff"] == real.task("branch")["result"]["diff"]
+    assert real.task("branch")["changed"] is True
+    assert pushes["feature"] == pushes["master"]
+    assert pushes["branch"] == "feature"
 
 
 def test_uncommitted_changes_fail_or_commit(design, remote, playbook):
