@@ -121,6 +121,15 @@ def test_new_commits_are_listed_then_pushed(pushes):
     assert pushes["master"] == new["commit"]
 
 
+def test_create_branch_and_push_it(pushes):
+    assert pushes["pushed"]
+    check = real = pushes["result"]
+    assert check.task("check branch")["result"]["diff"] == real.task("branch")["result"]["diff"]
+    assert real.task("branch")["changed"] is True
+    assert pushes["feature"] == pushes["master"]
+    assert pushes["branch"] == "feature"
+
+
 def test_pull_a_reviewed_commit(design, remote, playbook, tmp_path):
     assert pushed(design, remote)
     work = clone(remote, tmp_path / "review")
@@ -195,15 +204,6 @@ def test_unknown_branch_and_bad_names_fail_before_writing(refusals):
                          "remote branches as fetched: origin/master", "create_branch=true", host="unknown")
     assert_clean_failure(bad, design, "branch '../x' is not a valid git name", host="bad")
     assert refusals["digest_kept"]
-
-
-def test_create_branch_and_push_it(pushes):
-    assert pushes["pushed"]
-    check = real = pushes["result"]
-    assert check.task("check branch")["result"]["diff"] == real.task("branch")["result"]["diff"]
-    assert real.task("branch")["changed"] is True
-    assert pushes["feature"] == pushes["master"]
-    assert pushes["branch"] == "feature"
 
 
 def test_uncommitted_changes_fail_or_commit(design, remote, playbook):

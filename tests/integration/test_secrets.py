@@ -112,7 +112,8 @@ def test_key_is_nowhere_in_ansible_runner_artifacts(automation_node, runner_dir,
     env["ANSIBLE_COLLECTIONS_PATH"] = ensure_collection_link()
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     env["ANSIBLE_PYTHON_INTERPRETER"] = playbook_server.module_python(env)  # its modules start as served runs' do
-    run = ansible_runner.run(private_data_dir=str(runner_dir), playbook="leaks.yml", inventory="localhost ansible_connection=local",
+    run = ansible_runner.run(private_data_dir=str(runner_dir), playbook="leaks.yml",
+                             inventory="localhost ansible_connection=local",
                              envvars={k: v for k, v in env.items() if k.startswith("ANSIBLE_")}, verbosity=4,
                              quiet=True)
     assert run.status == "successful", run.stdout.read()
