@@ -113,18 +113,21 @@ DEPLOYED = {"lost": KEY + "_LOST", "refused": KEY + "_REFUSED", "remap": KEY + "
 
 @pytest.fixture(scope="module")
 def deployments(node_pool, tmp_path_factory):
-    """ONE run on the automation node, each case with a project (exported on the design node) and a proxy of its own,
-    one after the other: the deployment of CHURN_LOST whose import and activation answers are lost, and its re-run;
-    the deployment of CHURN_REFUSED whose activation a proxy refuses (503); CHURN_REMAP imported straight to the
-    node, then its remap whose settings save answer is lost, and the remap's re-run. Snapshots of the node after
-    each step. Gives a dict: result, stats ({case: proxy stats}), active ({case: active bundle after the run})."""
+    """ONE run, each case with a project and a proxy of its own, one after the other: on the design node, the export
+    of CHURN whose answer is lost; on the automation node, the deployment of CHURN_LOST whose import and activation
+    answers are lost, and its re-run; the deployment of CHURN_REFUSED whose activation a proxy refuses (503);
+    CHURN_REMAP imported straight to the node, then its remap whose settings save answer is lost, and the remap's
+    re-run. Snapshots of the automation node after each step. Gives a dict: result, stats ({case: proxy stats}),
+    active ({case: active bundle after the run}), exported (CHURN's exported bundle ids after the run)."""
     design = real_node_or_none("design") or node_pool.checkout("design")
     auto = real_node_or_none("automation") or node_pool.checkout("automation")
     require_emulator(auto)
     folder = tmp_path_factory.mktemp("deployments")
     archives = {case: _archive(design, key, folder) for case, key in DEPLOYED.items()}
     auto.client().create_connection("fs_prod", "Filesystem", params={"root": "/data/prod"})
+    design.client().create_project(KEY, "Churn", "admin")
     plans = {
+        "export": dict(match="^PUT %s/projects/%s/bundles/exported/" % (API, KEY), nth=(1,), kinds=("lost",)),
         "lost": dict(match="^POST %s/(projectsFromBundle/|projects/%s/bundles/imported/%s/actions/activate)" % (
             API, DEPLOYED["lost"], BUNDLE_ID), nth=(1, 2), kinds=("lost",)),
         "refused": dict(match="actions/activate$", nth=(1,), kinds=("503",)),
@@ -132,7 +135,7 @@ def deployments(node_pool, tmp_path_factory):
     proxies = {}
     try:
         for case, plan in plans.items():
-            proxies[case] = FaultProxy(auto.url, **plan).start()
+            proxies[case] = FaultProxy((design if case == "export" else auto).url, **plan).start()
 
         def deploy(case, name, state="active", through=True):
             target = _through(proxies[case], auto) if through else {"url": auto.url, "api_key": auto.api_key}
@@ -140,7 +143,9 @@ def deployments(node_pool, tmp_path_factory):
                                                src=archives[case])}
         remap = {"name": "remap", REMAP: dict(_through(proxies["remap"], auto), project_key=DEPLOYED["remap"],
                                               connections={"filesystem_managed": "fs_prod"})}
-        tasks = _then_again(deploy("lost", "deploy"), auto) + [deploy("refused", "refused deploy")]
+        export = {"name": "export", BUNDLE: dict(_through(proxies["export"], design), project_key=KEY,
+                                                 bundle_id=BUNDLE_ID, state="exported")}
+        tasks = [export] + _then_again(deploy("lost", "deploy"), auto) + [deploy("refused", "refused deploy")]
         tasks += [deploy("remap", "import", state="imported", through=False)]
         tasks += _then_again(remap, auto, again="remap again")
         result = run_playbook(folder / "run", tasks=tasks)
@@ -148,8 +153,9 @@ def deployments(node_pool, tmp_path_factory):
     finally:
         for proxy in proxies.values():
             proxy.stop()
-    return {"result": result, "stats": stats, "active": {case: _active(auto, key) for case, key in DEPLOYED.items()
-                                                          if case != "remap"}}
+    exported = design.client().get_project(KEY).list_exported_bundles()["bundles"]
+    return {"result": result, "stats": stats, "exported": [b["bundleId"] for b in exported],
+            "active": {case: _active(auto, key) for case, key in DEPLOYED.items() if case != "remap"}}
 
 
 def test_lost_import_and_activation_answers_are_confirmed_by_reading(deployments):
@@ -184,18 +190,11 @@ def test_lost_remap_save_is_not_sent_again(deployments):
     assert again.snapshot("after remap again")[1] == again.snapshot("after remap")[1]
 
 
-def test_lost_export_answer_is_confirmed_by_reading(design_node, fault_proxy, playbook):
-    require_emulator(design_node)
-    design_node.client().create_project(KEY, "Churn", "admin")
-    proxy = fault_proxy(design_node.url, match="^PUT %s/projects/%s/bundles/exported/" % (API, KEY), nth=(1,),
-                        kinds=("lost",))
-    task = {"name": "export", BUNDLE: dict(_through(proxy, design_node), project_key=KEY, bundle_id=BUNDLE_ID,
-                                           state="exported")}
-    result = playbook(tasks=[task])
+def test_lost_export_answer_is_confirmed_by_reading(deployments):
+    result = deployments["result"]
     assert result.rc == 0 and result.task("export")["changed"], result
-    assert proxy.stats()["matched"] == 1  # exported once, not re-sent
-    exported = design_node.client().get_project(KEY).list_exported_bundles()["bundles"]
-    assert [b["bundleId"] for b in exported] == [BUNDLE_ID]
+    assert deployments["stats"]["export"]["matched"] == 1  # exported once, not re-sent
+    assert deployments["exported"] == [BUNDLE_ID]
 
 
 def _smoke_project(node, key=KEY):
