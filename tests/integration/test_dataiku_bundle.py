@@ -178,7 +178,7 @@ def test_export_import_activate_rerun_upgrade_rollback(design_node, automation_n
 
 
 def test_first_deployment_streamed_from_design_node(design_node, automation_node, playbook, tmp_path,
-                                                   tmp_path_factory):
+                                                    tmp_path_factory):
     """The deployment of b1, then of b2 through the existing project (each planned first) and b2's re-run, in one
     run: snapshots between the steps (no module start) tell what each wrote and received; the node saved after b1's
     deployment is read through the client after."""

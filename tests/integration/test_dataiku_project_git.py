@@ -9,7 +9,7 @@ import pytest
 from tests.integration.test_dataiku_project import assert_clean_failure, conn, diff_lines, module_design_node
 from tests.support import sample_project
 from tests.support.git_remote import clone, commit_file, git, new_bare_remote
-from tests.support.playbook import run_cases, run_playbook, snapshot_steps
+from tests.support.playbook import run_cases, run_playbook, snapshot_steps, snapshot_task
 from tests.support.real_node import require_emulator
 
 MODULE = "dataiku_gitops.dss.dataiku_project_git"
@@ -59,14 +59,28 @@ def non_fetch_writes(node, stats=None):
     return [c for c in calls if c.split()[0] in ("POST", "PUT", "DELETE") and not c.endswith("/git/actions/fetch")]
 
 
-def test_set_remote_and_push_check_real_idempotent(design, remote, playbook):
-    """The plan, the real run, the re-run and a re-run without fetch in one run, snapshots between them."""
-    task = git_task(design, remote_url=remote, state="pushed")
-    head = project_git(design).log(count=1)["entries"][0]["commit"]
-    run = check = real = again = no_fetch = playbook(tasks=snapshot_steps(
-        design,
+@pytest.fixture(scope="module")
+def first_push(node_pool, tmp_path_factory):
+    """On a seeded project without a remote, ONE run: the info, then snapshot_steps of the push to a new remote
+    planned, done, done again and done again without fetch. Gives a dict: node, remote, head (the project's before
+    the run), result."""
+    node = module_design_node(node_pool)
+    sample_project.seed_design_project(node.client())
+    remote = new_bare_remote(tmp_path_factory.mktemp("first-push"))
+    head = project_git(node).log(count=1)["entries"][0]["commit"]
+    task = git_task(node, remote_url=remote, state="pushed")
+    result = run_playbook(tmp_path_factory.mktemp("first-push-run"), diff=True, tasks=[
+        dict(info_task(node), name="info before")] + snapshot_steps(
+        node,
         dict(task, name="check", check_mode=True), task, dict(task, name="again"),
-        git_task(design, "no fetch", remote_url=remote, state="pushed", fetch=False)), diff=True)
+        git_task(node, "no fetch", remote_url=remote, state="pushed", fetch=False)))
+    return {"node": node, "remote": remote, "head": head, "result": result}
+
+
+def test_set_remote_and_push_check_real_idempotent(first_push):
+    """The plan, the real run, the re-run and a re-run without fetch in one run, snapshots between them."""
+    design, remote, head = first_push["node"], first_push["remote"], first_push["head"]
+    run = check = real = again = no_fetch = first_push["result"]
     assert check.rc == 0, check
     predicted = check.task("check")["result"]
     assert predicted["changed"] is True
@@ -88,6 +102,23 @@ def test_set_remote_and_push_check_real_idempotent(design, remote, playbook):
     assert len(non_fetch_writes(design, run.stats_at("after again"))) == before_calls
     assert run.snapshot("after again")[0] == run.snapshot("after git")[0]
     assert no_fetch.task("no fetch")["status"] == "ok" and run.snapshot("after no fetch") == run.snapshot("after again")
+
+
+def test_info_reports_branch_head_ahead_behind(first_push, design, remote, playbook, tmp_path):
+    """The info of a project without a remote (the first task of ``first_push``'s run), then, on a project pushed
+    and changed on both sides, the info without and with fetch."""
+    info = first_push["result"].task("info before")["result"]
+    assert info["branch"] == "master" and info["remote"] is None and info["clean"] is True
+    assert info["head"] == first_push["head"]
+    assert pushed(design, remote)
+    commit_file(clone(remote, tmp_path / "review"), "README.md", "hi\n", "Docs")
+    sample_project.change_variable(design.client(), 31)
+    run = playbook(tasks=snapshot_steps(design, info_task(design), dict(info_task(design, fetch=True), name="fresh")))
+    stale = run.task("info")["result"]
+    assert (stale["ahead"], stale["behind"]) == (1, 0) and run.snapshot("after info") == run.snapshot("start")
+    fresh = run.task("fresh")["result"]
+    assert (fresh["ahead"], fresh["behind"], fresh["remote_branch_exists"]) == (1, 1, True)
+    assert fresh["remote"] == {"name": "origin", "url": remote}
 
 
 @pytest.fixture(scope="module")
@@ -233,32 +264,48 @@ def test_uncommitted_changes_fail_or_commit(design, remote, playbook):
     assert project.get_project_git().get_status()["clean"] is True
 
 
-def test_info_reports_branch_head_ahead_behind(design, remote, playbook, tmp_path):
-    result = playbook(tasks=[info_task(design)])
-    info = result.task("info")["result"]
-    assert info["branch"] == "master" and info["remote"] is None and info["clean"] is True
-    assert info["head"] == project_git(design).log(count=1)["entries"][0]["commit"]
-    assert pushed(design, remote)
-    commit_file(clone(remote, tmp_path / "review"), "README.md", "hi\n", "Docs")
-    sample_project.change_variable(design.client(), 31)
-    run = playbook(tasks=snapshot_steps(design, info_task(design), dict(info_task(design, fetch=True), name="fresh")))
-    stale = run.task("info")["result"]
-    assert (stale["ahead"], stale["behind"]) == (1, 0) and run.snapshot("after info") == run.snapshot("start")
-    fresh = run.task("fresh")["result"]
-    assert (fresh["ahead"], fresh["behind"], fresh["remote_branch_exists"]) == (1, 1, True)
-    assert fresh["remote"] == {"name": "origin", "url": remote}
-
-
 # -- state=verified: the commit check of a promotion ---------------------------------------------------------------
 
-def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(design, remote, playbook, tmp_path):
-    assert pushed(design, remote)
-    reviewed = commit_file(clone(remote, tmp_path / "review"), "README.md", "reviewed\n", "Reviewed: docs")
-    task = git_task(design, "verify", state="verified", on_mismatch="pull", required=True)
-    run = check = real = again = playbook(tasks=snapshot_steps(
-        design,
+def refused_verifications(remote):
+    """{name: (options, fragment of the message)}: the bad inputs and the mismatch of state=verified."""
+    return {
+        "commit option": (dict(state="verified", uncommitted="commit"), "state=verified never commits: set "
+                          "uncommitted to fail (its default with state=verified) or ignore."),
+        "remote_url": (dict(state="verified", remote_url=remote), "remote_url cannot be set with state=verified"),
+        "check option elsewhere": (dict(state="pulled", on_mismatch="pull", required=True),
+                                   "on_mismatch, required only apply to state=verified, not state=pulled."),
+        "bad commit": (dict(state="verified", commit="xyz", fetch=False), "commit"),
+        "mismatch": (dict(state="verified", fetch=False), "the commit being promoted is"),
+    }
+
+
+@pytest.fixture(scope="module")
+def verifications(node_pool, tmp_path_factory):
+    """On a pushed project that a reviewer's commit on the remote put one behind (fetched through the client), ONE
+    run: the bad inputs and the mismatch of state=verified (failures ignored, fetch=false where it matters: they
+    write nothing), then snapshot_steps of the verified pull planned, done and done again. Gives a dict: node,
+    remote, pushed, reviewed (the reviewer's commit), fetched, cases, result, head (the project's after the run)."""
+    node = module_design_node(node_pool)
+    sample_project.seed_design_project(node.client())
+    folder = tmp_path_factory.mktemp("verified")
+    remote = new_bare_remote(folder)
+    seeded = {"node": node, "remote": remote, "pushed": pushed(node, remote), "cases": refused_verifications(remote)}
+    seeded["reviewed"] = commit_file(clone(remote, folder / "review"), "README.md", "reviewed\n", "Reviewed: docs")
+    seeded["fetched"] = project_git(node).fetch()["success"]  # the refused tasks compare without fetching
+    refused = [dict(git_task(node, name, **args), ignore_errors=True) for name, (args, _msg) in seeded["cases"].items()]
+    task = git_task(node, "verify", state="verified", on_mismatch="pull", required=True)
+    tasks = [snapshot_task("before the refusals", node)] + refused + snapshot_steps(
+        node,
         dict(task, name="check", check_mode=True), task,
-        git_task(design, "again", state="verified", on_mismatch="pull", fetch=False)), diff=True)
+        git_task(node, "again", state="verified", on_mismatch="pull", fetch=False))
+    result = run_playbook(folder / "run", tasks=tasks, diff=True)
+    return dict(seeded, result=result, head=project_git(node).log(count=1)["entries"][0]["commit"])
+
+
+def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(verifications):
+    assert verifications["pushed"]
+    design, reviewed = verifications["node"], verifications["reviewed"]
+    run = check = real = again = verifications["result"]
     predicted = check.task("check")["result"]
     assert (predicted["changed"], predicted["verified"], predicted["source"]) == (True, True, "remote_branch"), check
     assert predicted["bundle_id"] == "g" + reviewed[:12] and predicted["pulled"][0]["commit"] == reviewed
@@ -269,31 +316,19 @@ def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(des
     done = real.task("verify")["result"]
     assert {k: done[k] for k in predicted if k != "invocation"} == \
         {k: predicted[k] for k in predicted if k != "invocation"}
-    assert project_git(design).log(count=1)["entries"][0]["commit"] == reviewed
+    assert verifications["head"] == reviewed
 
     assert again.task("again")["status"] == "ok" and again.task("again")["result"]["verified"] is True
     assert diff_lines(again.output_of("again")) == [] and run.snapshot("after again") == run.snapshot("after verify")
 
 
-def test_verified_bad_input_and_a_mismatch_fail_clearly_writing_nothing(design, remote, playbook, tmp_path):
-    assert pushed(design, remote)
-    commit_file(clone(remote, tmp_path / "review"), "README.md", "reviewed\n", "Reviewed: docs")
-    assert project_git(design).fetch()["success"]  # the tasks compare without fetching (fetch=false): no write
-    cases = {
-        "commit option": (dict(state="verified", uncommitted="commit"), "state=verified never commits: set "
-                          "uncommitted to fail (its default with state=verified) or ignore."),
-        "remote_url": (dict(state="verified", remote_url=remote), "remote_url cannot be set with state=verified"),
-        "check option elsewhere": (dict(state="pulled", on_mismatch="pull", required=True),
-                                   "on_mismatch, required only apply to state=verified, not state=pulled."),
-        "bad commit": (dict(state="verified", commit="xyz", fetch=False), "commit"),
-        "mismatch": (dict(state="verified", fetch=False), "the commit being promoted is"),
-    }
-    tasks = [dict(git_task(design, name, **args), ignore_errors=True) for name, (args, _msg) in cases.items()]
-    digest, writes = design.digest(), design.writes()
-    result = playbook(tasks=tasks)
-    for name, (_args, message) in cases.items():
+def test_verified_bad_input_and_a_mismatch_fail_clearly_writing_nothing(verifications):
+    assert verifications["pushed"]
+    assert verifications["fetched"]  # the tasks compare without fetching (fetch=false): no write
+    design, result = verifications["node"], verifications["result"]
+    for name, (_args, message) in verifications["cases"].items():
         task = result.task(name)
         assert task["status"] == "ignored" and message in task["result"]["msg"], task
         assert "Traceback" not in task["result"]["msg"]
     assert "on_mismatch=pull" in result.task("mismatch")["result"]["msg"]
-    assert design.writes() == writes and design.digest() == digest and design.api_key not in result.output
+    assert result.snapshot("start") == result.snapshot("before the refusals") and design.api_key not in result.output
