@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from tests.support.playbook import save_state_task, snapshot_task
-from tests.support.real_node import require_emulator
+from tests.support.playbook import run_playbook, save_state_task, snapshot_task
+from tests.support.real_node import real_node_or_none, require_emulator
 
 KEY = "CHURN"
 BUNDLE = "dataiku_gitops.dss.dataiku_bundle"
@@ -45,27 +45,10 @@ def _assert_clean(result, *nodes):
         assert node.api_key not in result.output, "API key leaked in output"
 
 
-def _apply(playbook, tasks, *nodes):
-    """--check --diff, assert it wrote nothing, then the real run with --diff; both must agree task by task."""
-    require_emulator(nodes[0])
-    before = _snapshot(*nodes)
-    checked = playbook(tasks=tasks, check=True, diff=True)
-    assert checked.rc == 0, checked
-    assert _snapshot(*nodes) == before, "check mode wrote to a node"
-    real = playbook(tasks=tasks, diff=True)
-    assert real.rc == 0, real
-    for task in tasks:
-        predicted, done = checked.task(task["name"]), real.task(task["name"])
-        assert predicted["changed"] == done["changed"], (task["name"], predicted, done)
-        assert predicted["result"].get("diff") == done["result"].get("diff"), (task["name"], predicted, done)
-    _assert_clean(checked, *nodes)
-    _assert_clean(real, *nodes)
-    return real
-
-
 def _planned(step, tasks, *nodes):
-    """What _apply runs, as a part of ONE run: ``tasks`` in check mode (named "check <name>") between snapshots of
-    ``nodes`` (no module start), then for real; _assert_planned checks it like _apply."""
+    """A step planned, as a part of ONE run: ``tasks`` in check mode (named "check <name>") between snapshots of
+    ``nodes`` (no module start), then for real with the run's --diff; _assert_planned checks that the check wrote
+    nothing and predicted ``changed`` and the diff of the real run task by task."""
     require_emulator(nodes[0])
     marks = [snapshot_task("%s: node %d before" % (step, index), node) for index, node in enumerate(nodes)]
     checked = [snapshot_task("%s: node %d after the check" % (step, index), node) for index, node in enumerate(nodes)]
@@ -194,58 +177,85 @@ def test_export_import_activate_rerun_upgrade_rollback(design_node, automation_n
     assert automation_node.client().get_project(KEY).get_variables()["standard"] == {"release": "2"}
 
 
-def test_first_deployment_streamed_from_design_node(design_node, automation_node, playbook, tmp_path):
+def test_first_deployment_streamed_from_design_node(design_node, automation_node, playbook, tmp_path,
+                                                    tmp_path_factory):
+    """The deployment of b1, then of b2 through the existing project (each planned first) and b2's re-run, in one
+    run: snapshots between the steps (no module start) tell what each wrote and received; the node saved after b1's
+    deployment is read through the client after."""
     project = _seed_design(design_node)
     project.export_bundle("b1")
     with project.get_exported_bundle_archive_stream("b1") as stream:
         archive = stream.content
+    project.export_bundle("b2")  # exported before the run: a second bundle for the existing project
     source = dict(_conn(design_node))
-    received = automation_node.stats()["bytes_received"]
-    done = _apply(playbook, [_task("deploy", automation_node, bundle_id="b1", state="active", source=source)],
-                  design_node, automation_node)
+    nodes = (design_node, automation_node)
+    saved_b1 = tmp_path_factory.mktemp("b1-deployed") / "node"  # not in tmp_path: the run must leave no copy there
+    deploy_b1 = [_task("deploy", automation_node, bundle_id="b1", state="active", source=source)]
+    deploy_b2 = [_task("deploy b2", automation_node, bundle_id="b2", state="imported", source=source)]
+    tasks = _planned("b1", deploy_b1, *nodes) + [snapshot_task("after b1", automation_node),
+                                                 save_state_task("save b1", automation_node, saved_b1)]
+    tasks += _planned("b2", deploy_b2, *nodes)
+    tasks += [snapshot_task("before again", automation_node), dict(deploy_b2[0], name="again"),
+              snapshot_task("after again", automation_node)]
+    run = playbook(tasks=tasks, diff=True)
+
+    done = _assert_planned(run, "b1", deploy_b1, *nodes)
     result = done.task("deploy")["result"]
     assert result["changed"] and result["project_created"] and result["active_bundle_id"] == "b1"
     assert result["uploaded_bytes"] == len(archive)
-    assert automation_node.stats()["bytes_received"] - received >= len(archive)
+    received = run.stats_at("b1: node 1 before")["bytes_received"]
+    assert run.stats_at("after b1")["bytes_received"] - received >= len(archive)
     assert os.listdir(tmp_path) == [f for f in os.listdir(tmp_path) if f.startswith("play")], "no local copy"
-    assert _imported_ids(automation_node) == ["b1"]
 
     # Second bundle through the existing project; re-run uploads nothing.
-    project.export_bundle("b2")
-    _apply(playbook, [_task("deploy", automation_node, bundle_id="b2", state="imported", source=source)],
-           design_node, automation_node)
+    second = _assert_planned(run, "b2", deploy_b2, *nodes).task("deploy b2")["result"]
+    assert second["changed"] and not second["project_created"] and second["active_bundle_id"] == "b1", second
     assert _imported_ids(automation_node) == ["b1", "b2"] and _active(automation_node) == "b1"
-    received = automation_node.stats()["bytes_received"]
-    again = playbook(tasks=[_task("deploy", automation_node, bundle_id="b2", state="imported", source=source)])
-    assert again.rc == 0 and not again.task("deploy")["changed"], again
-    assert automation_node.stats()["bytes_received"] == received
+    again = run
+    assert again.rc == 0 and not again.task("again")["changed"], again
+    assert run.stats_at("after again")["bytes_received"] == run.stats_at("before again")["bytes_received"]
+    assert run.snapshot("after again") == run.snapshot("before again")  # nothing written either
+    assert again.task("again")["result"]["uploaded_bytes"] == 0
     _assert_clean(again, design_node, automation_node)
+    automation_node.restore(saved_b1)  # the node as b1's deployment left it
+    assert _imported_ids(automation_node) == ["b1"]
 
 
 def test_dest_is_not_downloaded_again_unless_it_is_another_export(design_node, playbook, tmp_path):
+    """The export (planned first) and its re-run in one run, snapshots between them; then the same id exported again
+    on DSS and the export run once more."""
     project = _seed_design(design_node)
     project.export_bundle("b1")
     dest = str(tmp_path / "b1.zip")
     export = _task("export", design_node, bundle_id="b1", state="exported", dest=dest)
-    done = _apply(playbook, [export], design_node)
+    tasks = _planned("export", [export], design_node) + [
+        snapshot_task("before again", design_node), dict(export, name="again"),
+        snapshot_task("after again", design_node)]
+    done = _assert_planned(playbook(tasks=tasks, diff=True), "export", [export], design_node)
     first = done.task("export")["result"]
     assert first["changed"] and first["downloaded"] and not first["exported"]
 
-    def archive_gets():
-        return sum(1 for call in design_node.stats()["calls"] if call.endswith("/bundles/exported/b1/archive"))
+    def archive_gets(stats=None):
+        return sum(1 for call in (stats or design_node.stats())["calls"]
+                   if call.endswith("/bundles/exported/b1/archive"))
 
-    gets = archive_gets()
-    again = playbook(tasks=[export])
-    result = again.task("export")["result"]
+    again = done
+    result = again.task("again")["result"]
     assert not result["changed"] and not result["downloaded"] and result["sha256"] == first["sha256"]
-    assert archive_gets() == gets
+    assert archive_gets(again.stats_at("after again")) == archive_gets(again.stats_at("before again"))
+    assert again.snapshot("after again") == again.snapshot("before again")  # nothing written either
+    with open(dest, "rb") as fh:
+        assert first["sha256"] == hashlib.sha256(fh.read()).hexdigest()
 
     # Same id deleted and exported again on DSS: another export, so the local copy is replaced.
     project.delete_exported_bundle("b1")
     project.export_bundle("b1")
+    gets = archive_gets()
     replaced = playbook(tasks=[export])
     assert replaced.task("export")["changed"] and replaced.task("export")["result"]["downloaded"], replaced
     assert archive_gets() == gets + 1
+    with open(dest, "rb") as fh:
+        assert replaced.task("export")["result"]["sha256"] == hashlib.sha256(fh.read()).hexdigest()
 
 
 def test_keep_last_on_both_nodes(design_node, automation_node, playbook, tmp_path):
@@ -290,8 +300,7 @@ def test_keep_last_on_both_nodes(design_node, automation_node, playbook, tmp_pat
     assert _imported_ids(automation_node) == ["k1", "k4"]
 
 
-@pytest.fixture
-def deployed(design_node, automation_node):
+def _deploy_d1_with_d2(design_node, automation_node):
     """CHURN exported as d1, d2 (d2 with a dataset on pg_dev, a connection automation lacks); automation runs d1."""
     client = design_node.client()
     client.create_connection("pg_dev", "PostgreSQL", params={"host": "pg.dev.internal"})
@@ -306,22 +315,20 @@ def deployed(design_node, automation_node):
     auto.get_project(KEY).activate_bundle("d1")
     with project.get_exported_bundle_archive_stream("d2") as stream:
         auto.get_project(KEY).import_bundle_from_stream(stream.raw)
-    return design_node, automation_node
 
 
-def test_bad_inputs_fail_clearly_and_change_nothing(deployed, playbook, tmp_path):
-    design, auto = deployed
-    require_emulator(design)
-    corrupt = tmp_path / "corrupt.zip"
+def _bad_inputs(design, auto, folder):
+    """(name, task, fragment of its message): each refused before it writes anything."""
+    corrupt = folder / "corrupt.zip"
     corrupt.write_bytes(b"PK\x03\x04 this is not really a zip archive")
     with design.client().get_project(KEY).get_exported_bundle_archive_stream("d1") as stream:
-        good = tmp_path / "d1.zip"
+        good = folder / "d1.zip"
         good.write_bytes(stream.content)
-    cases = [
+    return [
         ("hash in id", _task("hash in id", design, bundle_id="v1#x", state="exported"), "not a valid bundle id"),
         ("slash in id", _task("slash in id", auto, bundle_id="v1/x", state="active"), "not a valid bundle id"),
         ("missing archive", _task("missing archive", auto, bundle_id="d9", state="active",
-                                  src=str(tmp_path / "nope.zip")), "does not exist"),
+                                  src=str(folder / "nope.zip")), "does not exist"),
         ("corrupt archive", _task("corrupt archive", auto, bundle_id="d9", state="active", src=str(corrupt)),
          "not a valid zip"),
         ("unknown rollback", _task("unknown rollback", auto, bundle_id="d0", state="active"), "d1, d2"),
@@ -333,16 +340,32 @@ def test_bad_inputs_fail_clearly_and_change_nothing(deployed, playbook, tmp_path
          "exported from project CHURN"),
         ("delete active", _task("delete active", auto, bundle_id="d1", state="absent"), "active bundle"),
     ]
-    tasks = []
-    for name, task, _fragment in cases:
-        task["ignore_errors"] = True
-        tasks.append(task)
+
+
+@pytest.fixture(scope="module")
+def refused(node_pool, tmp_path_factory):
+    """On d1 running with d2 imported (``_deploy_d1_with_d2``), ONE run: the bad inputs in check mode (named "check
+    <name>"), then for real, snapshots of both nodes after each half, then the activation of d2 that the node
+    refuses. Gives (design, auto, the cases, the run, (digest, writes) of both nodes before it, the active bundle
+    after it)."""
+    design = real_node_or_none("design") or node_pool.checkout("design")
+    auto = real_node_or_none("automation") or node_pool.checkout("automation")
+    require_emulator(design)  # the snapshots read the emulator's counters
+    _deploy_d1_with_d2(design, auto)
+    cases = _bad_inputs(design, auto, tmp_path_factory.mktemp("bad-inputs"))
+    tasks = [dict(task, ignore_errors=True) for _name, task, _fragment in cases]
     before = _snapshot(design, auto)
-    # The cases in check mode (named "check <name>"), then for real, in one run; snapshots after each half.
     checked = [dict(task, name="check " + task["name"], check_mode=True) for task in tasks]
     marks = {prefix: [snapshot_task("%s: node %d" % (prefix or "real", index), node)
                       for index, node in enumerate((design, auto))] for prefix in ("check ", "")}
-    result = playbook(tasks=checked + marks["check "] + tasks + marks[""])
+    fatal = _task("activate d2", auto, bundle_id="d2", state="active", ignore_errors=True)
+    result = run_playbook(tmp_path_factory.mktemp("refused"), tasks=checked + marks["check "] + tasks + marks[""]
+                          + [fatal])
+    return design, auto, cases, result, before, _active(auto)
+
+
+def test_bad_inputs_fail_clearly_and_change_nothing(refused):
+    design, auto, cases, result, before = refused[:5]
     for prefix in ("check ", ""):
         _assert_clean(result, design, auto)
         assert [result.snapshot("%s: node %d" % (prefix or "real", index))[0] for index in (0, 1)] == \
@@ -352,15 +375,15 @@ def test_bad_inputs_fail_clearly_and_change_nothing(deployed, playbook, tmp_path
             assert record["status"] == "ignored", (name, record)
             assert fragment in record["result"]["msg"], (name, record["result"]["msg"])
             assert "Traceback" not in record["result"]["msg"]
-    assert _snapshot(design, auto) == before, "a refused task wrote something"
+    after = [result.snapshot("real: node %d" % index) for index in (0, 1)]
+    assert after == before, "a refused task wrote something"
 
 
-def test_fatal_activation_keeps_previous_bundle(deployed, playbook):
-    design, auto = deployed
-    result = playbook(tasks=[_task("activate d2", auto, bundle_id="d2", state="active", ignore_errors=True)])
+def test_fatal_activation_keeps_previous_bundle(refused):
+    design, auto, _cases, result, _before, active = refused
     record = result.task("activate d2")
     assert record["status"] == "ignored", record
     assert "pg_dev" in record["result"]["msg"] and "active bundle is d1" in record["result"]["msg"]
     assert record["result"]["active_bundle_id"] == "d1"
-    assert _active(auto) == "d1"
+    assert active == "d1"
     _assert_clean(result, design, auto)

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from tests.integration.test_dataiku_project import assert_clean_failure, conn, diff_lines
+from tests.integration.test_dataiku_project import assert_clean_failure, conn, diff_lines, module_design_node
 from tests.support import sample_project
 from tests.support.git_remote import clone, commit_file, git, new_bare_remote
-from tests.support.playbook import run_cases, snapshot_steps
+from tests.support.playbook import run_cases, run_playbook, snapshot_steps, snapshot_task
 from tests.support.real_node import require_emulator
 
 MODULE = "dataiku_gitops.dss.dataiku_project_git"
@@ -59,14 +59,28 @@ def non_fetch_writes(node, stats=None):
     return [c for c in calls if c.split()[0] in ("POST", "PUT", "DELETE") and not c.endswith("/git/actions/fetch")]
 
 
-def test_set_remote_and_push_check_real_idempotent(design, remote, playbook):
-    """The plan, the real run, the re-run and a re-run without fetch in one run, snapshots between them."""
-    task = git_task(design, remote_url=remote, state="pushed")
-    head = project_git(design).log(count=1)["entries"][0]["commit"]
-    run = check = real = again = no_fetch = playbook(tasks=snapshot_steps(
-        design,
+@pytest.fixture(scope="module")
+def first_push(node_pool, tmp_path_factory):
+    """On a seeded project without a remote, ONE run: the info, then snapshot_steps of the push to a new remote
+    planned, done, done again and done again without fetch. Gives a dict: node, remote, head (the project's before
+    the run), result."""
+    node = module_design_node(node_pool)
+    sample_project.seed_design_project(node.client())
+    remote = new_bare_remote(tmp_path_factory.mktemp("first-push"))
+    head = project_git(node).log(count=1)["entries"][0]["commit"]
+    task = git_task(node, remote_url=remote, state="pushed")
+    result = run_playbook(tmp_path_factory.mktemp("first-push-run"), diff=True, tasks=[
+        dict(info_task(node), name="info before")] + snapshot_steps(
+        node,
         dict(task, name="check", check_mode=True), task, dict(task, name="again"),
-        git_task(design, "no fetch", remote_url=remote, state="pushed", fetch=False)), diff=True)
+        git_task(node, "no fetch", remote_url=remote, state="pushed", fetch=False)))
+    return {"node": node, "remote": remote, "head": head, "result": result}
+
+
+def test_set_remote_and_push_check_real_idempotent(first_push):
+    """The plan, the real run, the re-run and a re-run without fetch in one run, snapshots between them."""
+    design, remote, head = first_push["node"], first_push["remote"], first_push["head"]
+    run = check = real = again = no_fetch = first_push["result"]
     assert check.rc == 0, check
     predicted = check.task("check")["result"]
     assert predicted["changed"] is True
@@ -90,18 +104,61 @@ def test_set_remote_and_push_check_real_idempotent(design, remote, playbook):
     assert no_fetch.task("no fetch")["status"] == "ok" and run.snapshot("after no fetch") == run.snapshot("after again")
 
 
-def test_new_commits_are_listed_then_pushed(design, remote, playbook):
+def test_info_reports_branch_head_ahead_behind(first_push, design, remote, playbook, tmp_path):
+    """The info of a project without a remote (the first task of ``first_push``'s run), then, on a project pushed
+    and changed on both sides, the info without and with fetch."""
+    info = first_push["result"].task("info before")["result"]
+    assert info["branch"] == "master" and info["remote"] is None and info["clean"] is True
+    assert info["head"] == first_push["head"]
     assert pushed(design, remote)
-    sample_project.change_variable(design.client(), 45)  # an auto-commit
-    new = project_git(design).log(count=1)["entries"][0]
-    check = real = playbook(tasks=[git_task(design, "check", state="pushed", check_mode=True),
-                                   git_task(design, state="pushed")], diff=True)
+    commit_file(clone(remote, tmp_path / "review"), "README.md", "hi\n", "Docs")
+    sample_project.change_variable(design.client(), 31)
+    run = playbook(tasks=snapshot_steps(design, info_task(design), dict(info_task(design, fetch=True), name="fresh")))
+    stale = run.task("info")["result"]
+    assert (stale["ahead"], stale["behind"]) == (1, 0) and run.snapshot("after info") == run.snapshot("start")
+    fresh = run.task("fresh")["result"]
+    assert (fresh["ahead"], fresh["behind"], fresh["remote_branch_exists"]) == (1, 1, True)
+    assert fresh["remote"] == {"name": "origin", "url": remote}
+
+
+@pytest.fixture(scope="module")
+def pushes(node_pool, tmp_path_factory):
+    """On a pushed project, ONE run: a new (auto-)commit pushed, planned first, then a new branch created and pushed,
+    planned first. Gives a dict: node, remote, pushed (the seeding push and fetch succeeded), new (the log entry of
+    the new commit), result, the remote's master and feature heads and the project's branch after the run."""
+    node = module_design_node(node_pool)
+    sample_project.seed_design_project(node.client())
+    remote = new_bare_remote(tmp_path_factory.mktemp("pushes"))
+    seeded = {"node": node, "remote": remote, "pushed": pushed(node, remote)}
+    sample_project.change_variable(node.client(), 45)  # an auto-commit
+    seeded["new"] = project_git(node).log(count=1)["entries"][0]
+    result = run_playbook(tmp_path_factory.mktemp("pushes-run"), diff=True, tasks=[
+        git_task(node, "check", state="pushed", check_mode=True), git_task(node, state="pushed"),
+        git_task(node, "check branch", branch="feature", create_branch=True, state="pushed", check_mode=True),
+        git_task(node, "branch", branch="feature", create_branch=True, state="pushed")])
+    return dict(seeded, result=result, master=git(remote, "rev-parse", "master"),
+                feature=git(remote, "rev-parse", "feature"), branch=project_git(node).get_current_branch())
+
+
+def test_new_commits_are_listed_then_pushed(pushes):
+    assert pushes["pushed"]
+    new = pushes["new"]
+    check = real = pushes["result"]
     predicted = check.task("check")["result"]
     assert predicted["changed"] is True
     assert predicted["diff"]["before"]["unpushed"] == ["%s %s" % (new["commit"][:7], new["message"])]
     assert predicted["diff"]["after"]["unpushed"] == []
     assert real.task("git")["result"]["diff"] == predicted["diff"]
-    assert git(remote, "rev-parse", "master") == new["commit"]
+    assert pushes["master"] == new["commit"]
+
+
+def test_create_branch_and_push_it(pushes):
+    assert pushes["pushed"]
+    check = real = pushes["result"]
+    assert check.task("check branch")["result"]["diff"] == real.task("branch")["result"]["diff"]
+    assert real.task("branch")["changed"] is True
+    assert pushes["feature"] == pushes["master"]
+    assert pushes["branch"] == "feature"
 
 
 def test_pull_a_reviewed_commit(design, remote, playbook, tmp_path):
@@ -130,49 +187,54 @@ def test_pull_a_reviewed_commit(design, remote, playbook, tmp_path):
     assert again.task("again")["status"] == "ok"
 
 
-def test_push_refused_when_the_remote_is_ahead(design, remote, playbook, tmp_path):
-    assert pushed(design, remote)
-    reviewed = commit_file(clone(remote, tmp_path / "review"), "README.md", "hello\n", "Docs")
-    digest = design.digest()
-    result = playbook(tasks=[git_task(design, state="pushed")])
-    msg = assert_clean_failure(result, design, "origin/master has 1 commit(s) the project lacks", reviewed[:7],
-                               "state=pulled")
-    assert "Docs" in msg and design.digest() == digest
+@pytest.fixture(scope="module")
+def refusals(node_pool, tmp_path_factory):
+    """The refusals in ONE run (run_cases, a host each) on a project pushed to a remote that a reviewer's commit put
+    one ahead: the push (state=pushed), a push through an unreachable remote_url, an unknown branch and a bad branch
+    name. One host after the other (--forks 1): the unreachable remote is set, then restored, on the project the
+    other cases read. Gives a dict: node, remote, pushed (the seeding push and fetch succeeded), reviewed (the
+    reviewer's commit), missing (the unreachable remote), remote_before, result, digest_kept, remote_after."""
+    node = module_design_node(node_pool)
+    sample_project.seed_design_project(node.client())
+    folder = tmp_path_factory.mktemp("refusals")
+    remote = new_bare_remote(folder)
+    seeded = {"node": node, "remote": remote, "pushed": pushed(node, remote), "missing": str(folder / "missing.git")}
+    seeded["reviewed"] = commit_file(clone(remote, folder / "review"), "README.md", "hello\n", "Docs")
+    seeded["remote_before"] = project_git(node).get_remote()
+    digest = node.digest()
+    cases = {"refused": dict(conn(node), project_key=KEY, state="pushed"),
+             "unreachable": dict(conn(node), project_key=KEY, remote_url=seeded["missing"], state="pushed"),
+             "unknown": dict(conn(node), project_key=KEY, branch="release"),
+             "bad": dict(conn(node), project_key=KEY, branch="../x")}
+    result = run_cases(folder / "cases", "project", MODULE, cases, args=["--forks", "1"])
+    return dict(seeded, result=result, digest_kept=node.digest() == digest, remote_after=project_git(node).get_remote())
 
 
-def test_unreachable_remote_fails_and_restores_the_remote(design, remote, playbook, tmp_path):
-    project_git(design).set_remote(remote)  # what a run with remote_url leaves, set through the client
-    assert project_git(design).get_remote() == remote
-    digest = design.digest()
-    missing = str(tmp_path / "missing.git")
-    result = playbook(tasks=[git_task(design, remote_url=missing, state="pushed")])
+def test_push_refused_when_the_remote_is_ahead(refusals):
+    design, result = refusals["node"], refusals["result"]
+    assert refusals["pushed"]
+    msg = assert_clean_failure(result, design, "origin/master has 1 commit(s) the project lacks",
+                               refusals["reviewed"][:7], "state=pulled", host="refused")
+    assert "Docs" in msg and refusals["digest_kept"]
+
+
+def test_unreachable_remote_fails_and_restores_the_remote(refusals):
+    design, result, remote = refusals["node"], refusals["result"], refusals["remote"]
+    assert refusals["remote_before"] == remote
     assert_clean_failure(result, design, "Failed to fetch from remote origin of project CHURN",
-                         "does not appear to be a git repository", "previous remote was restored")
-    assert design.digest() == digest and project_git(design).get_remote() == remote
+                         "does not appear to be a git repository", "previous remote was restored", host="unreachable")
+    assert refusals["digest_kept"] and refusals["remote_after"] == remote
 
 
-def test_unknown_branch_and_bad_names_fail_before_writing(design, remote, tmp_path):
+def test_unknown_branch_and_bad_names_fail_before_writing(refusals):
     """Both cases in one run, a host each."""
-    assert pushed(design, remote)
-    digest = design.digest()
-    cases = {"unknown": dict(conn(design), project_key=KEY, branch="release"),
-             "bad": dict(conn(design), project_key=KEY, branch="../x")}
-    unknown = bad = run_cases(tmp_path / "cases", "project", MODULE, cases)
+    design = refusals["node"]
+    assert refusals["pushed"]
+    unknown = bad = refusals["result"]
     assert_clean_failure(unknown, design, "Branch 'release' does not exist", "local branches: master",
                          "remote branches as fetched: origin/master", "create_branch=true", host="unknown")
     assert_clean_failure(bad, design, "branch '../x' is not a valid git name", host="bad")
-    assert design.digest() == digest
-
-
-def test_create_branch_and_push_it(design, remote, playbook):
-    assert pushed(design, remote)
-    check = real = playbook(tasks=[
-        git_task(design, "check", branch="feature", create_branch=True, state="pushed", check_mode=True),
-        git_task(design, branch="feature", create_branch=True, state="pushed")], diff=True)
-    assert check.task("check")["result"]["diff"] == real.task("git")["result"]["diff"]
-    assert real.task("git")["changed"] is True
-    assert git(remote, "rev-parse", "feature") == git(remote, "rev-parse", "master")
-    assert project_git(design).get_current_branch() == "feature"
+    assert refusals["digest_kept"]
 
 
 def test_uncommitted_changes_fail_or_commit(design, remote, playbook):
@@ -202,32 +264,48 @@ def test_uncommitted_changes_fail_or_commit(design, remote, playbook):
     assert project.get_project_git().get_status()["clean"] is True
 
 
-def test_info_reports_branch_head_ahead_behind(design, remote, playbook, tmp_path):
-    result = playbook(tasks=[info_task(design)])
-    info = result.task("info")["result"]
-    assert info["branch"] == "master" and info["remote"] is None and info["clean"] is True
-    assert info["head"] == project_git(design).log(count=1)["entries"][0]["commit"]
-    assert pushed(design, remote)
-    commit_file(clone(remote, tmp_path / "review"), "README.md", "hi\n", "Docs")
-    sample_project.change_variable(design.client(), 31)
-    run = playbook(tasks=snapshot_steps(design, info_task(design), dict(info_task(design, fetch=True), name="fresh")))
-    stale = run.task("info")["result"]
-    assert (stale["ahead"], stale["behind"]) == (1, 0) and run.snapshot("after info") == run.snapshot("start")
-    fresh = run.task("fresh")["result"]
-    assert (fresh["ahead"], fresh["behind"], fresh["remote_branch_exists"]) == (1, 1, True)
-    assert fresh["remote"] == {"name": "origin", "url": remote}
-
-
 # -- state=verified: the commit check of a promotion ---------------------------------------------------------------
 
-def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(design, remote, playbook, tmp_path):
-    assert pushed(design, remote)
-    reviewed = commit_file(clone(remote, tmp_path / "review"), "README.md", "reviewed\n", "Reviewed: docs")
-    task = git_task(design, "verify", state="verified", on_mismatch="pull", required=True)
-    run = check = real = again = playbook(tasks=snapshot_steps(
-        design,
+def refused_verifications(remote):
+    """{name: (options, fragment of the message)}: the bad inputs and the mismatch of state=verified."""
+    return {
+        "commit option": (dict(state="verified", uncommitted="commit"), "state=verified never commits: set "
+                          "uncommitted to fail (its default with state=verified) or ignore."),
+        "remote_url": (dict(state="verified", remote_url=remote), "remote_url cannot be set with state=verified"),
+        "check option elsewhere": (dict(state="pulled", on_mismatch="pull", required=True),
+                                   "on_mismatch, required only apply to state=verified, not state=pulled."),
+        "bad commit": (dict(state="verified", commit="xyz", fetch=False), "commit"),
+        "mismatch": (dict(state="verified", fetch=False), "the commit being promoted is"),
+    }
+
+
+@pytest.fixture(scope="module")
+def verifications(node_pool, tmp_path_factory):
+    """On a pushed project that a reviewer's commit on the remote put one behind (fetched through the client), ONE
+    run: the bad inputs and the mismatch of state=verified (failures ignored, fetch=false where it matters: they
+    write nothing), then snapshot_steps of the verified pull planned, done and done again. Gives a dict: node,
+    remote, pushed, reviewed (the reviewer's commit), fetched, cases, result, head (the project's after the run)."""
+    node = module_design_node(node_pool)
+    sample_project.seed_design_project(node.client())
+    folder = tmp_path_factory.mktemp("verified")
+    remote = new_bare_remote(folder)
+    seeded = {"node": node, "remote": remote, "pushed": pushed(node, remote), "cases": refused_verifications(remote)}
+    seeded["reviewed"] = commit_file(clone(remote, folder / "review"), "README.md", "reviewed\n", "Reviewed: docs")
+    seeded["fetched"] = project_git(node).fetch()["success"]  # the refused tasks compare without fetching
+    refused = [dict(git_task(node, name, **args), ignore_errors=True) for name, (args, _msg) in seeded["cases"].items()]
+    task = git_task(node, "verify", state="verified", on_mismatch="pull", required=True)
+    tasks = [snapshot_task("before the refusals", node)] + refused + snapshot_steps(
+        node,
         dict(task, name="check", check_mode=True), task,
-        git_task(design, "again", state="verified", on_mismatch="pull", fetch=False)), diff=True)
+        git_task(node, "again", state="verified", on_mismatch="pull", fetch=False))
+    result = run_playbook(folder / "run", tasks=tasks, diff=True)
+    return dict(seeded, result=result, head=project_git(node).log(count=1)["entries"][0]["commit"])
+
+
+def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(verifications):
+    assert verifications["pushed"]
+    design, reviewed = verifications["node"], verifications["reviewed"]
+    run = check = real = again = verifications["result"]
     predicted = check.task("check")["result"]
     assert (predicted["changed"], predicted["verified"], predicted["source"]) == (True, True, "remote_branch"), check
     assert predicted["bundle_id"] == "g" + reviewed[:12] and predicted["pulled"][0]["commit"] == reviewed
@@ -238,31 +316,19 @@ def test_verified_pulls_the_reviewed_commit_predicted_exactly_then_unchanged(des
     done = real.task("verify")["result"]
     assert {k: done[k] for k in predicted if k != "invocation"} == \
         {k: predicted[k] for k in predicted if k != "invocation"}
-    assert project_git(design).log(count=1)["entries"][0]["commit"] == reviewed
+    assert verifications["head"] == reviewed
 
     assert again.task("again")["status"] == "ok" and again.task("again")["result"]["verified"] is True
     assert diff_lines(again.output_of("again")) == [] and run.snapshot("after again") == run.snapshot("after verify")
 
 
-def test_verified_bad_input_and_a_mismatch_fail_clearly_writing_nothing(design, remote, playbook, tmp_path):
-    assert pushed(design, remote)
-    commit_file(clone(remote, tmp_path / "review"), "README.md", "reviewed\n", "Reviewed: docs")
-    assert project_git(design).fetch()["success"]  # the tasks compare without fetching (fetch=false): no write
-    cases = {
-        "commit option": (dict(state="verified", uncommitted="commit"), "state=verified never commits: set "
-                          "uncommitted to fail (its default with state=verified) or ignore."),
-        "remote_url": (dict(state="verified", remote_url=remote), "remote_url cannot be set with state=verified"),
-        "check option elsewhere": (dict(state="pulled", on_mismatch="pull", required=True),
-                                   "on_mismatch, required only apply to state=verified, not state=pulled."),
-        "bad commit": (dict(state="verified", commit="xyz", fetch=False), "commit"),
-        "mismatch": (dict(state="verified", fetch=False), "the commit being promoted is"),
-    }
-    tasks = [dict(git_task(design, name, **args), ignore_errors=True) for name, (args, _msg) in cases.items()]
-    digest, writes = design.digest(), design.writes()
-    result = playbook(tasks=tasks)
-    for name, (_args, message) in cases.items():
+def test_verified_bad_input_and_a_mismatch_fail_clearly_writing_nothing(verifications):
+    assert verifications["pushed"]
+    assert verifications["fetched"]  # the tasks compare without fetching (fetch=false): no write
+    design, result = verifications["node"], verifications["result"]
+    for name, (_args, message) in verifications["cases"].items():
         task = result.task(name)
         assert task["status"] == "ignored" and message in task["result"]["msg"], task
         assert "Traceback" not in task["result"]["msg"]
     assert "on_mismatch=pull" in result.task("mismatch")["result"]["msg"]
-    assert design.writes() == writes and design.digest() == digest and design.api_key not in result.output
+    assert result.snapshot("start") == result.snapshot("before the refusals") and design.api_key not in result.output

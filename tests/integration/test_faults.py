@@ -11,7 +11,7 @@ import pytest
 
 from tests.support import sample_project as sample
 from tests.support.fault_proxy import FaultProxy
-from tests.support.playbook import run_cases, snapshot_task
+from tests.support.playbook import run_cases, run_playbook, snapshot_task
 from tests.support.real_node import real_node_or_none, require_emulator
 
 KEY = "CHURN"
@@ -29,22 +29,20 @@ def _through(proxy, node):
     return {"url": proxy.url, "api_key": node.api_key}
 
 
-@pytest.fixture
-def archive(design_node, tmp_path):
-    """A bundle archive of a small CHURN project, exported through the official client."""
-    require_emulator(design_node)
-    project = design_node.client().create_project(KEY, "Churn", "admin")
+def _archive(design_node, key, folder):
+    """A bundle archive of a small project ``key``, exported through the official client."""
+    project = design_node.client().create_project(key, key.title(), "admin")
     project.create_dataset("customers", "Filesystem", params={"connection": "filesystem_managed", "path": "c"})
     project.export_bundle(BUNDLE_ID)
-    path = tmp_path / "v1.zip"
+    path = folder / ("%s-%s.zip" % (key, BUNDLE_ID))
     project.download_exported_bundle_archive_to_file(BUNDLE_ID, str(path))
     return str(path)
 
 
-def _then_again(task, node):
-    """``task``, then the same task named "again", each followed by a snapshot of ``node`` ("after <name>")."""
-    return [task, snapshot_task("after " + task["name"], node), dict(task, name="again"),
-            snapshot_task("after again", node)]
+def _then_again(task, node, again="again"):
+    """``task``, then the same task named ``again``, each followed by a snapshot of ``node`` ("after <name>")."""
+    return [task, snapshot_task("after " + task["name"], node), dict(task, name=again),
+            snapshot_task("after " + again, node)]
 
 
 def _active(node, key=KEY):
@@ -110,70 +108,98 @@ def test_a_failed_create_is_resent_only_if_it_did_not_happen(failed_creates, kin
     assert sorted(keys) == sorted("%s_%s" % (KEY, k.upper()) for k, _sends in CREATE_FAULTS)
 
 
-def test_lost_import_and_activation_answers_are_confirmed_by_reading(automation_node, archive, fault_proxy, playbook):
+DEPLOYED = {"lost": KEY + "_LOST", "refused": KEY + "_REFUSED", "remap": KEY + "_REMAP"}
+
+
+@pytest.fixture(scope="module")
+def deployments(node_pool, tmp_path_factory):
+    """ONE run, each case with a project and a proxy of its own, one after the other: on the design node, the export
+    of CHURN whose answer is lost; on the automation node, the deployment of CHURN_LOST whose import and activation
+    answers are lost, and its re-run; the deployment of CHURN_REFUSED whose activation a proxy refuses (503);
+    CHURN_REMAP imported straight to the node, then its remap whose settings save answer is lost, and the remap's
+    re-run. Snapshots of the automation node after each step. Gives a dict: result, stats ({case: proxy stats}),
+    active ({case: active bundle after the run}), exported (CHURN's exported bundle ids after the run)."""
+    design = real_node_or_none("design") or node_pool.checkout("design")
+    auto = real_node_or_none("automation") or node_pool.checkout("automation")
+    require_emulator(auto)
+    folder = tmp_path_factory.mktemp("deployments")
+    archives = {case: _archive(design, key, folder) for case, key in DEPLOYED.items()}
+    auto.client().create_connection("fs_prod", "Filesystem", params={"root": "/data/prod"})
+    design.client().create_project(KEY, "Churn", "admin")
+    plans = {
+        "export": dict(match="^PUT %s/projects/%s/bundles/exported/" % (API, KEY), nth=(1,), kinds=("lost",)),
+        "lost": dict(match="^POST %s/(projectsFromBundle/|projects/%s/bundles/imported/%s/actions/activate)" % (
+            API, DEPLOYED["lost"], BUNDLE_ID), nth=(1, 2), kinds=("lost",)),
+        "refused": dict(match="actions/activate$", nth=(1,), kinds=("503",)),
+        "remap": dict(match="^PUT %s/projects/%s/settings" % (API, DEPLOYED["remap"]), nth=(1,), kinds=("lost",))}
+    proxies = {}
+    try:
+        for case, plan in plans.items():
+            proxies[case] = FaultProxy((design if case == "export" else auto).url, **plan).start()
+
+        def deploy(case, name, state="active", through=True):
+            target = _through(proxies[case], auto) if through else {"url": auto.url, "api_key": auto.api_key}
+            return {"name": name, BUNDLE: dict(target, project_key=DEPLOYED[case], bundle_id=BUNDLE_ID, state=state,
+                                               src=archives[case])}
+        remap = {"name": "remap", REMAP: dict(_through(proxies["remap"], auto), project_key=DEPLOYED["remap"],
+                                              connections={"filesystem_managed": "fs_prod"})}
+        export = {"name": "export", BUNDLE: dict(_through(proxies["export"], design), project_key=KEY,
+                                                 bundle_id=BUNDLE_ID, state="exported")}
+        tasks = [export] + _then_again(deploy("lost", "deploy"), auto) + [deploy("refused", "refused deploy")]
+        tasks += [deploy("remap", "import", state="imported", through=False)]
+        tasks += _then_again(remap, auto, again="remap again")
+        result = run_playbook(folder / "run", tasks=tasks)
+        stats = {case: proxy.stats() for case, proxy in proxies.items()}
+    finally:
+        for proxy in proxies.values():
+            proxy.stop()
+    exported = design.client().get_project(KEY).list_exported_bundles()["bundles"]
+    return {"result": result, "stats": stats, "exported": [b["bundleId"] for b in exported],
+            "active": {case: _active(auto, key) for case, key in DEPLOYED.items() if case != "remap"}}
+
+
+def test_lost_import_and_activation_answers_are_confirmed_by_reading(deployments):
     """The deployment and its re-run (through the same proxy) in one run, snapshots of the node between them."""
-    proxy = fault_proxy(automation_node.url, match="^POST %s/(projectsFromBundle/|projects/%s/bundles/imported/%s/"
-                        "actions/activate)" % (API, KEY, BUNDLE_ID), nth=(1, 2), kinds=("lost",))
-    task = {"name": "deploy", BUNDLE: dict(_through(proxy, automation_node), project_key=KEY, bundle_id=BUNDLE_ID,
-                                           state="active", src=archive)}
-    result = again = playbook(tasks=_then_again(task, automation_node))
+    result = again = deployments["result"]
     assert result.rc == 0, result
     done = result.task("deploy")["result"]
     assert done["changed"] and done["active_bundle_id"] == BUNDLE_ID and done["project_created"], done
-    stats = proxy.stats()  # the import and the activation, each sent once: none re-sent, by the re-run neither
+    # the import and the activation, each sent once: none re-sent, by the re-run neither
+    stats = deployments["stats"]["lost"]
     assert stats["matched"] == 2 and [f[3] for f in stats["faulted"]] == ["lost", "lost"], stats
-    assert _active(automation_node) == BUNDLE_ID
+    assert deployments["active"]["lost"] == BUNDLE_ID
     assert again.rc == 0 and not again.task("again")["changed"], again
     assert again.snapshot("after again") == again.snapshot("after deploy")
 
 
-def test_activation_refused_by_a_proxy_is_sent_again(automation_node, archive, fault_proxy, playbook):
-    proxy = fault_proxy(automation_node.url, match="actions/activate$", nth=(1,), kinds=("503",))
-    task = {"name": "deploy", BUNDLE: dict(_through(proxy, automation_node), project_key=KEY, bundle_id=BUNDLE_ID,
-                                           state="active", src=archive)}
-    result = playbook(tasks=[task])
+def test_activation_refused_by_a_proxy_is_sent_again(deployments):
+    result = deployments["result"]
     assert result.rc == 0, result
-    assert proxy.stats()["matched"] == 2 and _active(automation_node) == BUNDLE_ID
+    assert deployments["stats"]["refused"]["matched"] == 2 and deployments["active"]["refused"] == BUNDLE_ID
 
 
-def test_lost_remap_save_is_not_sent_again(automation_node, archive, fault_proxy, playbook):
-    """The import (straight to the node), the remap and its re-run (through the proxy) in one run, snapshots of the
+def test_lost_remap_save_is_not_sent_again(deployments):
+    """The import (straight to the node), the remap and its re-run (through the proxy) in the run, snapshots of the
     node between them."""
-    require_emulator(automation_node)
-    automation_node.client().create_connection("fs_prod", "Filesystem", params={"root": "/data/prod"})
-    direct = {"url": automation_node.url, "api_key": automation_node.api_key}
-    imported = {"name": "import", BUNDLE: dict(direct, project_key=KEY, bundle_id=BUNDLE_ID, state="imported",
-                                               src=archive)}
-    proxy = fault_proxy(automation_node.url, match="^PUT %s/projects/%s/settings" % (API, KEY), nth=(1,),
-                        kinds=("lost",))
-    task = {"name": "remap", REMAP: dict(_through(proxy, automation_node), project_key=KEY,
-                                         connections={"filesystem_managed": "fs_prod"})}
-    setup = result = again = playbook(tasks=[imported] + _then_again(task, automation_node))
+    setup = result = again = deployments["result"]
     assert setup.task("import")["changed"], setup
     assert result.rc == 0 and result.task("remap")["changed"], result
-    assert proxy.stats()["matched"] == 1  # sent once, by the remap: the re-run sent no settings
+    assert deployments["stats"]["remap"]["matched"] == 1  # sent once, by the remap: the re-run sent no settings
     assert result.task("remap")["result"]["connections"] == {"filesystem_managed": "fs_prod"}
-    assert again.rc == 0 and not again.task("again")["changed"], again
-    assert again.snapshot("after again")[1] == again.snapshot("after remap")[1]
+    assert again.rc == 0 and not again.task("remap again")["changed"], again
+    assert again.snapshot("after remap again")[1] == again.snapshot("after remap")[1]
 
 
-def test_lost_export_answer_is_confirmed_by_reading(design_node, fault_proxy, playbook):
-    require_emulator(design_node)
-    design_node.client().create_project(KEY, "Churn", "admin")
-    proxy = fault_proxy(design_node.url, match="^PUT %s/projects/%s/bundles/exported/" % (API, KEY), nth=(1,),
-                        kinds=("lost",))
-    task = {"name": "export", BUNDLE: dict(_through(proxy, design_node), project_key=KEY, bundle_id=BUNDLE_ID,
-                                           state="exported")}
-    result = playbook(tasks=[task])
+def test_lost_export_answer_is_confirmed_by_reading(deployments):
+    result = deployments["result"]
     assert result.rc == 0 and result.task("export")["changed"], result
-    assert proxy.stats()["matched"] == 1  # exported once, not re-sent
-    exported = design_node.client().get_project(KEY).list_exported_bundles()["bundles"]
-    assert [b["bundleId"] for b in exported] == [BUNDLE_ID]
+    assert deployments["stats"]["export"]["matched"] == 1  # exported once, not re-sent
+    assert deployments["exported"] == [BUNDLE_ID]
 
 
-def _smoke_project(node):
-    """Project CHURN with a scenario TEST_SMOKE that builds a dataset (SUCCESS on the emulator)."""
-    project = node.client().create_project(KEY, "Churn", "admin")
+def _smoke_project(node, key=KEY):
+    """Project ``key`` with a scenario TEST_SMOKE that builds a dataset (SUCCESS on the emulator)."""
+    project = node.client().create_project(key, key.title(), "admin")
     for name in ("raw", "clean"):
         project.create_dataset(name, "Filesystem", params={"connection": "filesystem_managed", "path": name})
     project.new_recipe("sync", "compute_clean").with_input("raw").with_existing_output("clean").create()
@@ -183,24 +209,51 @@ def _smoke_project(node):
     return project.get_scenario("TEST_SMOKE")
 
 
-@pytest.mark.parametrize("kind, sends", [("lost", 1), ("reset", 2), ("503", 2)])
-def test_a_scenario_start_whose_answer_is_lost_is_followed_not_started_twice(
-        automation_node, fault_proxy, playbook, kind, sends):
-    require_emulator(automation_node)
-    scenario = _smoke_project(automation_node)
-    scenario.run_and_wait()  # a run from before ours: never taken for ours
-    earlier = scenario.get_last_runs()[0].run["runId"]
-    proxy = fault_proxy(automation_node.url, match="^POST %s/projects/%s/scenarios/TEST_SMOKE/run$" % (API, KEY),
-                        nth=(1,), kinds=(kind,))
-    task = {"name": "tests", SCENARIO_RUN: dict(_through(proxy, automation_node), project_key=KEY,
-                                                scenarios=["TEST_SMOKE"], poll_interval=0.5)}
-    result = playbook(tasks=[task])
+START_FAULTS = [("lost", 1), ("reset", 2), ("503", 2)]
+
+
+@pytest.fixture(scope="module")
+def faulted_starts(node_pool, tmp_path_factory):
+    """One ansible-playbook run, one host per fault kind, at the same time: each runs the scenario TEST_SMOKE of a
+    project of its own (CHURN_LOST...) that already ran once, through a proxy of its own that faults the first start
+    it forwards; the waits of the kinds whose start never arrived overlap. Gives (result, {kind: proxy stats},
+    {kind: the run from before}, {kind: the scenario's last runs after})."""
+    node = real_node_or_none("automation") or node_pool.checkout("automation")
+    require_emulator(node)
+    keys = {kind: "%s_%s" % (KEY, kind.upper()) for kind, _sends in START_FAULTS}
+    scenarios = {kind: _smoke_project(node, key) for kind, key in keys.items()}
+    # A run from before ours in each project (never taken for ours), the three started before any is waited for.
+    fires = {kind: scenario.run() for kind, scenario in scenarios.items()}
+    earlier = {}
+    for kind, fire in fires.items():
+        run = fire.wait_for_scenario_run()
+        run.wait_for_completion()
+        earlier[kind] = run.run["runId"]
+    proxies = {}
+    try:
+        for kind, key in keys.items():
+            proxies[kind] = FaultProxy(node.url, match="^POST %s/projects/%s/scenarios/TEST_SMOKE/run$" % (API, key),
+                                       nth=(1,), kinds=(kind,)).start()
+        cases = {kind: dict(_through(proxy, node), project_key=keys[kind], scenarios=["TEST_SMOKE"], poll_interval=0.5)
+                 for kind, proxy in proxies.items()}
+        result = run_cases(tmp_path_factory.mktemp("starts"), "tests", SCENARIO_RUN, cases)
+        stats = {kind: proxy.stats() for kind, proxy in proxies.items()}
+    finally:
+        for proxy in proxies.values():
+            proxy.stop()
+    runs = {kind: [r.run["runId"] for r in scenario.get_last_runs(limit=10)] for kind, scenario in scenarios.items()}
+    return result, stats, earlier, runs
+
+
+@pytest.mark.parametrize("kind, sends", START_FAULTS)
+def test_a_scenario_start_whose_answer_is_lost_is_followed_not_started_twice(faulted_starts, kind, sends):
+    result, stats, earlier, runs = faulted_starts
     assert result.rc == 0, result
-    row = result.task("tests")["result"]["results"][0]
-    assert row["outcome"] == "SUCCESS" and row["run_id"] != earlier, row
-    assert proxy.stats()["matched"] == sends
-    runs = [r.run["runId"] for r in scenario.get_last_runs(limit=10)]
-    assert runs == [row["run_id"], earlier]  # exactly one run started by the task, and it is the one reported
+    row = result.task("tests", host=kind)["result"]["results"][0]
+    assert row["outcome"] == "SUCCESS" and row["run_id"] != earlier[kind], row
+    assert stats[kind]["matched"] == sends
+    # exactly one run started by the task, and it is the one reported
+    assert runs[kind] == [row["run_id"], earlier[kind]]
 
 
 def test_lost_answers_to_lock_and_retention_writes_are_confirmed_by_reading(

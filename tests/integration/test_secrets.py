@@ -4,7 +4,8 @@ ansible-core echoes a module's arguments in ``invocation.module_args`` of every 
 value that reaches its option. Each case below puts the automation node's key where ansible-core would echo it and
 checks, through a real ansible-playbook run at -vvvv (and through ansible-runner), that the key appears nowhere:
 not in the registered result, not in a debug of it, not in the output, not in the runner's artifacts; and that
-nothing was written (state digest).
+nothing was written (state digest). The output and the messages are those of one -vvvv run (``leak_run``), which two
+tests read; ansible-runner runs the playbook once more, as AWX would.
 """
 
 # pylint: disable=redefined-outer-name
@@ -15,9 +16,10 @@ import sys
 import ansible_runner
 import pytest
 
+from tests.support import playbook_server
 from tests.support.collection import ensure_collection_link
-from tests.support.playbook import ansible_env
-from tests.support.real_node import require_emulator
+from tests.support.playbook import ansible_env, run_playbook
+from tests.support.real_node import real_node_or_none, require_emulator
 
 BUNDLE = "dataiku_gitops.dss.dataiku_bundle"
 PROJECT = "dataiku_gitops.dss.dataiku_project"
@@ -49,30 +51,39 @@ def leak_cases(node):
 
 
 def leak_playbook(node):
-    tasks = []
-    for index, (title, module, args) in enumerate(leak_cases(node)):
-        tasks.append({"name": title, module: args, "register": "case%d" % index, "ignore_errors": True})
-        tasks.append({"name": "show %s" % title, "ansible.builtin.debug": {"var": "case%d" % index}})
-    return tasks
+    """Each case registered (its failure ignored), then one debug task that shows every registered result."""
+    cases = leak_cases(node)
+    tasks = [{"name": title, module: args, "register": "case%d" % index, "ignore_errors": True}
+             for index, (title, module, args) in enumerate(cases)]
+    shown = "[%s]" % ", ".join("case%d" % index for index in range(len(cases)))
+    return tasks + [{"name": "show every case", "ansible.builtin.debug": {"var": shown}}]
 
 
-def test_key_is_nowhere_for_mistyped_misspelt_options_and_userinfo(automation_node, playbook):
-    require_emulator(automation_node)
-    digest = automation_node.digest()
-    result = playbook(tasks=leak_playbook(automation_node), args=["-vvvv"])
+@pytest.fixture(scope="module")
+def leak_run(node_pool, tmp_path_factory):
+    """The leak playbook run once at -vvvv on the automation node of this process. Gives (node, result, state digest
+    unchanged by the run, writes the node received during it)."""
+    node = real_node_or_none("automation") or node_pool.checkout("automation")
+    require_emulator(node)
+    digest = node.digest()
+    result = run_playbook(tmp_path_factory.mktemp("leaks"), tasks=leak_playbook(node), args=["-vvvv"])
+    return node, result, node.digest() == digest, node.writes()
+
+
+def test_key_is_nowhere_for_mistyped_misspelt_options_and_userinfo(leak_run):
+    node, result, digest_unchanged, writes = leak_run
     assert result.rc == 0, result  # every case failed but was ignored
     failed = [t for t in result.tasks if t["status"] in ("failed", "ignored")]
-    assert [t["task"] for t in failed] == [case[0] for case in leak_cases(automation_node)], result
+    assert [t["task"] for t in failed] == [case[0] for case in leak_cases(node)], result
     for task in failed:
         assert task["result"]["msg"] and "Traceback" not in task["result"]["msg"], task
-    assert automation_node.api_key not in result.output
-    assert all(automation_node.api_key not in str(t["result"]) for t in result.tasks)
-    assert automation_node.digest() == digest and automation_node.writes() == 0
+    assert node.api_key not in result.output
+    assert all(node.api_key not in str(t["result"]) for t in result.tasks)
+    assert digest_unchanged and writes == 0
 
 
-def test_messages_say_what_is_wrong_without_the_value(automation_node, playbook):
-    require_emulator(automation_node)
-    result = playbook(tasks=leak_playbook(automation_node))
+def test_messages_say_what_is_wrong_without_the_value(leak_run):
+    result = leak_run[1]
     msgs = {t["task"]: t["result"]["msg"] for t in result.tasks if t["status"] in ("failed", "ignored")}
     assert msgs["misspelt apikey"] == ("missing required arguments: api_key. Set api_key (or the environment variable "
                                        "DATAIKU_API_KEY). Unsupported parameters: apikey (did you mean api_key?).")
@@ -100,7 +111,9 @@ def test_key_is_nowhere_in_ansible_runner_artifacts(automation_node, runner_dir,
     env = ansible_env()
     env["ANSIBLE_COLLECTIONS_PATH"] = ensure_collection_link()
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
-    run = ansible_runner.run(private_data_dir=str(runner_dir), playbook="leaks.yml", inventory="localhost ansible_connection=local",
+    env["ANSIBLE_PYTHON_INTERPRETER"] = playbook_server.module_python(env)  # its modules start as served runs' do
+    run = ansible_runner.run(private_data_dir=str(runner_dir), playbook="leaks.yml",
+                             inventory="localhost ansible_connection=local",
                              envvars={k: v for k, v in env.items() if k.startswith("ANSIBLE_")}, verbosity=4,
                              quiet=True)
     assert run.status == "successful", run.stdout.read()

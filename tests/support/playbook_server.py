@@ -96,17 +96,33 @@ def popen(cmd, **kwargs):
     None when the request cannot be served (processes then starts the real binary)."""
     env = kwargs.pop("env", None)
     env = dict(os.environ if env is None else env)
-    key = python_environment(env)
-    with _lock:
-        server = _servers.get(key)
-        if server is None or not server.alive():
-            server = _servers[key] = Server(env)
+    server = _server(env)
     try:
         return server.spawn([os.fspath(arg) for arg in cmd], env, **kwargs)
     except OSError as exc:
         if exc.errno == errno.EMSGSIZE:
             return None  # a request larger than a socket message (huge extra vars): the real binary
         raise
+
+
+def module_python(env=None):
+    """The Python that a run started outside the servers (ansible-runner's own ansible-playbook) can give its modules
+    (``ANSIBLE_PYTHON_INTERPRETER``): the stand-in of the module server beside this process's server for ``env``,
+    or the real interpreter when the servers are off or paused."""
+    if not _enabled or _paused:
+        return real_interpreter()
+    server = _server(dict(os.environ if env is None else env))
+    return server.modules.python if server.modules is not None else real_interpreter()
+
+
+def _server(env):
+    """This process's server for the Python-level environment of ``env``, started if there is none (or it ended)."""
+    key = python_environment(env)
+    with _lock:
+        server = _servers.get(key)
+        if server is None or not server.alive():
+            server = _servers[key] = Server(env)
+    return server
 
 
 def shutdown():
