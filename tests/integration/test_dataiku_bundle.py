@@ -347,18 +347,20 @@ def refused(node_pool, tmp_path_factory):
     """On d1 running with d2 imported (``_deploy_d1_with_d2``), ONE run: the bad inputs in check mode (named "check
     <name>"), then for real, snapshots of both nodes after each half, then the activation of d2 that the node
     refuses. Gives (design, auto, the cases, the run, (digest, writes) of both nodes before it, the active bundle
-    after it)."""
+    after it). On a real DSS the run is the refused activation alone: the snapshots read the emulator's counters."""
     design = real_node_or_none("design") or node_pool.checkout("design")
     auto = real_node_or_none("automation") or node_pool.checkout("automation")
-    require_emulator(design)  # the snapshots read the emulator's counters
     _deploy_d1_with_d2(design, auto)
+    fatal = _task("activate d2", auto, bundle_id="d2", state="active", ignore_errors=True)
+    if not all(getattr(node, "is_emulator", True) for node in (design, auto)):
+        result = run_playbook(tmp_path_factory.mktemp("refused"), tasks=[fatal])
+        return design, auto, [], result, None, _active(auto)
     cases = _bad_inputs(design, auto, tmp_path_factory.mktemp("bad-inputs"))
     tasks = [dict(task, ignore_errors=True) for _name, task, _fragment in cases]
     before = _snapshot(design, auto)
     checked = [dict(task, name="check " + task["name"], check_mode=True) for task in tasks]
     marks = {prefix: [snapshot_task("%s: node %d" % (prefix or "real", index), node)
                       for index, node in enumerate((design, auto))] for prefix in ("check ", "")}
-    fatal = _task("activate d2", auto, bundle_id="d2", state="active", ignore_errors=True)
     result = run_playbook(tmp_path_factory.mktemp("refused"), tasks=checked + marks["check "] + tasks + marks[""]
                           + [fatal])
     return design, auto, cases, result, before, _active(auto)
@@ -366,6 +368,7 @@ def refused(node_pool, tmp_path_factory):
 
 def test_bad_inputs_fail_clearly_and_change_nothing(refused):
     design, auto, cases, result, before = refused[:5]
+    require_emulator(design)  # the snapshots read the emulator's counters
     for prefix in ("check ", ""):
         _assert_clean(result, design, auto)
         assert [result.snapshot("%s: node %d" % (prefix or "real", index))[0] for index in (0, 1)] == \
