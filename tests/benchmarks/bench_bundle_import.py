@@ -1,5 +1,4 @@
-"""Peak memory and time of importing a large bundle: dataiku_bundle (streamed) vs dataikuapi's
-import_bundle_from_stream.
+"""Peak memory and time of importing a large bundle: dataiku_bundle (streamed) vs dataikuapi's import_bundle_from_stream.
 
     python tests/benchmarks/bench_bundle_import.py --size-mib 1024
 
@@ -19,7 +18,6 @@ import sys
 import tempfile
 import time
 import zipfile
-from contextlib import contextmanager
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 if ROOT not in sys.path:
@@ -57,11 +55,12 @@ def build_archive(small_path, big_path, size_mib):
 
 
 def measure(cmd, env=None):
-    """Run cmd; return (returncode, peak RSS MiB of that process, wall seconds, output)."""
+    """Run cmd; return (returncode, peak RSS MiB of that process, wall seconds, output). The child's ru_maxrss starts
+    from this process's size at the fork (Linux keeps it across exec): run the benchmark as a small process of its
+    own, never from inside a large one."""
     start = time.monotonic()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)  # pylint: disable=consider-using-with
         _pid, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - start
@@ -84,19 +83,8 @@ def run_client(auto, archive):
     return measure([sys.executable, "-c", CLIENT_SCRIPT, auto.url, auto.api_key, KEY, archive])
 
 
-@contextmanager
-def emulator_nodes(given):
-    """``given`` (design, automation), started nodes a caller of ``main`` passes (the smoke test: its pooled ones),
-    else a design and an automation emulator started and stopped here."""
-    if given is not None:
-        yield given
-        return
+def benchmark(size_mib, workdir):
     with EmulatorNode("design") as design, EmulatorNode("automation") as auto:
-        yield design, auto
-
-
-def benchmark(size_mib, workdir, nodes=None):
-    with emulator_nodes(nodes) as (design, auto):
         project = design.client().create_project(KEY, "Bench", "admin")
         project.create_dataset("customers", "Filesystem", params={"connection": "filesystem_managed", "path": "c"})
         project.export_bundle("seed")
@@ -123,8 +111,7 @@ def benchmark(size_mib, workdir, nodes=None):
         return size, rows
 
 
-def main(argv=None, nodes=None):
-    """``nodes``: a fresh design and automation node, started, to run on instead of starting two."""
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--size-mib", type=int, default=1024, help="archive size in MiB (default 1024)")
     parser.add_argument("--limit-mib", type=float, default=100.0, help="max peak RSS of the module (default 100)")
@@ -134,7 +121,7 @@ def main(argv=None, nodes=None):
 
     workdir = opts.workdir or tempfile.mkdtemp(prefix="bench-bundle-")
     try:
-        size, rows = benchmark(opts.size_mib, workdir, nodes)
+        size, rows = benchmark(opts.size_mib, workdir)
     finally:
         if not opts.workdir:
             shutil.rmtree(workdir, ignore_errors=True)

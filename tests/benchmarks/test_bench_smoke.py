@@ -1,21 +1,21 @@
-"""Runs the bundle import benchmark with a small archive so the script cannot rot, on this process's pooled emulator
-nodes (always emulators: the benchmark creates and imports a project of its own); the two importers still run as
-subprocesses of their own, whose peak RSS is measured."""
+"""Runs the bundle import benchmark with a small archive so the script cannot rot: as a process of its own, since the
+peak RSS it measures starts from the size of the process that forks the importers (bench_bundle_import.measure)."""
 
 import json
+import os
+import subprocess
+import sys
 
-from tests.benchmarks import bench_bundle_import
-from tests.benchmarks.smoke import run_benchmark
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BENCH = os.path.join(ROOT, "tests", "benchmarks", "bench_bundle_import.py")
 
 
-def test_bench_bundle_import_small(tmp_path, node_pool, capsys):
+def test_bench_bundle_import_small(tmp_path):
     results = tmp_path / "bench.json"
-    nodes = node_pool.checkout("design"), node_pool.checkout("automation")
-    usage, code, out = run_benchmark(bench_bundle_import, ["--size-mib", "16", "--json", str(results)], capsys,
-                                     nodes=nodes)
-    assert usage.returncode == 0 and "--size-mib" in usage.stdout, usage.stdout + usage.stderr
-    assert code == 0, out.out + out.err
-    assert "peak RSS ratio client/module" in out.out
+    proc = subprocess.run([sys.executable, BENCH, "--size-mib", "16", "--json", str(results)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "peak RSS ratio client/module" in proc.stdout
     data = json.loads(results.read_text())
     assert data["size_bytes"] >= 15 * 1024 * 1024
     module, client = data["rows"]

@@ -57,6 +57,13 @@ def emulated_design(design_node):
     return design_node
 
 
+def module_design_node(node_pool):
+    """For a module-scoped fixture: the design node of design_node, checked out (reset) for it."""
+    node = real_node_or_none("design") or node_pool.checkout("design")
+    require_emulator(node)
+    return node
+
+
 def closed_port_url():
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
