@@ -115,9 +115,12 @@ logged-sanity logged-lint logged-test-packaging: logged-%: venv
 		{ time $(MAKE) --no-print-directory $* > .build/$*.log 2>&1; } 2> .build/$*.time; rc=$$?; \
 		echo; echo "==== make $* (exit $$rc; $$(cat .build/$*.time)) ===="; cat .build/$*.log; exit $$rc
 
-# worksteal: the long integration files would otherwise leave one worker idle at the end.
+# worksteal: the long integration files would otherwise leave one worker idle at the end. One worker more than
+# PYTEST_WORKERS: a promotion test spends part of its time waiting (its scenario runs polled, a landscape another
+# worker is building, a lease lapsing), and the extra worker uses the core meanwhile.
+SUITE_WORKERS ?= $(shell echo $$(($(PYTEST_WORKERS) + 1)))
 suite: venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist worksteal --durations=30 --cpu-report=30 \
+	$(BIN)/pytest -q -p no:cacheprovider -n $(SUITE_WORKERS) --dist worksteal --durations=30 --cpu-report=30 \
 		-m "not guides and not packaging" tests/unit tests/emulator tests/integration tests/benchmarks
 
 # The packaging tier (tests/conftest.py names its files): builds, installs and lints the collection as an artifact.
