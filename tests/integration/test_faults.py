@@ -29,6 +29,22 @@ def _through(proxy, node):
     return {"url": proxy.url, "api_key": node.api_key}
 
 
+def _cases_through_proxies(node, proxies, workdir, task_name, module, options):
+    """``run_cases`` with one case per fault kind, each through a proxy of its own: ``proxies`` maps a kind to its
+    (unstarted) FaultProxy, ``options(kind)`` gives the case's module options. The proxies are stopped after the run,
+    or when one fails to start. Gives (result, {kind: proxy stats})."""
+    started = {}
+    try:
+        for kind, proxy in proxies.items():
+            started[kind] = proxy.start()
+        cases = {kind: dict(_through(proxy, node), **options(kind)) for kind, proxy in started.items()}
+        result = run_cases(workdir, task_name, module, cases)
+        return result, {kind: proxy.stats() for kind, proxy in started.items()}
+    finally:
+        for proxy in started.values():
+            proxy.stop()
+
+
 def _archive(design_node, key, folder):
     """A bundle archive of a small project ``key``, exported through the official client."""
     project = design_node.client().create_project(key, key.title(), "admin")
@@ -85,16 +101,10 @@ def failed_creates(node_pool, tmp_path_factory):
     proxy of its own that faults the first create it forwards. Gives (result, {kind: proxy stats}, project keys)."""
     node = real_node_or_none("automation") or node_pool.checkout("automation")
     require_emulator(node)
-    proxies = {kind: FaultProxy(node.url, match="^POST %s/projects/$" % API, nth=(1,), kinds=(kind,)).start()
+    proxies = {kind: FaultProxy(node.url, match="^POST %s/projects/$" % API, nth=(1,), kinds=(kind,))
                for kind, _sends in CREATE_FAULTS}
-    try:
-        cases = {kind: dict(_through(proxy, node), project_key="%s_%s" % (KEY, kind.upper()))
-                 for kind, proxy in proxies.items()}
-        result = run_cases(tmp_path_factory.mktemp("creates"), "project", PROJECT, cases)
-        stats = {kind: proxy.stats() for kind, proxy in proxies.items()}
-    finally:
-        for proxy in proxies.values():
-            proxy.stop()
+    result, stats = _cases_through_proxies(node, proxies, tmp_path_factory.mktemp("creates"), "project", PROJECT,
+                                           lambda kind: {"project_key": "%s_%s" % (KEY, kind.upper())})
     return result, stats, node.client().list_project_keys()
 
 
@@ -229,18 +239,11 @@ def faulted_starts(node_pool, tmp_path_factory):
         run = fire.wait_for_scenario_run()
         run.wait_for_completion()
         earlier[kind] = run.run["runId"]
-    proxies = {}
-    try:
-        for kind, key in keys.items():
-            proxies[kind] = FaultProxy(node.url, match="^POST %s/projects/%s/scenarios/TEST_SMOKE/run$" % (API, key),
-                                       nth=(1,), kinds=(kind,)).start()
-        cases = {kind: dict(_through(proxy, node), project_key=keys[kind], scenarios=["TEST_SMOKE"], poll_interval=0.5)
-                 for kind, proxy in proxies.items()}
-        result = run_cases(tmp_path_factory.mktemp("starts"), "tests", SCENARIO_RUN, cases)
-        stats = {kind: proxy.stats() for kind, proxy in proxies.items()}
-    finally:
-        for proxy in proxies.values():
-            proxy.stop()
+    proxies = {kind: FaultProxy(node.url, match="^POST %s/projects/%s/scenarios/TEST_SMOKE/run$" % (API, key),
+                                nth=(1,), kinds=(kind,)) for kind, key in keys.items()}
+    result, stats = _cases_through_proxies(
+        node, proxies, tmp_path_factory.mktemp("starts"), "tests", SCENARIO_RUN,
+        lambda kind: {"project_key": keys[kind], "scenarios": ["TEST_SMOKE"], "poll_interval": 0.5})
     runs = {kind: [r.run["runId"] for r in scenario.get_last_runs(limit=10)] for kind, scenario in scenarios.items()}
     return result, stats, earlier, runs
 
