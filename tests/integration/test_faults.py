@@ -7,6 +7,8 @@ many times the write itself was sent; the emulator's state says what happened.
 """
 
 # pylint: disable=redefined-outer-name
+from contextlib import ExitStack
+
 import pytest
 
 from tests.support import sample_project as sample
@@ -33,16 +35,11 @@ def _cases_through_proxies(node, proxies, workdir, task_name, module, options):
     """``run_cases`` with one case per fault kind, each through a proxy of its own: ``proxies`` maps a kind to its
     (unstarted) FaultProxy, ``options(kind)`` gives the case's module options. The proxies are stopped after the run,
     or when one fails to start. Gives (result, {kind: proxy stats})."""
-    started = {}
-    try:
-        for kind, proxy in proxies.items():
-            started[kind] = proxy.start()
+    with ExitStack() as stack:
+        started = {kind: stack.enter_context(proxy) for kind, proxy in proxies.items()}
         cases = {kind: dict(_through(proxy, node), **options(kind)) for kind, proxy in started.items()}
         result = run_cases(workdir, task_name, module, cases)
         return result, {kind: proxy.stats() for kind, proxy in started.items()}
-    finally:
-        for proxy in started.values():
-            proxy.stop()
 
 
 def _archive(design_node, key, folder):
@@ -142,10 +139,9 @@ def deployments(node_pool, tmp_path_factory):
             API, DEPLOYED["lost"], BUNDLE_ID), nth=(1, 2), kinds=("lost",)),
         "refused": dict(match="actions/activate$", nth=(1,), kinds=("503",)),
         "remap": dict(match="^PUT %s/projects/%s/settings" % (API, DEPLOYED["remap"]), nth=(1,), kinds=("lost",))}
-    proxies = {}
-    try:
-        for case, plan in plans.items():
-            proxies[case] = FaultProxy((design if case == "export" else auto).url, **plan).start()
+    with ExitStack() as stack:
+        proxies = {case: stack.enter_context(FaultProxy((design if case == "export" else auto).url, **plan))
+                   for case, plan in plans.items()}
 
         def deploy(case, name, state="active", through=True):
             target = _through(proxies[case], auto) if through else {"url": auto.url, "api_key": auto.api_key}
@@ -160,9 +156,6 @@ def deployments(node_pool, tmp_path_factory):
         tasks += _then_again(remap, auto, again="remap again")
         result = run_playbook(folder / "run", tasks=tasks)
         stats = {case: proxy.stats() for case, proxy in proxies.items()}
-    finally:
-        for proxy in proxies.values():
-            proxy.stop()
     exported = design.client().get_project(KEY).list_exported_bundles()["bundles"]
     return {"result": result, "stats": stats, "exported": [b["bundleId"] for b in exported],
             "active": {case: _active(auto, key) for case, key in DEPLOYED.items() if case != "remap"}}
