@@ -9,7 +9,7 @@ from tests.integration.deployer_setup import (DEPLOYMENT, DEPLOYMENT_INFO, INFRA
                                               assert_refused_each, deployer_ready, task)
 from tests.integration.test_dataiku_project import assert_clean_failure, closed_port_url
 from tests.support.emulator import WRITE_METHODS
-from tests.support.playbook import PlaybookResult, save_state_task
+from tests.support.playbook import PlaybookResult, save_state_task, stats_command
 from tests.support.real_node import require_emulator
 
 CREATE = dict(deployment_id="churn-prod", published_project_key="CHURN", infra_id="prod", bundle_id="v1",
@@ -29,7 +29,7 @@ def both_quiet(design, automation):
 def quiet_tasks(name, design, automation):
     """One task recording the stats of both nodes at this point of the run (snapshot_task's curl lookup, twice in one
     task: one worker, no module start): ``quiet_at(result, name)`` reads them like both_quiet."""
-    commands = {"%s_stats_command" % role: "curl -sSf %s/__emulator__/stats" % node.url
+    commands = {"%s_stats_command" % role: stats_command(node)
                 for role, node in (("design", design), ("automation", automation))}
     facts = {"%s_stats" % role: "{{ lookup('ansible.builtin.pipe', %s_stats_command) | from_json }}" % role
              for role in ("design", "automation")}

@@ -113,13 +113,17 @@ def run_playbook(workdir, tasks=None, playbook=None, check=False, diff=False, ex
     return PlaybookResult(proc.returncode, proc.stdout + proc.stderr, tasks_done, path)
 
 
+def stats_command(node):
+    """The shell command that prints an emulator node's stats (state digest, request counters) as JSON."""
+    return "curl -sSf %s/__emulator__/stats" % node.url
+
+
 def snapshot_task(name, node):
     """A task that records an emulator node's state digest and request counters at this point of the run (read it
     with ``result.snapshot(name)``): a lookup in the controller, no module start, so one run can hold a check, the
     real run and the re-run and still tell what each of them wrote. curl through the pipe lookup costs the task's
     worker a third of the CPU of the url lookup, whose imports each worker pays."""
-    command = "curl -sSf %s/__emulator__/stats" % node.url
-    return {"name": name, "vars": {"emulator_stats_command": command}, "ansible.builtin.set_fact": {
+    return {"name": name, "vars": {"emulator_stats_command": stats_command(node)}, "ansible.builtin.set_fact": {
         "emulator_stats": "{{ lookup('ansible.builtin.pipe', emulator_stats_command) | from_json }}"}}
 
 
