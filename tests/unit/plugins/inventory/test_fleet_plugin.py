@@ -21,6 +21,12 @@ def inventory(*sources, env=None):
     return proc, (json.loads(proc.stdout) if proc.returncode == 0 else None)
 
 
+def unwrapped(text):
+    """ansible-core 2.17 wraps a warning at 79 columns when stderr is no terminal, also inside a long word (a path):
+    compare messages with the whitespace taken out, or the test depends on the length of pytest's tmp_path."""
+    return "".join(text.split())
+
+
 def shipped(env):
     return os.path.join(ROOT, "inventories", env)
 
@@ -52,15 +58,16 @@ def test_a_literal_key_fails_the_inventory_with_the_entry_named(tmp_path):
     config.write_text("plugin: dataiku_gitops.dss.fleet\ndescription: ../fleet.yml\n")
     proc, _data = inventory(config, env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"})
     assert proc.returncode != 0
-    assert "environments.dev.api_key must be a reference" in proc.stderr
-    assert "plain-secret-key" not in proc.stderr + proc.stdout
+    assert unwrapped("environments.dev.api_key must be a reference") in unwrapped(proc.stderr)
+    assert "plain-secret-key" not in unwrapped(proc.stderr + proc.stdout)
 
 
 def test_missing_description_is_named(tmp_path):
     config = tmp_path / "hosts.yml"
     config.write_text("plugin: dataiku_gitops.dss.fleet\ndescription: nowhere.yml\n")
     proc, _data = inventory(config, env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"})
-    assert proc.returncode != 0 and "nowhere.yml" in proc.stderr and "does not exist" in proc.stderr
+    assert proc.returncode != 0
+    assert "nowhere.yml" in unwrapped(proc.stderr) and "doesnotexist" in unwrapped(proc.stderr)
 
 
 def test_plain_yaml_inventories_are_left_to_other_plugins(tmp_path):
