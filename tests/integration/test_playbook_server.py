@@ -323,8 +323,10 @@ print(json.dumps({"taken": computed_once.TAKEN, "same": first == second, "fresh"
 
 def test_the_sources_compiled_once_are_what_a_run_compiles():
     """tests/support/computed_once.py, compile_for_runs: an AnsiballZ build gets the server's tree of the same bytes
-    (a file's tagged bytes too) and the collection loader the server's code of the same path and bytes, equal to a
-    fresh compile; other sources, and a source that does not compile, go through ansible-core as before."""
+    (a file's tagged bytes too), from which ansible-core's import finder gets the same required and optional imports
+    as from a fresh parse, for every source the server parsed; the collection loader gets the server's code of the
+    same path and bytes, equal to a fresh compile; other sources, and a source that does not compile, go through
+    ansible-core as before."""
     code = """
 import ast, json, os, sys
 sys.path.insert(0, os.path.join(%(root)r, "tests", "support"))
@@ -349,8 +351,15 @@ from ansible_collections.dataiku_gitops.dss.plugins.filter import project_keys
 with open(project_keys.__file__, "rb") as fh:
     fresh_code = compile(fh.read(), project_keys.__file__, "exec", dont_inherit=True)
 loaded = project_keys.__spec__.loader.get_code(project_keys.__name__)
+def found(tree, is_package):
+    finder = module_common.ModuleDepFinder("ansible.module_utils.common.text.found", tree, is_package)
+    return sorted(finder.submodules), sorted(finder.optional_imports)
+differ = [source[:60].decode(errors="replace") for source, kept in computed_once._TREES.items()
+          for is_package in (False, True) if found(kept, is_package) != found(ast.parse(source), is_package)]
+optional = sum(bool(found(kept, False)[1]) for kept in computed_once._TREES.values())
 print(json.dumps({
-    "tree": [tree is computed_once._TREES[bytes(source)], ast.dump(tree) == ast.dump(ast.parse(bytes(source)))],
+    "tree": [tree is computed_once._TREES[bytes(source)], found(tree, False) == found(ast.parse(bytes(source)), False)],
+    "imports": [len(computed_once._TREES), differ, optional],
     "other": [ast.dump(other) == ast.dump(ast.parse("x = 1")), b"x = 1\\n" in computed_once._TREES],
     "error": error,
     "code": [loaded in computed_once._PLUGIN_CODE.values(), loaded == fresh_code,
@@ -362,6 +371,8 @@ print(json.dumps({
                           check=True)
     result = json.loads(proc.stdout)
     assert result["tree"] == [True, True] and result["other"] == [True, False], result
+    count, differ, optional = result["imports"]
+    assert count > 150 and not differ and optional > 0, result["imports"]  # optional: some sources import in a try
     assert result["error"] and "Unable to compile 'broken'" in result["error"], result
     assert result["code"] == [True, True, True] and result["filters"] == ["project_keys"], result
 
