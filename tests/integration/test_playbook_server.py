@@ -377,6 +377,60 @@ print(json.dumps({
     assert result["code"] == [True, True, True] and result["filters"] == ["project_keys"], result
 
 
+TEMPLATES = r"""
+import json, os, sys
+root, cache, shared = sys.argv[1], sys.argv[2], sys.argv[3] == "shared"
+sys.path.insert(0, os.path.join(root, "tests", "support"))
+import jinja2
+generated = []
+generate = jinja2.Environment._generate
+def counted(self, *args, **kwargs):
+    generated.append(type(self).__name__)
+    return generate(self, *args, **kwargs)
+jinja2.Environment._generate = counted
+if shared:
+    import computed_once
+    computed_once.compile_templates(cache)
+from ansible.plugins.loader import init_plugin_loader
+init_plugin_loader([])
+from ansible.template import Templar, trust_as_template
+templar = Templar(variables={"items": [3, 1, 2], "name": "dss", "path": "C:\\new"})
+sources = ["{{ items | sort | list }}", "{{ name | upper }}-{% for i in items %}{{ i }}{% endfor %}", "{{ path }}",
+           "{{ lookup('ansible.builtin.env', 'DSS_TEST_NOT_SET') | default('none', true) }}", "{{ 'a\\nb' }}"]
+results = [templar.template(trust_as_template(source)) for source in sources]
+results.append(templar.template(trust_as_template(sources[-1]), escape_backslashes=False))
+results.append(templar.evaluate_conditional(trust_as_template("items | length == 3 and name == 'dss'")))
+results.append(templar.evaluate_expression(trust_as_template("items | map('string') | join(',')")))
+try:
+    templar.template(trust_as_template("{{ name | }}"))
+except Exception as exc:
+    results.append(type(exc).__name__)
+print(json.dumps({"results": results, "generated": generated.count("AnsibleEnvironment"),
+                  "cached": sorted(os.listdir(cache))}))
+"""
+
+
+def test_templates_compiled_once_give_what_a_fresh_compile_gives(tmp_path):
+    """tests/support/computed_once.py, compile_templates: the first process that compiles a template or expression
+    writes its code to the shared directory, the next ones take it instead of compiling (one entry per compile
+    setting: escape_backslashes on and off), and every one renders what a process without the cache renders; a
+    template that does not compile fails as before and is not kept."""
+    cache = tmp_path / "templates"
+    cache.mkdir()
+
+    def probe(mode):
+        proc = subprocess.run([sys.executable, "-c", TEMPLATES, ROOT, str(cache), mode], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120, check=True)
+        return json.loads(proc.stdout)
+
+    fresh, first, second = probe("fresh"), probe("shared"), probe("shared")
+    assert fresh["results"] == first["results"] == second["results"], (fresh, first, second)
+    assert fresh["results"][4] != fresh["results"][5] and fresh["results"][-1] == "AnsibleTemplateSyntaxError", fresh
+    assert fresh["cached"] == [] and len(first["cached"]) == 8 and second["cached"] == first["cached"], (first, second)
+    # Each of the 8 kept compiles is done once; the broken one in both processes.
+    assert first["generated"] == fresh["generated"] and second["generated"] == fresh["generated"] - 8, (fresh, second)
+
+
 def test_the_servers_count_their_runs_and_their_cpu(tmp_path, served):  # pylint: disable=redefined-outer-name,W0613
     """DSS_TEST_SERVER_STATS=<directory>: at its end each server writes how many runs it served and their CPU."""
     stats = tmp_path / "stats"

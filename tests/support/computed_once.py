@@ -24,6 +24,13 @@ Python objects is done once, in the server, before it forks.
   name). Other sources, and sources that do not compile, go through as before. The server keeps of each tree only
   what a build reads (``skeleton``): the whole trees took 42 MiB, and a fork costs about 0.1 ms of CPU per MiB of
   the forking process here, paid by every run's controller and each of its workers.
+- ``compile_templates`` (playbook server): ansible-core compiles each template and expression of a task afresh in every
+  worker (a new Jinja environment per task, no cache shared between processes), about a tenth of a promotion's CPU.
+  A run's processes share a cache directory instead: the Python code Jinja generates for the same source with the
+  same compile settings (the environment's lexer and code generator settings, ansible-core's embedded-template and
+  backslash settings) is written there once and read back by marshal, then turned into a template as Jinja's own
+  ``from_string`` and ``compile_expression`` do. Templates Jinja loads by name (includes, the template module's
+  files), sources that do not compile and the template debugger go through as before.
 """
 
 import os
@@ -211,6 +218,95 @@ def skeleton(tree):
     if nested:
         body.append(ast.Try(body=nested, handlers=[], orelse=[], finalbody=[]))
     return ast.Module(body=body, type_ignores=[])
+
+
+def compile_templates(cache_dir):
+    """In the playbook server, before it forks: let the runs' processes share the code Jinja generates, in
+    ``cache_dir`` (which the server removes at its end)."""
+    name = "ansible._internal._templating._jinja_bits"
+    patch = lambda module: _templates_once(cache_dir, module)  # noqa: E731 pylint: disable=unnecessary-lambda-assignment
+    if name in sys.modules:
+        patch(sys.modules[name])
+    else:
+        sys.meta_path.insert(0, _PatchOnImport(name, patch))
+
+
+def _templates_once(cache_dir, jinja_bits):
+    # pylint: disable=import-outside-toplevel,protected-access
+    import contextvars
+    import hashlib
+    import marshal
+    from jinja2 import nodes
+    from jinja2.environment import TemplateExpression
+
+    environment = jinja_bits.AnsibleEnvironment
+    compile_source = environment.compile
+    compile_expression = environment.compile_expression
+    captured = contextvars.ContextVar("captured", default=None)
+
+    def cache_path(kind, source, env):
+        context = jinja_bits._TemplateCompileContext.current(optional=True)
+        settings = (type(env).__qualname__, [getattr(env, field) for field in jinja_bits._TEMPLATE_OVERRIDE_FIELD_NAMES],
+                    env.optimized, env.autoescape, env.is_async, sorted(env.extensions),
+                    getattr(env.finalize, "__qualname__", repr(env.finalize)),
+                    jinja_bits._TemplateConfig.allow_embedded_templates, context and context.escape_backslashes)
+        key = "%s\0%r\0%s" % (kind, settings, str(source))
+        return os.path.join(cache_dir, hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest())
+
+    def load(path):
+        try:
+            with open(path, "rb") as fh:
+                return marshal.load(fh)
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+
+    def store(path, code):
+        partial = "%s.%d" % (path, os.getpid())
+        try:
+            with open(partial, "wb") as fh:
+                marshal.dump(code, fh)
+            os.replace(partial, path)  # whole or absent for a reader in another process
+        except OSError:
+            pass
+
+    def cacheable(env, source):
+        return isinstance(source, str) and not env._debuggable_template_source
+
+    def compile_once(self, source, name=None, filename=None, raw=False, defer_init=False):
+        plain = name is None and filename is None and not raw and not defer_init
+        if plain and isinstance(source, nodes.Template) and captured.get() is not None:
+            code = compile_source(self, source)
+            captured.get().append(code)  # the expression's code (compile_expression_once)
+            return code
+        if not (plain and cacheable(self, source)):
+            return compile_source(self, source, name, filename, raw, defer_init)
+        path = cache_path("template", source, self)
+        code = load(path)
+        if code is None:
+            code = compile_source(self, source)
+            store(path, code)
+        return code
+
+    def compile_expression_once(self, source, undefined_to_none=True):
+        if not cacheable(self, source):
+            return compile_expression(self, source, undefined_to_none)
+        path = cache_path("expression", source, self)
+        code = load(path)
+        if code is not None:  # what compile_expression builds from the code it compiles
+            template = self.template_class.from_code(self, code, self.make_globals(None), None)
+            return TemplateExpression(template, undefined_to_none)
+        codes = []
+        token = captured.set(codes)
+        try:
+            expression = compile_expression(self, source, undefined_to_none)
+        finally:
+            captured.reset(token)
+        if len(codes) == 1:
+            store(path, codes[0])
+        return expression
+
+    environment.compile = compile_once
+    environment.compile_expression = compile_expression_once
 
 
 class _PatchOnImport:

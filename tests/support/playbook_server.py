@@ -35,10 +35,12 @@ import json
 import locale
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -749,12 +751,17 @@ def serve(control_fd):
     import computed_once  # pylint: disable=import-outside-toplevel,import-error
     computed_once.parse_core_files()
     computed_once.compile_for_runs(os.environ[COLLECTIONS])
+    templates = tempfile.mkdtemp(prefix="dss-templates-")  # the code Jinja generates, shared by the runs' processes
+    computed_once.compile_templates(templates)
     _refuse_configuration()
     # The imported objects out of the collector's reach: its passes would otherwise write to every object's header in
     # each child, copying the whole shared heap (about 0.08 CPU seconds a run).
     gc.collect()
     gc.freeze()
-    _Serve(control, libc).run()
+    try:
+        _Serve(control, libc).run()
+    finally:
+        shutil.rmtree(templates, ignore_errors=True)
 
 
 if __name__ == "__main__":
