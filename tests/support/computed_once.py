@@ -224,7 +224,10 @@ def compile_templates(cache_dir):
     """In the playbook server, before it forks: let the runs' processes share the code Jinja generates, in
     ``cache_dir`` (which the server removes at its end)."""
     name = "ansible._internal._templating._jinja_bits"
-    patch = lambda module: _templates_once(cache_dir, module)  # noqa: E731 pylint: disable=unnecessary-lambda-assignment
+
+    def patch(module):
+        _templates_once(cache_dir, module)
+
     if name in sys.modules:
         patch(sys.modules[name])
     else:

@@ -28,13 +28,16 @@ def _load(path):
 
 
 def _tasks(items, base, run_once=False):
-    """(task, run once) of ``items`` with blocks and the imported task files of playbooks/ unfolded."""
+    """(task, run once) of ``items`` with blocks and the imported or included task files of playbooks/ unfolded (the
+    tasks of a file included once run once)."""
     for task in items or []:
         once = task.get("run_once", run_once) is True
         if "block" in task:
             yield from _tasks(task["block"], base, once)
-        elif "ansible.builtin.import_tasks" in task:
-            path = os.path.join(base, task["ansible.builtin.import_tasks"])
+        elif "ansible.builtin.import_tasks" in task or "ansible.builtin.include_tasks" in task:
+            if "ansible.builtin.include_tasks" in task:
+                yield task, once  # the include itself is a task
+            path = os.path.join(base, task.get("ansible.builtin.import_tasks") or task["ansible.builtin.include_tasks"])
             yield from _tasks(_load(path), os.path.dirname(path), once)
         else:
             yield task, once
