@@ -54,6 +54,7 @@ ROOTS = ("ansible.cli.playbook", "ansible.executor.playbook_executor", "ansible.
          "ansible.executor.task_executor")
 CONFIGURATION = ("ansible.constants", "ansible.config.manager", "ansible.utils.display")
 COLLECTIONS = "DSS_PLAYBOOK_SERVER_COLLECTIONS"  # the tests' collections path, for computed_once.compile_for_runs
+TEMPLATES = "DSS_TEST_TEMPLATE_CACHE"  # a directory for computed_once.compile_templates, shared by several servers
 MAX_REQUEST = 1 << 20
 STDIO_KWARGS = {"stdin", "stdout", "stderr"}
 SUPPORTED_KWARGS = STDIO_KWARGS | {"cwd", "env", "text", "universal_newlines", "encoding", "errors",
@@ -753,7 +754,9 @@ def serve(control_fd):
     import computed_once  # pylint: disable=import-outside-toplevel,import-error
     computed_once.parse_core_files()
     computed_once.compile_for_runs(os.environ[COLLECTIONS])
-    templates = tempfile.mkdtemp(prefix="dss-templates-")  # the code Jinja generates, shared by the runs' processes
+    # The code Jinja generates, shared by the runs' processes: the test session's directory (tests/conftest.py: every
+    # server of the session shares it), else one of this server's own.
+    templates = os.environ.get(TEMPLATES) or tempfile.mkdtemp(prefix="dss-templates-")
     computed_once.compile_templates(templates)
     _refuse_configuration()
     # The imported objects out of the collector's reach: its passes would otherwise write to every object's header in
@@ -763,7 +766,8 @@ def serve(control_fd):
     try:
         _Serve(control, libc).run()
     finally:
-        shutil.rmtree(templates, ignore_errors=True)
+        if templates != os.environ.get(TEMPLATES):
+            shutil.rmtree(templates, ignore_errors=True)
 
 
 if __name__ == "__main__":
