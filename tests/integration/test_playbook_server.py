@@ -431,6 +431,71 @@ def test_templates_compiled_once_give_what_a_fresh_compile_gives(tmp_path):
     assert first["generated"] == fresh["generated"] and second["generated"] == fresh["generated"] - 8, (fresh, second)
 
 
+BUILDS = r"""
+import datetime, hashlib, io, json, os, sys, zipfile
+root, cache, shared, collections = sys.argv[1], sys.argv[2], sys.argv[3] == "shared", sys.argv[4]
+sys.path.insert(0, os.path.join(root, "tests", "support"))
+if shared:
+    import computed_once
+    computed_once.share_module_builds(cache)
+from ansible.plugins.loader import init_plugin_loader
+init_plugin_loader([collections])
+from ansible._internal._ansiballz import _builder
+from ansible._internal._datatag._tags import Origin
+from ansible.executor import module_common
+parsed = []
+compile_module_ast = module_common._compile_module_ast
+def counted(name, source):
+    parsed.append(name)
+    return compile_module_ast(name, source)
+module_common._compile_module_ast = counted
+path = os.path.join(collections, "ansible_collections", "ns", "col", "plugins", "modules", "m.py")
+with open(path, "rb") as fh:
+    data = fh.read()
+archive = io.BytesIO()
+with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    metadata = module_common.recursive_finder("m", "ansible_collections.ns.col.plugins.modules.m",
+                                              Origin(path=path).tag(data), zf, datetime.datetime.now(datetime.timezone.utc),
+                                              _builder.ExtensionManager.create(task_vars={}))
+with zipfile.ZipFile(archive) as zf:
+    entries = {name: hashlib.sha256(zf.read(name)).hexdigest() for name in zf.namelist()}
+    util = zf.read("ansible_collections/ns/col/plugins/module_utils/u.py").decode()
+print(json.dumps({"entries": entries, "util": util, "metadata": repr(metadata), "parsed": len(parsed),
+                  "cached": len(os.listdir(cache))}))
+"""
+
+
+def test_module_builds_shared_between_runs_pack_what_a_fresh_build_packs(tmp_path):
+    """tests/support/computed_once.py, share_module_builds: the first build of a module keeps what it packed, a
+    later one (another process) packs the same files with the same contents without finding them again, and a
+    packed file that changed is found and packed anew."""
+    cache = tmp_path / "shared"
+    cache.mkdir()
+    collection = tmp_path / "collections" / "ansible_collections" / "ns" / "col" / "plugins"
+    (collection / "modules").mkdir(parents=True)
+    (collection / "module_utils").mkdir()
+    (collection / "modules" / "m.py").write_text(
+        "from ansible.module_utils.basic import AnsibleModule\n"
+        "from ansible_collections.ns.col.plugins.module_utils.u import VALUE\n")
+    util = collection / "module_utils" / "u.py"
+    util.write_text("VALUE = 1\n")
+
+    def probe(mode):
+        proc = subprocess.run([sys.executable, "-c", BUILDS, ROOT, str(cache), mode, str(tmp_path / "collections")],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+        return json.loads(proc.stdout)
+
+    fresh, first, second = probe("fresh"), probe("shared"), probe("shared")
+    assert fresh["entries"] == first["entries"] == second["entries"] and len(fresh["entries"]) > 20, second
+    assert fresh["metadata"] == first["metadata"] == second["metadata"]
+    assert first["parsed"] == fresh["parsed"] > 0 and second["parsed"] == 0, (fresh, first, second)
+    assert first["cached"] == second["cached"] == 1 and second["util"] == "VALUE = 1\n"
+    util.write_text("VALUE = 22\n")  # another size: a changed file whatever the clock's resolution
+    changed = probe("shared")
+    assert changed["util"] == "VALUE = 22\n" and changed["parsed"] == fresh["parsed"], changed
+    assert changed["entries"] != fresh["entries"] and probe("fresh")["entries"] == changed["entries"]
+
+
 def test_the_servers_count_their_runs_and_their_cpu(tmp_path, served):  # pylint: disable=redefined-outer-name,W0613
     """DSS_TEST_SERVER_STATS=<directory>: at its end each server writes how many runs it served and their CPU."""
     stats = tmp_path / "stats"

@@ -31,6 +31,12 @@ Python objects is done once, in the server, before it forks.
   backslash settings) is written there once and read back by marshal, then turned into a template as Jinja's own
   ``from_string`` and ``compile_expression`` do. Templates Jinja loads by name (includes, the template module's
   files), sources that do not compile and the template debugger go through as before.
+- ``share_module_builds`` (playbook server): each run builds the AnsiballZ payload of every module it runs (its cache
+  lives in the run's own temporary directory), about 45 ms a module even with the parsed trees above: finding the
+  module_utils it imports and compressing them. The runs share what that build puts in the archive instead, in the
+  same directory, keyed by the module's name, path and bytes, the compression, the AnsiballZ extensions and the
+  collection and module_utils paths; an entry is used only while every file it packed is unchanged (size,
+  modification time, inode), and the archive is written again with this run's timestamps.
 """
 
 import os
@@ -175,7 +181,7 @@ def compile_for_runs(collections):
 
     loader.get_code = code_once
     # module_common reads the configuration when imported: the run imports it, and the tree cache goes in then.
-    sys.meta_path.insert(0, _PatchOnImport("ansible.executor.module_common", trees_once))
+    _patch_on_import("ansible.executor.module_common", trees_once)
 
 
 def _is_metadata(node):
@@ -220,6 +226,88 @@ def skeleton(tree):
     return ast.Module(body=body, type_ignores=[])
 
 
+def share_module_builds(cache_dir):
+    """In the playbook server, before it forks: let the runs' processes share what an AnsiballZ build packs, in
+    ``cache_dir``."""
+
+    def patch(module_common):
+        _builds_once(cache_dir, module_common)
+
+    _patch_on_import("ansible.executor.module_common", patch)
+
+
+def _file_identity_of(path):
+    try:
+        return _file_identity(os.stat(path))[1:]  # inode, size and modification time
+    except OSError:
+        return None
+
+
+def _load(path, loads):
+    try:
+        with open(path, "rb") as fh:
+            return loads(fh.read())
+    except Exception:  # pylint: disable=broad-except
+        return None  # absent or unreadable: computed again
+
+
+def _store(path, data):
+    partial = "%s.%d" % (path, os.getpid())
+    try:
+        with open(partial, "wb") as fh:
+            fh.write(data)
+        os.replace(partial, path)  # whole or absent for a reader in another process
+    except OSError:
+        pass
+
+
+def _builds_once(cache_dir, module_common):
+    # pylint: disable=import-outside-toplevel,protected-access
+    import hashlib
+    import pickle
+    from ansible._internal._datatag._tags import Origin
+    from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+    recursive_finder = module_common.recursive_finder
+
+    def recursive_finder_once(name, module_fqn, module_data, zf, date_time, extension_manager):
+        if extension_manager.debugger_enabled:  # it also records where each packed file came from
+            return recursive_finder(name, module_fqn, module_data, zf, date_time, extension_manager)
+        origin = Origin.get_tag(module_data)
+        key = repr((name, module_fqn, origin.path if origin else None, zf.compression,
+                    list(extension_manager.extension_names), AnsibleCollectionConfig.collection_paths,
+                    module_common.module_utils_loader._get_paths(subdirs=False)))
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass") + b"\0" + bytes(module_data)).hexdigest()
+        path = os.path.join(cache_dir, "ansiballz-" + digest)
+        kept = _load(path, pickle.loads)
+        if kept is not None and all(_file_identity_of(source) == identity for source, identity in kept["files"]):
+            for filename, data in kept["entries"]:
+                zf.writestr(module_common._make_zinfo(filename, date_time, zf=zf), data)
+            return kept["metadata"]
+        entries = []
+        writestr = zf.writestr
+
+        def recording(zinfo, data, *args, **kwargs):
+            entries.append((getattr(zinfo, "filename", zinfo), data))
+            return writestr(zinfo, data, *args, **kwargs)
+
+        zf.writestr = recording
+        try:
+            metadata = recursive_finder(name, module_fqn, module_data, zf, date_time, extension_manager)
+        finally:
+            del zf.writestr
+        # ansible-core tags each packed source with the file it read; the package __init__ it makes up has none.
+        sources = [getattr(Origin.get_tag(data), "path", None) for _filename, data in entries]
+        # What zipfile writes: a str as UTF-8 (the empty package __init__ files).
+        packed = [(filename, data.encode("utf-8") if isinstance(data, str) else bytes(data)) for filename, data in entries]
+        kept = {"entries": packed, "metadata": metadata,
+                "files": [(source, _file_identity_of(source)) for source in sources if source]}
+        _store(path, pickle.dumps(kept))
+        return metadata
+
+    module_common.recursive_finder = recursive_finder_once
+
+
 def compile_templates(cache_dir):
     """In the playbook server, before it forks: let the runs' processes share the code Jinja generates, in
     ``cache_dir`` (which the server removes at its end)."""
@@ -228,10 +316,7 @@ def compile_templates(cache_dir):
     def patch(module):
         _templates_once(cache_dir, module)
 
-    if name in sys.modules:
-        patch(sys.modules[name])
-    else:
-        sys.meta_path.insert(0, _PatchOnImport(name, patch))
+    _patch_on_import(name, patch)
 
 
 def _templates_once(cache_dir, jinja_bits):
@@ -257,20 +342,10 @@ def _templates_once(cache_dir, jinja_bits):
         return os.path.join(cache_dir, hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest())
 
     def load(path):
-        try:
-            with open(path, "rb") as fh:
-                return marshal.load(fh)
-        except (OSError, EOFError, ValueError, TypeError):
-            return None
+        return _load(path, marshal.loads)
 
     def store(path, code):
-        partial = "%s.%d" % (path, os.getpid())
-        try:
-            with open(partial, "wb") as fh:
-                marshal.dump(code, fh)
-            os.replace(partial, path)  # whole or absent for a reader in another process
-        except OSError:
-            pass
+        _store(path, marshal.dumps(code))
 
     def cacheable(env, source):
         return isinstance(source, str) and not env._debuggable_template_source
@@ -312,11 +387,23 @@ def _templates_once(cache_dir, jinja_bits):
     environment.compile_expression = compile_expression_once
 
 
+def _patch_on_import(name, patch):
+    """``patch(module)`` once module ``name`` is imported: now if it is, else right after its import."""
+    if name in sys.modules:
+        patch(sys.modules[name])
+        return
+    for finder in sys.meta_path:
+        if isinstance(finder, _PatchOnImport) and finder.name == name:
+            finder.patches.append(patch)
+            return
+    sys.meta_path.insert(0, _PatchOnImport(name, patch))
+
+
 class _PatchOnImport:
-    """A meta path finder that lets the import of module ``name`` happen as ever, then calls ``patch(module)``."""
+    """A meta path finder that lets the import of module ``name`` happen as ever, then calls each of its patches."""
 
     def __init__(self, name, patch):
-        self.name, self.patch = name, patch
+        self.name, self.patches = name, [patch]
 
     def find_spec(self, fullname, path=None, target=None):  # pylint: disable=unused-argument
         if fullname != self.name:
@@ -328,7 +415,8 @@ class _PatchOnImport:
 
         def exec_then_patch(module):
             exec_module(module)
-            self.patch(module)
+            for patch in self.patches:
+                patch(module)
 
         spec.loader.exec_module = exec_then_patch
         return spec

@@ -758,6 +758,7 @@ def serve(control_fd):
     # server of the session shares it), else one of this server's own.
     templates = os.environ.get(TEMPLATES) or tempfile.mkdtemp(prefix="dss-templates-")
     computed_once.compile_templates(templates)
+    computed_once.share_module_builds(templates)
     _refuse_configuration()
     # The imported objects out of the collector's reach: its passes would otherwise write to every object's header in
     # each child, copying the whole shared heap (about 0.08 CPU seconds a run).
