@@ -25,7 +25,7 @@ from tests.support.real_node import describe_mode, real_node_or_none
 
 ensure_collection_link()
 _BUILD_CACHE = pytest.StashKey[str]()
-_TEMPLATE_CACHE = pytest.StashKey[str]()
+_SHARED_CACHE = pytest.StashKey[str]()
 
 
 def _interrupt(signum, _frame):
@@ -45,11 +45,11 @@ def pytest_configure(config):
     if not os.environ.get(galaxy_build.CACHE_VARIABLE):
         os.environ[galaxy_build.CACHE_VARIABLE] = tempfile.mkdtemp(prefix="dss-test-build-")
         config.stash[_BUILD_CACHE] = os.environ[galaxy_build.CACHE_VARIABLE]
-    # The code Jinja generates for the served runs, one directory for every playbook server of the run (the xdist
-    # workers' too): tests/support/computed_once.py.
-    if not os.environ.get(playbook_server.TEMPLATES):
-        os.environ[playbook_server.TEMPLATES] = tempfile.mkdtemp(prefix="dss-test-templates-")
-        config.stash[_TEMPLATE_CACHE] = os.environ[playbook_server.TEMPLATES]
+    # What the served runs share (the code Jinja generates, what AnsiballZ builds pack): one directory for every
+    # playbook server of the run, the xdist workers' too (tests/support/computed_once.py).
+    if not os.environ.get(playbook_server.SHARED):
+        os.environ[playbook_server.SHARED] = tempfile.mkdtemp(prefix="dss-test-shared-")
+        config.stash[_SHARED_CACHE] = os.environ[playbook_server.SHARED]
 
 
 def pytest_unconfigure(config):
@@ -57,9 +57,9 @@ def pytest_unconfigure(config):
     if _BUILD_CACHE in config.stash:
         shutil.rmtree(config.stash[_BUILD_CACHE], ignore_errors=True)
         del os.environ[galaxy_build.CACHE_VARIABLE]
-    if _TEMPLATE_CACHE in config.stash:
-        shutil.rmtree(config.stash[_TEMPLATE_CACHE], ignore_errors=True)
-        del os.environ[playbook_server.TEMPLATES]
+    if _SHARED_CACHE in config.stash:
+        shutil.rmtree(config.stash[_SHARED_CACHE], ignore_errors=True)
+        del os.environ[playbook_server.SHARED]
 
 
 def pytest_report_header(config):  # pylint: disable=unused-argument

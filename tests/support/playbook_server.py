@@ -54,7 +54,7 @@ ROOTS = ("ansible.cli.playbook", "ansible.executor.playbook_executor", "ansible.
          "ansible.executor.task_executor")
 CONFIGURATION = ("ansible.constants", "ansible.config.manager", "ansible.utils.display")
 COLLECTIONS = "DSS_PLAYBOOK_SERVER_COLLECTIONS"  # the tests' collections path, for computed_once.compile_for_runs
-TEMPLATES = "DSS_TEST_TEMPLATE_CACHE"  # a directory for computed_once.compile_templates, shared by several servers
+SHARED = "DSS_TEST_SHARED_CACHE"  # a directory for computed_once.compile_templates and share_module_builds
 MAX_REQUEST = 1 << 20
 STDIO_KWARGS = {"stdin", "stdout", "stderr"}
 SUPPORTED_KWARGS = STDIO_KWARGS | {"cwd", "env", "text", "universal_newlines", "encoding", "errors",
@@ -754,11 +754,11 @@ def serve(control_fd):
     import computed_once  # pylint: disable=import-outside-toplevel,import-error
     computed_once.parse_core_files()
     computed_once.compile_for_runs(os.environ[COLLECTIONS])
-    # The code Jinja generates, shared by the runs' processes: the test session's directory (tests/conftest.py: every
-    # server of the session shares it), else one of this server's own.
-    templates = os.environ.get(TEMPLATES) or tempfile.mkdtemp(prefix="dss-templates-")
-    computed_once.compile_templates(templates)
-    computed_once.share_module_builds(templates)
+    # The code Jinja generates and what AnsiballZ builds pack, shared by the runs' processes: the test session's
+    # directory (tests/conftest.py: every server of the session shares it), else one of this server's own.
+    shared = os.environ.get(SHARED) or tempfile.mkdtemp(prefix="dss-shared-")
+    computed_once.compile_templates(shared)
+    computed_once.share_module_builds(shared)
     _refuse_configuration()
     # The imported objects out of the collector's reach: its passes would otherwise write to every object's header in
     # each child, copying the whole shared heap (about 0.08 CPU seconds a run).
@@ -767,8 +767,8 @@ def serve(control_fd):
     try:
         _Serve(control, libc).run()
     finally:
-        if templates != os.environ.get(TEMPLATES):
-            shutil.rmtree(templates, ignore_errors=True)
+        if shared != os.environ.get(SHARED):
+            shutil.rmtree(shared, ignore_errors=True)
 
 
 if __name__ == "__main__":
