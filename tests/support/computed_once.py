@@ -26,7 +26,7 @@ Python objects is done once, in the server, before it forks.
   the forking process here, paid by every run's controller and each of its workers.
 - ``compile_templates`` (playbook server): ansible-core compiles each template and expression of a task afresh in every
   worker (a new Jinja environment per task, no cache shared between processes), about a tenth of a promotion's CPU.
-  A run's processes share a cache directory instead: the Python code Jinja generates for the same source with the
+  The runs' processes share a cache directory instead: the Python code Jinja generates for the same source with the
   same compile settings (the environment's lexer and code generator settings, ansible-core's embedded-template and
   backslash settings) is written there once and read back by marshal, then turned into a template as Jinja's own
   ``from_string`` and ``compile_expression`` do. Templates Jinja loads by name (includes, the template module's
@@ -310,7 +310,7 @@ def _builds_once(cache_dir, module_common):
 
 def compile_templates(cache_dir):
     """In the playbook server, before it forks: let the runs' processes share the code Jinja generates, in
-    ``cache_dir`` (which the server removes at its end)."""
+    ``cache_dir`` (the test run's, shared by its servers, else the server's own)."""
     name = "ansible._internal._templating._jinja_bits"
 
     def patch(module):
