@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from tests.benchmarks import bench_noop_scale
+from tests.support.promotion import NODE_TYPES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Its first step after the landscape's start is a playbook run (bench_promotion.py runs its seed script first), so the
@@ -51,9 +52,13 @@ def _mid_run(bench, timeout=240):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL],
                          ids=["sigterm", "sigint", "sigkill"])
 def test_a_killed_benchmark_leaves_no_process(tmp_path, signum):
+    # The nodes' data directories in the test's own directory: a benchmark killed with -9 cannot remove them.
+    nodes = tmp_path / "nodes"
+    nodes.mkdir()
     bench = subprocess.Popen(  # pylint: disable=consider-using-with
         [sys.executable, BENCH, "--projects", "4", "--small", "2", "--json", str(tmp_path / "bench.json")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(tmp_path))
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(tmp_path),
+        env=dict(os.environ, DSS_TEST_NODE_TMP=str(nodes)))
     try:
         started = _mid_run(bench)
         started += [p for p in _descendants(psutil.Process(bench.pid)) if p not in started]
@@ -69,6 +74,10 @@ def test_a_killed_benchmark_leaves_no_process(tmp_path, signum):
             except psutil.Error:
                 continue
         assert not left, "left running after %s:\n%s" % (signal.Signals(signum).name, "\n".join(left))
+        # Stopped by a signal it can handle, the benchmark also removes its nodes' data; killed, it leaves one per node.
+        leftovers = sorted(path.name.split("-")[1] for path in nodes.iterdir())
+        expected = sorted(NODE_TYPES[env] for env in bench_noop_scale.ENVS) if signum == signal.SIGKILL else []
+        assert leftovers == expected, leftovers
     finally:
         if bench.poll() is None:
             bench.kill()
