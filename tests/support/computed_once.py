@@ -324,17 +324,22 @@ def _templates_once(cache_dir, jinja_bits):
     import contextvars
     import hashlib
     import marshal
+    import jinja2
+    from ansible.release import __version__ as ansible_version
     from jinja2 import nodes
     from jinja2.environment import TemplateExpression
 
     environment = jinja_bits.AnsibleEnvironment
+    # The code depends on them too, should a directory outlive the test run (DSS_TEST_SHARED_CACHE set by hand).
+    versions = (sys.version, jinja2.__version__, ansible_version)
     compile_source = environment.compile
     compile_expression = environment.compile_expression
     captured = contextvars.ContextVar("captured", default=None)
 
     def cache_path(kind, source, env):
         context = jinja_bits._TemplateCompileContext.current(optional=True)
-        settings = (type(env).__qualname__, [getattr(env, field) for field in jinja_bits._TEMPLATE_OVERRIDE_FIELD_NAMES],
+        settings = (versions, type(env).__qualname__,
+                    [getattr(env, field) for field in jinja_bits._TEMPLATE_OVERRIDE_FIELD_NAMES],
                     env.optimized, env.autoescape, env.is_async, sorted(env.extensions),
                     getattr(env.finalize, "__qualname__", repr(env.finalize)),
                     jinja_bits._TemplateConfig.allow_embedded_templates, context and context.escape_backslashes)
