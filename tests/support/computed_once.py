@@ -346,12 +346,6 @@ def _templates_once(cache_dir, jinja_bits):
         key = "%s\0%r\0%s" % (kind, settings, str(source))
         return os.path.join(cache_dir, hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest())
 
-    def load(path):
-        return _load(path, marshal.loads)
-
-    def store(path, code):
-        _store(path, marshal.dumps(code))
-
     def cacheable(env, source):
         return isinstance(source, str) and not env._debuggable_template_source
 
@@ -364,17 +358,17 @@ def _templates_once(cache_dir, jinja_bits):
         if not (plain and cacheable(self, source)):
             return compile_source(self, source, name, filename, raw, defer_init)
         path = cache_path("template", source, self)
-        code = load(path)
+        code = _load(path, marshal.loads)
         if code is None:
             code = compile_source(self, source)
-            store(path, code)
+            _store(path, marshal.dumps(code))
         return code
 
     def compile_expression_once(self, source, undefined_to_none=True):
         if not cacheable(self, source):
             return compile_expression(self, source, undefined_to_none)
         path = cache_path("expression", source, self)
-        code = load(path)
+        code = _load(path, marshal.loads)
         if code is not None:  # what compile_expression builds from the code it compiles
             template = self.template_class.from_code(self, code, self.make_globals(None), None)
             return TemplateExpression(template, undefined_to_none)
@@ -385,7 +379,7 @@ def _templates_once(cache_dir, jinja_bits):
         finally:
             captured.reset(token)
         if len(codes) == 1:
-            store(path, codes[0])
+            _store(path, marshal.dumps(codes[0]))
         return expression
 
     environment.compile = compile_once

@@ -35,9 +35,10 @@ def _tasks(items, base, run_once=False):
         if "block" in task:
             yield from _tasks(task["block"], base, once)
         elif "ansible.builtin.import_tasks" in task or "ansible.builtin.include_tasks" in task:
-            if "ansible.builtin.include_tasks" in task:
+            included = task.get("ansible.builtin.include_tasks")
+            if included:
                 yield task, once  # the include itself is a task
-            path = os.path.join(base, task.get("ansible.builtin.import_tasks") or task["ansible.builtin.include_tasks"])
+            path = os.path.join(base, included or task["ansible.builtin.import_tasks"])
             yield from _tasks(_load(path), os.path.dirname(path), once)
         else:
             yield task, once
