@@ -200,7 +200,9 @@ def process_alive(pid):
             command = fh.read()
     except (OSError, IndexError):
         return True  # no /proc: trust the pid file
-    return state != "Z" and b"dss_emulator" in command
+    # An exiting process has released its memory, and with it its command line, before it becomes a zombie: an empty
+    # one is the node still ending (its port may still be bound), not another process.
+    return state not in ("Z", "X") and (b"dss_emulator" in command or command == b"")
 
 
 def wait_gone(pid, timeout):
