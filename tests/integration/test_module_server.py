@@ -3,6 +3,7 @@ gives (results, failures, exceptions, signals), the collection's code still come
 uses of the interpreter get the real one, and a killed module process takes the served module with it."""
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -11,7 +12,7 @@ import psutil
 import pytest
 import yaml
 
-from tests.support import module_server, playbook_server, processes
+from tests.support import collection, module_server, playbook_server, processes
 from tests.support.playbook import ANSIBLE_PLAYBOOK, ansible_env, run_playbook
 
 pytestmark = pytest.mark.skipif(not module_server.enabled() or os.environ.get(playbook_server.SWITCH) == "0",
@@ -132,3 +133,53 @@ def test_a_killed_module_process_takes_the_served_module_with_it(tmp_path):
     processes.kill_tree(proc)
     module.wait(timeout=30)  # psutil: raises TimeoutExpired if it outlives its stand-in
     assert not module.is_running()
+
+
+SCRIPT = '''import os, signal, sys
+print(sys.argv[0], os.getcwd(), os.environ.get("PROBE_WORD"), oct(os.umask(0)), sys.stdin.read())
+print(open("/proc/%d/cmdline" % os.getppid(), "rb").read().replace(b"\\0", b" ").decode(), file=sys.stderr)
+if os.environ.get("PROBE_SIGNAL"):
+    os.kill(os.getpid(), getattr(signal, os.environ["PROBE_SIGNAL"]))
+sys.exit(7)
+'''
+
+
+@pytest.mark.parametrize("compiler", ["cc", "no-such-compiler"])
+def test_either_stand_in_runs_an_ansiballz_script_in_the_server_and_anything_else_in_the_real_interpreter(
+        tmp_path, monkeypatch, compiler):
+    """The stand-in compiled from module_stand_in.c and the Python one (no C compiler): an AnsiballZ script runs in
+    the module server with the caller's argv, working directory, environment, umask, standard streams and exit
+    status (killed by a signal: the same signal); other command lines, and any run before the server listens, are
+    the real interpreter's."""
+    monkeypatch.setenv("CC", compiler)
+    real = playbook_server.real_interpreter()
+    server = module_server.ModuleServer(dict(os.environ), real, collection.ensure_collection_link())
+    try:
+        with open(server.python, "rb") as fh:
+            compiled = fh.read(4) == b"\x7fELF"
+        assert compiled == (compiler == "cc" and shutil.which("cc") is not None)
+        script = tmp_path / "AnsiballZ_probe.py"
+        script.write_text(SCRIPT)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(os.path.join(server.directory, module_server.SOCKET)):
+            assert time.monotonic() < deadline, "the module server never listened"
+            time.sleep(0.05)
+
+        def run(python, *args, **env):
+            return subprocess.run(["sh", "-c", 'umask 027; exec "$@"', "sh", python, str(script), *args],
+                                  input="from stdin", capture_output=True, text=True, cwd=str(tmp_path),
+                                  env=dict(os.environ, PROBE_WORD="hello", **env), check=False)
+
+        served, fresh = run(server.python), run(real)
+        assert (served.returncode, served.stdout) == (fresh.returncode, fresh.stdout) == (
+            7, "%s %s hello 0o27 from stdin\n" % (script, tmp_path))
+        assert "support/module_server.py" in served.stderr and "support/module_server.py" not in fresh.stderr
+        killed = run(server.python, PROBE_SIGNAL="SIGTERM")
+        assert killed.returncode == -signal.SIGTERM and "support/module_server.py" in killed.stderr
+        # A second argument: not a module run, the real interpreter.
+        assert "support/module_server.py" not in run(server.python, "extra").stderr
+        other = subprocess.run([server.python, "-c", "import sys; print(sys.executable)"], capture_output=True,
+                               text=True, check=True)
+        assert other.stdout.strip() == real
+    finally:
+        server.close()

@@ -540,6 +540,23 @@ def _exit(status):
     os._exit(status)  # pylint: disable=protected-access
 
 
+def _parse_request(data):
+    """A request's dict: JSON from a client; from the module server's stand-ins (tests/support/module_server.py),
+    marshal ("M", the Python one: it imports no json) or NUL-ended fields ("N", the C one: the script, the working
+    directory, the umask, then the environment's entries, the first of a name kept as Python keeps it)."""
+    if data[:1] == b"M":
+        return marshal.loads(data[1:])
+    if data[:1] != b"N":
+        return json.loads(data)
+    fields = [os.fsdecode(field) for field in data[1:].split(b"\0")[:-1]]
+    env = {}
+    for entry in fields[3:]:
+        name, equals, value = entry.partition("=")
+        if equals:
+            env.setdefault(name, value)
+    return {"argv": fields[:1], "cwd": fields[1], "umask": int(fields[2]), "env": env, "new_session": False}
+
+
 class _Serve:
     """The server's loop: requests on the control socket (or one per connection to ``listener``, a listening Unix
     socket), each child's end reported on its request's channel."""
@@ -626,8 +643,7 @@ class _Serve:
         try:
             if len(fds) != 4 or flags & socket.MSG_TRUNC:
                 raise ValueError("malformed request")
-            # The module server's stand-in sends marshal (tests/support/module_server.py: it imports no json).
-            request = marshal.loads(data[1:]) if data[:1] == b"M" else json.loads(data)
+            request = _parse_request(data)
             sys.stderr.flush()
             mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
             pid = os.fork()
