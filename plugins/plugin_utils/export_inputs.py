@@ -10,7 +10,8 @@ from collections.abc import Mapping
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.commit_check_results import commit_check_results
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.commit_check_results import (
+    commit_check_results)
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.ids import bundle_id_of_commit
 
 MISSING = ("bundle_export needs dss_url, dss_api_key and dss_projects (a list of {key: PROJECT_KEY}), or the "

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.bundle_converged import bundle_converged
-from ansible_collections.dataiku_gitops.dss.plugins.filter.gate_options import gate_options
-from ansible_collections.dataiku_gitops.dss.plugins.filter.promotion_evidence import promotion_evidence
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.bundle_converged import bundle_converged
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.gate_options import gate_options
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.promotion_evidence import promotion_evidence
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import preflight
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as standards
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.bundle_converged import bundle_converged
-from ansible_collections.dataiku_gitops.dss.plugins.filter.converged_result import converged_result
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.bundle_converged import bundle_converged
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.converged_result import converged_result
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.test_options import role_test_options
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils import export_inputs
 

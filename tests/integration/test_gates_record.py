@@ -2,7 +2,7 @@
 with its lock, so the status table shows it on both routes: one real ansible-playbook run of dataiku_deployment with
 tests (the promotion's deployer route), then a re-run that writes nothing."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.status_table import status_table
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.status_table import status_table
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import state_read
 from tests.integration.deployer_setup import deployer_ready
 from tests.integration.test_preflight_gates import DEPLOYMENT, FAILING, KEY, scope_checks

@@ -347,10 +347,10 @@ except AnsibleError as exc:
     error = str(exc)
 from ansible.plugins.loader import init_plugin_loader
 init_plugin_loader([%(collections)r])
-from ansible_collections.dataiku_gitops.dss.plugins.filter import project_keys
-with open(project_keys.__file__, "rb") as fh:
-    fresh_code = compile(fh.read(), project_keys.__file__, "exec", dont_inherit=True)
-loaded = project_keys.__spec__.loader.get_code(project_keys.__name__)
+from ansible_collections.dataiku_gitops.dss.plugins.filter import gitops
+with open(gitops.__file__, "rb") as fh:
+    fresh_code = compile(fh.read(), gitops.__file__, "exec", dont_inherit=True)
+loaded = gitops.__spec__.loader.get_code(gitops.__name__)
 def found(tree, is_package):
     finder = module_common.ModuleDepFinder("ansible.module_utils.common.text.found", tree, is_package)
     return sorted(finder.submodules), sorted(finder.optional_imports)
@@ -363,8 +363,8 @@ print(json.dumps({
     "other": [ast.dump(other) == ast.dump(ast.parse("x = 1")), b"x = 1\\n" in computed_once._TREES],
     "error": error,
     "code": [loaded in computed_once._PLUGIN_CODE.values(), loaded == fresh_code,
-             loaded.co_filename == project_keys.__file__],
-    "filters": sorted(project_keys.FilterModule().filters()),
+             loaded.co_filename == gitops.__file__],
+    "filters": sorted(gitops.FilterModule().filters()),
 }))
 """ % {"root": ROOT, "collections": ensure_collection_link()}
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
@@ -374,7 +374,7 @@ print(json.dumps({
     count, differ, optional = result["imports"]
     assert count > 150 and not differ and optional > 0, result["imports"]  # optional: some sources import in a try
     assert result["error"] and "Unable to compile 'broken'" in result["error"], result
-    assert result["code"] == [True, True, True] and result["filters"] == ["project_keys"], result
+    assert result["code"] == [True, True, True] and "project_keys" in result["filters"], result
 
 
 TEMPLATES = r"""

@@ -1,10 +1,11 @@
-"""Unit tests of the filter awx_objects (plugins/filter/awx_objects.py, plugins/plugin_utils/awx_objects.py): what
-playbooks/awx/configure.yml creates on AWX, from its variables and the DSS_* environment."""
+"""Unit tests of the filter awx_objects (plugins/plugin_utils/_filters/awx_objects.py,
+plugins/plugin_utils/awx_objects.py): what playbooks/awx/configure.yml creates on AWX, from its variables and the DSS_*
+environment."""
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.awx_objects import awx_objects
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.awx_objects import awx_objects
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.awx_objects import AwxInputError, build, node_inputs
 
 ENVIRON = {"DSS_AWX_SCM_URL": "https://git.example.com/dss.git",

@@ -1,9 +1,11 @@
-"""Unit tests of the filter bundle_converged (plugins/filter/bundle_converged.py)."""
+"""Unit tests of the filter bundle_converged (plugins/plugin_utils/_filters/bundle_converged.py)."""
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.bundle_converged import FilterModule, bundle_converged
+from ansible_collections.dataiku_gitops.dss.plugins.filter.gitops import FilterModule
+
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.bundle_converged import bundle_converged
 
 ACTIVE_CERTIFIED = {"exists": True, "active_bundle_id": "b2", "bundle_ids": ["b1", "b2"], "certified": True}
 

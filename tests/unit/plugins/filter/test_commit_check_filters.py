@@ -1,9 +1,11 @@
-"""Unit tests of the filters commit_check_settled and commit_check_results (plugins/filter/commit_check_*.py)."""
+"""Unit tests of the filters commit_check_settled and commit_check_results
+(plugins/plugin_utils/_filters/commit_check_*.py)."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter import commit_check_results as results_plugin
-from ansible_collections.dataiku_gitops.dss.plugins.filter import commit_check_settled as settled_plugin
-from ansible_collections.dataiku_gitops.dss.plugins.filter.commit_check_results import commit_check_results
-from ansible_collections.dataiku_gitops.dss.plugins.filter.commit_check_settled import commit_check_settled
+from ansible_collections.dataiku_gitops.dss.plugins.filter.gitops import FilterModule
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.commit_check_results import (
+    commit_check_results)
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.commit_check_settled import (
+    commit_check_settled)
 
 OPTIONS = {"commit": None, "branch": None, "checkout_commit": "a" * 40, "on_mismatch": "fail", "required": False}
 SETTLED = {"settled": True, "options": OPTIONS, "verified": True, "bundle_id": "gaaaaaaaaaaaa", "commit": "a" * 40}
@@ -32,5 +34,5 @@ def test_results_take_the_module_where_it_ran_else_the_settled_read():
 
 
 def test_filters_registered():
-    assert settled_plugin.FilterModule().filters()["commit_check_settled"] is commit_check_settled
-    assert results_plugin.FilterModule().filters()["commit_check_results"] is commit_check_results
+    assert FilterModule().filters()["commit_check_settled"] is commit_check_settled
+    assert FilterModule().filters()["commit_check_results"] is commit_check_results

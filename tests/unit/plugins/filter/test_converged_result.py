@@ -1,7 +1,9 @@
-"""Unit tests of the filter converged_result (plugins/filter/converged_result.py)."""
+"""Unit tests of the filter converged_result (plugins/plugin_utils/_filters/converged_result.py)."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.converged_result import FilterModule, converged_result
-from ansible_collections.dataiku_gitops.dss.plugins.filter.promotion_gate import promotion_gate
+from ansible_collections.dataiku_gitops.dss.plugins.filter.gitops import FilterModule
+
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.converged_result import converged_result
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.promotion_gate import promotion_gate
 
 
 def gate(results, key, bundle_id, env):

@@ -1,7 +1,7 @@
-"""Unit tests of the drift filters (plugins/filter/drift.py): the hosts drift.yml compares, and the report joining
-the changes of several facts per host."""
+"""Unit tests of the drift filters (plugins/plugin_utils/_filters/drift.py): the hosts drift.yml compares, and the
+report joining the changes of several facts per host."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.drift import drift_report, drift_targets
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.drift import drift_report, drift_targets
 
 CONNECTION = {"kind": "connection", "id": "pg", "action": "update", "before": {"params": {"host": "a"}},
               "after": {"params": {"host": "b"}}}

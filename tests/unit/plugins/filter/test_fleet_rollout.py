@@ -1,12 +1,12 @@
-"""Unit tests of the rollout filters node_batches, rollout_hold and gate_node_reads (plugins/filter/), on host
-variables made by the fleet description itself."""
+"""Unit tests of the rollout filters node_batches, rollout_hold and gate_node_reads (plugins/plugin_utils/_filters/), on
+host variables made by the fleet description itself."""
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.gate_node_reads import gate_node_reads
-from ansible_collections.dataiku_gitops.dss.plugins.filter.node_batches import node_batches
-from ansible_collections.dataiku_gitops.dss.plugins.filter.rollout_hold import rollout_hold
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.gate_node_reads import gate_node_reads
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.node_batches import node_batches
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.rollout_hold import rollout_hold
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.fleet_description import expand
 
 DESCRIPTION = {

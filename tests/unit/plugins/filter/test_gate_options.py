@@ -3,7 +3,7 @@ the previous environment's node and this run's result there, into the deploy mod
 
 import pytest
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.gate_options import gate_options
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.gate_options import gate_options
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.fleet_description import FleetError, expand
 
 DESCRIPTION = {
@@ -57,7 +57,7 @@ def test_prod_needs_its_test_record_on_staging_read_on_the_node_or_taken_from_th
 
 
 def test_status_table_shows_the_recorded_decision_of_the_active_bundle():
-    from ansible_collections.dataiku_gitops.dss.plugins.filter.status_table import status_table
+    from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.status_table import status_table
     state = {"exists": True, "active_bundle_id": "b2", "certified": True, "bundles": [{"bundle_id": "b2"}]}
     rows = [{"project": "CHURN", "env": "staging", "node_type": "automation", "state": state},
             {"project": "CHURN", "env": "prod", "node_type": "automation",

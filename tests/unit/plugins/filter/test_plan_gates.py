@@ -1,8 +1,8 @@
 """The plan's preflight gates (filter plan_gates) on plain hostvars: what each gate decides from the run's reads,
 what it leaves to the deployment, dss_all_or_nothing holding back the others, and rollout_hold refusing them."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.plan_gates import FilterModule
-from ansible_collections.dataiku_gitops.dss.plugins.filter.rollout_hold import rollout_hold
+from ansible_collections.dataiku_gitops.dss.plugins.filter.gitops import FilterModule
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.rollout_hold import rollout_hold
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._bundle import project_standards as standards
 
 plan_gates = FilterModule().filters()["plan_gates"]

@@ -3,7 +3,7 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.project_as_code import (
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.project_as_code import (
     project_as_code_changes, project_as_code_plan)
 
 

@@ -1,7 +1,10 @@
-"""Unit tests of the filter project_keys (plugins/filter/project_keys.py, plugins/plugin_utils/project_hosts.py):
-the fleet inventory's groups give the key without reading the host's variables; other hosts are read."""
+"""Unit tests of the filter project_keys (plugins/plugin_utils/_filters/project_keys.py,
+plugins/plugin_utils/project_hosts.py): the fleet inventory's groups give the key without reading the host's variables;
+other hosts are read."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.project_keys import FilterModule, project_keys
+from ansible_collections.dataiku_gitops.dss.plugins.filter.gitops import FilterModule
+
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.project_hosts import project_keys
 
 
 class CountingHostvars(dict):

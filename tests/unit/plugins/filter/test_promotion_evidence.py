@@ -1,6 +1,8 @@
-"""Unit tests of the filter promotion_evidence (plugins/filter/promotion_evidence.py)."""
+"""Unit tests of the filter promotion_evidence (plugins/plugin_utils/_filters/promotion_evidence.py)."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.promotion_evidence import FilterModule, promotion_evidence
+from ansible_collections.dataiku_gitops.dss.plugins.filter.gitops import FilterModule
+
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.promotion_evidence import promotion_evidence
 
 GOOD = {"project_key": "CHURN", "bundle_id": "b2", "active_bundle_id": "b2", "certified": True}
 

@@ -1,6 +1,8 @@
-"""Unit tests of the filter promotion_gate (plugins/filter/promotion_gate.py)."""
+"""Unit tests of the filter promotion_gate (plugins/plugin_utils/_filters/promotion_gate.py)."""
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.promotion_gate import FilterModule, promotion_gate
+from ansible_collections.dataiku_gitops.dss.plugins.filter.gitops import FilterModule
+
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.promotion_gate import promotion_gate
 
 GOOD = {"project_key": "CHURN", "bundle_id": "b2", "active_bundle_id": "b2", "certified": True, "error": None}
 FAILED = {"project_key": "FRAUD", "bundle_id": "b2", "active_bundle_id": "b1", "certified": False,

@@ -1,10 +1,12 @@
-"""Unit tests of the filter promotion_plan (plugins/filter/promotion_plan.py): which project hosts of one node need
-work, decided once for a play from its bulk read."""
+"""Unit tests of the filter promotion_plan (plugins/plugin_utils/_filters/promotion_plan.py): which project hosts of one
+node need work, decided once for a play from its bulk read."""
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.promotion_plan import FilterModule, promotion_plan
+from ansible_collections.dataiku_gitops.dss.plugins.filter.gitops import FilterModule
+
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.promotion_plan import promotion_plan
 
 CHECK = {"commit": None, "branch": None, "checkout_commit": "a" * 40, "on_mismatch": "fail", "required": False}
 HEAD = "0123456789abcdef" + "0" * 24

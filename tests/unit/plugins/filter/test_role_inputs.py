@@ -1,15 +1,16 @@
 """Unit tests of the filters that resolve what the roles and playbooks pass to modules: role_inputs, node_connection,
-module_options, command_output and promotion_gate_of_host (plugins/filter, plugins/plugin_utils/role_inputs.py,
-export_inputs.py, module_options.py)."""
+module_options, command_output and promotion_gate_of_host (plugins/plugin_utils/_filters,
+plugins/plugin_utils/role_inputs.py, export_inputs.py, module_options.py)."""
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.command_output import command_output
-from ansible_collections.dataiku_gitops.dss.plugins.filter.module_options import module_options
-from ansible_collections.dataiku_gitops.dss.plugins.filter.node_connection import node_connection
-from ansible_collections.dataiku_gitops.dss.plugins.filter.promotion_gate_of_host import promotion_gate_of_host
-from ansible_collections.dataiku_gitops.dss.plugins.filter.role_inputs import role_inputs
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.command_output import command_output
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.module_options import module_options
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.node_connection import node_connection
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.promotion_gate_of_host import (
+    promotion_gate_of_host)
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.role_inputs import role_inputs
 
 DESIGN = {"url": "https://dev", "api_key": "k-dev", "validate_certs": False, "ca_path": None, "env": "dev"}
 CONTRACT = {"dss_url": "https://staging", "dss_api_key": "k-staging", "dss_project_key": "CHURN",

@@ -1,15 +1,16 @@
 """Unit tests of saved promotion plans (plugins/plugin_utils/saved_plan.py and the filters of
-plugins/filter/saved_plan.py): the plan gathered from the facts promote.yml's planning plays leave, the file read back
-and checked against the run, what moved since, and the Markdown summary."""
+plugins/plugin_utils/_filters/saved_plan.py): the plan gathered from the facts promote.yml's planning plays leave, the
+file read back and checked against the run, what moved since, and the Markdown summary."""
 
 import json
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.saved_plan import (FilterModule, saved_plan,
-                                                                              saved_plan_markdown, saved_plan_prepare,
-                                                                              saved_plan_refusal)
+from ansible_collections.dataiku_gitops.dss.plugins.filter.gitops import FilterModule
+
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.saved_plan import (
+    saved_plan, saved_plan_markdown, saved_plan_prepare, saved_plan_refusal)
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils import saved_plan as plans
 
 OLD = "g000000000001"
@@ -228,5 +229,6 @@ def test_the_markdown_summary_has_one_row_per_project_and_names_the_plan():
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"saved_plan", "saved_plan_prepare", "saved_plan_refusal",
-                                             "saved_plan_markdown"}
+    filters = FilterModule().filters()
+    assert (filters["saved_plan"], filters["saved_plan_prepare"], filters["saved_plan_refusal"],
+            filters["saved_plan_markdown"]) == (saved_plan, saved_plan_prepare, saved_plan_refusal, saved_plan_markdown)

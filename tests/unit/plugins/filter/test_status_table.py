@@ -3,8 +3,8 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.rollback_target import rollback_target
-from ansible_collections.dataiku_gitops.dss.plugins.filter.status_table import status_table
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.rollback_target import rollback_target
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.status_table import status_table
 
 SHA = "0123456789ab" + "c" * 28
 
@@ -79,7 +79,7 @@ def test_rollback_target_errors_name_the_bundles():
 
 
 def test_a_node_that_could_not_be_read_is_marked_and_the_others_shown():
-    from ansible_collections.dataiku_gitops.dss.plugins.filter.status_table import status_environments
+    from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.status_table import status_environments
     hostvars = {"dev-CHURN": {"dss_env": "dev", "dss_project_key": "CHURN"},
                 "prod-CHURN": {"dss_env": "prod", "dss_project_key": "CHURN"},
                 "prod-ALPHA": {"dss_env": "prod", "dss_project_key": "ALPHA"}}

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 
-from ansible_collections.dataiku_gitops.dss.plugins.filter.project_as_code import project_as_code_plan
+from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils._filters.project_as_code import project_as_code_plan
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.adopt_files import adoption_files, notes, pending
 from ansible_collections.dataiku_gitops.dss.plugins.plugin_utils.adopt_sources import adoption_sources
 from ansible_collections.dataiku_gitops.dss.plugins.module_utils._core.errors import DssError
