@@ -18,7 +18,7 @@ from tests.support.collection import ensure_collection_link
 from tests.support.cpu_report import (  # noqa: F401 pylint: disable=unused-import
     pytest_addoption, pytest_runtest_makereport, pytest_runtest_protocol)
 from tests.support.cpu_report import pytest_configure as cpu_report_configure
-from tests.support import galaxy_build, playbook_server
+from tests.support import galaxy_build, node_server, playbook_server
 from tests.support.emulator import NodePool
 from tests.support.playbook import run_playbook
 from tests.support.real_node import describe_mode, real_node_or_none
@@ -40,6 +40,7 @@ def pytest_configure(config):
     KeyboardInterrupt ends the session, whose tear-down stops the pooled emulator nodes."""
     cpu_report_configure(config)
     playbook_server.enable()  # DSS_TEST_PLAYBOOK_SERVER=0 leaves it off
+    node_server.enable()  # DSS_TEST_NODE_SERVER=0 leaves it off
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
     if not os.environ.get(galaxy_build.CACHE_VARIABLE):
@@ -54,6 +55,7 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     playbook_server.shutdown()
+    node_server.shutdown()
     if _BUILD_CACHE in config.stash:
         shutil.rmtree(config.stash[_BUILD_CACHE], ignore_errors=True)
         del os.environ[galaxy_build.CACHE_VARIABLE]
@@ -110,8 +112,9 @@ def pytest_collection_modifyitems(items):
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """The packaging tier tests the artifact and the commands as users type them: the real ansible-playbook binary
-    for each of its runs (its fixtures' too), never the playbook fork server."""
+    for each of its runs (its fixtures' too) and emulator nodes as processes of their own, never a fork server."""
     playbook_server.pause(item.get_closest_marker("packaging") is not None)
+    node_server.pause(item.get_closest_marker("packaging") is not None)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """A benchmark killed mid-run leaves no process behind: its emulator nodes, their recipe processes and the
 ansible-playbook it runs end with it (tests/support/processes.py), whether it is stopped with SIGTERM, Ctrl-C
-(SIGINT) or kill -9; and a pytest run stopped with SIGTERM ends at once with its emulator nodes."""
+(SIGINT) or kill -9; and a pytest run stopped with SIGTERM ends at once with its emulator nodes (children of its node
+server, tests/support/node_server.py) and its fork servers."""
 
 import os
 import signal
@@ -97,7 +98,7 @@ def test_a_pytest_run_stopped_with_sigterm_ends_and_leaves_no_node():
     try:
         deadline = time.monotonic() + 240
         started = []
-        while not any("dss_emulator" in " ".join(_cmdline(p)) for p in started):
+        while not any(_is_node(p) for p in started):
             assert run.poll() is None and time.monotonic() < deadline, "the probe's node did not start"
             time.sleep(0.5)
             started = _descendants(psutil.Process(run.pid))
@@ -111,6 +112,15 @@ def test_a_pytest_run_stopped_with_sigterm_ends_and_leaves_no_node():
         if run.poll() is None:
             run.kill()
             run.communicate()
+
+
+def _is_node(proc):
+    """An emulator node: ``python tests/dss_emulator ...``, or a child of the tests' node server
+    (tests/support/node_server.py), which names it dss_emulator."""
+    try:
+        return "dss_emulator" in " ".join(_cmdline(proc)) or proc.name() == "dss_emulator"
+    except psutil.Error:
+        return False
 
 
 def _cmdline(proc):

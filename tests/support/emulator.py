@@ -166,8 +166,8 @@ class EmulatorNode:
 class NodePool:
     """One emulator process per node type, reused by test after test: each ``checkout`` gives the node back reset to
     a fresh one (state, files, request counters), so a test sees only its own traffic. A node its last test stopped,
-    killed or left dead is replaced by a new process. Starting a node costs about half a second of CPU; a reset a few
-    milliseconds."""
+    killed or left dead is replaced by a new process. Starting a node costs about 0.2 CPU seconds (about 0.04 from the
+    tests' node server, tests/support/node_server.py); a reset a few milliseconds."""
 
     def __init__(self):
         self._nodes = {}

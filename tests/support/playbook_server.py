@@ -158,6 +158,9 @@ class Server:
     """One server process; requests go over a SOCK_SEQPACKET socket pair, one message each (its closing end
     doubles as the server's lifeline: when this process ends, however, the server stops its children and ends)."""
 
+    KIND = "playbook server"
+    SWITCHED_OFF = "%s=0 runs the real ansible-playbook" % SWITCH
+
     def __init__(self, env):
         from tests.support import collection, module_server  # pylint: disable=import-outside-toplevel
         self._send_lock = threading.Lock()
@@ -214,9 +217,8 @@ class Server:
             channel.close()
             for fd in ours.values():
                 os.close(fd)
-            raise RuntimeError("the playbook server (exit code %s): %s; its errors are on the standard error of the test "
-                               "that started it; DSS_TEST_PLAYBOOK_SERVER=0 runs the real ansible-playbook"
-                               % (self.proc.poll(), reply["error"]))
+            raise RuntimeError("the %s (exit code %s): %s; its errors are on the standard error of the test that "
+                               "started it; %s" % (self.KIND, self.proc.poll(), reply["error"], self.SWITCHED_OFF))
         return ServerChild(cmd, reply["pid"], channel, ours, text, encoding, errors)
 
     def close(self):
@@ -226,7 +228,7 @@ class Server:
 
 
 def launch(script, env, *args, extra_env=None):
-    """Start the server ``script`` (this file or module_server.py) with ``env`` less its ANSIBLE_* variables; (our
+    """Start the server ``script`` (this file, module_server.py or node_server.py) with ``env`` less its ANSIBLE_* variables; (our
     end of its control socket, its handle). The script gets the other end's fd as its first argument."""
     from tests.support import processes  # pylint: disable=import-outside-toplevel
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

@@ -23,7 +23,7 @@ _PR_SET_PDEATHSIG = 1
 _children = set()
 _lock = threading.Lock()
 _installed = False
-_route = None  # (serves, launch): tests/support/playbook_server.py's, once tests/conftest.py enabled it
+_routes = []  # (serves, launch): the fork servers' (playbook_server.py, node_server.py) once tests/conftest.py enabled them
 
 
 def _libc():
@@ -64,16 +64,17 @@ def _install():
 
 def route(serves, launch):
     """Start the commands for which ``serves(cmd, kwargs)`` is true with ``launch(cmd, **kwargs)`` (a Popen-like
-    handle, or None: subprocess.Popen after all) instead of subprocess.Popen: the playbook fork server."""
-    global _route  # pylint: disable=global-statement
-    _route = (serves, launch)
+    handle, or None: subprocess.Popen after all) instead of subprocess.Popen: a fork server."""
+    if (serves, launch) not in _routes:
+        _routes.append((serves, launch))
 
 
 def popen(cmd, **kwargs):
     """subprocess.Popen for a child that must not outlive this process (registered until ``forget``); an
-    ansible-playbook command goes to the playbook fork server when it is enabled (the same interface)."""
+    ansible-playbook command or an emulator node goes to its fork server when it is enabled (the same interface)."""
     _install()
-    proc = _route[1](cmd, **kwargs) if _route is not None and _route[0](cmd, kwargs) else None
+    launch = next((launch for serves, launch in _routes if serves(cmd, kwargs)), None)
+    proc = launch(cmd, **kwargs) if launch is not None else None
     if proc is not None:
         with _lock:
             _children.add(proc)
