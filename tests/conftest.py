@@ -79,13 +79,16 @@ TIER_OF_FOLDER = {"unit": "unit", "emulator": "emulator", "integration": "integr
 SLOW = {"test_bundles_large.py", "test_crash_safety.py", "test_promotion.py", "test_promotion_fleet.py",
         "test_no_orphans.py", "test_bench_smoke.py", "test_bench_faults_smoke.py", "test_bench_noop_scale_smoke.py",
         "test_bench_promotion_smoke.py", "test_molecule.py", "test_ansible_runner.py", "test_adopt.py",
-        "test_deployer_deploy_role.py", "test_ci_templates.py"}
+        "test_deployer_deploy_role.py", "test_ci_templates.py", "test_promotion_topology.py", "test_landscape_cache.py",
+        "test_saved_plans.py", "test_project_as_code.py", "test_content_modules.py", "test_promotion_gates.py"}
 
 
 # The order of a run: the files whose tests mostly wait (leases lapsing, time limits, killed processes) first, then the
-# other integration tests, the emulator's, and the short unit tests last. In `make test` the suite runs beside sanity,
-# lint and the packaging tier: a test that waits while they run leaves no core idle, one that waits once they ended
-# does; and many short tests at the end let both xdist workers end together (worksteal takes from the queue's tail).
+# other integration tests (the slow files first), the emulator's, and the short unit tests last. In `make test` the
+# suite runs beside sanity, lint and the packaging tier: a test that waits while they run leaves no core idle, one that
+# waits once they ended does. worksteal gives each worker a contiguous share and a worker with nothing left takes the
+# second half of the longest queue: the tests run last come from the middle of the integration tests, and a slow file
+# there (whole promotions, 7 to 15 s a test) left one worker running alone for seconds at the end of the run.
 WAITING = {"test_crash_safety.py", "test_faults.py", "test_scenario_runs.py", "test_python_execution.py",
            "test_no_orphans.py", "test_playbook_server.py", "test_bench_faults_smoke.py"}
 RUN_ORDER = {"waiting": 0, "integration": 1, "packaging": 1, "emulator": 2, "unit": 3}
@@ -93,7 +96,7 @@ RUN_ORDER = {"waiting": 0, "integration": 1, "packaging": 1, "emulator": 2, "uni
 
 def _run_order(item):
     tier = next((mark.name for mark in item.iter_markers() if mark.name in RUN_ORDER), "integration")
-    return RUN_ORDER["waiting" if item.path.name in WAITING else tier]
+    return RUN_ORDER["waiting" if item.path.name in WAITING else tier], item.path.name not in SLOW
 
 
 def pytest_collection_modifyitems(items):

@@ -73,3 +73,28 @@ def test_a_served_node_killed_with_sigkill_ends_with_that_signal_and_frees_its_p
     finally:
         processes.stop(again)
         again.stdout.close()
+
+
+def test_the_switch_the_packaging_tier_and_other_commands_start_real_processes(monkeypatch):
+    cmd = [sys.executable, node_server.EMULATOR, "--node-type", "design", "--data-dir", "/tmp/x"]
+    monkeypatch.setattr(node_server, "_enabled", False)
+    monkeypatch.setattr(processes, "_routes", [])
+    monkeypatch.setattr(node_server.atexit, "register", lambda *_: None)
+    monkeypatch.setenv(node_server.SWITCH, "0")
+    node_server.enable()
+    assert not node_server.serves(cmd, {}) and processes._routes == []  # pylint: disable=protected-access
+    monkeypatch.setenv(node_server.SWITCH, "1")
+    node_server.enable()
+    assert node_server.serves(cmd, {}) and processes._routes == [  # pylint: disable=protected-access
+        (node_server.serves, node_server.popen)]
+    monkeypatch.setattr(node_server, "_paused", False)
+    node_server.pause(True)  # the packaging tier (tests/conftest.py)
+    assert not node_server.serves(cmd, {})
+    node_server.pause(False)
+    # Not served: the daemon and its stop (a process of its own that outlives the command), other interpreters,
+    # and launches the server cannot reproduce.
+    assert not node_server.serves(cmd + ["--daemon"], {})
+    assert not node_server.serves([sys.executable, node_server.EMULATOR, "stop", "--pid-file", "p"], {})
+    assert not node_server.serves(["python3"] + cmd[1:], {})
+    assert not node_server.serves(cmd, {"pass_fds": (5,)})
+    assert not node_server.serves(cmd, {"stdin": subprocess.PIPE})

@@ -118,7 +118,7 @@ PAUSED = """\
 def served(monkeypatch):
     """processes routes ansible-playbook to the server (also with DSS_TEST_PLAYBOOK_SERVER=0)."""
     monkeypatch.setattr(playbook_server, "_enabled", True)
-    monkeypatch.setattr(processes, "_route", (playbook_server.serves, playbook_server.popen))
+    monkeypatch.setattr(processes, "_routes", [(playbook_server.serves, playbook_server.popen)])
 
 
 def real(cmd, cwd, env):
@@ -271,14 +271,15 @@ def test_the_server_preloads_without_the_configuration():
 def test_the_switch_and_the_packaging_tier_turn_the_server_off(monkeypatch):
     cmd = [ANSIBLE_PLAYBOOK, "play.yml"]
     monkeypatch.setattr(playbook_server, "_enabled", False)
-    monkeypatch.setattr(processes, "_route", None)
+    monkeypatch.setattr(processes, "_routes", [])
     monkeypatch.setattr(playbook_server.atexit, "register", lambda *_: None)
     monkeypatch.setenv(playbook_server.SWITCH, "0")
     playbook_server.enable()
-    assert not playbook_server.serves(cmd, {"cwd": "/"}) and processes._route is None  # pylint: disable=W0212
+    assert not playbook_server.serves(cmd, {"cwd": "/"}) and processes._routes == []  # pylint: disable=W0212
     monkeypatch.setenv(playbook_server.SWITCH, "1")
     playbook_server.enable()
-    assert playbook_server.serves(cmd, {"cwd": "/"}) and processes._route is not None  # pylint: disable=W0212
+    assert playbook_server.serves(cmd, {"cwd": "/"}) and processes._routes == [  # pylint: disable=W0212
+        (playbook_server.serves, playbook_server.popen)]
     monkeypatch.setattr(playbook_server, "_paused", False)
     playbook_server.pause(True)  # the packaging tier (tests/conftest.py)
     assert not playbook_server.serves(cmd, {"cwd": "/"})

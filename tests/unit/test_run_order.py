@@ -31,8 +31,9 @@ class _Item:
         return iter(self._marks)
 
 
-def test_waiting_files_first_unit_tests_last_each_file_in_its_order():
+def test_waiting_files_first_then_slow_files_unit_tests_last_each_file_in_its_order():
     items = [_Item("tests/unit/test_changelog.py", "unit"),
+             _Item("tests/integration/test_dataiku_project.py", "integration"),
              _Item("tests/integration/test_promotion.py", "integration"),
              _Item("tests/emulator/test_projects.py", "emulator"),
              _Item("tests/integration/test_crash_safety.py", "integration"),
@@ -41,4 +42,4 @@ def test_waiting_files_first_unit_tests_last_each_file_in_its_order():
     ordered = sorted(items, key=conftest._run_order)  # pylint: disable=protected-access
     assert [item.path.name for item in ordered] == [
         "test_crash_safety.py", "test_scenario_runs.py", "test_promotion.py", "test_bench_smoke.py",
-        "test_projects.py", "test_changelog.py"]
+        "test_dataiku_project.py", "test_projects.py", "test_changelog.py"]
