@@ -115,7 +115,8 @@ logged-sanity logged-lint logged-test-packaging: logged-%: venv
 		{ time $(MAKE) --no-print-directory $* > .build/$*.log 2>&1; } 2> .build/$*.time; rc=$$?; \
 		echo; echo "==== make $* (exit $$rc; $$(cat .build/$*.time)) ===="; cat .build/$*.log; exit $$rc
 
-# worksteal: the long integration files would otherwise leave one worker idle at the end. One worker more than
+# worksteal: a worker with no test left takes from the others' queues, each share ending on short tests
+# (tests/support/run_order.py). One worker more than
 # PYTEST_WORKERS: a promotion test spends part of its time waiting (its scenario runs polled, a landscape another
 # worker is building, a lease lapsing), and the extra worker uses the core meanwhile.
 SUITE_WORKERS ?= $(shell echo $$(($(PYTEST_WORKERS) + 1)))

@@ -18,7 +18,7 @@ from tests.support.collection import ensure_collection_link
 from tests.support.cpu_report import (  # noqa: F401 pylint: disable=unused-import
     pytest_addoption, pytest_runtest_makereport, pytest_runtest_protocol)
 from tests.support.cpu_report import pytest_configure as cpu_report_configure
-from tests.support import galaxy_build, node_server, playbook_server
+from tests.support import galaxy_build, node_server, playbook_server, run_order
 from tests.support.emulator import NodePool
 from tests.support.playbook import run_playbook
 from tests.support.real_node import describe_mode, real_node_or_none
@@ -39,6 +39,9 @@ def pytest_configure(config):
     tests/support/processes.py makes of it for the failure of the running test and go on with the next one; a
     KeyboardInterrupt ends the session, whose tear-down stops the pooled emulator nodes."""
     cpu_report_configure(config)
+    config.pluginmanager.register(_WorkerShares(), "dss-worker-shares")
+    if os.environ.get(run_order.RECORD):
+        config.pluginmanager.register(run_order.DurationRecorder(os.environ[run_order.RECORD]), "dss-durations")
     playbook_server.enable()  # DSS_TEST_PLAYBOOK_SERVER=0 leaves it off
     node_server.enable()  # DSS_TEST_NODE_SERVER=0 leaves it off
     if threading.current_thread() is threading.main_thread():
@@ -86,9 +89,8 @@ SLOW = {"test_bundles_large.py", "test_crash_safety.py", "test_promotion.py", "t
 # The order of a run: the files whose tests mostly wait (leases lapsing, time limits, killed processes) first, then the
 # other integration tests (the slow files first), the emulator's, and the short unit tests last. In `make test` the
 # suite runs beside sanity, lint and the packaging tier: a test that waits while they run leaves no core idle, one that
-# waits once they ended does. worksteal gives each worker a contiguous share and a worker with nothing left takes the
-# second half of the longest queue: the tests run last come from the middle of the integration tests, and a slow file
-# there (whole promotions, 7 to 15 s a test) left one worker running alone for seconds at the end of the run.
+# waits once they ended does. Under worksteal each worker's share is its part of that order, the short tests at its
+# end (tests/support/run_order.py), so that the run does not end on one worker in a whole promotion.
 WAITING = {"test_crash_safety.py", "test_faults.py", "test_scenario_runs.py", "test_python_execution.py",
            "test_no_orphans.py", "test_playbook_server.py", "test_bench_faults_smoke.py"}
 RUN_ORDER = {"waiting": 0, "integration": 1, "packaging": 1, "emulator": 2, "unit": 3}
@@ -110,6 +112,18 @@ def pytest_collection_modifyitems(items):
         if path.name in SLOW:
             item.add_marker(pytest.mark.slow)
     items.sort(key=_run_order)  # stable: each file's tests keep their order
+
+
+class _WorkerShares:
+    """Under ``--dist worksteal``, the shares of tests/support/run_order.py, made once -m deselected what it does."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+        if workers > 1 and getattr(config.option, "dist", None) == "worksteal":
+            items[:] = run_order.worksteal_order(
+                items, workers, short=lambda item: _run_order(item)[0] >= RUN_ORDER["emulator"],
+                rank=lambda item: _run_order(item)[0], weights=run_order.load_weights())
 
 
 @pytest.hookimpl(tryfirst=True)

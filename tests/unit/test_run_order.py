@@ -9,6 +9,7 @@ import pathlib
 import pytest
 
 from tests import conftest
+from tests.support import run_order
 from tests.support.collection import ROOT
 
 
@@ -43,3 +44,71 @@ def test_waiting_files_first_then_slow_files_unit_tests_last_each_file_in_its_or
     assert [item.path.name for item in ordered] == [
         "test_crash_safety.py", "test_scenario_runs.py", "test_promotion.py", "test_bench_smoke.py",
         "test_dataiku_project.py", "test_projects.py", "test_changelog.py"]
+
+
+class _Test:
+    """A collected test as tests/support/run_order.py reads it: its file and whether it is short."""
+
+    def __init__(self, path, short):
+        self.path, self.short = pathlib.Path(ROOT, path), short
+
+    def __repr__(self):
+        return "%s%s" % (self.path.name, "*" if self.short else "")
+
+
+def test_chunk_sizes_are_worksteals_first_distribution():
+    assert run_order.chunk_sizes(984, 3) == [328, 328, 328]
+    assert run_order.chunk_sizes(985, 3) == [328, 328, 329]
+    assert run_order.chunk_sizes(986, 3) == [328, 329, 329]
+    assert run_order.chunk_sizes(5, 2) == [2, 3]
+
+
+def test_each_worksteal_share_is_whole_long_files_waiting_then_heaviest_first_then_short_tests():
+    """Every worker's first share ends on short tests, a long file stays whole in one share, the long files' weight
+    is spread over the shares, and in a share the waiting files come first, then the heaviest."""
+    items = ([_Test(name, False) for name in ["waits.py"] * 2 + ["heavy.py"] * 2 + ["light.py"] * 3 + ["other.py"]]
+             + [_Test("unit_%d.py" % n, True) for n in range(13)])
+    weights = {"heavy.py": 40.0, "waits.py": 30.0, "other.py": 5.0}  # light.py: not named, one second a test
+
+    def order(tests):  # weights name files by their path in the repository
+        return run_order.worksteal_order(tests, 3, short=lambda item: item.short,
+                                         rank=lambda item: 0 if item.path.name == "waits.py" else 1, weights=weights)
+
+    ordered = order(items)
+    assert len(ordered) == len(items) and len(set(map(id, ordered))) == len(items)
+    sizes = run_order.chunk_sizes(len(items), 3)
+    chunks = [ordered[sum(sizes[:n]):sum(sizes[:n + 1])] for n in range(3)]
+    homes = {}
+    for number, chunk in enumerate(chunks):
+        longs = [item for item in chunk if not item.short]
+        assert chunk[:len(longs)] == longs and chunk[-1].short, chunk  # long files first, a short test last
+        for item in longs:
+            homes.setdefault(item.path.name, set()).add(number)
+    assert all(len(numbers) == 1 for numbers in homes.values()), homes  # a file stays whole
+    assert len({min(numbers) for numbers in homes.values()}) == 3  # heavy, waits, light + other: three shares
+    assert homes["light.py"] == homes["other.py"]
+    share = next(chunk for chunk in chunks if any(item.path.name == "light.py" for item in chunk))
+    assert [item.path.name for item in share if not item.short] == ["other.py", "light.py", "light.py", "light.py"]
+    # A long file with more tests than a share's count: the run order is left as it was.
+    items = [_Test("big.py", False) for n in range(4)] + [_Test("unit.py", True) for n in range(2)]
+    assert order(items) == items
+
+
+def test_the_recorded_durations_name_files_that_exist():
+    for name, seconds in run_order.load_weights().items():
+        assert os.path.isfile(os.path.join(ROOT, name)) and seconds >= 3, name
+
+
+class _Report:
+    def __init__(self, nodeid, duration):
+        self.nodeid, self.duration = nodeid, duration
+
+
+def test_the_recorder_writes_the_seconds_of_each_file_of_three_seconds_or_more(tmp_path, monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # the controller, or a run without xdist
+    recorder = run_order.DurationRecorder(str(tmp_path / "durations.json"))
+    for nodeid, seconds in (("tests/a.py::test_one", 2.0), ("tests/a.py::test_one", 0.25), ("tests/a.py::test_two", 1.0),
+                            ("tests/b.py::test_x[1]", 2.9)):
+        recorder.pytest_runtest_logreport(_Report(nodeid, seconds))
+    recorder.pytest_sessionfinish(None)
+    assert run_order.load_weights(str(tmp_path / "durations.json")) == {"tests/a.py": 3.2}
