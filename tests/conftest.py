@@ -89,8 +89,8 @@ SLOW = {"test_bundles_large.py", "test_crash_safety.py", "test_promotion.py", "t
 # The order of a run: the files whose tests mostly wait (leases lapsing, time limits, killed processes) first, then the
 # other integration tests (the slow files first), the emulator's, and the short unit tests last. In `make test` the
 # suite runs beside sanity, lint and the packaging tier: a test that waits while they run leaves no core idle, one that
-# waits once they ended does. Under worksteal each worker's share is its part of that order, the short tests at its
-# end (tests/support/run_order.py), so that the run does not end on one worker in a whole promotion.
+# waits once they ended does. Under worksteal each worker's share is its part of the long files, the heaviest first,
+# then short tests (tests/support/run_order.py), so that the run does not end on one worker in a whole promotion.
 WAITING = {"test_crash_safety.py", "test_faults.py", "test_scenario_runs.py", "test_python_execution.py",
            "test_no_orphans.py", "test_playbook_server.py", "test_bench_faults_smoke.py"}
 RUN_ORDER = {"waiting": 0, "integration": 1, "packaging": 1, "emulator": 2, "unit": 3}
@@ -123,7 +123,7 @@ class _WorkerShares:
         if workers > 1 and getattr(config.option, "dist", None) == "worksteal":
             items[:] = run_order.worksteal_order(
                 items, workers, short=lambda item: _run_order(item)[0] >= RUN_ORDER["emulator"],
-                rank=lambda item: _run_order(item)[0], weights=run_order.load_weights())
+                weights=run_order.load_weights())
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -5,9 +5,10 @@ the front, and a worker with no test left takes the back half of the longest que
 from the middle of a queue. Sorted whole (the waiting files, the other integration files, then the short emulator and
 unit tests), the collection gave the first worker every long file, and the run ended on whole promotions from the
 middle of its queue, one worker running alone for several seconds. Here each share is its part of the long files
-(heaviest file first to the lightest share; a file kept whole: its module fixtures are set up once), the waiting files
-first and then the heaviest, followed by short tests up to the share's count: what the others take is short, and what
-runs last is the lightest of the long files.
+(heaviest file first to the lightest share; a file kept whole: its module fixtures are set up once), heaviest first,
+followed by short tests up to the share's count: what the others take is short, and what runs last is the lightest of
+the long files. (Waiting files first in each share, as the run order has them, left the heaviest promotions for the
+end: the others had taken the back of the queue meanwhile.)
 
 A file's weight is the seconds its tests took in a recent ``make suite`` (tests/durations.json, written by a run with
 ``DSS_TEST_DURATIONS=tests/durations.json``); a file it does not name weighs one second a test."""
@@ -36,11 +37,10 @@ def load_weights(path=DURATIONS):
         return {}
 
 
-def worksteal_order(items, workers, short, rank, weights):
+def worksteal_order(items, workers, short, weights):
     """``items`` (in run order) arranged in ``workers`` shares: each its part of the files whose tests are not
-    ``short`` (``weights``: seconds by file path relative to the repository, else one a test), sorted by ``rank``
-    (the waiting files first) then heaviest first, then short tests; ``items`` unchanged when a share's long files
-    outnumber its count."""
+    ``short`` (``weights``: seconds by file path relative to the repository, else one a test), heaviest first, then
+    short tests; ``items`` unchanged when a share's long files outnumber its count."""
     files, quick = {}, []
     for item in items:
         if short(item):
@@ -60,7 +60,7 @@ def worksteal_order(items, workers, short, rank, weights):
     shares.sort(key=lambda share: sum(len(tests) for tests in share))
     ordered = []
     for share, size in zip(shares, chunk_sizes(len(items), workers)):
-        share.sort(key=lambda tests: (rank(tests[0]), -weight(tests)))
+        share.sort(key=weight, reverse=True)
         long_tests = [test for tests in share for test in tests]
         if len(long_tests) > size:
             return items

@@ -63,16 +63,15 @@ def test_chunk_sizes_are_worksteals_first_distribution():
     assert run_order.chunk_sizes(5, 2) == [2, 3]
 
 
-def test_each_worksteal_share_is_whole_long_files_waiting_then_heaviest_first_then_short_tests():
+def test_each_worksteal_share_is_whole_long_files_heaviest_first_then_short_tests():
     """Every worker's first share ends on short tests, a long file stays whole in one share, the long files' weight
-    is spread over the shares, and in a share the waiting files come first, then the heaviest."""
+    is spread over the shares, and in a share the heaviest file comes first."""
     items = ([_Test(name, False) for name in ["waits.py"] * 2 + ["heavy.py"] * 2 + ["light.py"] * 3 + ["other.py"]]
              + [_Test("unit_%d.py" % n, True) for n in range(13)])
     weights = {"heavy.py": 40.0, "waits.py": 30.0, "other.py": 5.0}  # light.py: not named, one second a test
 
     def order(tests):  # weights name files by their path in the repository
-        return run_order.worksteal_order(tests, 3, short=lambda item: item.short,
-                                         rank=lambda item: 0 if item.path.name == "waits.py" else 1, weights=weights)
+        return run_order.worksteal_order(tests, 3, short=lambda item: item.short, weights=weights)
 
     ordered = order(items)
     assert len(ordered) == len(items) and len(set(map(id, ordered))) == len(items)
