@@ -115,12 +115,17 @@ def pytest_collection_modifyitems(items):
 
 
 class _WorkerShares:
-    """Under ``--dist worksteal``, the shares of tests/support/run_order.py, made once -m deselected what it does."""
+    """Under ``--dist worksteal``, the shares of tests/support/run_order.py, made once -m deselected what it does.
+    The workers collect (xdist sets their own ``dist`` to "no"): the controller tells them its mode."""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node):
+        node.workerinput["dss_dist"] = node.config.option.dist
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config, items):
         workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
-        if workers > 1 and getattr(config.option, "dist", None) == "worksteal":
+        if workers > 1 and getattr(config, "workerinput", {}).get("dss_dist") == "worksteal":
             items[:] = run_order.worksteal_order(
                 items, workers, short=lambda item: _run_order(item)[0] >= RUN_ORDER["emulator"],
                 weights=run_order.load_weights())
