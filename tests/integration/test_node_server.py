@@ -12,7 +12,7 @@ import urllib.request
 import psutil
 import pytest
 
-from tests.support import node_server, processes
+from tests.support import node_server, playbook_server, processes
 
 pytestmark = pytest.mark.skipif(os.environ.get(node_server.SWITCH) == "0", reason="the node server is switched off")
 
@@ -77,9 +77,9 @@ def test_a_served_node_killed_with_sigkill_ends_with_that_signal_and_frees_its_p
 
 def test_the_switch_the_packaging_tier_and_other_commands_start_real_processes(monkeypatch):
     cmd = [sys.executable, node_server.EMULATOR, "--node-type", "design", "--data-dir", "/tmp/x"]
-    monkeypatch.setattr(node_server, "_enabled", False)
+    monkeypatch.setattr(node_server.SWITCH_BOARD, "enabled", False)
     monkeypatch.setattr(processes, "_routes", [])
-    monkeypatch.setattr(node_server.atexit, "register", lambda *_: None)
+    monkeypatch.setattr(playbook_server.atexit, "register", lambda *_: None)
     monkeypatch.setenv(node_server.SWITCH, "0")
     node_server.enable()
     assert not node_server.serves(cmd, {}) and processes._routes == []  # pylint: disable=protected-access
@@ -87,7 +87,7 @@ def test_the_switch_the_packaging_tier_and_other_commands_start_real_processes(m
     node_server.enable()
     assert node_server.serves(cmd, {}) and processes._routes == [  # pylint: disable=protected-access
         (node_server.serves, node_server.popen)]
-    monkeypatch.setattr(node_server, "_paused", False)
+    monkeypatch.setattr(node_server.SWITCH_BOARD, "paused", False)
     node_server.pause(True)  # the packaging tier (tests/conftest.py)
     assert not node_server.serves(cmd, {})
     node_server.pause(False)

@@ -117,7 +117,7 @@ PAUSED = """\
 @pytest.fixture
 def served(monkeypatch):
     """processes routes ansible-playbook to the server (also with DSS_TEST_PLAYBOOK_SERVER=0)."""
-    monkeypatch.setattr(playbook_server, "_enabled", True)
+    monkeypatch.setattr(playbook_server.SWITCH_BOARD, "enabled", True)
     monkeypatch.setattr(processes, "_routes", [(playbook_server.serves, playbook_server.popen)])
 
 
@@ -270,7 +270,7 @@ def test_the_server_preloads_without_the_configuration():
 
 def test_the_switch_and_the_packaging_tier_turn_the_server_off(monkeypatch):
     cmd = [ANSIBLE_PLAYBOOK, "play.yml"]
-    monkeypatch.setattr(playbook_server, "_enabled", False)
+    monkeypatch.setattr(playbook_server.SWITCH_BOARD, "enabled", False)
     monkeypatch.setattr(processes, "_routes", [])
     monkeypatch.setattr(playbook_server.atexit, "register", lambda *_: None)
     monkeypatch.setenv(playbook_server.SWITCH, "0")
@@ -280,7 +280,7 @@ def test_the_switch_and_the_packaging_tier_turn_the_server_off(monkeypatch):
     playbook_server.enable()
     assert playbook_server.serves(cmd, {"cwd": "/"}) and processes._routes == [  # pylint: disable=W0212
         (playbook_server.serves, playbook_server.popen)]
-    monkeypatch.setattr(playbook_server, "_paused", False)
+    monkeypatch.setattr(playbook_server.SWITCH_BOARD, "paused", False)
     playbook_server.pause(True)  # the packaging tier (tests/conftest.py)
     assert not playbook_server.serves(cmd, {"cwd": "/"})
     playbook_server.pause(False)
@@ -505,7 +505,7 @@ def test_the_servers_count_their_runs_and_their_cpu(tmp_path, served):  # pylint
     env = ansible_env({playbook_server.STATS: str(stats), "PYTHONSTATSPROBE": "1"})
     cmd = [ANSIBLE_PLAYBOOK, write(tmp_path / "play", "passing.yml", PASSING)] + LOCAL
     assert processes.run(cmd, cwd=str(tmp_path), env=env).returncode == 0
-    server = playbook_server._servers.pop(playbook_server.python_environment(env))  # pylint: disable=W0212
+    server = playbook_server.SWITCH_BOARD.servers.pop(playbook_server.python_environment(env))
     server.close()
     written = {}
     for path in stats.iterdir():

@@ -19,7 +19,6 @@ Not shared with a fresh process: the hash seed (one per server) and what the emu
 (none of them reads the environment then). Run as a script, this file is the server; imported, it is the client.
 """
 
-import atexit
 import gc
 import os
 import subprocess
@@ -36,31 +35,22 @@ SWITCH = "DSS_TEST_NODE_SERVER"  # "0": every node is a process of its own
 
 # -- client --------------------------------------------------------------------------------------------------------
 
-_enabled = False
-_paused = False
-_servers = {}
-_lock = threading.Lock()
+SWITCH_BOARD = playbook_server.ServerSwitch(SWITCH, lambda env: NodeServer(env))  # pylint: disable=unnecessary-lambda
 
 
 def enable():
     """Route this process's node starts (tests/support/processes.py) through node servers, unless switched off."""
-    global _enabled  # pylint: disable=global-statement
-    _enabled = os.environ.get(SWITCH, "1") != "0"
-    if _enabled:
-        from tests.support import processes  # pylint: disable=import-outside-toplevel
-        processes.route(serves, popen)
-        atexit.register(shutdown)
+    SWITCH_BOARD.enable(serves, popen)
 
 
 def pause(paused):
     """While paused, every node is a process of its own (the packaging tier: tests/conftest.py)."""
-    global _paused  # pylint: disable=global-statement
-    _paused = bool(paused)
+    SWITCH_BOARD.pause(paused)
 
 
 def serves(cmd, kwargs):
     """Whether ``cmd`` (with these subprocess.Popen keyword arguments) starts a node in the foreground."""
-    return (_enabled and not _paused and isinstance(cmd, (list, tuple)) and len(cmd) > 2
+    return (SWITCH_BOARD.active() and isinstance(cmd, (list, tuple)) and len(cmd) > 2
             and list(cmd[:2]) == [sys.executable, EMULATOR] and "--daemon" not in cmd and cmd[2] != "stop"
             and set(kwargs) <= playbook_server.SUPPORTED_KWARGS and kwargs.get("stdin") in (None, subprocess.DEVNULL))
 
@@ -69,21 +59,12 @@ def popen(cmd, **kwargs):
     """A ServerChild running the node ``cmd`` in this process's node server for its environment."""
     env = kwargs.pop("env", None)
     env = dict(os.environ if env is None else env)
-    key = playbook_server.python_environment(env)
-    with _lock:
-        server = _servers.get(key)
-        if server is None or not server.alive():
-            server = _servers[key] = NodeServer(env)
-    return server.spawn([os.fspath(arg) for arg in cmd[1:]], env, **kwargs)
+    return SWITCH_BOARD.server(env).spawn([os.fspath(arg) for arg in cmd[1:]], env, **kwargs)
 
 
 def shutdown():
     """Stop every node server of this process (their nodes with them)."""
-    with _lock:
-        servers = list(_servers.values())
-        _servers.clear()
-    for server in servers:
-        server.close()
+    SWITCH_BOARD.shutdown()
 
 
 class NodeServer(playbook_server.Server):

@@ -62,31 +62,69 @@ SUPPORTED_KWARGS = STDIO_KWARGS | {"cwd", "env", "text", "universal_newlines", "
 
 # -- client --------------------------------------------------------------------------------------------------------
 
-_enabled = False
-_paused = False
-_servers = {}
-_lock = threading.Lock()
+
+class ServerSwitch:
+    """One kind of fork server in this process (this file's playbook servers, node_server.py's): on unless its
+    ``variable`` is "0" (``enable``), off while paused (the packaging tier: tests/conftest.py), and its servers, one
+    per Python-level environment, started at their first use and stopped by ``shutdown``."""
+
+    def __init__(self, variable, make_server):
+        self.variable = variable
+        self.make_server = make_server
+        self.enabled = False
+        self.paused = False
+        self.servers = {}
+        self._lock = threading.Lock()
+
+    def enable(self, serves, launch):
+        """Route the commands ``serves`` takes to ``launch`` (tests/support/processes.py), unless switched off."""
+        self.enabled = os.environ.get(self.variable, "1") != "0"
+        if self.enabled:
+            from tests.support import processes  # pylint: disable=import-outside-toplevel
+            processes.route(serves, launch)
+            atexit.register(self.shutdown)
+
+    def pause(self, paused):
+        self.paused = bool(paused)
+
+    def active(self):
+        return self.enabled and not self.paused
+
+    def server(self, env):
+        """This process's server for the Python-level environment of ``env``, started if there is none (or it
+        ended)."""
+        key = python_environment(env)
+        with self._lock:
+            server = self.servers.get(key)
+            if server is None or not server.alive():
+                server = self.servers[key] = self.make_server(env)
+        return server
+
+    def shutdown(self):
+        """Stop every server of this kind (their running children with them)."""
+        with self._lock:
+            servers = list(self.servers.values())
+            self.servers.clear()
+        for server in servers:
+            server.close()
+
+
+SWITCH_BOARD = ServerSwitch(SWITCH, lambda env: Server(env))  # pylint: disable=unnecessary-lambda
 
 
 def enable():
     """Route this process's ansible-playbook runs (tests/support/processes.py) through servers, unless switched off."""
-    global _enabled  # pylint: disable=global-statement
-    _enabled = os.environ.get(SWITCH, "1") != "0"
-    if _enabled:
-        from tests.support import processes  # pylint: disable=import-outside-toplevel
-        processes.route(serves, popen)
-        atexit.register(shutdown)
+    SWITCH_BOARD.enable(serves, popen)
 
 
 def pause(paused):
     """While paused, every run starts the real binary (the packaging tier: tests/conftest.py)."""
-    global _paused  # pylint: disable=global-statement
-    _paused = bool(paused)
+    SWITCH_BOARD.pause(paused)
 
 
 def serves(cmd, kwargs):
     """Whether a run of ``cmd`` with these subprocess.Popen keyword arguments goes to a server."""
-    return (_enabled and not _paused and isinstance(cmd, (list, tuple)) and bool(cmd) and cmd[0] == ANSIBLE_PLAYBOOK
+    return (SWITCH_BOARD.active() and isinstance(cmd, (list, tuple)) and bool(cmd) and cmd[0] == ANSIBLE_PLAYBOOK
             and set(kwargs) <= SUPPORTED_KWARGS and kwargs.get("stdin") in (None, subprocess.DEVNULL))
 
 
@@ -100,7 +138,7 @@ def popen(cmd, **kwargs):
     None when the request cannot be served (processes then starts the real binary)."""
     env = kwargs.pop("env", None)
     env = dict(os.environ if env is None else env)
-    server = _server(env)
+    server = SWITCH_BOARD.server(env)
     try:
         return server.spawn([os.fspath(arg) for arg in cmd], env, **kwargs)
     except OSError as exc:
@@ -113,29 +151,15 @@ def module_python(env=None):
     """The Python that a run started outside the servers (ansible-runner's own ansible-playbook) can give its modules
     (``ANSIBLE_PYTHON_INTERPRETER``): the stand-in of the module server beside this process's server for ``env``,
     or the real interpreter when the servers are off or paused."""
-    if not _enabled or _paused:
+    if not SWITCH_BOARD.active():
         return real_interpreter()
-    server = _server(dict(os.environ if env is None else env))
+    server = SWITCH_BOARD.server(dict(os.environ if env is None else env))
     return server.modules.python if server.modules is not None else real_interpreter()
 
 
-def _server(env):
-    """This process's server for the Python-level environment of ``env``, started if there is none (or it ended)."""
-    key = python_environment(env)
-    with _lock:
-        server = _servers.get(key)
-        if server is None or not server.alive():
-            server = _servers[key] = Server(env)
-    return server
-
-
 def shutdown():
-    """Stop every server of this process (their running children with them)."""
-    with _lock:
-        servers = list(_servers.values())
-        _servers.clear()
-    for server in servers:
-        server.close()
+    """Stop every playbook server of this process (their running children with them)."""
+    SWITCH_BOARD.shutdown()
 
 
 def _umask():
