@@ -74,10 +74,8 @@ class NodeServer(playbook_server.Server):
     KIND = "node server"
     SWITCHED_OFF = "%s=0 starts each node as a process of its own" % SWITCH
 
-    def __init__(self, env):  # pylint: disable=super-init-not-called
-        self._send_lock = threading.Lock()
-        self.control, self.proc = playbook_server.launch(os.path.abspath(__file__), env)
-        self.modules = None
+    def _start(self, env):
+        return playbook_server.launch(os.path.abspath(__file__), env) + (None,)
 
 
 # -- server --------------------------------------------------------------------------------------------------------

@@ -186,13 +186,16 @@ class Server:
     SWITCHED_OFF = "%s=0 runs the real ansible-playbook" % SWITCH
 
     def __init__(self, env):
-        from tests.support import collection, module_server  # pylint: disable=import-outside-toplevel
         self._send_lock = threading.Lock()
+        self.control, self.proc, self.modules = self._start(env)
+
+    def _start(self, env):
+        """(our end of the control socket, the server's handle, the module server beside it or None)."""
+        from tests.support import collection, module_server  # pylint: disable=import-outside-toplevel
         collections = collection.ensure_collection_link()
-        self.control, self.proc = launch(os.path.abspath(__file__), env, extra_env={COLLECTIONS: collections})
-        self.modules = None
-        if module_server.enabled():
-            self.modules = module_server.ModuleServer(env, real_interpreter(), collections)
+        control, proc = launch(os.path.abspath(__file__), env, extra_env={COLLECTIONS: collections})
+        modules = module_server.ModuleServer(env, real_interpreter(), collections) if module_server.enabled() else None
+        return control, proc, modules
 
     def alive(self):
         return self.proc.poll() is None
@@ -252,8 +255,9 @@ class Server:
 
 
 def launch(script, env, *args, extra_env=None):
-    """Start the server ``script`` (this file, module_server.py or node_server.py) with ``env`` less its ANSIBLE_* variables; (our
-    end of its control socket, its handle). The script gets the other end's fd as its first argument."""
+    """Start the server ``script`` (this file, module_server.py or node_server.py) with ``env`` less its ANSIBLE_*
+    variables; (our end of its control socket, its handle). The script gets the other end's fd as its first
+    argument."""
     from tests.support import processes  # pylint: disable=import-outside-toplevel
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     server_env = {k: v for k, v in env.items() if not k.startswith("ANSIBLE_")}

@@ -23,7 +23,7 @@ _PR_SET_PDEATHSIG = 1
 _children = set()
 _lock = threading.Lock()
 _installed = False
-_routes = []  # (serves, launch): the fork servers' (playbook_server.py, node_server.py) once tests/conftest.py enabled them
+_routes = []  # (serves, launch) of each fork server that tests/conftest.py enabled (playbook_server.py, node_server.py)
 
 
 def _libc():

@@ -7,8 +7,7 @@ unit tests), the collection gave the first worker every long file, and the run e
 middle of its queue, one worker running alone for several seconds. Here each share is its part of the long files
 (heaviest file first to the lightest share; a file kept whole: its module fixtures are set up once), heaviest first,
 followed by short tests up to the share's count: what the others take is short, and what runs last is the lightest of
-the long files. (Waiting files first in each share, as the run order has them, left the heaviest promotions for the
-end: the others had taken the back of the queue meanwhile.)
+the long files.
 
 A file's weight is the seconds its tests took in a recent ``make suite`` (tests/durations.json, written by a run with
 ``DSS_TEST_DURATIONS=tests/durations.json``); a file it does not name weighs one second a test."""
