@@ -22,6 +22,9 @@ FULL_SHA_RE = re.compile(r"^[0-9a-fA-F]{40}$")
 OBJECT_STORE_VARIABLES = {"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"}
 EXPLICIT_MODES = ("EXPLICIT", "EXPLICIT_COMMIT")
 NETWORK_TIMEOUT = 60
+# Each commit, merge or fetch would start `git maintenance run --auto` (a second git process per API write); the node's
+# repositories are small and their loose objects are what git_files.py reads without git.
+NO_AUTO_MAINTENANCE = ("-c", "maintenance.auto=false")
 
 
 class GitFailure(Exception):
@@ -71,7 +74,7 @@ class Repo:
     # -- git CLI ---------------------------------------------------------------------------------------------
 
     def git(self, *args, check=True, timeout=NETWORK_TIMEOUT, env=None):
-        proc = subprocess.run(["git", "-C", self.path] + list(args), capture_output=True, text=True,
+        proc = subprocess.run(["git", "-C", self.path, *NO_AUTO_MAINTENANCE, *args], capture_output=True, text=True,
                               env=dict(_env(), **(env or {})), timeout=timeout, check=False)
         if check and proc.returncode != 0:
             raise failure(proc)

@@ -3,6 +3,9 @@ pandas, so DSS's recipe template does not pay the pandas import (about half a se
 
 Started the first time such a script runs; restarted if it dies; stopped with the node (python_process.kill_all).
 A forked run behaves as a spawned one (python_process.Spawned): same runner, environment, directory and output.
+The zygote itself is a fresh interpreter running runtime/zygote.py (``spawn``); the tests' node server replaces
+``spawn`` in its nodes with one that forks it from a process that imported pandas once for all of them
+(tests/support/node_server.py).
 """
 
 import itertools
@@ -15,6 +18,12 @@ import threading
 
 _zygote = None
 _lock = threading.Lock()
+
+
+def spawn(zygote_script, env):
+    """A zygote process: a Popen-like handle with text ``stdin`` and ``stdout`` pipes, ``kill`` and ``wait``."""
+    return subprocess.Popen([sys.executable, zygote_script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env, text=True)
 
 
 class Forked:
@@ -46,8 +55,7 @@ class Forked:
 
 class Zygote:
     def __init__(self, zygote_script, env):
-        self.proc = subprocess.Popen([sys.executable, zygote_script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=env, text=True)
+        self.proc = spawn(zygote_script, env)
         self.runs = {}
         self.ids = itertools.count()
         self.lock = threading.Lock()

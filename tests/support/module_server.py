@@ -195,10 +195,7 @@ def _archive_first(run_module):
 def serve(control_fd, directory):
     """Listen, pre-import (connections wait meanwhile), then serve until the client's end of ``control_fd`` closes
     or SIGTERM."""
-    import ctypes  # pylint: disable=import-outside-toplevel
-    import ctypes.util  # pylint: disable=import-outside-toplevel
     import playbook_server  # pylint: disable=import-outside-toplevel,import-error
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     control = socket.socket(fileno=control_fd)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     path = os.path.join(directory, SOCKET)
@@ -212,7 +209,7 @@ def serve(control_fd, directory):
     gc.collect()
     gc.freeze()
     try:
-        playbook_server._Serve(control, libc, listener).run()  # pylint: disable=protected-access
+        playbook_server._Serve(control, playbook_server.libc(), listener).run()  # pylint: disable=protected-access
     finally:
         shutil.rmtree(directory, ignore_errors=True)  # also when the client was killed and could not
 

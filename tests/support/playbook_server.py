@@ -203,55 +203,69 @@ class Server:
     def spawn(self, cmd, env, cwd=None, stdout=None, stderr=None, text=False, universal_newlines=None,
               encoding=None, errors=None, start_new_session=False, stdin=None):  # pylint: disable=unused-argument
         """Start ``cmd`` in a child of the server (always in a session of its own); a ServerChild."""
-        text = bool(text or universal_newlines or encoding or errors)
-        opened, ours = [], {}
+        request = {"argv": list(cmd), "env": env, "cwd": os.path.abspath(cwd or os.getcwd()), "umask": _umask()}
+        if self.modules is not None:
+            request.update(env=self.modules.request_env(env), module_python=self.modules.python)
         try:
-            fds = []
-            devnull = os.open(os.devnull, os.O_RDWR)
-            opened.append(devnull)
-            for name, target in (("stdout", stdout), ("stderr", stderr)):
-                if target == subprocess.PIPE:
-                    read_end, write_end = os.pipe()
-                    opened.append(write_end)
-                    ours[name] = read_end
-                    fds.append(write_end)
-                elif target == subprocess.STDOUT:
-                    fds.append(fds[0])
-                elif target == subprocess.DEVNULL:
-                    fds.append(devnull)
-                elif target is None:
-                    fds.append(1 if name == "stdout" else 2)
-                else:
-                    fds.append(target if isinstance(target, int) else target.fileno())
-            channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            opened.append(theirs.detach())
-            request = {"argv": list(cmd), "env": env, "cwd": os.path.abspath(cwd or os.getcwd()), "umask": _umask()}
-            if self.modules is not None:
-                request.update(env=self.modules.request_env(env), module_python=self.modules.python)
-            request = json.dumps(request).encode()
-            with self._send_lock:
-                self.control.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                                  _fd_array([opened[-1], devnull] + fds))])
-        except BaseException:
-            for fd in ours.values():
-                os.close(fd)
-            raise
-        finally:
-            for fd in opened:
-                os.close(fd)
-        reply = json.loads(channel.recv(MAX_REQUEST) or b'{"error": "ended"}')
-        if "error" in reply:
-            channel.close()
-            for fd in ours.values():
-                os.close(fd)
+            return start_child(self._send, request, stdin=stdin, stdout=stdout, stderr=stderr,
+                               text=bool(text or universal_newlines or encoding or errors), encoding=encoding,
+                               errors=errors)
+        except ChildProcessError as exc:
             raise RuntimeError("the %s (exit code %s): %s; its errors are on the standard error of the test that "
-                               "started it; %s" % (self.KIND, self.proc.poll(), reply["error"], self.SWITCHED_OFF))
-        return ServerChild(cmd, reply["pid"], channel, ours, text, encoding, errors)
+                               "started it; %s" % (self.KIND, self.proc.poll(), exc, self.SWITCHED_OFF)) from None
+
+    def _send(self, data, fds):
+        with self._send_lock:
+            self.control.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, _fd_array(fds))])
 
     def close(self):
         end(self.control, self.proc)
         if self.modules is not None:
             self.modules.close()
+
+
+def start_child(send, request, stdin=None, stdout=None, stderr=None, text=False, encoding=None, errors=None):
+    """Have a server fork a child for ``request`` (its argv, env, cwd, umask...): ``send(data, fds)`` delivers the
+    request with the child's channel and standard streams (None: this process's own, a file, PIPE, DEVNULL; stderr
+    STDOUT too); a ServerChild. ChildProcessError: the server answered that it could not."""
+    opened, ours = [], {}
+    try:
+        fds = []
+        devnull = os.open(os.devnull, os.O_RDWR)
+        opened.append(devnull)
+        for name, target in (("stdin", stdin), ("stdout", stdout), ("stderr", stderr)):
+            if target == subprocess.PIPE:
+                read_end, write_end = os.pipe()
+                theirs, ours[name] = (read_end, write_end) if name == "stdin" else (write_end, read_end)
+                opened.append(theirs)
+                fds.append(theirs)
+            elif target == subprocess.STDOUT:
+                fds.append(fds[1])
+            elif target in (subprocess.DEVNULL, None) and name == "stdin":
+                fds.append(devnull)  # a served child never reads this process's standard input
+            elif target == subprocess.DEVNULL:
+                fds.append(devnull)
+            elif target is None:
+                fds.append(1 if name == "stdout" else 2)
+            else:
+                fds.append(target if isinstance(target, int) else target.fileno())
+        channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        opened.append(theirs.detach())
+        send(json.dumps(request).encode(), [opened[-1]] + fds)
+    except BaseException:
+        for fd in ours.values():
+            os.close(fd)
+        raise
+    finally:
+        for fd in opened:
+            os.close(fd)
+    reply = json.loads(channel.recv(MAX_REQUEST) or b'{"error": "ended"}')
+    if "error" in reply:
+        channel.close()
+        for fd in ours.values():
+            os.close(fd)
+        raise ChildProcessError(reply["error"])
+    return ServerChild(request["argv"], reply["pid"], channel, ours, text, encoding, errors)
 
 
 def launch(script, env, *args, extra_env=None):
@@ -290,27 +304,30 @@ class ServerChild:
         self.args = args
         self.pid = pid
         self.returncode = None
-        self.stdin = None
         self._channel = channel
         self._text = text
         self._encoding = encoding or locale.getpreferredencoding(False)
         self._errors = errors or "strict"
         self._wait_lock = threading.Lock()
         self._chunks = None
-        self.stdout = self._wrap(pipes.get("stdout"))
-        self.stderr = self._wrap(pipes.get("stderr"))
+        self.stdin = self._wrap(pipes.get("stdin"), "wb")
+        self.stdout = self._wrap(pipes.get("stdout"), "rb")
+        self.stderr = self._wrap(pipes.get("stderr"), "rb")
 
-    def _wrap(self, fd):
+    def _wrap(self, fd, mode):
+        """What subprocess.Popen makes of its end of a pipe (text: unbuffered writes, as Popen's stdin)."""
         if fd is None:
             return None
-        raw = io.open(fd, "rb")  # pylint: disable=consider-using-with
-        return io.TextIOWrapper(raw, encoding=self._encoding, errors=self._errors) if self._text else raw
+        raw = io.open(fd, mode)  # pylint: disable=consider-using-with
+        if not self._text:
+            return raw
+        return io.TextIOWrapper(raw, encoding=self._encoding, errors=self._errors, write_through=mode == "wb")
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        for stream in (self.stdout, self.stderr):
+        for stream in (self.stdin, self.stdout, self.stderr):
             if stream:
                 stream.close()
         self.wait()
@@ -789,12 +806,16 @@ def _raise_exit(signum, _frame):
     raise SystemExit(128 + signum)
 
 
+def libc():
+    """The C library for prctl: the symbols this interpreter already links (``find_library("c")`` would start ldconfig
+    in each process that asks, about 270 times a suite)."""
+    import ctypes  # pylint: disable=import-outside-toplevel
+    return ctypes.CDLL(None, use_errno=True)
+
+
 def serve(control_fd):
     """The server's main: pre-import, then serve until the client's end of ``control_fd`` closes (the client ended,
     however: kill -9 included) or SIGTERM."""
-    import ctypes  # pylint: disable=import-outside-toplevel
-    import ctypes.util  # pylint: disable=import-outside-toplevel
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     control = socket.socket(fileno=control_fd)
     preload(modules_to_preload())
     import computed_once  # pylint: disable=import-outside-toplevel,import-error
@@ -811,7 +832,7 @@ def serve(control_fd):
     gc.collect()
     gc.freeze()
     try:
-        _Serve(control, libc).run()
+        _Serve(control, libc()).run()
     finally:
         if shared != os.environ.get(SHARED):
             shutil.rmtree(shared, ignore_errors=True)

@@ -12,7 +12,6 @@ Three layers, so that every way of ending the parent is covered:
 
 import atexit
 import ctypes
-import ctypes.util
 import os
 import signal
 import subprocess
@@ -30,7 +29,7 @@ def _libc():
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return ctypes.CDLL(None, use_errno=True)  # what this interpreter links: find_library would run ldconfig
     except OSError:
         return None
 
