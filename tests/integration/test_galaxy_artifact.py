@@ -34,12 +34,16 @@ def test_tarball_content_and_size(tarball):
                      "requirements.txt", "bindep.txt", "plugins/modules/dataiku_project.py",
                      "plugins/module_utils/_core/module.py", "plugins/doc_fragments/dss.py",
                      "roles/bundle_export/meta/argument_specs.yml", "playbooks/promote.yml",
-                     "playbooks/awx/files/credential_types.yml", "playbooks/awx/requirements.yml", "extensions/ee/execution-environment.yml"):
+                     "playbooks/awx/files/credential_types.yml", "playbooks/awx/requirements.yml", "extensions/ee/execution-environment.yml",
+                     "tests/dss_emulator/__main__.py", "tests/dss_emulator/runtime/zygote.py", "tests/demo/demo.py",
+                     "tests/support/processes.py"):
         assert required in names, required
     for name in names:
         top = name.split("/", 1)[0]
         assert top not in (".venv", ".build", ".git", ".cache", ".ci"), name
         assert not name.startswith("tests/output"), name
+        # the test suites run from a clone; the emulator, the demo and their helpers ship
+        assert not name.startswith(("tests/unit", "tests/integration", "tests/emulator", "tests/benchmarks")), name
         assert not name.endswith((".tar.gz", ".pyc")) and "__pycache__" not in name, name
 
 
