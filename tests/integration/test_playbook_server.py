@@ -73,6 +73,28 @@ class CallbackModule(CallbackBase):
         process = {"pid": os.getpid(), "ppid": os.getppid()}
         with open(os.environ["PROBE_OUT"], "w", encoding="utf-8") as out:
             json.dump({"state": state, "process": process}, out)
+
+    def v2_playbook_on_stats(self, stats):
+        # At the end: the configuration definitions of every plugin the run loaded, read from their documentation
+        # (computed_once.share_plugin_docs), with the type and tags (origin, trust) of each value.
+        with open(os.environ["PROBE_OUT"], encoding="utf-8") as fh:
+            probe = json.load(fh)
+        probe["state"]["plugin_defs"] = _digest(_with_tags(C.config._plugins))
+        probe["state"]["plugin_types"] = sorted(C.config._plugins)
+        with open(os.environ["PROBE_OUT"], "w", encoding="utf-8") as out:
+            json.dump(probe, out)
+
+
+def _with_tags(value):
+    from ansible.module_utils._internal._datatag import AnsibleTagHelper
+    tags = sorted(repr(tag) for tag in AnsibleTagHelper.tags(value))
+    if isinstance(value, dict):
+        inner = sorted([_with_tags(k), _with_tags(v)] for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        inner = [_with_tags(v) for v in value]
+    else:
+        inner = repr(value)
+    return [type(value).__name__, tags, inner]
 '''
 
 PASSING = """\
@@ -187,6 +209,13 @@ def test_a_served_run_is_the_real_binary_run(tmp_path, served):  # pylint: disab
     assert plain["state"]["tz"] != ["XST", "XDT"]
     assert plain["process"]["ppid"] == probe["process"]["ppid"]  # the same server
     assert sorted(plain["state"]["taken"]) == ["ansible_builtin_runtime.yml", "base.yml"]  # each run takes its own
+    # ansible-core's plugin documentation: parsed by the first served run of the test session and kept, then read
+    # back by the others (this one at least): the same definitions, types and tags as the real binary's parse.
+    assert "connection" in real_probe["state"]["plugin_types"]
+    assert plain["state"]["plugin_defs"] == real_probe["state"]["plugin_defs"]
+    shared = os.environ.get(playbook_server.SHARED)
+    if shared:
+        assert any(name.startswith("plugin-doc-") for name in os.listdir(shared))
 
 
 @pytest.mark.parametrize("text, expected_rc", [(FAILING, 2), (UNPARSABLE, 4)], ids=["failing", "unparsable"])

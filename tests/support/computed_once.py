@@ -31,6 +31,10 @@ Python objects is done once, in the server, before it forks.
   backslash settings) is written there once and read back by marshal, then turned into a template as Jinja's own
   ``from_string`` and ``compile_expression`` do. Templates Jinja loads by name (includes, the template module's
   files), sources that do not compile and the template debugger go through as before.
+- ``share_plugin_docs`` (playbook server): each run's plugin loader parses the documentation of every configurable plugin
+  it loads (ansible-core loads every connection plugin: ssh, paramiko, psrp, winrm...), about 50 ms a run. The runs
+  share the parse of ansible-core's own plugins' documentation in the same directory, pickled (tags included), keyed
+  by the text and its tags (the plugin's path among them); the collections' plugins are parsed as before.
 - ``share_module_builds`` (playbook server): each run builds the AnsiballZ payload of every module it runs (its cache
   lives in the run's own temporary directory), about 45 ms a module even with the parsed trees above: finding the
   module_utils it imports and compressing them. The runs share what that build puts in the archive instead, in the
@@ -306,6 +310,63 @@ def _builds_once(cache_dir, module_common):
         return metadata
 
     module_common.recursive_finder = recursive_finder_once
+
+
+def share_plugin_docs(cache_dir):
+    """In the playbook server, before it forks: let the runs' processes share, in ``cache_dir``, the parse of
+    ansible-core's own plugin documentation, which each run reads for the configuration definitions of every
+    connection, shell, become, callback, vars and inventory plugin it loads (and of their doc fragments)."""
+
+    def patch(module):
+        try:  # pylint: disable=import-outside-toplevel,unused-import
+            from ansible._internal._datatag._tags import Origin  # noqa: F401  (ansible-core 2.19's tagged documents)
+        except ImportError:
+            return
+        if getattr(module, "yaml", None) is not None:
+            module.yaml = _DocsOnce(module.yaml, cache_dir)
+
+    for name in ("ansible.plugins.loader", "ansible.utils.plugin_docs"):
+        _patch_on_import(name, patch)
+
+
+class _DocsOnce:
+    """The ``yaml`` module as ansible-core's plugin loader and doc fragments use it: ``load`` with the AnsibleLoader of
+    a document that comes from a plugin of ansible-core itself (its Origin tag) takes what an earlier run parsed from
+    the same text and tags (kept pickled: tags included, as a worker's results travel); other documents, the
+    collections' included, are parsed as before."""
+
+    def __init__(self, yaml, cache_dir):
+        import ansible  # pylint: disable=import-outside-toplevel
+        self._yaml = yaml
+        self._cache_dir = cache_dir
+        self._core_plugins = os.path.join(os.path.realpath(os.path.dirname(ansible.__file__)), "plugins") + os.sep
+
+    def __getattr__(self, name):
+        return getattr(self._yaml, name)
+
+    def load(self, stream, Loader=None):  # pylint: disable=invalid-name  (yaml's own keyword)
+        # pylint: disable=import-outside-toplevel
+        import hashlib
+        import pickle
+        from ansible._internal._datatag._tags import Origin
+        from ansible.module_utils._internal._datatag import AnsibleTagHelper
+        from ansible.parsing.yaml.loader import AnsibleLoader
+
+        origin = Origin.get_tag(stream) if isinstance(stream, str) and Loader is AnsibleLoader else None
+        if origin is None or not os.path.realpath(origin.path or "").startswith(self._core_plugins):
+            return self._yaml.load(stream, Loader=Loader)
+        key = repr((str(stream), sorted(repr(tag) for tag in AnsibleTagHelper.tags(stream))))
+        path = os.path.join(self._cache_dir, "plugin-doc-" + hashlib.sha256(
+            key.encode("utf-8", "surrogatepass")).hexdigest())
+        kept = _load(path, pickle.loads)
+        if kept is not None:
+            return kept
+        value = self._yaml.load(stream, Loader=Loader)
+        try:
+            _store(path, pickle.dumps(value))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            pass  # a value pickle cannot keep: parsed in each run
+        return value
 
 
 def compile_templates(cache_dir):

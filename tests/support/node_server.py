@@ -3,7 +3,8 @@
 Starting a node (``python tests/dss_emulator --node-type ...``) costs about 0.2 CPU seconds, nearly all of it importing
 Flask, Werkzeug and the emulator; a suite starts about a hundred. Each pytest process (each xdist worker) starts one
 node server the first time it starts a node: a single-threaded process that has imported the emulator
-(``dss_emulator.__main__`` and what it imports, nothing run). Per node it forks a child that becomes the node as
+(``dss_emulator.__main__`` and what it imports, and the route modules that a node's ``create_app`` imports; nothing
+run). Per node it forks a child that becomes the node as
 ``python tests/dss_emulator <options>`` would (tests/support/playbook_server.py's ``_child``: the request's argv,
 environment, working directory and umask, the caller's standard streams, default signals, a session of its own,
 ``runpy`` of the emulator's ``__main__.py``, Python's exit sequence). ps and psutil name the child ``dss_emulator``;
@@ -161,6 +162,12 @@ def serve(control_fd):
     sys.path.insert(0, tests)  # as the emulator's __main__ puts it: its package is dss_emulator
     try:
         __import__("dss_emulator.__main__")
+        # create_app imports the route modules when a node starts (routes.register_all): import them here too
+        import importlib  # pylint: disable=import-outside-toplevel
+        import pkgutil  # pylint: disable=import-outside-toplevel
+        routes = importlib.import_module("dss_emulator.routes")
+        for info in pkgutil.iter_modules(routes.__path__):
+            importlib.import_module("dss_emulator.routes." + info.name)
     finally:
         sys.path.remove(tests)
     if threading.active_count() != 1:

@@ -826,6 +826,7 @@ def serve(control_fd):
     shared = os.environ.get(SHARED) or tempfile.mkdtemp(prefix="dss-shared-")
     computed_once.compile_templates(shared)
     computed_once.share_module_builds(shared)
+    computed_once.share_plugin_docs(shared)
     _refuse_configuration()
     # The imported objects out of the collector's reach: its passes would otherwise write to every object's header in
     # each child, copying the whole shared heap (about 0.08 CPU seconds a run).
