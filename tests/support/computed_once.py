@@ -344,7 +344,8 @@ class _DocsOnce:
     def __getattr__(self, name):
         return getattr(self._yaml, name)
 
-    def load(self, stream, Loader=None):  # pylint: disable=invalid-name  (yaml's own keyword)
+    def load(self, stream, Loader=None):  # pylint: disable=invalid-name
+        """yaml.load, whose keyword ``Loader`` the callers name."""
         # pylint: disable=import-outside-toplevel
         import hashlib
         import pickle
