@@ -102,7 +102,7 @@ def served_zygotes(own_spawn, path, key):
         if playbook_server.python_environment(env) == key:
             try:
                 return _zygote_from_server(path, zygote_script, env)
-            except (OSError, ChildProcessError):
+            except OSError:  # ChildProcessError included: the server could not fork it
                 pass  # the zygote server ended: a zygote of the node's own
         return own_spawn(zygote_script, env)
 
@@ -173,8 +173,9 @@ def serve(control_fd):
     if threading.active_count() != 1:
         raise RuntimeError("importing the emulator started threads: forking would be unsafe")
     python_zygote = sys.modules["dss_emulator.python_zygote"]
-    runtime = sys.modules["dss_emulator.python_process"].RUNTIME
-    python_zygote.spawn = served_zygotes(python_zygote.spawn, *_start_zygote_server(runtime))
+    python_process = sys.modules["dss_emulator.python_process"]
+    if os.environ.get(python_process.ZYGOTE_ENV, "1") != "0":  # zygotes switched off: no server to start
+        python_zygote.spawn = served_zygotes(python_zygote.spawn, *_start_zygote_server(python_process.RUNTIME))
     gc.collect()
     gc.freeze()
     playbook_server._Serve(control, playbook_server.libc()).run()  # pylint: disable=protected-access

@@ -241,10 +241,8 @@ def start_child(send, request, stdin=None, stdout=None, stderr=None, text=False,
                 fds.append(theirs)
             elif target == subprocess.STDOUT:
                 fds.append(fds[1])
-            elif target in (subprocess.DEVNULL, None) and name == "stdin":
-                fds.append(devnull)  # a served child never reads this process's standard input
-            elif target == subprocess.DEVNULL:
-                fds.append(devnull)
+            elif target == subprocess.DEVNULL or (target is None and name == "stdin"):
+                fds.append(devnull)  # None for stdin too: a served child never reads this process's input
             elif target is None:
                 fds.append(1 if name == "stdout" else 2)
             else:
