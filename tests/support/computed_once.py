@@ -318,12 +318,12 @@ def share_plugin_docs(cache_dir):
     connection, shell, become, callback, vars and inventory plugin it loads (and of their doc fragments)."""
 
     def patch(module):
-        try:  # pylint: disable=import-outside-toplevel,unused-import
-            from ansible._internal._datatag._tags import Origin  # noqa: F401  (ansible-core 2.19's tagged documents)
-        except ImportError:
+        if getattr(module, "yaml", None) is None:
             return
-        if getattr(module, "yaml", None) is not None:
+        try:
             module.yaml = _DocsOnce(module.yaml, cache_dir)
+        except ImportError:
+            return  # an ansible-core before 2.19 (no tagged documents): its runs parse as before
 
     for name in ("ansible.plugins.loader", "ansible.utils.plugin_docs"):
         _patch_on_import(name, patch)
@@ -336,36 +336,37 @@ class _DocsOnce:
     collections' included, are parsed as before."""
 
     def __init__(self, yaml, cache_dir):
-        import ansible  # pylint: disable=import-outside-toplevel
+        # pylint: disable=import-outside-toplevel
+        import hashlib
+        import pickle
+        import ansible
+        from ansible._internal._datatag._tags import Origin
+        from ansible.module_utils._internal._datatag import AnsibleTagHelper
+        from ansible.parsing.yaml.loader import AnsibleLoader
         self._yaml = yaml
         self._cache_dir = cache_dir
         self._core_plugins = os.path.join(os.path.realpath(os.path.dirname(ansible.__file__)), "plugins") + os.sep
+        self._sha256, self._pickle = hashlib.sha256, pickle
+        self._origin, self._tags, self._loader = Origin, AnsibleTagHelper.tags, AnsibleLoader
 
     def __getattr__(self, name):
         return getattr(self._yaml, name)
 
     def load(self, stream, Loader=None):  # pylint: disable=invalid-name
         """yaml.load, whose keyword ``Loader`` the callers name."""
-        # pylint: disable=import-outside-toplevel
-        import hashlib
-        import pickle
-        from ansible._internal._datatag._tags import Origin
-        from ansible.module_utils._internal._datatag import AnsibleTagHelper
-        from ansible.parsing.yaml.loader import AnsibleLoader
-
-        origin = Origin.get_tag(stream) if isinstance(stream, str) and Loader is AnsibleLoader else None
+        origin = self._origin.get_tag(stream) if isinstance(stream, str) and Loader is self._loader else None
         if origin is None or not os.path.realpath(origin.path or "").startswith(self._core_plugins):
             return self._yaml.load(stream, Loader=Loader)
-        key = repr((str(stream), sorted(repr(tag) for tag in AnsibleTagHelper.tags(stream))))
-        path = os.path.join(self._cache_dir, "plugin-doc-" + hashlib.sha256(
+        key = repr((str(stream), sorted(repr(tag) for tag in self._tags(stream))))
+        path = os.path.join(self._cache_dir, "plugin-doc-" + self._sha256(
             key.encode("utf-8", "surrogatepass")).hexdigest())
-        kept = _load(path, pickle.loads)
+        kept = _load(path, self._pickle.loads)
         if kept is not None:
             return kept
         value = self._yaml.load(stream, Loader=Loader)
         try:
-            _store(path, pickle.dumps(value))
-        except (pickle.PicklingError, TypeError, AttributeError):
+            _store(path, self._pickle.dumps(value))
+        except (self._pickle.PicklingError, TypeError, AttributeError):
             pass  # a value pickle cannot keep: parsed in each run
         return value
 
