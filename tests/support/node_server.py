@@ -163,11 +163,8 @@ def serve(control_fd):
     try:
         __import__("dss_emulator.__main__")
         # create_app imports the route modules when a node starts (routes.register_all): import them here too
-        import importlib  # pylint: disable=import-outside-toplevel
-        import pkgutil  # pylint: disable=import-outside-toplevel
-        routes = importlib.import_module("dss_emulator.routes")
-        for info in pkgutil.iter_modules(routes.__path__):
-            importlib.import_module("dss_emulator.routes." + info.name)
+        __import__("dss_emulator.routes")
+        sys.modules["dss_emulator.routes"].modules()
     finally:
         sys.path.remove(tests)
     if threading.active_count() != 1:

@@ -8,7 +8,12 @@ import pkgutil
 from ..app import API_PREFIX
 
 
+def modules():
+    """Every route module of this package, imported, in name order."""
+    return [importlib.import_module("." + info.name, __name__)
+            for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)]
+
+
 def register_all(app):
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        module = importlib.import_module("." + info.name, __name__)
+    for module in modules():
         app.register_blueprint(module.bp, url_prefix=getattr(module, "URL_PREFIX", API_PREFIX))
