@@ -70,7 +70,9 @@ class CallbackModule(CallbackBase):
             "builtin_routing": _digest(sys.modules["ansible_collections.ansible.builtin"]._collection_meta),
             "taken": getattr(sys.modules.get("computed_once"), "TAKEN", None),
         }
-        process = {"pid": os.getpid(), "ppid": os.getppid()}
+        import ansible.utils.vars
+        process = {"pid": os.getpid(), "ppid": os.getppid(), "local_tmp": C.DEFAULT_LOCAL_TMP,
+                   "random_int": ansible.utils.vars.random_int}
         with open(os.environ["PROBE_OUT"], "w", encoding="utf-8") as out:
             json.dump({"state": state, "process": process}, out)
 
@@ -207,7 +209,9 @@ def test_a_served_run_is_the_real_binary_run(tmp_path, served):  # pylint: disab
     assert (plain["state"]["forks"], plain["state"]["timeout"], plain["state"]["cwd"]) == (5, 10, str(elsewhere))
     assert plain["state"]["config_file"] is None and "ANSIBLE_FORKS" not in plain["state"]["env"]
     assert plain["state"]["tz"] != ["XST", "XDT"]
-    assert plain["process"]["ppid"] == probe["process"]["ppid"]  # the same server
+    # Another configuration, another bound server of the same playbook server (tests/support/configuration_bound.py).
+    assert plain["process"]["ppid"] != probe["process"]["ppid"]
+    assert parent(plain["process"]["ppid"]) == parent(probe["process"]["ppid"]) != os.getpid()
     assert sorted(plain["state"]["taken"]) == ["ansible_builtin_runtime.yml", "base.yml"]  # each run takes its own
     # ansible-core's plugin documentation: parsed by the first served run of the test session and kept, then read
     # back by the others (this one at least): the same definitions, types and tags as the real binary's parse.
@@ -216,6 +220,58 @@ def test_a_served_run_is_the_real_binary_run(tmp_path, served):  # pylint: disab
     shared = os.environ.get(playbook_server.SHARED)
     if shared:
         assert any(name.startswith("plugin-doc-") for name in os.listdir(shared))
+
+
+def parent(pid):
+    with open("/proc/%d/stat" % pid, encoding="utf-8") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_runs_of_one_configuration_share_its_imports_and_stay_the_real_binary_run(tmp_path, served):  # noqa pylint: disable=W0613,W0621
+    work = tmp_path / "configured"
+    config = write(work, "ansible.cfg", "[defaults]\ntimeout = 17\n")
+    cmd = [ANSIBLE_PLAYBOOK, write(work, "passing.yml", PASSING)] + LOCAL
+    runs = {}
+    for how, run in (("real", real), ("first", processes.run), ("second", processes.run)):
+        proc = run(cmd, cwd=str(work), env=probe_env(tmp_path, tmp_path / ("%s.json" % how), ANSIBLE_FORKS="3"))
+        runs[how] = (proc.returncode, proc.stdout, proc.stderr, read_probe(tmp_path / ("%s.json" % how)))
+    real_rc, real_out, real_err, real_probe = runs["real"]
+    for how in ("first", "second"):
+        rc, out, err, probe = runs[how]
+        assert (rc, out, err) == (real_rc, real_out, real_err) and rc == 0, out + err
+        for state in (probe["state"], real_probe["state"]):
+            for key in ("executable", "taken"):
+                state.pop(key, None)
+            for name in ("PROBE_OUT", "ANSIBLE_PYTHON_INTERPRETER"):
+                state["env"].pop(name, None)
+        assert probe["state"] == real_probe["state"]
+        # What a run computes from its own process at import, its own: the local temporary directory, removed when
+        # it ended, and the seed of ansible's unique ids.
+        assert os.path.basename(probe["process"]["local_tmp"]).startswith("ansible-local-%d" % probe["process"]["pid"])
+        assert not os.path.exists(probe["process"]["local_tmp"])
+    first, second = runs["first"][3]["process"], runs["second"][3]["process"]
+    assert second["ppid"] == first["ppid"] != os.getpid()  # one bound server: the second run's imports were done
+    assert parent(first["ppid"]) != os.getpid()
+    assert second["random_int"] != first["random_int"] and second["local_tmp"] != first["local_tmp"]
+
+    # ansible.cfg changed (its size kept): the next run reads the new one, from a bound server of its own.
+    with open(config, "w", encoding="utf-8") as fh:
+        fh.write("[defaults]\ntimeout = 23\n")
+    assert processes.run(cmd, cwd=str(work), env=probe_env(tmp_path, tmp_path / "third.json")).returncode == 0
+    third = read_probe(tmp_path / "third.json")
+    assert third["state"]["timeout"] == 23 and third["process"]["ppid"] != first["ppid"]
+
+
+def test_a_configuration_whose_import_prints_is_not_shared(tmp_path, served):  # pylint: disable=W0613,W0621
+    # A log path that is a directory: ansible.utils.display warns while it is imported, in every run.
+    cmd = [ANSIBLE_PLAYBOOK, write(tmp_path, "play.yml", PASSING)] + LOCAL
+    env = ansible_env({"ANSIBLE_LOG_PATH": str(tmp_path), "PROBE_WORD": "hello"})
+    real_proc = real(cmd, tmp_path, env)
+    assert "DEFAULT_LOG_PATH can not be a directory" in real_proc.stderr
+    for attempt in ("first", "second"):
+        proc = processes.run(cmd, cwd=str(tmp_path), env=env)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (real_proc.returncode, real_proc.stdout,
+                                                               real_proc.stderr), attempt
 
 
 @pytest.mark.parametrize("text, expected_rc", [(FAILING, 2), (UNPARSABLE, 4)], ids=["failing", "unparsable"])
@@ -540,6 +596,9 @@ def test_the_servers_count_their_runs_and_their_cpu(tmp_path, served):  # pylint
     for path in stats.iterdir():
         record = json.loads(path.read_text())
         written[record["server"]] = record
-    assert written["playbook_server.py"]["runs"] == 1 and written["playbook_server.py"]["cpu_s"] > 0, written
+    # The run went to the bound server of its configuration (tests/support/configuration_bound.py), a server too.
+    assert written["playbook_server.py"]["runs"] == 0, written
+    bound = written["playbook_server.py (bound)"]
+    assert bound["runs"] == 1 and bound["cpu_s"] > 0, written
     if module_server.enabled():  # the command task is an AnsiballZ module
         assert written["module_server.py"]["runs"] == 1 and written["module_server.py"]["cpu_s"] > 0, written

@@ -10,7 +10,10 @@ has its own). Per run it forks a child that becomes a fresh ``ansible-playbook``
 descriptors (passed over a Unix socket), default signal dispositions, no other file descriptor, a session of its own,
 sys.path as the console script has it, then the console script itself (``runpy``) and Python's own exit sequence
 (threads joined, atexit handlers, flushed stdio). The modules of a served run start from the module server beside it
-(tests/support/module_server.py; ``DSS_TEST_MODULE_SERVER=0``: the real interpreter).
+(tests/support/module_server.py; ``DSS_TEST_MODULE_SERVER=0``: the real interpreter). The imports that read the
+configuration are shared too, between the runs of one configuration: the server forks a *bound server* per
+configuration, which has imported them with that configuration, and its runs are forked from it
+(tests/support/configuration_bound.py says when two runs have one configuration, and what a run redoes).
 
 ``tests/support/processes.py`` routes ``popen``/``run`` of ``ANSIBLE_PLAYBOOK`` here once ``enable()`` was called
 (tests/conftest.py does, unless ``DSS_TEST_PLAYBOOK_SERVER=0``); the handle it returns acts like subprocess.Popen
@@ -496,11 +499,15 @@ def _stdio(fd, like):
     return stream
 
 
-def _child(request, fds, server_pid, base_path, libc):
-    """In the forked child: become ``ansible-playbook argv...`` and exit as its interpreter would. Never returns."""
+def _child(request, fds, server_pid, base_path, libc, bound=None):
+    """In the forked child: become ``ansible-playbook argv...`` and exit as its interpreter would (``bound``: a run of
+    a bound server, its configuration imported: tests/support/configuration_bound.py). Never returns."""
     status = 1
     try:
-        _python_signal_defaults()
+        if bound is None:
+            _python_signal_defaults()
+        else:
+            bound.restore_signals()
         signal.set_wakeup_fd(-1)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         if libc is not None:
@@ -512,33 +519,48 @@ def _child(request, fds, server_pid, base_path, libc):
         for target, fd in enumerate(fds[1:4]):
             os.dup2(fd, target)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-        _SERVER_STDIO.extend([sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__])
-        sys.stdin, sys.stdout, sys.stderr = [_stdio(fd, like) for fd, like in enumerate(_SERVER_STDIO[3:])]
-        sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        time.tzset()  # what the time module computed from TZ at import
-        os.umask(request["umask"])
-        script = request["argv"][0]
-        if libc is not None:  # PR_SET_NAME: ps and psutil name it as the real one (its argv stays the server's)
-            libc.prctl(15, os.path.basename(script).encode()[:15])
-        sys.argv = list(request["argv"])
-        if request.get("module_python"):  # ansible_playbook_python: the module server's stand-in interpreter
-            sys.executable = request["module_python"]
-        sys.path[:] = [os.path.dirname(os.path.realpath(script))] + base_path[1:]
-        sys.path_importer_cache.clear()
-        if "multiprocessing.process" in sys.modules:  # what it records at import: the start directory, a key
-            process = sys.modules["multiprocessing.process"]
-            process.ORIGINAL_DIR = os.path.abspath(request["cwd"])
-            process.current_process().authkey = os.urandom(32)
-        status = _run_script(script)
+        if bound is None:  # a bound run keeps the streams its import configured, on its descriptors
+            _new_stdio()
+        _enter(request, base_path, libc)
+        if bound is not None:
+            bound.renew()
+        status = _run_script(request["argv"][0])
     except BaseException:  # pylint: disable=broad-except
         try:
             sys.excepthook(*sys.exc_info())
         except BaseException:  # pylint: disable=broad-except
             pass
     _exit(status)
+
+
+def _new_stdio():
+    """sys.std* on fds 0-2 as a fresh interpreter makes them (the server's own kept alive: their GC would close
+    fds 0-2)."""
+    _SERVER_STDIO.extend([sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__])
+    sys.stdin, sys.stdout, sys.stderr = [_stdio(fd, like) for fd, like in enumerate(_SERVER_STDIO[-3:])]
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+
+
+def _enter(request, base_path, libc, rename=True):
+    """The request's working directory, environment, umask, process name (``rename``), argv, sys.executable and
+    sys.path."""
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    time.tzset()  # what the time module computed from TZ at import
+    os.umask(request["umask"])
+    script = request["argv"][0]
+    if libc is not None and rename:  # PR_SET_NAME: ps and psutil name it as the real one (its argv stays the server's)
+        libc.prctl(15, os.path.basename(script).encode()[:15])
+    sys.argv = list(request["argv"])
+    if request.get("module_python"):  # ansible_playbook_python: the module server's stand-in interpreter
+        sys.executable = request["module_python"]
+    sys.path[:] = [os.path.dirname(os.path.realpath(script))] + base_path[1:]
+    sys.path_importer_cache.clear()
+    if "multiprocessing.process" in sys.modules:  # what it records at import: the start directory, a key
+        process = sys.modules["multiprocessing.process"]
+        process.ORIGINAL_DIR = os.path.abspath(request["cwd"])
+        process.current_process().authkey = os.urandom(32)
 
 
 def _run_script(script):
@@ -606,11 +628,15 @@ class _Serve:
     """The server's loop: requests on the control socket (or one per connection to ``listener``, a listening Unix
     socket), each child's end reported on its request's channel."""
 
-    def __init__(self, control, libc, listener=None):
+    def __init__(self, control, libc, listener=None, binder=None, bound=None, stats=None, name=None):
         self.control = control
         self.libc = libc
-        self.children = {}  # pid -> channel socket
+        self.binder = binder  # configuration_bound.Binder: the playbook server's runs go to bound servers
+        self.bound = bound  # configuration_bound.Bound: this is a bound server
+        self.children = {}  # pid -> channel socket (None: a bound server)
         self.served, self.cpu = 0, 0.0  # runs ended, their CPU seconds (DSS_TEST_SERVER_STATS)
+        self.stats = os.environ.get(STATS) if stats is None else stats
+        self.name = name or os.path.basename(sys.argv[0])  # in its statistics
         self.base_path = list(sys.path)
         self.sel = selectors.DefaultSelector()
         wake_r, wake_w = os.pipe()
@@ -656,10 +682,10 @@ class _Serve:
 
     def write_stats(self):
         """With DSS_TEST_SERVER_STATS=<directory>: <directory>/<pid>.json, what this server's children cost."""
-        directory = os.environ.get(STATS)
+        directory = self.stats
         if directory:
             with open(os.path.join(directory, "%d.json" % os.getpid()), "w", encoding="utf-8") as out:
-                json.dump({"server": os.path.basename(sys.argv[0]), "runs": self.served, "cpu_s": round(self.cpu, 3)},
+                json.dump({"server": self.name, "runs": self.served, "cpu_s": round(self.cpu, 3)},
                           out)
 
     def accept(self, listener):
@@ -689,11 +715,14 @@ class _Serve:
             if len(fds) != 4 or flags & socket.MSG_TRUNC:
                 raise ValueError("malformed request")
             request = _parse_request(data)
+            if self.binder is not None and self.binder.forward(request, data, fds):
+                channel.close()  # the bound server has the request's descriptors and answers on its channel
+                return True
             sys.stderr.flush()
             mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
             pid = os.fork()
             if pid == 0:
-                _child(request, fds, os.getppid(), self.base_path, self.libc)
+                _child(request, fds, os.getppid(), self.base_path, self.libc, self.bound)
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         except Exception as exc:  # pylint: disable=broad-except
             if channel is not None:
@@ -727,9 +756,12 @@ class _Serve:
                 return
             if pid == 0:
                 return
+            channel = self.children.pop(pid, None)
+            if self.binder is not None and channel is None:
+                self.binder.ended(pid)  # a bound server (its runs are counted in its own statistics)
+                continue
             self.served += 1
             self.cpu += usage.ru_utime + usage.ru_stime  # the run with every process it waited for
-            channel = self.children.pop(pid, None)
             if channel is not None:
                 try:
                     self.sel.unregister(channel)
@@ -737,6 +769,26 @@ class _Serve:
                     pass  # its client had gone
                 _send(channel, {"status": status})
                 channel.close()
+
+    def start_bound(self, request, kinds):
+        """Fork a bound server for the configuration of ``request`` (configuration_bound.Binder's ``start``)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.stderr.flush()
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        pid = os.fork()
+        if pid == 0:
+            ours.detach()
+            _bound_server(theirs, request, kinds, self)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        theirs.close()
+        self.children[pid] = None
+        ours.settimeout(120)  # its import: a fraction of a second, minutes on a machine under heavy load
+        try:
+            reply = json.loads(ours.recv(MAX_REQUEST) or b'{"refused": "it ended"}')
+        except OSError as exc:
+            reply = {"refused": str(exc)}
+        ours.settimeout(None)
+        return pid, ours, reply
 
     def stop_children(self):
         """The server goes: its children go first (SIGTERM, then SIGKILL after 5 s)."""
@@ -754,6 +806,59 @@ class _Serve:
         for pid in self.children:
             _signal_group(pid, signal.SIGKILL)
         signal_each(under, signal.SIGKILL)
+
+
+def _bound_server(sock, request, kinds, server):
+    """In the forked child of ``server``: import the configuration of ``request`` with its environment, directory and
+    ``kinds`` of standard streams (configuration_bound.py), answer whether it can be shared, then serve the runs forwarded
+    to it until the server closes its socket. Never returns."""
+    import configuration_bound  # pylint: disable=import-outside-toplevel,import-error
+    status = 0
+    _SERVER_STDIO.append(server)  # its objects are never used nor collected here: their descriptors close below
+    saved = []
+    try:
+        keep = sock.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+        if server.libc is not None:
+            server.libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: it ends with its server
+        _python_signal_defaults()
+        signal.set_wakeup_fd(-1)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        streams = configuration_bound.Streams(kinds)
+        saved = [os.dup(fd) for fd in (0, 1, 2)]
+        for target, fd in enumerate(streams.fds):
+            os.dup2(fd, target)
+        _new_stdio()
+        _enter(request, server.base_path, server.libc, rename=False)
+        try:
+            record, local_tmp_parent = configuration_bound.import_configuration()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            if streams.written():
+                raise configuration_bound.Refused("the import printed", record["reads"])
+        finally:
+            for target, fd in enumerate(saved):
+                os.dup2(fd, target)
+                os.close(fd)
+            saved = []
+            streams.close()
+        bound = configuration_bound.Bound(local_tmp_parent)
+        _send(sock, {"ready": record})
+        gc.collect()
+        gc.freeze()
+        _Serve(sock, server.libc, bound=bound, stats=server.stats, name=server.name + " (bound)").run()
+    except configuration_bound.Refused as exc:
+        _send(sock, {"refused": str(exc), "reads": exc.reads})
+    except SystemExit as exc:  # SIGTERM (its server stops it), quietly as the server itself ends
+        status = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # pylint: disable=broad-except
+        status = 1
+        try:
+            sys.excepthook(*sys.exc_info())
+        except BaseException:  # pylint: disable=broad-except
+            pass
+    os._exit(status)  # pylint: disable=protected-access
 
 
 def descendants(root):
@@ -828,10 +933,13 @@ def serve(control_fd):
     _refuse_configuration()
     # The imported objects out of the collector's reach: its passes would otherwise write to every object's header in
     # each child, copying the whole shared heap (about 0.08 CPU seconds a run).
+    import configuration_bound  # pylint: disable=import-outside-toplevel,import-error
     gc.collect()
     gc.freeze()
     try:
-        _Serve(control, libc()).run()
+        serving = _Serve(control, libc())
+        serving.binder = configuration_bound.Binder(serving.start_bound)
+        serving.run()
     finally:
         if shared != os.environ.get(SHARED):
             shutil.rmtree(shared, ignore_errors=True)
