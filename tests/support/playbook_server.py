@@ -50,6 +50,7 @@ import time
 
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 SWITCH = "DSS_TEST_PLAYBOOK_SERVER"  # "0": every run starts the real ansible-playbook binary
+BOUND_SWITCH = "DSS_TEST_BOUND_SERVERS"  # "0": the server imports the configuration in each run (no bound servers)
 # A directory: each server writes there at its end how many runs it served and their CPU (CONTRIBUTING.md).
 STATS = "DSS_TEST_SERVER_STATS"
 # What ansible-playbook imports; those of their modules that import without the configuration are pre-imported.
@@ -938,7 +939,8 @@ def serve(control_fd):
     gc.freeze()
     try:
         serving = _Serve(control, libc())
-        serving.binder = configuration_bound.Binder(serving.start_bound)
+        if os.environ.get(BOUND_SWITCH, "1") != "0":
+            serving.binder = configuration_bound.Binder(serving.start_bound)
         serving.run()
     finally:
         if shared != os.environ.get(SHARED):
