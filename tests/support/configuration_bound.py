@@ -41,7 +41,8 @@ import threading
 
 AUDITED = "2.19."  # the ansible-core minor whose import-time state was audited (module docstring)
 ENTRY = "ansible.cli.playbook"  # what the ansible-playbook console script imports before main()
-MAX_BINDINGS = 16  # bound servers and refusals a server keeps
+MAX_BOUND = 12  # bound servers a server starts (a test session makes 3 to 5 a server); then it runs the rest itself
+MAX_REFUSED = 32  # refused configurations a server remembers, the oldest forgotten first
 _ALLOWED_PROCESSES = ("ldconfig",)
 _PROCESS_EVENTS = ("subprocess.Popen", "os.posix_spawn", "os.exec", "os.system", "os.spawn", "os.fork",
                    "os.forkpty")
@@ -151,7 +152,7 @@ class Binder:
             self.stale.append(binding)
             binding = None
         if binding is None:
-            if len(self.bindings) >= MAX_BINDINGS:
+            if sum(b.sock is not None for b in self.bindings) >= MAX_BOUND:
                 return False
             binding = self.bind(shape, request)
         if binding.sock is None:
@@ -173,6 +174,9 @@ class Binder:
             if record["reads"] is None:
                 record["env"] = request["env"]
             binding = Binding(shape, record)
+            refused = [b for b in self.bindings if b.sock is None]
+            if len(refused) >= MAX_REFUSED:
+                self.bindings.remove(refused[0])
         self.bindings.append(binding)
         return binding
 
