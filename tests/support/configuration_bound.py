@@ -4,8 +4,8 @@ A run imports about 95 modules that read its configuration when imported (``ansi
 imports: ``ansible.constants``, the ANSIBLE_* variables, ansible.cfg, ~/.ansible.cfg): about 0.15 CPU seconds that the
 playbook server cannot spend once for all runs. Most runs of a test session repeat an earlier run's configuration,
 though. The first time the server sees a configuration it forks a *bound server*, which imports ``ansible.cli.playbook``
-with that run's environment, working directory and kinds of standard streams, recording what the import read; every
-run whose inputs give the same reads is then forked from the bound server, its imports done.
+with that run's environment, working directory, kinds of standard streams and ignored signals, recording what the
+import read; every run whose inputs give the same reads is then forked from the bound server, its imports done.
 
 What the import read, recorded while it imports, and compared for each later run before it is forwarded:
 - the environment variables it looked up (``os.environ`` is instrumented; an import that lists the whole environment
@@ -138,7 +138,8 @@ class Binder:
         kinds = stream_kinds(fds[1:4])
         if kinds is None:
             return None
-        return [argv[0], request.get("umask"), request.get("module_python"), list(kinds)]
+        return [argv[0], request.get("umask"), request.get("module_python"), list(kinds),
+                sorted(request.get("ignored", ()))]
 
     def forward(self, request, data, fds):
         """Send the request (``data`` and ``fds``) to the bound server of its configuration, started if there is none;

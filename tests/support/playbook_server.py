@@ -207,7 +207,8 @@ class Server:
     def spawn(self, cmd, env, cwd=None, stdout=None, stderr=None, text=False, universal_newlines=None,
               encoding=None, errors=None, start_new_session=False, stdin=None):  # pylint: disable=unused-argument
         """Start ``cmd`` in a child of the server (always in a session of its own); a ServerChild."""
-        request = {"argv": list(cmd), "env": env, "cwd": os.path.abspath(cwd or os.getcwd()), "umask": _umask()}
+        request = {"argv": list(cmd), "env": env, "cwd": os.path.abspath(cwd or os.getcwd()), "umask": _umask(),
+                   "ignored": _ignored_signals()}
         if self.modules is not None:
             request.update(env=self.modules.request_env(env), module_python=self.modules.python)
         try:
@@ -473,8 +474,17 @@ def _refuse_configuration():
 _SERVER_STDIO = []  # the server's own sys.std* objects, kept alive in a child (their GC would close fds 0-2)
 
 
-def _python_signal_defaults():
-    """Signal dispositions as a fresh interpreter has them."""
+def _ignored_signals():
+    """The signals this process ignores, which a program it starts inherits ignored (Popen restores SIGPIPE and
+    SIGXFSZ, which Python ignores anyway); a shell started in the background ignores SIGINT and SIGQUIT."""
+    return [int(signum) for signum in signal.valid_signals()
+            if signum not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGPIPE, signal.SIGXFSZ)
+            and signal.getsignal(signum) == signal.SIG_IGN]
+
+
+def _python_signal_defaults(ignored=()):
+    """Signal dispositions as a fresh interpreter has them when it starts with the signals ``ignored`` ignored (it
+    keeps them so, SIGINT included)."""
     for signum in range(1, signal.NSIG):
         if signum in (signal.SIGKILL, signal.SIGSTOP):
             continue
@@ -485,6 +495,8 @@ def _python_signal_defaults():
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    for signum in ignored:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _stdio(fd, like):
@@ -506,7 +518,7 @@ def _child(request, fds, server_pid, base_path, libc, bound=None):
     status = 1
     try:
         if bound is None:
-            _python_signal_defaults()
+            _python_signal_defaults(request.get("ignored", ()))
         else:
             bound.restore_signals()
         signal.set_wakeup_fd(-1)
@@ -823,7 +835,7 @@ def _bound_server(sock, request, kinds, server):
         os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
         if server.libc is not None:
             server.libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: it ends with its server
-        _python_signal_defaults()
+        _python_signal_defaults(request.get("ignored", ()))
         signal.set_wakeup_fd(-1)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         streams = configuration_bound.Streams(kinds)

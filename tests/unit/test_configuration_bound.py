@@ -10,7 +10,7 @@ import pytest
 from tests.support import configuration_bound
 from tests.support.configuration_bound import Binding
 
-SHAPE = ["/venv/bin/ansible-playbook", 18, None, ["null", "pipe", "pipe"]]
+SHAPE = ["/venv/bin/ansible-playbook", 18, None, ["null", "pipe", "pipe"], []]
 
 
 def request(cwd, **env):
@@ -29,7 +29,7 @@ def test_a_request_matches_when_every_variable_the_import_read_is_the_same(tmp_p
     assert not binding.matches(SHAPE, request(tmp_path, ANSIBLE_FORKS="4", HOME="/root"))
     assert not binding.matches(SHAPE, request(tmp_path, ANSIBLE_FORKS="3", HOME="/root", ANSIBLE_CONFIG="/x.cfg"))
     assert not binding.matches(SHAPE, request(tmp_path, ANSIBLE_FORKS="3"))
-    other_kinds = SHAPE[:3] + [["null", "file", "pipe"]]
+    other_kinds = SHAPE[:3] + [["null", "file", "pipe"]] + SHAPE[4:]
     assert not binding.matches(other_kinds, request(tmp_path, ANSIBLE_FORKS="3", HOME="/root"))
 
 
