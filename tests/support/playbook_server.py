@@ -6,12 +6,12 @@ process that has imported every module ansible-playbook needs *except those that
 (``ansible.constants``, ``ansible.config.manager``, ``ansible.utils.display`` and whatever imports them: they read
 ``ANSIBLE_*`` variables, ``ansible.cfg`` in the working directory and ``~/.ansible.cfg`` when imported, and every run
 has its own). Per run it forks a child that becomes a fresh ``ansible-playbook``: the request's argv, environment
-(os.environ replaced), working directory and umask, stdin /dev/null, stdout and stderr the caller's own file
-descriptors (passed over a Unix socket), default signal dispositions, no other file descriptor, a session of its own,
-sys.path as the console script has it, then the console script itself (``runpy``) and Python's own exit sequence
-(threads joined, atexit handlers, flushed stdio). The modules of a served run start from the module server beside it
-(tests/support/module_server.py; ``DSS_TEST_MODULE_SERVER=0``: the real interpreter). The imports that read the
-configuration are shared too, between the runs of one configuration: the server forks a *bound server* per
+(os.environ replaced), working directory and umask, stdin /dev/null, stdout and stderr the caller's own file descriptors
+(passed over a Unix socket), default signal dispositions (those the client ignores ignored), no other file descriptor, a
+session of its own, sys.path as the console script has it, then the console script itself (``runpy``) and Python's own
+exit sequence (threads joined, atexit handlers, flushed stdio). The modules of a served run start from the module server
+beside it (tests/support/module_server.py; ``DSS_TEST_MODULE_SERVER=0``: the real interpreter). The imports that read
+the configuration are shared too, between the runs of one configuration: the server forks a *bound server* per
 configuration, which has imported them with that configuration, and its runs are forked from it
 (tests/support/configuration_bound.py says when two runs have one configuration, and what a run redoes).
 
