@@ -10,8 +10,9 @@ import read; every run whose inputs give the same reads is then forked from the 
 What the import read, recorded while it imports, and compared for each later run before it is forwarded:
 - the environment variables it looked up (``os.environ`` is instrumented; an import that lists the whole environment
   is not bound);
-- the files it opened and the directories it listed (``sys.audit`` events), which must be unchanged (inode, size,
-  modification time) and ``ansible.cfg`` in the working directory, which must still be absent;
+- the files it opened and the directories it listed (``sys.audit`` events) and the configuration files ansible looks
+  for, which must be unchanged (inode, size, modification time; still absent if they were), and ``ansible.cfg`` in the
+  working directory, which must still be absent;
 - the working directory itself when the configuration could depend on it: ansible.cfg is there, a variable it read
   holds a relative path, or a resolved setting names the directory.
 
@@ -288,9 +289,21 @@ def import_configuration():
     local_tmp = constants.DEFAULT_LOCAL_TMP
     shutil.rmtree(local_tmp, ignore_errors=True)  # the bound server's own: each run makes its own (Bound.renew)
     cwd = os.getcwd()
+    paths = recording.paths | set(_config_candidates())
     record = {"reads": reads, "cwd": cwd if _depends_on_directory(reads, constants, cwd) else None,
-              "files": [[path, identity(path)] for path in sorted(recording.paths)]}
+              "files": [[path, identity(path)] for path in sorted(paths)]}
     return record, os.path.dirname(local_tmp)
+
+
+def _config_candidates():
+    """The configuration files ansible looks for besides ./ansible.cfg (checked apart), which an import only stats
+    when they are absent: one created later must retire the binding."""
+    candidates = [os.path.expanduser("~/.ansible.cfg"), "/etc/ansible/ansible.cfg"]
+    named = os.environ.get("ANSIBLE_CONFIG")
+    if named:
+        named = os.path.abspath(os.path.expanduser(named))
+        candidates += [named, os.path.join(named, "ansible.cfg")]
+    return candidates
 
 
 def _depends_on_directory(reads, constants, cwd):

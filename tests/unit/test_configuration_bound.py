@@ -50,6 +50,17 @@ def test_a_changed_file_the_import_read_makes_the_binding_stale(tmp_path):
     config.write_text("[defaults]\ntimeout = 23\n")  # the same size
     os.utime(config, ns=(1, 1))
     assert not binding.current()
+    binding = Binding(SHAPE, record(tmp_path, files=[config, tmp_path / "absent.cfg"]))
+    (tmp_path / "absent.cfg").write_text("[defaults]\n")  # a configuration file that appears
+    assert not binding.current()
+
+
+def test_the_configuration_files_ansible_looks_for_are_recorded_absent_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("ANSIBLE_CONFIG", "~/site.cfg")
+    candidates = configuration_bound._config_candidates()  # pylint: disable=protected-access
+    assert str(tmp_path / ".ansible.cfg") in candidates and str(tmp_path / "site.cfg") in candidates
+    assert "/etc/ansible/ansible.cfg" in candidates
 
 
 def test_a_refused_configuration_matches_only_the_same_environment_and_directory(tmp_path):
