@@ -5,6 +5,7 @@ each run's environment (ANSIBLE_* and TZ) and working directory; a run over its 
 no run left when the pytest process is killed; and no configuration ever imported by the server. These tests use
 the server whatever DSS_TEST_PLAYBOOK_SERVER says."""
 
+import contextlib
 import json
 import os
 import signal
@@ -276,6 +277,22 @@ def test_runs_of_one_configuration_share_its_imports_and_stay_the_real_binary_ru
     assert processes.run(cmd, cwd=str(work), env=probe_env(tmp_path, tmp_path / "third.json")).returncode == 0
     third = read_probe(tmp_path / "third.json")
     assert third["state"]["timeout"] == 23 and third["process"]["ppid"] != first["ppid"]
+
+
+def test_a_bound_server_that_died_is_not_used_again(tmp_path, served):  # pylint: disable=W0613,W0621
+    if not bound_servers():
+        pytest.skip("%s=0: no bound servers" % playbook_server.BOUND_SWITCH)
+    cmd = [ANSIBLE_PLAYBOOK, write(tmp_path, "passing.yml", PASSING)] + LOCAL
+    env = probe_env(tmp_path, tmp_path / "first.json", ANSIBLE_FORKS="2")
+    assert processes.run(cmd, cwd=str(tmp_path), env=env).returncode == 0
+    bound = read_probe(tmp_path / "first.json")["process"]["ppid"]
+    os.kill(bound, signal.SIGKILL)
+    with contextlib.suppress(psutil.NoSuchProcess):
+        psutil.Process(bound).wait(timeout=30)  # reaped by its playbook server
+    env = probe_env(tmp_path, tmp_path / "second.json", ANSIBLE_FORKS="2")
+    proc = processes.run(cmd, cwd=str(tmp_path), env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert read_probe(tmp_path / "second.json")["process"]["ppid"] != bound
 
 
 def test_a_configuration_whose_import_prints_is_not_shared(tmp_path, served):  # pylint: disable=W0613,W0621

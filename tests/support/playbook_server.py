@@ -698,8 +698,7 @@ class _Serve:
         directory = self.stats
         if directory:
             with open(os.path.join(directory, "%d.json" % os.getpid()), "w", encoding="utf-8") as out:
-                json.dump({"server": self.name, "runs": self.served, "cpu_s": round(self.cpu, 3)},
-                          out)
+                json.dump({"server": self.name, "runs": self.served, "cpu_s": round(self.cpu, 3)}, out)
 
     def accept(self, listener):
         try:
@@ -828,7 +827,6 @@ def _bound_server(sock, request, kinds, server):
     import configuration_bound  # pylint: disable=import-outside-toplevel,import-error
     status = 0
     _SERVER_STDIO.append(server)  # its objects are never used nor collected here: their descriptors close below
-    saved = []
     try:
         keep = sock.fileno()
         os.closerange(3, keep)
@@ -850,11 +848,10 @@ def _bound_server(sock, request, kinds, server):
             sys.stderr.flush()
             if streams.written():
                 raise configuration_bound.Refused("the import printed", record["reads"])
-        finally:
+        finally:  # the server's own streams back under them (an error of this process goes to the test's stderr)
             for target, fd in enumerate(saved):
                 os.dup2(fd, target)
                 os.close(fd)
-            saved = []
             streams.close()
         bound = configuration_bound.Bound(local_tmp_parent)
         _send(sock, {"ready": record})
