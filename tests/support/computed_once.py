@@ -240,7 +240,8 @@ def share_module_builds(cache_dir):
     _patch_on_import("ansible.executor.module_common", patch)
 
 
-def _file_identity_of(path):
+def file_identity_of(path):
+    """A file's or directory's version: (inode, size, mtime in ns), None when it is not there."""
     try:
         return _file_identity(os.stat(path))[1:]  # inode, size and modification time
     except OSError:
@@ -284,7 +285,7 @@ def _builds_once(cache_dir, module_common):
         digest = hashlib.sha256(key.encode("utf-8", "surrogatepass") + b"\0" + bytes(module_data)).hexdigest()
         path = os.path.join(cache_dir, "ansiballz-" + digest)
         kept = _load(path, pickle.loads)
-        if kept is not None and all(_file_identity_of(source) == identity for source, identity in kept["files"]):
+        if kept is not None and all(file_identity_of(source) == identity for source, identity in kept["files"]):
             for filename, data in kept["entries"]:
                 zf.writestr(module_common._make_zinfo(filename, date_time, zf=zf), data)
             return kept["metadata"]
@@ -305,7 +306,7 @@ def _builds_once(cache_dir, module_common):
         # What zipfile writes: a str as UTF-8 (the empty package __init__ files).
         packed = [(filename, data.encode("utf-8") if isinstance(data, str) else bytes(data)) for filename, data in entries]
         kept = {"entries": packed, "metadata": metadata,
-                "files": [(source, _file_identity_of(source)) for source in sources if source]}
+                "files": [(source, file_identity_of(source)) for source in sources if source]}
         _store(path, pickle.dumps(kept))
         return metadata
 

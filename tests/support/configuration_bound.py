@@ -1,4 +1,4 @@
-"""Bound servers: served ansible-playbook runs that share their configuration's imports (tests/support/playbook_server.py).
+"""Bound servers: the served ansible-playbook runs of one configuration share its imports (playbook_server.py).
 
 A run imports about 95 modules that read its configuration when imported (``ansible.cli.playbook`` and what it
 imports: ``ansible.constants``, the ANSIBLE_* variables, ansible.cfg, ~/.ansible.cfg): about 0.15 CPU seconds that the
@@ -27,6 +27,7 @@ another exit handler than its temporary directory's removal. The standard stream
 locks and reconfigures ``sys.stdout`` and ``sys.stderr``) are each run's own: its descriptors are put under them.
 """
 
+import array
 import atexit
 import importlib
 import os
@@ -39,6 +40,11 @@ import stat
 import sys
 import tempfile
 import threading
+
+try:  # the playbook server runs the files of tests/support as top-level modules; the tests import the package
+    import computed_once  # pylint: disable=import-error
+except ImportError:
+    from tests.support import computed_once
 
 AUDITED = "2.19."  # the ansible-core minor whose import-time state was audited (module docstring)
 ENTRY = "ansible.cli.playbook"  # what the ansible-playbook console script imports before main()
@@ -83,15 +89,6 @@ def stream_kinds(fds):
     return tuple(kinds)
 
 
-def identity(path):
-    """What tells a file's or directory's version: [inode, size, mtime in ns], None if it is not there."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return [found.st_ino, found.st_size, found.st_mtime_ns]
-
-
 class Binding:
     """A bound server as its playbook server knows it (``sock`` None: a refused configuration, remembered so that
     its next runs do not try again)."""
@@ -117,7 +114,8 @@ class Binding:
         return not os.path.exists(os.path.join(request["cwd"], "ansible.cfg"))
 
     def current(self):
-        return all(identity(path) == known for path, known in self.files)
+        # as lists on both sides: the record came back through JSON
+        return all(list(computed_once.file_identity_of(path) or ()) == list(known or ()) for path, known in self.files)
 
 
 class Binder:
@@ -160,7 +158,7 @@ class Binder:
         if binding.sock is None:
             return False
         try:
-            binding.sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, bytes(_int_array(fds)))])
+            binding.sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
         except OSError:
             self.ended(binding.pid)
             return False
@@ -188,14 +186,8 @@ class Binder:
             if binding.pid == pid and binding.sock is not None:
                 binding.sock.close()
                 binding.sock = None
-                binding.reads, binding.env = None, None  # matches nothing any more
         self.stale = [b for b in self.stale if b.sock is not None]
         self.bindings = [b for b in self.bindings if b.sock is not None or b.pid is None]
-
-
-def _int_array(fds):
-    import array  # pylint: disable=import-outside-toplevel
-    return array.array("i", fds)
 
 
 # -- the bound server's side ----------------------------------------------------------------------------------------
@@ -291,7 +283,7 @@ def import_configuration():
     cwd = os.getcwd()
     paths = recording.paths | set(_config_candidates())
     record = {"reads": reads, "cwd": cwd if _depends_on_directory(reads, constants, cwd) else None,
-              "files": [[path, identity(path)] for path in sorted(paths)]}
+              "files": [[path, computed_once.file_identity_of(path)] for path in sorted(paths)]}
     return record, os.path.dirname(local_tmp)
 
 

@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from tests.support import configuration_bound
+from tests.support import computed_once, configuration_bound
 from tests.support.configuration_bound import Binding
 
 SHAPE = ["/venv/bin/ansible-playbook", 18, None, ["null", "pipe", "pipe"], []]
@@ -19,7 +19,7 @@ def request(cwd, **env):
 
 def record(tmp_path, cwd=None, files=()):
     return {"reads": {"ANSIBLE_FORKS": "3", "ANSIBLE_CONFIG": None, "HOME": "/root"}, "cwd": cwd,
-            "files": [[str(path), configuration_bound.identity(str(path))] for path in files]}
+            "files": [[str(path), computed_once.file_identity_of(str(path))] for path in files]}
 
 
 def test_a_request_matches_when_every_variable_the_import_read_is_the_same(tmp_path):
