@@ -66,15 +66,22 @@ def write_library(workdir):
     (library / "server_probe.py").write_text(PROBE)
 
 
+# How Ansible hands the interpreter a module: the AnsiballZ file as its argument (Ansible's default), or the script
+# on its standard input (pipelining, what the tests' runs use: tests/support/playbook.py).
+MODES = {"file": False, "stdin": True}
+
+
 def test_a_served_module_is_the_real_interpreters_run(tmp_path):
-    """Each case runs twice in one playbook run: on a host whose Python is the run's own (the stand-in, served) and
-    on one whose Python is the real interpreter."""
+    """Each case runs four times in one playbook run: on a host whose Python is the run's own (the stand-in, served)
+    and on one whose Python is the real interpreter, each with the module as a file and on standard input."""
     write_library(tmp_path)
     real = playbook_server.real_interpreter()
     hosts = {}
-    for case in CASES:
-        hosts["served-" + case] = {"ansible_connection": "local", "case": case}
-        hosts["real-" + case] = {"ansible_connection": "local", "case": case, "ansible_python_interpreter": real}
+    for mode, pipelining in MODES.items():
+        for case in CASES:
+            common = {"ansible_connection": "local", "ansible_pipelining": pipelining, "case": case}
+            hosts["served-%s-%s" % (mode, case)] = common
+            hosts["real-%s-%s" % (mode, case)] = dict(common, ansible_python_interpreter=real)
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
     # The modules' temporary directory: what a module killed by a signal leaves behind (its AnsiballZ payload)
@@ -84,32 +91,45 @@ def test_a_served_module_is_the_real_interpreters_run(tmp_path):
     play = [{"hosts": "all", "gather_facts": False, "tasks": [
         {"name": "Probe", "server_probe": {"case": "{{ case }}"}, "ignore_errors": True},
         {"name": "Other uses", "ansible.builtin.command": "{{ ansible_playbook_python }} -c 'import sys; print(sys.executable)'",
-         "when": "case == 'ok'"}]}]
+         "when": "case == 'ok'"},
+        {"name": "Other scripts on standard input", "when": "case == 'ok'", "ansible.builtin.shell":
+         "echo 'import sys; print(sys.executable, \"ansible\" in sys.modules)' | {{ ansible_playbook_python }}"}]}]
     result = run_playbook(tmp_path, playbook=play, inventory=str(inventory),
                           env={"PROBE_WORD": "hello", "TMPDIR": str(temp)})
     assert result.rc == 0, result.output[-3000:]
 
-    served, fresh = result.task("Probe", "served-ok")["result"], result.task("Probe", "real-ok")["result"]
-    assert "module_server.py" in served.pop("parent") and "module_server.py" not in fresh.pop("parent")
-    assert served.pop("fds") == fresh.pop("fds") == [0, 1, 2, 3]  # fd 3: the listing of /proc/self/fd itself
-    assert served["util_from_archive"] and served["word"] == "hello" and served["name"] == "__main__", served
-    # The collection's code compiled once by the server (tests/support/computed_once.py), named as zipimport names it.
-    assert served.pop("precompiled") and not fresh.pop("precompiled")
-    assert served["util_code_file"]
-    assert served == fresh
-    # Any other use of ansible_playbook_python gets the real interpreter.
-    assert result.task("Other uses", "served-ok")["result"]["stdout"] == real
+    for mode in MODES:
+        served = result.task("Probe", "served-%s-ok" % mode)["result"]
+        fresh = result.task("Probe", "real-%s-ok" % mode)["result"]
+        served_parent, fresh_parent = served.pop("parent"), fresh.pop("parent")
+        assert "module_server.py" in served_parent and "module_server.py" not in fresh_parent, mode
+        # the real interpreter's parent, the shell, had the AnsiballZ file as argument or on standard input
+        assert ("/AnsiballZ_server_probe.py" in fresh_parent) == (mode == "file"), fresh_parent
+        assert served.pop("fds") == fresh.pop("fds") == [0, 1, 2, 3]  # fd 3: the listing of /proc/self/fd itself
+        assert served["util_from_archive"] and served["word"] == "hello" and served["name"] == "__main__", served
+        # The collection's code compiled once by the server (tests/support/computed_once.py), named as zipimport
+        # names it.
+        assert served.pop("precompiled") and not fresh.pop("precompiled")
+        assert served["util_code_file"]
+        assert served == fresh, mode
+        # Any other use of ansible_playbook_python gets the real interpreter.
+        assert result.task("Other uses", "served-%s-ok" % mode)["result"]["stdout"] == real
+        # A script on its standard input that is not an AnsiballZ wrapper too, with nothing imported beforehand.
+        assert result.task("Other scripts on standard input", "served-%s-ok" % mode)["result"]["stdout"] == (
+            real + " False")
 
-    for case in CASES[1:]:
-        served, fresh = result.task("Probe", "served-" + case), result.task("Probe", "real-" + case)
-        assert served["status"] == fresh["status"] == "ignored", (served, fresh)  # failed, ignore_errors
-        served, fresh = served["result"], fresh["result"]
-        assert (served.get("rc"), served["msg"]) == (fresh.get("rc"), fresh["msg"]), (case, served, fresh)
-        assert served.get("module_stdout") == fresh.get("module_stdout"), case
-        assert served.get("exception", "")[:200] == fresh.get("exception", "")[:200], case
-    assert result.task("Probe", "served-signal")["result"]["rc"] == 128 + signal.SIGKILL  # as /bin/sh reports it
-    # Each of the two killed modules left its payload directory where TMPDIR says, and nothing else did.
-    assert sorted(p.name.split("_payload_")[0] for p in temp.iterdir()) == ["ansible_server_probe"] * 2
+        for case in CASES[1:]:
+            served = result.task("Probe", "served-%s-%s" % (mode, case))
+            fresh = result.task("Probe", "real-%s-%s" % (mode, case))
+            assert served["status"] == fresh["status"] == "ignored", (served, fresh)  # failed, ignore_errors
+            served, fresh = served["result"], fresh["result"]
+            assert (served.get("rc"), served["msg"]) == (fresh.get("rc"), fresh["msg"]), (mode, case, served, fresh)
+            assert served.get("module_stdout") == fresh.get("module_stdout"), (mode, case)
+            assert served.get("exception", "")[:200] == fresh.get("exception", "")[:200], (mode, case)
+        # as /bin/sh reports it
+        assert result.task("Probe", "served-%s-signal" % mode)["result"]["rc"] == 128 + signal.SIGKILL
+    # Each of the four killed modules left its payload directory where TMPDIR says, and nothing else did.
+    assert sorted(p.name.split("_payload_")[0] for p in temp.iterdir()) == ["ansible_server_probe"] * 4
 
 
 def test_a_killed_module_process_takes_the_served_module_with_it(tmp_path):

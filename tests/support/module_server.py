@@ -69,7 +69,9 @@ def real(argv):
 
 
 def main(argv):
-    if len(argv) != 1 or not argv[0].rsplit("/", 1)[-1].startswith("AnsiballZ_"):
+    if not argv and not posix.isatty(0):  # the script on standard input (pipelining): "", as Python names it
+        argv = [""]
+    elif len(argv) != 1 or not argv[0].rsplit("/", 1)[-1].startswith("AnsiballZ_"):
         real(argv)
     try:
         cwd = posix.getcwd()

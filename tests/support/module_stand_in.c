@@ -84,7 +84,10 @@ int main(int argc, char **argv) {
     static char reply[1 << 16];
     char cwd[4096], umask_text[16];
     size_t used = 1;
-    if (argc != 2 || !is_ansiballz(argv[1]) || getcwd(cwd, sizeof cwd) == NULL)
+    /* No argument and no terminal: the script comes on standard input (Ansible's pipelining), "" as Python names
+     * it in sys.argv; the server runs it if it is an AnsiballZ wrapper, else the real interpreter. */
+    const char *script = argc == 1 && !isatty(0) ? "" : argc == 2 && is_ansiballz(argv[1]) ? argv[1] : NULL;
+    if (script == NULL || getcwd(cwd, sizeof cwd) == NULL)
         real(argc, argv);
 
     int connection = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -101,7 +104,7 @@ int main(int argc, char **argv) {
     umask(mask);
     snprintf(umask_text, sizeof umask_text, "%u", (unsigned)mask);
     request[0] = 'N';
-    int fits = append(request, &used, sizeof request, argv[1]) && append(request, &used, sizeof request, cwd) &&
+    int fits = append(request, &used, sizeof request, script) && append(request, &used, sizeof request, cwd) &&
                append(request, &used, sizeof request, umask_text);
     for (char **entry = environ; fits && *entry != NULL; entry++)
         fits = append(request, &used, sizeof request, *entry);

@@ -31,8 +31,10 @@ Run as a script, this file is the server (``serve``); imported, it is the client
 
 import array
 import atexit
+import builtins
 import errno
 import gc
+import importlib.machinery
 import io
 import json
 import locale
@@ -49,6 +51,7 @@ import threading
 import time
 
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+_INTERPRETER = sys.executable  # a server's own: the real interpreter (a run may change sys.executable)
 SWITCH = "DSS_TEST_PLAYBOOK_SERVER"  # "0": every run starts the real ansible-playbook binary
 BOUND_SWITCH = "DSS_TEST_BOUND_SERVERS"  # "0": the server imports the configuration in each run (no bound servers)
 # A directory: each server writes there at its end how many runs it served and their CPU (CONTRIBUTING.md).
@@ -562,13 +565,13 @@ def _enter(request, base_path, libc, rename=True):
     os.environ.update(request["env"])
     time.tzset()  # what the time module computed from TZ at import
     os.umask(request["umask"])
-    script = request["argv"][0]
-    if libc is not None and rename:  # PR_SET_NAME: ps and psutil name it as the real one (its argv stays the server's)
+    script = request["argv"][0]  # "": the script comes on standard input
+    if libc is not None and rename and script:  # PR_SET_NAME: ps and psutil name it as the real one (argv stays)
         libc.prctl(15, os.path.basename(script).encode()[:15])
     sys.argv = list(request["argv"])
     if request.get("module_python"):  # ansible_playbook_python: the module server's stand-in interpreter
         sys.executable = request["module_python"]
-    sys.path[:] = [os.path.dirname(os.path.realpath(script))] + base_path[1:]
+    sys.path[:] = [os.path.dirname(os.path.realpath(script)) if script else ""] + base_path[1:]
     sys.path_importer_cache.clear()
     if "multiprocessing.process" in sys.modules:  # what it records at import: the start directory, a key
         process = sys.modules["multiprocessing.process"]
@@ -577,11 +580,14 @@ def _enter(request, base_path, libc, rename=True):
 
 
 def _run_script(script):
-    """runpy the console script; its exit status as the interpreter computes it (an uncaught KeyboardInterrupt: the
-    signal, as Python does)."""
+    """runpy the console script (``""``: the script on standard input); its exit status as the interpreter computes
+    it (an uncaught KeyboardInterrupt: the signal, as Python does)."""
     import runpy  # pylint: disable=import-outside-toplevel
     try:
-        runpy.run_path(script, run_name="__main__")
+        if script:
+            runpy.run_path(script, run_name="__main__")
+        else:
+            _run_standard_input()
         return 0
     except SystemExit as exc:
         code = exc.code
@@ -599,6 +605,33 @@ def _run_script(script):
     except BaseException:  # pylint: disable=broad-except
         sys.excepthook(*sys.exc_info())
         return 1
+
+
+def _run_standard_input():
+    """``python`` with no argument and no terminal, as Ansible's pipelining runs a module: the script read whole from
+    standard input and run as ``__main__`` from "<stdin>". Only an AnsiballZ wrapper runs here (the module server's
+    stand-ins send no other script, but what comes on a pipe is only known once read); anything else is the real
+    interpreter, exec'd with what was read as its standard input."""
+    chunks = []
+    while True:
+        chunk = os.read(0, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    source = b"".join(chunks)
+    if b"def _ansiballz_main(" not in source:
+        readable = os.memfd_create("stdin")
+        os.write(readable, source)
+        os.lseek(readable, 0, os.SEEK_SET)
+        os.dup2(readable, 0)
+        os.execv(_INTERPRETER, [_INTERPRETER])
+    import types  # pylint: disable=import-outside-toplevel
+    main = types.ModuleType("__main__")  # what the interpreter's __main__ holds for a script read from stdin
+    main.__loader__ = importlib.machinery.BuiltinImporter
+    main.__annotations__ = {}
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    exec(compile(source, "<stdin>", "exec"), main.__dict__)  # pylint: disable=exec-used
 
 
 def _shutdown_like_python():
