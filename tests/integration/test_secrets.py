@@ -109,6 +109,7 @@ def test_key_is_nowhere_in_ansible_runner_artifacts(automation_node, runner_dir,
     play = [{"name": "leaks", "hosts": "localhost", "gather_facts": False, "tasks": leak_playbook(automation_node)}]
     (runner_dir / "project" / "leaks.yml").write_text(yaml.safe_dump(play, sort_keys=False))
     env = ansible_env()
+    env["ANSIBLE_PIPELINING"] = "0"  # AWX's default: the modules' files written to a temporary directory, at -vvvv
     env["ANSIBLE_COLLECTIONS_PATH"] = ensure_collection_link()
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     env["ANSIBLE_PYTHON_INTERPRETER"] = playbook_server.module_python(env)  # its modules start as served runs' do

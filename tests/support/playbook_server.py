@@ -620,8 +620,10 @@ def _run_standard_input():
         chunks.append(chunk)
     source = b"".join(chunks)
     if b"def _ansiballz_main(" not in source:
-        readable = os.memfd_create("stdin")
-        os.write(readable, source)
+        readable = os.memfd_create("stdin")  # close-on-exec; fd 0, its copy, is not
+        written = 0
+        while written < len(source):
+            written += os.write(readable, source[written:])
         os.lseek(readable, 0, os.SEEK_SET)
         os.dup2(readable, 0)
         os.execv(_INTERPRETER, [_INTERPRETER])
@@ -630,6 +632,7 @@ def _run_standard_input():
     main.__loader__ = importlib.machinery.BuiltinImporter
     main.__annotations__ = {}
     main.__builtins__ = builtins
+    main.__file__, main.__cached__ = "<stdin>", None  # AnsiballZ leaves realpath("<stdin>")'s directory off sys.path
     sys.modules["__main__"] = main
     exec(compile(source, "<stdin>", "exec"), main.__dict__)  # pylint: disable=exec-used
 
