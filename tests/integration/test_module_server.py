@@ -163,6 +163,22 @@ if os.environ.get("PROBE_SIGNAL"):
 sys.exit(7)
 '''
 
+# A script on standard input (Ansible's pipelining); the function's name marks an AnsiballZ wrapper.
+STDIN_SCRIPT = '''import os, sys
+import __main__
+
+
+def _ansiballz_main():
+    print(sys.argv, repr(sys.path[0]), os.getcwd(), os.environ.get("PROBE_WORD"), oct(os.umask(0)), __name__,
+          sorted(vars(__main__)), __main__.__file__, __main__.__cached__, __main__.__spec__, __main__.__loader__,
+          repr(sys.stdin.read()))
+    print("ansible imported:", "ansible" in sys.modules, file=sys.stderr)
+    sys.exit(5)
+
+
+_ansiballz_main()
+'''
+
 
 @pytest.mark.parametrize("compiler", ["cc", "no-such-compiler"])
 def test_either_stand_in_runs_an_ansiballz_script_in_the_server_and_anything_else_in_the_real_interpreter(
@@ -201,5 +217,20 @@ def test_either_stand_in_runs_an_ansiballz_script_in_the_server_and_anything_els
         other = subprocess.run([server.python, "-c", "import sys; print(sys.executable)"], capture_output=True,
                                text=True, check=True)
         assert other.stdout.strip() == real
+
+        def run_stdin(python, source):
+            return subprocess.run(["sh", "-c", 'umask 027; exec "$@"', "sh", python], input=source,
+                                  capture_output=True, text=True, cwd=str(tmp_path),
+                                  env=dict(os.environ, PROBE_WORD="hello"), check=False)
+
+        # No argument, the script on standard input: an AnsiballZ wrapper runs in the server as Python runs it.
+        served, fresh = run_stdin(server.python, STDIN_SCRIPT), run_stdin(real, STDIN_SCRIPT)
+        assert (served.returncode, served.stdout) == (fresh.returncode, fresh.stdout), (served, fresh)
+        assert fresh.returncode == 5 and fresh.stdout.startswith("[''] '' %s hello 0o27 __main__" % tmp_path)
+        assert (served.stderr, fresh.stderr) == ("ansible imported: True\n", "ansible imported: False\n")
+        # Any other script on standard input: the real interpreter (exec'd by the server's child), given what was read.
+        other = run_stdin(server.python, STDIN_SCRIPT.replace("_ansiballz_main", "main"))
+        assert (other.returncode, other.stdout) == (5, fresh.stdout.replace("_ansiballz_main", "main"))
+        assert other.stderr == fresh.stderr
     finally:
         server.close()
