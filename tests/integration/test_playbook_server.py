@@ -1,8 +1,8 @@
 """The playbook fork server (tests/support/playbook_server.py) runs ansible-playbook as the real binary does: the same
 exit code and output for a passing, a failing and an unparsable playbook; a process state probed from inside the
 run (a callback plugin at the playbook's start) equal to the real binary's, the configuration read afresh from
-each run's environment (ANSIBLE_* and TZ) and working directory; a run over its timeout killed with its process group; no server and
-no run left when the pytest process is killed; and no configuration ever imported by the server. These tests use
+each run's environment (ANSIBLE_* and TZ) and working directory; a run over its timeout killed with its process group; a
+run killed with SIGKILL taking its workers along; no server and no run left when the pytest process is killed; and no configuration ever imported by the server. These tests use
 the server whatever DSS_TEST_PLAYBOOK_SERVER says."""
 
 import contextlib
@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import psutil
 import pytest
@@ -336,6 +337,25 @@ def test_a_run_over_its_timeout_is_killed_with_its_process_group(tmp_path, serve
     assert child.returncode is not None and child.returncode < 0  # ended by the signal, reaped
     with pytest.raises(ProcessLookupError):
         os.killpg(child.pid, 0)  # nothing left in its process group
+
+
+def test_a_run_killed_with_sigkill_takes_its_workers_with_it(tmp_path, served):  # pylint: disable=W0613,W0621
+    """ansible-playbook's workers have sessions of their own and the run forwards SIGTERM to them: a run killed with
+    SIGKILL cannot, and a real run's pause worker would wait for its controller forever. A served run's workers end
+    with it."""
+    proc = processes.popen([ANSIBLE_PLAYBOOK, write(tmp_path, "paused.yml", PAUSED)] + LOCAL, cwd=str(tmp_path),
+                           env=ansible_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        run = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 120
+        while not run.children() or os.getsid(run.children()[0].pid) != run.children()[0].pid:
+            assert proc.poll() is None and time.monotonic() < deadline, "the pause task's worker never started"
+            time.sleep(0.05)
+        worker = run.children()[0]
+        os.kill(proc.pid, signal.SIGKILL)
+        worker.wait(timeout=30)  # psutil: raises TimeoutExpired if the worker outlives its run
+    finally:
+        processes.kill_tree(proc)
 
 
 def test_a_killed_pytest_leaves_no_server_and_no_run(tmp_path):

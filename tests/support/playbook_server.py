@@ -515,9 +515,10 @@ def _stdio(fd, like):
     return stream
 
 
-def _child(request, fds, server_pid, base_path, libc, bound=None):
+def _child(request, fds, server_pid, base_path, libc, bound=None, playbook=False):
     """In the forked child: become ``ansible-playbook argv...`` and exit as its interpreter would (``bound``: a run of
-    a bound server, its configuration imported: tests/support/configuration_bound.py). Never returns."""
+    a bound server, its configuration imported: tests/support/configuration_bound.py; ``playbook``: an
+    ansible-playbook run, whose workers end with it). Never returns."""
     status = 1
     try:
         if bound is None:
@@ -528,6 +529,8 @@ def _child(request, fds, server_pid, base_path, libc, bound=None):
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         if libc is not None:
             libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: the child ends with its server
+            if playbook:
+                _end_forks_with_run(libc)
         if os.getppid() != server_pid:
             os._exit(1)  # pylint: disable=protected-access
         if request.get("new_session", True):
@@ -547,6 +550,28 @@ def _child(request, fds, server_pid, base_path, libc, bound=None):
         except BaseException:  # pylint: disable=broad-except
             pass
     _exit(status)
+
+
+def _end_forks_with_run(libc):
+    """The processes this run forks (ansible-playbook's workers) get SIGTERM when it ends. A worker has a session of
+    its own, out of the reach of the signals sent to the run's group: ansible-playbook forwards SIGTERM to its workers,
+    but one forked while that signal arrived, or a run killed with SIGKILL, leaves it waiting for its controller
+    forever (a pause task's worker waits for the controller's answer). A real run's orphaned worker would wait too: a
+    served run's workers end with it, as the tests expect of everything they start. Only the run's own forks: a
+    process a worker forks is the worker's business."""
+    run = os.getpid()
+    forking = []
+
+    def before():
+        forking[:] = [os.getpid()]
+
+    def after_in_child():
+        if forking == [run]:
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            if os.getppid() != run:  # the run ended before prctl: the signal it would have sent
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    os.register_at_fork(before=before, after_in_child=after_in_child)
 
 
 def _new_stdio():
@@ -677,9 +702,10 @@ class _Serve:
     """The server's loop: requests on the control socket (or one per connection to ``listener``, a listening Unix
     socket), each child's end reported on its request's channel."""
 
-    def __init__(self, control, libc, listener=None, binder=None, bound=None, stats=None, name=None):
+    def __init__(self, control, libc, listener=None, binder=None, bound=None, stats=None, name=None, playbooks=False):
         self.control = control
         self.libc = libc
+        self.playbooks = playbooks  # its runs are ansible-playbook's: their workers end with them (_end_forks_with_run)
         self.binder = binder  # configuration_bound.Binder: the playbook server's runs go to bound servers
         self.bound = bound  # configuration_bound.Bound: this is a bound server
         self.children = {}  # pid -> channel socket (None: a bound server)
@@ -770,7 +796,7 @@ class _Serve:
             mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
             pid = os.fork()
             if pid == 0:
-                _child(request, fds, os.getppid(), self.base_path, self.libc, self.bound)
+                _child(request, fds, os.getppid(), self.base_path, self.libc, self.bound, self.playbooks)
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         except Exception as exc:  # pylint: disable=broad-except
             if channel is not None:
@@ -893,7 +919,7 @@ def _bound_server(sock, request, kinds, server):
         _send(sock, {"ready": record})
         gc.collect()
         gc.freeze()
-        _Serve(sock, server.libc, bound=bound, stats=server.stats, name=server.name + " (bound)").run()
+        _Serve(sock, server.libc, bound=bound, stats=server.stats, name=server.name + " (bound)", playbooks=True).run()
     except configuration_bound.Refused as exc:
         _send(sock, {"refused": str(exc), "reads": exc.reads})
     except SystemExit as exc:  # SIGTERM (its server stops it), quietly as the server itself ends
@@ -983,7 +1009,7 @@ def serve(control_fd):
     gc.collect()
     gc.freeze()
     try:
-        serving = _Serve(control, libc())
+        serving = _Serve(control, libc(), playbooks=True)
         if os.environ.get(BOUND_SWITCH, "1") != "0":
             serving.binder = configuration_bound.Binder(serving.start_bound)
         serving.run()
