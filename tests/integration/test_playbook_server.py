@@ -1,9 +1,10 @@
 """The playbook fork server (tests/support/playbook_server.py) runs ansible-playbook as the real binary does: the same
 exit code and output for a passing, a failing and an unparsable playbook; a process state probed from inside the
 run (a callback plugin at the playbook's start) equal to the real binary's, the configuration read afresh from
-each run's environment (ANSIBLE_* and TZ) and working directory; a run over its timeout killed with its process group; a
-run killed with SIGKILL taking its workers along; no server and no run left when the pytest process is killed; and no configuration ever imported by the server. These tests use
-the server whatever DSS_TEST_PLAYBOOK_SERVER says."""
+each run's environment (ANSIBLE_* and TZ) and working directory; a run over its timeout killed with its process
+group; a run killed with SIGKILL taking its workers along; no server and no run left when the pytest process is
+killed; and no configuration ever imported by the server. These tests use the server whatever
+DSS_TEST_PLAYBOOK_SERVER says."""
 
 import contextlib
 import json
