@@ -51,7 +51,6 @@ import threading
 import time
 
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-_INTERPRETER = sys.executable  # a server's own: the real interpreter (a run may change sys.executable)
 SWITCH = "DSS_TEST_PLAYBOOK_SERVER"  # "0": every run starts the real ansible-playbook binary
 BOUND_SWITCH = "DSS_TEST_BOUND_SERVERS"  # "0": the server imports the configuration in each run (no bound servers)
 # A directory: each server writes there at its end how many runs it served and their CPU (CONTRIBUTING.md).
@@ -651,7 +650,8 @@ def _run_standard_input():
             written += os.write(readable, source[written:])
         os.lseek(readable, 0, os.SEEK_SET)
         os.dup2(readable, 0)
-        os.execv(_INTERPRETER, [_INTERPRETER])
+        interpreter = real_interpreter()  # what the stand-in execs for anything it does not send here
+        os.execv(interpreter, [interpreter])
     import types  # pylint: disable=import-outside-toplevel
     main = types.ModuleType("__main__")  # what the interpreter's __main__ holds for a script read from stdin
     main.__loader__ = importlib.machinery.BuiltinImporter
@@ -868,7 +868,8 @@ class _Serve:
         """The server goes: its children go first (SIGTERM, then SIGKILL after 5 s)."""
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         # ansible-playbook's workers have sessions of their own: a run killed before it forwards the signal would
-        # leave them running, so every process under a child gets it too.
+        # leave them running, so every process under a child gets it too (those forked after this snapshot end with
+        # their run: _end_forks_with_run).
         under = [pid for child in self.children for pid in descendants(child) if pid != child]
         for pid in self.children:
             _signal_group(pid, signal.SIGTERM)
