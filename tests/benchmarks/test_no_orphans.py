@@ -53,13 +53,15 @@ def _mid_run(bench, timeout=240):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL],
                          ids=["sigterm", "sigint", "sigkill"])
 def test_a_killed_benchmark_leaves_no_process(tmp_path, signum):
-    # The nodes' data directories in the test's own directory: a benchmark killed with -9 cannot remove them.
-    nodes = tmp_path / "nodes"
+    # The nodes' data directories and the benchmark's temporary files in the test's own directory: a benchmark
+    # killed with -9 cannot remove them.
+    nodes, temporary = tmp_path / "nodes", tmp_path / "tmp"
     nodes.mkdir()
+    temporary.mkdir()
     bench = subprocess.Popen(  # pylint: disable=consider-using-with
         [sys.executable, BENCH, "--projects", "4", "--small", "2", "--json", str(tmp_path / "bench.json")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(tmp_path),
-        env=dict(os.environ, DSS_TEST_NODE_TMP=str(nodes)))
+        env=dict(os.environ, DSS_TEST_NODE_TMP=str(nodes), TMPDIR=str(temporary)))
     try:
         started = _mid_run(bench)
         started += [p for p in _descendants(psutil.Process(bench.pid)) if p not in started]
@@ -75,10 +77,13 @@ def test_a_killed_benchmark_leaves_no_process(tmp_path, signum):
             except psutil.Error:
                 continue
         assert not left, "left running after %s:\n%s" % (signal.Signals(signum).name, "\n".join(left))
-        # Stopped by a signal it can handle, the benchmark also removes its nodes' data; killed, it leaves one per node.
+        # Stopped by a signal it can handle, the benchmark also removes its nodes' data and its work directory;
+        # killed, it leaves one per node and its work directory.
         leftovers = sorted(path.name.split("-")[1] for path in nodes.iterdir())
         expected = sorted(NODE_TYPES[env] for env in bench_noop_scale.ENVS) if signum == signal.SIGKILL else []
         assert leftovers == expected, leftovers
+        work = [path.name for path in temporary.iterdir() if path.name.startswith("bench-noop-scale-")]
+        assert len(work) == (1 if signum == signal.SIGKILL else 0), sorted(os.listdir(temporary))
     finally:
         if bench.poll() is None:
             bench.kill()

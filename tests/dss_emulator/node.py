@@ -14,6 +14,7 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
+from . import python_process
 from .errors import unknown_project
 from .store import Store
 
@@ -38,10 +39,9 @@ class Node:
     def reset(self):
         """Back to a fresh node, like moto's reset(): every document, counter, blob and file of the data dir goes;
         the seed a first start writes (the default connection) is written again."""
-        from . import python_process  # pylint: disable=import-outside-toplevel
         python_process.kill_all()  # no scenario or recipe code of the old state keeps running
         self.store.clear()
-        for name in self._state_dirs(self.data_dir):
+        for name in self._state_dirs(self.data_dir, scratch=True):
             shutil.rmtree(os.path.join(self.data_dir, name), ignore_errors=True)
         os.makedirs(os.path.join(self.data_dir, "fs"), exist_ok=True)
         self._fresh_start()
@@ -92,13 +92,12 @@ class Node:
         replace = dict(_checked_replace(replace))
         if manifest["data_dir"] != self.data_dir:
             replace.setdefault(manifest["data_dir"], self.data_dir)
-        from . import python_process  # pylint: disable=import-outside-toplevel
         python_process.kill_all()
         with self.store.locked():
             self.store.load(os.path.join(source, SNAPSHOT_DB), replace)
             _remove_files(self.store.blob_dir)
             _copy_blobs(os.path.join(source, "blobs"), self.store.blob_dir)
-            for name in self._state_dirs(self.data_dir):
+            for name in self._state_dirs(self.data_dir, scratch=True):
                 shutil.rmtree(os.path.join(self.data_dir, name), ignore_errors=True)
             for name in self._state_dirs(source):
                 shutil.copytree(os.path.join(source, name), os.path.join(self.data_dir, name), symlinks=True)
@@ -111,10 +110,13 @@ class Node:
             raise SnapshotError("the snapshot directory %s is inside the node's data dir: give one outside it" % path)
 
     @staticmethod
-    def _state_dirs(folder):
-        """The directories of a data dir (or a snapshot) other than the blobs: fs, git, datasets..."""
+    def _state_dirs(folder, scratch=False):
+        """The directories of a data dir (or a snapshot) other than the blobs: fs, git, datasets... and with
+        ``scratch`` the scripts' work directories, which are no state: a snapshot leaves them out, a reset and a
+        restore remove them."""
+        skip = ("blobs",) if scratch else ("blobs", python_process.SCRATCH)
         return sorted(name for name in os.listdir(folder)
-                      if name != "blobs" and os.path.isdir(os.path.join(folder, name)))
+                      if name not in skip and os.path.isdir(os.path.join(folder, name)))
 
     def close(self):
         self.store.close()

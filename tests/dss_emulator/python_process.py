@@ -19,6 +19,7 @@ from . import python_zygote
 RUNTIME = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runtime")
 TIME_LIMIT_ENV = "DSS_EMULATOR_PYTHON_TIMEOUT"
 DEFAULT_TIME_LIMIT_S = 300
+SCRATCH = "tmp"  # under the data dir: the scripts' work directories (scratch_dir)
 PYTHON_FAILED = "com.dataiku.dip.exceptions.ExternalProcessFailedException"
 LOG_LIMIT = 64 * 1024  # keep the tail of a chatty script's output
 ZYGOTE_ENV = "DSS_EMULATOR_PYTHON_PRELOAD"  # "0": never fork from the preloaded zygote (python_zygote.py)
@@ -43,6 +44,15 @@ def datasets_dir(data_dir):
 
 def folders_dir(data_dir):
     return os.path.join(data_dir, "managed_folders")
+
+
+def scratch_dir(data_dir):
+    """Where a script's work directory goes: under the node's data dir, as DSS keeps its jobs' files under its own,
+    so that a node killed mid-script leaves them with its data rather than in the machine's /tmp. Not node state:
+    snapshots leave it out."""
+    folder = os.path.join(data_dir, SCRATCH)
+    os.makedirs(folder, exist_ok=True)
+    return folder
 
 
 def time_limit():
@@ -149,7 +159,7 @@ def run(context, project_key, script, flow=None, project=None):
         if missing:
             return missing, ""
     limit = time_limit()
-    with tempfile.TemporaryDirectory(prefix="dss-python-") as work:
+    with tempfile.TemporaryDirectory(prefix="dss-python-", dir=scratch_dir(context.data_dir)) as work:
         script_path = os.path.join(work, "script.py")
         result_path = os.path.join(work, "result.json")
         variables_path = os.path.join(work, "scenario_variables.json")

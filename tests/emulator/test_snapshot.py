@@ -8,6 +8,7 @@ import os
 import pytest
 import requests
 
+from tests.dss_emulator import python_process
 from tests.dss_emulator.inprocess import InProcessNode
 from tests.dss_emulator.store import rewriter
 
@@ -46,8 +47,12 @@ def test_restore_brings_back_every_kind_of_state_and_clears_the_counters(tmp_pat
     with InProcessNode("design") as node:
         client = build_state(node)
         saved = node.digest()
+        # A script's work directory left by a node killed mid-run: no state, neither saved nor restored.
+        left = os.path.join(python_process.scratch_dir(node.data_dir), "dss-python-left")
+        os.mkdir(left)
         status, answer = control(node, "/__emulator__/snapshot", {"dir": str(tmp_path / "snap")})
         assert status == 200 and answer["state_digest"] == saved
+        assert sorted(os.listdir(tmp_path / "snap")) == ["blobs", "fs", "git", "snapshot.json", "state.sqlite3"]
         assert answer["snapshot"]["node_type"] == "DESIGN" and answer["snapshot"]["data_dir"] == node.data_dir
         assert node.digest() == saved  # taking a snapshot changes nothing
 
@@ -60,7 +65,7 @@ def test_restore_brings_back_every_kind_of_state_and_clears_the_counters(tmp_pat
 
         status, answer = control(node, "/__emulator__/restore", {"dir": str(tmp_path / "snap")})
         assert status == 200 and answer == {"restored": True, "state_digest": saved}
-        assert node.digest() == saved
+        assert node.digest() == saved and not os.path.exists(left)
         assert node.calls() == []  # the traffic counters restart, as after a reset
         assert sorted(client.list_project_keys()) == ["P"]
         project = client.get_project("P")

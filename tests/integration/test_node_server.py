@@ -140,6 +140,8 @@ def test_a_served_nodes_zygote_and_the_scripts_it_runs_end_when_the_node_is_kill
         assert served.wait(timeout=30) == -signal.SIGKILL
         _gone, alive = psutil.wait_procs([script, zygote], timeout=30)
         assert not alive, alive
+        # What the killed script leaves stays with the node's data, not in the machine's temporary directory.
+        assert [p.name[:11] for p in (tmp_path / "killed" / "tmp").iterdir()] == ["dss-python-"]
     finally:
         processes.stop(served)
         served.stdout.close()
